@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what building and testing ays needs, skipping what is already there:
+# Debian packages (nodejs/npm to fetch the dev tools, redis-server and capnproto for the tests)
+# and the npm dependencies, Bun and Deno included. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+if [ "${1:-}" = "--test" ]; then
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  command -v capnp >/dev/null 2>&1 || missing+=(capnproto)
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "setup: installing ${missing[*]} from Debian" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+# npm ci only when node_modules is missing or older than the lockfile.
+if [ ! -x node_modules/.bin/bun ] || [ ! -x node_modules/.bin/deno ] ||
+  [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci" >&2
+  npm ci --no-audit --no-fund --loglevel=error >&2
+fi

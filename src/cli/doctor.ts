@@ -1,0 +1,36 @@
+/**
+ * `ays doctor`: checks that this copy of ays can do what it needs to (start a job worker).
+ *
+ * @module
+ */
+import type { Command } from "@commander-js/extra-typings";
+import { packaging, runtimeName } from "../runtime.ts";
+import { probeWorker } from "../run/worker_probe.ts";
+import { VERSION } from "../version.ts";
+import type { CliContext } from "./context.ts";
+import { globalsOf } from "./global_options.ts";
+
+/** Adds `ays doctor` to the program. */
+export function registerDoctor(program: Command, ctx: CliContext): void {
+  program
+    .command("doctor")
+    .description("check that ays works here: runtime, packaging, a job worker starts")
+    .action(async (_options, command) => {
+      const globals = globalsOf(command as Command, ctx.io.env);
+      const probe = await probeWorker();
+      const report = {
+        version: VERSION,
+        runtime: runtimeName(),
+        packaging: packaging(),
+        worker: { ok: true, runtime: probe.runtime, millis: Math.round(probe.millis) },
+      };
+      if (globals.json) {
+        ctx.io.stdout(JSON.stringify(report, null, 2) + "\n");
+      } else {
+        ctx.io.stdout(
+          `ays ${report.version} (${report.runtime}, ${report.packaging})\n` +
+            `worker: ok in ${report.worker.millis} ms\n`,
+        );
+      }
+    });
+}

@@ -1,0 +1,45 @@
+/**
+ * The options every command takes (SPEC §9), and how to read them back in a command's action.
+ *
+ * @module
+ */
+import type { Command } from "@commander-js/extra-typings";
+
+/** The global options after parsing. */
+export interface GlobalOptions {
+  repo?: string;
+  store?: string;
+  json: boolean;
+  quiet: boolean;
+  color: boolean;
+}
+
+/** Adds the global options to the root command; subcommands read them with {@link globalsOf}. */
+export function addGlobalOptions<C extends Command>(program: C): C {
+  program
+    .option("--repo <path>", "the ays repository (default: walk up from the current folder)")
+    .option("--store <url>", "store URL (sqlite path or redis://…); overrides AYS_STORE")
+    .option("--json", "print data as JSON")
+    .option("-q, --quiet", "print only errors")
+    .option("--no-color", "no colour in output (NO_COLOR is honoured too)");
+  return program;
+}
+
+/**
+ * The global options as seen from any (sub)command: commander keeps them on the root, and
+ * a subcommand may repeat `--json` after its own name.
+ */
+export function globalsOf(
+  command: Command,
+  env: Record<string, string | undefined>,
+): GlobalOptions {
+  // deno-lint-ignore no-explicit-any
+  const merged = (command as any).optsWithGlobals() as Record<string, unknown>;
+  return {
+    repo: merged.repo as string | undefined,
+    store: merged.store as string | undefined,
+    json: Boolean(merged.json),
+    quiet: Boolean(merged.quiet),
+    color: merged.color !== false && !env.NO_COLOR,
+  };
+}

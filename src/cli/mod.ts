@@ -1,0 +1,68 @@
+/**
+ * The command-line interface: parses arguments, calls the core, renders. It never exits the
+ * process itself; {@link runCli} returns the exit code and `src/main.ts` exits with it.
+ *
+ * @module
+ */
+import { Command, CommanderError } from "@commander-js/extra-typings";
+import { AysError, ExitCode, formatLocated } from "../errors.ts";
+import { VERSION } from "../version.ts";
+import type { CliContext } from "./context.ts";
+import { registerDoctor } from "./doctor.ts";
+import { addGlobalOptions } from "./global_options.ts";
+import type { CliIo } from "./io.ts";
+
+export type { CliIo } from "./io.ts";
+export { captureIo, processIo } from "./io.ts";
+
+/** Builds the `ays` program with every command, writing to `ctx.io`. */
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command("ays")
+    .description("AtYourService: declarative service-lifecycle orchestrator")
+    .version(VERSION, "-V, --version", "print the ays version")
+    .exitOverride()
+    .showSuggestionAfterError()
+    .configureOutput({
+      writeOut: (text) => ctx.io.stdout(text),
+      writeErr: (text) => ctx.io.stderr(text),
+    });
+  // Subcommands copy the exit override and output settings when they are created, so these
+  // must be set before any command is registered.
+  addGlobalOptions(program);
+  registerDoctor(program as unknown as Command, ctx);
+  return program as unknown as Command;
+}
+
+/** Runs `ays` with `argv` (without the executable and script) and returns the exit code. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const ctx: CliContext = { io, exitCode: ExitCode.ok };
+  const program = buildProgram(ctx);
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return ctx.exitCode;
+  } catch (error) {
+    return reportError(error, io);
+  }
+}
+
+/** Prints an error the way users see it and maps it to an exit code. */
+function reportError(error: unknown, io: CliIo): number {
+  if (error instanceof CommanderError) {
+    // Help and version end through the override too; they are successes.
+    if (
+      error.code === "commander.helpDisplayed" || error.code === "commander.version" ||
+      error.code === "commander.help"
+    ) {
+      return ExitCode.ok;
+    }
+    // commander has already printed its message; usage errors are bad input (SPEC §9).
+    return ExitCode.badInput;
+  }
+  if (error instanceof AysError) {
+    io.stderr(`ays: ${formatLocated(error.message, error.location)}\n`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  io.stderr(`ays: internal error: ${message}\n`);
+  return ExitCode.failed;
+}

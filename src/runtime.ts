@@ -1,0 +1,56 @@
+/**
+ * The only module that knows which JavaScript runtime runs ays and how it was packaged.
+ * Everything else uses web-standard APIs and `node:` built-ins common to Bun and Deno.
+ *
+ * @module
+ */
+
+/** The runtime executing ays. */
+export type RuntimeName = "bun" | "deno" | "node";
+
+/** How this copy of ays is packaged, which decides where worker entry points live. */
+export type Packaging = "binary" | "bundle" | "source";
+
+/** Which runtime executes this code. */
+export function runtimeName(): RuntimeName {
+  const g = globalThis as Record<string, unknown>;
+  if (typeof g.Bun !== "undefined") return "bun";
+  if (typeof g.Deno !== "undefined") return "deno";
+  return "node";
+}
+
+/**
+ * Whether ays runs from the compiled binary (Bun's embedded `$bunfs`), from the esbuild
+ * bundle `dist/ays.js`, or from the TypeScript sources.
+ */
+export function packaging(moduleUrl: string = import.meta.url): Packaging {
+  if (moduleUrl.includes("/$bunfs/") || moduleUrl.includes("%24bunfs")) return "binary";
+  if (moduleUrl.endsWith(".js")) return "bundle";
+  return "source";
+}
+
+/**
+ * The specifier to pass to `new Worker()` for the worker entry `workers/<name>.ts`.
+ *
+ * In the compiled binary, Bun embeds extra entry points under their path relative to the
+ * project root and resolves a relative specifier against that root; the bundle keeps
+ * `dist/workers/<name>.js` beside `dist/ays.js`; from source the file is used as it is.
+ */
+export function workerSpecifier(name: string, moduleUrl: string = import.meta.url): string {
+  switch (packaging(moduleUrl)) {
+    case "binary":
+      return `./workers/${name}.ts`;
+    case "bundle":
+      return new URL(`./workers/${name}.js`, moduleUrl).href;
+    case "source":
+      return new URL(`../workers/${name}.ts`, moduleUrl).href;
+  }
+}
+
+/**
+ * Ends the process. Always explicit: in Deno a terminated worker stuck in a synchronous loop
+ * keeps its thread spinning and the process would never exit on its own (SPEC §1).
+ */
+export function exitProcess(code: number): never {
+  process.exit(code);
+}

@@ -1,0 +1,8 @@
+/**
+ * Test helpers: a private Redis, temporary repositories, the compiled binary.
+ *
+ * @module
+ */
+export * from "./redis_server.ts";
+export * from "./temp_repo.ts";
+export * from "./ays_binary.ts";

@@ -1,0 +1,13 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { probeWorker } from "../../src/run/worker_probe.ts";
+import { runtimeName } from "../../src/runtime.ts";
+
+describe("probeWorker", () => {
+  it("starts a real Web Worker from the sources and gets its answer", async () => {
+    const probe = await probeWorker();
+    assert.equal(probe.runtime, runtimeName());
+    assert.match(probe.specifier, /workers\/job_worker\.ts$/);
+    assert.ok(probe.millis >= 0);
+  });
+});
