@@ -1,0 +1,73 @@
+/**
+ * One field of an actor's schema as `schema.hrd` describes it (SPEC §3.1). The HRD reader
+ * produces these; the capnp converter, the validator and the blueprint resolver consume them.
+ * A template that ships `schema.capnp` gets field specs derived from its struct (no tags).
+ *
+ * @module
+ */
+import type { SourceLocation } from "../errors.ts";
+
+/** The HRD field types of SPEC §3.1 (`string` and `integer` are normalised to `str`, `int`). */
+export type HrdType =
+  | "str"
+  | "int"
+  | "float"
+  | "bool"
+  | "multiline"
+  | "email"
+  | "tel"
+  | "ipaddr"
+  | "ipport"
+  | "ipaddress"
+  | "date"
+  | "path"
+  | "guid"
+  | "dict"
+  | "password";
+
+/** `consume:role[:min[:max]]` — producer links; `consume:a,b` gives one role per entry. */
+export interface ConsumeSpec {
+  roles: string[];
+  /** Default 0. */
+  min: number;
+  /** Default 100. */
+  max: number;
+}
+
+/** One schema field with every tag of SPEC §3.1. */
+export interface FieldSpec {
+  /** The name as written, e.g. `ssh.port`. */
+  name: string;
+  /** The camelCase name used in data, capnp and JSON, e.g. `sshPort`. */
+  camelName: string;
+  type: HrdType;
+  /** `list`: a list of `type`. */
+  list: boolean;
+  /**
+   * The parsed `default:` (number, boolean, string, object for dict, array for lists), or
+   * `undefined` when the field has none (then the type's zero value applies).
+   */
+  default?: unknown;
+  /** `descr:` with `__` turned into spaces. */
+  description?: string;
+  consume?: ConsumeSpec;
+  /** `parent:role`. */
+  parent?: string;
+  /** `auto`: create missing parent / producers. */
+  auto: boolean;
+  /** `optional`: the parent may be absent. */
+  optional: boolean;
+  regex?: string;
+  minval?: number;
+  maxval?: number;
+  singlechoice?: string[];
+  multichoice?: string[];
+  /** `secret` label or `type:password`: never printed, logged or mirrored. */
+  secret: boolean;
+  /** `alias:'a,b'`: other names accepted in blueprints. */
+  aliases: string[];
+  /** `@ask`: informational. */
+  ask: boolean;
+  /** Where the field's (last) definition is. */
+  location?: SourceLocation;
+}

@@ -1,0 +1,38 @@
+/**
+ * Service names and keys (SPEC §3): a service is `role!instance`; `role:instance` is accepted
+ * on the command line; the key is derived from the repository name and the service name.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+
+/** The role of an actor: the part of its name before the first dot (`node.ssh` → `node`). */
+export function roleOf(actor: string): string {
+  const dot = actor.indexOf(".");
+  return dot === -1 ? actor : actor.slice(0, dot);
+}
+
+/** `role!instance`. */
+export function serviceName(role: string, instance: string): string {
+  return `${role}!${instance}`;
+}
+
+/** Splits `role!instance` or `role:instance`; returns null when neither separator is there. */
+export function parseServiceName(text: string): { role: string; instance: string } | null {
+  const match = /^([^!:]+)[!:](.+)$/.exec(text);
+  return match ? { role: match[1], instance: match[2] } : null;
+}
+
+/**
+ * The service key: 32 hex characters of SHA-256 over `repo/role!instance`, so the same
+ * service gets the same key after `ays restore`.
+ */
+export function serviceKey(repo: string, role: string, instance: string): string {
+  return createHash("sha256").update(`${repo}/${role}!${instance}`).digest("hex").slice(0, 32);
+}
+
+/** camelCase of an HRD field name: split on `_` and `.`, capitalise every later part. */
+export function camelCase(name: string): string {
+  const parts = name.split(/[_.]/).filter((p) => p.length > 0);
+  return parts.map((p, i) => (i === 0 ? p : p[0].toUpperCase() + p.slice(1))).join("");
+}
