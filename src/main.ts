@@ -1,12 +1,24 @@
 /**
  * The `ays` executable: runs the CLI on the process's arguments and exits with its code.
  *
+ * `ays --version` is answered before the CLI and its dependencies are loaded: scripts call it
+ * to probe for ays, and loading commander and every command costs several times the runtime's
+ * own start-up (bench/startup.ts).
+ *
  * @module
  */
-import { processIo, runCli } from "./cli/mod.ts";
 import { exitProcess } from "./runtime.ts";
+import { VERSION } from "./version.ts";
 
 if (import.meta.main) {
-  const code = await runCli(process.argv.slice(2), processIo());
-  exitProcess(code);
+  const argv = process.argv.slice(2);
+  if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
+    // No explicit exit here: nothing else is running, and process.exit() (like
+    // process.stdout, whose set-up console.log avoids) alone costs more
+    // than the runtime's whole start-up.
+    console.log(VERSION);
+  } else {
+    const { processIo, runCli } = await import("./cli/mod.ts");
+    exitProcess(await runCli(argv, processIo()));
+  }
 }
