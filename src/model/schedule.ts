@@ -1,0 +1,167 @@
+/**
+ * The scheduling rules of SPEC §5 as pure functions on {@link ServiceRecord}: they never
+ * mutate their argument and return a new record (or the same one when nothing changed), so the
+ * blueprint resolver, `ays do` and the executor can share them and tests need no store.
+ *
+ * @module
+ */
+import { InputError, type SourceLocation } from "../errors.ts";
+import type { ActionRecord, ActionState, ServiceRecord, ServiceState } from "./types.ts";
+
+/** Options of {@link scheduleAction}. */
+export interface ScheduleOptions {
+  /** Schedule even when the action is `ok` (`--force`). */
+  force?: boolean;
+}
+
+/** Why {@link scheduleAction} left an action as it was. */
+export type NotScheduledReason = "ok" | "disabled" | "unknown-action" | "already-scheduled";
+
+/** What {@link scheduleAction} did. */
+export interface ScheduleOutcome {
+  /** The service after the change (the argument itself when nothing changed). */
+  service: ServiceRecord;
+  /** Whether `action` is now `scheduled` because of this call. */
+  scheduled: boolean;
+  /** Set when `action` was not (newly) scheduled. */
+  reason?: NotScheduledReason;
+  /** Actions of the opposite direction that were unscheduled (set back to `new`). */
+  unscheduled: string[];
+}
+
+/** Actions that bring a service up; scheduling one cancels a pending teardown and vice versa. */
+const UP_ACTIONS: readonly string[] = ["install", "start"];
+/** Actions that take a service down. */
+const DOWN_ACTIONS: readonly string[] = ["uninstall", "stop"];
+/** States the planner would still act on: cancelling them is what "unschedule" means. */
+const PENDING_STATES: readonly ActionState[] = ["scheduled", "changed", "error"];
+
+/** A fresh action record in state `new`. */
+export function newActionRecord(period = 0): ActionRecord {
+  return { state: "new", period, lastRun: null, lastJob: null };
+}
+
+/** Copies a service deep enough that changing action records does not touch the original. */
+function withActions(service: ServiceRecord): ServiceRecord {
+  const actions: Record<string, ActionRecord> = {};
+  for (const [name, record] of Object.entries(service.actions)) actions[name] = { ...record };
+  return { ...service, actions };
+}
+
+/**
+ * Schedules `action` of `service` (SPEC §5): it becomes `scheduled` unless it is `ok` (then
+ * only with `force`) or `disabled`. Scheduling `install` or `start` sets a pending (`scheduled`,
+ * `changed` or `error`) `uninstall` or `stop` back to `new`, and vice versa — also when the
+ * action itself is already `ok`, because the user's intent is then already met.
+ */
+export function scheduleAction(
+  service: ServiceRecord,
+  action: string,
+  options: ScheduleOptions = {},
+): ScheduleOutcome {
+  const current = service.actions[action];
+  if (!current) return { service, scheduled: false, reason: "unknown-action", unscheduled: [] };
+  if (current.state === "disabled") {
+    return { service, scheduled: false, reason: "disabled", unscheduled: [] };
+  }
+  const opposite = UP_ACTIONS.includes(action)
+    ? DOWN_ACTIONS
+    : DOWN_ACTIONS.includes(action)
+    ? UP_ACTIONS
+    : [];
+  const toUnschedule = opposite.filter((name) => {
+    const record = service.actions[name];
+    return record !== undefined && PENDING_STATES.includes(record.state);
+  });
+  let reason: NotScheduledReason | undefined;
+  if (current.state === "ok" && !options.force) reason = "ok";
+  else if (current.state === "scheduled") reason = "already-scheduled";
+  if (reason !== undefined && toUnschedule.length === 0) {
+    return { service, scheduled: false, reason, unscheduled: [] };
+  }
+  const next = withActions(service);
+  for (const name of toUnschedule) next.actions[name].state = "new";
+  if (reason === undefined) next.actions[action].state = "scheduled";
+  return { service: next, scheduled: reason === undefined, reason, unscheduled: toUnschedule };
+}
+
+/**
+ * Records that `action` succeeded (SPEC §5): the action becomes `ok`; a successful `stop`
+ * sets `start` back to `new`; a successful `uninstall` sets `install` and `start` back to
+ * `new` (so a later install really installs); a successful `processChange` clears `changed`.
+ */
+export function onActionSucceeded(service: ServiceRecord, action: string): ServiceRecord {
+  const next = withActions(service);
+  const record = next.actions[action];
+  if (record) record.state = "ok";
+  const reset = action === "stop" ? ["start"] : action === "uninstall" ? ["install", "start"] : [];
+  for (const name of reset) {
+    if (next.actions[name]) next.actions[name].state = "new";
+  }
+  if (action === "processChange") next.changed = false;
+  return next;
+}
+
+/**
+ * The derived state of a service for display (SPEC §5): `error` if any action is in error,
+ * else `changed` while its data changed and `processChange` is not yet `ok`, else `ok` if
+ * `install` is `ok`, else `new`.
+ */
+export function serviceState(service: ServiceRecord): ServiceState {
+  const records = Object.values(service.actions);
+  if (records.some((record) => record.state === "error")) return "error";
+  if (service.changed && service.actions.processChange?.state !== "ok") return "changed";
+  if (service.actions.install?.state === "ok") return "ok";
+  return "new";
+}
+
+/** Options of {@link compileNameRegex}. */
+export interface CompileRegexOptions {
+  /** Where the pattern was written, for the error. */
+  location?: SourceLocation;
+  /** What the pattern is for, e.g. `actor`, for the error message. */
+  what?: string;
+}
+
+/**
+ * Compiles a user's regex so that it must match a whole name (`-i`, `actor:`, `service:`);
+ * a pattern that does not compile is an {@link InputError}.
+ */
+export function compileNameRegex(pattern: string, options: CompileRegexOptions = {}): RegExp {
+  try {
+    return new RegExp(`^(?:${pattern})$`, "u");
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    const what = options.what ? `${options.what} ` : "";
+    throw new InputError(`invalid ${what}regex '${pattern}': ${detail}`, {
+      location: options.location,
+    });
+  }
+}
+
+/** The `-r/--role` and `-i/--instance` filters of SPEC §5. */
+export interface ServiceFilter {
+  /** Matches the role or the full actor name (`node` matches `node.ssh`; `node.ssh` only it). */
+  role?: string;
+  /** A regex matched against the whole instance name. */
+  instance?: string;
+}
+
+/** A compiled {@link ServiceFilter}: a predicate on services. */
+export type ServiceMatcher = (service: Pick<ServiceRecord, "role" | "actor" | "name">) => boolean;
+
+/**
+ * Compiles `-r`/`-i` into a predicate; an instance regex that does not compile is an
+ * {@link InputError}. An empty filter matches every service.
+ */
+export function serviceMatcher(filter: ServiceFilter): ServiceMatcher {
+  const role = filter.role;
+  const instance = filter.instance === undefined
+    ? undefined
+    : compileNameRegex(filter.instance, { what: "instance" });
+  return (service) => {
+    if (role !== undefined && service.role !== role && service.actor !== role) return false;
+    if (instance !== undefined && !instance.test(service.name)) return false;
+    return true;
+  };
+}
