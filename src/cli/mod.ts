@@ -7,6 +7,7 @@
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { AysError, ExitCode, formatLocated } from "../errors.ts";
 import { VERSION } from "../version.ts";
+import { registerCompletions } from "./completions.ts";
 import type { CliContext } from "./context.ts";
 import { registerDoctor } from "./doctor.ts";
 import { addGlobalOptions } from "./global_options.ts";
@@ -30,6 +31,7 @@ export function buildProgram(ctx: CliContext): Command {
   // must be set before any command is registered.
   addGlobalOptions(program);
   registerDoctor(program as unknown as Command, ctx);
+  registerCompletions(program as unknown as Command, ctx);
   return program as unknown as Command;
 }
 
