@@ -8,7 +8,6 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 COPY dist/ays /usr/local/bin/ays
 WORKDIR /repo
-ENV AYS_LISTEN=0.0.0.0:5000
 EXPOSE 5000
 # tini forwards SIGTERM to ays, which stops the daemon cleanly (SPEC §8), and reaps the
 # processes that actions start with job.exec.
