@@ -1,0 +1,110 @@
+/**
+ * The JSON shapes ays shows services in (SPEC §9): `ays list --json`, `ays show --json` and the
+ * daemon's HTTP API give the same objects, built here.
+ *
+ * @module
+ */
+import type { FieldSpec } from "../hrd/field_spec.ts";
+import { serviceState } from "./schedule.ts";
+import type { ActionState, ServiceRecord, ServiceState } from "./types.ts";
+
+/** One service as `ays list --json` prints it. */
+export interface ServiceListEntry {
+  key: string;
+  /** The instance. */
+  name: string;
+  actor: string;
+  role: string;
+  state: ServiceState;
+  /** `role!name` or null. */
+  parent: string | null;
+  /** Flat list of `role!name`. */
+  producers: string[];
+  consumers: string[];
+  actions: Record<string, ActionState>;
+}
+
+/** One action as `ays show --json` prints it. */
+export interface ActionView {
+  state: ActionState;
+  /** Seconds. */
+  period: number;
+  /** ISO 8601 or null. */
+  lastRun: string | null;
+}
+
+/** One service as `ays show --json` prints it. */
+export interface ServiceShowEntry extends Omit<ServiceListEntry, "actions"> {
+  data: Record<string, unknown>;
+  actions: Record<string, ActionView>;
+}
+
+/** Options of {@link showEntry}. */
+export interface ShowOptions {
+  /** Show secret values instead of `***`. */
+  reveal?: boolean;
+}
+
+/** What secret values are replaced with. */
+export const MASK = "***";
+
+/** Services sorted by role, then instance name (the order of every listing). */
+export function sortServices<T extends Pick<ServiceRecord, "role" | "name">>(services: T[]): T[] {
+  return [...services].sort((a, b) =>
+    a.role < b.role ? -1 : a.role > b.role ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0
+  );
+}
+
+/** The flat, sorted producer list of a service. */
+export function flatProducers(service: ServiceRecord): string[] {
+  return Object.values(service.producers).flat().sort();
+}
+
+/** The `ays list --json` entry of a service. */
+export function listEntry(service: ServiceRecord): ServiceListEntry {
+  const actions: Record<string, ActionState> = {};
+  for (const [name, action] of Object.entries(service.actions)) actions[name] = action.state;
+  return {
+    key: service.key,
+    name: service.name,
+    actor: service.actor,
+    role: service.role,
+    state: serviceState(service),
+    parent: service.parent,
+    producers: flatProducers(service),
+    consumers: [...service.consumers].sort(),
+    actions,
+  };
+}
+
+/** The data of a service with secret fields masked, unless `reveal`. */
+export function maskedData(
+  fields: readonly FieldSpec[],
+  data: Record<string, unknown>,
+  options: ShowOptions = {},
+): Record<string, unknown> {
+  if (options.reveal) return { ...data };
+  const secret = new Set(fields.filter((f) => f.secret).map((f) => f.camelName));
+  const shown: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(data)) {
+    shown[name] = secret.has(name) && value !== "" && value !== undefined ? MASK : value;
+  }
+  return shown;
+}
+
+/** The `ays show --json` entry of a service; `fields` are its actor's schema fields. */
+export function showEntry(
+  service: ServiceRecord,
+  fields: readonly FieldSpec[],
+  options: ShowOptions = {},
+): ServiceShowEntry {
+  const actions: Record<string, ActionView> = {};
+  for (const [name, action] of Object.entries(service.actions)) {
+    actions[name] = {
+      state: action.state,
+      period: action.period,
+      lastRun: action.lastRun === null ? null : new Date(action.lastRun).toISOString(),
+    };
+  }
+  return { ...listEntry(service), data: maskedData(fields, service.data, options), actions };
+}
