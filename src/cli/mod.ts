@@ -10,6 +10,8 @@ import { VERSION } from "../version.ts";
 import { registerCompletions } from "./completions.ts";
 import type { CliContext } from "./context.ts";
 import { registerDoctor } from "./doctor.ts";
+import { registerInit } from "./init.ts";
+import { registerRepos } from "./repos.ts";
 import { addGlobalOptions } from "./global_options.ts";
 import type { CliIo } from "./io.ts";
 
@@ -32,6 +34,8 @@ export function buildProgram(ctx: CliContext): Command {
   addGlobalOptions(program);
   registerDoctor(program as unknown as Command, ctx);
   registerCompletions(program as unknown as Command, ctx);
+  registerInit(program as unknown as Command, ctx);
+  registerRepos(program as unknown as Command, ctx);
   return program as unknown as Command;
 }
 

@@ -1,0 +1,110 @@
+/**
+ * `.ays/config.yaml` (SPEC §2): all optional — `name`, `store` (URL), `parallel` (default for
+ * runs) — and the repository's name that follows from it.
+ *
+ * @module
+ */
+import { readFile, stat } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { isMap, isScalar, LineCounter, type Node, parseDocument } from "yaml";
+import { z } from "zod";
+import { InputError, type SourceLocation } from "../errors.ts";
+
+/** The settings of `.ays/config.yaml`. */
+export interface RepoConfig {
+  /** The repository's name; default the folder's name. */
+  name?: string;
+  /** Store URL (SQLite path or `redis://…`). */
+  store?: string;
+  /** Default `--parallel` of runs. */
+  parallel?: number;
+}
+
+/**
+ * Repository names go into Redis keys and HTTP paths, so they are kept to characters that
+ * need no escaping there.
+ */
+export const REPO_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+const configSchema = z.strictObject({
+  name: z.string().regex(
+    REPO_NAME_PATTERN,
+    "must start with a letter or digit and hold only letters, digits, '.', '_' and '-'",
+  ).optional(),
+  store: z.string().min(1, "must not be empty").optional(),
+  parallel: z.number().int("must be a whole number").min(1, "must be at least 1").optional(),
+});
+
+/** The path of a repository's config file. */
+export function repoConfigPath(repoPath: string): string {
+  return join(repoPath, ".ays", "config.yaml");
+}
+
+/**
+ * Reads `.ays/config.yaml`. A missing file (or a v8.1 repository whose `.ays` is a file) is
+ * an empty config. Syntax errors, unknown keys and wrong values are {@link InputError}s with
+ * `file:line:column`.
+ */
+export async function readRepoConfig(repoPath: string): Promise<RepoConfig> {
+  const file = repoConfigPath(repoPath);
+  const marker = await stat(join(repoPath, ".ays")).catch(() => null);
+  if (!marker?.isDirectory()) return {};
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return {};
+    throw error;
+  }
+  return parseRepoConfig(text, { file });
+}
+
+/** Options of {@link parseRepoConfig}. */
+export interface ParseRepoConfigOptions {
+  /** The file name used in error locations. */
+  file: string;
+}
+
+/** Parses and validates the text of `.ays/config.yaml`. */
+export function parseRepoConfig(text: string, options: ParseRepoConfigOptions): RepoConfig {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter, uniqueKeys: true, prettyErrors: false });
+  const at = (offset: number): SourceLocation => {
+    const { line, col } = counter.linePos(offset);
+    return { file: options.file, line, column: col };
+  };
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0];
+    throw new InputError(`YAML syntax error: ${first.message}`, { location: at(first.pos[0]) });
+  }
+  if (doc.contents === null) return {};
+  if (!isMap(doc.contents)) {
+    throw new InputError("the repository config must be a mapping (name, store, parallel)", {
+      location: { file: options.file, line: 1, column: 1 },
+    });
+  }
+  const parsed = configSchema.safeParse(doc.toJS());
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const path = issue.path.map(String);
+  let node = path.length > 0 ? (doc.getIn(path, true) as Node | undefined) : undefined;
+  let message = issue.message;
+  let key = path.join(".");
+  if (issue.code === "unrecognized_keys") {
+    key = issue.keys[0];
+    const pair = doc.contents.items.find((item) =>
+      isScalar(item.key) && String(item.key.value) === key
+    );
+    node = pair?.key as Node | undefined;
+    message = `unknown setting '${key}' (expected name, store, parallel)`;
+  } else {
+    message = `'${key}': ${message.charAt(0).toLowerCase()}${message.slice(1)}`;
+  }
+  const location = node?.range ? at(node.range[0]) : { file: options.file, line: 1, column: 1 };
+  throw new InputError(message, { location });
+}
+
+/** The repository's name: `name:` of its config, else its folder's name (SPEC §2). */
+export function repoNameOf(repoPath: string, config: RepoConfig): string {
+  return config.name ?? basename(repoPath);
+}

@@ -1,0 +1,90 @@
+/**
+ * Finding the repository a command works on (SPEC §2): `--repo PATH`, else the first folder
+ * holding `.ays` walking up from the current folder. A v8.1 repository marks itself with an
+ * empty `.ays` FILE; it is accepted, and {@link ensureAysDir} turns it into the folder.
+ *
+ * @module
+ */
+import { mkdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { InputError } from "../errors.ts";
+
+/** A repository found on disk. */
+export interface FoundRepo {
+  /** Absolute path of the repository root (the folder holding `.ays`). */
+  path: string;
+  /** `dir` for an ays repository, `file` for a v8.1 one whose `.ays` is still a file. */
+  marker: "dir" | "file";
+}
+
+/** Options of {@link findRepo}. */
+export interface FindRepoOptions {
+  /** `--repo PATH`: use this folder (relative to `cwd`) instead of walking up. */
+  repoFlag?: string;
+}
+
+/** Whether `folder` holds a `.ays` folder or file. */
+async function markerIn(folder: string): Promise<FoundRepo["marker"] | null> {
+  const info = await stat(join(folder, ".ays")).catch(() => null);
+  if (!info) return null;
+  if (info.isDirectory()) return "dir";
+  return info.isFile() ? "file" : null;
+}
+
+/**
+ * Finds the repository: the `--repo` folder (which must hold `.ays`), else the first folder
+ * from `cwd` upwards that holds one. Not finding one is an {@link InputError} (exit 2).
+ */
+export async function findRepo(cwd: string, options: FindRepoOptions = {}): Promise<FoundRepo> {
+  if (options.repoFlag !== undefined) {
+    const path = resolve(cwd, options.repoFlag);
+    const marker = await markerIn(path);
+    if (!marker) {
+      const exists = await stat(path).catch(() => null);
+      throw new InputError(
+        exists
+          ? `${path} is not an ays repository (it has no .ays; make one with 'ays init')`
+          : `--repo ${options.repoFlag}: no such folder`,
+      );
+    }
+    return { path, marker };
+  }
+  let folder = resolve(cwd);
+  while (true) {
+    const marker = await markerIn(folder);
+    if (marker) return { path: folder, marker };
+    const parent = dirname(folder);
+    if (parent === folder) break;
+    folder = parent;
+  }
+  throw new InputError(
+    `not inside an ays repository: no .ays in ${resolve(cwd)} or any folder above it ` +
+      `(use --repo PATH, or make one with 'ays init')`,
+  );
+}
+
+/**
+ * Makes sure `.ays` is a folder, turning a v8.1 marker file into one (SPEC §2). Call it before
+ * the first write into `.ays/`. A non-empty marker file's content is kept as
+ * `.ays/v81-marker` rather than thrown away.
+ */
+export async function ensureAysDir(repoPath: string): Promise<string> {
+  const dir = join(repoPath, ".ays");
+  const info = await stat(dir).catch(() => null);
+  if (info?.isDirectory()) return dir;
+  if (info?.isFile()) {
+    const content = await readFile(dir);
+    if (content.length === 0) {
+      await rm(dir);
+      await mkdir(dir);
+    } else {
+      const aside = `${dir}.v81-${process.pid}`;
+      await rename(dir, aside);
+      await mkdir(dir);
+      await rename(aside, join(dir, "v81-marker"));
+    }
+    return dir;
+  }
+  await mkdir(dir, { recursive: true });
+  return dir;
+}

@@ -1,0 +1,12 @@
+/**
+ * Repositories on disk (SPEC §2): making, finding and opening them, their config, the registry
+ * behind `ays repos`, and the actor templates they hold.
+ *
+ * @module
+ */
+export * from "./config.ts";
+export * from "./find.ts";
+export * from "./init.ts";
+export * from "./open.ts";
+export * from "./registry.ts";
+export * from "./templates.ts";
