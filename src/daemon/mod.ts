@@ -1,0 +1,14 @@
+/**
+ * The daemon of SPEC §8: HTTP API, recurring actions, run queue, log and status. The CLI's
+ * `ays daemon` wires {@link startDaemon} to the store and the run engine through the interfaces
+ * of `backend.ts`.
+ *
+ * @module
+ */
+export * from "./backend.ts";
+export * from "./daemon.ts";
+export * from "./http.ts";
+export * from "./listen.ts";
+export * from "./logger.ts";
+export * from "./recurring.ts";
+export * from "./run_queue.ts";
