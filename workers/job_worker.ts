@@ -1,25 +1,266 @@
 /**
- * The Web Worker that executes jobs. For now it answers a ping, which proves that worker
- * entry points start in every packaging (source, bundle, compiled binary).
+ * The Web Worker that executes jobs (SPEC §3.4). It imports the actor's actions file by its
+ * absolute path (so relative imports inside it work), builds the `job` object and calls the
+ * exported action. It runs one job at a time; the pool decides which.
+ *
+ * Before waiting for a command started with `job.exec`, it reports the command's process
+ * group to the pool: terminating a worker does not kill its children, so the pool kills the
+ * groups itself when a job times out or is killed.
  *
  * @module
  */
 /// <reference lib="webworker" />
+import { spawn } from "node:child_process";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { DEFAULT_ACTIONS } from "../src/model/types.ts";
+import type {
+  ExecOptions,
+  ExecResult,
+  HostMessage,
+  Job,
+  JobRequest,
+  JobService,
+  LogLevel,
+  ServiceView,
+  WorkerDone,
+  WorkerMessage,
+} from "../src/run/job_api.ts";
 
-interface PingMessage {
-  type: "ping";
-  id: number;
+/** Output kept per stream of an exec result; the job log gets everything (capped by the pool). */
+const EXEC_OUTPUT_CAP = 1024 * 1024;
+/** How long to wait for output after a command exited (background children may hold its pipes). */
+const DRAIN_MS = 100;
+
+const controllers = new Map<number, AbortController>();
+
+function send(message: WorkerMessage): void {
+  postMessage(message);
 }
 
-self.onmessage = (event: MessageEvent<PingMessage>) => {
+self.onmessage = (event: MessageEvent<HostMessage>) => {
   const message = event.data;
-  if (message?.type === "ping") {
-    const g = globalThis as Record<string, unknown>;
-    const runtime = typeof g.Bun !== "undefined"
-      ? "bun"
-      : typeof g.Deno !== "undefined"
-      ? "deno"
-      : "node";
-    postMessage({ type: "pong", id: message.id, runtime });
+  switch (message?.type) {
+    case "ping":
+      send({ type: "pong", id: message.id, runtime: runtimeName() });
+      break;
+    case "cancel":
+      controllers.get(message.id)?.abort(new Error(message.reason));
+      break;
+    case "run":
+      void runJob(message.id, message.request);
+      break;
   }
 };
+
+function runtimeName(): string {
+  const g = globalThis as Record<string, unknown>;
+  return typeof g.Bun !== "undefined" ? "bun" : typeof g.Deno !== "undefined" ? "deno" : "node";
+}
+
+async function runJob(id: number, request: JobRequest): Promise<void> {
+  const controller = new AbortController();
+  controllers.set(id, controller);
+  const job = makeJob(id, request, controller.signal);
+  let done: WorkerDone;
+  try {
+    const action = await loadAction(request);
+    const value = action ? await action(job) : undefined;
+    done = { ok: true, result: toJson(value), data: job.service.data, error: null };
+  } catch (error) {
+    done = { ok: false, result: null, data: job.service.data, error: errorOf(error) };
+  } finally {
+    controllers.delete(id);
+  }
+  try {
+    send({ type: "done", id, done });
+  } catch (error) {
+    // The data could not be cloned (a function, a symbol…): report that instead.
+    send({
+      type: "done",
+      id,
+      done: { ok: false, result: null, data: {}, error: errorOf(error) },
+    });
+  }
+}
+
+type ActionFn = (job: Job) => unknown;
+
+/** The exported action, null for a default action the file does not define. */
+async function loadAction(request: JobRequest): Promise<ActionFn | null> {
+  const { actionsPath, action } = request;
+  let fn: unknown = undefined;
+  if (actionsPath) {
+    const module = await import(pathToFileURL(actionsPath).href) as Record<string, unknown>;
+    fn = module[action];
+  }
+  if (typeof fn === "function") return fn as ActionFn;
+  if (fn !== undefined) {
+    throw new Error(`${actionsPath}: export ${action} is not a function`);
+  }
+  if (DEFAULT_ACTIONS.includes(action)) return null;
+  throw new Error(
+    actionsPath
+      ? `${actionsPath} does not export action ${action}`
+      : `action ${action} is not defined: the actor has no actions file`,
+  );
+}
+
+function toJson(value: unknown): unknown {
+  if (value === undefined) return null;
+  const text = JSON.stringify(value);
+  return text === undefined ? null : JSON.parse(text);
+}
+
+function errorOf(error: unknown): { message: string; stack?: string } {
+  if (error instanceof Error) return { message: error.message, stack: error.stack };
+  return { message: String(error) };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+function makeJob(id: number, request: JobRequest, signal: AbortSignal): Job {
+  const s = request.service;
+  const service: JobService = {
+    name: s.name,
+    actor: s.actor,
+    role: s.role,
+    key: s.key,
+    data: s.data,
+    parent: s.parent ? deepFreeze(s.parent) : null,
+    producers: deepFreeze(s.producers) as Record<string, readonly ServiceView[]>,
+    consumers: deepFreeze(s.consumers),
+  };
+  const log = (message: string, level: LogLevel = "info") => {
+    const text = String(message);
+    send({ type: "log", id, text: `[${level}] ${text}${text.endsWith("\n") ? "" : "\n"}` });
+  };
+  const env: Record<string, string> = {
+    AYS_REPO: request.repo.path,
+    AYS_REPO_NAME: request.repo.name,
+    AYS_SERVICE: `${s.role}!${s.name}`,
+    AYS_ACTION: request.action,
+    AYS_RUN: request.runId,
+  };
+  const exec =
+    ((command: string, options: ExecOptions = {}) =>
+      runCommand(id, command, options, { root: request.repo.path, env, signal })) as Job["exec"];
+  return Object.freeze({
+    repo: Object.freeze({ ...request.repo }),
+    service: Object.seal(service),
+    action: request.action,
+    args: request.args ?? {},
+    runId: request.runId,
+    attempt: request.attempt ?? 1,
+    signal,
+    log,
+    exec,
+  });
+}
+
+interface CommandContext {
+  root: string;
+  env: Record<string, string>;
+  signal: AbortSignal;
+}
+
+function runCommand(
+  id: number,
+  command: string,
+  options: ExecOptions,
+  context: CommandContext,
+): Promise<ExecResult | number> {
+  const cwd = resolve(context.root, options.cwd ?? ".");
+  const env = { ...process.env, ...context.env, ...options.env };
+  if (context.signal.aborted) return Promise.reject(context.signal.reason);
+  if (options.detach) {
+    const child = spawn("sh", ["-c", command], { cwd, env, detached: true, stdio: "ignore" });
+    child.unref();
+    if (child.pid !== undefined) send({ type: "pid", id, pid: child.pid, detached: true });
+    return new Promise((resolvePid, reject) => {
+      child.once("error", reject);
+      child.once("spawn", () => resolvePid(child.pid!));
+    });
+  }
+  const child = spawn("sh", ["-c", command], {
+    cwd,
+    env,
+    detached: true,
+    stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+  });
+  return new Promise((resolveResult, reject) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    let outLength = 0, errLength = 0;
+    let exitCode: number | null = null;
+    let exitSignal: string | null = null;
+    let settled = false;
+    let drainTimer: ReturnType<typeof setTimeout> | undefined;
+    const killGroup = () => {
+      try {
+        process.kill(-child.pid!, "SIGTERM");
+      } catch {
+        // Already gone.
+      }
+    };
+    const onAbort = () => killGroup();
+    const collect = (into: string[], which: "out" | "err") => (chunk: Uint8Array | string) => {
+      const text = typeof chunk === "string" ? chunk : new TextDecoder().decode(chunk);
+      if (!options.quiet) send({ type: "log", id, text });
+      const length = which === "out" ? (outLength += text.length) : (errLength += text.length);
+      into.push(text);
+      if (length > 2 * EXEC_OUTPUT_CAP) {
+        const kept = into.join("").slice(-EXEC_OUTPUT_CAP);
+        into.length = 0;
+        into.push(kept);
+        if (which === "out") outLength = kept.length;
+        else errLength = kept.length;
+      }
+    };
+    const finish = () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(drainTimer);
+      context.signal.removeEventListener("abort", onAbort);
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      send({ type: "exited", id, pid: child.pid! });
+      exitCode ??= child.exitCode;
+      const result = { code: exitCode ?? -1, stdout: out.join(""), stderr: err.join("") };
+      if (exitCode === 0) {
+        resolveResult(result);
+        return;
+      }
+      const how = exitCode !== null ? `exit code ${exitCode}` : `signal ${exitSignal}`;
+      const tail = result.stderr.trim().split("\n").slice(-5).join("\n");
+      const error = new Error(`command failed with ${how}: ${command}${tail ? `\n${tail}` : ""}`);
+      (error as Error & { result?: ExecResult }).result = result;
+      reject(error);
+    };
+    child.stdout!.on("data", collect(out, "out"));
+    child.stderr!.on("data", collect(err, "err"));
+    child.once("error", (error) => {
+      if (settled) return;
+      settled = true;
+      context.signal.removeEventListener("abort", onAbort);
+      reject(error);
+    });
+    // Reported at once, not on "spawn": an action that does not await exec and then blocks
+    // the thread would never let the event fire, and the pool must know the group.
+    if (child.pid !== undefined) send({ type: "pid", id, pid: child.pid, detached: false });
+    context.signal.addEventListener("abort", onAbort, { once: true });
+    child.once("exit", (code, signal) => {
+      exitCode = code;
+      exitSignal = signal;
+      drainTimer = setTimeout(finish, DRAIN_MS);
+    });
+    child.once("close", () => finish());
+    if (options.input !== undefined) child.stdin!.end(options.input);
+  });
+}

@@ -1,0 +1,101 @@
+/**
+ * Executes a {@link Plan}: the eager walker over the plan's graph, each job run in the
+ * worker pool with its timeout, isolation and retries. It writes nothing itself: the caller
+ * persists through `onEvent` (awaited before dependents start) and `onRetry`.
+ *
+ * @module
+ */
+import type { ActionSettings, ActorRecord, PlannedJob } from "../model/types.ts";
+import type { JobOutcome, JobRequest } from "./job_api.ts";
+import type { Plan, PlannedNode } from "./plan.ts";
+import type { WorkerPool } from "./pool.ts";
+import { runWithRetries } from "./retry.ts";
+import { walk, type WalkEvent, type WalkResult } from "./walk.ts";
+
+/** Default action settings of SPEC §3.3 (durations in seconds). */
+export const DEFAULT_ACTION_SETTINGS: Readonly<ActionSettings> = {
+  timeout: 3600,
+  retries: 0,
+  retryDelay: 1,
+};
+
+/** The settings of one action of an actor: `actor.yaml` values over the defaults. */
+export function actionSettings(actor: ActorRecord | undefined, action: string): ActionSettings {
+  return { ...DEFAULT_ACTION_SETTINGS, ...actor?.config.actions[action] };
+}
+
+/** A job that failed for good; `outcome` is its last attempt. */
+export class JobFailedError extends Error {
+  readonly outcome: JobOutcome;
+
+  constructor(outcome: JobOutcome) {
+    super(outcome.error?.message ?? "job failed");
+    this.name = "JobFailedError";
+    this.outcome = outcome;
+    if (outcome.error?.stack) this.stack = outcome.error.stack;
+  }
+}
+
+/** Options of {@link executePlan}. */
+export interface ExecuteOptions {
+  pool: WorkerPool;
+  /** Builds the worker request of a job (service views, args, run id, repository). */
+  request: (job: PlannedJob) => JobRequest | Promise<JobRequest>;
+  /** The job's action settings (default {@link DEFAULT_ACTION_SETTINGS}). */
+  settings?: (job: PlannedJob) => ActionSettings;
+  /** Jobs at once (default: the pool's size). */
+  concurrency?: number;
+  failFast?: boolean;
+  /** Cancellation (Ctrl-C): no new jobs, running ones get `job.signal`, then the grace. */
+  signal?: AbortSignal;
+  /** Milliseconds between cancellation and terminating running jobs (default 10 000). */
+  graceMs?: number;
+  /** Terminates running jobs at once (a second Ctrl-C). */
+  killSignal?: AbortSignal;
+  /**
+   * Each job's start, end (with its {@link JobOutcome} as `result`, or a
+   * {@link JobFailedError} as `error`) and skip; awaited before dependents start.
+   */
+  onEvent?: (event: WalkEvent<PlannedNode, JobOutcome>) => void | Promise<void>;
+  /** A failed attempt that will be retried after `delayMs`. */
+  onRetry?: (job: PlannedJob, outcome: JobOutcome, delayMs: number) => void | Promise<void>;
+  /** The job log as it is written. */
+  onLog?: (job: PlannedJob, text: string) => void;
+}
+
+/** Runs the plan; resolves with every job's outcome and the run's state. */
+export function executePlan(
+  plan: Plan,
+  options: ExecuteOptions,
+): Promise<WalkResult<JobOutcome>> {
+  return walk<PlannedNode, JobOutcome>(plan.graph, async (node, context) => {
+    const job = { service: node.service, action: node.action };
+    const settings = options.settings?.(job) ?? DEFAULT_ACTION_SETTINGS;
+    const request = await options.request(job);
+    const outcome = await runWithRetries(
+      (attempt) =>
+        options.pool.run({ ...request, attempt }, {
+          timeoutMs: settings.timeout * 1000,
+          isolation: settings.isolation,
+          signal: context.signal,
+          kill: context.kill,
+          onLog: options.onLog ? (text) => options.onLog!(job, text) : undefined,
+        }),
+      {
+        retries: settings.retries,
+        retryDelayMs: settings.retryDelay * 1000,
+        signal: context.signal,
+        onRetry: options.onRetry ? (o, d) => options.onRetry!(job, o, d) : undefined,
+      },
+    );
+    if (!outcome.ok) throw new JobFailedError(outcome);
+    return outcome;
+  }, {
+    concurrency: options.concurrency ?? options.pool.size,
+    failFast: options.failFast,
+    signal: options.signal,
+    graceMs: options.graceMs,
+    killSignal: options.killSignal,
+    onEvent: options.onEvent,
+  });
+}

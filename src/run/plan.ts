@@ -1,0 +1,295 @@
+/**
+ * The planner of SPEC §6.1: which actions of which services a run executes, and in which
+ * order. Pure: it reads service and actor records and writes nothing.
+ *
+ * @module
+ */
+import { InputError } from "../errors.ts";
+import {
+  type ActionState,
+  type ActorRecord,
+  DEFAULT_ACTIONS,
+  DEFAULT_DEPS,
+  type PlannedJob,
+  type ServiceRecord,
+} from "../model/types.ts";
+import { serviceName } from "../model/names.ts";
+import { CycleError, Graph } from "./graph.ts";
+
+/** Why a job is part of a run. */
+export type PlanReason =
+  | "scheduled"
+  | "changed"
+  | "error"
+  | "interrupted"
+  | "prerequisite"
+  | "producer";
+
+/** A node of the run graph: the job plus why it is there. */
+export interface PlannedNode extends PlannedJob {
+  reason: PlanReason;
+}
+
+/** A planned run: the graph and its layering into steps. */
+export interface Plan {
+  /** Kahn layers of the graph; each step sorted by service, then action. */
+  steps: PlannedJob[][];
+  /** Node ids are {@link jobId}s; an edge a → b means a waits for b. */
+  graph: Graph<PlannedNode>;
+}
+
+/** Options of {@link planRun}. Regexes are matched against the whole name. */
+export interface PlanOptions {
+  /** Regex matched against the role or the full actor name (`-r`). */
+  role?: string;
+  /** Regex matched against the instance name (`-i`). */
+  instance?: string;
+  /** Only take this action (prerequisites and producers' actions still join). */
+  action?: string;
+  /**
+   * Whether a `running` action was left by a dead holder (crashed run). Default: never, so
+   * `running` actions are not taken.
+   */
+  isInterrupted?: (service: ServiceRecord, action: string) => boolean;
+}
+
+/** Actions whose order follows the producers (the parent included). */
+const PRODUCER_ORDERED = new Set(["init", "install", "start"]);
+/** Actions whose order follows the consumers: teardown runs in reverse. */
+const CONSUMER_ORDERED = new Set(["stop", "uninstall"]);
+
+/** The graph id of a job: `role!instance:action` (action names contain no `:`). */
+export function jobId(job: PlannedJob): string {
+  return `${job.service}:${job.action}`;
+}
+
+/**
+ * Plans a run over `services` (all of the repository's, so producers outside the scope can
+ * join) using their `actors`. Throws {@link InputError} for a bad regex or a dependency cycle,
+ * whose message prints the cycle.
+ */
+export function planRun(
+  services: Iterable<ServiceRecord>,
+  actors: Iterable<ActorRecord>,
+  options: PlanOptions = {},
+): Plan {
+  const byName = new Map<string, ServiceRecord>();
+  for (const s of services) byName.set(serviceName(s.role, s.name), s);
+  const actorByName = new Map<string, ActorRecord>();
+  for (const a of actors) actorByName.set(a.name, a);
+
+  const roleRe = compileFilter(options.role, "role");
+  const instanceRe = compileFilter(options.instance, "instance");
+  const isInterrupted = options.isInterrupted ?? (() => false);
+
+  let rank = new Map<string, number>();
+  const graph = new Graph<PlannedNode>({ compare: (a, b) => rank.get(a)! - rank.get(b)! });
+  const work: string[] = [];
+
+  const take = (service: string, action: string, reason: PlanReason): string => {
+    const id = `${service}:${action}`;
+    if (!graph.hasNode(id)) {
+      graph.addNode(id, { service, action, reason });
+      work.push(id);
+    }
+    return id;
+  };
+
+  // Seeds: the actions that are due, within the scope.
+  for (const [name, svc] of byName) {
+    if (roleRe && !roleRe.test(svc.role) && !roleRe.test(svc.actor)) continue;
+    if (instanceRe && !instanceRe.test(svc.name)) continue;
+    for (const [action, record] of Object.entries(svc.actions)) {
+      if (options.action !== undefined && action !== options.action) continue;
+      const reason = seedReason(svc, action, record.state, record.period, isInterrupted);
+      if (reason) take(name, action, reason);
+    }
+  }
+
+  // Closure: prerequisites on the same service, then the producers' same action.
+  while (work.length > 0) {
+    const id = work.pop()!;
+    const node = graph.value(id);
+    const svc = byName.get(node.service)!;
+    const actor = actorByName.get(svc.actor);
+    for (const dep of prerequisitesOf(actor, node.action)) {
+      if (!hasAction(svc, actor, dep)) {
+        throw new InputError(
+          `actor ${svc.actor}: action ${node.action} depends on unknown action ${dep}`,
+        );
+      }
+      if (!joins(stateOf(svc, dep))) continue;
+      graph.addEdge(id, take(node.service, dep, "prerequisite"));
+    }
+    if (followsProducers(actor, node.action)) {
+      for (const producer of producersOf(svc)) {
+        const psvc = byName.get(producer);
+        // A dangling link or a producer without this (custom) action orders nothing.
+        if (!psvc || !hasAction(psvc, actorByName.get(psvc.actor), node.action)) continue;
+        if (!joins(stateOf(psvc, node.action))) continue;
+        graph.addEdge(id, take(producer, node.action, "producer"));
+      }
+    }
+  }
+
+  // Teardown order: only between jobs already in the run (a consumer's stop does not join).
+  for (const id of graph.nodes()) {
+    const node = graph.value(id);
+    if (!CONSUMER_ORDERED.has(node.action)) continue;
+    for (const consumer of byName.get(node.service)!.consumers) {
+      const cid = `${consumer}:${node.action}`;
+      if (cid !== id && graph.hasNode(cid)) graph.addEdge(id, cid);
+    }
+  }
+
+  rank = rankNodes(graph);
+  let layers: string[][];
+  try {
+    layers = graph.layers();
+  } catch (error) {
+    if (error instanceof CycleError) {
+      throw new InputError(`dependency cycle: ${error.cycle.map(showId).join(" → ")}`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  const steps = layers.map((layer) =>
+    layer.map((id) => {
+      const node = graph.value(id);
+      return { service: node.service, action: node.action };
+    })
+  );
+  return { steps, graph };
+}
+
+/** Why a service's action is due, or null when it is not. */
+function seedReason(
+  svc: ServiceRecord,
+  action: string,
+  state: ActionState,
+  period: number,
+  isInterrupted: (service: ServiceRecord, action: string) => boolean,
+): PlanReason | null {
+  if (period > 0) {
+    // Recurring actions belong to the daemon; a run takes them only when scheduled by hand.
+    return state === "scheduled" ? "scheduled" : null;
+  }
+  switch (state) {
+    case "scheduled":
+    case "changed":
+    case "error":
+      return state;
+    case "running":
+      return isInterrupted(svc, action) ? "interrupted" : null;
+    default:
+      return null;
+  }
+}
+
+/** A prerequisite or producer action joins the run unless it is done or switched off. */
+function joins(state: ActionState): boolean {
+  return state !== "ok" && state !== "disabled";
+}
+
+function stateOf(svc: ServiceRecord, action: string): ActionState {
+  return svc.actions[action]?.state ?? "new";
+}
+
+function hasAction(svc: ServiceRecord, actor: ActorRecord | undefined, action: string): boolean {
+  return action in svc.actions || DEFAULT_ACTIONS.includes(action) ||
+    (actor?.actionNames.includes(action) ?? false);
+}
+
+function prerequisitesOf(actor: ActorRecord | undefined, action: string): readonly string[] {
+  return actor?.config.actions[action]?.deps ?? DEFAULT_DEPS[action] ?? [];
+}
+
+function followsProducers(actor: ActorRecord | undefined, action: string): boolean {
+  return PRODUCER_ORDERED.has(action) || actor?.config.actions[action]?.producers === true;
+}
+
+/** Producers of every role plus the parent, without duplicates. */
+function producersOf(svc: ServiceRecord): string[] {
+  const out = new Set<string>();
+  if (svc.parent) out.add(svc.parent);
+  for (const names of Object.values(svc.producers)) for (const n of names) out.add(n);
+  return [...out];
+}
+
+function compileFilter(source: string | undefined, what: string): RegExp | null {
+  if (source === undefined || source === "") return null;
+  try {
+    return new RegExp(`^(?:${source})$`);
+  } catch (error) {
+    throw new InputError(`invalid ${what} regex ${JSON.stringify(source)}: ${String(error)}`);
+  }
+}
+
+/** Sorts once by service, then lifecycle order of the action, and numbers the nodes. */
+function rankNodes(graph: Graph<PlannedNode>): Map<string, number> {
+  const ids = graph.nodes();
+  const actionRank = (a: string) => {
+    const i = DEFAULT_ACTIONS.indexOf(a);
+    return i === -1 ? DEFAULT_ACTIONS.length : i;
+  };
+  const keyed = ids.map((id) => {
+    const node = graph.value(id);
+    return { id, service: node.service, action: node.action, ar: actionRank(node.action) };
+  });
+  keyed.sort((a, b) =>
+    a.service < b.service
+      ? -1
+      : a.service > b.service
+      ? 1
+      : a.ar - b.ar || (a.action < b.action ? -1 : a.action > b.action ? 1 : 0)
+  );
+  const rank = new Map<string, number>();
+  keyed.forEach((k, i) => rank.set(k.id, i));
+  return rank;
+}
+
+/** `role!name:action` → `role!name action`, as users read it. */
+function showId(id: string): string {
+  const i = id.lastIndexOf(":");
+  return `${id.slice(0, i)} ${id.slice(i + 1)}`;
+}
+
+/**
+ * The plan as Graphviz `dot`: one node per job, an arrow from each job to the jobs that wait
+ * for it (the direction work flows), and the jobs of a step on the same rank.
+ */
+export function renderDot(plan: Plan): string {
+  const q = (s: string) => JSON.stringify(s);
+  const lines = ["digraph ays_run {", "  rankdir=LR;", '  node [shape=box, fontname="monospace"];'];
+  plan.steps.forEach((step, i) => {
+    lines.push(`  subgraph step_${i + 1} {`, "    rank=same;");
+    for (const job of step) {
+      lines.push(`    ${q(jobId(job))} [label=${q(`${job.service}\n${job.action}`)}];`);
+    }
+    lines.push("  }");
+  });
+  for (const [from, to] of plan.graph.edges()) lines.push(`  ${q(to)} -> ${q(from)};`);
+  lines.push("}");
+  return lines.join("\n") + "\n";
+}
+
+/** The plan as a Mermaid flowchart, steps as subgraphs, arrows in the direction work flows. */
+export function renderMermaid(plan: Plan): string {
+  const short = new Map<string, string>();
+  const lines = ["flowchart LR"];
+  const label = (s: string) => s.replaceAll('"', "#quot;");
+  plan.steps.forEach((step, i) => {
+    lines.push(`  subgraph step${i + 1} ["step ${i + 1}"]`);
+    for (const job of step) {
+      const n = `n${short.size}`;
+      short.set(jobId(job), n);
+      lines.push(`    ${n}["${label(`${job.service} ${job.action}`)}"]`);
+    }
+    lines.push("  end");
+  });
+  for (const [from, to] of plan.graph.edges()) {
+    lines.push(`  ${short.get(to)} --> ${short.get(from)}`);
+  }
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,320 @@
+/**
+ * A pool of real Web Workers (`workers/job_worker.ts`) that runs jobs: at most `size` at
+ * once, each with a timeout after which its worker is terminated and replaced and the process
+ * groups its `job.exec` commands started are killed. Retries live a layer above
+ * (`retry.ts`): the pool runs one attempt.
+ *
+ * @module
+ */
+import { workerSpecifier } from "../runtime.ts";
+import {
+  type HostMessage,
+  type JobOutcome,
+  type JobRequest,
+  LOG_CAP,
+  type WorkerDone,
+  type WorkerMessage,
+} from "./job_api.ts";
+import { LogBuffer } from "./log_buffer.ts";
+
+/** Options of {@link WorkerPool}. */
+export interface PoolOptions {
+  /** How many jobs run at once (default 10). */
+  size?: number;
+  /** The worker entry (default: `workers/job_worker.ts` of this packaging). */
+  specifier?: string;
+}
+
+/** Options of {@link WorkerPool.run}. */
+export interface RunJobOptions {
+  /** Milliseconds before the job fails "timed out after …" (default: none). */
+  timeoutMs?: number;
+  /** `job`: a fresh worker for this job, terminated after it. */
+  isolation?: "pool" | "job";
+  /** Fires `job.signal` in the worker: the action should end soon (cancellation). */
+  signal?: AbortSignal;
+  /** Terminates the job at once: its worker and its exec process groups are killed. */
+  kill?: AbortSignal;
+  /** Receives the job log as it is written. */
+  onLog?: (text: string) => void;
+}
+
+interface PoolWorker {
+  worker: Worker;
+  ephemeral: boolean;
+  job: ActiveJob | null;
+}
+
+interface ActiveJob {
+  id: number;
+  request: JobRequest;
+  options: RunJobOptions;
+  resolve: (outcome: JobOutcome) => void;
+  log: LogBuffer;
+  /** Process groups of running `exec` commands (not the detached ones). */
+  groups: Set<number>;
+  started: number;
+  timer?: ReturnType<typeof setTimeout>;
+  cleanup: () => void;
+  worker?: PoolWorker;
+}
+
+interface Queued {
+  request: JobRequest;
+  options: RunJobOptions;
+  resolve: (outcome: JobOutcome) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Runs jobs in Web Workers. Call {@link WorkerPool.close} when done. */
+export class WorkerPool {
+  readonly #size: number;
+  readonly #specifier: string;
+  readonly #idle: PoolWorker[] = [];
+  readonly #all = new Set<PoolWorker>();
+  readonly #queue: Queued[] = [];
+  #active = 0;
+  #nextId = 0;
+  #closed = false;
+
+  constructor(options: PoolOptions = {}) {
+    this.#size = Math.max(1, options.size ?? 10);
+    this.#specifier = options.specifier ?? workerSpecifier("job_worker");
+  }
+
+  /** How many jobs run at once. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Number of live workers (idle or busy). */
+  get workers(): number {
+    return this.#all.size;
+  }
+
+  /** Starts the pool's workers and waits until each answers, so the first jobs start fast. */
+  async warm(): Promise<void> {
+    const starting: Promise<void>[] = [];
+    while (this.#all.size < this.#size) {
+      const w = this.#spawn(false);
+      this.#idle.push(w);
+      starting.push(ping(w.worker));
+    }
+    await Promise.all(starting);
+  }
+
+  /**
+   * Runs one attempt of a job. Resolves with its outcome whether the action succeeded or not
+   * (`ok`, `error`, `timedOut`, `cancelled`); rejects only when the pool is closed.
+   */
+  run(request: JobRequest, options: RunJobOptions = {}): Promise<JobOutcome> {
+    if (this.#closed) return Promise.reject(new Error("worker pool is closed"));
+    return new Promise<JobOutcome>((resolve, reject) => {
+      this.#queue.push({ request, options, resolve, reject });
+      this.#dispatch();
+    });
+  }
+
+  /** Terminates every worker; running jobs end cancelled, queued ones reject. */
+  close(): Promise<void> {
+    this.#closed = true;
+    for (const q of this.#queue.splice(0)) q.reject(new Error("worker pool is closed"));
+    for (const w of [...this.#all]) {
+      if (w.job) this.#abort(w.job, "cancelled: the worker pool was closed", { cancelled: true });
+    }
+    for (const w of [...this.#all]) this.#discard(w);
+    return Promise.resolve();
+  }
+
+  #dispatch(): void {
+    while (!this.#closed && this.#active < this.#size && this.#queue.length > 0) {
+      const q = this.#queue.shift()!;
+      this.#start(q);
+    }
+  }
+
+  #start(q: Queued): void {
+    const { request, options } = q;
+    const job: ActiveJob = {
+      id: ++this.#nextId,
+      request,
+      options,
+      resolve: q.resolve,
+      log: new LogBuffer(LOG_CAP),
+      groups: new Set(),
+      started: performance.now(),
+      cleanup: () => {},
+    };
+    if (options.kill?.aborted || options.signal?.aborted) {
+      q.resolve(outcomeOf(job, { cancelled: true, message: "cancelled before it started" }));
+      return;
+    }
+    this.#active++;
+    const w = options.isolation === "job"
+      ? this.#spawn(true)
+      : (this.#idle.pop() ?? this.#spawn(false));
+    w.job = job;
+    job.worker = w;
+    const onCancel = () => {
+      const reason = options.signal?.reason;
+      w.worker.postMessage(
+        {
+          type: "cancel",
+          id: job.id,
+          reason: reason instanceof Error ? reason.message : "cancelled",
+        } satisfies HostMessage,
+      );
+    };
+    const onKill = () => this.#abort(job, "cancelled: the job was killed", { cancelled: true });
+    options.signal?.addEventListener("abort", onCancel, { once: true });
+    options.kill?.addEventListener("abort", onKill, { once: true });
+    if (options.timeoutMs !== undefined && Number.isFinite(options.timeoutMs)) {
+      job.timer = setTimeout(
+        () =>
+          this.#abort(job, `timed out after ${formatDuration(options.timeoutMs!)}`, {
+            timedOut: true,
+          }),
+        options.timeoutMs,
+      );
+    }
+    job.cleanup = () => {
+      clearTimeout(job.timer);
+      options.signal?.removeEventListener("abort", onCancel);
+      options.kill?.removeEventListener("abort", onKill);
+    };
+    w.worker.postMessage({ type: "run", id: job.id, request } satisfies HostMessage);
+  }
+
+  #spawn(ephemeral: boolean): PoolWorker {
+    const worker = new Worker(this.#specifier, { type: "module" });
+    const w: PoolWorker = { worker, ephemeral, job: null };
+    worker.onmessage = (event: MessageEvent<WorkerMessage>) => this.#onMessage(w, event.data);
+    worker.onerror = (event: ErrorEvent) => {
+      event.preventDefault?.();
+      // An error outside the job's promise chain (an un-awaited rejection, a throw in a
+      // timer) leaves the worker in an unknown state: fail its job and replace it.
+      const message = `worker error: ${event.message ?? "unknown"}`;
+      if (w.job) this.#abort(w.job, message, {});
+      else this.#discard(w);
+    };
+    this.#all.add(w);
+    return w;
+  }
+
+  #onMessage(w: PoolWorker, message: WorkerMessage): void {
+    const job = w.job;
+    if (!job || message.type === "pong" || message.id !== job.id) return;
+    switch (message.type) {
+      case "log":
+        job.log.append(message.text);
+        job.options.onLog?.(message.text);
+        break;
+      case "pid":
+        if (!message.detached) job.groups.add(message.pid);
+        break;
+      case "exited":
+        job.groups.delete(message.pid);
+        break;
+      case "done":
+        this.#complete(job, message.done);
+        break;
+    }
+  }
+
+  #complete(job: ActiveJob, done: WorkerDone): void {
+    const w = job.worker!;
+    job.cleanup();
+    w.job = null;
+    const cancelled = !done.ok && (job.options.signal?.aborted ?? false);
+    job.resolve({
+      ok: done.ok,
+      result: done.result,
+      data: done.data,
+      log: job.log.text(),
+      error: done.error,
+      ...(cancelled ? { cancelled: true } : {}),
+      attempt: job.request.attempt ?? 1,
+      millis: performance.now() - job.started,
+    });
+    if (w.ephemeral || this.#closed) this.#discard(w);
+    else this.#idle.push(w);
+    this.#active--;
+    this.#dispatch();
+  }
+
+  /** Ends a job from the host side: terminates its worker, kills its process groups. */
+  #abort(
+    job: ActiveJob,
+    message: string,
+    flags: { timedOut?: boolean; cancelled?: boolean },
+  ): void {
+    const w = job.worker!;
+    if (w.job !== job) return;
+    job.cleanup();
+    w.job = null;
+    this.#discard(w);
+    killGroups(job.groups);
+    job.resolve(outcomeOf(job, { ...flags, message }));
+    this.#active--;
+    this.#dispatch();
+  }
+
+  #discard(w: PoolWorker): void {
+    w.worker.terminate();
+    this.#all.delete(w);
+    const i = this.#idle.indexOf(w);
+    if (i !== -1) this.#idle.splice(i, 1);
+  }
+}
+
+function outcomeOf(
+  job: ActiveJob,
+  how: { message: string; timedOut?: boolean; cancelled?: boolean },
+): JobOutcome {
+  return {
+    ok: false,
+    result: null,
+    data: job.request.service.data,
+    log: job.log.text(),
+    error: { message: how.message },
+    ...(how.timedOut ? { timedOut: true } : {}),
+    ...(how.cancelled ? { cancelled: true } : {}),
+    attempt: job.request.attempt ?? 1,
+    millis: performance.now() - job.started,
+  };
+}
+
+/** SIGKILL to each process group; a group that is already gone is fine. */
+export function killGroups(groups: Iterable<number>): void {
+  for (const pgid of groups) {
+    try {
+      process.kill(-pgid, "SIGKILL");
+    } catch {
+      // Gone already.
+    }
+  }
+}
+
+function ping(worker: Worker): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (event: MessageEvent<WorkerMessage>) => {
+      if (event.data?.type !== "pong") return;
+      worker.removeEventListener("message", onMessage);
+      resolve();
+    };
+    worker.addEventListener("message", onMessage);
+    worker.addEventListener("error", (e) => reject(new Error(String(e.message))), { once: true });
+    worker.postMessage({ type: "ping", id: 0 } satisfies HostMessage);
+  });
+}
+
+/** `1.5 s`, `10 min`, `2 h`: how a timeout reads in "timed out after …". */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
+  const m = s / 60;
+  if (m < 60) return `${Number.isInteger(m) ? m : m.toFixed(1)} min`;
+  const h = m / 60;
+  return `${Number.isInteger(h) ? h : h.toFixed(1)} h`;
+}
