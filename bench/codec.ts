@@ -1,0 +1,134 @@
+/**
+ * Encode + decode of a 20-field service data object with the capnp codec, objects/s, beside
+ * `JSON.stringify` + `JSON.parse` of the same object in the same run. Goal (SPEC §10):
+ * ≥ 100,000 objects/s.
+ *
+ * Usage: `bun bench/codec.ts [--rounds N] [--count N]` (or `deno run -A bench/codec.ts`).
+ *
+ * @module
+ */
+import { compileCodec, schemaFromFields } from "../src/capnp/mod.ts";
+import type { FieldSpec, HrdType } from "../src/hrd/field_spec.ts";
+import { runtimeName } from "../src/runtime.ts";
+import { printTable, stats, writeResults } from "./stats.ts";
+
+const arg = (name: string, fallback: number): number => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const rounds = arg("--rounds", 7);
+const count = arg("--count", 50_000);
+
+function spec(camelName: string, type: HrdType, list = false): FieldSpec {
+  return {
+    name: camelName,
+    camelName,
+    type,
+    list,
+    auto: false,
+    optional: false,
+    secret: false,
+    aliases: [],
+    ask: false,
+  };
+}
+
+// A plausible actor schema: addresses, ports, flags, sizes, a few lists.
+const fields: FieldSpec[] = [
+  spec("sshAddr", "ipaddr"),
+  spec("sshPort", "int"),
+  spec("sshLogin", "str"),
+  spec("sshKey", "str"),
+  spec("hostname", "str"),
+  spec("description", "multiline"),
+  spec("os", "str"),
+  spec("memory", "int"),
+  spec("cpus", "int"),
+  spec("diskSize", "float"),
+  spec("load", "float"),
+  spec("enabled", "bool"),
+  spec("monitored", "bool"),
+  spec("public", "bool"),
+  spec("installedAt", "date"),
+  spec("owner", "email"),
+  spec("tags", "str", true),
+  spec("ports", "int", true),
+  spec("dnsServers", "ipaddr", true),
+  spec("config", "dict"),
+];
+const value: Record<string, unknown> = {
+  sshAddr: "10.0.0.5",
+  sshPort: 22,
+  sshLogin: "root",
+  sshKey: "main",
+  hostname: "web1.example.com",
+  description: "front web server\nserves the public site",
+  os: "ubuntu-22.04",
+  memory: 8192,
+  cpus: 4,
+  diskSize: 120.5,
+  load: 0.75,
+  enabled: true,
+  monitored: true,
+  public: false,
+  installedAt: 1_700_000_000,
+  owner: "ops@example.com",
+  tags: ["web", "frontend", "prod"],
+  ports: [80, 443, 8080],
+  dnsServers: ["1.1.1.1", "8.8.8.8"],
+  config: JSON.stringify({ workers: 4, gzip: true }),
+};
+
+const codec = compileCodec(schemaFromFields(fields, { actor: "node.web" }));
+const encodedBytes = codec.encode(value).length;
+const packedBytes = codec.encode(value, { packed: true }).length;
+const jsonBytes = JSON.stringify(value).length;
+
+function measure(run: () => unknown): number {
+  const start = performance.now();
+  for (let i = 0; i < count; i++) run();
+  return count / ((performance.now() - start) / 1000);
+}
+
+let sink: unknown;
+const capnpUnpacked = () => (sink = codec.decode(codec.encode(value)));
+const capnpPacked =
+  () => (sink = codec.decode(codec.encode(value, { packed: true }), { packed: true }));
+const json = () => (sink = JSON.parse(JSON.stringify(value)));
+
+// Warm up the JIT before measuring.
+for (let i = 0; i < 20_000; i++) {
+  capnpUnpacked();
+  capnpPacked();
+  json();
+}
+const series: Record<string, number[]> = { unpacked: [], packed: [], json: [] };
+for (let r = 0; r < rounds; r++) {
+  series.unpacked.push(measure(capnpUnpacked));
+  series.packed.push(measure(capnpPacked));
+  series.json.push(measure(json));
+}
+void sink;
+
+const unpacked = stats(series.unpacked);
+const packed = stats(series.packed);
+const jsonStats = stats(series.json);
+printTable(`codec, 20-field object, ${rounds} rounds × ${count} (${runtimeName()})`, [
+  { name: "capnp encode+decode (unpacked)", stats: unpacked, unit: "objects/s" },
+  { name: "capnp encode+decode (packed)", stats: packed, unit: "objects/s" },
+  { name: "JSON.stringify+JSON.parse", stats: jsonStats, unit: "objects/s" },
+]);
+console.log(
+  `message: ${encodedBytes} bytes unpacked, ${packedBytes} packed; JSON ${jsonBytes} bytes. ` +
+    `goal ≥ 100000 objects/s: ${unpacked.median >= 100_000 ? "met" : "NOT met"}`,
+);
+const path = await writeResults("codec", {
+  runtime: runtimeName(),
+  rounds,
+  perRound: count,
+  fields: fields.length,
+  bytes: { unpacked: encodedBytes, packed: packedBytes, json: jsonBytes },
+  objectsPerSecond: { unpacked, packed, json: jsonStats },
+  goal: { objectsPerSecond: 100_000 },
+});
+console.log(`wrote ${path}`);
