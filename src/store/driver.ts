@@ -1,0 +1,189 @@
+/**
+ * The store driver interface (SPEC §7): the one contract between the core and a backend, in
+ * the spirit of unjs/unstorage — the core never knows which backend it talks to.
+ *
+ * A driver is bound to ONE repository namespace when it is opened; keys are plain strings
+ * (`service:<key>`, `run:<id>` …, chosen by the records layer) and values are bytes. Besides
+ * the key space a driver offers a lock, a reliable queue, capped append-only logs and the
+ * recorded layout version, because each backend has a much better way of doing those than a
+ * generic key value emulation would.
+ *
+ * @module
+ */
+
+/** Which backend implements a driver. */
+export type StoreKind = "sqlite" | "redis";
+
+/** One key with its value, as returned by bulk reads. */
+export interface KeyValue {
+  key: string;
+  value: Uint8Array;
+}
+
+/** One write of an atomic {@link StoreDriver.batch}. */
+export type BatchOp =
+  | { op: "set"; key: string; value: Uint8Array }
+  | { op: "delete"; key: string };
+
+/**
+ * A precondition of a batch: the batch applies only when `key` currently holds exactly
+ * `value` (`null`: the key must not exist). Used for compare-and-set updates.
+ */
+export interface BatchGuard {
+  key: string;
+  value: Uint8Array | null;
+}
+
+/** Options of {@link StoreDriver.batch}. */
+export interface BatchOptions {
+  /** Preconditions checked inside the same atomic step; any mismatch applies nothing. */
+  guards?: BatchGuard[];
+  /**
+   * An id that makes the batch idempotent: a second batch with the same id (for instance a
+   * re-send after a reconnect) is not applied again and returns the first result. Drivers
+   * generate one when it is left out; recorded ids are kept for at least an hour.
+   */
+  id?: string;
+}
+
+/** Who holds a lock or works on a queue item: a process on a host, plus a unique id. */
+export interface Holder {
+  pid: number;
+  host: string;
+  /** Unique per holder (e.g. a run id or a random UUID); compared to tell holders apart. */
+  id: string;
+}
+
+/** A lock as it is recorded. Times are epoch milliseconds of the store's clock. */
+export interface LockInfo {
+  name: string;
+  holder: Holder;
+  acquiredAt: number;
+  /** When the lock lapses unless it is heart-beaten before. */
+  expiresAt: number;
+}
+
+/** Result of {@link StoreDriver.acquireLock}. */
+export type LockAttempt =
+  | {
+    acquired: true;
+    lock: LockInfo;
+    /** Set when a lock of a dead holder (or an expired one) was taken over. */
+    tookOverFrom?: Holder;
+  }
+  | {
+    acquired: false;
+    /** The current holder, so the caller can name it. */
+    lock: LockInfo;
+  };
+
+/** An item handed out by {@link StoreDriver.pop}. */
+export interface QueueItem {
+  /** Acknowledge with this id. */
+  id: string;
+  value: Uint8Array;
+  /** How many times the item was handed out, this time included (> 1: a redelivery). */
+  deliveries: number;
+  /** When the lease lapses unless {@link StoreDriver.heartbeatQueue} renews it. */
+  leaseUntil: number;
+}
+
+/** Counts of a queue. */
+export interface QueueStats {
+  /** Waiting to be popped. */
+  pending: number;
+  /** Popped and not yet acknowledged. */
+  inFlight: number;
+}
+
+/** Options of {@link StoreDriver.appendLog}. */
+export interface AppendLogOptions {
+  /** Keep at most this many lines (the oldest go first). Default {@link DEFAULT_LOG_CAP}. */
+  maxLines?: number;
+}
+
+/** Lines kept per log when {@link AppendLogOptions.maxLines} is not given. */
+export const DEFAULT_LOG_CAP = 10_000;
+
+/**
+ * The driver contract. Every method is asynchronous; a backend that cannot be reached
+ * rejects with `UnavailableError` (exit 4) and never prints a password.
+ *
+ * Semantics every backend guarantees (checked by `test/store/conformance.ts`):
+ * - `batch` is all or nothing, also when the process or the connection dies in the middle;
+ * - a lock is held by one holder at a time; it lapses `ttlMs` after the last acquire or
+ *   heartbeat; a holder on this host whose process is gone is taken over at once;
+ * - a queue item is delivered at least once: an item popped by a consumer that never
+ *   acknowledges (its lease lapsed, or it is on this host and its process is gone) is
+ *   delivered again, before newer items.
+ */
+export interface StoreDriver {
+  /** The backend. */
+  readonly kind: StoreKind;
+  /** Where the store is, with any password masked — safe to print. */
+  readonly location: string;
+  /** The repository namespace this driver is bound to. */
+  readonly namespace: string;
+
+  /** The value of `key`, or null. One round trip. */
+  get(key: string): Promise<Uint8Array | null>;
+  /** Sets `key` to `value`. */
+  set(key: string, value: Uint8Array): Promise<void>;
+  /** Deletes `key`; true when it existed. */
+  delete(key: string): Promise<boolean>;
+  /** The values of `keys`, in the same order, null for missing ones. One round trip. */
+  getMany(keys: readonly string[]): Promise<(Uint8Array | null)[]>;
+  /** The keys starting with `prefix`, sorted by their UTF-8 bytes. */
+  listKeys(prefix: string): Promise<string[]>;
+  /** Every key starting with `prefix` with its value, sorted by key. One query. */
+  getByPrefix(prefix: string): Promise<KeyValue[]>;
+  /**
+   * Applies `ops` in order as one atomic step: all of them or none, even when the process
+   * or connection dies in the middle. Returns false (and applies nothing) when a guard does
+   * not hold.
+   */
+  batch(ops: Iterable<BatchOp>, options?: BatchOptions): Promise<boolean>;
+
+  /**
+   * Takes the lock `name` for `holder` for `ttlMs`. Succeeds when it is free, lapsed, held by
+   * the same holder id (re-entrant, which also makes a re-sent acquire harmless), or held by
+   * a process on this host that is no longer alive. Otherwise reports the current holder.
+   */
+  acquireLock(name: string, holder: Holder, ttlMs: number): Promise<LockAttempt>;
+  /** Extends the lock by `ttlMs` from now; false when `holderId` no longer holds it. */
+  heartbeatLock(name: string, holderId: string, ttlMs: number): Promise<boolean>;
+  /** Releases the lock; false when `holderId` did not hold it. */
+  releaseLock(name: string, holderId: string): Promise<boolean>;
+  /** The current holder of `name`, or null when it is free or lapsed. */
+  readLock(name: string): Promise<LockInfo | null>;
+
+  /** Appends `value` to `queue`; returns the new item's id. */
+  push(queue: string, value: Uint8Array): Promise<string>;
+  /**
+   * Hands the oldest waiting item to `consumer` under a lease of `leaseMs`, or null when the
+   * queue is empty. Items whose consumer died (lease lapsed, or a dead process on this host)
+   * go back to the head of the queue first.
+   */
+  pop(queue: string, consumer: Holder, leaseMs: number): Promise<QueueItem | null>;
+  /** Removes a delivered item for good; false when `consumerId` no longer holds its lease. */
+  ack(queue: string, itemId: string, consumerId: string): Promise<boolean>;
+  /** Renews the leases of every item `consumerId` holds; returns how many. */
+  heartbeatQueue(queue: string, consumerId: string, leaseMs: number): Promise<number>;
+  /** How many items wait and how many are in flight. */
+  queueStats(queue: string): Promise<QueueStats>;
+
+  /** Appends one line to the log `key`, dropping the oldest beyond the cap. */
+  appendLog(key: string, text: string, options?: AppendLogOptions): Promise<void>;
+  /** The lines of log `key`, oldest first (empty when there is none). */
+  readLog(key: string): Promise<string[]>;
+  /** Removes log `key`. */
+  deleteLog(key: string): Promise<void>;
+
+  /** The recorded layout version of the records, or null for a store never written. */
+  getLayoutVersion(): Promise<number | null>;
+  /** Records the layout version. */
+  setLayoutVersion(version: number): Promise<void>;
+
+  /** Releases the connection or file; the driver must not be used afterwards. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,37 @@
+/**
+ * The key value store (SPEC §7): one driver interface, an embedded SQLite backend and a Redis
+ * backend chosen by URL, and the repository's identity on a store.
+ *
+ * @module
+ */
+export type {
+  AppendLogOptions,
+  BatchGuard,
+  BatchOp,
+  BatchOptions,
+  Holder,
+  KeyValue,
+  LockAttempt,
+  LockInfo,
+  QueueItem,
+  QueueStats,
+  StoreDriver,
+  StoreKind,
+} from "./driver.ts";
+export { DEFAULT_LOG_CAP } from "./driver.ts";
+export { currentHolder, isDeadLocalHolder, isProcessAlive, thisHost } from "./holder.ts";
+export {
+  claimRepository,
+  defaultStoreUrl,
+  openStore,
+  type OpenStoreOptions,
+  REPO_PATH_KEY,
+  type ResolvedStoreUrl,
+  resolveStoreUrl,
+  type ResolveStoreUrlOptions,
+  sqlitePathOf,
+  type StoreUrlSource,
+} from "./open.ts";
+export { maskUrl, redact, storeKindOf } from "./url.ts";
+export { openSqliteDriver, SQLITE_BUSY_TIMEOUT_MS, type SqliteDriverOptions } from "./sqlite.ts";
+export { openRedisDriver, parseRedisUrl, type RedisDriverOptions } from "./redis.ts";

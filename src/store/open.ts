@@ -1,0 +1,159 @@
+/**
+ * Choosing and opening the store (SPEC §2, §7): `--store URL` > `AYS_STORE` >
+ * `.ays/config.yaml` `store` > the embedded default `.ays/store.db`; the backend follows from
+ * the URL's scheme. Also the repository's identity on a store: one name, one folder.
+ *
+ * @module
+ */
+import { realpathSync } from "node:fs";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { InputError } from "../errors.ts";
+import type { StoreDriver } from "./driver.ts";
+import { openRedisDriver } from "./redis.ts";
+import { openSqliteDriver } from "./sqlite.ts";
+import { maskUrl, storeKindOf } from "./url.ts";
+
+/** Where a store URL came from. */
+export type StoreUrlSource = "flag" | "env" | "config" | "default";
+
+/** Inputs of {@link resolveStoreUrl}. */
+export interface ResolveStoreUrlOptions {
+  /** The repository root (the folder holding `.ays`). */
+  repoPath: string;
+  /** `--store URL`. */
+  flag?: string;
+  /** The environment; `AYS_STORE` is read from it. */
+  env?: Record<string, string | undefined>;
+  /** `store` from `.ays/config.yaml`. */
+  config?: { store?: string | null };
+}
+
+/** A chosen store URL and where it came from. */
+export interface ResolvedStoreUrl {
+  url: string;
+  source: StoreUrlSource;
+}
+
+/** The default store of a repository: `sqlite:<repo>/.ays/store.db`. */
+export function defaultStoreUrl(repoPath: string): string {
+  return `sqlite:${join(resolve(repoPath), ".ays", "store.db")}`;
+}
+
+/** Picks the store URL: `--store` > `AYS_STORE` > config `store` > the embedded default. */
+export function resolveStoreUrl(options: ResolveStoreUrlOptions): ResolvedStoreUrl {
+  const pick = (value: string | null | undefined) =>
+    typeof value === "string" && value.trim() !== "" ? value.trim() : null;
+  const flag = pick(options.flag);
+  if (flag) return { url: flag, source: "flag" };
+  const env = pick(options.env?.AYS_STORE);
+  if (env) return { url: env, source: "env" };
+  const config = pick(options.config?.store);
+  if (config) return { url: config, source: "config" };
+  return { url: defaultStoreUrl(options.repoPath), source: "default" };
+}
+
+/**
+ * The file a `sqlite:` URL names: `sqlite:/abs/file.db`, `sqlite:///abs/file.db`,
+ * `file:///abs/file.db`, or `sqlite:relative.db` (relative to the repository root).
+ */
+export function sqlitePathOf(url: string, repoPath: string): string {
+  const rest = url.replace(/^(sqlite|file):/i, "");
+  let path = rest.startsWith("//") ? rest.slice(2) : rest;
+  path = decodeURIComponent(path);
+  if (path === "") throw new InputError(`no file in store URL ${maskUrl(url)}`);
+  return isAbsolute(path) ? path : resolve(repoPath, path);
+}
+
+/** Options of {@link openStore}. */
+export interface OpenStoreOptions {
+  /** The repository's name: the store namespace. */
+  repoName: string;
+  /** The repository root; recorded as the owner of the name on shared stores. */
+  repoPath: string;
+  /** Redis: give up connecting after this long (default 3000 ms). */
+  connectTimeoutMs?: number;
+}
+
+/** Characters that would make two namespaces collide in `ays:<repo>:<key>`. */
+// deno-lint-ignore no-control-regex -- control characters are exactly what is refused
+const BAD_NAME = /[:\s\u0000-\u001f]/;
+
+/**
+ * Opens the store at `url` for one repository. Refuses (InputError) a name that a different
+ * folder already uses on the same store; UnavailableError when the store cannot be reached.
+ */
+export async function openStore(url: string, options: OpenStoreOptions): Promise<StoreDriver> {
+  const name = options.repoName;
+  if (name === "" || BAD_NAME.test(name)) {
+    throw new InputError(
+      `repository name ${JSON.stringify(name)} cannot be used in a store: ` +
+        `no colons, spaces or control characters (set name: in .ays/config.yaml)`,
+    );
+  }
+  const kind = storeKindOf(url);
+  let driver: StoreDriver;
+  if (kind === "redis") {
+    driver = await openRedisDriver(url, {
+      namespace: name,
+      connectTimeoutMs: options.connectTimeoutMs,
+    });
+  } else if (kind === "sqlite") {
+    const path = sqlitePathOf(url, options.repoPath);
+    driver = openSqliteDriver(path, { namespace: name });
+    // The repository's own file cannot be shared by another folder: nothing to claim (and
+    // no reason to write while only reading).
+    if (canonical(dirname(dirname(path))) === canonical(options.repoPath)) return driver;
+  } else {
+    throw new InputError(
+      `unknown store URL ${maskUrl(url)}: use redis://, rediss:// or sqlite:PATH`,
+    );
+  }
+  try {
+    await claimRepository(driver, name, options.repoPath);
+  } catch (error) {
+    await driver.close();
+    throw error;
+  }
+  return driver;
+}
+
+/** The key recording which folder owns the repository name on a store. */
+export const REPO_PATH_KEY = "meta:path";
+
+function canonical(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+/**
+ * Records `repoPath` as the owner of this store namespace, or checks that it already is.
+ * Atomic (a guarded batch), so two folders racing for one name cannot both win.
+ */
+export async function claimRepository(
+  driver: StoreDriver,
+  name: string,
+  repoPath: string,
+): Promise<void> {
+  const mine = canonical(repoPath);
+  const encoder = new TextEncoder();
+  for (let round = 0; round < 3; round++) {
+    const recorded = await driver.get(REPO_PATH_KEY);
+    if (recorded !== null) {
+      const owner = new TextDecoder().decode(recorded);
+      if (owner === mine) return;
+      throw new InputError(
+        `the store ${driver.location} already holds a repository named "${name}" at ${owner}; ` +
+          `give this one another name (name: in .ays/config.yaml) or use another store`,
+      );
+    }
+    const claimed = await driver.batch(
+      [{ op: "set", key: REPO_PATH_KEY, value: encoder.encode(mine) }],
+      { guards: [{ key: REPO_PATH_KEY, value: null }] },
+    );
+    if (claimed) return;
+  }
+  throw new InputError(`could not record repository "${name}" on ${driver.location}`);
+}

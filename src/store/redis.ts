@@ -1,0 +1,557 @@
+/**
+ * The shared store (SPEC §7): Redis through ioredis, for several processes and machines
+ * sharing one repository's state. `redis://[user:pass@]host:port/db`, `rediss://` for TLS.
+ *
+ * Key layout (namespace `ays:<repo>:`; `docs/store.md` has the full table):
+ * - `ays:<repo>:<key>` — a value, e.g. `ays:web:service:<32 hex>`;
+ * - `ays:<repo>:~keys` — sorted set of every key (score 0), the prefix index (ZRANGEBYLEX);
+ * - `ays:<repo>:~meta` — hash: `layout` version, repository `path`;
+ * - `ays:<repo>:~batch:<id>` — result of an applied batch, one hour, so a re-send is a no-op;
+ * - `ays:<repo>:~lock:<name>` — lock record (JSON), with a PX expiry;
+ * - `ays:<repo>:~q:<queue>:{pending,items,inflight,owner,deliveries}` — a reliable queue;
+ * - `ays:<repo>:~pop:<id>` — the item a pop request handed out, so a re-send is harmless;
+ * - `ays:<repo>:~log:<key>` — a capped list of log lines.
+ *
+ * Every multi-key change is a Lua script carrying an id that the script records in the same
+ * atomic step, so when ioredis re-sends it after a reconnect it is not applied twice.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import { Redis, type RedisOptions } from "ioredis";
+import { InputError, UnavailableError } from "../errors.ts";
+import {
+  type AppendLogOptions,
+  type BatchOp,
+  type BatchOptions,
+  DEFAULT_LOG_CAP,
+  type Holder,
+  type KeyValue,
+  type LockAttempt,
+  type LockInfo,
+  type QueueItem,
+  type QueueStats,
+  type StoreDriver,
+} from "./driver.ts";
+import { isDeadLocalHolder, thisHost } from "./holder.ts";
+import { maskUrl, redact } from "./url.ts";
+import * as lua from "./redis_scripts.ts";
+
+/** Batch and pop markers live this long (seconds): far longer than any reconnect. */
+const MARKER_TTL_S = 3600;
+
+/** Options of {@link openRedisDriver}. */
+export interface RedisDriverOptions {
+  /** The repository namespace (its name); keys are `ays:<namespace>:…`. */
+  namespace: string;
+  /** Give up connecting after this long. Default 3000 ms. */
+  connectTimeoutMs?: number;
+  /**
+   * Reconnect attempts after a lost connection before commands fail with UnavailableError
+   * (about 200 ms apart, growing to 1 s). Default 20 (≈ 17 s, enough for a Redis restart).
+   */
+  maxReconnects?: number;
+}
+
+/** The connection settings a store URL names. Throws InputError for a malformed URL. */
+export function parseRedisUrl(url: string): RedisOptions & { tls?: object } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new InputError(`not a valid store URL: ${maskUrl(url)}`);
+  }
+  const scheme = parsed.protocol.replace(/:$/, "");
+  if (scheme !== "redis" && scheme !== "rediss") {
+    throw new InputError(`not a redis URL: ${maskUrl(url)}`);
+  }
+  const dbText = parsed.pathname.replace(/^\//, "");
+  const db = dbText === "" ? 0 : Number(dbText);
+  if (!Number.isInteger(db) || db < 0) {
+    throw new InputError(`bad database number "${dbText}" in ${maskUrl(url)}`);
+  }
+  const options: RedisOptions & { tls?: object } = {
+    host: parsed.hostname.replace(/^\[(.*)\]$/, "$1") || "127.0.0.1",
+    port: parsed.port ? Number(parsed.port) : 6379,
+    db,
+  };
+  if (parsed.username) options.username = decodeURIComponent(parsed.username);
+  if (parsed.password) options.password = decodeURIComponent(parsed.password);
+  // `redis://secret@host`: a password alone, as redis-cli reads it.
+  if (parsed.username && !parsed.password) {
+    options.password = options.username;
+    delete options.username;
+  }
+  if (scheme === "rediss") options.tls = { servername: options.host };
+  return options;
+}
+
+/**
+ * Connects to the Redis at `url` and returns a driver bound to one repository namespace.
+ * Fails fast with UnavailableError (password masked) when the server cannot be reached or
+ * refuses the credentials.
+ */
+export async function openRedisDriver(
+  url: string,
+  options: RedisDriverOptions,
+): Promise<StoreDriver> {
+  const settings = parseRedisUrl(url);
+  const driver = new RedisDriver(url, settings, options);
+  await driver.connect();
+  return driver;
+}
+
+/** The scripts, as ioredis' defineCommand adds them (EVALSHA, EVAL on NOSCRIPT). */
+type ScriptArg = string | Buffer | number;
+/** ioredis flattens nested arrays, which keeps huge batches out of the JS argument list. */
+type Script = (...args: (ScriptArg | ScriptArg[])[]) => Promise<unknown>;
+interface Scripts {
+  aysBatch: Script;
+  aysGetByPrefixBuffer: Script;
+  aysLockAcquire: Script;
+  aysLockTakeover: Script;
+  aysLockHeartbeat: Script;
+  aysLockRelease: Script;
+  aysLockRead: Script;
+  aysQueuePush: Script;
+  aysQueuePopBuffer: Script;
+  aysQueueRequeue: Script;
+  aysQueueAck: Script;
+  aysQueueHeartbeat: Script;
+  aysLogAppend: Script;
+}
+
+const SCRIPTS: Record<string, string> = {
+  aysBatch: lua.BATCH_LUA,
+  aysGetByPrefix: lua.GET_BY_PREFIX_LUA,
+  aysLockAcquire: lua.LOCK_ACQUIRE_LUA,
+  aysLockTakeover: lua.LOCK_TAKEOVER_LUA,
+  aysLockHeartbeat: lua.LOCK_HEARTBEAT_LUA,
+  aysLockRelease: lua.LOCK_RELEASE_LUA,
+  aysLockRead: lua.LOCK_READ_LUA,
+  aysQueuePush: lua.QUEUE_PUSH_LUA,
+  aysQueuePop: lua.QUEUE_POP_LUA,
+  aysQueueRequeue: lua.QUEUE_REQUEUE_LUA,
+  aysQueueAck: lua.QUEUE_ACK_LUA,
+  aysQueueHeartbeat: lua.QUEUE_HEARTBEAT_LUA,
+  aysLogAppend: lua.LOG_APPEND_LUA,
+};
+
+/** A copy as a plain Uint8Array: the parser's buffers may be views into reused memory. */
+function bytesOf(value: Buffer | Uint8Array): Uint8Array {
+  return new Uint8Array(value);
+}
+
+/** A Buffer view of bytes (ioredis sends only Buffers as binary; other objects as text). */
+function toBuffer(value: Uint8Array): Buffer {
+  return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+}
+
+function textOf(value: unknown): string {
+  return Buffer.isBuffer(value) ? value.toString("utf8") : String(value);
+}
+
+function checkKey(key: string): void {
+  if (typeof key !== "string" || key.length === 0 || key.startsWith("~")) {
+    throw new InputError(
+      `a store key must be a non-empty string not starting with "~", got ${JSON.stringify(key)}`,
+    );
+  }
+}
+
+function parseLock(name: string, record: string, msLeft: number, now: number): LockInfo {
+  const parsed = JSON.parse(record) as Holder & { acquiredAt: number };
+  return {
+    name,
+    holder: { pid: parsed.pid, host: parsed.host, id: parsed.id },
+    acquiredAt: Number(parsed.acquiredAt),
+    expiresAt: now + Math.max(0, Number(msLeft)),
+  };
+}
+
+class RedisDriver implements StoreDriver {
+  readonly kind = "redis" as const;
+  readonly location: string;
+  readonly namespace: string;
+  readonly #prefix: string;
+  readonly #password: string | undefined;
+  readonly #client: Redis;
+  readonly #scripts: Scripts;
+  #everReady = false;
+  #lastError: Error | null = null;
+  #closing = false;
+
+  constructor(url: string, settings: RedisOptions, options: RedisDriverOptions) {
+    this.location = maskUrl(url);
+    this.namespace = options.namespace;
+    this.#prefix = `ays:${options.namespace}:`;
+    this.#password = settings.password;
+    const maxReconnects = options.maxReconnects ?? 20;
+    this.#client = new Redis({
+      ...settings,
+      lazyConnect: true,
+      connectTimeout: options.connectTimeoutMs ?? 3000,
+      maxRetriesPerRequest: maxReconnects,
+      enableOfflineQueue: true,
+      // Never retry the first connection (the CLI must not hang); after it, a bounded number
+      // of reconnects rides out a server restart.
+      retryStrategy: (times: number) => {
+        if (!this.#everReady || this.#closing || times > maxReconnects) return null;
+        return Math.min(times * 200, 1000);
+      },
+    });
+    // Without a listener ioredis prints "Unhandled error event" (with the address) itself.
+    this.#client.on("error", (error: Error) => (this.#lastError = error));
+    this.#client.on("ready", () => (this.#everReady = true));
+    for (const [name, script] of Object.entries(SCRIPTS)) {
+      this.#client.defineCommand(name, { lua: script });
+    }
+    this.#scripts = this.#client as unknown as Scripts;
+  }
+
+  /** Connects once; UnavailableError (masked) when the server is unreachable. */
+  async connect(): Promise<void> {
+    try {
+      await this.#client.connect();
+    } catch (error) {
+      this.#client.disconnect();
+      const reason = this.#reason(this.#lastError ?? error);
+      throw new UnavailableError(`cannot reach the store ${this.location}: ${reason}`, {
+        cause: this.#masked(error),
+      });
+    }
+  }
+
+  #reason(error: unknown): string {
+    const message = error instanceof Error ? error.message : String(error);
+    return redact(maskUrl(message), this.#password);
+  }
+
+  #masked(error: unknown): Error {
+    return new Error(this.#reason(error));
+  }
+
+  /** Runs one Redis call; a connection failure becomes UnavailableError, password masked. */
+  async #call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    if (this.#closing) throw new Error("the store is closed");
+    try {
+      return await fn();
+    } catch (error) {
+      if (error instanceof InputError) throw error;
+      const name = (error as Error)?.name ?? "";
+      if (name === "ReplyError" && !/NOAUTH|WRONGPASS|LOADING|READONLY/.test(String(error))) {
+        throw new Error(`redis ${what} failed: ${this.#reason(error)}`, {
+          cause: this.#masked(error),
+        });
+      }
+      throw new UnavailableError(
+        `the store ${this.location} is unavailable (${what}): ${this.#reason(error)}`,
+        { cause: this.#masked(error) },
+      );
+    }
+  }
+
+  #k(key: string): string {
+    return this.#prefix + key;
+  }
+
+  #q(queue: string, part: string): string {
+    return `${this.#prefix}~q:${queue}:${part}`;
+  }
+
+  get(key: string): Promise<Uint8Array | null> {
+    return this.#call("get", async () => {
+      const value = await this.#client.getBuffer(this.#k(key));
+      return value ? bytesOf(value) : null;
+    });
+  }
+
+  async set(key: string, value: Uint8Array): Promise<void> {
+    await this.batch([{ op: "set", key, value }]);
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const result = await this.#batch([{ op: "delete", key }], {});
+    return result.deleted > 0;
+  }
+
+  getMany(keys: readonly string[]): Promise<(Uint8Array | null)[]> {
+    if (keys.length === 0) return Promise.resolve([]);
+    return this.#call("mget", async () => {
+      const values = await this.#client.mgetBuffer(...keys.map((key) => this.#k(key)));
+      return values.map((value) => (value ? bytesOf(value) : null));
+    });
+  }
+
+  #range(prefix: string): [Buffer | string, Buffer | string] {
+    if (prefix === "") return ["-", "+"];
+    // 0xff sorts after every byte of a UTF-8 string, so [prefix, prefix+0xff] is the prefix.
+    return [
+      Buffer.from("[" + prefix, "utf8"),
+      Buffer.concat([Buffer.from("[" + prefix, "utf8"), Buffer.from([0xff])]),
+    ];
+  }
+
+  listKeys(prefix: string): Promise<string[]> {
+    return this.#call("zrangebylex", async () => {
+      const [min, max] = this.#range(prefix);
+      return await this.#client.zrangebylex(this.#k("~keys"), min, max);
+    });
+  }
+
+  getByPrefix(prefix: string): Promise<KeyValue[]> {
+    return this.#call("getByPrefix", async () => {
+      const [min, max] = this.#range(prefix);
+      const flat = (await this.#scripts.aysGetByPrefixBuffer(
+        1,
+        this.#k("~keys"),
+        min,
+        max,
+        this.#prefix,
+      )) as Buffer[];
+      const out: KeyValue[] = [];
+      for (let i = 0; i < flat.length; i += 2) {
+        out.push({ key: flat[i].toString("utf8"), value: bytesOf(flat[i + 1]) });
+      }
+      return out;
+    });
+  }
+
+  async batch(ops: Iterable<BatchOp>, options: BatchOptions = {}): Promise<boolean> {
+    return (await this.#batch(ops, options)).ok;
+  }
+
+  #batch(ops: Iterable<BatchOp>, options: BatchOptions): Promise<{ ok: boolean; deleted: number }> {
+    const id = options.id ?? crypto.randomUUID();
+    const guards = options.guards ?? [];
+    const keys: string[] = [this.#k("~keys"), this.#k(`~batch:${id}`)];
+    const args: (string | Uint8Array)[] = [
+      String(guards.length),
+      String(MARKER_TTL_S),
+      String(Buffer.byteLength(this.#prefix, "utf8")),
+    ];
+    for (const guard of guards) {
+      keys.push(this.#k(guard.key));
+      if (guard.value === null) args.push("n", "");
+      else args.push("v", guard.value);
+    }
+    // Collected before anything is sent: the script is the single atomic step.
+    for (const op of ops) {
+      checkKey(op.key);
+      keys.push(this.#k(op.key));
+      if (op.op === "set") args.push("s", op.value);
+      else args.push("d", "");
+    }
+    return this.#call("batch", async () => {
+      const [ok, deleted] = (await this.#scripts.aysBatch(
+        keys.length,
+        keys,
+        args.map((arg) => (typeof arg === "string" ? arg : toBuffer(arg))),
+      )) as [number, number];
+      return { ok: Number(ok) === 1, deleted: Number(deleted) };
+    });
+  }
+
+  async acquireLock(name: string, holder: Holder, ttlMs: number): Promise<LockAttempt> {
+    const key = this.#k(`~lock:${name}`);
+    const holderJson = JSON.stringify({ pid: holder.pid, host: holder.host, id: holder.id });
+    const ttl = String(Math.max(1, Math.round(ttlMs)));
+    // A few rounds: between reading a dead holder and taking over, another process may win.
+    for (let round = 0; round < 5; round++) {
+      const [got, record, msLeft, now] = await this.#call(
+        "lock",
+        async () =>
+          (await this.#scripts.aysLockAcquire(1, key, holderJson, holder.id, ttl)) as [
+            number,
+            string,
+            number,
+            number,
+          ],
+      );
+      const lock = parseLock(name, record, msLeft, now);
+      if (Number(got) === 1) return { acquired: true, lock };
+      if (!isDeadLocalHolder(lock.holder)) return { acquired: false, lock };
+      const taken = await this.#call(
+        "lock",
+        async () =>
+          (await this.#scripts.aysLockTakeover(1, key, record, holderJson, ttl)) as unknown[],
+      );
+      if (Number(taken[0]) === 1) {
+        const [, rec, left, at] = taken as [number, string, number, number];
+        return { acquired: true, lock: parseLock(name, rec, left, at), tookOverFrom: lock.holder };
+      }
+    }
+    const current = await this.readLock(name);
+    if (current) return { acquired: false, lock: current };
+    return this.acquireLock(name, holder, ttlMs);
+  }
+
+  heartbeatLock(name: string, holderId: string, ttlMs: number): Promise<boolean> {
+    return this.#call("lock heartbeat", async () =>
+      Number(
+        await this.#scripts.aysLockHeartbeat(
+          1,
+          this.#k(`~lock:${name}`),
+          holderId,
+          String(Math.max(1, Math.round(ttlMs))),
+        ),
+      ) === 1);
+  }
+
+  releaseLock(name: string, holderId: string): Promise<boolean> {
+    return this.#call(
+      "lock release",
+      async () =>
+        Number(await this.#scripts.aysLockRelease(1, this.#k(`~lock:${name}`), holderId)) === 1,
+    );
+  }
+
+  readLock(name: string): Promise<LockInfo | null> {
+    return this.#call("lock read", async () => {
+      const [record, msLeft, now] = (await this.#scripts.aysLockRead(
+        1,
+        this.#k(`~lock:${name}`),
+      )) as [string | null, number, number];
+      return record ? parseLock(name, record, msLeft, now) : null;
+    });
+  }
+
+  push(queue: string, value: Uint8Array): Promise<string> {
+    const id = crypto.randomUUID();
+    return this.#call("queue push", async () => {
+      await this.#scripts.aysQueuePush(
+        2,
+        this.#q(queue, "pending"),
+        this.#q(queue, "items"),
+        id,
+        toBuffer(value),
+      );
+      return id;
+    });
+  }
+
+  #queueKeys(queue: string): string[] {
+    return ["pending", "items", "inflight", "owner", "deliveries"].map((part) =>
+      this.#q(queue, part)
+    );
+  }
+
+  /** Puts back the items held by consumers on this host whose process is gone. */
+  async #requeueDeadLocal(queue: string): Promise<void> {
+    const owners = await this.#call(
+      "queue owners",
+      () => this.#client.hgetall(this.#q(queue, "owner")),
+    );
+    const host = thisHost();
+    for (const [id, ownerJson] of Object.entries(owners)) {
+      const owner = JSON.parse(ownerJson) as Holder;
+      if (owner.host !== host || !isDeadLocalHolder(owner)) continue;
+      await this.#call(
+        "queue requeue",
+        () =>
+          this.#scripts.aysQueueRequeue(4, ...this.#queueKeys(queue).slice(0, 4), id, ownerJson),
+      );
+    }
+  }
+
+  async pop(queue: string, consumer: Holder, leaseMs: number): Promise<QueueItem | null> {
+    await this.#requeueDeadLocal(queue);
+    const consumerJson = JSON.stringify({
+      pid: consumer.pid,
+      host: consumer.host,
+      id: consumer.id,
+    });
+    const marker = this.#k(`~pop:${crypto.randomUUID()}`);
+    return this.#call("queue pop", async () => {
+      const reply = (await this.#scripts.aysQueuePopBuffer(
+        6,
+        ...this.#queueKeys(queue),
+        marker,
+        consumerJson,
+        String(Math.max(1, Math.round(leaseMs))),
+        String(MARKER_TTL_S),
+      )) as Buffer[] | null;
+      if (!reply) return null;
+      return {
+        id: textOf(reply[0]),
+        value: bytesOf(reply[1]),
+        deliveries: Number(textOf(reply[2])),
+        leaseUntil: Number(textOf(reply[3])),
+      };
+    });
+  }
+
+  ack(queue: string, itemId: string, consumerId: string): Promise<boolean> {
+    const [, items, inflight, owner, deliveries] = this.#queueKeys(queue);
+    return this.#call("queue ack", async () =>
+      Number(
+        await this.#scripts.aysQueueAck(4, items, inflight, owner, deliveries, itemId, consumerId),
+      ) === 1);
+  }
+
+  heartbeatQueue(queue: string, consumerId: string, leaseMs: number): Promise<number> {
+    return this.#call("queue heartbeat", async () =>
+      Number(
+        await this.#scripts.aysQueueHeartbeat(
+          2,
+          this.#q(queue, "inflight"),
+          this.#q(queue, "owner"),
+          consumerId,
+          String(Math.max(1, Math.round(leaseMs))),
+        ),
+      ));
+  }
+
+  queueStats(queue: string): Promise<QueueStats> {
+    return this.#call("queue stats", async () => {
+      const replies = await this.#client
+        .pipeline()
+        .llen(this.#q(queue, "pending"))
+        .zcard(this.#q(queue, "inflight"))
+        .exec();
+      const count = (i: number) => {
+        const [error, value] = replies?.[i] ?? [null, 0];
+        if (error) throw error;
+        return Number(value);
+      };
+      return { pending: count(0), inFlight: count(1) };
+    });
+  }
+
+  async appendLog(key: string, text: string, options: AppendLogOptions = {}): Promise<void> {
+    const cap = String(options.maxLines ?? DEFAULT_LOG_CAP);
+    await this.#call(
+      "log append",
+      () => this.#scripts.aysLogAppend(1, this.#k(`~log:${key}`), text, cap),
+    );
+  }
+
+  readLog(key: string): Promise<string[]> {
+    return this.#call("log read", () => this.#client.lrange(this.#k(`~log:${key}`), 0, -1));
+  }
+
+  async deleteLog(key: string): Promise<void> {
+    await this.#call("log delete", () => this.#client.del(this.#k(`~log:${key}`)));
+  }
+
+  getLayoutVersion(): Promise<number | null> {
+    return this.#call("meta", async () => {
+      const value = await this.#client.hget(this.#k("~meta"), "layout");
+      return value === null ? null : Number(value);
+    });
+  }
+
+  async setLayoutVersion(version: number): Promise<void> {
+    await this.#call("meta", () => this.#client.hset(this.#k("~meta"), "layout", String(version)));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    try {
+      await this.#client.quit();
+    } catch {
+      this.#client.disconnect();
+    }
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * The Lua scripts of the Redis driver. Every change that touches more than one key, or that
+ * must not be applied twice when ioredis re-sends a command after a reconnect, is one script:
+ * Redis runs a script atomically and writes its effects to the AOF as one transaction.
+ *
+ * Times come from the server (`TIME`), so holders on different hosts share one clock.
+ *
+ * @module
+ */
+
+const NOW = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`;
+
+/**
+ * Atomic batch. KEYS: [1] key index (zset), [2] batch marker, then one key per guard, then
+ * one key per op. ARGV: [1] guard count, [2] marker ttl (s), [3] namespace prefix length,
+ * then per guard a flag (`v` value / `n` absent) and the value, then per op a code (`s`/`d`)
+ * and the value (empty for deletes). Returns {ok, deleted}; a batch whose marker exists
+ * returns the recorded result without applying anything.
+ */
+export const BATCH_LUA = `
+local prev = redis.call('GET', KEYS[2])
+if prev then
+  local ok, deleted = string.match(prev, '^(%d+):(%d+)$')
+  return {tonumber(ok), tonumber(deleted)}
+end
+local ng = tonumber(ARGV[1])
+local plen = tonumber(ARGV[3])
+local ok = 1
+for i = 1, ng do
+  local cur = redis.call('GET', KEYS[2 + i])
+  if ARGV[2 + 2 * i] == 'n' then
+    if cur then ok = 0 break end
+  elseif (not cur) or cur ~= ARGV[3 + 2 * i] then
+    ok = 0 break
+  end
+end
+local deleted = 0
+if ok == 1 then
+  local a = 4 + 2 * ng
+  for k = 3 + ng, #KEYS do
+    local key = KEYS[k]
+    local member = string.sub(key, plen + 1)
+    if ARGV[a] == 's' then
+      redis.call('SET', key, ARGV[a + 1])
+      redis.call('ZADD', KEYS[1], 0, member)
+    else
+      deleted = deleted + redis.call('DEL', key)
+      redis.call('ZREM', KEYS[1], member)
+    end
+    a = a + 2
+  end
+end
+redis.call('SET', KEYS[2], ok .. ':' .. deleted, 'EX', tonumber(ARGV[2]))
+return {ok, deleted}
+`;
+
+/**
+ * Every key of the index between two ZRANGEBYLEX bounds with its value, in one call.
+ * KEYS: [1] key index. ARGV: [1] min, [2] max, [3] namespace prefix. Returns a flat
+ * [key, value, …] list; keys whose value vanished are left out.
+ */
+export const GET_BY_PREFIX_LUA = `
+local members = redis.call('ZRANGEBYLEX', KEYS[1], ARGV[1], ARGV[2])
+local out = {}
+for _, m in ipairs(members) do
+  local v = redis.call('GET', ARGV[3] .. m)
+  if v then
+    out[#out + 1] = m
+    out[#out + 1] = v
+  end
+end
+return out
+`;
+
+/**
+ * Lock acquire. KEYS: [1] lock. ARGV: [1] holder JSON, [2] holder id, [3] ttl ms.
+ * Returns {1|0, record JSON, ms left, now}. The same holder id re-acquires (and renews).
+ */
+export const LOCK_ACQUIRE_LUA = NOW + `
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local h = cjson.decode(cur)
+  if h.id ~= ARGV[2] then
+    return {0, cur, redis.call('PTTL', KEYS[1]), now}
+  end
+  redis.call('SET', KEYS[1], cur, 'PX', ARGV[3])
+  return {1, cur, tonumber(ARGV[3]), now}
+end
+local h = cjson.decode(ARGV[1])
+h.acquiredAt = now
+local rec = cjson.encode(h)
+redis.call('SET', KEYS[1], rec, 'PX', ARGV[3])
+return {1, rec, tonumber(ARGV[3]), now}
+`;
+
+/**
+ * Takes over a lock whose holder is known dead, only if it is still exactly that record.
+ * KEYS: [1] lock. ARGV: [1] expected record, [2] new holder JSON, [3] ttl ms.
+ * Returns {1, record, ttl, now} or {0}.
+ */
+export const LOCK_TAKEOVER_LUA = NOW + `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {0} end
+local h = cjson.decode(ARGV[2])
+h.acquiredAt = now
+local rec = cjson.encode(h)
+redis.call('SET', KEYS[1], rec, 'PX', ARGV[3])
+return {1, rec, tonumber(ARGV[3]), now}
+`;
+
+/** Lock heartbeat. KEYS: [1] lock. ARGV: [1] holder id, [2] ttl ms. Returns 1 or 0. */
+export const LOCK_HEARTBEAT_LUA = `
+local cur = redis.call('GET', KEYS[1])
+if cur and cjson.decode(cur).id == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+`;
+
+/** Lock release. KEYS: [1] lock. ARGV: [1] holder id. Returns 1 or 0. */
+export const LOCK_RELEASE_LUA = `
+local cur = redis.call('GET', KEYS[1])
+if cur and cjson.decode(cur).id == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0
+`;
+
+/** Lock read. KEYS: [1] lock. Returns {record or false, ms left, now}. */
+export const LOCK_READ_LUA = NOW + `
+local cur = redis.call('GET', KEYS[1])
+if not cur then return {false, 0, now} end
+return {cur, redis.call('PTTL', KEYS[1]), now}
+`;
+
+/**
+ * Queue push, idempotent by item id. KEYS: [1] pending list, [2] items hash.
+ * ARGV: [1] id, [2] value.
+ */
+export const QUEUE_PUSH_LUA = `
+if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 1 then
+  redis.call('LPUSH', KEYS[1], ARGV[1])
+end
+return 1
+`;
+
+/**
+ * Queue pop. KEYS: [1] pending, [2] items, [3] in-flight zset (score: lease end),
+ * [4] owners hash, [5] deliveries hash, [6] request marker. ARGV: [1] consumer JSON,
+ * [2] lease ms, [3] marker ttl s. Lapsed leases go back to the head first. A re-sent pop
+ * (same marker) returns the item it handed out the first time, while still held.
+ * Returns {id, value, deliveries, leaseUntil} or false.
+ */
+export const QUEUE_POP_LUA = NOW + `
+local prev = redis.call('GET', KEYS[6])
+if prev then
+  if redis.call('HGET', KEYS[4], prev) == ARGV[1] then
+    return {prev, redis.call('HGET', KEYS[2], prev), redis.call('HGET', KEYS[5], prev),
+      redis.call('ZSCORE', KEYS[3], prev)}
+  end
+  return false
+end
+local lapsed = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)
+for _, id in ipairs(lapsed) do
+  redis.call('ZREM', KEYS[3], id)
+  redis.call('HDEL', KEYS[4], id)
+  redis.call('RPUSH', KEYS[1], id)
+end
+local id = redis.call('RPOP', KEYS[1])
+if not id then return false end
+local lease = now + tonumber(ARGV[2])
+redis.call('ZADD', KEYS[3], lease, id)
+redis.call('HSET', KEYS[4], id, ARGV[1])
+local d = redis.call('HINCRBY', KEYS[5], id, 1)
+redis.call('SET', KEYS[6], id, 'EX', tonumber(ARGV[3]))
+return {id, redis.call('HGET', KEYS[2], id), tostring(d), tostring(lease)}
+`;
+
+/**
+ * Puts an in-flight item back when its owner is (still) the given dead consumer.
+ * KEYS: [1] pending, [3] in-flight, [4] owners (2 unused). ARGV: [1] id, [2] owner JSON.
+ */
+export const QUEUE_REQUEUE_LUA = `
+if redis.call('HGET', KEYS[4], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('HDEL', KEYS[4], ARGV[1])
+redis.call('RPUSH', KEYS[1], ARGV[1])
+return 1
+`;
+
+/**
+ * Queue ack. KEYS: [1] items, [2] in-flight, [3] owners, [4] deliveries.
+ * ARGV: [1] id, [2] consumer id. Returns 1 or 0 (not held by that consumer).
+ */
+export const QUEUE_ACK_LUA = `
+local o = redis.call('HGET', KEYS[3], ARGV[1])
+if (not o) or cjson.decode(o).id ~= ARGV[2] then return 0 end
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[4], ARGV[1])
+return 1
+`;
+
+/**
+ * Renews the unexpired leases of one consumer. KEYS: [1] in-flight, [2] owners.
+ * ARGV: [1] consumer id, [2] lease ms. Returns how many.
+ */
+export const QUEUE_HEARTBEAT_LUA = NOW + `
+local owners = redis.call('HGETALL', KEYS[2])
+local n = 0
+for i = 1, #owners, 2 do
+  local id = owners[i]
+  if cjson.decode(owners[i + 1]).id == ARGV[1] then
+    local s = redis.call('ZSCORE', KEYS[1], id)
+    if s and tonumber(s) > now then
+      redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), id)
+      n = n + 1
+    end
+  end
+end
+return n
+`;
+
+/** Appends a capped log line. KEYS: [1] list. ARGV: [1] line, [2] cap. */
+export const LOG_APPEND_LUA = `
+redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+return 1
+`;
