@@ -23,6 +23,16 @@ function blockForever(): never {
   throw new Error("unreachable");
 }
 
+function* blockingOps(count: number) {
+  for (let i = 0; i < count; i++) {
+    if (i === Math.floor(count / 2)) {
+      say({ event: "halfway", written: i });
+      blockForever();
+    }
+    yield { op: "set" as const, key: `atom:${i}`, value: new Uint8Array([i % 256]) };
+  }
+}
+
 const task = JSON.parse(process.argv[process.argv.length - 1]) as ChildTask;
 const driver: StoreDriver = task.store.kind === "sqlite"
   ? openSqliteDriver(task.store.path, { namespace: task.namespace })
@@ -45,17 +55,7 @@ switch (task.action) {
   case "batch-block": {
     // The ops are produced while the transaction is open; halfway the producer reports and
     // blocks, so the parent can kill the process in the middle of the batch.
-    const count = task.count;
-    function* ops() {
-      for (let i = 0; i < count; i++) {
-        if (i === Math.floor(count / 2)) {
-          say({ event: "halfway", written: i });
-          blockForever();
-        }
-        yield { op: "set" as const, key: `atom:${i}`, value: new Uint8Array([i % 256]) };
-      }
-    }
-    await driver.batch(ops());
+    await driver.batch(blockingOps(task.count));
     say({ event: "done" });
     break;
   }
