@@ -1,0 +1,235 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { InputError } from "../../src/errors.ts";
+import { jobId, planRun, renderDot, renderMermaid } from "../../src/run/plan.ts";
+import { actor, link, service } from "./model_fixtures.ts";
+
+const ids = (steps: { service: string; action: string }[][]) =>
+  steps.map((step) => step.map(jobId));
+
+describe("planRun", () => {
+  const actors = [actor("node.ssh"), actor("os.ubuntu"), actor("sshkey"), actor("app")];
+
+  it("takes scheduled, changed and error actions and their prerequisites that are not ok", () => {
+    const web = service("node.ssh", "web1", { states: { start: "scheduled" } });
+    const db = service("node.ssh", "db1", { states: { init: "ok", install: "changed" } });
+    const bad = service("app", "a1", { states: { init: "ok", install: "ok", stop: "error" } });
+    const plan = planRun([web, db, bad], actors);
+    assert.deepEqual(ids(plan.steps), [
+      ["app!a1:stop", "node!db1:install", "node!web1:init"],
+      ["node!web1:install"],
+      ["node!web1:start"],
+    ]);
+    assert.equal(plan.graph.value("node!web1:init").reason, "prerequisite");
+    assert.equal(plan.graph.value("node!web1:start").reason, "scheduled");
+    assert.equal(plan.graph.value("node!db1:install").reason, "changed");
+    assert.equal(plan.graph.value("app!a1:stop").reason, "error");
+  });
+
+  it("leaves ok, new, disabled and live running actions out", () => {
+    const s = service("node.ssh", "web1", {
+      states: { init: "ok", install: "new", start: "disabled", stop: "running" },
+    });
+    assert.deepEqual(planRun([s], actors).steps, []);
+  });
+
+  it("takes running actions whose holder is dead", () => {
+    const s = service("node.ssh", "web1", { states: { init: "ok", install: "running" } });
+    const t = service("node.ssh", "web2", { states: { init: "ok", install: "running" } });
+    const plan = planRun([s, t], actors, {
+      isInterrupted: (svc, action) => svc.name === "web1" && action === "install",
+    });
+    assert.deepEqual(ids(plan.steps), [["node!web1:install"]]);
+    assert.equal(plan.graph.value("node!web1:install").reason, "interrupted");
+  });
+
+  it("replaces default prerequisites with the actor's deps", () => {
+    const custom = actor(
+      "node.custom",
+      { start: { deps: ["init"] }, backup: { deps: ["start"] } },
+      [
+        "backup",
+      ],
+    );
+    const s = service("node.custom", "n1", { states: { backup: "scheduled" } });
+    const plan = planRun([s], [custom]);
+    assert.deepEqual(ids(plan.steps), [["node!n1:init"], ["node!n1:start"], ["node!n1:backup"]]);
+  });
+
+  it("rejects deps naming an unknown action", () => {
+    const custom = actor("node.custom", { install: { deps: ["nosuch"] } });
+    const s = service("node.custom", "n1", { states: { install: "scheduled" } });
+    assert.throws(() => planRun([s], [custom]), /depends on unknown action nosuch/);
+  });
+
+  it("orders init/install/start after the producers', parent included, pulling them in", () => {
+    const key = service("sshkey", "main", { states: { init: "ok", install: "ok" } });
+    const host = service("os.ubuntu", "h1");
+    const web = service("node.ssh", "web1", { states: { install: "scheduled" } });
+    link(web, key);
+    link(web, host, true);
+    const plan = planRun([key, host, web], actors);
+    assert.deepEqual(ids(plan.steps), [
+      ["os!h1:init"],
+      ["node!web1:init", "os!h1:install"],
+      ["node!web1:install"],
+    ]);
+    assert.ok(plan.graph.hasEdge("node!web1:init", "os!h1:init"));
+    assert.ok(plan.graph.hasEdge("node!web1:install", "os!h1:install"));
+    assert.ok(plan.graph.hasEdge("node!web1:install", "node!web1:init"));
+    assert.equal(plan.graph.value("os!h1:install").reason, "producer");
+    // The ok sshkey actions do not join.
+    assert.ok(!plan.graph.hasNode("sshkey!main:install"));
+  });
+
+  it("orders producers of a custom action only when the actor says producers: true", () => {
+    const withProducers = actor("app", { backup: { producers: true } }, ["backup"]);
+    const dbActor = actor("db", {}, ["backup"]);
+    const db = service("db", "d1", { states: { backup: "scheduled" } });
+    const a = service("app", "a1", { states: { backup: "scheduled" } });
+    link(a, db);
+    let plan = planRun([db, a], [withProducers, dbActor]);
+    assert.deepEqual(ids(plan.steps), [["db!d1:backup"], ["app!a1:backup"]]);
+    plan = planRun([db, a], [actor("app", {}, ["backup"]), dbActor]);
+    assert.deepEqual(ids(plan.steps), [["app!a1:backup", "db!d1:backup"]]);
+  });
+
+  it("gives monitor and processChange no cross-service edges", () => {
+    const db = service("db", "d1", {
+      states: { init: "ok", install: "ok", start: "ok", processChange: "scheduled" },
+    });
+    const a = service("app", "a1", {
+      states: { init: "ok", install: "ok", start: "ok", monitor: "scheduled" },
+    });
+    link(a, db);
+    const plan = planRun([db, a], [actor("db"), actor("app")]);
+    assert.deepEqual(ids(plan.steps), [["app!a1:monitor", "db!d1:processChange"]]);
+  });
+
+  it("runs stop and uninstall of a producer after its consumers' (teardown in reverse)", () => {
+    const db = service("db", "d1", { states: { stop: "scheduled", uninstall: "scheduled" } });
+    const a = service("app", "a1", { states: { stop: "scheduled", uninstall: "scheduled" } });
+    const b = service("app", "b1", { states: { stop: "ok" } });
+    link(a, db);
+    link(b, db);
+    const plan = planRun([db, a, b], [actor("db"), actor("app")]);
+    assert.deepEqual(ids(plan.steps), [
+      ["app!a1:stop"],
+      ["app!a1:uninstall", "db!d1:stop"],
+      ["db!d1:uninstall"],
+    ]);
+    assert.ok(plan.graph.hasEdge("db!d1:stop", "app!a1:stop"));
+    assert.ok(plan.graph.hasEdge("db!d1:uninstall", "app!a1:uninstall"));
+    // A consumer's teardown that is not due does not join.
+    assert.ok(!plan.graph.hasNode("app!b1:stop"));
+  });
+
+  it("scopes by role or actor name and by instance, full match", () => {
+    const services = [
+      service("node.ssh", "web1", { states: { init: "scheduled" } }),
+      service("node.docker", "web2", { states: { init: "scheduled" } }),
+      service("os.ubuntu", "web1", { states: { init: "scheduled" } }),
+      service("node.ssh", "web10", { states: { init: "scheduled" } }),
+    ];
+    const all = [...actors, actor("node.docker")];
+    const run = (options: Parameters<typeof planRun>[2]) =>
+      ids(planRun(services, all, options).steps).flat();
+    assert.deepEqual(run({ role: "node" }), [
+      "node!web1:init",
+      "node!web10:init",
+      "node!web2:init",
+    ]);
+    assert.deepEqual(run({ role: "node.ssh" }), ["node!web1:init", "node!web10:init"]);
+    assert.deepEqual(run({ role: "nod" }), []);
+    assert.deepEqual(run({ instance: "web1" }), ["node!web1:init", "os!web1:init"]);
+    assert.deepEqual(run({ role: "node", instance: "web[12]" }), [
+      "node!web1:init",
+      "node!web2:init",
+    ]);
+    assert.throws(() => run({ instance: "(" }), InputError);
+  });
+
+  it("filters the taken actions by name, still adding prerequisites", () => {
+    const s = service("node.ssh", "web1", { states: { start: "scheduled", stop: "error" } });
+    assert.deepEqual(ids(planRun([s], actors, { action: "start" }).steps).flat(), [
+      "node!web1:init",
+      "node!web1:install",
+      "node!web1:start",
+    ]);
+  });
+
+  it("takes recurring actions only when scheduled, never their error", () => {
+    const s = service("node.ssh", "web1", {
+      states: { init: "ok", install: "ok", start: "ok", monitor: "error" },
+      periods: { monitor: 60 },
+    });
+    assert.deepEqual(planRun([s], actors).steps, []);
+    s.actions.monitor.state = "changed";
+    assert.deepEqual(planRun([s], actors).steps, []);
+    s.actions.monitor.state = "scheduled";
+    assert.deepEqual(ids(planRun([s], actors).steps), [["node!web1:monitor"]]);
+  });
+
+  it("fails on a cycle with exit code 2, printing the cycle", () => {
+    const a = service("app", "a", { states: { install: "scheduled", init: "ok" } });
+    const b = service("app", "b", { states: { install: "scheduled", init: "ok" } });
+    link(a, b);
+    link(b, a);
+    assert.throws(() => planRun([a, b], actors), (error: unknown) => {
+      assert.ok(error instanceof InputError);
+      assert.equal(error.exitCode, 2);
+      assert.equal(
+        error.message,
+        "dependency cycle: app!a install → app!b install → app!a install",
+      );
+      return true;
+    });
+  });
+
+  it("writes nothing into the records it reads", () => {
+    const web = service("node.ssh", "web1", { states: { start: "scheduled" } });
+    const before = JSON.stringify(web);
+    planRun([web], actors);
+    assert.equal(JSON.stringify(web), before);
+  });
+
+  it("renders the graph as dot and mermaid, arrows in the direction work flows", () => {
+    const host = service("os.ubuntu", "h1", { states: { init: "ok" } });
+    const web = service("node.ssh", "web1", { states: { init: "ok", install: "scheduled" } });
+    link(web, host, true);
+    const plan = planRun([host, web], actors);
+    assert.equal(
+      renderDot(plan),
+      [
+        "digraph ays_run {",
+        "  rankdir=LR;",
+        '  node [shape=box, fontname="monospace"];',
+        "  subgraph step_1 {",
+        "    rank=same;",
+        '    "os!h1:install" [label="os!h1\\ninstall"];',
+        "  }",
+        "  subgraph step_2 {",
+        "    rank=same;",
+        '    "node!web1:install" [label="node!web1\\ninstall"];',
+        "  }",
+        '  "os!h1:install" -> "node!web1:install";',
+        "}",
+        "",
+      ].join("\n"),
+    );
+    assert.equal(
+      renderMermaid(plan),
+      [
+        "flowchart LR",
+        '  subgraph step1 ["step 1"]',
+        '    n0["os!h1 install"]',
+        "  end",
+        '  subgraph step2 ["step 2"]',
+        '    n1["node!web1 install"]',
+        "  end",
+        "  n0 --> n1",
+        "",
+      ].join("\n"),
+    );
+  });
+});
