@@ -113,7 +113,7 @@ describe("walk", () => {
   it("awaits onEvent before starting dependents", async () => {
     const g = graphOf({ a: 1, b: 1 }, [["b", "a"]]);
     const log: string[] = [];
-    await walk(g, async (_ms, { id }) => void log.push(`run ${id}`), {
+    await walk(g, (_ms, { id }) => Promise.resolve(void log.push(`run ${id}`)), {
       onEvent: async (e: WalkEvent<number, void>) => {
         await sleep(20);
         log.push(`${e.type} ${e.id} persisted`);
@@ -175,9 +175,13 @@ describe("walk", () => {
 
     const aborted = AbortSignal.abort();
     let ran = false;
-    const result = await walk(graphOf({ a: 0, b: 0 }, []), async () => void (ran = true), {
-      signal: aborted,
-    });
+    const result = await walk(
+      graphOf({ a: 0, b: 0 }, []),
+      () => Promise.resolve(void (ran = true)),
+      {
+        signal: aborted,
+      },
+    );
     assert.equal(ran, false);
     assert.equal(result.state, "cancelled");
     assert.equal(result.nodes.get("a")!.state, "cancelled");
