@@ -1,0 +1,80 @@
+/** Choosing the store by URL, and the repository's identity on a store. */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { InputError } from "../../src/errors.ts";
+import { defaultStoreUrl, openStore, resolveStoreUrl, sqlitePathOf } from "../../src/store/open.ts";
+import { storeKindOf } from "../../src/store/url.ts";
+import { makeTempDir } from "../helpers/mod.ts";
+
+describe("store selection", () => {
+  it("prefers --store, then AYS_STORE, then config, then the embedded default", () => {
+    const repoPath = "/srv/repo";
+    const env = { AYS_STORE: "redis://env:6379/0" };
+    const config = { store: "redis://config:6379/0" };
+    assert.deepEqual(resolveStoreUrl({ repoPath, flag: "redis://flag/1", env, config }), {
+      url: "redis://flag/1",
+      source: "flag",
+    });
+    assert.equal(resolveStoreUrl({ repoPath, env, config }).source, "env");
+    assert.equal(resolveStoreUrl({ repoPath, env: { AYS_STORE: " " }, config }).source, "config");
+    assert.deepEqual(resolveStoreUrl({ repoPath, env: {} }), {
+      url: "sqlite:/srv/repo/.ays/store.db",
+      source: "default",
+    });
+    assert.equal(defaultStoreUrl("/a/b"), "sqlite:/a/b/.ays/store.db");
+  });
+
+  it("tells the backend from the scheme and finds sqlite files", () => {
+    assert.equal(storeKindOf("redis://h"), "redis");
+    assert.equal(storeKindOf("rediss://h"), "redis");
+    assert.equal(storeKindOf("sqlite:x.db"), "sqlite");
+    assert.equal(storeKindOf("mongodb://h"), null);
+    assert.equal(sqlitePathOf("sqlite:/abs/s.db", "/repo"), "/abs/s.db");
+    assert.equal(sqlitePathOf("sqlite:///abs/s.db", "/repo"), "/abs/s.db");
+    assert.equal(sqlitePathOf("sqlite:data/s.db", "/repo"), "/repo/data/s.db");
+  });
+
+  it("refuses unknown schemes and names that would collide in keys", async () => {
+    await assert.rejects(
+      openStore("mongodb://u:pw@h/x", { repoName: "r", repoPath: "/tmp" }),
+      (error: Error) => error instanceof InputError && !error.message.includes("pw@"),
+    );
+    await assert.rejects(
+      openStore("sqlite:/tmp/x.db", { repoName: "a:b", repoPath: "/tmp" }),
+      InputError,
+    );
+  });
+
+  it("opens the default store without writing anything", async () => {
+    const repo = await makeTempDir();
+    try {
+      const store = await openStore(defaultStoreUrl(repo.path), {
+        repoName: "r",
+        repoPath: repo.path,
+      });
+      assert.equal(store.kind, "sqlite");
+      assert.deepEqual(await store.listKeys(""), []);
+      assert.equal(existsSync(join(repo.path, ".ays", "store.db")), false);
+      await store.close();
+    } finally {
+      await repo.remove();
+    }
+  });
+
+  it("refuses a second folder with the same name on a shared sqlite file", async () => {
+    const a = await makeTempDir();
+    const b = await makeTempDir();
+    const shared = await makeTempDir();
+    try {
+      const url = `sqlite:${join(shared.path, "shared.db")}`;
+      await (await openStore(url, { repoName: "web", repoPath: a.path })).close();
+      await (await openStore(url, { repoName: "web", repoPath: a.path })).close();
+      await assert.rejects(openStore(url, { repoName: "web", repoPath: b.path }), InputError);
+      await (await openStore(url, { repoName: "db", repoPath: b.path })).close();
+    } finally {
+      for (const dir of [a, b, shared]) await dir.remove();
+    }
+  });
+});
