@@ -152,14 +152,12 @@ const recurringSchema = z.pipe(
   }),
 );
 
+// A comma-separated string is the short form of a list (`deps: init, install`).
 const depsSchema = z.pipe(
-  z.union(
-    [z.string(), z.array(z.string(expected("an action name")))],
-    expected("a list of actions"),
-  ),
-  z.transform((v: string | string[]) =>
+  z.transform((v: unknown) =>
     typeof v === "string" ? v.split(",").map((s) => s.trim()).filter((s) => s !== "") : v
   ),
+  z.array(z.string(expected("an action name")), expected("a list of actions")),
 );
 
 const actionSchema = z.pipe(

@@ -1,0 +1,211 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { InputError } from "../../src/errors.ts";
+import { emptyActorConfig, readActorHrd, readActorYaml } from "../../src/hrd/actor_config.ts";
+
+function fixture(name: string): string {
+  return readFileSync(fileURLToPath(new URL(`../fixtures/hrd/${name}`, import.meta.url)), "utf8");
+}
+
+/** Expects an InputError at line:column whose message matches. */
+function rejects(fn: () => unknown, line: number, column: number, message: RegExp): void {
+  assert.throws(fn, (error: unknown) => {
+    assert.ok(error instanceof InputError, `expected InputError, got ${error}`);
+    assert.match(error.message, message);
+    assert.equal(error.location?.line, line, `line of: ${error.message}`);
+    assert.equal(error.location?.column, column, `column of: ${error.message}`);
+    return true;
+  });
+}
+
+describe("readActorHrd", () => {
+  it("reads the fixture: continued recurring value, inline dict, bare period, flists, events", () => {
+    assert.deepEqual(readActorHrd(fixture("recurring.actor.hrd"), { file: "actor.hrd" }), {
+      recurring: {
+        monitor: { period: 60, log: true },
+        backup: { period: 86400, log: false },
+        cleanup: { period: 5400, log: false },
+      },
+      actions: {},
+      flists: { root: "https://hub.example.com/ubuntu.flist" },
+      events: { channel: "ays events" },
+    });
+  });
+
+  it("reads the v8.1 form without a final newline", () => {
+    const text = "recurring.execution_gt_period =\n    period: 1m,\n    log: True,";
+    assert.deepEqual(readActorHrd(text).recurring, {
+      execution_gt_period: { period: 60, log: true },
+    });
+  });
+
+  it("reads event.* as well as events.*; an empty file is an empty config", () => {
+    assert.deepEqual(readActorHrd("event.a = x\nevents.b = y").events, { a: "x", b: "y" });
+    assert.deepEqual(readActorHrd(""), emptyActorConfig());
+  });
+
+  it("takes 0 as a disabled period and log values in any case", () => {
+    assert.deepEqual(readActorHrd("recurring.m = period: 0, log: yes").recurring, {
+      m: { period: 0, log: true },
+    });
+  });
+
+  it("rejects a bad period at its value", () => {
+    rejects(
+      () => readActorHrd("recurring.monitor =\n    period: soon,\n    log: True,", { file: "a" }),
+      2,
+      13,
+      /recurring\.monitor period: bad period "soon"/,
+    );
+    rejects(() => readActorHrd("recurring.x = 5q"), 1, 15, /bad period "5q"/);
+  });
+
+  it("rejects a log that is not a boolean, an unknown setting, a missing period", () => {
+    rejects(
+      () => readActorHrd("recurring.m = period: 1m, log: maybe"),
+      1,
+      32,
+      /expected True or False/,
+    );
+    rejects(
+      () => readActorHrd("recurring.m =\n  period: 1m,\n  every: 2"),
+      3,
+      3,
+      /unknown setting "every"/,
+    );
+    rejects(() => readActorHrd("recurring.m = log: True"), 1, 15, /no period/);
+  });
+
+  it("rejects unknown keys and a key given twice", () => {
+    rejects(
+      () => readActorHrd("# c\nrecuring.monitor = 1m"),
+      2,
+      1,
+      /unknown actor setting "recuring\.monitor"/,
+    );
+    rejects(() => readActorHrd("recurring = 1m"), 1, 1, /unknown actor setting/);
+    rejects(
+      () => readActorHrd("flists.a = x\nflists.a = y"),
+      2,
+      1,
+      /given twice \(first at line 1\)/,
+    );
+  });
+});
+
+describe("readActorYaml", () => {
+  it("reads the fixture with per-action settings in seconds", () => {
+    assert.deepEqual(readActorYaml(fixture("settings.actor.yaml"), { file: "actor.yaml" }), {
+      recurring: { monitor: { period: 300, log: true }, cleanup: { period: 3600, log: false } },
+      actions: {
+        install: { timeout: 600, retries: 2, retryDelay: 5, deps: ["init"] },
+        backup: { timeout: 7200, producers: true },
+        heavy: { isolation: "job", timeout: 90 },
+      },
+      flists: { root: "https://hub.example.com/ubuntu.flist" },
+      events: { channel: "ays" },
+    });
+  });
+
+  it("reads the minimal fixture, an empty file, empty sections and actions", () => {
+    assert.deepEqual(readActorYaml(fixture("minimal.actor.yaml")).recurring, {
+      monitor: { period: 60, log: false },
+    });
+    assert.deepEqual(readActorYaml(""), emptyActorConfig());
+    assert.deepEqual(readActorYaml("# nothing\n"), emptyActorConfig());
+    assert.deepEqual(readActorYaml("recurring:\nactions:\n  install:\n").actions, { install: {} });
+  });
+
+  it("accepts deps as a comma-separated string and numbers as flist text", () => {
+    const config = readActorYaml("actions:\n  start: { deps: 'init, install' }\nflists:\n  v: 2\n");
+    assert.deepEqual(config.actions.start.deps, ["init", "install"]);
+    assert.deepEqual(config.flists, { v: "2" });
+  });
+
+  it("rejects bad values at their position with the path", () => {
+    const text = "actions:\n  install: { timeout: 10x, retries: 2 }\n";
+    rejects(
+      () => readActorYaml(text, { file: "a.yaml" }),
+      2,
+      23,
+      /^actions\.install\.timeout: bad period "10x"/,
+    );
+    rejects(
+      () => readActorYaml("actions:\n  i:\n    retries: -1\n"),
+      3,
+      14,
+      /retries: must be 0 or more/,
+    );
+    rejects(
+      () => readActorYaml("actions:\n  i:\n    retries: 1.5\n"),
+      3,
+      14,
+      /expected a whole number/,
+    );
+    rejects(
+      () => readActorYaml("actions:\n  i: { timeout: 0 }\n"),
+      2,
+      17,
+      /timeout: must be more than 0/,
+    );
+    rejects(
+      () => readActorYaml("actions:\n  i: { isolation: thread }\n"),
+      2,
+      19,
+      /expected pool or job, got string "thread"/,
+    );
+    rejects(
+      () => readActorYaml("actions:\n  i: { producers: yes }\n"),
+      2,
+      19,
+      /expected true or false/,
+    );
+    rejects(
+      () => readActorYaml("actions:\n  i: { deps: [1] }\n"),
+      2,
+      15,
+      /deps\.0: expected an action name/,
+    );
+    rejects(
+      () => readActorYaml("actions:\n  i: 5\n"),
+      2,
+      6,
+      /expected a mapping of action settings/,
+    );
+    rejects(
+      () => readActorYaml("recurring:\n  m: { log: true }\n"),
+      2,
+      6,
+      /recurring\.m\.period: expected a period/,
+    );
+    rejects(
+      () => readActorYaml("recurring:\n  m: { period: 1m, log: 1 }\n"),
+      2,
+      25,
+      /recurring\.m\.log: expected true or false/,
+    );
+  });
+
+  it("rejects unknown keys at the key", () => {
+    rejects(
+      () => readActorYaml("actions:\n  i: { timeout: 1m, prodcers: true }\n"),
+      2,
+      21,
+      /actions\.i: unknown setting "prodcers"/,
+    );
+    rejects(
+      () => readActorYaml("recurring: {}\nschedule: 1\n"),
+      2,
+      1,
+      /^unknown setting "schedule"/,
+    );
+  });
+
+  it("rejects a top level that is not a mapping, YAML errors, duplicate keys", () => {
+    rejects(() => readActorYaml("- a\n"), 1, 1, /expected a mapping/);
+    rejects(() => readActorYaml("actions: [\n"), 2, 1, /./);
+    rejects(() => readActorYaml("actions:\n  i: {}\n  i: {}\n"), 3, 3, /unique/);
+  });
+});
