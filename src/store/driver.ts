@@ -167,6 +167,11 @@ export interface StoreDriver {
   pop(queue: string, consumer: Holder, leaseMs: number): Promise<QueueItem | null>;
   /** Removes a delivered item for good; false when `consumerId` no longer holds its lease. */
   ack(queue: string, itemId: string, consumerId: string): Promise<boolean>;
+  /**
+   * Gives a delivered item back at once (head of the queue, delivery count kept), e.g. when
+   * a consumer stops before starting it; false when `consumerId` no longer holds it.
+   */
+  release(queue: string, itemId: string, consumerId: string): Promise<boolean>;
   /** Renews the leases of every item `consumerId` holds; returns how many. */
   heartbeatQueue(queue: string, consumerId: string, leaseMs: number): Promise<number>;
   /** How many items wait and how many are in flight. */

@@ -117,6 +117,7 @@ interface Scripts {
   aysQueuePopBuffer: Script;
   aysQueueRequeue: Script;
   aysQueueAck: Script;
+  aysQueueRelease: Script;
   aysQueueHeartbeat: Script;
   aysLogAppend: Script;
 }
@@ -133,6 +134,7 @@ const SCRIPTS: Record<string, string> = {
   aysQueuePop: lua.QUEUE_POP_LUA,
   aysQueueRequeue: lua.QUEUE_REQUEUE_LUA,
   aysQueueAck: lua.QUEUE_ACK_LUA,
+  aysQueueRelease: lua.QUEUE_RELEASE_LUA,
   aysQueueHeartbeat: lua.QUEUE_HEARTBEAT_LUA,
   aysLogAppend: lua.LOG_APPEND_LUA,
 };
@@ -486,6 +488,14 @@ class RedisDriver implements StoreDriver {
     return this.#call("queue ack", async () =>
       Number(
         await this.#scripts.aysQueueAck(4, items, inflight, owner, deliveries, itemId, consumerId),
+      ) === 1);
+  }
+
+  release(queue: string, itemId: string, consumerId: string): Promise<boolean> {
+    const [pending, , inflight, owner] = this.#queueKeys(queue);
+    return this.#call("queue release", async () =>
+      Number(
+        await this.#scripts.aysQueueRelease(3, pending, inflight, owner, itemId, consumerId),
       ) === 1);
   }
 

@@ -192,6 +192,19 @@ return 1
 `;
 
 /**
+ * Gives an item back when it is held by the given consumer id. KEYS: [1] pending,
+ * [2] in-flight, [3] owners. ARGV: [1] id, [2] consumer id. Returns 1 or 0.
+ */
+export const QUEUE_RELEASE_LUA = `
+local o = redis.call('HGET', KEYS[3], ARGV[1])
+if (not o) or cjson.decode(o).id ~= ARGV[2] then return 0 end
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
+redis.call('RPUSH', KEYS[1], ARGV[1])
+return 1
+`;
+
+/**
  * Queue ack. KEYS: [1] items, [2] in-flight, [3] owners, [4] deliveries.
  * ARGV: [1] id, [2] consumer id. Returns 1 or 0 (not held by that consumer).
  */

@@ -509,6 +509,22 @@ class SqliteDriver implements StoreDriver {
     });
   }
 
+  release(queue: string, itemId: string, consumerId: string): Promise<boolean> {
+    return settle(() => {
+      if (!this.#open(false)) return false;
+      // The item keeps its sequence number, so it is the next one handed out.
+      const result = this.#run(
+        "UPDATE queue SET pid = NULL, host = NULL, consumer_id = NULL, lease_until = NULL " +
+          "WHERE ns = ? AND queue = ? AND id = ? AND consumer_id = ?",
+        this.namespace,
+        queue,
+        itemId,
+        consumerId,
+      );
+      return Number(result.changes) > 0;
+    });
+  }
+
   heartbeatQueue(queue: string, consumerId: string, leaseMs: number): Promise<number> {
     return settle(() => {
       if (!this.#open(false)) return 0;

@@ -292,6 +292,19 @@ export function storeConformance(name: string, setup: () => Promise<StoreFixture
         assert.equal(await store.ack("q", id, me.id), true);
       });
 
+      it("takes back a released item and hands it out next", async () => {
+        const store = await open();
+        const me = currentHolder("me");
+        const first = await store.push("q", text("first"));
+        await store.push("q", text("second"));
+        await store.pop("q", me, 10_000);
+        assert.equal(await store.release("q", first, "someone-else"), false);
+        assert.equal(await store.release("q", first, me.id), true);
+        const again = await store.pop("q", me, 10_000);
+        assert.equal(again?.id, first);
+        assert.equal(again?.deliveries, 2);
+      });
+
       it("keeps the item while the consumer heart-beats", async () => {
         const store = await open();
         const worker = currentHolder("worker");
