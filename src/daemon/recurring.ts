@@ -164,11 +164,11 @@ export async function startRecurring(options: RecurringOptions): Promise<Recurri
   function tick() {
     timer = undefined;
     if (stopped) return;
-    // A timer may fire a millisecond early; such an entry is taken now rather than re-armed.
-    const horizon = now() + 1;
+    // A timer that fires a little early finds nothing due and is simply armed again.
+    const time = now();
     for (const entry of entries.values()) {
       const due = dueAt(entry);
-      if (due !== null && due <= horizon) launch(entry, due);
+      if (due !== null && due <= time) launch(entry, due);
     }
     arm();
   }
