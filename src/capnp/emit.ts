@@ -70,12 +70,16 @@ export function formatValue(type: CapnpType, value: unknown, index?: SchemaIndex
       if (Number.isNaN(n)) return "nan";
       if (n === Infinity) return "inf";
       if (n === -Infinity) return "-inf";
-      return String(n);
+      // Integer-looking text is read as an integer literal, which capnp caps at 64 bits.
+      const text = String(n);
+      return /[.e]/.test(text) ? text : `${text}.0`;
     }
     case "Text":
       return quoteBytes(new TextEncoder().encode(String(value)));
     case "Data": {
       const bytes = value as Uint8Array;
+      // capnp's lexer refuses an empty `0x""`.
+      if (bytes.length === 0) return '""';
       return `0x"${[...bytes].map((b) => b.toString(16).padStart(2, "0")).join("")}"`;
     }
     case "enum":

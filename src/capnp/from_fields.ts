@@ -20,11 +20,11 @@ export const HRD_TYPE_MAP: Readonly<Record<HrdType, CapnpType>> = {
   path: { kind: "Text" },
   guid: { kind: "Text" },
   password: { kind: "Text" },
+  // The port's digits, as the validator stores them (docs/hrd.md).
+  ipport: { kind: "Text" },
   // JSON text: capnp has no map type.
   dict: { kind: "Text" },
   int: { kind: "Int64" },
-  // A TCP/UDP port number, as JumpScale's `ipport` type.
-  ipport: { kind: "Int64" },
   // Epoch seconds.
   date: { kind: "Int64" },
   float: { kind: "Float64" },

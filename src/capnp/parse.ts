@@ -102,7 +102,9 @@ function tokenize(text: string, file: string): Token[] {
       tokens.push({ kind: "string", text: text.slice(start, i), bytes, line, column });
       continue;
     }
-    if (PUNCT.includes(c)) {
+    if (PUNCT.includes(c) || /[!-~]/.test(c)) {
+      // Symbols of constructs ays does not support (`->` of methods) become tokens too, so
+      // the parser can name the construct instead of the character.
       i++;
       tokens.push({ kind: "punct", text: c, line, column });
       continue;

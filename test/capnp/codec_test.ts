@@ -1,0 +1,233 @@
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { compileCodec, emitCapnp, parseCapnp, type SchemaFile } from "../../src/capnp/mod.ts";
+import { InputError } from "../../src/errors.ts";
+import { projectRoot } from "../helpers/mod.ts";
+import {
+  capnp,
+  capnpOk,
+  fromToolJson,
+  jsonLines,
+  scratchDir,
+  splitStream,
+  toCapnpText,
+  withDefaults,
+} from "./capnp_tool.ts";
+import { randomSchema, randomStructValue } from "./random_schema.ts";
+
+const fixtures = join(projectRoot, "test", "fixtures", "capnp");
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * Round trips `values` of `struct` through our codec and the official tool in both
+ * directions, packed and unpacked, and checks every value arrives intact.
+ */
+function checkAgainstTool(
+  file: SchemaFile,
+  schemaPath: string,
+  struct: string,
+  values: Record<string, unknown>[],
+  label: string,
+): void {
+  const codec = compileCodec(file, { struct });
+  const expected = values.map((v) => withDefaults(file, struct, v));
+
+  // Ours → ours.
+  for (let i = 0; i < values.length; i++) {
+    assert.deepEqual(codec.decode(codec.encode(values[i])), expected[i], `${label} #${i} ours`);
+    const packed = codec.encode(values[i], { packed: true });
+    assert.deepEqual(codec.decode(packed, { packed: true }), expected[i], `${label} #${i} packed`);
+  }
+
+  // Ours → capnp (unpacked and packed streams).
+  const stream = concat(values.map((v) => codec.encode(v)));
+  const fromTool = jsonLines(
+    capnpOk(["convert", "binary:json", "--short", schemaPath, struct], stream),
+  );
+  assert.equal(fromTool.length, values.length);
+  fromTool.forEach((json, i) =>
+    assert.deepEqual(fromToolJson(file, struct, json), expected[i], `${label} #${i} capnp decode`)
+  );
+  const packedStream = concat(values.map((v) => codec.encode(v, { packed: true })));
+  const fromToolPacked = jsonLines(
+    capnpOk(["convert", "packed:json", "--short", schemaPath, struct], packedStream),
+  );
+  fromToolPacked.forEach((json, i) =>
+    assert.deepEqual(fromToolJson(file, struct, json), expected[i], `${label} #${i} packed decode`)
+  );
+  // The deprecated `capnp decode` reads the same stream.
+  const decoded = capnp(["decode", "--short", schemaPath, struct], stream);
+  assert.equal(decoded.code, 0, decoded.stderr);
+  assert.equal(new TextDecoder().decode(decoded.stdout).trim().split("\n").length, values.length);
+
+  // capnp encode → ours.
+  const text = values.map((v) => toCapnpText(file, struct, v)).join("\n");
+  const encoded = splitStream(capnpOk(["encode", schemaPath, struct], text));
+  assert.equal(encoded.length, values.length);
+  encoded.forEach((bytes, i) =>
+    assert.deepEqual(codec.decode(bytes), expected[i], `${label} #${i} capnp encode`)
+  );
+  const one = capnpOk(
+    ["encode", "--packed", schemaPath, struct],
+    toCapnpText(file, struct, values[0]),
+  );
+  assert.deepEqual(codec.decode(one, { packed: true }), expected[0], `${label} packed encode`);
+
+  // Multi-segment messages with far pointers, as a writer with small segments makes them.
+  const json = capnpOk(["convert", "binary:json", "--short", schemaPath, struct], stream);
+  const far = splitStream(
+    capnpOk(["convert", "json:binary", "--segment-size=1", schemaPath, struct], json),
+  );
+  far.forEach((bytes, i) =>
+    assert.deepEqual(codec.decode(bytes), expected[i], `${label} #${i} multi-segment`)
+  );
+}
+
+describe("codec against the capnp tool", () => {
+  const scratch = scratchDir();
+  after(() => scratch.remove());
+
+  for (const name of readdirSync(fixtures).filter((f) => f.endsWith(".capnp"))) {
+    it(`fixture ${name}: random values both ways, packed and unpacked, multi-segment`, () => {
+      const path = join(fixtures, name);
+      const file = parseCapnp(readFileSync(path, "utf8"), { file: name });
+      for (const struct of file.structs.map((s) => s.fullName)) {
+        const values = Array.from(
+          { length: 12 },
+          (_, i) => randomStructValue(file, struct, i + 1),
+        );
+        values.push({});
+        checkAgainstTool(file, path, struct, values, `${name} ${struct}`);
+      }
+    });
+  }
+
+  it("120 random schemas: values round trip through capnp both ways", () => {
+    for (let seed = 1; seed <= 120; seed++) {
+      const file = randomSchema(seed);
+      const path = scratch.write(`codec_${seed}.capnp`, emitCapnp(file));
+      const values = Array.from(
+        { length: 6 },
+        (_, i) => randomStructValue(file, "Schema", seed * 100 + i),
+      );
+      checkAgainstTool(file, path, "Schema", values, `seed ${seed}`);
+    }
+  });
+
+  it("stores non-zero defaults XOR-ed: an empty object is an all-zero data section", () => {
+    const file = parseCapnp(readFileSync(join(fixtures, "defaults.capnp"), "utf8"));
+    const codec = compileCodec(file);
+    const bytes = codec.encode({});
+    // frame (8) + root pointer (8) + data words, all zero; pointers null.
+    const body = bytes.slice(16);
+    assert.ok(body.every((b) => b === 0));
+    const value = codec.decode(bytes);
+    assert.equal(value.flag, true);
+    assert.equal(value.small, -7);
+    assert.equal(value.big, "-9007199254740993");
+    assert.equal(value.huge, "18446744073709551615");
+    assert.equal(value.neg, -Infinity);
+    assert.equal(value.name, 'web\t"one"\n');
+    assert.equal(value.blob, "AP8Q");
+    assert.equal(value.state, "running");
+    assert.deepEqual(value.list, [1, -2, 3]);
+    assert.deepEqual(value.point, { x: 3, y: -4, label: "origin" });
+    assert.equal(value.octal, 15);
+    assert.equal(value.hex, 0xdeadbeef);
+    // Writing the default value explicitly stores zeros too; another value does not.
+    assert.deepEqual(codec.encode({ flag: true, port: 22 }), bytes);
+    assert.notDeepEqual(codec.encode({ flag: false }), bytes);
+    assert.equal(codec.decode(codec.encode({ flag: false, port: 0 })).port, 0);
+  });
+
+  it("takes 64-bit integers as numbers, strings or bigints and gives numbers when safe", () => {
+    const file = parseCapnp("@0xc0ffee0000000002;\nstruct Schema { a @0 :Int64; b @1 :UInt64; }\n");
+    const codec = compileCodec(file);
+    assert.deepEqual(codec.decode(codec.encode({ a: -5, b: "42" })), { a: -5, b: 42 });
+    assert.deepEqual(codec.decode(codec.encode({ a: -(2n ** 63n), b: 2n ** 64n - 1n })), {
+      a: "-9223372036854775808",
+      b: "18446744073709551615",
+    });
+    assert.throws(() => codec.encode({ a: 2 ** 60 }), /use a string/);
+    assert.throws(() => codec.encode({ b: -1 }), InputError);
+    assert.throws(() => codec.encode({ a: "2".repeat(30) }), /out of range/);
+  });
+
+  it("Data is base64 in JSON form, or bytes when asked", () => {
+    const file = parseCapnp(
+      "@0xc0ffee0000000003;\nstruct Schema { d @0 :Data; l @1 :List(Data); }\n",
+    );
+    const b64 = compileCodec(file);
+    const bytes = compileCodec(file, { data: "bytes" });
+    const encoded = b64.encode({ d: "AAEC", l: ["/w=="] });
+    assert.deepEqual(b64.decode(encoded), { d: "AAEC", l: ["/w=="] });
+    assert.deepEqual(bytes.decode(encoded), {
+      d: Uint8Array.from([0, 1, 2]),
+      l: [Uint8Array.from([255])],
+    });
+    assert.deepEqual(
+      bytes.encode({ d: Uint8Array.from([0, 1, 2]), l: [Uint8Array.from([255])] }),
+      encoded,
+    );
+  });
+
+  it("names the field and the expected type on a wrong value", () => {
+    const file = parseCapnp(readFileSync(join(fixtures, "every_type.capnp"), "utf8"));
+    const codec = compileCodec(file);
+    assert.throws(() => codec.encode({ i8: 300 }), /i8: 300 is not a Int8/);
+    assert.throws(() => codec.encode({ text: 5 }), /text: expected Text, got number 5/);
+    assert.throws(
+      () => codec.encode({ color: "purple" }),
+      /color: expected one of red, green, blue/,
+    );
+    assert.throws(
+      () => codec.encode({ inners: [{ name: 1 }] }),
+      /inners\[0\]\.name: expected Text/,
+    );
+    assert.throws(() => codec.encode({ matrix: [[1, "x"]] }), /matrix\[0\]\[1\]: expected Float64/);
+    assert.throws(() => codec.encode({ flag: "yes" }), InputError);
+  });
+
+  it("refuses malformed messages with an InputError, never a crash", () => {
+    const file = parseCapnp(readFileSync(join(fixtures, "every_type.capnp"), "utf8"));
+    const codec = compileCodec(file);
+    const good = codec.encode({ text: "hello", inners: [{ name: "x" }], texts: ["a"] });
+    assert.throws(() => codec.decode(new Uint8Array([1, 2, 3])), InputError);
+    for (let cut = 8; cut < good.length; cut += 8) {
+      const broken = good.slice(0, cut);
+      // Keep the frame header's claim: the body is shorter than it says.
+      assert.throws(() => codec.decode(broken), InputError, `cut at ${cut}`);
+    }
+    const wrongPointer = good.slice();
+    wrongPointer[8] = 1; // the root pointer now says "list"
+    assert.throws(() => codec.decode(wrongPointer), /root is not a struct/);
+  });
+
+  it("reads a message of an older, smaller struct with defaults for the new fields", () => {
+    const old = parseCapnp("@0xc0ffee0000000004;\nstruct Schema { a @0 :Int32; }\n");
+    const next = parseCapnp(
+      '@0xc0ffee0000000004;\nstruct Schema { a @0 :Int32; b @1 :Int64 = 7; c @2 :Text = "c"; }\n',
+    );
+    const bytes = compileCodec(old).encode({ a: 5 });
+    assert.deepEqual(compileCodec(next).decode(bytes), { a: 5, b: 7, c: "c" });
+  });
+
+  it("refuses an unknown root struct with the names it has", () => {
+    const file = parseCapnp("@0xc0ffee0000000005;\nstruct Other { a @0 :Int32; }\n", {
+      file: "x.capnp",
+    });
+    assert.throws(() => compileCodec(file), /no struct Schema in the schema \(it has: Other\)/);
+    assert.equal(compileCodec(file, { struct: "Other" }).name, "Other");
+  });
+});
