@@ -13,7 +13,7 @@
 import * as z from "zod/mini";
 import { InputError, type SourceLocation } from "../errors.ts";
 import type { FieldSpec, HrdType } from "../hrd/field_spec.ts";
-import { defaultValue, resolveField } from "./fields.ts";
+import { defaultValue, resolveField, zeroValue } from "./fields.ts";
 
 /** Options of {@link validateData}. */
 export interface ValidateOptions {
@@ -131,7 +131,12 @@ function typeSchema(field: FieldSpec): Schema {
         z.transform((v: unknown) =>
           typeof v === "bigint" && Number.isSafeInteger(Number(v)) ? Number(v) : v
         ),
-        z.number({ error: expected }).check(
+        z.number({
+          error: (iss) =>
+            typeof iss.input === "bigint"
+              ? `${iss.input} does not fit a safe integer (±2^53-1)`
+              : expected(iss),
+        }).check(
           z.refine(Number.isInteger, { error: expected }),
           z.refine(Number.isSafeInteger, {
             error: (iss) => `${show(field, iss.input)} does not fit a safe integer (±2^53-1)`,
@@ -277,11 +282,20 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
     !(value instanceof Date);
 }
 
+function isZeroValue(field: FieldSpec, value: unknown): boolean {
+  const zero = zeroValue(field);
+  if (Array.isArray(zero)) return Array.isArray(value) && value.length === 0;
+  if (typeof zero === "object") return isPlainObject(value) && Object.keys(value).length === 0;
+  return value === zero;
+}
+
 /**
  * Validates service data (a blueprint's attributes, JSON given to `ays schema --encode`) and
  * returns the full data object keyed by camelCase field name in schema order: absent fields take
  * their default or their type's zero value (`""`, `0`, `false`, `[]`, `{}`). Input keys may be
- * written any way {@link resolveField} accepts; `null` means "not given". Throws
+ * written any way {@link resolveField} accepts; `null` means "not given"; the zero value given
+ * for a field without default is accepted as "not set" without constraint checks, so the result
+ * validates again to itself. Throws
  * {@link InputError} naming the field and the rule (`sshPort: 70000 is above maxval 65535`) with
  * the location `options.locate` gives for the key. Secret values are never put in messages.
  */
@@ -326,6 +340,12 @@ export function validateData(
     }
     if (entry.value === null || entry.value === undefined) {
       data[field.camelName] = defaultValue(field);
+      continue;
+    }
+    if (field.default === undefined && isZeroValue(field, entry.value)) {
+      // The zero value of a field without default means "not set": accepting it keeps
+      // validation idempotent (validated data validates again to itself).
+      data[field.camelName] = zeroValue(field);
       continue;
     }
     const check = checkFieldValue(field, entry.value);
