@@ -12,3 +12,4 @@ export * from "./listen.ts";
 export * from "./logger.ts";
 export * from "./recurring.ts";
 export * from "./run_queue.ts";
+export * from "./settings.ts";
