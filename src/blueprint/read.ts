@@ -9,7 +9,7 @@ import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAM
 import { InputError, type SourceLocation } from "../errors.ts";
 import { compileNameRegex } from "../model/schedule.ts";
 import type { EventFilter } from "../model/types.ts";
-import { parsePeriod } from "./period.ts";
+import { parsePeriod } from "../hrd/period.ts";
 
 /** One attribute of a service in a blueprint, e.g. `ssh.port: 22`. */
 export interface BlueprintAttribute {
@@ -374,16 +374,11 @@ function readActions(value: unknown, keyAt: SourceLocation, where: Positions): B
     }
     const recurring = fields.get("recurring");
     if (recurring) {
-      const seconds = parsePeriod(plainScalar(recurring.node));
-      if (seconds === null) {
-        throw new InputError(
-          `'recurring' must be a period like 90, 90s, 5m, 1h30m or 1d, got ${
-            JSON.stringify(plainScalar(recurring.node))
-          }`,
-          { location: recurring.at },
-        );
-      }
-      entry.recurring = seconds;
+      const raw = plainScalar(recurring.node);
+      entry.recurring = parsePeriod(
+        typeof raw === "number" || typeof raw === "string" ? raw : JSON.stringify(raw),
+        { location: recurring.at, what: "'recurring'" },
+      );
     }
     for (const flag of ["force", "log"] as const) {
       const field = fields.get(flag);

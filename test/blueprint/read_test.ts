@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { InputError } from "../../src/errors.ts";
-import { parsePeriod } from "../../src/blueprint/period.ts";
 import { readBlueprint } from "../../src/blueprint/read.ts";
 
 const file = "bp.yaml";
@@ -180,7 +179,7 @@ describe("readBlueprint", () => {
         "actions:\n  - action: x\n    recurring: soon\n",
         3,
         16,
-        /'recurring' must be a period/,
+        /'recurring': bad period "soon"/,
       ));
     it("force not a boolean", () =>
       fails("actions:\n  - action: x\n    force: 'yes'\n", 3, 12, /'force' must be true or false/));
@@ -201,22 +200,5 @@ describe("readBlueprint", () => {
       fails("a__b:\n\tx: [1\n", 3, 1, /YAML syntax error/));
     it("a tab-indented duplicate reports its original column", () =>
       fails("a__b:\n\tx: 1\n\tx: 2\n", 3, 2, /duplicate key 'x'/));
-  });
-});
-
-describe("parsePeriod", () => {
-  it("reads seconds and unit combinations", () => {
-    assert.equal(parsePeriod(0), 0);
-    assert.equal(parsePeriod("90"), 90);
-    assert.equal(parsePeriod("90s"), 90);
-    assert.equal(parsePeriod("5m"), 300);
-    assert.equal(parsePeriod("1h30m"), 5400);
-    assert.equal(parsePeriod("1d"), 86400);
-    assert.equal(parsePeriod("2w"), 1209600);
-  });
-  it("rejects anything else", () => {
-    for (const bad of ["", "m", "-5", "1.5", "5x", "30m1h", "1h1h", 1.5, -1, true, null]) {
-      assert.equal(parsePeriod(bad), null, String(bad));
-    }
   });
 });
