@@ -35,3 +35,24 @@ export {
 export { maskUrl, redact, storeKindOf } from "./url.ts";
 export { openSqliteDriver, SQLITE_BUSY_TIMEOUT_MS, type SqliteDriverOptions } from "./sqlite.ts";
 export { openRedisDriver, parseRedisUrl, type RedisDriverOptions } from "./redis.ts";
+export {
+  capnpDataCodec,
+  type DataCodecFor,
+  jsonRecordCodec,
+  type RecordCodec,
+  type RecordKind,
+  type ServiceDataCodec,
+} from "./record_codec.ts";
+export {
+  LAYOUT_VERSION,
+  type Migration,
+  MIGRATIONS,
+  openRepoStore,
+  type RecordChange,
+  REPO_LOCK,
+  type RepoRecord,
+  RepoStore,
+  type RepoStoreOptions,
+  RUN_QUEUE,
+  type StoredService,
+} from "./repo_store.ts";

@@ -1,0 +1,92 @@
+/**
+ * The seams between the records layer and Cap'n Proto: how a record (repository, actor,
+ * service, run, job) becomes bytes, and how a service's data is encoded with its actor's own
+ * schema. The records layer only ever calls these two interfaces.
+ *
+ * @module
+ */
+import { compileCodec, parseCapnp, type StructCodec } from "../capnp/mod.ts";
+import type { ActorRecord } from "../model/types.ts";
+
+/** The kinds of records kept in the store. */
+export type RecordKind = "repo" | "actor" | "service" | "run" | "job";
+
+/** Encodes and decodes whole records. */
+export interface RecordCodec {
+  /** A short name for messages and benchmarks. */
+  readonly name: string;
+  encode(kind: RecordKind, value: unknown): Uint8Array;
+  decode(kind: RecordKind, bytes: Uint8Array): unknown;
+}
+
+/** Encodes and decodes the data of the services of one actor. */
+export interface ServiceDataCodec {
+  encode(data: Record<string, unknown>): Uint8Array;
+  decode(bytes: Uint8Array): Record<string, unknown>;
+}
+
+/** Finds the data codec of an actor. */
+export type DataCodecFor = (actor: ActorRecord) => ServiceDataCodec;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function toBase64(bytes: Uint8Array): string {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(text);
+}
+
+function fromBase64(text: string): Uint8Array {
+  const raw = atob(text);
+  const bytes = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+  return bytes;
+}
+
+/**
+ * Records as JSON (bytes as `{"$bytes": base64}`). The fallback codec, used until the Cap'n
+ * Proto models of `schemas/ays.capnp` are wired in, and handy to read a store by hand.
+ */
+export const jsonRecordCodec: RecordCodec = {
+  name: "json",
+  encode(_kind, value) {
+    return encoder.encode(
+      JSON.stringify(value, (_key, v) => (v instanceof Uint8Array ? { $bytes: toBase64(v) } : v)),
+    );
+  },
+  decode(_kind, bytes) {
+    return JSON.parse(
+      decoder.decode(bytes),
+      (_key, v) =>
+        v !== null && typeof v === "object" && typeof v.$bytes === "string" &&
+          Object.keys(v).length === 1
+          ? fromBase64(v.$bytes)
+          : v,
+    );
+  },
+};
+
+const compiled = new Map<string, StructCodec>();
+
+/**
+ * The data codec of an actor from its capnp schema (`ActorRecord.capnpSchema`, root struct
+ * `Schema`), compiled once per distinct schema text. Data fields decode as base64 text, as in
+ * the JSON the CLI prints.
+ */
+export function capnpDataCodec(actor: ActorRecord): ServiceDataCodec {
+  const cacheKey = `${actor.name}\n${actor.capnpSchema}`;
+  let codec = compiled.get(cacheKey);
+  if (!codec) {
+    const file = parseCapnp(actor.capnpSchema, { file: `${actor.name}/schema.capnp` });
+    codec = compileCodec(file, { struct: "Schema" });
+    compiled.set(cacheKey, codec);
+  }
+  const struct = codec;
+  return {
+    encode: (data) => struct.encode(data),
+    decode: (bytes) => struct.decode(bytes),
+  };
+}

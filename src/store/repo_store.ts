@@ -1,0 +1,444 @@
+/**
+ * The records layer (SPEC §7): a repository's actors, services, runs, jobs, job logs and
+ * action sources, kept through any {@link StoreDriver}.
+ *
+ * Keys (one namespace per repository, so no repository name in them):
+ *
+ * | key                           | value                                                   |
+ * | ----------------------------- | ------------------------------------------------------- |
+ * | `repo`                        | the repository record                                   |
+ * | `actor:<name>`                | an actor                                                |
+ * | `service:<key>`               | a service; its data encoded with the actor's schema     |
+ * | `idx:actor:<actor>:<key>`     | empty: the services of an actor                         |
+ * | `idx:parent:<role!name>:<key>`| empty: the children of a service                        |
+ * | `run:<id>`                    | a run (its steps, scope, state, times)                  |
+ * | `job:<runId>:<jobId>`         | a job of a run, a record of its own                     |
+ * | `source:<sha256>`             | the text of an actions file, by its SHA-256             |
+ * | `meta:path`                   | the folder that owns the repository name (`open.ts`)    |
+ *
+ * Job logs are driver logs named `job:<jobId>`. Index values inside keys are URI-encoded so
+ * that a `:` in a name cannot make one prefix match another.
+ *
+ * Which indexes, and why: a service's key is derived from its name ({@link serviceKey}), so
+ * the name needs no index; actor (to carry schema changes to its services) and parent (to
+ * delete a service with its children) are indexed; a service's consumers are kept in the
+ * service record itself, which serves the producer direction; the state is not indexed,
+ * because it changes with every job and every query by state (planning) reads all services
+ * anyway — with one bulk query.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { InputError } from "../errors.ts";
+import { serviceKey } from "../model/names.ts";
+import type { ActorRecord, JobRecord, RunRecord, ServiceRecord } from "../model/types.ts";
+import type { BatchOp, StoreDriver } from "./driver.ts";
+import {
+  capnpDataCodec,
+  type DataCodecFor,
+  jsonRecordCodec,
+  type RecordCodec,
+  type RecordKind,
+  type ServiceDataCodec,
+} from "./record_codec.ts";
+
+/** The layout of the records this version of ays writes. */
+export const LAYOUT_VERSION = 1;
+
+/** The lock a run (and every other writing command) takes (SPEC §6.2). */
+export const REPO_LOCK = "repo";
+
+/** The queue of run requests the daemon serves (SPEC §8). */
+export const RUN_QUEUE = "runs";
+
+/** The repository itself, as recorded in its store. */
+export interface RepoRecord {
+  name: string;
+  /** Absolute path of the repository folder. */
+  path: string;
+  /** Epoch milliseconds. */
+  createdAt: number;
+}
+
+/** A service as stored: everything but the data, which is bytes in the actor's schema. */
+export interface StoredService extends Omit<ServiceRecord, "data"> {
+  data: Uint8Array;
+}
+
+/** One step of an older layout to the next; runs before the new version is recorded. */
+export interface Migration {
+  /** The layout version this step migrates from (to `from + 1`). */
+  from: number;
+  /** What it does, for messages. */
+  describe: string;
+  run(driver: StoreDriver): Promise<void>;
+}
+
+/** The migrations from older layouts, in order. Layout 1 is the first. */
+export const MIGRATIONS: readonly Migration[] = [];
+
+/** Options of {@link openRepoStore}. */
+export interface RepoStoreOptions {
+  /** The repository name: derives service keys. */
+  repoName: string;
+  /** How records become bytes (default: the Cap'n Proto models, or JSON until wired). */
+  records?: RecordCodec;
+  /** How service data becomes bytes (default: the actor's own capnp schema). */
+  dataCodec?: DataCodecFor;
+  /** Migrations (default {@link MIGRATIONS}); `layoutVersion` is the version they reach. */
+  migrations?: readonly Migration[];
+  /** The current layout version (default {@link LAYOUT_VERSION}). */
+  layoutVersion?: number;
+}
+
+/** A change saved as one atomic batch by {@link RepoStore.save}. */
+export interface RecordChange {
+  actors?: ActorRecord[];
+  services?: ServiceRecord[];
+  /** Service keys to delete (with their index entries). */
+  deleteServices?: string[];
+  /** Actor names to delete. */
+  deleteActors?: string[];
+  /** The repository record. */
+  repo?: RepoRecord;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** `idx:<kind>:<encoded value>:` — the prefix of one index value. */
+function indexPrefix(kind: "actor" | "parent", value: string): string {
+  return `idx:${kind}:${encodeURIComponent(value)}:`;
+}
+
+function indexKeys(service: { key: string; actor: string; parent: string | null }): string[] {
+  const keys = [indexPrefix("actor", service.actor) + service.key];
+  if (service.parent) keys.push(indexPrefix("parent", service.parent) + service.key);
+  return keys;
+}
+
+function lastSegment(key: string): string {
+  return key.slice(key.lastIndexOf(":") + 1);
+}
+
+/**
+ * Checks the recorded layout version and migrates an older store; refuses a newer one with
+ * InputError. A store never written has no version; it gets one with the first write.
+ */
+export async function openRepoStore(
+  driver: StoreDriver,
+  options: RepoStoreOptions,
+): Promise<RepoStore> {
+  const current = options.layoutVersion ?? LAYOUT_VERSION;
+  const recorded = await driver.getLayoutVersion();
+  if (recorded !== null && recorded > current) {
+    throw new InputError(
+      `the store ${driver.location} has layout version ${recorded}, newer than this ays ` +
+        `knows (${current}): use a newer ays with this repository`,
+    );
+  }
+  if (recorded !== null && recorded < current) {
+    const migrations = options.migrations ?? MIGRATIONS;
+    for (let version = recorded; version < current; version++) {
+      const step = migrations.find((migration) => migration.from === version);
+      if (!step) {
+        throw new InputError(
+          `the store ${driver.location} has layout version ${recorded} and this ays cannot ` +
+            `migrate it from version ${version}`,
+        );
+      }
+      await step.run(driver);
+      // Recorded after each step, so an interrupted migration resumes where it stopped.
+      await driver.setLayoutVersion(version + 1);
+    }
+  }
+  return new RepoStore(driver, options, current, recorded !== null);
+}
+
+/** A repository's records over a driver. Create with {@link openRepoStore}. */
+export class RepoStore {
+  /** The driver underneath (locks, queues and logs are used directly). */
+  readonly driver: StoreDriver;
+  /** The repository name. */
+  readonly repoName: string;
+  readonly #records: RecordCodec;
+  readonly #dataCodec: DataCodecFor;
+  readonly #layoutVersion: number;
+  #versionRecorded: boolean;
+  readonly #actors = new Map<string, ActorRecord>();
+  readonly #codecs = new Map<string, ServiceDataCodec>();
+
+  /** Use {@link openRepoStore}, which checks the layout version first. */
+  constructor(
+    driver: StoreDriver,
+    options: RepoStoreOptions,
+    layoutVersion: number,
+    versionRecorded: boolean,
+  ) {
+    this.driver = driver;
+    this.repoName = options.repoName;
+    this.#records = options.records ?? jsonRecordCodec;
+    this.#dataCodec = options.dataCodec ?? capnpDataCodec;
+    this.#layoutVersion = layoutVersion;
+    this.#versionRecorded = versionRecorded;
+  }
+
+  #encode(kind: RecordKind, value: unknown): Uint8Array {
+    return this.#records.encode(kind, value);
+  }
+
+  #decode<T>(kind: RecordKind, bytes: Uint8Array): T {
+    return this.#records.decode(kind, bytes) as T;
+  }
+
+  async #beforeWrite(): Promise<void> {
+    if (this.#versionRecorded) return;
+    await this.driver.setLayoutVersion(this.#layoutVersion);
+    this.#versionRecorded = true;
+  }
+
+  // --- repository -------------------------------------------------------------------------
+
+  /** The repository record, or null before the first save. */
+  async loadRepo(): Promise<RepoRecord | null> {
+    const bytes = await this.driver.get("repo");
+    return bytes ? this.#decode<RepoRecord>("repo", bytes) : null;
+  }
+
+  // --- actors -----------------------------------------------------------------------------
+
+  /** Every actor, sorted by name (one bulk query); also fills the actor cache. */
+  async loadActors(): Promise<ActorRecord[]> {
+    const rows = await this.driver.getByPrefix("actor:");
+    const actors = rows.map((row) => this.#decode<ActorRecord>("actor", row.value));
+    for (const actor of actors) this.#remember(actor);
+    return actors;
+  }
+
+  /** One actor, or null. */
+  async loadActor(name: string): Promise<ActorRecord | null> {
+    const bytes = await this.driver.get(`actor:${name}`);
+    if (!bytes) return null;
+    const actor = this.#decode<ActorRecord>("actor", bytes);
+    this.#remember(actor);
+    return actor;
+  }
+
+  #remember(actor: ActorRecord): void {
+    const previous = this.#actors.get(actor.name);
+    if (!previous || previous.capnpSchema !== actor.capnpSchema) this.#codecs.delete(actor.name);
+    this.#actors.set(actor.name, actor);
+  }
+
+  async #codecOf(actorName: string): Promise<ServiceDataCodec> {
+    const cached = this.#codecs.get(actorName);
+    if (cached) return cached;
+    const actor = this.#actors.get(actorName) ?? (await this.loadActor(actorName));
+    if (!actor) {
+      throw new InputError(`the store has a service of actor ${actorName}, which it lacks`);
+    }
+    const codec = this.#dataCodec(actor);
+    this.#codecs.set(actorName, codec);
+    return codec;
+  }
+
+  // --- services ---------------------------------------------------------------------------
+
+  async #fromStored(stored: StoredService): Promise<ServiceRecord> {
+    const codec = await this.#codecOf(stored.actor);
+    return { ...stored, data: codec.decode(stored.data) };
+  }
+
+  /** One service by its key, or null: one query (plus its actor's, the first time). */
+  async loadService(key: string): Promise<ServiceRecord | null> {
+    const bytes = await this.driver.get(`service:${key}`);
+    if (!bytes) return null;
+    return await this.#fromStored(this.#decode<StoredService>("service", bytes));
+  }
+
+  /** One service by `role` and `instance`, or null. */
+  loadServiceByName(role: string, instance: string): Promise<ServiceRecord | null> {
+    return this.loadService(serviceKey(this.repoName, role, instance));
+  }
+
+  /** Every service of the repository: one bulk query (plus one for the actors). */
+  async loadServices(): Promise<ServiceRecord[]> {
+    const [rows] = await Promise.all([
+      this.driver.getByPrefix("service:"),
+      this.#actors.size === 0 ? this.loadActors() : Promise.resolve(),
+    ]);
+    const services: ServiceRecord[] = [];
+    for (const row of rows) {
+      services.push(await this.#fromStored(this.#decode<StoredService>("service", row.value)));
+    }
+    return services;
+  }
+
+  /** Keys of the services of `actor` (from the index). */
+  async serviceKeysOfActor(actor: string): Promise<string[]> {
+    return (await this.driver.listKeys(indexPrefix("actor", actor))).map(lastSegment);
+  }
+
+  /** Keys of the children of the service `role!name` (from the index). */
+  async childKeysOf(parent: string): Promise<string[]> {
+    return (await this.driver.listKeys(indexPrefix("parent", parent))).map(lastSegment);
+  }
+
+  /**
+   * Saves actors and services, and deletes services and actors, in ONE atomic batch with the
+   * index entries they need. Reads the previous versions of the services first (one query) to
+   * drop index entries that no longer hold.
+   */
+  async save(change: RecordChange): Promise<void> {
+    const ops: BatchOp[] = [];
+    const services = change.services ?? [];
+    const deleted = change.deleteServices ?? [];
+    for (const actor of change.actors ?? []) {
+      ops.push({ op: "set", key: `actor:${actor.name}`, value: this.#encode("actor", actor) });
+    }
+    if (change.repo) ops.push({ op: "set", key: "repo", value: this.#encode("repo", change.repo) });
+    for (const name of change.deleteActors ?? []) ops.push({ op: "delete", key: `actor:${name}` });
+
+    const touched = [...services.map((service) => service.key), ...deleted];
+    const previous = touched.length === 0
+      ? []
+      : await this.driver.getMany(touched.map((key) => `service:${key}`));
+    const oldIndex = new Set<string>();
+    for (const bytes of previous) {
+      if (bytes) {
+        for (const key of indexKeys(this.#decode<StoredService>("service", bytes))) {
+          oldIndex.add(key);
+        }
+      }
+    }
+    const newIndex = new Set<string>();
+    const actorsHere = new Map((change.actors ?? []).map((actor) => [actor.name, actor]));
+    for (const service of services) {
+      const actor = actorsHere.get(service.actor);
+      const codec = actor ? this.#dataCodec(actor) : await this.#codecOf(service.actor);
+      const stored: StoredService = { ...service, data: codec.encode(service.data) };
+      ops.push({
+        op: "set",
+        key: `service:${service.key}`,
+        value: this.#encode("service", stored),
+      });
+      for (const key of indexKeys(service)) newIndex.add(key);
+    }
+    for (const key of deleted) ops.push({ op: "delete", key: `service:${key}` });
+    for (const key of oldIndex) if (!newIndex.has(key)) ops.push({ op: "delete", key });
+    for (const key of newIndex) if (!oldIndex.has(key)) ops.push({ op: "set", key, value: EMPTY });
+    if (ops.length === 0) return;
+    await this.#beforeWrite();
+    await this.driver.batch(ops);
+    for (const actor of change.actors ?? []) this.#remember(actor);
+    for (const name of change.deleteActors ?? []) {
+      this.#actors.delete(name);
+      this.#codecs.delete(name);
+    }
+  }
+
+  // --- runs and jobs ----------------------------------------------------------------------
+
+  /** Saves a run record (its jobs are records of their own). */
+  async saveRun(run: RunRecord): Promise<void> {
+    await this.#beforeWrite();
+    await this.driver.set(`run:${run.id}`, this.#encode("run", run));
+  }
+
+  /** One run, or null. */
+  async loadRun(id: string): Promise<RunRecord | null> {
+    const bytes = await this.driver.get(`run:${id}`);
+    return bytes ? this.#decode<RunRecord>("run", bytes) : null;
+  }
+
+  /** Every run, newest first (one bulk query). */
+  async listRuns(): Promise<RunRecord[]> {
+    const rows = await this.driver.getByPrefix("run:");
+    return rows
+      .map((row) => this.#decode<RunRecord>("run", row.value))
+      .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
+  }
+
+  /** Saves one job record: one small write per state change, never the whole run. */
+  async saveJob(job: JobRecord): Promise<void> {
+    await this.#beforeWrite();
+    await this.driver.set(`job:${job.runId}:${job.id}`, this.#encode("job", job));
+  }
+
+  /** Saves several jobs of runs atomically (e.g. a run's jobs when it is recorded). */
+  async saveJobs(jobs: readonly JobRecord[]): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.#beforeWrite();
+    await this.driver.batch(
+      jobs.map((job) => ({
+        op: "set" as const,
+        key: `job:${job.runId}:${job.id}`,
+        value: this.#encode("job", job),
+      })),
+    );
+  }
+
+  /** The jobs of a run (one bulk query), in key order. */
+  async loadJobs(runId: string): Promise<JobRecord[]> {
+    const rows = await this.driver.getByPrefix(`job:${runId}:`);
+    return rows.map((row) => this.#decode<JobRecord>("job", row.value));
+  }
+
+  /** One job, or null. */
+  async loadJob(runId: string, jobId: string): Promise<JobRecord | null> {
+    const bytes = await this.driver.get(`job:${runId}:${jobId}`);
+    return bytes ? this.#decode<JobRecord>("job", bytes) : null;
+  }
+
+  /** Appends one line to a job's log (capped). */
+  appendJobLog(jobId: string, line: string): Promise<void> {
+    return this.driver.appendLog(`job:${jobId}`, line);
+  }
+
+  /** A job's log lines, oldest first. */
+  readJobLog(jobId: string): Promise<string[]> {
+    return this.driver.readLog(`job:${jobId}`);
+  }
+
+  /** Deletes runs with their jobs and job logs. */
+  async deleteRuns(ids: readonly string[]): Promise<void> {
+    const ops: BatchOp[] = [];
+    const jobIds: string[] = [];
+    for (const id of ids) {
+      ops.push({ op: "delete", key: `run:${id}` });
+      for (const key of await this.driver.listKeys(`job:${id}:`)) {
+        ops.push({ op: "delete", key });
+        jobIds.push(key.slice(`job:${id}:`.length));
+      }
+    }
+    if (ops.length === 0) return;
+    await this.driver.batch(ops);
+    for (const jobId of jobIds) await this.driver.deleteLog(`job:${jobId}`);
+  }
+
+  /** Keeps the `keep` newest runs and deletes the others; returns the deleted ids. */
+  async pruneRuns(keep: number): Promise<string[]> {
+    const runs = await this.listRuns();
+    const old = runs.slice(Math.max(0, keep)).map((run) => run.id);
+    await this.deleteRuns(old);
+    return old;
+  }
+
+  // --- action sources ---------------------------------------------------------------------
+
+  /** Keeps the text of an actions file by its SHA-256 (hex), which it returns. */
+  async saveActionSource(text: string): Promise<string> {
+    const sha = createHash("sha256").update(text, "utf8").digest("hex");
+    const key = `source:${sha}`;
+    if ((await this.driver.get(key)) === null) {
+      await this.#beforeWrite();
+      await this.driver.set(key, new TextEncoder().encode(text));
+    }
+    return sha;
+  }
+
+  /** The text of an actions file by its SHA-256, or null. */
+  async loadActionSource(sha: string): Promise<string | null> {
+    const bytes = await this.driver.get(`source:${sha}`);
+    return bytes ? new TextDecoder().decode(bytes) : null;
+  }
+}

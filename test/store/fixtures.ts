@@ -1,0 +1,82 @@
+/**
+ * Actors and services for the store tests and `bench/store.ts`, built through the real HRD
+ * field → capnp path so service data is encoded with a real actor schema.
+ *
+ * @module
+ */
+import { emitCapnp, schemaFromFields } from "../../src/capnp/mod.ts";
+import type { FieldSpec, HrdType } from "../../src/hrd/field_spec.ts";
+import { camelCase, roleOf, serviceKey, serviceName } from "../../src/model/names.ts";
+import type { ActorRecord, ServiceRecord } from "../../src/model/types.ts";
+
+function field(name: string, type: HrdType, extra: Partial<FieldSpec> = {}): FieldSpec {
+  return {
+    name,
+    camelName: camelCase(name),
+    type,
+    list: false,
+    auto: false,
+    optional: false,
+    secret: false,
+    aliases: [],
+    ask: false,
+    ...extra,
+  };
+}
+
+/** An actor `name` with a few typed fields (a string, an int, a bool, a list, a secret). */
+export function makeActor(name: string): ActorRecord {
+  const fields = [
+    field("description", "str"),
+    field("ssh.port", "int"),
+    field("enabled", "bool"),
+    field("tags", "str", { list: true }),
+    field("password", "password", { secret: true }),
+  ];
+  return {
+    name,
+    role: roleOf(name),
+    templatePath: `/templates/${name}`,
+    fields,
+    capnpSchema: emitCapnp(schemaFromFields(fields, { actor: name })),
+    actionsPath: null,
+    actionsHash: null,
+    actionNames: ["init", "install", "start", "stop", "monitor", "uninstall", "processChange"],
+    config: { recurring: {}, actions: {}, flists: {}, events: {} },
+  };
+}
+
+/** A service of `actor` named `instance` in repository `repo`. */
+export function makeService(
+  repo: string,
+  actor: ActorRecord,
+  instance: string,
+  extra: Partial<ServiceRecord> = {},
+): ServiceRecord {
+  const action = { state: "new" as const, period: 0, lastRun: null, lastJob: null };
+  return {
+    key: serviceKey(repo, actor.role, instance),
+    name: instance,
+    actor: actor.name,
+    role: actor.role,
+    parent: null,
+    producers: {},
+    consumers: [],
+    data: {
+      description: `service ${instance}`,
+      sshPort: 22,
+      enabled: true,
+      tags: ["a", "b"],
+      password: "",
+    },
+    changed: false,
+    actions: Object.fromEntries(actor.actionNames.map((name) => [name, { ...action }])),
+    eventFilters: [],
+    ...extra,
+  };
+}
+
+/** `role!instance` of a service. */
+export function nameOf(service: ServiceRecord): string {
+  return serviceName(service.role, service.name);
+}

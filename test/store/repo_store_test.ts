@@ -1,0 +1,227 @@
+/**
+ * The records layer over both backends: services with their data in the actor's capnp
+ * schema, indexes, atomic saves, runs and jobs as separate records, the layout version.
+ */
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { InputError } from "../../src/errors.ts";
+import type { JobRecord, RunRecord } from "../../src/model/types.ts";
+import type { StoreDriver } from "../../src/store/driver.ts";
+import { openRedisDriver } from "../../src/store/redis.ts";
+import { LAYOUT_VERSION, openRepoStore } from "../../src/store/repo_store.ts";
+import { openSqliteDriver } from "../../src/store/sqlite.ts";
+import { makeTempDir, type RedisServer, startRedis, type TempDir } from "../helpers/mod.ts";
+import { makeActor, makeService, nameOf } from "./fixtures.ts";
+
+interface Backend {
+  name: string;
+  open(namespace: string): Promise<StoreDriver>;
+  setup(): Promise<void>;
+  teardown(): Promise<void>;
+}
+
+let dir: TempDir;
+let redis: RedisServer;
+const backends: Backend[] = [
+  {
+    name: "sqlite",
+    open: (namespace) =>
+      Promise.resolve(openSqliteDriver(join(dir.path, `${namespace}.db`), { namespace })),
+    setup: async () => {
+      dir = await makeTempDir();
+    },
+    teardown: () => dir.remove(),
+  },
+  {
+    name: "redis",
+    open: (namespace) => openRedisDriver(redis.url, { namespace }),
+    setup: async () => {
+      redis = await startRedis();
+    },
+    teardown: () => redis.close(),
+  },
+];
+
+const run = (id: string, createdAt: number): RunRecord => ({
+  id,
+  repo: "r",
+  scope: {},
+  steps: [[{ service: "node!a", action: "install" }]],
+  state: "new",
+  createdAt,
+  startedAt: null,
+  endedAt: null,
+  holder: null,
+});
+
+const job = (runId: string, id: string): JobRecord => ({
+  id,
+  runId,
+  service: "node!a",
+  action: "install",
+  state: "new",
+  attempts: 0,
+  startedAt: null,
+  endedAt: null,
+  result: null,
+  error: null,
+  actionsHash: null,
+});
+
+for (const backend of backends) {
+  describe(`records on ${backend.name}`, () => {
+    let counter = 0;
+    const drivers: StoreDriver[] = [];
+    const fresh = async (name = `repo${++counter}`) => {
+      const driver = await backend.open(name);
+      drivers.push(driver);
+      return driver;
+    };
+    before(() => backend.setup());
+    after(async () => {
+      for (const driver of drivers) await driver.close();
+      await backend.teardown();
+    });
+
+    it("saves actors and services in one batch and loads them back", async () => {
+      const driver = await fresh("web");
+      const store = await openRepoStore(driver, { repoName: "web" });
+      const node = makeActor("node.ssh");
+      const app = makeActor("app");
+      const host = makeService("web", node, "host1", { data: { sshPort: 2222, tags: ["x"] } });
+      const web = makeService("web", app, "web1", { parent: "node!host1", consumers: [] });
+      await store.save({ actors: [node, app], services: [host, web] });
+      assert.equal(await driver.getLayoutVersion(), LAYOUT_VERSION);
+
+      // A fresh store object (no caches) reads the same thing.
+      const again = await openRepoStore(driver, { repoName: "web" });
+      const one = await again.loadServiceByName("node", "host1");
+      assert.equal(one?.key, host.key);
+      assert.deepEqual(one?.data, {
+        description: "",
+        sshPort: 2222,
+        enabled: false,
+        tags: ["x"],
+        password: "",
+      });
+      const all = await again.loadServices();
+      assert.deepEqual(all.map(nameOf).sort(), ["app!web1", "node!host1"]);
+      assert.deepEqual(all.find((s) => s.name === "web1")?.data, web.data);
+      assert.deepEqual(
+        (await again.loadActors()).map((a) => a.name),
+        ["app", "node.ssh"],
+      );
+      // The data really is the actor's capnp message, not JSON.
+      const stored = await driver.get(`service:${host.key}`);
+      assert.ok(stored && stored.length > 0);
+    });
+
+    it("keeps the actor and parent indexes right through changes and deletes", async () => {
+      const driver = await fresh();
+      const store = await openRepoStore(driver, { repoName: "r" });
+      const node = makeActor("node");
+      const app = makeActor("app");
+      const a = makeService("r", node, "a");
+      const b = makeService("r", app, "b", { parent: "node!a" });
+      const c = makeService("r", app, "c", { parent: "node!a" });
+      await store.save({ actors: [node, app], services: [a, b, c] });
+      assert.deepEqual((await store.serviceKeysOfActor("app")).sort(), [b.key, c.key].sort());
+      assert.deepEqual((await store.childKeysOf("node!a")).sort(), [b.key, c.key].sort());
+      // c moves to another parent; b is deleted.
+      await store.save({ services: [{ ...c, parent: null }], deleteServices: [b.key] });
+      assert.deepEqual(await store.childKeysOf("node!a"), []);
+      assert.deepEqual(await store.serviceKeysOfActor("app"), [c.key]);
+      assert.equal(await store.loadService(b.key), null);
+      assert.equal((await store.loadServices()).length, 2);
+    });
+
+    it("an index value with a colon does not match another one's prefix", async () => {
+      const driver = await fresh();
+      const store = await openRepoStore(driver, { repoName: "r" });
+      const app = makeActor("app");
+      const x = makeService("r", app, "x", { parent: "node!a" });
+      const y = makeService("r", app, "y", { parent: "node!a:b" });
+      await store.save({ actors: [app], services: [x, y] });
+      assert.deepEqual(await store.childKeysOf("node!a"), [x.key]);
+    });
+
+    it("refuses data that does not fit the actor's schema and saves nothing", async () => {
+      const driver = await fresh();
+      const store = await openRepoStore(driver, { repoName: "r" });
+      const node = makeActor("node");
+      const good = makeService("r", node, "good");
+      const bad = makeService("r", node, "bad", { data: { sshPort: "not a number" } });
+      await assert.rejects(store.save({ actors: [node], services: [good, bad] }));
+      assert.deepEqual(await driver.listKeys(""), []);
+    });
+
+    it("keeps runs and jobs as separate records, with logs, and prunes old runs", async () => {
+      const driver = await fresh();
+      const store = await openRepoStore(driver, { repoName: "r" });
+      await store.saveRun(run("run-1", 1000));
+      await store.saveRun(run("run-2", 2000));
+      await store.saveJobs([job("run-1", "j1"), job("run-1", "j2")]);
+      await store.saveJob({ ...job("run-1", "j1"), state: "ok", attempts: 1 });
+      await store.appendJobLog("j1", "hello");
+      await store.appendJobLog("j1", "world");
+      assert.deepEqual((await store.listRuns()).map((r) => r.id), ["run-2", "run-1"]);
+      const jobs = await store.loadJobs("run-1");
+      assert.deepEqual(jobs.map((j) => [j.id, j.state]), [["j1", "ok"], ["j2", "new"]]);
+      assert.deepEqual(await store.readJobLog("j1"), ["hello", "world"]);
+      assert.deepEqual(await store.pruneRuns(1), ["run-1"]);
+      assert.equal(await store.loadRun("run-1"), null);
+      assert.deepEqual(await store.loadJobs("run-1"), []);
+      assert.deepEqual(await store.readJobLog("j1"), []);
+      assert.equal((await store.loadRun("run-2"))?.createdAt, 2000);
+    });
+
+    it("keeps action sources by their SHA-256", async () => {
+      const driver = await fresh();
+      const store = await openRepoStore(driver, { repoName: "r" });
+      const source = "export function install() { return 1; }\n";
+      const sha = await store.saveActionSource(source);
+      assert.match(sha, /^[0-9a-f]{64}$/);
+      assert.equal(await store.saveActionSource(source), sha);
+      assert.equal(await store.loadActionSource(sha), source);
+      assert.equal(await store.loadActionSource("0".repeat(64)), null);
+    });
+
+    it("refuses a newer layout and migrates an older one", async () => {
+      const driver = await fresh();
+      await driver.setLayoutVersion(LAYOUT_VERSION + 1);
+      await assert.rejects(
+        openRepoStore(driver, { repoName: "r" }),
+        (error: Error) => error instanceof InputError && /newer than this ays/.test(error.message),
+      );
+      const older = await fresh();
+      await older.setLayoutVersion(1);
+      await older.set("legacy:a", new TextEncoder().encode("1"));
+      const steps: number[] = [];
+      await openRepoStore(older, {
+        repoName: "r",
+        layoutVersion: 3,
+        migrations: [
+          {
+            from: 1,
+            describe: "rename legacy keys",
+            run: async (d) => {
+              steps.push(1);
+              await d.batch([
+                { op: "set", key: "modern:a", value: (await d.get("legacy:a"))! },
+                { op: "delete", key: "legacy:a" },
+              ]);
+            },
+          },
+          { from: 2, describe: "nothing", run: () => Promise.resolve(void steps.push(2)) },
+        ],
+      });
+      assert.deepEqual(steps, [1, 2]);
+      assert.equal(await older.getLayoutVersion(), 3);
+      assert.deepEqual(await older.listKeys(""), ["modern:a"]);
+      const missing = await fresh();
+      await missing.setLayoutVersion(0);
+      await assert.rejects(openRepoStore(missing, { repoName: "r" }), InputError);
+    });
+  });
+}
