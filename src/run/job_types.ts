@@ -69,7 +69,10 @@ declare module "ays" {
     readonly runId: string;
     /** 1 for the first attempt, 2 for the first retry, … */
     readonly attempt: number;
-    /** Fires when the job times out or the run is cancelled. */
+    /**
+     * Fires when the run is cancelled (a grace period follows). A timeout does not wait: the
+     * job's worker and its exec process groups are killed at once.
+     */
     readonly signal: AbortSignal;
     /** Appends a line to the job log. */
     log(message: string, level?: LogLevel): void;
