@@ -100,6 +100,15 @@ export async function sleepMs(job) {
   return null;
 }
 
+export async function throwLater() {
+  setTimeout(() => { throw new Error("thrown from a timer"); }, 10);
+  await new Promise((resolve) => setTimeout(resolve, 5000));
+}
+
+export async function execUntilCancelled(job) {
+  await job.exec("echo $$ > " + JSON.stringify(job.args.pidFile) + "; sleep 600");
+}
+
 export const notAFunction = 42;
 `;
 

@@ -190,6 +190,31 @@ describe("WorkerPool with real workers", () => {
     assert.equal(killed.cancelled, true);
   });
 
+  it("on cancel, sends SIGTERM to the process group of a running exec", async () => {
+    const pidFile = join(dir.path, "cancel.pid");
+    const cancel = new AbortController();
+    const pending = pool.run(
+      request(dir.actions, "execUntilCancelled", dir.path, { args: { pidFile } }),
+      { signal: cancel.signal },
+    );
+    assert.ok(await waitFor(async () => (await readFile(pidFile, "utf8").catch(() => "")) !== ""));
+    cancel.abort(new Error("cancelled by test"));
+    const outcome = await pending;
+    assert.equal(outcome.ok, false);
+    assert.equal(outcome.cancelled, true);
+    assert.match(outcome.error!.message, /signal SIGTERM/);
+    const pgid = Number((await readFile(pidFile, "utf8")).trim());
+    assert.ok(await waitFor(() => liveGroupMembers(pgid).length === 0));
+  });
+
+  it("fails the job when its worker hits an uncaught error, and replaces the worker", async () => {
+    const outcome = await pool.run(request(dir.actions, "throwLater", dir.path));
+    assert.equal(outcome.ok, false);
+    assert.match(outcome.error!.message, /thrown from a timer/);
+    const next = await pool.run(request(dir.actions, "init", dir.path));
+    assert.equal(next.ok, true);
+  });
+
   it("runs several jobs at once, at most size", async () => {
     const jobs = Array.from(
       { length: 6 },
