@@ -98,7 +98,8 @@ export async function startDaemon(repos: DaemonRepo[], options: DaemonOptions): 
 
   let recurring: Recurring | undefined;
   const loops: { repo: string; loop: RunQueueLoop }[] = [];
-  let saving: Promise<void> = Promise.resolve();
+  let saving: Promise<void> | null = null;
+  let dirty = false;
   let stopping: Promise<void> | undefined;
 
   const status = (): DaemonStatus => {
@@ -135,13 +136,26 @@ export async function startDaemon(repos: DaemonRepo[], options: DaemonOptions): 
     };
   };
 
-  // Saves are chained so an older status never overwrites a newer one.
-  const save = () => {
+  // One save at a time, so an older status never overwrites a newer one; changes made while a
+  // save is in flight are coalesced into one more save of the latest status.
+  const save = (): Promise<void> => {
     const store = options.statusStore;
-    if (!store) return saving;
-    saving = saving.then(() => store.save(status())).catch((error) =>
-      logger.warn("could not save the daemon status", { error })
-    );
+    if (!store) return Promise.resolve();
+    if (saving) {
+      dirty = true;
+      return saving;
+    }
+    saving = (async () => {
+      do {
+        dirty = false;
+        try {
+          await store.save(status());
+        } catch (error) {
+          logger.warn("could not save the daemon status", { error });
+        }
+      } while (dirty);
+      saving = null;
+    })();
     return saving;
   };
 

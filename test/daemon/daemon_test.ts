@@ -168,6 +168,44 @@ describe("startDaemon", () => {
   });
 });
 
+describe("daemon status saves", () => {
+  it("never overlap, and changes during a slow save end in one save of the latest", async () => {
+    const { repos, options, backend } = setup();
+    backend.services_.get("alpha")![0].actions.monitor.period = 0.02;
+    let inFlight = 0;
+    let most = 0;
+    const saved: DaemonStatus[] = [];
+    const store = {
+      async save(status: DaemonStatus) {
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        await delay(60);
+        saved.push(status);
+        inFlight -= 1;
+      },
+      clear: () => Promise.resolve(),
+    };
+    let changes = 0;
+    const daemon = await startDaemon(repos, {
+      ...options,
+      statusStore: store,
+      heartbeatMs: 60_000,
+      runRecurring: (target, action, info) => {
+        changes += 2; // a start and an end
+        target.service.actions[action].lastRun = info.startedAt;
+        return Promise.resolve();
+      },
+    });
+    await delay(500);
+    await daemon.stop();
+    assert.equal(most, 1);
+    assert.ok(changes > 10, `${changes} changes`);
+    assert.ok(saved.length < changes, `${saved.length} saves for ${changes} changes`);
+    const times = saved.map((s) => Date.parse(s.updatedAt));
+    assert.deepEqual(times, [...times].sort((a, b) => a - b), "saved in order");
+  });
+});
+
 describe("isDaemonAlive", () => {
   const status: DaemonStatus = {
     pid: 4242,
