@@ -41,6 +41,8 @@ export interface CompileCodecOptions {
 export interface CodecCallOptions {
   /** The packed encoding (default: unpacked). */
   packed?: boolean;
+  /** Encoding: refuse keys that are not fields of their struct (default: ignore them). */
+  strict?: boolean;
 }
 
 /** Encoder and decoder of one root struct. */
@@ -141,6 +143,7 @@ interface FieldPlan {
 
 interface StructPlan {
   name: string;
+  fieldNames: Set<string>;
   dataWords: number;
   pointerCount: number;
   dataBytes: number;
@@ -174,6 +177,7 @@ class Planner {
     };
     const plan: StructPlan = {
       name: model.fullName,
+      fieldNames: new Set(model.fields.map((f) => f.name)),
       dataWords: layout.dataWords,
       pointerCount: layout.pointerCount,
       dataBytes: layout.dataWords * 8,
@@ -392,6 +396,8 @@ function int64Halves(path: string, type: TypePlan, v: unknown, signed: boolean):
 }
 let HALF_LO = 0;
 let HALF_HI = 0;
+/** Set for the duration of one `encode({strict: true})`. */
+let strict = false;
 
 function floatValue(path: string, type: TypePlan, v: unknown): number {
   if (typeof v === "number") return v;
@@ -667,6 +673,17 @@ function writeStruct(
 ): void {
   const ptrAddr = dataAddr + plan.dataBytes;
   const fields = plan.fields;
+  if (strict) {
+    for (const key of Object.keys(value)) {
+      if (!plan.fieldNames.has(key)) {
+        throw new InputError(
+          `${path ? `${path}.` : ""}${key}: struct ${plan.name} has no such field (fields: ${
+            [...plan.fieldNames].join(", ") || "none"
+          })`,
+        );
+      }
+    }
+  }
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i];
     const v = value[f.name];
@@ -998,7 +1015,12 @@ export function compileCodec(file: SchemaFile, options: CompileCodecOptions = {}
       const message = new Message();
       const root = message.initRoot(plan.ctor as unknown as StructCtor<Struct>);
       const content = utils.getContent(root);
-      writeStruct(content.segment, content.byteOffset, plan, value, "");
+      strict = callOptions.strict ?? false;
+      try {
+        writeStruct(content.segment, content.byteOffset, plan, value, "");
+      } finally {
+        strict = false;
+      }
       const buffer = callOptions.packed ? message.toPackedArrayBuffer() : message.toArrayBuffer();
       return new Uint8Array(buffer);
     },
