@@ -156,6 +156,10 @@ export async function startHttpApi(
       } without a token: give --token or AYS_TOKEN, or listen on loopback`,
     );
   }
+  if (token !== undefined && !/^\S+$/.test(token)) {
+    // An Authorization header cannot carry it as one word, so no client could ever match.
+    throw new InputError("the API token must not contain whitespace");
+  }
   const tokenDigest = token === undefined ? undefined : digest(token);
 
   const needRepo = async (name: string) => {

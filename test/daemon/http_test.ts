@@ -221,6 +221,13 @@ describe("http api token rules", () => {
     }
   });
 
+  it("refuses a token with whitespace (no header could carry it)", async () => {
+    await assert.rejects(
+      startHttpApi(backend(), { listen: { host: "127.0.0.1", port: 0 }, token: "two words" }),
+      InputError,
+    );
+  });
+
   it("a token given on loopback is required as well", async () => {
     const api = await startHttpApi(backend(), {
       listen: { host: "127.0.0.1", port: 0 },
