@@ -47,25 +47,37 @@ function fromBase64(text: string): Uint8Array {
 }
 
 /**
- * Records as JSON (bytes as `{"$bytes": base64}`). The fallback codec, used until the Cap'n
- * Proto models of `schemas/ays.capnp` are wired in, and handy to read a store by hand.
+ * Records as JSON; a top-level bytes field (a stored service's `data`) becomes
+ * `{"$bytes": base64}`. The fallback codec, used until the Cap'n Proto models of
+ * `schemas/ays.capnp` are wired in, and handy to read a store by hand. Only the top level is
+ * looked at (no reviver over every value), which keeps decoding fast.
  */
 export const jsonRecordCodec: RecordCodec = {
   name: "json",
   encode(_kind, value) {
-    return encoder.encode(
-      JSON.stringify(value, (_key, v) => (v instanceof Uint8Array ? { $bytes: toBase64(v) } : v)),
-    );
+    let plain = value;
+    if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+      const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+      for (const [key, field] of Object.entries(copy)) {
+        if (field instanceof Uint8Array) copy[key] = { $bytes: toBase64(field) };
+      }
+      plain = copy;
+    }
+    return encoder.encode(JSON.stringify(plain));
   },
   decode(_kind, bytes) {
-    return JSON.parse(
-      decoder.decode(bytes),
-      (_key, v) =>
-        v !== null && typeof v === "object" && typeof v.$bytes === "string" &&
-          Object.keys(v).length === 1
-          ? fromBase64(v.$bytes)
-          : v,
-    );
+    const value = JSON.parse(decoder.decode(bytes));
+    if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+      for (const [key, field] of Object.entries(value as Record<string, unknown>)) {
+        if (
+          field !== null && typeof field === "object" &&
+          typeof (field as { $bytes?: unknown }).$bytes === "string"
+        ) {
+          value[key] = fromBase64((field as { $bytes: string }).$bytes);
+        }
+      }
+    }
+    return value;
   },
 };
 
