@@ -69,7 +69,10 @@ export interface QueueItem {
 
 /** Options of {@link RunQueue.pop}. */
 export interface PopOptions {
-  /** How long to block waiting for an item before answering null. */
+  /**
+   * How long it may block waiting for an item before answering null. Answering null at once
+   * is fine too (the consumer then polls).
+   */
   timeoutMs: number;
 }
 

@@ -3,6 +3,9 @@
  * planned and executed, and acknowledges it only once the run record is final. One loop per
  * repository gives "one run at a time per repository" while repositories proceed side by side.
  *
+ * The queue's `pop` may block up to its timeout or answer at once; the loop then polls every
+ * `pollMs`.
+ *
  * Nothing is lost when the daemon dies: an item is leased, not removed, when popped, and the
  * queue delivers it again after the lease runs out (the loop renews the lease while the run
  * executes). Delivery is therefore at least once; the executor recognises a request it already
@@ -25,6 +28,11 @@ export interface RunQueueOptions {
   logger?: Logger;
   /** How long one `pop` blocks; bounds how long `stop()` waits when idle. Default 1000 ms. */
   popTimeoutMs?: number;
+  /**
+   * A queue whose `pop` answers at once (the store drivers' does) is asked again after this
+   * long, not in a tight loop; default 200 ms, so a queued run starts within about that.
+   */
+  pollMs?: number;
   /** How often the lease of the running item is renewed; default 5000 ms. */
   leaseRenewMs?: number;
   /** First delay after a failure (doubles up to 60 s while failures go on); default 1000 ms. */
@@ -61,6 +69,7 @@ export function startRunQueue(queue: RunQueue, options: RunQueueOptions): RunQue
   const popTimeoutMs = options.popTimeoutMs ?? 1000;
   const leaseRenewMs = options.leaseRenewMs ?? 5000;
   const baseDelay = options.retryDelayMs ?? 1000;
+  const pollMs = options.pollMs ?? 200;
   const abort = new AbortController();
   let current: { item: QueueItem; startedAt: number } | null = null;
   let failures = 0;
@@ -105,6 +114,7 @@ export function startRunQueue(queue: RunQueue, options: RunQueueOptions): RunQue
   const loop = (async () => {
     while (!abort.signal.aborted) {
       let item: QueueItem | null;
+      const asked = Date.now();
       try {
         item = await queue.pop(options.consumerId, { timeoutMs: popTimeoutMs });
       } catch (error) {
@@ -112,7 +122,11 @@ export function startRunQueue(queue: RunQueue, options: RunQueueOptions): RunQue
         await backoff();
         continue;
       }
-      if (item === null) continue;
+      if (item === null) {
+        const waited = Date.now() - asked;
+        if (waited < pollMs) await sleep(pollMs - waited, abort.signal);
+        continue;
+      }
       if (abort.signal.aborted) {
         // Popped while stopping: give it back rather than start new work.
         await item.release?.().catch(() => {});

@@ -145,3 +145,33 @@ describe("run queue loop", () => {
     assert.equal(left?.id, second, "the other one waits for the next daemon");
   });
 });
+
+describe("run queue loop over a queue that answers at once", () => {
+  it("polls instead of spinning, and still runs what is pushed", async () => {
+    const inner = new MemoryQueue("alpha");
+    let pops = 0;
+    const queue = {
+      pop: (consumerId: string) => {
+        pops += 1;
+        return inner.pop(consumerId, { timeoutMs: 0 });
+      },
+    };
+    const ran: string[] = [];
+    const loop = startRunQueue(queue, {
+      consumerId: "d1",
+      execute: (item) => {
+        ran.push(item.id);
+        return Promise.resolve();
+      },
+      pollMs: 100,
+    });
+    await delay(500);
+    const idlePops = pops;
+    const id = inner.push({});
+    await until(() => ran.length === 1);
+    await loop.stop();
+    assert.deepEqual(ran, [id]);
+    // About five polls in 500 ms; a spinning loop would have made thousands.
+    assert.ok(idlePops <= 20, `${idlePops} pops while idle`);
+  });
+});
