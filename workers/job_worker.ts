@@ -210,8 +210,19 @@ function runCommand(
       }
     };
     const onAbort = () => killGroup();
-    const collect = (into: string[], which: "out" | "err") => (chunk: Uint8Array | string) => {
-      const text = typeof chunk === "string" ? chunk : new TextDecoder().decode(chunk);
+    const collect = (into: string[], which: "out" | "err") => {
+      // One decoder per stream: a UTF-8 character may be split across chunks.
+      const decoder = new TextDecoder();
+      return (chunk: Uint8Array | string) => collectText(into, which, decoder, chunk);
+    };
+    const collectText = (
+      into: string[],
+      which: "out" | "err",
+      decoder: TextDecoder,
+      chunk: Uint8Array | string,
+    ) => {
+      const text = typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
+      if (text.length === 0) return;
       if (!options.quiet) send({ type: "log", id, text });
       const length = which === "out" ? (outLength += text.length) : (errLength += text.length);
       into.push(text);

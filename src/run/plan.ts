@@ -293,3 +293,14 @@ export function renderMermaid(plan: Plan): string {
   }
   return lines.join("\n") + "\n";
 }
+
+/** The plan as text for `ays simulate`: one `step N` line, then one indented line per job. */
+export function renderSteps(plan: Plan): string {
+  if (plan.steps.length === 0) return "nothing to do\n";
+  const lines: string[] = [];
+  plan.steps.forEach((step, i) => {
+    lines.push(`step ${i + 1}`);
+    for (const job of step) lines.push(`  ${job.service} ${job.action}`);
+  });
+  return lines.join("\n") + "\n";
+}

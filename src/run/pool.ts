@@ -174,7 +174,8 @@ export class WorkerPool {
           this.#abort(job, `timed out after ${formatDuration(options.timeoutMs!)}`, {
             timedOut: true,
           }),
-        options.timeoutMs,
+        // setTimeout fires at once past 2^31-1 ms (24.8 days): clamp instead.
+        Math.min(options.timeoutMs, 2 ** 31 - 1),
       );
     }
     job.cleanup = () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { InputError } from "../../src/errors.ts";
-import { jobId, planRun, renderDot, renderMermaid } from "../../src/run/plan.ts";
+import { jobId, planRun, renderDot, renderMermaid, renderSteps } from "../../src/run/plan.ts";
 import { actor, link, service } from "./model_fixtures.ts";
 
 const ids = (steps: { service: string; action: string }[][]) =>
@@ -217,6 +217,8 @@ describe("planRun", () => {
         "",
       ].join("\n"),
     );
+    assert.equal(renderSteps(plan), "step 1\n  os!h1 install\nstep 2\n  node!web1 install\n");
+    assert.equal(renderSteps(planRun([], [])), "nothing to do\n");
     assert.equal(
       renderMermaid(plan),
       [
