@@ -18,7 +18,7 @@ import type { FieldSpec, HrdType } from "../hrd/field_spec.ts";
 import { readSchemaHrd } from "../hrd/schema_hrd.ts";
 import { roleOf } from "../model/names.ts";
 import { type ActorRecord, DEFAULT_ACTIONS } from "../model/types.ts";
-import type { TemplateInfo } from "./templates.ts";
+import { discoverTemplates, type TemplateInfo } from "./templates.ts";
 
 /** Options of {@link loadActor}. */
 export interface LoadActorOptions {
@@ -217,4 +217,34 @@ function fieldsFromStruct(
     });
   }
   return fields;
+}
+
+/** Options of {@link loadRepoActors}. */
+export interface LoadRepoActorsOptions {
+  /** Global template folders (`AYS_TEMPLATES`). */
+  globalDirs?: string[];
+}
+
+/** Every actor of a repository by name, with the warnings of discovery and loading. */
+export interface RepoActors {
+  actors: Map<string, ActorRecord>;
+  warnings: string[];
+}
+
+/**
+ * Discovers the templates of a repository (SPEC §2) and loads each into an actor. Any template
+ * error is an {@link InputError}.
+ */
+export async function loadRepoActors(
+  repoPath: string,
+  options: LoadRepoActorsOptions = {},
+): Promise<RepoActors> {
+  const { templates, warnings } = await discoverTemplates(repoPath, options);
+  const actors = new Map<string, ActorRecord>();
+  for (const template of templates) {
+    const loaded = await loadActor(template);
+    actors.set(loaded.actor.name, loaded.actor);
+    warnings.push(...loaded.warnings);
+  }
+  return { actors, warnings };
 }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+export * from "./actor.ts";
 export * from "./config.ts";
 export * from "./find.ts";
 export * from "./init.ts";

@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { InputError } from "../../src/errors.ts";
-import { exportedNames, loadActor } from "../../src/repo/actor.ts";
+import { exportedNames, loadActor, loadRepoActors } from "../../src/repo/actor.ts";
 import { discoverTemplates } from "../../src/repo/templates.ts";
 import { DEFAULT_ACTIONS } from "../../src/model/types.ts";
 import { makeTempRepo } from "../helpers/mod.ts";
@@ -180,5 +180,26 @@ describe("exportedNames", () => {
       "check",
       "helper",
     ]);
+  });
+});
+
+describe("loadRepoActors", () => {
+  it("loads every template of the repository and the global folders", async () => {
+    const repo = await makeTempRepo({
+      files: {
+        "actorTemplates/a/schema.hrd": "x = type:str\nx = type:int\n",
+        "actorTemplates/cat/b.one/actions.ts": "export function go() {}\n",
+      },
+    });
+    try {
+      const { actors, warnings } = await loadRepoActors(repo.path);
+      assert.deepEqual([...actors.keys()], ["a", "b.one"]);
+      assert.equal(actors.get("b.one")!.role, "b");
+      // schema.hrd's warning for the field defined twice comes through.
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0], /schema\.hrd:2/);
+    } finally {
+      await repo.remove();
+    }
   });
 });

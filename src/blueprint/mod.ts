@@ -1,0 +1,9 @@
+/**
+ * Blueprints (SPEC §4): reading them with positions, the files of a repository, and applying a
+ * unit of them to services as a change set.
+ *
+ * @module
+ */
+export * from "./files.ts";
+export * from "./read.ts";
+export * from "./resolve.ts";
