@@ -423,6 +423,20 @@ export class RepoStore {
     return old;
   }
 
+  /**
+   * Removes every record of the repository from the store (`ays destroy`): services, actors,
+   * runs, jobs and their logs, sources, indexes and the recorded owner folder — one batch for
+   * the records, then the logs.
+   */
+  async destroyAll(): Promise<void> {
+    const keys = await this.driver.listKeys("");
+    const jobIds = keys.filter((key) => key.startsWith("job:")).map(lastSegment);
+    if (keys.length > 0) await this.driver.batch(keys.map((key) => ({ op: "delete", key })));
+    for (const jobId of jobIds) await this.driver.deleteLog(`job:${jobId}`);
+    this.#actors.clear();
+    this.#codecs.clear();
+  }
+
   // --- action sources ---------------------------------------------------------------------
 
   /** Keeps the text of an actions file by its SHA-256 (hex), which it returns. */

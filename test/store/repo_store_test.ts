@@ -176,6 +176,24 @@ for (const backend of backends) {
       assert.equal((await store.loadRun("run-2"))?.createdAt, 2000);
     });
 
+    it("destroys every record of the repository, and only of that one", async () => {
+      const driver = await fresh();
+      const neighbour = await fresh();
+      const store = await openRepoStore(driver, { repoName: "r" });
+      const other = await openRepoStore(neighbour, { repoName: "n" });
+      const node = makeActor("node");
+      await store.save({ actors: [node], services: [makeService("r", node, "a")] });
+      await other.save({ actors: [node], services: [makeService("n", node, "a")] });
+      await store.saveRun(run("run-1", 1));
+      await store.saveJob(job("run-1", "j1"));
+      await store.appendJobLog("j1", "line");
+      await driver.set("meta:path", new TextEncoder().encode("/somewhere"));
+      await store.destroyAll();
+      assert.deepEqual(await driver.listKeys(""), []);
+      assert.deepEqual(await store.readJobLog("j1"), []);
+      assert.equal((await other.loadServices()).length, 1);
+    });
+
     it("keeps action sources by their SHA-256", async () => {
       const driver = await fresh();
       const store = await openRepoStore(driver, { repoName: "r" });
