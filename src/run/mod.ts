@@ -1,0 +1,67 @@
+/**
+ * Runs (SPEC §3.4, §5, §6): the planner, the eager walker, the Web Worker pool and the job
+ * API. Nothing here touches the store: callers record runs and jobs through the callbacks.
+ * See `docs/runs.md`.
+ *
+ * @module
+ */
+export { CycleError, Graph, type GraphOptions } from "./graph.ts";
+export {
+  jobId,
+  type Plan,
+  type PlannedNode,
+  type PlanOptions,
+  type PlanReason,
+  planRun,
+  renderDot,
+  renderMermaid,
+  renderSteps,
+} from "./plan.ts";
+export {
+  type NodeOutcome,
+  type NodeRunner,
+  type NodeState,
+  walk,
+  type WalkContext,
+  type WalkEvent,
+  type WalkOptions,
+  type WalkResult,
+} from "./walk.ts";
+export {
+  formatDuration,
+  killGroups,
+  type PoolOptions,
+  type RunJobOptions,
+  WorkerPool,
+} from "./pool.ts";
+export { type RetryOptions, runWithRetries } from "./retry.ts";
+export {
+  actionSettings,
+  DEFAULT_ACTION_SETTINGS,
+  type ExecuteOptions,
+  executePlan,
+  JobFailedError,
+} from "./execute.ts";
+export {
+  type Action,
+  type ActionsFile,
+  type ExecOptions,
+  type ExecResult,
+  hashActionsFile,
+  type Job,
+  type JobError,
+  type JobOutcome,
+  type JobRequest,
+  type JobService,
+  type JobServiceData,
+  jobServiceData,
+  LOG_CAP,
+  type LogLevel,
+  requestServiceName,
+  type ServiceLookup,
+  type ServiceView,
+  serviceView,
+} from "./job_api.ts";
+export { JOB_TYPES_DTS } from "./job_types.ts";
+export { LogBuffer } from "./log_buffer.ts";
+export { type ProbeOptions, probeWorker, type WorkerProbe } from "./worker_probe.ts";
