@@ -110,6 +110,8 @@ class Walker<T, R> {
   #fatal: unknown = undefined;
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
   #finishing = false;
+  #cancelled = false;
+  #killed = false;
   #resolve!: (result: WalkResult<R>) => void;
   #reject!: (error: unknown) => void;
 
@@ -143,22 +145,30 @@ class Walker<T, R> {
   }
 
   #onCancel = (): void => {
-    if (this.#stopReason !== "cancelled") this.#stopReason = "cancelled";
+    if (this.#stopReason !== "fatal") this.#stopReason = "cancelled";
+    this.#cancelled = true;
     for (const r of this.#running.values()) r.soft.abort(new Error("cancelled"));
-    if (this.#graceTimer === undefined && this.#running.size > 0) {
-      this.#graceTimer = setTimeout(this.#onKill, this.#options.graceMs ?? 10_000);
-    }
+    this.#armGrace();
     this.#pump();
   };
 
   #onKill = (): void => {
-    this.#stopReason = "cancelled";
+    if (this.#stopReason !== "fatal") this.#stopReason = "cancelled";
+    this.#cancelled = true;
+    this.#killed = true;
     for (const r of this.#running.values()) {
       r.soft.abort(new Error("cancelled"));
       r.hard.abort(new Error("killed"));
     }
     this.#pump();
   };
+
+  /** Starts the grace period once, when there is something running to wait for. */
+  #armGrace(): void {
+    if (this.#graceTimer === undefined && !this.#killed && this.#running.size > 0) {
+      this.#graceTimer = setTimeout(this.#onKill, this.#options.graceMs ?? 10_000);
+    }
+  }
 
   #pump(): void {
     while (
@@ -179,8 +189,13 @@ class Walker<T, R> {
     const control: Running = { soft: new AbortController(), hard: new AbortController() };
     try {
       await this.#emit({ type: "start", id, value });
-      if (this.#stopReason === "cancelled") control.soft.abort(new Error("cancelled"));
       this.#running.set(id, control);
+      // Cancelled while its start was being recorded: it runs, but knows at once.
+      if (this.#cancelled) {
+        control.soft.abort(new Error("cancelled"));
+        if (this.#killed) control.hard.abort(new Error("killed"));
+        this.#armGrace();
+      }
       const startedAt = performance.now();
       let outcome: NodeOutcome<R>;
       try {
@@ -252,7 +267,7 @@ class Walker<T, R> {
     clearTimeout(this.#graceTimer);
     this.#options.signal?.removeEventListener("abort", this.#onCancel);
     this.#options.killSignal?.removeEventListener("abort", this.#onKill);
-    const cancelled = this.#stopReason === "cancelled";
+    const cancelled = this.#cancelled;
     const state: "skipped" | "cancelled" = cancelled ? "cancelled" : "skipped";
     const reason = cancelled
       ? "run cancelled"

@@ -187,6 +187,28 @@ describe("walk", () => {
     assert.equal(result.nodes.get("a")!.state, "cancelled");
   });
 
+  it("applies the cancel and the grace to a node whose start was being recorded", async () => {
+    const cancel = new AbortController();
+    let sawSignal = false;
+    const result = await walk(graphOf({ a: 0 }, []), async (_ms, { signal, kill }) => {
+      sawSignal = signal.aborted;
+      await new Promise((r) => kill.addEventListener("abort", r));
+      throw new Error("killed");
+    }, {
+      signal: cancel.signal,
+      graceMs: 50,
+      onEvent: async (e) => {
+        if (e.type === "start") {
+          cancel.abort();
+          await sleep(10);
+        }
+      },
+    });
+    assert.equal(sawSignal, true);
+    assert.equal(result.state, "cancelled");
+    assert.equal(result.nodes.get("a")!.state, "cancelled");
+  });
+
   it("rejects when onEvent fails, after the running nodes ended", async () => {
     const g = graphOf({ a: 0, b: 0 }, [["b", "a"]]);
     await assert.rejects(
