@@ -13,3 +13,4 @@ export * from "./logger.ts";
 export * from "./recurring.ts";
 export * from "./run_queue.ts";
 export * from "./settings.ts";
+export * from "./store_queue.ts";
