@@ -14,6 +14,7 @@ import {
   type ServiceRecord,
 } from "../model/types.ts";
 import { serviceName } from "../model/names.ts";
+import { serviceMatcher } from "../model/schedule.ts";
 import { CycleError, Graph } from "./graph.ts";
 
 /** Why a job is part of a run. */
@@ -38,11 +39,14 @@ export interface Plan {
   graph: Graph<PlannedNode>;
 }
 
-/** Options of {@link planRun}. Regexes are matched against the whole name. */
+/** Options of {@link planRun}. */
 export interface PlanOptions {
-  /** Regex matched against the role or the full actor name (`-r`). */
+  /**
+   * `-r`: the role or the full actor name (`node` matches `node.ssh`); the same matcher as
+   * scheduling (`serviceMatcher` of `src/model/schedule.ts`), so `ays do` runs what it scheduled.
+   */
   role?: string;
-  /** Regex matched against the instance name (`-i`). */
+  /** `-i`: a regex matched against the whole instance name. */
   instance?: string;
   /** Only take this action (prerequisites and producers' actions still join). */
   action?: string;
@@ -78,8 +82,10 @@ export function planRun(
   const actorByName = new Map<string, ActorRecord>();
   for (const a of actors) actorByName.set(a.name, a);
 
-  const roleRe = compileFilter(options.role, "role");
-  const instanceRe = compileFilter(options.instance, "instance");
+  const inScope = serviceMatcher({
+    role: options.role || undefined,
+    instance: options.instance || undefined,
+  });
   const isInterrupted = options.isInterrupted ?? (() => false);
 
   let rank = new Map<string, number>();
@@ -97,8 +103,7 @@ export function planRun(
 
   // Seeds: the actions that are due, within the scope.
   for (const [name, svc] of byName) {
-    if (roleRe && !roleRe.test(svc.role) && !roleRe.test(svc.actor)) continue;
-    if (instanceRe && !instanceRe.test(svc.name)) continue;
+    if (!inScope(svc)) continue;
     for (const [action, record] of Object.entries(svc.actions)) {
       if (options.action !== undefined && action !== options.action) continue;
       const reason = seedReason(svc, action, record.state, record.period, isInterrupted);
@@ -215,15 +220,6 @@ function producersOf(svc: ServiceRecord): string[] {
   if (svc.parent) out.add(svc.parent);
   for (const names of Object.values(svc.producers)) for (const n of names) out.add(n);
   return [...out];
-}
-
-function compileFilter(source: string | undefined, what: string): RegExp | null {
-  if (source === undefined || source === "") return null;
-  try {
-    return new RegExp(`^(?:${source})$`);
-  } catch (error) {
-    throw new InputError(`invalid ${what} regex ${JSON.stringify(source)}: ${String(error)}`);
-  }
 }
 
 /** Sorts once by service, then lifecycle order of the action, and numbers the nodes. */
