@@ -14,3 +14,4 @@ export * from "./recurring.ts";
 export * from "./run_queue.ts";
 export * from "./settings.ts";
 export * from "./store_queue.ts";
+export * from "./store_status.ts";
