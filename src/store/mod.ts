@@ -56,3 +56,13 @@ export {
   RUN_QUEUE,
   type StoredService,
 } from "./repo_store.ts";
+export {
+  ACTOR_FILE,
+  type MirrorContent,
+  type MirrorWriteResult,
+  readMirror,
+  SERVICE_FILE,
+  serviceMirrorText,
+  servicePaths,
+  writeMirror,
+} from "./mirror.ts";

@@ -33,6 +33,7 @@ import { InputError } from "../errors.ts";
 import { serviceKey } from "../model/names.ts";
 import type { ActorRecord, JobRecord, RunRecord, ServiceRecord } from "../model/types.ts";
 import type { BatchOp, StoreDriver } from "./driver.ts";
+import { type MirrorContent, readMirror, writeMirror } from "./mirror.ts";
 import {
   capnpDataCodec,
   type DataCodecFor,
@@ -89,6 +90,12 @@ export interface RepoStoreOptions {
   migrations?: readonly Migration[];
   /** The current layout version (default {@link LAYOUT_VERSION}). */
   layoutVersion?: number;
+  /**
+   * Keep the readable mirror in this repository folder up to date after every committed
+   * change of actors or services. A failure to write it is reported to `onMirrorError`
+   * (the store stays the source of truth); without a handler it is thrown.
+   */
+  mirror?: { repoPath: string; onMirrorError?: (error: unknown) => void };
 }
 
 /** A change saved as one atomic batch by {@link RepoStore.save}. */
@@ -166,6 +173,7 @@ export class RepoStore {
   #versionRecorded: boolean;
   readonly #actors = new Map<string, ActorRecord>();
   readonly #codecs = new Map<string, ServiceDataCodec>();
+  readonly #mirror: RepoStoreOptions["mirror"];
 
   /** Use {@link openRepoStore}, which checks the layout version first. */
   constructor(
@@ -180,6 +188,20 @@ export class RepoStore {
     this.#dataCodec = options.dataCodec ?? capnpDataCodec;
     this.#layoutVersion = layoutVersion;
     this.#versionRecorded = versionRecorded;
+    this.#mirror = options.mirror;
+  }
+
+  /** Rewrites the mirror from the store (one bulk load), when a mirror is configured. */
+  async refreshMirror(): Promise<void> {
+    if (!this.#mirror) return;
+    try {
+      const actors = await this.loadActors();
+      const services = await this.loadServices();
+      await writeMirror(this.#mirror.repoPath, { actors, services });
+    } catch (error) {
+      if (!this.#mirror.onMirrorError) throw error;
+      this.#mirror.onMirrorError(error);
+    }
   }
 
   #encode(kind: RecordKind, value: unknown): Uint8Array {
@@ -334,6 +356,34 @@ export class RepoStore {
       this.#actors.delete(name);
       this.#codecs.delete(name);
     }
+    await this.refreshMirror();
+  }
+
+  /**
+   * Makes the actors and services of the store exactly these (one atomic batch): those not
+   * given are deleted. Runs, jobs and sources are left alone. Used by `ays restore`.
+   */
+  async replaceAll(content: { actors: ActorRecord[]; services: ServiceRecord[] }): Promise<void> {
+    const keep = new Set(content.services.map((service) => service.key));
+    const actorNames = new Set(content.actors.map((actor) => actor.name));
+    const services = (await this.driver.listKeys("service:")).map((key) => key.slice(8));
+    const actors = (await this.driver.listKeys("actor:")).map((key) => key.slice(6));
+    await this.save({
+      actors: content.actors,
+      services: content.services,
+      deleteServices: services.filter((key) => !keep.has(key)),
+      deleteActors: actors.filter((name) => !actorNames.has(name)),
+    });
+  }
+
+  /**
+   * Rebuilds actors and services from the mirror of the repository at `repoPath`
+   * (`ays restore`). Returns what was read, including the secret fields left empty.
+   */
+  async restoreFromMirror(repoPath: string): Promise<MirrorContent> {
+    const content = await readMirror(repoPath);
+    await this.replaceAll({ actors: content.actors, services: content.services });
+    return content;
   }
 
   // --- runs and jobs ----------------------------------------------------------------------
@@ -435,6 +485,7 @@ export class RepoStore {
     for (const jobId of jobIds) await this.driver.deleteLog(`job:${jobId}`);
     this.#actors.clear();
     this.#codecs.clear();
+    await this.refreshMirror();
   }
 
   // --- action sources ---------------------------------------------------------------------

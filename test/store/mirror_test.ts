@@ -1,0 +1,134 @@
+/**
+ * The readable mirror: files per actor and service, children nested, secrets left out,
+ * incremental writes, and `restore` giving back the same services after the store is gone.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { InputError } from "../../src/errors.ts";
+import { listEntry, sortServices } from "../../src/model/views.ts";
+import { readMirror, writeMirror } from "../../src/store/mirror.ts";
+import { openRepoStore } from "../../src/store/repo_store.ts";
+import { openSqliteDriver } from "../../src/store/sqlite.ts";
+import { makeTempRepo } from "../helpers/mod.ts";
+import { makeActor, makeService } from "./fixtures.ts";
+
+const node = makeActor("node.ssh");
+const app = makeActor("app");
+
+function records(repo: string) {
+  const host = makeService(repo, node, "host1", {
+    data: { description: "the host", sshPort: 22, enabled: true, tags: [], password: "hunter2" },
+  });
+  const web = makeService(repo, app, "web1", {
+    parent: "node!host1",
+    data: { description: "web", sshPort: 0, enabled: false, tags: ["x"], password: "pw-web" },
+  });
+  const db = makeService(repo, app, "db1");
+  return { host, web, db };
+}
+
+describe("mirror", () => {
+  it("writes actors and services, children inside their parent, without secrets", async () => {
+    const repo = await makeTempRepo();
+    try {
+      const { host, web, db } = records("r");
+      const result = await writeMirror(repo.path, {
+        actors: [node, app],
+        services: [host, web, db],
+      });
+      assert.equal(result.written, 5);
+      const webFile = join(repo.path, "services", "node!host1", "app!web1", "service.json");
+      assert.ok(existsSync(join(repo.path, "actors", "node.ssh", "actor.json")));
+      assert.ok(existsSync(join(repo.path, "services", "app!db1", "service.json")));
+      const text = readFileSync(webFile, "utf8");
+      assert.equal(JSON.parse(text).data.description, "web");
+      assert.doesNotMatch(text, /pw-web/);
+      assert.doesNotMatch(
+        readFileSync(join(repo.path, "services", "node!host1", "service.json"), "utf8"),
+        /hunter2|password/,
+      );
+    } finally {
+      await repo.remove();
+    }
+  });
+
+  it("rewrites only what changed and removes what is gone", async () => {
+    const repo = await makeTempRepo();
+    try {
+      const { host, web, db } = records("r");
+      await writeMirror(repo.path, { actors: [node, app], services: [host, web, db] });
+      const changed = { ...db, data: { ...db.data, description: "changed" } };
+      const second = await writeMirror(repo.path, {
+        actors: [node, app],
+        services: [host, changed],
+      });
+      assert.deepEqual(second, { written: 1, removed: 1, unchanged: 3 });
+      assert.equal(existsSync(join(repo.path, "services", "node!host1", "app!web1")), false);
+      const third = await writeMirror(repo.path, { actors: [node], services: [] });
+      assert.equal(third.removed, 3);
+      assert.equal(existsSync(join(repo.path, "services", "node!host1")), false);
+      assert.equal(existsSync(join(repo.path, "services")), true);
+    } finally {
+      await repo.remove();
+    }
+  });
+
+  it("names the file of a broken mirror", async () => {
+    const repo = await makeTempRepo();
+    try {
+      await writeMirror(repo.path, { actors: [node], services: [] });
+      await writeFile(join(repo.path, "actors", "node.ssh", "actor.json"), "{ broken");
+      await assert.rejects(
+        readMirror(repo.path),
+        (error: Error) =>
+          error instanceof InputError &&
+          (error as InputError).location?.file === join("actors", "node.ssh", "actor.json"),
+      );
+    } finally {
+      await repo.remove();
+    }
+  });
+
+  it("is kept by the store after each change; restore after deleting the store gives back the same services", async () => {
+    const repo = await makeTempRepo();
+    try {
+      const path = join(repo.path, ".ays", "store.db");
+      const { host, web, db } = records("r");
+      const driver = openSqliteDriver(path, { namespace: "r" });
+      const store = await openRepoStore(driver, {
+        repoName: "r",
+        mirror: { repoPath: repo.path },
+      });
+      await store.save({ actors: [node, app], services: [host, web, db] });
+      assert.ok(existsSync(join(repo.path, "services", "app!db1", "service.json")));
+      await store.save({ deleteServices: [db.key] });
+      assert.equal(existsSync(join(repo.path, "services", "app!db1")), false);
+      const before = sortServices(await store.loadServices()).map(listEntry);
+      await driver.close();
+
+      await rm(path);
+      await rm(`${path}-wal`, { force: true });
+      await rm(`${path}-shm`, { force: true });
+      const fresh = openSqliteDriver(path, { namespace: "r" });
+      const restored = await openRepoStore(fresh, { repoName: "r" });
+      assert.deepEqual(await restored.loadServices(), []);
+      const content = await restored.restoreFromMirror(repo.path);
+      assert.deepEqual(
+        content.emptiedSecrets.map((s) => `${s.service}.${s.field}`).sort(),
+        ["app!web1.password", "node!host1.password"],
+      );
+      const after = sortServices(await restored.loadServices()).map(listEntry);
+      assert.deepEqual(after, before);
+      const webAgain = await restored.loadService(web.key);
+      assert.equal(webAgain?.data.password, "");
+      assert.equal(webAgain?.data.description, "web");
+      assert.deepEqual(await restored.childKeysOf("node!host1"), [web.key]);
+      await fresh.close();
+    } finally {
+      await repo.remove();
+    }
+  });
+});
