@@ -1,10 +1,15 @@
 /**
- * Starts one job worker and checks that it answers, to prove worker entry points are
- * reachable in the packaging at hand (`ays doctor`).
+ * Starts one job worker, checks that it answers, and runs a real job in it (an actions file
+ * written to a temporary folder), to prove in the packaging at hand (source, bundle, binary)
+ * that worker entry points start and can import and run user actions (`ays doctor`).
  *
  * @module
  */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { workerSpecifier } from "../runtime.ts";
+import { WorkerPool } from "./pool.ts";
 
 /** What a worker probe found. */
 export interface WorkerProbe {
@@ -14,6 +19,8 @@ export interface WorkerProbe {
   runtime: string;
   /** Milliseconds from `new Worker()` to the answer. */
   millis: number;
+  /** Milliseconds to run a probe job (import an actions file, run an action) in a worker. */
+  jobMillis: number;
 }
 
 /** Options of {@link probeWorker}. */
@@ -22,17 +29,55 @@ export interface ProbeOptions {
   timeoutMs?: number;
 }
 
-/** Starts the job worker, pings it and terminates it. Rejects when it does not answer. */
-export function probeWorker(options: ProbeOptions = {}): Promise<WorkerProbe> {
+const PROBE_ACTIONS = `export function install(job) { return { ok: job.service.name }; }\n`;
+
+/** Starts the job worker, pings it, runs a probe job, terminates. Rejects on any failure. */
+export async function probeWorker(options: ProbeOptions = {}): Promise<WorkerProbe> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const ping = await pingWorker(timeoutMs);
+  const dir = await mkdtemp(join(tmpdir(), "ays-probe-"));
+  const pool = new WorkerPool({ size: 1 });
+  try {
+    const actionsPath = join(dir, "actions.js");
+    await writeFile(actionsPath, PROBE_ACTIONS);
+    const outcome = await pool.run({
+      actionsPath,
+      action: "install",
+      args: {},
+      runId: "probe",
+      repo: { name: "probe", path: dir },
+      service: {
+        name: "probe",
+        actor: "probe",
+        role: "probe",
+        key: "probe",
+        data: {},
+        parent: null,
+        producers: {},
+        consumers: [],
+      },
+    }, { timeoutMs });
+    const result = outcome.result as { ok?: string } | null;
+    if (!outcome.ok || result?.ok !== "probe") {
+      throw new Error(`probe job failed: ${outcome.error?.message ?? JSON.stringify(result)}`);
+    }
+    return { ...ping, jobMillis: outcome.millis };
+  } finally {
+    await pool.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function pingWorker(timeoutMs: number): Promise<Omit<WorkerProbe, "jobMillis">> {
   const specifier = workerSpecifier("job_worker");
   const started = performance.now();
   const worker = new Worker(specifier, { type: "module" });
-  return new Promise<WorkerProbe>((resolve, reject) => {
+  return new Promise((resolve, reject) => {
     const timer = setTimeout(
       () => finish(new Error(`worker ${specifier} did not answer`)),
-      options.timeoutMs ?? 10_000,
+      timeoutMs,
     );
-    const finish = (error: Error | null, probe?: WorkerProbe) => {
+    const finish = (error: Error | null, probe?: Omit<WorkerProbe, "jobMillis">) => {
       clearTimeout(timer);
       worker.terminate();
       if (error) reject(error);
