@@ -92,6 +92,7 @@ class View {
   readonly changes = new Map<string, Record<string, FieldChange>>();
   /** Consumers as sets while building, written back at the end. */
   readonly consumerSets = new Map<string, Set<string>>();
+  readonly #sorted = new Map<string, string[]>();
 
   constructor(services: readonly ServiceRecord[]) {
     for (const service of services) this.#index(service);
@@ -103,6 +104,7 @@ class View {
     let names = this.byRole.get(service.role);
     if (!names) this.byRole.set(service.role, names = new Set());
     names.add(service.name);
+    this.#sorted.delete(service.role);
   }
 
   get(sname: string): ServiceRecord | undefined {
@@ -125,9 +127,14 @@ class View {
     this.createdNames.add(serviceName(service.role, service.name));
   }
 
-  /** Instances of a role, sorted by name. */
-  instancesOf(role: string): string[] {
-    return [...(this.byRole.get(role) ?? [])].sort(compareText);
+  /** Instances of a role, sorted by name; cached until the role gets a new service. */
+  instancesOf(role: string): readonly string[] {
+    let sorted = this.#sorted.get(role);
+    if (!sorted) {
+      sorted = [...(this.byRole.get(role) ?? [])].sort(compareText);
+      this.#sorted.set(role, sorted);
+    }
+    return sorted;
   }
 
   consumers(sname: string): Set<string> {
