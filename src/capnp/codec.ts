@@ -35,6 +35,11 @@ export interface CompileCodecOptions {
   struct?: string;
   /** How decoded Data fields look: base64 strings (default) or Uint8Arrays. */
   data?: "base64" | "bytes";
+  /**
+   * Decode a null pointer (absent Text, Data, list or struct) as null instead of its default,
+   * for records whose optional fields are absent pointers.
+   */
+  nulls?: boolean;
 }
 
 /** Options of {@link StructCodec.encode} and {@link StructCodec.decode}. */
@@ -828,8 +833,17 @@ function readInt64Default(defLo: number, defHi: number, signed: boolean): unknow
   return ((BigInt(hi) << 32n) | BigInt(defLo >>> 0)).toString();
 }
 
+/** How decoded values look. */
+interface DecodeMode {
+  /** Data as Uint8Array instead of base64. */
+  bytes: boolean;
+  /** Null pointers as null instead of their default. */
+  nulls: boolean;
+}
+
 /** The value a null pointer of this type reads as. */
-function nullValue(type: TypePlan, defJson: unknown, form: "base64" | "bytes"): unknown {
+function nullValue(type: TypePlan, defJson: unknown, form: DecodeMode): unknown {
+  if (form.nulls) return null;
   if (defJson !== undefined) {
     if (defJson instanceof Uint8Array) return Uint8Array.from(defJson);
     return typeof defJson === "object" && defJson !== null ? structuredClone(defJson) : defJson;
@@ -838,7 +852,7 @@ function nullValue(type: TypePlan, defJson: unknown, form: "base64" | "bytes"): 
     case TEXT:
       return "";
     case DATA:
-      return form === "bytes" ? new Uint8Array(0) : "";
+      return form.bytes ? new Uint8Array(0) : "";
     case LIST:
       return [];
     case STRUCT:
@@ -852,7 +866,7 @@ function readPointer(
   addr: number,
   type: TypePlan,
   defJson: unknown,
-  form: "base64" | "bytes",
+  form: DecodeMode,
   depth: number,
 ): unknown {
   if (!resolvePointer(seg, addr)) return nullValue(type, defJson, form);
@@ -871,7 +885,7 @@ function readPointer(
       if (budget < 0) malformed("it reads more data than it holds");
       if (type.code === TEXT) return decodeText(target, content, count);
       const view = new Uint8Array(target.buffer, content, count);
-      return form === "bytes" ? Uint8Array.from(view) : Buffer.from(view).toString("base64");
+      return form.bytes ? Uint8Array.from(view) : Buffer.from(view).toString("base64");
     }
     case STRUCT: {
       if (kind !== 0) malformed(`${type.label} is not a struct pointer`);
@@ -893,7 +907,7 @@ function readList(
   content: number,
   hi: number,
   element: TypePlan,
-  form: "base64" | "bytes",
+  form: DecodeMode,
   depth: number,
 ): unknown[] {
   const size = hi & 7;
@@ -957,7 +971,7 @@ function readStruct(
   dataBytes: number,
   ptrs: number,
   plan: StructPlan,
-  form: "base64" | "bytes",
+  form: DecodeMode,
   depth: number,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -1002,8 +1016,8 @@ export function compileCodec(file: SchemaFile, options: CompileCodecOptions = {}
       location: file.file ? { file: file.file } : undefined,
     });
   }
-  const form = options.data ?? "base64";
-  const planner = new Planner(file, form);
+  const form: DecodeMode = { bytes: options.data === "bytes", nulls: options.nulls ?? false };
+  const planner = new Planner(file, options.data ?? "base64");
   const plan = planner.structPlan(model);
   return {
     name: plan.name,
@@ -1039,12 +1053,8 @@ export function compileCodec(file: SchemaFile, options: CompileCodecOptions = {}
       try {
         const seg = message.getSegment(0);
         R_SEG = seg;
-        if (!resolvePointer(seg, 0)) {
-          return nullValue(STRUCT_TYPE(plan), undefined, form) as Record<
-            string,
-            unknown
-          >;
-        }
+        // An empty message (null root) reads as a struct of defaults.
+        if (!resolvePointer(seg, 0)) return readStruct(seg, 0, 0, 0, plan, form, 0);
         if ((R_LO & 3) !== 0) malformed("the root is not a struct");
         const dataWords = R_HI & 0xffff;
         const ptrs = R_HI >>> 16;
@@ -1056,8 +1066,4 @@ export function compileCodec(file: SchemaFile, options: CompileCodecOptions = {}
       }
     },
   };
-}
-
-function STRUCT_TYPE(plan: StructPlan): TypePlan {
-  return { code: STRUCT, label: plan.name, struct: plan, listSize: SIZE_COMPOSITE, listBytes: 0 };
 }

@@ -32,3 +32,18 @@ export {
 } from "./layout.ts";
 export type { CodecCallOptions, CompileCodecOptions, StructCodec } from "./codec.ts";
 export { compileCodec } from "./codec.ts";
+export type {
+  DataCodec,
+  RecordKind,
+  RecordKinds,
+  RepositoryRecord,
+  StoredService,
+} from "./ays_models.ts";
+export {
+  actorDataCodec,
+  decodeRecord,
+  decodeService,
+  encodeRecord,
+  encodeService,
+} from "./ays_models.ts";
+export { AYS_SCHEMA_TEXT } from "./ays_schema_text.ts";
