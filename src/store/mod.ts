@@ -37,10 +37,12 @@ export { openSqliteDriver, SQLITE_BUSY_TIMEOUT_MS, type SqliteDriverOptions } fr
 export { openRedisDriver, parseRedisUrl, type RedisDriverOptions } from "./redis.ts";
 export {
   capnpDataCodec,
+  capnpRecordCodec,
   type DataCodecFor,
   jsonRecordCodec,
   type RecordCodec,
   type RecordKind,
+  type RecordKinds,
   type ServiceDataCodec,
 } from "./record_codec.ts";
 export {

@@ -5,11 +5,16 @@
  *
  * @module
  */
-import { compileCodec, parseCapnp, type StructCodec } from "../capnp/mod.ts";
+import {
+  actorDataCodec,
+  decodeRecord,
+  encodeRecord,
+  type RecordKind,
+  type RecordKinds,
+} from "../capnp/ays_models.ts";
 import type { ActorRecord } from "../model/types.ts";
 
-/** The kinds of records kept in the store. */
-export type RecordKind = "repo" | "actor" | "service" | "run" | "job";
+export type { RecordKind, RecordKinds };
 
 /** Encodes and decodes whole records. */
 export interface RecordCodec {
@@ -48,9 +53,9 @@ function fromBase64(text: string): Uint8Array {
 
 /**
  * Records as JSON; a top-level bytes field (a stored service's `data`) becomes
- * `{"$bytes": base64}`. The fallback codec, used until the Cap'n Proto models of
- * `schemas/ays.capnp` are wired in, and handy to read a store by hand. Only the top level is
- * looked at (no reviver over every value), which keeps decoding fast.
+ * `{"$bytes": base64}`. Not what the store writes (that is {@link capnpRecordCodec}); kept
+ * to compare against and to read records by hand. Only the top level is looked at (no reviver
+ * over every value), which keeps decoding fast.
  */
 export const jsonRecordCodec: RecordCodec = {
   name: "json",
@@ -81,24 +86,20 @@ export const jsonRecordCodec: RecordCodec = {
   },
 };
 
-const compiled = new Map<string, StructCodec>();
+/**
+ * Records as Cap'n Proto messages of `schemas/ays.capnp` (`src/capnp/ays_models.ts`): the
+ * codec the store uses.
+ */
+export const capnpRecordCodec: RecordCodec = {
+  name: "capnp",
+  encode: (kind, value) => encodeRecord(kind, value as RecordKinds[typeof kind]),
+  decode: (kind, bytes) => decodeRecord(kind, bytes),
+};
 
 /**
  * The data codec of an actor from its capnp schema (`ActorRecord.capnpSchema`, root struct
- * `Schema`), compiled once per distinct schema text. Data fields decode as base64 text, as in
- * the JSON the CLI prints.
+ * `Schema`) and field specs (dicts are kept as JSON text), compiled once per schema.
  */
 export function capnpDataCodec(actor: ActorRecord): ServiceDataCodec {
-  const cacheKey = `${actor.name}\n${actor.capnpSchema}`;
-  let codec = compiled.get(cacheKey);
-  if (!codec) {
-    const file = parseCapnp(actor.capnpSchema, { file: `${actor.name}/schema.capnp` });
-    codec = compileCodec(file, { struct: "Schema" });
-    compiled.set(cacheKey, codec);
-  }
-  const struct = codec;
-  return {
-    encode: (data) => struct.encode(data),
-    decode: (bytes) => struct.decode(bytes),
-  };
+  return actorDataCodec(actor);
 }

@@ -34,10 +34,11 @@ import { serviceKey } from "../model/names.ts";
 import type { ActorRecord, JobRecord, RunRecord, ServiceRecord } from "../model/types.ts";
 import type { BatchOp, StoreDriver } from "./driver.ts";
 import { type MirrorContent, readMirror, writeMirror } from "./mirror.ts";
+import type { RepositoryRecord, StoredService } from "../capnp/ays_models.ts";
 import {
   capnpDataCodec,
+  capnpRecordCodec,
   type DataCodecFor,
-  jsonRecordCodec,
   type RecordCodec,
   type RecordKind,
   type ServiceDataCodec,
@@ -52,19 +53,10 @@ export const REPO_LOCK = "repo";
 /** The queue of run requests the daemon serves (SPEC §8). */
 export const RUN_QUEUE = "runs";
 
-/** The repository itself, as recorded in its store. */
-export interface RepoRecord {
-  name: string;
-  /** Absolute path of the repository folder. */
-  path: string;
-  /** Epoch milliseconds. */
-  createdAt: number;
-}
+/** The repository itself, as recorded in its store (`{name, path, createdAt, layoutVersion}`). */
+export type RepoRecord = RepositoryRecord;
 
-/** A service as stored: everything but the data, which is bytes in the actor's schema. */
-export interface StoredService extends Omit<ServiceRecord, "data"> {
-  data: Uint8Array;
-}
+export type { StoredService };
 
 /** One step of an older layout to the next; runs before the new version is recorded. */
 export interface Migration {
@@ -82,7 +74,7 @@ export const MIGRATIONS: readonly Migration[] = [];
 export interface RepoStoreOptions {
   /** The repository name: derives service keys. */
   repoName: string;
-  /** How records become bytes (default: the Cap'n Proto models, or JSON until wired). */
+  /** How records become bytes (default: the Cap'n Proto models of `schemas/ays.capnp`). */
   records?: RecordCodec;
   /** How service data becomes bytes (default: the actor's own capnp schema). */
   dataCodec?: DataCodecFor;
@@ -184,7 +176,7 @@ export class RepoStore {
   ) {
     this.driver = driver;
     this.repoName = options.repoName;
-    this.#records = options.records ?? jsonRecordCodec;
+    this.#records = options.records ?? capnpRecordCodec;
     this.#dataCodec = options.dataCodec ?? capnpDataCodec;
     this.#layoutVersion = layoutVersion;
     this.#versionRecorded = versionRecorded;
@@ -223,7 +215,7 @@ export class RepoStore {
   /** The repository record, or null before the first save. */
   async loadRepo(): Promise<RepoRecord | null> {
     const bytes = await this.driver.get("repo");
-    return bytes ? this.#decode<RepoRecord>("repo", bytes) : null;
+    return bytes ? this.#decode<RepoRecord>("repository", bytes) : null;
   }
 
   // --- actors -----------------------------------------------------------------------------
@@ -317,7 +309,9 @@ export class RepoStore {
     for (const actor of change.actors ?? []) {
       ops.push({ op: "set", key: `actor:${actor.name}`, value: this.#encode("actor", actor) });
     }
-    if (change.repo) ops.push({ op: "set", key: "repo", value: this.#encode("repo", change.repo) });
+    if (change.repo) {
+      ops.push({ op: "set", key: "repo", value: this.#encode("repository", change.repo) });
+    }
     for (const name of change.deleteActors ?? []) ops.push({ op: "delete", key: `actor:${name}` });
 
     const touched = [...services.map((service) => service.key), ...deleted];
