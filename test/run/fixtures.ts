@@ -109,6 +109,12 @@ export async function execUntilCancelled(job) {
   await job.exec("echo $$ > " + JSON.stringify(job.args.pidFile) + "; sleep 600");
 }
 
+export async function execOptions(job) {
+  const fed = await job.exec("cat", { input: "fed through stdin" });
+  const sub = await job.exec("pwd", { cwd: "tmpl/lib", quiet: true });
+  return { fed: fed.stdout, sub: sub.stdout.trim() };
+}
+
 export const notAFunction = 42;
 `;
 

@@ -99,6 +99,15 @@ describe("WorkerPool with real workers", () => {
     assert.match(outcome.log, /to-stderr/);
   });
 
+  it("feeds exec input, runs it in a subfolder, keeps quiet output out of the log", async () => {
+    const outcome = await pool.run(request(dir.actions, "execOptions", dir.path));
+    assert.equal(outcome.ok, true, String(outcome.error?.message));
+    const r = outcome.result as { fed: string; sub: string };
+    assert.equal(r.fed, "fed through stdin");
+    assert.equal(await realpath(r.sub), await realpath(join(dir.path, "tmpl", "lib")));
+    assert.equal(outcome.log, "fed through stdin");
+  });
+
   it("makes exec throw on a non-zero exit", async () => {
     const outcome = await pool.run(request(dir.actions, "failExec", dir.path));
     assert.equal(outcome.ok, false);
