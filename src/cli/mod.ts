@@ -12,6 +12,7 @@ import type { CliContext } from "./context.ts";
 import { registerDoctor } from "./doctor.ts";
 import { registerInit } from "./init.ts";
 import { registerRepos } from "./repos.ts";
+import { registerRestore } from "./restore.ts";
 import { registerSchema } from "./schema.ts";
 import { registerTypes } from "./types.ts";
 import { addGlobalOptions } from "./global_options.ts";
@@ -38,6 +39,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerCompletions(program as unknown as Command, ctx);
   registerInit(program as unknown as Command, ctx);
   registerRepos(program as unknown as Command, ctx);
+  registerRestore(program as unknown as Command, ctx);
   registerSchema(program as unknown as Command, ctx);
   registerTypes(program as unknown as Command, ctx);
   return program as unknown as Command;

@@ -23,6 +23,9 @@ export { currentHolder, isDeadLocalHolder, isProcessAlive, thisHost } from "./ho
 export {
   claimRepository,
   defaultStoreUrl,
+  type OpenedRepositoryStore,
+  openRepositoryStore,
+  type OpenRepositoryStoreOptions,
   openStore,
   type OpenStoreOptions,
   REPO_PATH_KEY,
@@ -68,3 +71,10 @@ export {
   servicePaths,
   writeMirror,
 } from "./mirror.ts";
+export {
+  describeHolder,
+  type HeldLock,
+  holdRepoLock,
+  type HoldRepoLockOptions,
+  REPO_LOCK_TTL_MS,
+} from "./repo_lock.ts";

@@ -10,6 +10,7 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { InputError } from "../errors.ts";
 import type { StoreDriver } from "./driver.ts";
 import { openRedisDriver } from "./redis.ts";
+import { openRepoStore, type RepoStore } from "./repo_store.ts";
 import { openSqliteDriver } from "./sqlite.ts";
 import { maskUrl, storeKindOf } from "./url.ts";
 
@@ -156,4 +157,62 @@ export async function claimRepository(
     if (claimed) return;
   }
   throw new InputError(`could not record repository "${name}" on ${driver.location}`);
+}
+
+/** Options of {@link openRepositoryStore}. */
+export interface OpenRepositoryStoreOptions {
+  /** The repository root. */
+  repoPath: string;
+  /** The repository name (config `name:` or the folder's name). */
+  repoName: string;
+  /** `--store URL`. */
+  storeFlag?: string;
+  /** The environment (`AYS_STORE`). */
+  env?: Record<string, string | undefined>;
+  /** `store:` of `.ays/config.yaml`. */
+  configStore?: string | null;
+  /** Keep the readable mirror up to date after every change (writing commands). */
+  mirror?: boolean;
+  /** Where a mirror write failure goes (a warning); without it the failure is thrown. */
+  onMirrorError?: (error: unknown) => void;
+}
+
+/** An opened repository store. */
+export interface OpenedRepositoryStore {
+  /** The records layer. */
+  store: RepoStore;
+  /** The driver (locks, queues, logs); close it when done. */
+  driver: StoreDriver;
+  /** The store URL with its password masked. */
+  location: string;
+  /** Where the URL came from. */
+  source: StoreUrlSource;
+}
+
+/**
+ * Everything a command needs to use a repository's store: picks the URL, opens the backend,
+ * checks the name, checks (and migrates) the layout version. Close `driver` when done.
+ */
+export async function openRepositoryStore(
+  options: OpenRepositoryStoreOptions,
+): Promise<OpenedRepositoryStore> {
+  const { url, source } = resolveStoreUrl({
+    repoPath: options.repoPath,
+    flag: options.storeFlag,
+    env: options.env,
+    config: { store: options.configStore },
+  });
+  const driver = await openStore(url, { repoName: options.repoName, repoPath: options.repoPath });
+  try {
+    const store = await openRepoStore(driver, {
+      repoName: options.repoName,
+      mirror: options.mirror
+        ? { repoPath: options.repoPath, onMirrorError: options.onMirrorError }
+        : undefined,
+    });
+    return { store, driver, location: driver.location, source };
+  } catch (error) {
+    await driver.close();
+    throw error;
+  }
 }

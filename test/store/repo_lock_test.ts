@@ -1,0 +1,40 @@
+/** The repository lock helper over a real store: refusal naming the holder, wait, heartbeat. */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { LockedError } from "../../src/errors.ts";
+import { currentHolder } from "../../src/store/holder.ts";
+import { holdRepoLock } from "../../src/store/repo_lock.ts";
+import { openSqliteDriver } from "../../src/store/sqlite.ts";
+import { makeTempDir } from "../helpers/mod.ts";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("repository lock", () => {
+  it("refuses a second writer with exit 3 naming the holder; waits with wait", async () => {
+    const dir = await makeTempDir();
+    const driver = openSqliteDriver(join(dir.path, "s.db"), { namespace: "r" });
+    try {
+      const first = await holdRepoLock(driver, currentHolder("run-1"), { ttlMs: 300 });
+      // Longer than the TTL: the heartbeat keeps it.
+      await sleep(700);
+      await assert.rejects(holdRepoLock(driver, currentHolder("run-2")), (error: Error) => {
+        assert.ok(error instanceof LockedError);
+        assert.equal(error.exitCode, 3);
+        assert.match(error.message, new RegExp(`pid ${process.pid} on .* \\(run-1\\)`));
+        return true;
+      });
+      assert.equal(first.lost, false);
+      const waiting = holdRepoLock(driver, currentHolder("run-2"), { wait: true, pollMs: 20 });
+      await sleep(100);
+      await first.release();
+      const second = await waiting;
+      assert.equal(second.lock.holder.id, "run-2");
+      await second.release();
+      assert.equal(await driver.readLock("repo"), null);
+    } finally {
+      await driver.close();
+      await dir.remove();
+    }
+  });
+});
