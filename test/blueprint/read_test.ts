@@ -186,6 +186,9 @@ describe("readBlueprint", () => {
     it("eventfilters with an unknown key", () =>
       fails("eventfilters:\n  - actor: x\n    color: red\n", 3, 5, /unknown key 'color'/));
     it("eventfilters not a list", () => fails("eventfilters: 3\n", 1, 15, /must be a list/));
+    it("several YAML documents", () => fails("a__b:\n---\nc__d:\n", 2, 1, /YAML syntax error/));
+    it("duplicate key inside a dict value", () =>
+      fails("a__b:\n  conf:\n    x: 1\n    x: 2\n", 4, 5, /duplicate key 'x'/));
     it("binary content", () =>
       fails(
         new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0xff]),
