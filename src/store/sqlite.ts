@@ -151,14 +151,15 @@ class SqliteDriver implements StoreDriver {
     if (this.#db) return this.#db;
     const exists = fileExists(this.#path);
     if (!exists && !write) return null;
-    if (!exists) prepareFolder(this.#path);
     let db: DatabaseSync;
     try {
+      if (!exists) prepareFolder(this.#path);
       db = new DatabaseSync(this.#path, { timeout: SQLITE_BUSY_TIMEOUT_MS });
       db.exec("PRAGMA journal_mode = WAL");
       db.exec("PRAGMA synchronous = NORMAL");
       db.exec("PRAGMA foreign_keys = OFF");
     } catch (error) {
+      if (error instanceof InputError) throw error;
       throw new UnavailableError(
         `cannot open the store ${this.#path}: ${(error as Error).message}`,
         { cause: error },

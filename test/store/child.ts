@@ -19,6 +19,7 @@ export type ChildTask =
     | { action: "lock"; name: string; holderId: string; ttlMs: number }
     | { action: "pop"; queue: string; holderId: string; leaseMs: number }
     | { action: "batch-block"; count: number }
+    | { action: "write-many"; batches: number; size: number }
   );
 
 /** A running child. */

@@ -157,6 +157,27 @@ export function storeConformance(name: string, setup: () => Promise<StoreFixture
         assert.deepEqual(await store.get("k"), text("written later"));
       });
 
+      it("two processes writing at once both get all their writes in", async () => {
+        const namespace = freshNamespace();
+        const store = await open(namespace);
+        const child = startStoreChild({
+          store: fixture.child,
+          namespace,
+          action: "write-many",
+          batches: 150,
+          size: 20,
+        });
+        try {
+          await child.waitFor("started");
+          for (let i = 0; i < 300; i++) await store.set(`parent:${i}`, bytes(i % 256));
+          await child.waitFor("done");
+        } finally {
+          await child.kill();
+        }
+        assert.equal((await store.listKeys("parent:")).length, 300);
+        assert.equal((await store.listKeys("child:")).length, 150 * 20);
+      });
+
       it("writes a large batch (20,000 keys) as one step", async () => {
         const store = await open();
         const ops: BatchOp[] = [];

@@ -52,6 +52,19 @@ switch (task.action) {
     setInterval(() => driver.heartbeatQueue(task.queue, task.holderId, task.leaseMs), 100);
     break;
   }
+  case "write-many": {
+    say({ event: "started" });
+    for (let b = 0; b < task.batches; b++) {
+      const ops = Array.from({ length: task.size }, (_, i) => ({
+        op: "set" as const,
+        key: `child:${b}:${i}`,
+        value: new Uint8Array([b % 256]),
+      }));
+      await driver.batch(ops);
+    }
+    say({ event: "done" });
+    break;
+  }
   case "batch-block": {
     // The ops are produced while the transaction is open; halfway the producer reports and
     // blocks, so the parent can kill the process in the middle of the batch.
