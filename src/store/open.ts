@@ -110,7 +110,7 @@ export async function openStore(url: string, options: OpenStoreOptions): Promise
     );
   }
   try {
-    await claimRepository(driver, name, options.repoPath);
+    await claimRepository(driver, { name, repoPath: options.repoPath });
   } catch (error) {
     await driver.close();
     throw error;
@@ -135,9 +135,9 @@ function canonical(path: string): string {
  */
 export async function claimRepository(
   driver: StoreDriver,
-  name: string,
-  repoPath: string,
+  owner: { name: string; repoPath: string },
 ): Promise<void> {
+  const { name, repoPath } = owner;
   const mine = canonical(repoPath);
   const encoder = new TextEncoder();
   for (let round = 0; round < 3; round++) {
