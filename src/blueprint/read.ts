@@ -5,7 +5,18 @@
  *
  * @module
  */
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from "yaml";
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  type Pair,
+  parseDocument,
+  type Scalar,
+  type YAMLMap,
+} from "yaml";
 import { InputError, type SourceLocation } from "../errors.ts";
 import { compileNameRegex } from "../model/schedule.ts";
 import type { EventFilter } from "../model/types.ts";
@@ -182,6 +193,8 @@ export function readBlueprint(
     uniqueKeys: false,
     prettyErrors: false,
     version: "1.2",
+    // `<<: *anchor` merge keys, which v8.1 (PyYAML) understood.
+    merge: true,
   });
   const where = new Positions(counter, file, indents);
   if (doc.errors.length > 0) {
@@ -236,7 +249,11 @@ function findDuplicateKey(node: unknown): { name: string; node: Node } | undefin
     const seen = new Set<string>();
     for (const pair of node.items) {
       const key = pair.key;
-      const name = isScalar(key) ? String(key.value) : JSON.stringify(key);
+      const name = !isScalar(key)
+        ? JSON.stringify(key)
+        : typeof key.value === "symbol"
+        ? "<<"
+        : String(key.value);
       if (seen.has(name)) return { name, node: key as Node };
       seen.add(name);
       const inner = findDuplicateKey(pair.value);
@@ -289,7 +306,7 @@ function readService(
       location: where.of(value as Node),
     });
   }
-  for (const pair of (value as YAMLMap).items) {
+  for (const pair of attributePairs(value as YAMLMap, doc, where)) {
     const attributeKey = keyText(pair.key, where, `'${key}'`);
     const valueNode = pair.value as Node | null;
     const attribute: BlueprintAttribute = {
@@ -305,6 +322,46 @@ function readService(
     service.attributes.push(attribute);
   }
   return service;
+}
+
+/** Whether a key is YAML's merge key `<<`. */
+function isMergeKey(key: unknown): boolean {
+  return isScalar(key) && typeof key.value === "symbol";
+}
+
+/**
+ * The pairs of a service's mapping with `<<: *anchor` merges expanded: keys written in the
+ * mapping win over merged ones, and an earlier merged mapping wins over a later one (YAML's
+ * merge rule). Merged values keep the positions where the anchor defined them.
+ */
+function attributePairs(
+  map: YAMLMap,
+  doc: ReturnType<typeof parseDocument>,
+  where: Positions,
+): Pair[] {
+  if (!map.items.some((pair) => isMergeKey(pair.key))) return map.items as Pair[];
+  const own = map.items.filter((pair) => !isMergeKey(pair.key)) as Pair[];
+  const seen = new Set(own.map((pair) => String((pair.key as Scalar).value)));
+  const merged: Pair[] = [];
+  for (const pair of map.items) {
+    if (!isMergeKey(pair.key)) continue;
+    const sources: unknown[] = isSeq(pair.value) ? pair.value.items : [pair.value];
+    for (const source of sources) {
+      const target = isAlias(source) ? source.resolve(doc) : source;
+      if (!isMap(target)) {
+        throw new InputError("'<<' must merge a mapping (an alias like *name of a mapping)", {
+          location: where.of(source as Node),
+        });
+      }
+      for (const item of target.items as Pair[]) {
+        const name = String((item.key as Scalar).value);
+        if (seen.has(name)) continue;
+        seen.add(name);
+        merged.push(item);
+      }
+    }
+  }
+  return [...own, ...merged];
 }
 
 /** The `actions:` section. */

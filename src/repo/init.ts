@@ -64,11 +64,20 @@ export async function initRepo(
       );
     }
   }
-  await mkdir(join(root, ".ays"), { recursive: true });
-  await writeFile(repoConfigPath(root), CONFIG_TEMPLATE);
-  await mkdir(join(root, "actorTemplates"), { recursive: true });
-  await mkdir(join(root, "blueprints"), { recursive: true });
-  await writeFile(join(root, ".gitignore"), GITIGNORE);
+  try {
+    await mkdir(join(root, ".ays"), { recursive: true });
+    await writeFile(repoConfigPath(root), CONFIG_TEMPLATE);
+    await mkdir(join(root, "actorTemplates"), { recursive: true });
+    await mkdir(join(root, "blueprints"), { recursive: true });
+    await writeFile(join(root, ".gitignore"), GITIGNORE);
+  } catch (error) {
+    // A parent that is a file, or a folder we may not write, is the user's path to fix.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOTDIR" || code === "EACCES" || code === "EPERM" || code === "EROFS") {
+      throw new InputError(`cannot make a repository in ${root}: ${code}`, { cause: error });
+    }
+    throw error;
+  }
   const wantGit = Boolean(options.git || options.origin);
   if (wantGit) {
     const hasGit = await stat(join(root, ".git")).catch(() => null);

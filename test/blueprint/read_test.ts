@@ -131,6 +131,17 @@ describe("readBlueprint", () => {
     assert.equal(readBlueprint(bytes, { file }).services[0].actor, "a");
   });
 
+  it("expands '<<: *anchor' merge keys; keys written in the mapping win", () => {
+    const doc = readBlueprint(
+      "node__a: &base\n  port: 22\n  user: root\nnode__b:\n  <<: *base\n  port: 2222\n",
+      { file },
+    );
+    const b = doc.services[1];
+    assert.deepEqual(b.attributes.map((a) => [a.key, a.value]), [["port", 2222], ["user", "root"]]);
+    // A merged value keeps the position where the anchor defined it.
+    assert.deepEqual(b.attributes[1].valueLocation, { file, line: 3, column: 9 });
+  });
+
   it("accepts an empty actions section and the v8.1 'log' flag", () => {
     assert.deepEqual(readBlueprint("actions:\n", { file }).actions, []);
     assert.equal(
@@ -189,6 +200,10 @@ describe("readBlueprint", () => {
     it("several YAML documents", () => fails("a__b:\n---\nc__d:\n", 2, 1, /YAML syntax error/));
     it("duplicate key inside a dict value", () =>
       fails("a__b:\n  conf:\n    x: 1\n    x: 2\n", 4, 5, /duplicate key 'x'/));
+    it("merge of something that is not a mapping", () =>
+      fails("node__a:\n  x: &v 1\nnode__b:\n  <<: *v\n", 4, 7, /'<<' must merge a mapping/));
+    it("two merge keys in one mapping", () =>
+      fails("n__a: &a\n  x: 1\nn__b:\n  <<: *a\n  <<: *a\n", 5, 3, /duplicate key '<<'/));
     it("binary content", () =>
       fails(
         new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0xff]),

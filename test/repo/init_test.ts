@@ -55,6 +55,10 @@ describe("initRepo", () => {
       await initRepo(repo);
       await assert.rejects(initRepo(repo), /already an ays repository/);
       await assert.rejects(initRepo(join(dir.path, "notes.txt")), /not a folder/);
+      await assert.rejects(
+        initRepo(join(dir.path, "notes.txt", "sub")),
+        (e: unknown) => e instanceof InputError && /cannot make a repository/.test(e.message),
+      );
     } finally {
       await dir.remove();
     }
