@@ -726,6 +726,13 @@ function malformed(message: string): never {
   throw new InputError(`malformed Cap'n Proto message: ${message}`);
 }
 
+/** Refuses content that would reach past the end of its segment (checked before allocating). */
+function checkBounds(seg: Segment, offset: number, bytes: number): void {
+  if (offset < 0 || offset + bytes > seg.byteLength) {
+    malformed("a pointer leads outside its segment");
+  }
+}
+
 /** Resolves the pointer at `addr`; returns false for a null pointer. Follows far pointers. */
 function resolvePointer(seg: Segment, addr: number): boolean {
   const lo = seg.getUint32(addr);
@@ -881,6 +888,7 @@ function readPointer(
     case DATA: {
       if (kind !== 1 || (hi & 7) !== SIZE_BYTE) malformed(`${type.label} is not a byte list`);
       const count = hi >>> 3;
+      checkBounds(target, content, count);
       budget -= (count + 7) >> 3;
       if (budget < 0) malformed("it reads more data than it holds");
       if (type.code === TEXT) return decodeText(target, content, count);
@@ -893,6 +901,7 @@ function readPointer(
       const ptrs = hi >>> 16;
       budget -= dataWords + ptrs;
       if (budget < 0) malformed("it reads more data than it holds");
+      checkBounds(target, content, (dataWords + ptrs) * 8);
       return readStruct(target, content, dataWords * 8, ptrs, type.struct!, form, depth + 1);
     }
     case LIST:
@@ -915,6 +924,7 @@ function readList(
   const path = `List(${element.label})`;
   if (element.listSize === SIZE_COMPOSITE) {
     if (size !== SIZE_COMPOSITE) malformed(`${path} is not a list of structs`);
+    checkBounds(seg, content, 8 + count * 8);
     const tagLo = seg.getUint32(content);
     const n = (tagLo | 0) >> 2;
     const dataWords = seg.getUint16(content + 4);
@@ -938,6 +948,9 @@ function readList(
     return out;
   }
   if (size !== element.listSize) malformed(`${path} has element size code ${size}`);
+  if (size !== SIZE_VOID) {
+    checkBounds(seg, content, size === SIZE_BIT ? (count + 7) >> 3 : count * element.listBytes);
+  }
   budget -= element.listSize === SIZE_VOID ? count : ((count * element.listBytes) >> 3) + 1;
   if (budget < 0) malformed("it reads more data than it holds");
   const out = new Array(count);
@@ -1000,6 +1013,63 @@ function readStruct(
   return out;
 }
 
+/**
+ * Checks the stream frame before capnp-es reads it: a garbage header would otherwise make it
+ * allocate a segment table as long as the header claims.
+ */
+function checkFrame(bytes: Uint8Array): void {
+  if (bytes.length < 8) malformed(`${bytes.length} bytes is too short for a message`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const count = view.getUint32(0, true) + 1;
+  if (count > 512) malformed(`its frame claims ${count} segments`);
+  const header = (4 + count * 4 + 7) & ~7;
+  if (header > bytes.length) malformed("its frame header is cut off");
+  let body = 0;
+  for (let i = 0; i < count; i++) body += view.getUint32(4 + i * 4, true) * 8;
+  if (header + body > bytes.length) {
+    malformed(`its frame claims ${header + body} bytes but ${bytes.length} were given`);
+  }
+  if (view.getUint32(4, true) === 0) malformed("its first segment is empty");
+}
+
+/** Expands the packed encoding (capnp's zero-byte compression) of a message. */
+function unpack(packed: Uint8Array): Uint8Array {
+  let out = new Uint8Array(Math.max(64, packed.length * 2));
+  let o = 0;
+  const ensure = (n: number): void => {
+    if (o + n <= out.length) return;
+    const bigger = new Uint8Array(Math.max(out.length * 2, o + n));
+    bigger.set(out.subarray(0, o));
+    out = bigger;
+  };
+  let i = 0;
+  while (i < packed.length) {
+    const tag = packed[i++];
+    ensure(8);
+    for (let bit = 0; bit < 8; bit++) {
+      if (tag & (1 << bit)) {
+        if (i >= packed.length) malformed("packed data ends inside a word");
+        out[o] = packed[i++];
+      } else out[o] = 0;
+      o++;
+    }
+    if (tag === 0x00 || tag === 0xff) {
+      if (i >= packed.length) malformed("packed data ends before a run length");
+      const n = packed[i++] * 8;
+      ensure(n);
+      if (tag === 0x00) {
+        out.fill(0, o, o + n);
+      } else {
+        if (i + n > packed.length) malformed("packed data ends inside a literal run");
+        out.set(packed.subarray(i, i + n), o);
+        i += n;
+      }
+      o += n;
+    }
+  }
+  return out.subarray(0, o);
+}
+
 /** Traversal limit per message, in words (as capnp's default of 64 MiB). */
 const TRAVERSAL_WORDS = 8 * 1024 * 1024;
 
@@ -1041,8 +1111,11 @@ export function compileCodec(file: SchemaFile, options: CompileCodecOptions = {}
     decode(bytes, callOptions = {}) {
       let message: Message;
       try {
-        message = new Message(bytes, callOptions.packed ?? false);
+        const unpacked = callOptions.packed ? unpack(bytes) : bytes;
+        checkFrame(unpacked);
+        message = new Message(unpacked, false);
       } catch (error) {
+        if (error instanceof InputError) throw error;
         throw new InputError(
           `malformed Cap'n Proto message${callOptions.packed ? " (packed)" : ""}: ${
             (error as Error).message

@@ -209,6 +209,27 @@ describe("codec against the capnp tool", () => {
       // Keep the frame header's claim: the body is shorter than it says.
       assert.throws(() => codec.decode(broken), InputError, `cut at ${cut}`);
     }
+    // Random bytes and flipped bytes: always an InputError or a value, never a hang or a crash.
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (let round = 0; round < 300; round++) {
+      const noise = Uint8Array.from(
+        { length: Math.floor(rand() * 64) },
+        () => Math.floor(rand() * 256),
+      );
+      const flipped = good.slice();
+      flipped[Math.floor(rand() * flipped.length)] ^= 1 << Math.floor(rand() * 8);
+      for (const bytes of [noise, flipped]) {
+        for (const packed of [false, true]) {
+          try {
+            codec.decode(bytes, { packed });
+          } catch (error) {
+            assert.ok(error instanceof InputError, String(error));
+          }
+        }
+      }
+    }
+    assert.throws(() => codec.decode(new TextEncoder().encode("not a message\n")), /segments/);
     const wrongPointer = good.slice();
     wrongPointer[8] = 1; // the root pointer now says "list"
     assert.throws(() => codec.decode(wrongPointer), /root is not a struct/);
