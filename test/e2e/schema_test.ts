@@ -77,9 +77,9 @@ describe("ays schema (binary)", () => {
   it("prints an HRD schema as capnp that the official compiler accepts", async () => {
     const result = await ays(["schema", hrdPath]);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(text(result.stdout), /^@0x[0-9a-f]{16};\n\nstruct Schema \{\n  name @0 :Text;\n/);
-    assert.match(text(result.stdout), /  listenPort @5 :Text;\n/);
-    assert.match(text(result.stdout), /  replicas @15 :Int64;\n/);
+    assert.match(text(result.stdout), /^@0x[0-9a-f]{16};\n\nstruct Schema \{\n {2}name @0 :Text;\n/);
+    assert.match(text(result.stdout), /\n {2}listenPort @5 :Text;\n/);
+    assert.match(text(result.stdout), /\n {2}replicas @15 :Int64;\n/);
     const compiled = capnp(["compile", "-o-", hrdCapnp]);
     assert.equal(compiled.code, 0, compiled.stderr);
   });
@@ -105,7 +105,7 @@ describe("ays schema (binary)", () => {
       text(plain.stdout).split("\n")[0],
       `struct Schema.Inner  # ${tool["Schema.Inner"].size}`,
     );
-    assert.match(text(plain.stdout), /  name @1 :Text;  # ptr\[0\]\n/);
+    assert.match(text(plain.stdout), /\n {2}name @1 :Text; {2}# ptr\[0\]\n/);
   });
 
   it("--encode writes the validated message with defaults; capnp decodes it, packed or not", async () => {
