@@ -165,3 +165,42 @@ export function serviceMatcher(filter: ServiceFilter): ServiceMatcher {
     return true;
   };
 }
+
+/** Options of {@link scheduleServices}. */
+export interface ScheduleServicesOptions extends ServiceFilter, ScheduleOptions {}
+
+/** What {@link scheduleServices} did. */
+export interface ScheduleServicesResult {
+  /** The services that changed, as they are now (in the order given). */
+  updated: ServiceRecord[];
+  /** `role!instance` of every service whose action is now newly scheduled. */
+  scheduled: string[];
+  /** Matching services left as they were, and why. */
+  skipped: { service: string; reason: NotScheduledReason }[];
+  /** How many services the filter matched. */
+  matched: number;
+}
+
+/**
+ * `ays do ACTION [-r ROLE] [-i INSTANCE] [--force]` without the run: schedules `action` on
+ * every service the filter matches, by {@link scheduleAction}. Pure: the records given are not
+ * modified.
+ */
+export function scheduleServices(
+  services: readonly ServiceRecord[],
+  action: string,
+  options: ScheduleServicesOptions = {},
+): ScheduleServicesResult {
+  const matches = serviceMatcher(options);
+  const result: ScheduleServicesResult = { updated: [], scheduled: [], skipped: [], matched: 0 };
+  for (const service of services) {
+    if (!matches(service)) continue;
+    result.matched++;
+    const name = `${service.role}!${service.name}`;
+    const outcome = scheduleAction(service, action, { force: options.force });
+    if (outcome.service !== service) result.updated.push(outcome.service);
+    if (outcome.scheduled) result.scheduled.push(name);
+    else if (outcome.reason) result.skipped.push({ service: name, reason: outcome.reason });
+  }
+  return result;
+}

@@ -6,6 +6,7 @@ import {
   newActionRecord,
   onActionSucceeded,
   scheduleAction,
+  scheduleServices,
   serviceMatcher,
   serviceState,
 } from "../../src/model/schedule.ts";
@@ -237,5 +238,43 @@ describe("filters", () => {
         error instanceof InputError && error.location?.line === 3 &&
         /invalid actor regex '\[a-'/.test(error.message),
     );
+  });
+});
+
+describe("scheduleServices", () => {
+  const make = (name: string, actor: string, states: Record<string, ActionState> = {}) => ({
+    ...service(states),
+    name,
+    actor,
+    role: actor.split(".")[0],
+  });
+
+  it("schedules the matching services and reports the others", () => {
+    const services = [
+      make("web1", "node.ssh"),
+      make("web2", "node.ssh", { install: "ok" }),
+      make("web3", "node.docker", { install: "disabled" }),
+      make("db", "node.ssh"),
+      make("web1", "os.ubuntu"),
+    ];
+    const before = structuredClone(services);
+    const result = scheduleServices(services, "install", { role: "node", instance: "web.*" });
+    assert.equal(result.matched, 3);
+    assert.deepEqual(result.scheduled, ["node!web1"]);
+    assert.deepEqual(result.skipped, [
+      { service: "node!web2", reason: "ok" },
+      { service: "node!web3", reason: "disabled" },
+    ]);
+    assert.equal(result.updated.length, 1);
+    assert.equal(result.updated[0].actions.install.state, "scheduled");
+    assert.deepEqual(services, before);
+  });
+
+  it("force reschedules ok actions; unknown actions are reported", () => {
+    const services = [make("a", "node.ssh", { install: "ok" })];
+    assert.deepEqual(scheduleServices(services, "install", { force: true }).scheduled, ["node!a"]);
+    assert.deepEqual(scheduleServices(services, "backup").skipped, [
+      { service: "node!a", reason: "unknown-action" },
+    ]);
   });
 });
