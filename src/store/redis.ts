@@ -18,6 +18,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
+import { readFileSync } from "node:fs";
 import { Redis, type RedisOptions } from "ioredis";
 import { InputError, UnavailableError } from "../errors.ts";
 import {
@@ -53,8 +54,21 @@ export interface RedisDriverOptions {
   maxReconnects?: number;
 }
 
-/** The connection settings a store URL names. Throws InputError for a malformed URL. */
-export function parseRedisUrl(url: string): RedisOptions & { tls?: object } {
+/** TLS settings of a `rediss://` URL. */
+export interface RedisTlsOptions {
+  /** PEM of the certificate authority to trust (`?ca=PATH`), besides the system's. */
+  ca?: string;
+  /** `?insecure=1`: do not verify the server's certificate (testing only). */
+  rejectUnauthorized?: boolean;
+}
+
+/**
+ * The connection settings a store URL names: host, port (6379), `/db`, user and password
+ * (URL-decoded; `redis://secret@host` is a password alone, as redis-cli reads it), and for
+ * `rediss://` TLS with the query options `ca=PATH` and `insecure=1`. Throws InputError for a
+ * malformed URL or an unreadable CA file.
+ */
+export function parseRedisUrl(url: string): RedisOptions & { tls?: RedisTlsOptions } {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -70,7 +84,7 @@ export function parseRedisUrl(url: string): RedisOptions & { tls?: object } {
   if (!Number.isInteger(db) || db < 0) {
     throw new InputError(`bad database number "${dbText}" in ${maskUrl(url)}`);
   }
-  const options: RedisOptions & { tls?: object } = {
+  const options: RedisOptions & { tls?: RedisTlsOptions } = {
     host: parsed.hostname.replace(/^\[(.*)\]$/, "$1") || "127.0.0.1",
     port: parsed.port ? Number(parsed.port) : 6379,
     db,
@@ -82,7 +96,23 @@ export function parseRedisUrl(url: string): RedisOptions & { tls?: object } {
     options.password = options.username;
     delete options.username;
   }
-  if (scheme === "rediss") options.tls = { servername: options.host };
+  if (scheme === "rediss") {
+    const tls: RedisTlsOptions = {};
+    const ca = parsed.searchParams.get("ca");
+    if (ca) {
+      try {
+        tls.ca = readFileSync(ca, "utf8");
+      } catch (error) {
+        throw new InputError(
+          `cannot read the CA file ${ca} of ${maskUrl(url)}: ${(error as Error).message}`,
+        );
+      }
+    }
+    if (/^(1|true|yes)$/i.test(parsed.searchParams.get("insecure") ?? "")) {
+      tls.rejectUnauthorized = false;
+    }
+    options.tls = tls;
+  }
   return options;
 }
 

@@ -116,7 +116,10 @@ describe("redis store", () => {
       username: "u",
       password: "p@ss",
     });
-    assert.deepEqual(parseRedisUrl("rediss://:pw@h/").tls, { servername: "h" });
+    assert.deepEqual(parseRedisUrl("rediss://:pw@h/").tls, {});
+    assert.deepEqual(parseRedisUrl("rediss://h/?insecure=1").tls, { rejectUnauthorized: false });
+    assert.throws(() => parseRedisUrl("rediss://h/?ca=/nonexistent/ca.pem"), InputError);
+    assert.equal(parseRedisUrl("redis://h").tls, undefined);
     assert.equal(parseRedisUrl("redis://h").port, 6379);
     assert.throws(() => parseRedisUrl("redis://h/x"), InputError);
   });
