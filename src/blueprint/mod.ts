@@ -7,3 +7,4 @@
 export * from "./files.ts";
 export * from "./read.ts";
 export * from "./resolve.ts";
+export * from "./summary.ts";
