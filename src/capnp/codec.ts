@@ -540,11 +540,20 @@ function allocateTarget(
   return { seg: content.segment, offset: content.byteOffset };
 }
 
+/** A byte view of the buffer last written; a segment's buffer changes when it grows. */
+let writeBuffer: ArrayBuffer | undefined;
+let writeBytesView = new Uint8Array(0);
+
 function writeText(seg: Segment, addr: number, s: string): void {
   const n = utf8Length(s);
   const { seg: target, offset } = allocateTarget(seg, addr, n + 1, 1, SIZE_BYTE | ((n + 1) << 3));
   if (n === s.length && n < 64) {
-    for (let i = 0; i < n; i++) target.setUint8(offset + i, s.charCodeAt(i));
+    if (writeBuffer !== target.buffer) {
+      writeBuffer = target.buffer;
+      writeBytesView = new Uint8Array(writeBuffer);
+    }
+    const bytes = writeBytesView;
+    for (let i = 0; i < n; i++) bytes[offset + i] = s.charCodeAt(i);
   } else {
     textEncoder.encodeInto(s, new Uint8Array(target.buffer, offset, n));
   }
@@ -759,19 +768,29 @@ function resolvePointer(seg: Segment, addr: number): boolean {
   return true;
 }
 
+/** A byte view of the segment last read from, so short texts need no view per field. */
+let bytesSeg: Segment | undefined;
+let bytesOfSeg = new Uint8Array(0);
+
 function decodeText(seg: Segment, offset: number, count: number): string {
   const n = count - 1;
   if (n <= 0) return "";
-  if (n < 32) {
+  if (seg !== bytesSeg || bytesOfSeg.buffer !== seg.buffer) {
+    bytesSeg = seg;
+    bytesOfSeg = new Uint8Array(seg.buffer);
+  }
+  const bytes = bytesOfSeg;
+  if (n < 24) {
+    // Short ASCII is the common case (names, addresses); skip TextDecoder's call overhead.
     let ascii = "";
-    for (let i = 0; i < n; i++) {
-      const c = seg.getUint8(offset + i);
-      if (c >= 0x80) return textDecoder.decode(new Uint8Array(seg.buffer, offset, n));
+    for (let i = offset; i < offset + n; i++) {
+      const c = bytes[i];
+      if (c >= 0x80) return textDecoder.decode(bytes.subarray(offset, offset + n));
       ascii += String.fromCharCode(c);
     }
     return ascii;
   }
-  return textDecoder.decode(new Uint8Array(seg.buffer, offset, n));
+  return textDecoder.decode(bytes.subarray(offset, offset + n));
 }
 
 function readInt64(seg: Segment, addr: number, defLo: number, defHi: number, signed: boolean) {
@@ -1113,7 +1132,10 @@ export function compileCodec(file: SchemaFile, options: CompileCodecOptions = {}
       try {
         const unpacked = callOptions.packed ? unpack(bytes) : bytes;
         checkFrame(unpacked);
-        message = new Message(unpacked, false);
+        // A view of a whole buffer can be handed over as the buffer: one copy fewer.
+        const whole = unpacked.byteOffset === 0 &&
+          unpacked.byteLength === unpacked.buffer.byteLength;
+        message = new Message(whole ? unpacked.buffer as ArrayBuffer : unpacked, false);
       } catch (error) {
         if (error instanceof InputError) throw error;
         throw new InputError(
