@@ -177,8 +177,15 @@ export interface StoreDriver {
   /** How many items wait and how many are in flight. */
   queueStats(queue: string): Promise<QueueStats>;
 
-  /** Appends one line to the log `key`, dropping the oldest beyond the cap. */
-  appendLog(key: string, text: string, options?: AppendLogOptions): Promise<void>;
+  /**
+   * Appends one line, or several in one step, to the log `key`, dropping the oldest beyond
+   * the cap.
+   */
+  appendLog(
+    key: string,
+    lines: string | readonly string[],
+    options?: AppendLogOptions,
+  ): Promise<void>;
   /** The lines of log `key`, oldest first (empty when there is none). */
   readLog(key: string): Promise<string[]>;
   /** Removes log `key`. */

@@ -558,11 +558,17 @@ class RedisDriver implements StoreDriver {
     });
   }
 
-  async appendLog(key: string, text: string, options: AppendLogOptions = {}): Promise<void> {
+  async appendLog(
+    key: string,
+    lines: string | readonly string[],
+    options: AppendLogOptions = {},
+  ): Promise<void> {
     const cap = String(options.maxLines ?? DEFAULT_LOG_CAP);
+    const texts = typeof lines === "string" ? [lines] : [...lines];
+    if (texts.length === 0) return;
     await this.#call(
       "log append",
-      () => this.#scripts.aysLogAppend(1, this.#k(`~log:${key}`), text, cap),
+      () => this.#scripts.aysLogAppend(1, this.#k(`~log:${key}`), cap, texts),
     );
   }
 

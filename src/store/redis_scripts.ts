@@ -238,9 +238,11 @@ end
 return n
 `;
 
-/** Appends a capped log line. KEYS: [1] list. ARGV: [1] line, [2] cap. */
+/** Appends capped log lines. KEYS: [1] list. ARGV: [1] cap, then the lines. */
 export const LOG_APPEND_LUA = `
-redis.call('RPUSH', KEYS[1], ARGV[1])
-redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+for i = 2, #ARGV do
+  redis.call('RPUSH', KEYS[1], ARGV[i])
+end
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[1]), -1)
 return 1
 `;

@@ -433,9 +433,9 @@ export class RepoStore {
     return bytes ? this.#decode<JobRecord>("job", bytes) : null;
   }
 
-  /** Appends one line to a job's log (capped). */
-  appendJobLog(jobId: string, line: string): Promise<void> {
-    return this.driver.appendLog(`job:${jobId}`, line);
+  /** Appends a line, or several in one write, to a job's log (capped). */
+  appendJobLog(jobId: string, lines: string | readonly string[]): Promise<void> {
+    return this.driver.appendLog(`job:${jobId}`, lines);
   }
 
   /** A job's log lines, oldest first. */

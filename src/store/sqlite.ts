@@ -558,12 +558,19 @@ class SqliteDriver implements StoreDriver {
     });
   }
 
-  appendLog(key: string, text: string, options: AppendLogOptions = {}): Promise<void> {
+  appendLog(
+    key: string,
+    lines: string | readonly string[],
+    options: AppendLogOptions = {},
+  ): Promise<void> {
     return settle(() => {
       const cap = options.maxLines ?? DEFAULT_LOG_CAP;
       const ns = this.namespace;
+      const texts = typeof lines === "string" ? [lines] : lines;
+      if (texts.length === 0) return;
       this.#write((db) => {
-        this.#stmt(db, "INSERT INTO logs (ns, key, text) VALUES (?, ?, ?)").run(ns, key, text);
+        const insert = this.#stmt(db, "INSERT INTO logs (ns, key, text) VALUES (?, ?, ?)");
+        for (const text of texts) insert.run(ns, key, text);
         this.#stmt(
           db,
           "DELETE FROM logs WHERE ns = ? AND key = ? AND seq <= (SELECT seq FROM logs " +

@@ -374,9 +374,13 @@ export function storeConformance(name: string, setup: () => Promise<StoreFixture
         for (let i = 0; i < 7; i++) await store.appendLog("job:1", `line ${i}`, { maxLines: 5 });
         assert.deepEqual(await store.readLog("job:1"), [2, 3, 4, 5, 6].map((i) => `line ${i}`));
         await store.appendLog("job:2", "other");
+        await store.appendLog("job:2", ["several", "at once"], { maxLines: 2 });
+        await store.appendLog("job:2", []);
+        assert.deepEqual(await store.readLog("job:2"), ["several", "at once"]);
+        await store.appendLog("job:2", "other");
         await store.deleteLog("job:1");
         assert.deepEqual(await store.readLog("job:1"), []);
-        assert.deepEqual(await store.readLog("job:2"), ["other"]);
+        assert.deepEqual(await store.readLog("job:2"), ["several", "at once", "other"]);
       });
 
       it("records the layout version", async () => {
