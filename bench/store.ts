@@ -55,6 +55,8 @@ function makeRecords() {
 
 interface BackendResult {
   writeMs: number;
+  /** One service by key with a warm store object (one query each), per call. */
+  loadOneMs: Stats;
   loadAndList: Stats;
   bulkReadOnly: Stats;
   listed: number;
@@ -90,8 +92,21 @@ async function measure(
     await driver.close();
   }
   if (listed !== count) throw new Error(`listed ${listed} services, wrote ${count}`);
+  const driver = await open();
+  const reader = await openRepoStore(driver, { repoName: repo });
+  await reader.loadActors();
+  const oneTimes: number[] = [];
+  for (let i = 0; i < 500; i++) {
+    const service = services[(i * 7919) % services.length];
+    const start = performance.now();
+    const loaded = await reader.loadService(service.key);
+    oneTimes.push(performance.now() - start);
+    if (loaded?.name !== service.name) throw new Error(`loaded the wrong service`);
+  }
+  await driver.close();
   return {
     writeMs,
+    loadOneMs: stats(oneTimes),
     loadAndList: stats(times),
     bulkReadOnly: stats(rawTimes),
     listed,
@@ -135,6 +150,8 @@ try {
     { name: "sqlite bulk read only", stats: sqlite.bulkReadOnly, unit: "ms" },
     { name: "redis load + list", stats: redisResult.loadAndList, unit: "ms" },
     { name: "redis bulk read only", stats: redisResult.bulkReadOnly, unit: "ms" },
+    { name: "sqlite load one service", stats: sqlite.loadOneMs, unit: "ms" },
+    { name: "redis load one service", stats: redisResult.loadOneMs, unit: "ms" },
   ]);
   console.log(
     `write ${count} services in one batch: sqlite ${sqlite.writeMs.toFixed(0)} ms, ` +
