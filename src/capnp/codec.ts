@@ -368,8 +368,11 @@ function typeError(path: string, type: TypePlan, value: unknown): never {
 
 function intValue(path: string, type: TypePlan, v: unknown, min: number, max: number): number {
   if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+    if (typeof v === "number" && !Number.isInteger(v)) {
+      throw new InputError(`${path}: ${v} is not an integer (${type.label})`);
+    }
     if (typeof v === "number") {
-      throw new InputError(`${path}: ${v} is not a ${type.label} (${min}…${max})`);
+      throw new InputError(`${path}: ${v} is out of range for ${type.label} (${min}…${max})`);
     }
     return typeError(path, type, v);
   }
@@ -379,9 +382,14 @@ function intValue(path: string, type: TypePlan, v: unknown, min: number, max: nu
 /** Splits a 64-bit JSON value into halves, checking its range. */
 function int64Halves(path: string, type: TypePlan, v: unknown, signed: boolean): void {
   if (typeof v === "number") {
-    if (!Number.isSafeInteger(v) || (!signed && v < 0)) {
+    if (!Number.isInteger(v)) {
+      throw new InputError(`${path}: ${v} is not an integer (${type.label})`);
+    }
+    if (!signed && v < 0) throw new InputError(`${path}: ${v} is out of range for ${type.label}`);
+    if (!Number.isSafeInteger(v)) {
       throw new InputError(
-        `${path}: ${v} is not a ${type.label} (use a string for integers beyond 2^53)`,
+        `${path}: ${v} is beyond 2^53 and may have lost digits: give ${type.label} values that ` +
+          "large as a string",
       );
     }
     const hi = Math.floor(v / TWO32);
