@@ -60,10 +60,15 @@ export function serviceMirrorText(service: ServiceRecord, actor: ActorRecord | u
 }
 
 /** Relative paths of every service's mirror file; a child sits in its parent's folder. */
-export function servicePaths(services: readonly ServiceRecord[]): Map<string, string> {
+export function servicePaths(
+  services: readonly Pick<ServiceRecord, "key" | "role" | "name" | "parent">[],
+): Map<string, string> {
   const byName = new Map(services.map((s) => [serviceName(s.role, s.name), s]));
   const paths = new Map<string, string>();
-  const folderOf = (service: ServiceRecord, depth: number): string => {
+  const folderOf = (
+    service: Pick<ServiceRecord, "role" | "name" | "parent">,
+    depth: number,
+  ): string => {
     const name = serviceName(service.role, service.name);
     const own = folderName(name);
     const parent = service.parent ? byName.get(service.parent) : undefined;
@@ -123,6 +128,27 @@ async function pruneEmpty(dir: string, stop: string): Promise<void> {
     }
     current = join(current, "..");
   }
+}
+
+/**
+ * Writes the given mirror files (paths relative to `repoPath`) whose text differs from what is
+ * on disk, and nothing else. For changes that move or remove nothing.
+ */
+export async function writeMirrorFiles(
+  repoPath: string,
+  files: ReadonlyMap<string, string>,
+): Promise<MirrorWriteResult> {
+  const result: MirrorWriteResult = { written: 0, removed: 0, unchanged: 0 };
+  for (const [path, text] of files) {
+    const absolute = join(repoPath, path);
+    if ((await readText(absolute)) === text) {
+      result.unchanged++;
+      continue;
+    }
+    await writeAtomically(absolute, text);
+    result.written++;
+  }
+  return result;
 }
 
 /**

@@ -30,10 +30,17 @@
  */
 import { createHash } from "node:crypto";
 import { InputError } from "../errors.ts";
-import { serviceKey } from "../model/names.ts";
+import { parseServiceName, serviceKey } from "../model/names.ts";
 import type { ActorRecord, JobRecord, RunRecord, ServiceRecord } from "../model/types.ts";
 import type { BatchOp, StoreDriver } from "./driver.ts";
-import { type MirrorContent, readMirror, writeMirror } from "./mirror.ts";
+import {
+  type MirrorContent,
+  readMirror,
+  serviceMirrorText,
+  servicePaths,
+  writeMirror,
+  writeMirrorFiles,
+} from "./mirror.ts";
 import type { RepositoryRecord, StoredService } from "../capnp/ays_models.ts";
 import {
   capnpDataCodec,
@@ -319,11 +326,12 @@ export class RepoStore {
       ? []
       : await this.driver.getMany(touched.map((key) => `service:${key}`));
     const oldIndex = new Set<string>();
+    const previousParent = new Map<string, string | null>();
     for (const bytes of previous) {
       if (bytes) {
-        for (const key of indexKeys(this.#decode<StoredService>("service", bytes))) {
-          oldIndex.add(key);
-        }
+        const old = this.#decode<StoredService>("service", bytes);
+        previousParent.set(old.key, old.parent);
+        for (const key of indexKeys(old)) oldIndex.add(key);
       }
     }
     const newIndex = new Set<string>();
@@ -350,7 +358,54 @@ export class RepoStore {
       this.#actors.delete(name);
       this.#codecs.delete(name);
     }
-    await this.refreshMirror();
+    // Only a change that moves or removes something (or touches an actor, whose secret
+    // fields shape every service file) needs the whole mirror; state updates of a run write
+    // just their own services' files.
+    const structural = deleted.length > 0 || (change.deleteActors ?? []).length > 0 ||
+      (change.actors ?? []).length > 0 ||
+      services.some((s) => previousParent.has(s.key) && previousParent.get(s.key) !== s.parent);
+    if (structural) await this.refreshMirror();
+    else await this.#refreshMirrorOf(services);
+  }
+
+  /** Writes the mirror files of `services` only (their ancestors give the folders). */
+  async #refreshMirrorOf(services: readonly ServiceRecord[]): Promise<void> {
+    if (!this.#mirror || services.length === 0) return;
+    try {
+      type Placed = Pick<ServiceRecord, "key" | "role" | "name" | "parent">;
+      const known = new Map<string, Placed>();
+      for (const service of services) known.set(`${service.role}!${service.name}`, service);
+      // Load the missing ancestors level by level (one query per level).
+      for (let level = 0; level < 64; level++) {
+        const missing = [...new Set([...known.values()].map((s) => s.parent))]
+          .filter((parent): parent is string => parent !== null && !known.has(parent));
+        const keys = missing.flatMap((name) => {
+          const parsed = parseServiceName(name);
+          return parsed
+            ? [`service:${serviceKey(this.repoName, parsed.role, parsed.instance)}`]
+            : [];
+        });
+        if (keys.length === 0) break;
+        let found = 0;
+        for (const bytes of await this.driver.getMany(keys)) {
+          if (!bytes) continue;
+          const ancestor = this.#decode<StoredService>("service", bytes);
+          known.set(`${ancestor.role}!${ancestor.name}`, ancestor);
+          found++;
+        }
+        if (found === 0) break;
+      }
+      const paths = servicePaths([...known.values()]);
+      const files = new Map<string, string>();
+      for (const service of services) {
+        const actor = this.#actors.get(service.actor) ?? (await this.loadActor(service.actor));
+        files.set(paths.get(service.key)!, serviceMirrorText(service, actor ?? undefined));
+      }
+      await writeMirrorFiles(this.#mirror.repoPath, files);
+    } catch (error) {
+      if (!this.#mirror.onMirrorError) throw error;
+      this.#mirror.onMirrorError(error);
+    }
   }
 
   /**

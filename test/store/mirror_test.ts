@@ -76,6 +76,37 @@ describe("mirror", () => {
     }
   });
 
+  it("a state update rewrites only its own file; a removal brings the whole mirror in line", async () => {
+    const repo = await makeTempRepo();
+    try {
+      const { host, web, db } = records("r");
+      const driver = openSqliteDriver(join(repo.path, ".ays", "store.db"), { namespace: "r" });
+      const store = await openRepoStore(driver, {
+        repoName: "r",
+        mirror: { repoPath: repo.path },
+      });
+      await store.save({ actors: [node, app], services: [host, web, db] });
+      const dbFile = join(repo.path, "services", "app!db1", "service.json");
+      await writeFile(dbFile, "edited by hand\n");
+      const started = {
+        ...web,
+        actions: { ...web.actions, install: { ...web.actions.install, state: "ok" as const } },
+      };
+      // A fresh store object: the ancestors come from the store, not from a cache.
+      const fresh = await openRepoStore(driver, { repoName: "r", mirror: { repoPath: repo.path } });
+      await fresh.save({ services: [started] });
+      const webFile = join(repo.path, "services", "node!host1", "app!web1", "service.json");
+      assert.equal(JSON.parse(readFileSync(webFile, "utf8")).actions.install.state, "ok");
+      assert.equal(readFileSync(dbFile, "utf8"), "edited by hand\n");
+      await fresh.save({ deleteServices: [host.key] });
+      assert.equal(JSON.parse(readFileSync(dbFile, "utf8")).name, "db1");
+      assert.equal(existsSync(join(repo.path, "services", "node!host1", "service.json")), false);
+      await driver.close();
+    } finally {
+      await repo.remove();
+    }
+  });
+
   it("names the file of a broken mirror", async () => {
     const repo = await makeTempRepo();
     try {
