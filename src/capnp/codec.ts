@@ -144,6 +144,8 @@ interface FieldPlan {
   defHi: number;
   /** The default of a pointer field in JSON form, or undefined. */
   defJson: unknown;
+  /** The default of a pointer field in native form (from the schema), or undefined. */
+  defNative: unknown;
 }
 
 interface StructPlan {
@@ -203,11 +205,13 @@ class Planner {
         defLo: 0,
         defHi: 0,
         defJson: undefined,
+        defNative: undefined,
       };
       if (position.section === "pointer") {
         fp.ptrIndex = position.index;
         if (field.default !== undefined) {
-          fp.defJson = nativeToJson(type, field.default, this.dataForm);
+          // Turned into JSON form by finalize(), once every struct it may contain is planned.
+          fp.defNative = field.default;
         }
       } else {
         fp.byteOffset = position.offsetBits >> 3;
@@ -221,6 +225,17 @@ class Planner {
       plan.fields.push(fp);
     }
     return plan;
+  }
+
+  /** Computes the JSON form of pointer defaults, now that every plan is complete. */
+  finalize(): void {
+    for (const plan of this.structs.values()) {
+      for (const f of plan.fields) {
+        if (f.defNative !== undefined && f.defJson === undefined) {
+          f.defJson = nativeToJson(f.type, f.defNative, this.dataForm);
+        }
+      }
+    }
   }
 
   typePlan(type: CapnpType): TypePlan {
@@ -341,9 +356,15 @@ function nativeToJson(type: TypePlan, value: unknown, dataForm: "base64" | "byte
       return (value as unknown[]).map((v) => nativeToJson(type.element!, v, dataForm));
     case STRUCT: {
       const plan = type.struct!;
-      const out: Record<string, unknown> = {};
       const given = value as Record<string, unknown>;
       // A struct default reads like the struct it encodes: every field, defaults filled in.
+      for (const f of plan.fields) {
+        if (!(f.name in given) && f.defNative !== undefined && f.defJson === undefined) {
+          f.defJson = nativeToJson(f.type, f.defNative, dataForm);
+        }
+      }
+      const mode: DecodeMode = { bytes: dataForm === "bytes", nulls: false };
+      const out = readStruct(undefined as unknown as Segment, 0, 0, 0, plan, mode, 0);
       for (const f of plan.fields) {
         if (f.name in given) out[f.name] = nativeToJson(f.type, given[f.name], dataForm);
       }
@@ -1116,6 +1137,7 @@ export function compileCodec(file: SchemaFile, options: CompileCodecOptions = {}
   const form: DecodeMode = { bytes: options.data === "bytes", nulls: options.nulls ?? false };
   const planner = new Planner(file, options.data ?? "base64");
   const plan = planner.structPlan(model);
+  planner.finalize();
   return {
     name: plan.name,
     layout: plan.layout,

@@ -145,6 +145,9 @@ describe("codec against the capnp tool", () => {
     assert.deepEqual(value.point, { x: 3, y: -4, label: "origin" });
     assert.equal(value.octal, 15);
     assert.equal(value.hex, 0xdeadbeef);
+    // A struct default names some fields; the others take their own defaults (y's is 1).
+    assert.deepEqual(value.partial, { x: 0, y: 1, label: "p" });
+    assert.deepEqual(value.points, [{ x: 1, y: 1, label: "" }, { x: 0, y: 1, label: "two" }]);
     // Writing the default value explicitly stores zeros too; another value does not.
     assert.deepEqual(codec.encode({ flag: true, port: 22 }), bytes);
     assert.notDeepEqual(codec.encode({ flag: false }), bytes);
