@@ -15,9 +15,9 @@ describe("repository lock", () => {
     const dir = await makeTempDir();
     const driver = openSqliteDriver(join(dir.path, "s.db"), { namespace: "r" });
     try {
-      const first = await holdRepoLock(driver, currentHolder("run-1"), { ttlMs: 300 });
+      const first = await holdRepoLock(driver, currentHolder("run-1"), { ttlMs: 1_000 });
       // Longer than the TTL: the heartbeat keeps it.
-      await sleep(700);
+      await sleep(1_500);
       await assert.rejects(holdRepoLock(driver, currentHolder("run-2")), (error: Error) => {
         assert.ok(error instanceof LockedError);
         assert.equal(error.exitCode, 3);
