@@ -271,7 +271,10 @@ class RedisDriver implements StoreDriver {
     } catch (error) {
       if (error instanceof InputError) throw error;
       const name = (error as Error)?.name ?? "";
-      if (name === "ReplyError" && !/NOAUTH|WRONGPASS|LOADING|READONLY/.test(String(error))) {
+      // Refusals that say the server cannot serve now (auth, loading, replica, out of memory,
+      // persistence failing) are "unavailable"; any other reply error is a bug of ours.
+      const unavailable = /NOAUTH|WRONGPASS|LOADING|READONLY|OOM|MISCONF|BUSY|MASTERDOWN/;
+      if (name === "ReplyError" && !unavailable.test(String(error))) {
         throw new Error(`redis ${what} failed: ${this.#reason(error)}`, {
           cause: this.#masked(error),
         });
@@ -310,7 +313,8 @@ class RedisDriver implements StoreDriver {
   getMany(keys: readonly string[]): Promise<(Uint8Array | null)[]> {
     if (keys.length === 0) return Promise.resolve([]);
     return this.#call("mget", async () => {
-      const values = await this.#client.mgetBuffer(...keys.map((key) => this.#k(key)));
+      // An array, not spread arguments: engines limit how many arguments a call may take.
+      const values = await this.#client.mgetBuffer(keys.map((key) => this.#k(key)));
       return values.map((value) => (value ? bytesOf(value) : null));
     });
   }
