@@ -29,10 +29,10 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { InputError } from "../errors.ts";
+import { InputError, UnavailableError } from "../errors.ts";
 import { parseServiceName, serviceKey } from "../model/names.ts";
 import type { ActorRecord, JobRecord, RunRecord, ServiceRecord } from "../model/types.ts";
-import type { BatchOp, StoreDriver } from "./driver.ts";
+import type { BatchGuard, BatchOp, StoreDriver } from "./driver.ts";
 import {
   type MirrorContent,
   readMirror,
@@ -110,6 +110,15 @@ export interface RecordChange {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** Attempts of a save or update that keeps meeting concurrent writers before giving up. */
+const MAX_ATTEMPTS = 50;
+
+function conflictError(attempts: number): Error {
+  return new UnavailableError(
+    `the store kept changing under this write (${attempts} attempts); try again`,
+  );
+}
 
 /** `idx:<kind>:<encoded value>:` — the prefix of one index value. */
 function indexPrefix(kind: "actor" | "parent", value: string): string {
@@ -306,10 +315,49 @@ export class RepoStore {
 
   /**
    * Saves actors and services, and deletes services and actors, in ONE atomic batch with the
-   * index entries they need. Reads the previous versions of the services first (one query) to
-   * drop index entries that no longer hold.
+   * index entries they need. Reads the previous versions of the services first (one query)
+   * to drop index entries that no longer hold; the batch is guarded on those versions, so a
+   * concurrent writer in between makes it start over instead of leaving stale index entries.
    */
   async save(change: RecordChange): Promise<void> {
+    for (let attempt = 1;; attempt++) {
+      const outcome = await this.#trySave(change, new Map());
+      if (outcome !== "conflict") return;
+      if (attempt >= MAX_ATTEMPTS) throw conflictError(attempt);
+    }
+  }
+
+  /**
+   * Read-modify-write of one service without losing a concurrent update: `mutate` gets the
+   * current record (a copy) and returns the new one (or null to leave it); the write is
+   * guarded on the version `mutate` saw and retried on a conflict. Returns the saved record,
+   * or null when there is no such service.
+   */
+  async updateService(
+    key: string,
+    mutate: (service: ServiceRecord) => ServiceRecord | null,
+  ): Promise<ServiceRecord | null> {
+    for (let attempt = 1;; attempt++) {
+      const bytes = await this.driver.get(`service:${key}`);
+      if (!bytes) return null;
+      const current = await this.#fromStored(this.#decode<StoredService>("service", bytes));
+      const next = mutate(structuredClone(current));
+      if (next === null) return current;
+      if (next.key !== key) throw new InputError(`updateService cannot change a service's key`);
+      const outcome = await this.#trySave({ services: [next] }, new Map([[key, bytes]]));
+      if (outcome !== "conflict") return next;
+      if (attempt >= MAX_ATTEMPTS) throw conflictError(attempt);
+    }
+  }
+
+  /**
+   * One attempt of a save. `expected` pins the version of some services (bytes, or null for
+   * "absent"); the others are guarded on what this attempt reads.
+   */
+  async #trySave(
+    change: RecordChange,
+    expected: ReadonlyMap<string, Uint8Array | null>,
+  ): Promise<"saved" | "nothing" | "conflict"> {
     const ops: BatchOp[] = [];
     const services = change.services ?? [];
     const deleted = change.deleteServices ?? [];
@@ -321,19 +369,23 @@ export class RepoStore {
     }
     for (const name of change.deleteActors ?? []) ops.push({ op: "delete", key: `actor:${name}` });
 
-    const touched = [...services.map((service) => service.key), ...deleted];
+    const touched = [...new Set([...services.map((service) => service.key), ...deleted])];
     const previous = touched.length === 0
       ? []
       : await this.driver.getMany(touched.map((key) => `service:${key}`));
+    const guards: BatchGuard[] = [];
     const oldIndex = new Set<string>();
     const previousParent = new Map<string, string | null>();
-    for (const bytes of previous) {
+    touched.forEach((key, i) => {
+      const seen = expected.has(key) ? expected.get(key)! : previous[i];
+      guards.push({ key: `service:${key}`, value: seen });
+      const bytes = previous[i];
       if (bytes) {
         const old = this.#decode<StoredService>("service", bytes);
         previousParent.set(old.key, old.parent);
-        for (const key of indexKeys(old)) oldIndex.add(key);
+        for (const indexKey of indexKeys(old)) oldIndex.add(indexKey);
       }
-    }
+    });
     const newIndex = new Set<string>();
     const actorsHere = new Map((change.actors ?? []).map((actor) => [actor.name, actor]));
     for (const service of services) {
@@ -350,9 +402,9 @@ export class RepoStore {
     for (const key of deleted) ops.push({ op: "delete", key: `service:${key}` });
     for (const key of oldIndex) if (!newIndex.has(key)) ops.push({ op: "delete", key });
     for (const key of newIndex) if (!oldIndex.has(key)) ops.push({ op: "set", key, value: EMPTY });
-    if (ops.length === 0) return;
+    if (ops.length === 0) return "nothing";
     await this.#beforeWrite();
-    await this.driver.batch(ops);
+    if (!(await this.driver.batch(ops, { guards }))) return "conflict";
     for (const actor of change.actors ?? []) this.#remember(actor);
     for (const name of change.deleteActors ?? []) {
       this.#actors.delete(name);
@@ -366,6 +418,7 @@ export class RepoStore {
       services.some((s) => previousParent.has(s.key) && previousParent.get(s.key) !== s.parent);
     if (structural) await this.refreshMirror();
     else await this.#refreshMirrorOf(services);
+    return "saved";
   }
 
   /** Writes the mirror files of `services` only (their ancestors give the folders). */

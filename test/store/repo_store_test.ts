@@ -136,6 +136,49 @@ for (const backend of backends) {
       assert.equal((await store.loadServices()).length, 2);
     });
 
+    it("concurrent updates of one service lose nothing", async () => {
+      const name = `concurrent${++counter}`;
+      const driver = await fresh(name);
+      const store = await openRepoStore(driver, { repoName: "r" });
+      const node = makeActor("node");
+      const tally = makeService("r", node, "tally", { data: { sshPort: 0 } });
+      await store.save({ actors: [node], services: [tally] });
+      // Two store objects over two connections, interleaving read-modify-write cycles.
+      const other = await openRepoStore(await fresh(name), { repoName: "r" });
+      const both = [store, other];
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          both[i % 2].updateService(tally.key, (service) => ({
+            ...service,
+            data: { ...service.data, sshPort: Number(service.data.sshPort) + 1 },
+          }))),
+      );
+      assert.equal((await store.loadService(tally.key))?.data.sshPort, 20);
+      assert.equal(await store.updateService("missing", (s) => s), null);
+    });
+
+    it("concurrent moves of one service leave exactly one parent index entry", async () => {
+      const driver = await fresh();
+      const store = await openRepoStore(driver, { repoName: "r" });
+      const node = makeActor("node");
+      const app = makeActor("app");
+      const a = makeService("r", node, "a");
+      const b = makeService("r", node, "b");
+      const child = makeService("r", app, "child", { parent: "node!a" });
+      await store.save({ actors: [node, app], services: [a, b, child] });
+      await Promise.all([
+        store.save({ services: [{ ...child, parent: "node!b" }] }),
+        store.save({ services: [{ ...child, parent: null }] }),
+        store.save({ services: [{ ...child, parent: "node!b" }] }),
+      ]);
+      const entries = [
+        ...(await store.childKeysOf("node!a")),
+        ...(await store.childKeysOf("node!b")),
+      ];
+      const parent = (await store.loadService(child.key))?.parent;
+      assert.deepEqual(entries, parent ? [child.key] : []);
+    });
+
     it("an index value with a colon does not match another one's prefix", async () => {
       const driver = await fresh();
       const store = await openRepoStore(driver, { repoName: "r" });
