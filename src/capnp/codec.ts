@@ -430,6 +430,8 @@ function int64Halves(path: string, type: TypePlan, v: unknown, signed: boolean):
 }
 let HALF_LO = 0;
 let HALF_HI = 0;
+/** Set when an encode put content outside the first segment (then capnp-es frames it). */
+let spilled = false;
 /** Set for the duration of one `encode({strict: true})`. */
 let strict = false;
 
@@ -545,7 +547,8 @@ function utf8Length(s: string): number {
 
 /**
  * Allocates `bytes` for the target of the pointer at `addr` and writes the pointer with the
- * given type bits (0 struct, 1 list) and upper word. Returns the content's segment and offset.
+ * given type bits (0 struct, 1 list) and upper word. The content's segment and offset are left
+ * in A_SEG and A_OFF (module variables: no result object per pointer on the hot path).
  */
 function allocateTarget(
   seg: Segment,
@@ -553,21 +556,27 @@ function allocateTarget(
   bytes: number,
   typeBits: number,
   upper: number,
-): { seg: Segment; offset: number } {
+): void {
   const content = seg.allocate(bytes);
   if (content.segment === seg) {
     const offsetWords = (content.byteOffset - addr - 8) / 8;
     seg.setUint32(addr, ((offsetWords << 2) | typeBits) >>> 0);
     seg.setUint32(addr + 4, upper >>> 0);
-    return { seg, offset: content.byteOffset };
+    A_SEG = seg;
+    A_OFF = content.byteOffset;
+    return;
   }
   // The target landed in another segment: capnp-es writes the far pointer and landing pad.
+  spilled = true;
   const res = utils.initPointer(content.segment, content.byteOffset, new Pointer(seg, addr));
   const p = res.pointer;
   p.segment.setUint32(p.byteOffset, ((res.offsetWords << 2) | typeBits) >>> 0);
   p.segment.setUint32(p.byteOffset + 4, upper >>> 0);
-  return { seg: content.segment, offset: content.byteOffset };
+  A_SEG = content.segment;
+  A_OFF = content.byteOffset;
 }
+let A_SEG: Segment;
+let A_OFF = 0;
 
 /** A byte view of the buffer last written; a segment's buffer changes when it grows. */
 let writeBuffer: ArrayBuffer | undefined;
@@ -575,7 +584,9 @@ let writeBytesView = new Uint8Array(0);
 
 function writeText(seg: Segment, addr: number, s: string): void {
   const n = utf8Length(s);
-  const { seg: target, offset } = allocateTarget(seg, addr, n + 1, 1, SIZE_BYTE | ((n + 1) << 3));
+  allocateTarget(seg, addr, n + 1, 1, SIZE_BYTE | ((n + 1) << 3));
+  const target = A_SEG;
+  const offset = A_OFF;
   if (n === s.length && n < 64) {
     if (writeBuffer !== target.buffer) {
       writeBuffer = target.buffer;
@@ -604,7 +615,9 @@ function toBytes(path: string, type: TypePlan, v: unknown): Uint8Array {
 
 function writeBytes(seg: Segment, addr: number, bytes: Uint8Array): void {
   const n = bytes.length;
-  const { seg: target, offset } = allocateTarget(seg, addr, n, 1, SIZE_BYTE | (n << 3));
+  allocateTarget(seg, addr, n, 1, SIZE_BYTE | (n << 3));
+  const target = A_SEG;
+  const offset = A_OFF;
   new Uint8Array(target.buffer, offset, n).set(bytes);
 }
 
@@ -628,13 +641,15 @@ function writePointer(seg: Segment, addr: number, type: TypePlan, v: unknown, pa
         seg.setUint32(addr + 4, 0);
         return;
       }
-      const { seg: target, offset } = allocateTarget(
+      allocateTarget(
         seg,
         addr,
         words * 8,
         0,
         plan.dataWords | (plan.pointerCount << 16),
       );
+      const target = A_SEG;
+      const offset = A_OFF;
       writeStruct(target, offset, plan, v as Record<string, unknown>, path);
       return;
     }
@@ -653,7 +668,9 @@ function writeList(seg: Segment, addr: number, element: TypePlan, items: unknown
       seg.setUint32(addr + 4, (SIZE_VOID | (n << 3)) >>> 0);
       return;
     case SIZE_BIT: {
-      const { seg: t, offset } = allocateTarget(seg, addr, (n + 7) >> 3, 1, SIZE_BIT | (n << 3));
+      allocateTarget(seg, addr, (n + 7) >> 3, 1, SIZE_BIT | (n << 3));
+      const t = A_SEG;
+      const offset = A_OFF;
       for (let i = 0; i < n; i++) {
         const v = items[i];
         if (typeof v !== "boolean") typeError(`${path}[${i}]`, element, v);
@@ -662,7 +679,9 @@ function writeList(seg: Segment, addr: number, element: TypePlan, items: unknown
       return;
     }
     case SIZE_POINTER: {
-      const { seg: t, offset } = allocateTarget(seg, addr, n * 8, 1, SIZE_POINTER | (n << 3));
+      allocateTarget(seg, addr, n * 8, 1, SIZE_POINTER | (n << 3));
+      const t = A_SEG;
+      const offset = A_OFF;
       for (let i = 0; i < n; i++) {
         const v = items[i];
         if (v === null || v === undefined) continue;
@@ -673,13 +692,15 @@ function writeList(seg: Segment, addr: number, element: TypePlan, items: unknown
     case SIZE_COMPOSITE: {
       const plan = element.struct!;
       const words = plan.dataWords + plan.pointerCount;
-      const { seg: t, offset } = allocateTarget(
+      allocateTarget(
         seg,
         addr,
         8 + n * words * 8,
         1,
         SIZE_COMPOSITE | ((n * words) << 3),
       );
+      const t = A_SEG;
+      const offset = A_OFF;
       // The tag word: a struct pointer whose offset field counts the elements.
       t.setUint32(offset, (n << 2) >>> 0);
       t.setUint32(offset + 4, (plan.dataWords | (plan.pointerCount << 16)) >>> 0);
@@ -693,13 +714,15 @@ function writeList(seg: Segment, addr: number, element: TypePlan, items: unknown
     }
     default: {
       const size = element.listBytes;
-      const { seg: t, offset } = allocateTarget(
+      allocateTarget(
         seg,
         addr,
         n * size,
         1,
         element.listSize | (n << 3),
       );
+      const t = A_SEG;
+      const offset = A_OFF;
       for (let i = 0; i < n; i++) {
         writeData(t, offset + i * size, element, items[i], 0, 0, 0, `${path}[${i}]`);
       }
@@ -1149,23 +1172,37 @@ export function compileCodec(file: SchemaFile, options: CompileCodecOptions = {}
       const root = message.initRoot(plan.ctor as unknown as StructCtor<Struct>);
       const content = utils.getContent(root);
       strict = callOptions.strict ?? false;
+      spilled = false;
       try {
         writeStruct(content.segment, content.byteOffset, plan, value, "");
       } finally {
         strict = false;
       }
-      const buffer = callOptions.packed ? message.toPackedArrayBuffer() : message.toArrayBuffer();
-      return new Uint8Array(buffer);
+      if (callOptions.packed) return new Uint8Array(message.toPackedArrayBuffer());
+      const seg = content.segment;
+      if (seg.id !== 0 || spilled) {
+        return new Uint8Array(message.toArrayBuffer());
+      }
+      // One segment (the usual case): frame it here, one allocation instead of three.
+      const out = new Uint8Array(8 + seg.byteLength);
+      const view = new DataView(out.buffer);
+      view.setUint32(4, seg.byteLength / 8, true);
+      out.set(new Uint8Array(seg.buffer, 0, seg.byteLength), 8);
+      return out;
     },
     decode(bytes, callOptions = {}) {
       let message: Message;
       try {
         const unpacked = callOptions.packed ? unpack(bytes) : bytes;
         checkFrame(unpacked);
-        // A view of a whole buffer can be handed over as the buffer: one copy fewer.
-        const whole = unpacked.byteOffset === 0 &&
-          unpacked.byteLength === unpacked.buffer.byteLength;
-        message = new Message(whole ? unpacked.buffer as ArrayBuffer : unpacked, false);
+        const frame = new DataView(unpacked.buffer, unpacked.byteOffset, 8);
+        if (frame.getUint32(0, true) === 0) {
+          // One segment: hand capnp-es that segment alone (one copy, no segment table).
+          const end = 8 + frame.getUint32(4, true) * 8;
+          message = new Message(unpacked.slice(8, end).buffer, false, true);
+        } else {
+          message = new Message(unpacked, false);
+        }
       } catch (error) {
         if (error instanceof InputError) throw error;
         throw new InputError(
