@@ -407,6 +407,11 @@ export interface DataCodec {
 }
 
 const dataCodecs = new Map<string, DataCodec>();
+/** Per actor object, so loading many services of one actor does not rebuild the cache key. */
+const dataCodecsByActor = new WeakMap<
+  object,
+  { schema: string; fields: readonly FieldSpec[]; codec: DataCodec }
+>();
 
 /**
  * The codec of an actor's service data, from its capnp schema text and field specs; compiled
@@ -415,11 +420,23 @@ const dataCodecs = new Map<string, DataCodec>();
 export function actorDataCodec(
   actor: Pick<ActorRecord, "capnpSchema" | "fields" | "name">,
 ): DataCodec {
+  // Checked against the actor's current schema and fields: an actor object may be updated.
+  const known = dataCodecsByActor.get(actor);
+  if (known && known.schema === actor.capnpSchema && known.fields === actor.fields) {
+    return known.codec;
+  }
   const cacheKey = `${actor.capnpSchema}\u0000${
     JSON.stringify(actor.fields.map((f) => [f.camelName, f.type, f.list]))
   }`;
   const cached = dataCodecs.get(cacheKey);
-  if (cached) return cached;
+  if (cached) {
+    dataCodecsByActor.set(actor, {
+      schema: actor.capnpSchema,
+      fields: actor.fields,
+      codec: cached,
+    });
+    return cached;
+  }
   const codec = compileCodec(parseCapnp(actor.capnpSchema, { file: `${actor.name}/schema.capnp` }));
   const fields = actor.fields;
   const hasDict = fields.some((f) => f.type === "dict");
@@ -431,6 +448,7 @@ export function actorDataCodec(
     },
   };
   dataCodecs.set(cacheKey, result);
+  dataCodecsByActor.set(actor, { schema: actor.capnpSchema, fields: actor.fields, codec: result });
   return result;
 }
 

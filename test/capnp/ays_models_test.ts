@@ -200,6 +200,16 @@ describe("ays models (schemas/ays.capnp)", () => {
   it("stores service data with the actor's own schema, dicts as JSON text", () => {
     const dataCodec = actorDataCodec(actor);
     assert.equal(actorDataCodec(actor), dataCodec);
+    assert.equal(actorDataCodec({ ...actor }), dataCodec);
+    // An actor whose schema changed gets the codec of the new schema.
+    const changed = { ...actor, fields: fields.slice(0, 2) };
+    changed.capnpSchema = emitCapnp(schemaFromFields(changed.fields, { actor: "node.ssh" }));
+    const smaller = actorDataCodec(changed);
+    assert.notEqual(smaller, dataCodec);
+    assert.deepEqual(Object.keys(smaller.decode(smaller.encode({ sshPort: 1 }))), [
+      "sshAddr",
+      "sshPort",
+    ]);
     const bytes = encodeService(service, dataCodec);
     assert.deepEqual(decodeService(bytes, dataCodec), service);
     const stored = decodeRecord("service", bytes);
