@@ -154,7 +154,13 @@ interface StructPlan {
   dataWords: number;
   pointerCount: number;
   dataBytes: number;
+  /** In declaration order: the order of keys in decoded objects. */
   fields: FieldPlan[];
+  /**
+   * In ordinal order, so pointer targets are laid out in pointer order as capnp's own writer
+   * does (our packed bytes then equal the tool's).
+   */
+  writeOrder: FieldPlan[];
   ctor: typeof Struct;
   layout: StructLayout;
 }
@@ -189,11 +195,13 @@ class Planner {
       pointerCount: layout.pointerCount,
       dataBytes: layout.dataWords * 8,
       fields: [],
+      writeOrder: [],
       ctor: ctor as unknown as typeof Struct,
       layout,
     };
     // Registered before its fields so recursive types find it.
     this.structs.set(model.fullName, plan);
+    const ordinals = new Map<FieldPlan, number>();
     for (const { field, position } of layout.fields) {
       const type = this.typePlan(field.type);
       const fp: FieldPlan = {
@@ -223,7 +231,9 @@ class Planner {
         }
       }
       plan.fields.push(fp);
+      ordinals.set(fp, field.ordinal);
     }
+    plan.writeOrder = [...plan.fields].sort((a, b) => ordinals.get(a)! - ordinals.get(b)!);
     return plan;
   }
 
@@ -664,8 +674,8 @@ function writeList(seg: Segment, addr: number, element: TypePlan, items: unknown
   const n = items.length;
   switch (element.listSize) {
     case SIZE_VOID:
-      seg.setUint32(addr, 1);
-      seg.setUint32(addr + 4, (SIZE_VOID | (n << 3)) >>> 0);
+      // No content, but pointing at the end of what is written, as capnp's writer does.
+      allocateTarget(seg, addr, 0, 1, SIZE_VOID | (n << 3));
       return;
     case SIZE_BIT: {
       allocateTarget(seg, addr, (n + 7) >> 3, 1, SIZE_BIT | (n << 3));
@@ -738,7 +748,7 @@ function writeStruct(
   path: string,
 ): void {
   const ptrAddr = dataAddr + plan.dataBytes;
-  const fields = plan.fields;
+  const fields = plan.writeOrder;
   if (strict) {
     for (const key of Object.keys(value)) {
       if (!plan.fieldNames.has(key)) {
@@ -1171,6 +1181,10 @@ export function compileCodec(file: SchemaFile, options: CompileCodecOptions = {}
       const message = new Message();
       const root = message.initRoot(plan.ctor as unknown as StructCtor<Struct>);
       const content = utils.getContent(root);
+      if (plan.dataWords + plan.pointerCount === 0) {
+        // A zero-sized root still needs a non-null pointer: offset -1, as capnp writes it.
+        content.segment.setUint32(0, 0xfffffffc);
+      }
       strict = callOptions.strict ?? false;
       spilled = false;
       try {
