@@ -1113,6 +1113,61 @@ function checkFrame(bytes: Uint8Array): void {
   if (view.getUint32(4, true) === 0) malformed("its first segment is empty");
 }
 
+/**
+ * The packed encoding of a framed message, byte for byte as capnp packs: a tag byte per word
+ * naming its non-zero bytes; after an all-zero word the count of zero words that follow, after
+ * an all-non-zero word the count of following words with at most one zero byte, copied as is.
+ */
+function pack(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length + Math.ceil(bytes.length / 8) * 2 + 8);
+  let o = 0;
+  let i = 0;
+  const end = bytes.length;
+  while (i < end) {
+    const tagAt = o++;
+    let tag = 0;
+    for (let bit = 0; bit < 8; bit++) {
+      const b = bytes[i + bit];
+      if (b !== 0) {
+        tag |= 1 << bit;
+        out[o++] = b;
+      }
+    }
+    out[tagAt] = tag;
+    i += 8;
+    if (tag === 0) {
+      let run = 0;
+      while (run < 255 && i < end && isZeroWord(bytes, i)) {
+        run++;
+        i += 8;
+      }
+      out[o++] = run;
+    } else if (tag === 0xff) {
+      const start = i;
+      let run = 0;
+      while (run < 255 && i < end && zeroBytes(bytes, i) < 2) {
+        run++;
+        i += 8;
+      }
+      out[o++] = run;
+      out.set(bytes.subarray(start, i), o);
+      o += i - start;
+    }
+  }
+  return out.slice(0, o);
+}
+
+function isZeroWord(bytes: Uint8Array, at: number): boolean {
+  for (let k = 0; k < 8; k++) if (bytes[at + k] !== 0) return false;
+  return true;
+}
+
+function zeroBytes(bytes: Uint8Array, at: number): number {
+  let n = 0;
+  for (let k = 0; k < 8; k++) if (bytes[at + k] === 0) n++;
+  return n;
+}
+
 /** Expands the packed encoding (capnp's zero-byte compression) of a message. */
 function unpack(packed: Uint8Array): Uint8Array {
   let out = new Uint8Array(Math.max(64, packed.length * 2));
@@ -1192,17 +1247,18 @@ export function compileCodec(file: SchemaFile, options: CompileCodecOptions = {}
       } finally {
         strict = false;
       }
-      if (callOptions.packed) return new Uint8Array(message.toPackedArrayBuffer());
       const seg = content.segment;
       if (seg.id !== 0 || spilled) {
-        return new Uint8Array(message.toArrayBuffer());
+        return new Uint8Array(
+          callOptions.packed ? message.toPackedArrayBuffer() : message.toArrayBuffer(),
+        );
       }
       // One segment (the usual case): frame it here, one allocation instead of three.
       const out = new Uint8Array(8 + seg.byteLength);
       const view = new DataView(out.buffer);
       view.setUint32(4, seg.byteLength / 8, true);
       out.set(new Uint8Array(seg.buffer, 0, seg.byteLength), 8);
-      return out;
+      return callOptions.packed ? pack(out) : out;
     },
     decode(bytes, callOptions = {}) {
       let message: Message;
