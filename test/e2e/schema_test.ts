@@ -77,7 +77,10 @@ describe("ays schema (binary)", () => {
   it("prints an HRD schema as capnp that the official compiler accepts", async () => {
     const result = await ays(["schema", hrdPath]);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(text(result.stdout), /^@0x[0-9a-f]{16};\n\nstruct Schema \{\n {2}name @0 :Text;\n/);
+    assert.match(
+      text(result.stdout),
+      /^@0x[0-9a-f]{16};\n\nstruct Schema \{\n {2}name @0 :Text;\n/,
+    );
     assert.match(text(result.stdout), /\n {2}listenPort @5 :Text;\n/);
     assert.match(text(result.stdout), /\n {2}replicas @15 :Int64;\n/);
     const compiled = capnp(["compile", "-o-", hrdCapnp]);
