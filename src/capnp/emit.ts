@@ -38,7 +38,7 @@ function emitStruct(
   lines: string[],
   index: SchemaIndex,
 ): void {
-  lines.push(`${indent}struct ${struct.name} {`);
+  lines.push(`${indent}struct ${struct.name}${idSuffix(struct.id)} {`);
   const inner = indent + "  ";
   for (const field of struct.fields) {
     const value = field.default === undefined
@@ -52,9 +52,13 @@ function emitStruct(
 }
 
 function emitEnum(e: EnumModel, indent: string, lines: string[]): void {
-  lines.push(`${indent}enum ${e.name} {`);
+  lines.push(`${indent}enum ${e.name}${idSuffix(e.id)} {`);
   for (const x of e.enumerants) lines.push(`${indent}  ${x.name} @${x.ordinal};`);
   lines.push(`${indent}}`);
+}
+
+function idSuffix(id: bigint | undefined): string {
+  return id === undefined ? "" : ` @0x${id.toString(16)}`;
 }
 
 /** A native value as a capnp literal of `type`; `index` resolves struct types. */

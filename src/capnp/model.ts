@@ -69,6 +69,8 @@ export interface EnumerantModel {
 /** An enum declaration. */
 export interface EnumModel {
   name: string;
+  /** The explicit `@0x…` id, when the schema gives one (else capnp derives it). */
+  id?: bigint;
   /** Dotted path from the file's top level, e.g. `Schema.Color`. */
   fullName: string;
   enumerants: EnumerantModel[];
@@ -78,6 +80,8 @@ export interface EnumModel {
 /** A struct declaration with its nested declarations. */
 export interface StructModel {
   name: string;
+  /** The explicit `@0x…` id, when the schema gives one (else capnp derives it). */
+  id?: bigint;
   /** Dotted path from the file's top level, e.g. `Schema.Inner`. */
   fullName: string;
   /** In declaration order; the layout is allocated in ordinal order. */

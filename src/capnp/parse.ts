@@ -317,9 +317,10 @@ class Parser {
     const nameToken = this.expectIdent("a struct name");
     const name = nameToken.text;
     if (this.isPunct("(")) this.unsupported("generics (parameterised structs)");
+    let id: bigint | undefined;
     if (this.isPunct("@")) {
       const at = this.next();
-      this.parseId(at);
+      id = this.parseId(at);
     }
     this.refuseAnnotation();
     this.expectPunct("{");
@@ -332,6 +333,7 @@ class Parser {
       enums: [],
       location: this.loc(keyword),
     };
+    if (id !== undefined) struct.id = id;
     while (!this.isPunct("}")) {
       const t = this.token;
       if (t.kind === "eof") this.fail(`struct ${name} is not closed with "}"`, keyword);
@@ -504,9 +506,10 @@ class Parser {
   private parseEnum(outer: string): EnumModel {
     const keyword = this.next();
     const nameToken = this.expectIdent("an enum name");
+    let id: bigint | undefined;
     if (this.isPunct("@")) {
       const at = this.next();
-      this.parseId(at);
+      id = this.parseId(at);
     }
     this.refuseAnnotation();
     this.expectPunct("{");
@@ -516,6 +519,7 @@ class Parser {
       enumerants: [],
       location: this.loc(keyword),
     };
+    if (id !== undefined) result.id = id;
     const locations: SourceLocation[] = [];
     while (!this.isPunct("}")) {
       const t = this.token;

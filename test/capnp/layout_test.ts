@@ -44,6 +44,12 @@ describe("layout equals capnp compile -ocapnp", () => {
       const model = parseCapnp(readFileSync(join(fixtures, name), "utf8"), { file: name });
       const emitted = scratch.write(`emitted_${name}`, emitCapnp(model));
       assert.deepEqual(toolLayout(emitted), ourLayout(model));
+      // Same type ids too: explicit ones are kept, derived ones follow from file id and names.
+      const ids = (path: string) =>
+        new TextDecoder().decode(capnp(["compile", "-ocapnp", path]).stdout).match(
+          /^\s*(struct|enum) \w+ @0x[0-9a-f]+/gm,
+        );
+      assert.deepEqual(ids(emitted), ids(join(fixtures, name)));
       // And parsing what we emitted gives the same model back.
       const again = parseCapnp(emitCapnp(model), { file: name });
       assert.equal(emitCapnp(again), emitCapnp(model));
