@@ -1,0 +1,94 @@
+/**
+ * Opening a repository and its store for a command, the same way for every command: find the
+ * repository, open the store the flags, environment and config select, hold the repository
+ * lock for writing commands, print warnings to stderr, and close everything afterwards.
+ *
+ * @module
+ */
+import type { Command } from "@commander-js/extra-typings";
+import type { OpenedRepo } from "../repo/open.ts";
+import { openRepo } from "../repo/open.ts";
+import type { StoreDriver } from "../store/driver.ts";
+import { currentHolder } from "../store/holder.ts";
+import { openRepositoryStore } from "../store/open.ts";
+import { type HeldLock, holdRepoLock } from "../store/repo_lock.ts";
+import type { RepoStore } from "../store/repo_store.ts";
+import type { CliContext } from "./context.ts";
+import { type GlobalOptions, globalsOf } from "./global_options.ts";
+
+/** What a command gets to work with. */
+export interface Session {
+  repo: OpenedRepo;
+  store: RepoStore;
+  driver: StoreDriver;
+  /** The store URL with any password masked. */
+  location: string;
+  globals: GlobalOptions;
+  /** The repository lock, when the command writes. */
+  lock: HeldLock | null;
+  /** Prints a warning on stderr (unless `--quiet`). */
+  warn(text: string): void;
+}
+
+/** Options of {@link withSession}. */
+export interface SessionOptions {
+  /**
+   * A writing command: keeps the mirror up to date and holds the repository lock for the
+   * whole command (SPEC §6.2: a writer while a run holds the lock exits 3).
+   */
+  write?: boolean;
+  /** Wait for the lock instead of exiting 3 (`--wait`). */
+  wait?: boolean;
+}
+
+/** Prints `ays: warning: …` on stderr unless quiet. */
+export function warner(ctx: CliContext, globals: GlobalOptions): (text: string) => void {
+  return (text) => {
+    if (!globals.quiet) ctx.io.stderr(`ays: warning: ${text}\n`);
+  };
+}
+
+/** Runs `fn` with the repository of the command opened; always closes the store. */
+export async function withSession<T>(
+  ctx: CliContext,
+  command: Command,
+  options: SessionOptions,
+  fn: (session: Session) => Promise<T>,
+): Promise<T> {
+  const globals = globalsOf(command, ctx.io.env);
+  const warn = warner(ctx, globals);
+  const repo = await openRepo(ctx.io.cwd, { repoFlag: globals.repo, env: ctx.io.env });
+  repo.warnings.forEach(warn);
+  const opened = await openRepositoryStore({
+    repoPath: repo.path,
+    repoName: repo.name,
+    storeFlag: globals.store,
+    env: ctx.io.env,
+    configStore: repo.config.store,
+    mirror: Boolean(options.write),
+    onMirrorError: (error) => warn(`the mirror was not written: ${String(error)}`),
+  });
+  let lock: HeldLock | null = null;
+  try {
+    if (options.write) {
+      lock = await holdRepoLock(opened.driver, currentHolder(), { wait: options.wait });
+    }
+    return await fn({
+      repo,
+      store: opened.store,
+      driver: opened.driver,
+      location: opened.location,
+      globals,
+      lock,
+      warn,
+    });
+  } finally {
+    await lock?.release();
+    await opened.driver.close();
+  }
+}
+
+/** Writes `value` as indented JSON on stdout. */
+export function printJson(ctx: CliContext, value: unknown): void {
+  ctx.io.stdout(JSON.stringify(value, null, 2) + "\n");
+}
