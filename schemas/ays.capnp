@@ -130,6 +130,8 @@ struct Action {
   lastRun @3 :Int64;
   hasLastRun @4 :Bool;
   lastJob @5 :Text;
+  # JSON of the arguments for the next job of this action (job.args); absent when none.
+  argsJson @6 :Text;
 }
 
 struct EventFilter {

@@ -241,6 +241,7 @@ function toCapnp(kind: RecordKind, record: unknown): Obj {
           lastRun: a.lastRun ?? 0,
           hasLastRun: a.lastRun !== null,
           lastJob: a.lastJob,
+          argsJson: a.args === undefined ? null : JSON.stringify(a.args),
         })),
         eventFilters: s.eventFilters.map((f) =>
           Object.fromEntries(EVENT_KEYS.map((k) => [k, f[k] ?? null]))
@@ -318,12 +319,14 @@ function fromCapnp(kind: RecordKind, o: Obj): unknown {
       }
       const actions: Record<string, ActionRecord> = {};
       for (const a of list(o.actions)) {
-        actions[String(a.name)] = {
+        const action: ActionRecord = {
           state: a.state as ActionState,
           period: num(a.period),
           lastRun: optionalNumber(a, "lastRun", "hasLastRun"),
           lastJob: text(a.lastJob),
         };
+        if (typeof a.argsJson === "string") action.args = JSON.parse(a.argsJson);
+        actions[String(a.name)] = action;
       }
       return {
         key: text(o.key) ?? "",

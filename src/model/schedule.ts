@@ -89,11 +89,16 @@ export function scheduleAction(
  * Records that `action` succeeded (SPEC §5): the action becomes `ok`; a successful `stop`
  * sets `start` back to `new`; a successful `uninstall` sets `install` and `start` back to
  * `new` (so a later install really installs); a successful `processChange` clears `changed`.
+ * The action's `args` are dropped: they were for the job that just succeeded.
  */
 export function onActionSucceeded(service: ServiceRecord, action: string): ServiceRecord {
   const next = withActions(service);
   const record = next.actions[action];
-  if (record) record.state = "ok";
+  if (record) {
+    record.state = "ok";
+    // The arguments were for this job (e.g. processChange's changes): used up.
+    delete record.args;
+  }
   const reset = action === "stop" ? ["start"] : action === "uninstall" ? ["install", "start"] : [];
   for (const name of reset) {
     if (next.actions[name]) next.actions[name].state = "new";

@@ -106,6 +106,12 @@ export interface ActionRecord {
   lastRun: number | null;
   /** Id of the last job, or null. */
   lastJob: string | null;
+  /**
+   * Arguments for the next job of this action (its `job.args`), kept until the action
+   * succeeds: `ays blueprint` puts `{changes: {field: {old, new}}}` on a scheduled
+   * `processChange` (secret values as `***`). Absent when there are none.
+   */
+  args?: Record<string, unknown>;
 }
 
 /** A service: one instance of an actor. `parent`, `producers`, `consumers` are `role!name`. */
