@@ -6,12 +6,8 @@
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
-import { openRepo } from "../repo/open.ts";
-import { currentHolder } from "../store/holder.ts";
-import { openRepositoryStore } from "../store/open.ts";
-import { holdRepoLock } from "../store/repo_lock.ts";
 import type { CliContext } from "./context.ts";
-import { globalsOf } from "./global_options.ts";
+import { printJson, withSession } from "./session.ts";
 
 /** Adds `ays restore` to the program. */
 export function registerRestore(program: Command, ctx: CliContext): void {
@@ -20,58 +16,33 @@ export function registerRestore(program: Command, ctx: CliContext): void {
     .description("rebuild the store's actors and services from the mirror in actors/ and services/")
     .option("--wait", "wait for a run holding the repository lock instead of failing")
     .action(async (options, command) => {
-      const globals = globalsOf(command as unknown as Command, ctx.io.env);
-      const warn = (text: string) => {
-        if (!globals.quiet) ctx.io.stderr(`ays: warning: ${text}\n`);
-      };
-      const repo = await openRepo(ctx.io.cwd, { repoFlag: globals.repo, env: ctx.io.env });
-      repo.warnings.forEach(warn);
-      const opened = await openRepositoryStore({
-        repoPath: repo.path,
-        repoName: repo.name,
-        storeFlag: globals.store,
-        env: ctx.io.env,
-        configStore: repo.config.store,
-        mirror: true,
-        onMirrorError: (error) => warn(`the mirror was not written: ${String(error)}`),
-      });
-      try {
-        const lock = await holdRepoLock(opened.driver, currentHolder(), {
-          wait: Boolean(options.wait),
-        });
-        try {
-          const content = await opened.store.restoreFromMirror(repo.path);
-          const emptied = content.emptiedSecrets.map((s) => `${s.service} ${s.field}`);
-          if (globals.json) {
-            ctx.io.stdout(
-              JSON.stringify(
-                {
-                  actors: content.actors.length,
-                  services: content.services.length,
-                  emptiedSecrets: content.emptiedSecrets,
-                },
-                null,
-                2,
-              ) + "\n",
-            );
-          } else if (!globals.quiet) {
+      await withSession(
+        ctx,
+        command as unknown as Command,
+        { write: true, wait: Boolean(options.wait) },
+        async (session) => {
+          const content = await session.store.restoreFromMirror(session.repo.path);
+          if (session.globals.json) {
+            printJson(ctx, {
+              actors: content.actors.length,
+              services: content.services.length,
+              emptiedSecrets: content.emptiedSecrets,
+            });
+          } else if (!session.globals.quiet) {
             ctx.io.stdout(
               `restored ${content.actors.length} actors and ${content.services.length} ` +
-                `services into ${opened.location}\n`,
+                `services into ${session.location}\n`,
             );
           }
+          const emptied = content.emptiedSecrets.map((s) => `${s.service} ${s.field}`);
           if (emptied.length > 0) {
-            warn(
+            session.warn(
               `secret fields are not kept in the mirror and are empty now:\n  ${
                 emptied.join("\n  ")
               }`,
             );
           }
-        } finally {
-          await lock.release();
-        }
-      } finally {
-        await opened.driver.close();
-      }
+        },
+      );
     });
 }
