@@ -7,13 +7,17 @@
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { AysError, ExitCode, formatLocated } from "../errors.ts";
 import { VERSION } from "../version.ts";
+import { registerBlueprint } from "./blueprint.ts";
 import { registerCompletions } from "./completions.ts";
 import type { CliContext } from "./context.ts";
 import { registerDoctor } from "./doctor.ts";
 import { registerInit } from "./init.ts";
+import { registerList } from "./list.ts";
 import { registerRepos } from "./repos.ts";
 import { registerRestore } from "./restore.ts";
 import { registerSchema } from "./schema.ts";
+import { registerShow } from "./show.ts";
+import { registerState } from "./state.ts";
 import { registerTypes } from "./types.ts";
 import { addGlobalOptions } from "./global_options.ts";
 import type { CliIo } from "./io.ts";
@@ -42,6 +46,10 @@ export function buildProgram(ctx: CliContext): Command {
   registerRestore(program as unknown as Command, ctx);
   registerSchema(program as unknown as Command, ctx);
   registerTypes(program as unknown as Command, ctx);
+  registerBlueprint(program as unknown as Command, ctx);
+  registerList(program as unknown as Command, ctx);
+  registerShow(program as unknown as Command, ctx);
+  registerState(program as unknown as Command, ctx);
   return program as unknown as Command;
 }
 

@@ -1,0 +1,182 @@
+/**
+ * `ays blueprint` without the CLI (SPEC §4.2): read a unit of blueprints, sync the actors
+ * (src/repo/sync.ts), apply the unit to the services in the store, and save the result as ONE
+ * atomic change — or only describe it (`--dry-run`). Any error is thrown before the store is
+ * written, so the store and its mirror stay exactly as they were.
+ *
+ * Where `processChange` finds its changes: a scheduled `processChange` carries
+ * `args = {changes: {field: {old, new}}}` on its action record
+ * (`service.actions.processChange.args`), merged with the changes of earlier units that it has
+ * not processed yet; the run passes them to the job as `job.args`. Values of secret fields are
+ * kept there as `***` (the record is mirrored); the action reads the new value from
+ * `job.service.data`.
+ *
+ * @module
+ */
+import { stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { InputError } from "../errors.ts";
+import type { ActorRecord, ServiceRecord } from "../model/types.ts";
+import { MASK } from "../model/views.ts";
+import { loadRepoActors } from "../repo/actor.ts";
+import { syncActors } from "../repo/sync.ts";
+import type { RecordChange, RepoStore } from "../store/repo_store.ts";
+import { archiveBlueprints, listBlueprints, readBlueprintFiles } from "./files.ts";
+import type { BlueprintDoc } from "./read.ts";
+import { applyBlueprints, type ChangeSet, type FieldChange } from "./resolve.ts";
+
+/** Options of {@link applyBlueprintUnit}. */
+export interface ApplyUnitOptions {
+  /** The repository folder (templates, `blueprints/`). */
+  repoPath: string;
+  /** Absolute paths of the blueprints to apply; default: every active one of the repository. */
+  files?: readonly string[];
+  /** Locations name files relative to this folder (default: the repository folder). */
+  relativeTo?: string;
+  /** Global template folders (`AYS_TEMPLATES`). */
+  globalDirs?: string[];
+  /** Work out and return the change, write nothing. */
+  dryRun?: boolean;
+  /** Rename the applied files to `_<name>` after saving. */
+  archive?: boolean;
+}
+
+/** What {@link applyBlueprintUnit} did (or, dry, would do). */
+export interface AppliedUnit {
+  /** The blueprint files of the unit, absolute, in the order applied. */
+  files: string[];
+  changes: ChangeSet;
+  /** Actors stored with the unit (templates the store did not have yet). */
+  newActors: ActorRecord[];
+  /** Every actor the unit was applied with, by name (for summaries). */
+  actors: Map<string, ActorRecord>;
+  /** The change saved, or that would be saved. */
+  record: RecordChange;
+  /** New paths of archived files (`--archive`). */
+  archived: string[];
+  /** Actor sync and template warnings (the change set has its own). */
+  warnings: string[];
+  /** Whether anything was written. */
+  written: boolean;
+}
+
+/** Secret field names (camelCase) of an actor. */
+function secretFields(actor: ActorRecord | undefined): Set<string> {
+  return new Set(
+    (actor?.fields ?? []).filter((f) => f.secret || f.type === "password").map((f) => f.camelName),
+  );
+}
+
+/** Whether two JSON-like values are the same. */
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Puts `args.changes` on each scheduled `processChange` of the change set: the unit's changes
+ * merged over those of an earlier, not yet processed change (the oldest `old` wins, the newest
+ * `new`; a field changed back to its old value drops out). Secret values become `***`.
+ * Changes the records of `changes` in place (they are the change set's own copies).
+ */
+export function attachChangeArgs(
+  changes: ChangeSet,
+  actors: ReadonlyMap<string, ActorRecord>,
+): void {
+  const byName = new Map<string, ServiceRecord>();
+  for (const service of changes.created) byName.set(`${service.role}!${service.name}`, service);
+  for (const { service } of changes.updated) byName.set(`${service.role}!${service.name}`, service);
+  for (const scheduled of changes.scheduled) {
+    if (!scheduled.args) continue;
+    const service = byName.get(scheduled.service);
+    const record = service?.actions[scheduled.action];
+    if (!service || !record) continue;
+    const secret = secretFields(actors.get(service.actor));
+    const earlier = (record.args?.changes ?? {}) as Record<string, FieldChange>;
+    const merged: Record<string, FieldChange> = { ...earlier };
+    for (const [field, change] of Object.entries(scheduled.args.changes)) {
+      const value = secret.has(field)
+        ? { old: MASK, new: MASK }
+        : { old: change.old, new: change.new };
+      if (earlier[field] && !secret.has(field)) value.old = earlier[field].old;
+      if (!secret.has(field) && sameJson(value.old, value.new)) delete merged[field];
+      else merged[field] = value;
+    }
+    record.args = { ...(record.args ?? {}), changes: merged };
+  }
+}
+
+/** The one change to save for an applied unit: new actors, created and updated services. */
+export function unitRecordChange(
+  changes: ChangeSet,
+  actors: ReadonlyMap<string, ActorRecord>,
+  fresh: ReadonlySet<string>,
+): { record: RecordChange; newActors: ActorRecord[] } {
+  const services = [...changes.created, ...changes.updated.map((u) => u.service)];
+  const needed = new Set(services.map((service) => service.actor));
+  const newActors = [...needed].filter((name) => fresh.has(name)).sort().map((name) =>
+    actors.get(name)!
+  );
+  const record: RecordChange = { services };
+  if (newActors.length > 0) record.actors = newActors;
+  return { record, newActors };
+}
+
+/** Refuses `--archive` before anything is written when a `_<name>` is in the way. */
+async function checkArchiveTargets(files: readonly string[]): Promise<void> {
+  for (const path of files) {
+    const name = basename(path);
+    if (name.startsWith("_")) continue;
+    const target = join(dirname(path), `_${name}`);
+    if (await stat(target).catch(() => null)) {
+      throw new InputError(`cannot archive ${path}: ${target} exists`);
+    }
+  }
+}
+
+/**
+ * Applies a unit of blueprints to the repository's store (SPEC §4.2): all active blueprints
+ * in file-name order, or `options.files` in the order given. The caller holds the repository
+ * lock. Throws {@link InputError} (with `file:line:column` where known) before anything is
+ * written.
+ */
+export async function applyBlueprintUnit(
+  store: RepoStore,
+  options: ApplyUnitOptions,
+): Promise<AppliedUnit> {
+  const files = options.files ? [...options.files] : await listBlueprints(options.repoPath);
+  const templates = await loadRepoActors(options.repoPath, { globalDirs: options.globalDirs });
+  const docs: BlueprintDoc[] = await readBlueprintFiles(files, {
+    relativeTo: options.relativeTo ?? options.repoPath,
+  });
+  const [storedActors, services] = await Promise.all([
+    store.loadActors(),
+    store.loadServices(),
+  ]);
+  const synced = syncActors(storedActors, templates.actors);
+  const changes = applyBlueprints(docs, {
+    repoName: store.repoName,
+    actors: synced.actors,
+    services,
+  });
+  attachChangeArgs(changes, synced.actors);
+  const { record, newActors } = unitRecordChange(changes, synced.actors, synced.fresh);
+  const warnings = [...templates.warnings, ...synced.warnings];
+  const result: AppliedUnit = {
+    files,
+    changes,
+    newActors,
+    actors: synced.actors,
+    record,
+    archived: [],
+    warnings,
+    written: false,
+  };
+  if (options.dryRun) return result;
+  if (options.archive) await checkArchiveTargets(files);
+  if ((record.services ?? []).length > 0 || (record.actors ?? []).length > 0) {
+    await store.save(record);
+    result.written = true;
+  }
+  if (options.archive) result.archived = await archiveBlueprints(files);
+  return result;
+}

@@ -1,0 +1,79 @@
+/**
+ * `ays blueprint [FILE…] [--dry-run] [--archive]` (SPEC §4): applies all active blueprints of
+ * the repository (or the files given) as one atomic unit under the repository lock.
+ *
+ * @module
+ */
+import type { Command } from "@commander-js/extra-typings";
+import { resolve } from "node:path";
+import { applyBlueprintUnit } from "../blueprint/apply.ts";
+import { describeChangeSet, summarizeChangeSet } from "../blueprint/summary.ts";
+import { globalTemplateDirs } from "../repo/templates.ts";
+import type { CliContext } from "./context.ts";
+import { printJson, withSession } from "./session.ts";
+
+/** Adds `ays blueprint` to the program. */
+export function registerBlueprint(program: Command, ctx: CliContext): void {
+  program
+    .command("blueprint")
+    .description(
+      "apply the active blueprints (or FILEs) as one unit: create and update services, schedule actions",
+    )
+    .argument("[files...]", "blueprint files to apply instead of blueprints/*.yaml")
+    .option("--dry-run", "print what would be created, changed and scheduled; write nothing")
+    .option("--archive", "rename the applied files to _<name> afterwards")
+    .option("--reveal", "show secret values in the --dry-run / --json output")
+    .option("--wait", "wait for a run holding the repository lock instead of failing")
+    .action(async (files, options, command) => {
+      const dryRun = Boolean(options.dryRun);
+      await withSession(
+        ctx,
+        command as unknown as Command,
+        { write: !dryRun, wait: Boolean(options.wait) },
+        async (session) => {
+          const given = files.length > 0 ? files.map((f) => resolve(ctx.io.cwd, f)) : undefined;
+          const applied = await applyBlueprintUnit(session.store, {
+            repoPath: session.repo.path,
+            files: given,
+            relativeTo: given ? ctx.io.cwd : session.repo.path,
+            globalDirs: globalTemplateDirs(ctx.io.env),
+            dryRun,
+            archive: Boolean(options.archive),
+          });
+          [...applied.warnings, ...applied.changes.warnings].forEach(session.warn);
+          const summaryOptions = { actors: applied.actors, reveal: Boolean(options.reveal) };
+          if (session.globals.json) {
+            printJson(ctx, {
+              dryRun,
+              files: applied.files,
+              ...summarizeChangeSet(applied.changes, summaryOptions),
+              newActors: applied.newActors.map((actor) => actor.name),
+              archived: applied.archived,
+            });
+            return;
+          }
+          if (session.globals.quiet) return;
+          if (applied.files.length === 0) {
+            ctx.io.stdout("no active blueprints in blueprints/: nothing to do\n");
+            return;
+          }
+          const lines = describeChangeSet(
+            { ...applied.changes, warnings: [] },
+            summaryOptions,
+          );
+          lines.unshift(...applied.newActors.map((actor) => `add actor ${actor.name}`));
+          ctx.io.stdout(lines.join("\n") + "\n");
+          const { created, updated, scheduled } = applied.changes;
+          const counts =
+            `${created.length} created, ${updated.length} updated, ${scheduled.length} scheduled`;
+          const unit = `${applied.files.length} blueprint${applied.files.length === 1 ? "" : "s"}`;
+          ctx.io.stdout(
+            dryRun
+              ? `dry run of ${unit}: ${counts}; nothing written\n`
+              : `applied ${unit}: ${counts}\n`,
+          );
+          for (const path of applied.archived) ctx.io.stdout(`archived as ${path}\n`);
+        },
+      );
+    });
+}

@@ -1,0 +1,121 @@
+/**
+ * `ays show [ROLE!INSTANCE] [-r] [-i] [--deep] [--reveal] [--json]` (SPEC §9): services with
+ * their data (secrets masked unless `--reveal`) and actions.
+ *
+ * `--deep` adds, recursively, the producers of each shown service (the services it depends
+ * on; the parent is one) and its children (the services whose parent it is): first the
+ * services asked for, then the added ones sorted by role and name, each once.
+ *
+ * JSON: `ays show ROLE!INSTANCE --json` prints one object; with filters, no argument or
+ * `--deep` it prints an array of such objects.
+ *
+ * @module
+ */
+import type { Command } from "@commander-js/extra-typings";
+import { serviceName } from "../model/names.ts";
+import type { ActorRecord, ServiceRecord } from "../model/types.ts";
+import { flatProducers, showEntry, sortServices } from "../model/views.ts";
+import type { CliContext } from "./context.ts";
+import { renderShow } from "./render.ts";
+import {
+  type FilterOptions,
+  INSTANCE_OPTION,
+  parseTarget,
+  ROLE_OPTION,
+  selectServices,
+} from "./service_filter.ts";
+import { printJson, withSession } from "./session.ts";
+import { InputError } from "../errors.ts";
+
+/** The services `--deep` shows: the given ones, then their producers and children, recursively. */
+export function deepServices(
+  selected: readonly ServiceRecord[],
+  all: readonly ServiceRecord[],
+): ServiceRecord[] {
+  const byName = new Map(all.map((s) => [serviceName(s.role, s.name), s]));
+  const children = new Map<string, string[]>();
+  for (const service of all) {
+    if (!service.parent) continue;
+    const list = children.get(service.parent) ?? [];
+    list.push(serviceName(service.role, service.name));
+    children.set(service.parent, list);
+  }
+  const seen = new Set(selected.map((s) => serviceName(s.role, s.name)));
+  const added: ServiceRecord[] = [];
+  const queue = [...seen];
+  while (queue.length > 0) {
+    const name = queue.shift()!;
+    const service = byName.get(name);
+    if (!service) continue;
+    for (const next of [...flatProducers(service), ...(children.get(name) ?? [])]) {
+      if (seen.has(next) || !byName.has(next)) continue;
+      seen.add(next);
+      added.push(byName.get(next)!);
+      queue.push(next);
+    }
+  }
+  return [...selected, ...sortServices(added)];
+}
+
+/** Adds `ays show` to the program. */
+export function registerShow(program: Command, ctx: CliContext): void {
+  program
+    .command("show")
+    .description("show services with their data and actions")
+    .argument("[service]", "ROLE!INSTANCE (or ROLE:INSTANCE)")
+    .option("--deep", "also show producers and children, recursively")
+    .option("--reveal", "show the values of secret fields")
+    .option(...ROLE_OPTION)
+    .option(...INSTANCE_OPTION)
+    .action(async (target, rawOptions, command) => {
+      const options = rawOptions as FilterOptions & { deep?: boolean; reveal?: boolean };
+      await withSession(ctx, command as unknown as Command, {}, async (session) => {
+        const { store } = session;
+        let all: ServiceRecord[];
+        let actors: Map<string, ActorRecord>;
+        if (target !== undefined && !options.deep) {
+          const { role, instance } = parseTarget(target);
+          const service = await store.loadServiceByName(role, instance);
+          if (!service) {
+            throw new InputError(`no service ${serviceName(role, instance)} in this repository`);
+          }
+          all = [service];
+          const actor = await store.loadActor(service.actor);
+          actors = new Map(actor ? [[actor.name, actor]] : []);
+        } else {
+          all = await store.loadServices();
+          actors = new Map((await store.loadActors()).map((a) => [a.name, a]));
+        }
+        let shown = selectServices(all, { ...options, target, required: target !== undefined });
+        if (options.deep) shown = deepServices(shown, all);
+        const fieldsOf = (s: ServiceRecord) => actors.get(s.actor)?.fields ?? [];
+        const entries = shown.map((s) => showEntry(s, fieldsOf(s), { reveal: options.reveal }));
+        if (session.globals.json) {
+          printJson(ctx, target !== undefined && !options.deep ? entries[0] ?? null : entries);
+          return;
+        }
+        if (entries.length === 0) {
+          ctx.io.stdout("no services\n");
+          return;
+        }
+        const childrenOf = new Map<string, string[]>();
+        for (const s of all) {
+          if (s.parent) {
+            childrenOf.set(s.parent, [
+              ...(childrenOf.get(s.parent) ?? []),
+              serviceName(s.role, s.name),
+            ]);
+          }
+        }
+        const blocks = shown.map((s, i) =>
+          renderShow(entries[i], {
+            fields: fieldsOf(s),
+            children: options.deep || target === undefined
+              ? (childrenOf.get(serviceName(s.role, s.name)) ?? []).sort()
+              : undefined,
+          })
+        );
+        ctx.io.stdout(blocks.join("\n"));
+      });
+    });
+}

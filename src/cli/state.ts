@@ -1,0 +1,39 @@
+/**
+ * `ays state [-r] [-i] [--json]` (SPEC §5): each service's derived state and the state, period
+ * and last run of each of its actions.
+ *
+ * `--json` prints `[{service, key, actor, state, actions: {NAME: {state, period, lastRun}}}]`,
+ * sorted by role then name (`service` is `role!name`).
+ *
+ * @module
+ */
+import type { Command } from "@commander-js/extra-typings";
+import { showEntry } from "../model/views.ts";
+import type { CliContext } from "./context.ts";
+import { renderState, stateEntry } from "./render.ts";
+import {
+  type FilterOptions,
+  INSTANCE_OPTION,
+  ROLE_OPTION,
+  selectServices,
+} from "./service_filter.ts";
+import { printJson, withSession } from "./session.ts";
+
+/** Adds `ays state` to the program. */
+export function registerState(program: Command, ctx: CliContext): void {
+  program.command("state").description("show the state of each action of the services")
+    .option(...ROLE_OPTION)
+    .option(...INSTANCE_OPTION)
+    .action(async (options, command) => {
+      await withSession(ctx, command as unknown as Command, {}, async (session) => {
+        const services = selectServices(
+          await session.store.loadServices(),
+          options as FilterOptions,
+        );
+        // Data is not shown here, so no fields are needed to mask it.
+        const entries = services.map((s) => stateEntry(showEntry(s, [], { reveal: false })));
+        if (session.globals.json) printJson(ctx, entries);
+        else ctx.io.stdout(renderState(entries));
+      });
+    });
+}
