@@ -61,6 +61,12 @@ export interface ExecuteOptions {
   onRetry?: (job: PlannedJob, outcome: JobOutcome, delayMs: number) => void | Promise<void>;
   /** The job log as it is written. */
   onLog?: (job: PlannedJob, text: string) => void;
+  /**
+   * Looks at a successful outcome before the job counts as done (e.g. validates the data it
+   * changed) and may turn it into a failure by returning an outcome with `ok: false`. Not
+   * retried: the action itself succeeded.
+   */
+  accept?: (job: PlannedJob, outcome: JobOutcome) => JobOutcome | Promise<JobOutcome>;
 }
 
 /** Runs the plan; resolves with every job's outcome and the run's state. */
@@ -72,7 +78,7 @@ export function executePlan(
     const job = { service: node.service, action: node.action };
     const settings = options.settings?.(job) ?? DEFAULT_ACTION_SETTINGS;
     const request = await options.request(job);
-    const outcome = await runWithRetries(
+    let outcome = await runWithRetries(
       (attempt) =>
         options.pool.run({ ...request, attempt }, {
           timeoutMs: settings.timeout * 1000,
@@ -88,6 +94,7 @@ export function executePlan(
         onRetry: options.onRetry ? (o, d) => options.onRetry!(job, o, d) : undefined,
       },
     );
+    if (outcome.ok && options.accept) outcome = await options.accept(job, outcome);
     if (!outcome.ok) throw new JobFailedError(outcome);
     return outcome;
   }, {

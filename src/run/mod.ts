@@ -1,6 +1,7 @@
 /**
  * Runs (SPEC §3.4, §5, §6): the planner, the eager walker, the Web Worker pool and the job
- * API. Nothing here touches the store: callers record runs and jobs through the callbacks.
+ * API. The engine touches no store (callers record through callbacks); `repo_run.ts` connects
+ * it to a repository's store.
  * See `docs/runs.md`.
  *
  * @module
@@ -65,3 +66,19 @@ export {
 export { JOB_TYPES_DTS } from "./job_types.ts";
 export { LogBuffer } from "./log_buffer.ts";
 export { type ProbeOptions, probeWorker, type WorkerProbe } from "./worker_probe.ts";
+export {
+  executeRepoRun,
+  holdRunLock,
+  type JobArgs,
+  newRunId,
+  planRepoRun,
+  type PlanRepoRunOptions,
+  type RepoPlan,
+  type RepoRunEvent,
+  type RepoRunOptions,
+  type RepoRunResult,
+  runIdOfJob,
+  runJobId,
+  type RunScope,
+  type RunSession,
+} from "./repo_run.ts";

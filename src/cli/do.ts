@@ -1,0 +1,151 @@
+/**
+ * `ays do ACTION` and `ays install` (SPEC §5): schedule the action on the matching services,
+ * save that under the repository lock, then run scoped to those services with the same lock
+ * held throughout. `--schedule-only` stops after scheduling; `--args` become `job.args`.
+ *
+ * @module
+ */
+import type { Command } from "@commander-js/extra-typings";
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { InputError } from "../errors.ts";
+import { scheduleServices } from "../model/schedule.ts";
+import type { JobArgs } from "../run/repo_run.ts";
+import type { CliContext } from "./context.ts";
+import { executeFromCli, parseParallel } from "./run.ts";
+
+/**
+ * `--args FILE` (a JSON or YAML mapping) or `--args k=v …` (each value JSON when it parses,
+ * else the text).
+ */
+export async function parseJobArgs(items: readonly string[], cwd: string): Promise<JobArgs> {
+  if (items.length === 1 && !items[0].includes("=")) {
+    const path = resolve(cwd, items[0]);
+    let text: string;
+    try {
+      text = await readFile(path, "utf8");
+    } catch {
+      throw new InputError(`--args ${items[0]}: no such file (or give key=value pairs)`);
+    }
+    let value: unknown;
+    try {
+      value = parseYaml(text);
+    } catch (error) {
+      throw new InputError(`${items[0]}: not JSON or YAML: ${(error as Error).message}`);
+    }
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      throw new InputError(`${items[0]}: the arguments must be a mapping of names to values`);
+    }
+    return value as JobArgs;
+  }
+  const args: JobArgs = {};
+  for (const item of items) {
+    const i = item.indexOf("=");
+    if (i <= 0) throw new InputError(`--args: '${item}' is not key=value`);
+    const raw = item.slice(i + 1);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // Plain text.
+    }
+    args[item.slice(0, i)] = value;
+  }
+  return args;
+}
+
+interface DoOptions {
+  role?: string;
+  instance?: string;
+  force?: boolean;
+  args?: string[];
+  scheduleOnly?: boolean;
+  parallel?: string;
+  failFast?: boolean;
+  wait?: boolean;
+}
+
+async function doAction(
+  ctx: CliContext,
+  command: Command,
+  action: string,
+  options: DoOptions,
+): Promise<void> {
+  const args = options.args ? await parseJobArgs(options.args, ctx.io.cwd) : undefined;
+  const role = options.role || undefined;
+  const instance = options.instance || undefined;
+  await executeFromCli(ctx, command, {
+    parallel: options.parallel === undefined ? undefined : parseParallel(options.parallel),
+    failFast: Boolean(options.failFast),
+    wait: Boolean(options.wait),
+    scope: { role, instance, action },
+    args,
+    before: async ({ session, globals, warn }) => {
+      const services = await session.store.loadServices();
+      const result = scheduleServices(services, action, { role, instance, force: options.force });
+      if (result.matched === 0) {
+        if (role !== undefined || instance !== undefined) {
+          throw new InputError(
+            `no service matches${role ? ` -r ${role}` : ""}` +
+              `${instance ? ` -i ${instance}` : ""}`,
+          );
+        }
+        warn("the repository has no services (apply a blueprint first)");
+        return false;
+      }
+      if (
+        result.skipped.every((s) => s.reason === "unknown-action") &&
+        result.skipped.length === result.matched
+      ) {
+        throw new InputError(`no matching service has an action ${action}`);
+      }
+      if (result.updated.length > 0) await session.store.save({ services: result.updated });
+      if (!globals.quiet) {
+        const ok = result.skipped.filter((s) => s.reason === "ok").length;
+        ctx.io.stderr(
+          `scheduled ${action} on ${result.scheduled.length} of ${result.matched} services` +
+            (ok > 0 ? ` (${ok} already ok: --force runs them again)` : "") + "\n",
+        );
+      }
+      return !options.scheduleOnly;
+    },
+  });
+}
+
+function addDoOptions(command: Command): Command {
+  return command
+    .option("-r, --role <role>", "only services of this role or actor")
+    .option("-i, --instance <regex>", "only instances matching this regex (whole name)")
+    .option("--force", "schedule also where the action is already ok")
+    .option("--args <items...>", "job.args: a JSON/YAML file, or key=value pairs")
+    .option("--schedule-only", "only schedule; run later with ays run")
+    .option("--parallel <n>", "jobs at once (default: parallel of .ays/config.yaml, else 10)")
+    .option("--fail-fast", "start no new job after the first failure")
+    .option("--wait", "wait for the repository lock instead of exiting 3") as unknown as Command;
+}
+
+/** Adds `ays do ACTION` and `ays install` to the program. */
+export function registerDo(program: Command, ctx: CliContext): void {
+  addDoOptions(
+    program
+      .command("do")
+      .description("schedule ACTION on the matching services, then run it")
+      .argument("<action>", "the action, e.g. install, start, backup") as unknown as Command,
+  ).action(
+    (async (action: string, options: DoOptions, command: Command) => {
+      await doAction(ctx, command, action, options);
+    }) as never,
+  );
+  addDoOptions(
+    program
+      .command("install")
+      .description(
+        "ays do install: schedule install on the matching services, then run",
+      ) as unknown as Command,
+  ).action(
+    (async (options: DoOptions, command: Command) => {
+      await doAction(ctx, command, "install", options);
+    }) as never,
+  );
+}

@@ -1,0 +1,243 @@
+/**
+ * `ays run` (SPEC §6.2) and `ays run show ID`: execute the due actions of the repository under
+ * its lock, with live progress, cancellation on Ctrl-C / SIGTERM (exit 130), and the run
+ * record as JSON at the end with `--json`. {@link executeFromCli} is shared with `ays do`.
+ *
+ * @module
+ */
+import type { Command } from "@commander-js/extra-typings";
+import process from "node:process";
+import { ExitCode, InputError } from "../errors.ts";
+import type { OpenedRepo } from "../repo/open.ts";
+import { openRepo } from "../repo/open.ts";
+import {
+  executeRepoRun,
+  holdRunLock,
+  type JobArgs,
+  newRunId,
+  type RunScope,
+  type RunSession,
+} from "../run/repo_run.ts";
+import { loadRunDetail, runDetail } from "../run/run_views.ts";
+import { openRepositoryStore } from "../store/open.ts";
+import type { HeldLock } from "../store/repo_lock.ts";
+import type { CliContext } from "./context.ts";
+import { type GlobalOptions, globalsOf } from "./global_options.ts";
+import { formatSeconds, RunProgress } from "./progress.ts";
+import { printJson, warner, withSession } from "./session.ts";
+
+/** Options `ays run` and `ays do` share. */
+export interface RunCliOptions {
+  parallel?: number;
+  failFast?: boolean;
+  wait?: boolean;
+  role?: string;
+  instance?: string;
+}
+
+/** `--parallel N`: a whole number ≥ 1. */
+export function parseParallel(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new InputError(`--parallel must be a whole number of at least 1, not '${value}'`);
+  }
+  return n;
+}
+
+/** What {@link executeFromCli} lets a command do under the lock before the run. */
+export interface BeforeRun {
+  session: RunSession;
+  repo: OpenedRepo;
+  globals: GlobalOptions;
+  lock: HeldLock;
+  warn(text: string): void;
+}
+
+/** Options of {@link executeFromCli}. */
+export interface ExecuteFromCliOptions extends RunCliOptions {
+  /** The run's scope (default: `-r`/`-i` of the options). */
+  scope?: RunScope;
+  args?: JobArgs;
+  /**
+   * Runs under the lock before the run (`ays do` schedules here); returning false ends the
+   * command without running.
+   */
+  before?: (context: BeforeRun) => Promise<boolean>;
+}
+
+/**
+ * Opens the repository and its store, takes the repository lock under a new run id, lets
+ * `before` work under it, executes the run with progress on stderr, prints the run with
+ * `--json`, and sets the exit code: 0 all ok, 1 otherwise, 130 cancelled.
+ */
+export async function executeFromCli(
+  ctx: CliContext,
+  command: Command,
+  options: ExecuteFromCliOptions,
+): Promise<void> {
+  const globals = globalsOf(command, ctx.io.env);
+  const warn = warner(ctx, globals);
+  const repo = await openRepo(ctx.io.cwd, { repoFlag: globals.repo, env: ctx.io.env });
+  repo.warnings.forEach(warn);
+  const opened = await openRepositoryStore({
+    repoPath: repo.path,
+    repoName: repo.name,
+    storeFlag: globals.store,
+    env: ctx.io.env,
+    configStore: repo.config.store,
+    mirror: true,
+    onMirrorError: (error) => warn(`the mirror was not written: ${String(error)}`),
+  });
+  const cancel = new AbortController();
+  const kill = new AbortController();
+  let interrupts = 0;
+  const onSignal = (signal: string) => {
+    interrupts++;
+    if (interrupts === 1) {
+      if (!globals.quiet) {
+        ctx.io.stderr(
+          `\nays: ${signal}: stopping; running jobs get 10 s to finish (Ctrl-C again ends them now)\n`,
+        );
+      }
+      cancel.abort(new Error(`cancelled by ${signal}`));
+    } else {
+      kill.abort(new Error(`killed by a second ${signal}`));
+    }
+  };
+  const onInt = () => onSignal("SIGINT");
+  const onTerm = () => onSignal("SIGTERM");
+  process.on("SIGINT", onInt);
+  process.on("SIGTERM", onTerm);
+  const session: RunSession = {
+    store: opened.store,
+    driver: opened.driver,
+    repo: { name: repo.name, path: repo.path, config: { parallel: repo.config.parallel } },
+  };
+  let lock: HeldLock | undefined;
+  const progress = new RunProgress(ctx.io, { quiet: globals.quiet });
+  try {
+    const runId = newRunId();
+    lock = await holdRunLock(opened.driver, runId, {
+      wait: options.wait,
+      signal: cancel.signal,
+      onLost: () => cancel.abort(new Error("the repository lock was lost")),
+    });
+    if (cancel.signal.aborted) {
+      ctx.exitCode = ExitCode.interrupted;
+      return;
+    }
+    if (options.before) {
+      const go = await options.before({ session, repo, globals, lock, warn });
+      if (!go) return;
+    }
+    const scope = options.scope ??
+      { role: options.role || undefined, instance: options.instance || undefined };
+    const result = await executeRepoRun(session, {
+      runId,
+      lock,
+      scope,
+      parallel: options.parallel,
+      failFast: options.failFast,
+      args: options.args,
+      signal: cancel.signal,
+      killSignal: kill.signal,
+      onEvent: progress.onEvent,
+    });
+    progress.end();
+    const { run, jobs } = result;
+    const counts: Record<string, number> = {};
+    for (const job of jobs) counts[job.state] = (counts[job.state] ?? 0) + 1;
+    if (globals.json) {
+      printJson(ctx, runDetail(run, jobs));
+    }
+    if (!globals.quiet || run.state !== "ok") {
+      const summary = Object.entries(counts).map(([state, n]) => `${n} ${state}`).join(", ");
+      const took = run.startedAt !== null && run.endedAt !== null
+        ? ` in ${formatSeconds(run.endedAt - run.startedAt)}`
+        : "";
+      ctx.io.stderr(
+        jobs.length === 0
+          ? `run ${run.id}: nothing to do\n`
+          : `run ${run.id} ${run.state}: ${summary}${took}\n`,
+      );
+    }
+    ctx.exitCode = run.state === "ok"
+      ? ExitCode.ok
+      : run.state === "cancelled"
+      ? ExitCode.interrupted
+      : ExitCode.failed;
+  } finally {
+    progress.end();
+    process.off("SIGINT", onInt);
+    process.off("SIGTERM", onTerm);
+    await lock?.release().catch(() => {});
+    await opened.driver.close();
+  }
+}
+
+/** Adds `ays run` and `ays run show ID` to the program. */
+export function registerRun(program: Command, ctx: CliContext): void {
+  const run = program
+    .command("run")
+    .description("execute the scheduled actions in dependency order, in parallel (SPEC §6)")
+    .option("--parallel <n>", "jobs at once (default: parallel of .ays/config.yaml, else 10)")
+    .option("--fail-fast", "start no new job after the first failure")
+    .option("--wait", "wait for the repository lock instead of exiting 3")
+    .option("-r, --role <role>", "only services of this role or actor")
+    .option("-i, --instance <regex>", "only instances matching this regex (whole name)")
+    // `--queue` (hand the run to the daemon) is added here by the daemon wiring.
+    .action(async (options, command) => {
+      await executeFromCli(ctx, command as unknown as Command, {
+        parallel: options.parallel === undefined ? undefined : parseParallel(options.parallel),
+        failFast: Boolean(options.failFast),
+        wait: Boolean(options.wait),
+        role: options.role,
+        instance: options.instance,
+      });
+    });
+  run
+    .command("show")
+    .description("show a run with its jobs and the tail of their logs")
+    .argument("<id>", "run id (or an unambiguous prefix)")
+    .option("--tail <n>", "log lines per job (default 20)")
+    .action(async (id, options, command) => {
+      await withSession(ctx, command as unknown as Command, {}, async (session) => {
+        const tail = options.tail === undefined ? 20 : Number(options.tail);
+        if (!Number.isInteger(tail) || tail < 0) {
+          throw new InputError(`--tail must be a whole number, not '${options.tail}'`);
+        }
+        const detail = await loadRunDetail(session.store, id, { tail });
+        if (session.globals.json) return printJson(ctx, detail);
+        const lines = [
+          `run ${detail.id}  ${detail.state}`,
+          `  scope    ${scopeText(detail.scope)}`,
+          `  created  ${detail.createdAt}`,
+          `  started  ${detail.startedAt ?? "-"}`,
+          `  ended    ${detail.endedAt ?? "-"}` +
+          (detail.duration === null ? "" : `  (${detail.duration.toFixed(2)} s)`),
+          `  holder   ${detail.holder ? `pid ${detail.holder.pid} on ${detail.holder.host}` : "-"}`,
+          `  jobs     ${
+            Object.entries(detail.counts).map(([s, n]) => `${n} ${s}`).join(", ") || "none"
+          }`,
+          "",
+        ];
+        for (const job of detail.jobs) {
+          const took = job.duration === null ? "" : `  ${job.duration.toFixed(2)} s`;
+          const tries = job.attempts > 1 ? `  (${job.attempts} attempts)` : "";
+          lines.push(`${job.state.padEnd(9)} ${job.service} ${job.action}${took}${tries}`);
+          if (job.error) lines.push(`    error: ${job.error.message}`);
+          for (const line of job.log ?? []) lines.push(`    | ${line}`);
+        }
+        ctx.io.stdout(lines.join("\n") + "\n");
+      });
+    });
+}
+
+/** `-r node -i web.*`, or `everything`. */
+export function scopeText(scope: RunScope): string {
+  const parts: string[] = [];
+  if (scope.action) parts.push(scope.action);
+  if (scope.role) parts.push(`-r ${scope.role}`);
+  if (scope.instance) parts.push(`-i ${scope.instance}`);
+  return parts.length === 0 ? "everything" : parts.join(" ");
+}

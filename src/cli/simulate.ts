@@ -1,0 +1,67 @@
+/**
+ * `ays simulate` (alias `plan`): the steps and jobs `ays run` would execute, as text, JSON or a
+ * graph (`--graph dot|mermaid`). It only reads: nothing is written to the store (v8.1 did).
+ *
+ * @module
+ */
+import type { Command } from "@commander-js/extra-typings";
+import { InputError } from "../errors.ts";
+import { jobId, renderDot, renderMermaid, renderSteps } from "../run/plan.ts";
+import { planRepoRun } from "../run/repo_run.ts";
+import type { CliContext } from "./context.ts";
+import { printJson, withSession } from "./session.ts";
+
+/** Adds `ays simulate` / `ays plan` to the program. */
+export function registerSimulate(program: Command, ctx: CliContext): void {
+  program
+    .command("simulate")
+    .alias("plan")
+    .description("show the steps and jobs ays run would execute; writes nothing")
+    .option("-r, --role <role>", "only services of this role or actor")
+    .option("-i, --instance <regex>", "only instances matching this regex (whole name)")
+    .option("--action <action>", "only this action (as ays do ACTION would run it)")
+    .option("--graph <format>", "print the graph: dot or mermaid")
+    .action(async (options, command) => {
+      const graph = options.graph;
+      if (graph !== undefined && graph !== "dot" && graph !== "mermaid") {
+        throw new InputError(`--graph must be dot or mermaid, not '${graph}'`);
+      }
+      await withSession(ctx, command as unknown as Command, {}, async (session) => {
+        const { plan } = await planRepoRun(
+          { store: session.store, driver: session.driver, repo: session.repo },
+          {
+            scope: {
+              role: options.role || undefined,
+              instance: options.instance || undefined,
+              action: options.action || undefined,
+            },
+          },
+        );
+        if (graph === "dot") return ctx.io.stdout(renderDot(plan));
+        if (graph === "mermaid") return ctx.io.stdout(renderMermaid(plan));
+        if (session.globals.json) {
+          const reasons = new Map(
+            plan.graph.nodes().map((id) => [id, plan.graph.value(id).reason]),
+          );
+          return printJson(ctx, {
+            steps: plan.steps.map((step) =>
+              step.map((job) => ({
+                service: job.service,
+                action: job.action,
+                reason: reasons.get(jobId(job)),
+                waitsFor: plan.graph.dependencies(jobId(job)).map(showJob),
+              }))
+            ),
+            jobs: plan.steps.reduce((n, step) => n + step.length, 0),
+          });
+        }
+        ctx.io.stdout(renderSteps(plan));
+      });
+    });
+}
+
+/** `role!instance:action` → `role!instance action`. */
+function showJob(id: string): string {
+  const i = id.lastIndexOf(":");
+  return `${id.slice(0, i)} ${id.slice(i + 1)}`;
+}
