@@ -11,6 +11,8 @@ import { registerBlueprint } from "./blueprint.ts";
 import { registerCompletions } from "./completions.ts";
 import type { CliContext } from "./context.ts";
 import { registerDo } from "./do.ts";
+import { registerDelete } from "./delete.ts";
+import { registerDestroy } from "./destroy.ts";
 import { registerDoctor } from "./doctor.ts";
 import { registerInit } from "./init.ts";
 import { registerList } from "./list.ts";
@@ -19,10 +21,12 @@ import { registerRestore } from "./restore.ts";
 import { registerRun } from "./run.ts";
 import { registerRuns } from "./runs.ts";
 import { registerSchema } from "./schema.ts";
+import { registerSetState } from "./set_state.ts";
 import { registerSimulate } from "./simulate.ts";
 import { registerShow } from "./show.ts";
 import { registerState } from "./state.ts";
 import { registerTypes } from "./types.ts";
+import { registerUpdate } from "./update.ts";
 import { addGlobalOptions } from "./global_options.ts";
 import type { CliIo } from "./io.ts";
 
@@ -58,6 +62,10 @@ export function buildProgram(ctx: CliContext): Command {
   registerList(program as unknown as Command, ctx);
   registerShow(program as unknown as Command, ctx);
   registerState(program as unknown as Command, ctx);
+  registerSetState(program as unknown as Command, ctx);
+  registerDelete(program as unknown as Command, ctx);
+  registerDestroy(program as unknown as Command, ctx);
+  registerUpdate(program as unknown as Command, ctx);
   return program as unknown as Command;
 }
 

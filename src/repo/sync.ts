@@ -12,16 +12,26 @@
  */
 import type { ActorRecord } from "../model/types.ts";
 
+/** JSON with object keys sorted and undefined members left out: equal values, equal text. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v) => {
+    if (v === null || typeof v !== "object" || Array.isArray(v)) return v;
+    const sorted: Record<string, unknown> = {};
+    for (const key of Object.keys(v).sort()) sorted[key] = (v as Record<string, unknown>)[key];
+    return sorted;
+  });
+}
+
 /** What differs between a stored actor and its template, or `[]` when nothing matters. */
 export function actorDifferences(stored: ActorRecord, template: ActorRecord): string[] {
   const differences: string[] = [];
   if (
     stored.capnpSchema !== template.capnpSchema ||
-    JSON.stringify(stored.fields) !== JSON.stringify(template.fields)
+    canonical(stored.fields) !== canonical(template.fields)
   ) {
     differences.push("schema");
   }
-  if (JSON.stringify(stored.config) !== JSON.stringify(template.config)) {
+  if (canonical(stored.config) !== canonical(template.config)) {
     differences.push("configuration");
   }
   if (
