@@ -55,12 +55,6 @@ step --version
 step doctor
 step blueprint
 step list
-if ! grep -q "^  run " <<<"$("$ays" --help)"; then
-  # TEMPORARY until the run commands land on main.
-  step show webserver:main
-  printf '\n(ays simulate/run/do are not in this build yet: the demo stops here)\n'
-  exit 0
-fi
 step simulate
 step run
 step show webserver:main
