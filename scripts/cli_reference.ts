@@ -119,7 +119,7 @@ export function updateReference(doc: string, helps: Map<string, string>): string
   const { blocks } = blocksOf(text);
   const missing = [...helps.keys()].filter((p) => !blocks.has(p));
   if (missing.length > 0) {
-    const sections = missing.map((p) => `## ${p}\n\n${block(p, helps.get(p)!)}\n\n`);
+    const sections = missing.map((p) => `### ${p}\n\n${block(p, helps.get(p)!)}\n\n`);
     const at = text.indexOf(END_MARKER);
     if (at < 0) throw new Error(`${referencePath} lacks the line ${END_MARKER}`);
     text = text.slice(0, at) + sections.join("") + text.slice(at);
