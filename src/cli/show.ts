@@ -27,7 +27,12 @@ import {
 import { printJson, withSession } from "./session.ts";
 import { InputError } from "../errors.ts";
 
-/** The services `--deep` shows: the given ones, then their producers and children, recursively. */
+/**
+ * The services `--deep` shows: the given ones, then what they depend on — their producers,
+ * the producers' producers, and so on — and what depends on them structurally — their
+ * children, the children's children, and so on. The two directions are not mixed (a
+ * producer's other consumers are not shown).
+ */
 export function deepServices(
   selected: readonly ServiceRecord[],
   all: readonly ServiceRecord[],
@@ -40,20 +45,29 @@ export function deepServices(
     list.push(serviceName(service.role, service.name));
     children.set(service.parent, list);
   }
-  const seen = new Set(selected.map((s) => serviceName(s.role, s.name)));
+  const start = selected.map((s) => serviceName(s.role, s.name));
+  const seen = new Set(start);
   const added: ServiceRecord[] = [];
-  const queue = [...seen];
-  while (queue.length > 0) {
-    const name = queue.shift()!;
-    const service = byName.get(name);
-    if (!service) continue;
-    for (const next of [...flatProducers(service), ...(children.get(name) ?? [])]) {
-      if (seen.has(next) || !byName.has(next)) continue;
-      seen.add(next);
-      added.push(byName.get(next)!);
-      queue.push(next);
+  const walk = (next: (name: string) => readonly string[]) => {
+    const queue = [...start];
+    const visited = new Set(start);
+    while (queue.length > 0) {
+      for (const name of next(queue.shift()!)) {
+        if (visited.has(name) || !byName.has(name)) continue;
+        visited.add(name);
+        queue.push(name);
+        if (!seen.has(name)) {
+          seen.add(name);
+          added.push(byName.get(name)!);
+        }
+      }
     }
-  }
+  };
+  walk((name) => {
+    const service = byName.get(name);
+    return service ? flatProducers(service) : [];
+  });
+  walk((name) => children.get(name) ?? []);
   return [...selected, ...sortServices(added)];
 }
 
