@@ -232,3 +232,42 @@ describe("scripts/demo.sh (the README's main command)", () => {
     assert.ok(await refused(`http://127.0.0.1:${port}/`));
   });
 });
+
+describe("examples/webstack on Deno (dist/ays.js)", () => {
+  it("starts the server with deno, then stops and removes it", async () => {
+    const temp = await makeTempDir("ays-example-deno-");
+    let pid = 0;
+    try {
+      const repo = join(temp.path, "webstack");
+      await cp(join(projectRoot, "examples", "webstack"), repo, { recursive: true });
+      const port = await freePort();
+      const blueprint = join(repo, "blueprints", "02_web.yaml");
+      await writeFile(
+        blueprint,
+        (await readFile(blueprint, "utf8")).replace(/^ {2}port: 8080$/m, `  port: ${port}`),
+      );
+      const deno = join(projectRoot, "node_modules", ".bin", "deno");
+      const ays = async (args: string[]) => {
+        const result = await runAys(["run", "-A", join(projectRoot, "dist", "ays.js"), ...args], {
+          binary: deno,
+          cwd: repo,
+          extraEnv: { XDG_CONFIG_HOME: join(temp.path, "config"), NO_COLOR: "1" },
+        });
+        assert.equal(result.code, 0, `ays ${args.join(" ")}\n${result.stdout}\n${result.stderr}`);
+        return result;
+      };
+      await ays(["blueprint"]);
+      await ays(["run"]);
+      pid = JSON.parse((await ays(["show", "webserver:main", "--json"])).stdout).data.pid;
+      const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8");
+      assert.match(cmdline, /deno\0run\0-A\0.*server\.js/);
+      assert.equal((await get(`http://127.0.0.1:${port}/contact.html`)).status, 200);
+      await ays(["do", "uninstall"]);
+      assert.ok(!(await alive(pid)));
+      assert.ok(await refused(`http://127.0.0.1:${port}/`));
+    } finally {
+      if (pid > 0 && await alive(pid)) process.kill(-pid, "SIGKILL");
+      await temp.remove();
+    }
+  });
+});
