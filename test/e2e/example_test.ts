@@ -183,6 +183,27 @@ describe("examples/webstack end to end", () => {
     await ok(["do", "monitor", "-r", "webserver", "--force"]);
   });
 
+  it("a changed blueprint moves the server: processChange restarts it on the new port", async () => {
+    const newPort = await freePort();
+    const blueprint = join(repo, "blueprints", "02_web.yaml");
+    const text = await readFile(blueprint, "utf8");
+    await writeFile(blueprint, text.replace(`  port: ${port}`, `  port: ${newPort}`));
+    const applied = JSON.parse((await ok(["blueprint", "--json"])).stdout);
+    assert.deepEqual(applied.scheduled, [{
+      service: "webserver!main",
+      action: "processChange",
+      changes: ["port"],
+    }]);
+    await ok(["run"]);
+    const web = await showJson("webserver:main");
+    assert.equal(web.data.port, newPort);
+    assert.ok(!(await alive(serverPid)), "the old server still runs");
+    assert.ok(await refused(`http://127.0.0.1:${port}/`));
+    port = newPort;
+    serverPid = web.data.pid;
+    assert.equal((await get(`http://127.0.0.1:${port}/`)).status, 200);
+  });
+
   it("stop kills the recorded server: the port no longer answers", async () => {
     await ok(["do", "stop"]);
     assert.ok(!(await alive(serverPid)), `pid ${serverPid} still runs`);
