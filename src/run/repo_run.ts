@@ -105,7 +105,10 @@ export interface RepoRunOptions {
   wait?: boolean;
   /** `job.args` of the jobs of `scope.action` (all jobs when the scope names no action). */
   args?: JobArgs;
-  /** `job.args` of one job, merged over `args` (e.g. `changes` of `processChange`). */
+  /**
+   * `job.args` of one job, merged over `args`. The action record's own `args` (e.g.
+   * `changes` of a `processChange` scheduled by `ays blueprint`) come first.
+   */
   jobArgs?: (job: PlannedJob, service: ServiceRecord) => JobArgs | undefined;
   /** A pool to use (left open); default a new one of `parallel` workers, warmed while planning. */
   pool?: WorkerPool;
@@ -488,7 +491,13 @@ class RecordedRun {
     const actor = this.#plan.actors.get(svc.actor);
     const scoped = this.#options.scope.action;
     const base = scoped === undefined || scoped === job.action ? this.#options.args : undefined;
-    const args = { ...base, ...this.#options.jobArgs?.(job, svc) };
+    // Arguments kept on the action (`ays blueprint` puts processChange's `changes` there),
+    // then those of the command, then the caller's per-job ones.
+    const args = {
+      ...svc.actions[job.action]?.args,
+      ...base,
+      ...this.#options.jobArgs?.(job, svc),
+    };
     return {
       actionsPath: actor?.actionsPath ?? null,
       action: job.action,

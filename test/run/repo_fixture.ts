@@ -44,7 +44,15 @@ function trace(job, what) {
 async function work(job) {
   trace(job, "start");
   job.log("working on " + job.service.name);
-  await new Promise((resolve) => setTimeout(resolve, ${sleepMs}));
+  // Gives up when the run is cancelled (Ctrl-C), as a well-behaved action does.
+  await new Promise((resolve) => {
+    const timer = setTimeout(resolve, ${sleepMs});
+    job.signal.addEventListener("abort", () => { clearTimeout(timer); resolve(); });
+  });
+  if (job.signal.aborted) {
+    trace(job, "cancelled");
+    throw new Error("cancelled");
+  }
   if (${JSON.stringify(breakMid ?? null)} === job.service.name && job.action === "install") {
     trace(job, "fail");
     throw new Error("broken " + job.service.name);
@@ -142,7 +150,7 @@ export async function makeFanRepo(
 
 /** One line of a trace file. */
 export interface TraceLine {
-  what: "start" | "end" | "fail";
+  what: "start" | "end" | "fail" | "cancelled";
   at: number;
   run: string;
 }
