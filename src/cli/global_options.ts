@@ -7,7 +7,10 @@ import type { Command } from "@commander-js/extra-typings";
 
 /** The global options after parsing. */
 export interface GlobalOptions {
+  /** The last `--repo` given. */
   repo?: string;
+  /** Every `--repo` given, in order (`ays daemon` serves several). */
+  repos: string[];
   store?: string;
   json: boolean;
   quiet: boolean;
@@ -17,7 +20,12 @@ export interface GlobalOptions {
 /** Adds the global options to the root command; subcommands read them with {@link globalsOf}. */
 export function addGlobalOptions<C extends Command>(program: C): C {
   program
-    .option("--repo <path>", "the ays repository (default: walk up from the current folder)")
+    .option(
+      "--repo <path>",
+      "the ays repository (default: walk up from the current folder)",
+      // Repeatable: `ays daemon --repo A --repo B` serves both; other commands use the last.
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
     .option("--store <url>", "store URL (sqlite path or redis://…); overrides AYS_STORE")
     .option("--json", "print data as JSON")
     .option("-q, --quiet", "print only errors")
@@ -35,8 +43,10 @@ export function globalsOf(
 ): GlobalOptions {
   // deno-lint-ignore no-explicit-any
   const merged = (command as any).optsWithGlobals() as Record<string, unknown>;
+  const repos = (merged.repo as string[] | undefined) ?? [];
   return {
-    repo: merged.repo as string | undefined,
+    repo: repos.at(-1),
+    repos,
     store: merged.store as string | undefined,
     json: Boolean(merged.json),
     quiet: Boolean(merged.quiet),

@@ -10,6 +10,7 @@ import { VERSION } from "../version.ts";
 import { registerBlueprint } from "./blueprint.ts";
 import { registerCompletions } from "./completions.ts";
 import type { CliContext } from "./context.ts";
+import { registerDaemon } from "./daemon.ts";
 import { registerDo } from "./do.ts";
 import { registerDelete } from "./delete.ts";
 import { registerDestroy } from "./destroy.ts";
@@ -58,6 +59,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerRuns(program as unknown as Command, ctx);
   registerSimulate(program as unknown as Command, ctx);
   registerDo(program as unknown as Command, ctx);
+  registerDaemon(program as unknown as Command, ctx);
   registerBlueprint(program as unknown as Command, ctx);
   registerList(program as unknown as Command, ctx);
   registerShow(program as unknown as Command, ctx);

@@ -7,6 +7,8 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import process from "node:process";
+import { parseRunRequest } from "../daemon/http.ts";
+import { queueRunRequest } from "../daemon/store_queue.ts";
 import { ExitCode, InputError } from "../errors.ts";
 import type { OpenedRepo } from "../repo/open.ts";
 import { openRepo } from "../repo/open.ts";
@@ -175,6 +177,45 @@ export async function executeFromCli(
   }
 }
 
+/**
+ * `ays run --queue`: puts the request into the repository's queue in the store for the daemon
+ * (SPEC §8) and prints its id, which is also the id of the run that executes it.
+ */
+async function queueFromCli(
+  ctx: CliContext,
+  command: Command,
+  options: {
+    parallel?: string;
+    failFast?: boolean;
+    wait?: boolean;
+    role?: string;
+    instance?: string;
+  },
+): Promise<void> {
+  if (options.failFast || options.wait) {
+    throw new InputError(
+      `--queue cannot be combined with ${options.failFast ? "--fail-fast" : "--wait"}`,
+    );
+  }
+  // The same validation as a POST to the API, so a bad filter fails now, not in the daemon.
+  const request = parseRunRequest({
+    ...(options.role ? { role: options.role } : {}),
+    ...(options.instance ? { instance: options.instance } : {}),
+    ...(options.parallel === undefined ? {} : { parallel: parseParallel(options.parallel) }),
+  });
+  await withSession(ctx, command, {}, async (session) => {
+    const id = await queueRunRequest(session.driver, request, {
+      repo: session.repo.name,
+      source: "cli",
+    });
+    if (session.globals.json) printJson(ctx, { id });
+    else ctx.io.stdout(id + "\n");
+    if (!session.globals.quiet) {
+      ctx.io.stderr(`queued run ${id}: a daemon serving ${session.repo.name} executes it\n`);
+    }
+  });
+}
+
 /** Adds `ays run` and `ays run show ID` to the program. */
 export function registerRun(program: Command, ctx: CliContext): void {
   const run = program
@@ -185,8 +226,12 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option("--wait", "wait for the repository lock instead of exiting 3")
     .option("-r, --role <role>", "only services of this role or actor")
     .option("-i, --instance <regex>", "only instances matching this regex (whole name)")
-    // `--queue` (hand the run to the daemon) is added here by the daemon wiring.
+    .option("--queue", "hand the run to the daemon: queue it, print the request id, exit 0")
     .action(async (options, command) => {
+      if (options.queue) {
+        await queueFromCli(ctx, command as unknown as Command, options);
+        return;
+      }
       await executeFromCli(ctx, command as unknown as Command, {
         parallel: options.parallel === undefined ? undefined : parseParallel(options.parallel),
         failFast: Boolean(options.failFast),

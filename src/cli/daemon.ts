@@ -1,0 +1,218 @@
+/**
+ * `ays daemon` (alias `ays start`) and `ays daemon status` (SPEC §8): serve one or more
+ * repositories in the foreground — recurring actions, the run queue, the HTTP API — until
+ * SIGTERM or SIGINT, then stop cleanly and exit 0 (the explicit exit is `src/main.ts`'s).
+ *
+ * @module
+ */
+import type { Command } from "@commander-js/extra-typings";
+import process from "node:process";
+import { ExitCode, InputError, LockedError } from "../errors.ts";
+import type { DaemonStatus } from "../daemon/backend.ts";
+import { isDaemonAlive, startDaemon } from "../daemon/daemon.ts";
+import { createLogger } from "../daemon/logger.ts";
+import { formatDaemonStatus, resolveDaemonSettings } from "../daemon/settings.ts";
+import {
+  type ServedRepo,
+  storeBackend,
+  storeDaemonRepos,
+  storeExecuteRun,
+  storeLoadServices,
+  storeRunRecurring,
+} from "../daemon/store_backend.ts";
+import { readDaemonStatus, storeDaemonStatus } from "../daemon/store_status.ts";
+import { openRepo } from "../repo/open.ts";
+import { WorkerPool } from "../run/pool.ts";
+import type { StoreDriver } from "../store/driver.ts";
+import { openRepositoryStore } from "../store/open.ts";
+import type { CliContext } from "./context.ts";
+import { globalsOf } from "./global_options.ts";
+import { printJson, warner } from "./session.ts";
+
+/** Workers shared by the recurring jobs of all served repositories. */
+const RECURRING_WORKERS = 10;
+
+interface DaemonCliOptions {
+  listen?: string;
+  token?: string;
+  logFormat?: string;
+}
+
+/** Opens every repository of `--repo` (default: the current one) with its store. */
+async function openServed(
+  ctx: CliContext,
+  command: Command,
+  options: { mirror: boolean },
+): Promise<ServedRepo[]> {
+  const globals = globalsOf(command, ctx.io.env);
+  const warn = warner(ctx, globals);
+  const paths = globals.repos.length > 0 ? globals.repos : [undefined];
+  const served: ServedRepo[] = [];
+  try {
+    for (const repoFlag of paths) {
+      const repo = await openRepo(ctx.io.cwd, { repoFlag, env: ctx.io.env });
+      repo.warnings.forEach(warn);
+      const twin = served.find((other) => other.name === repo.name);
+      if (twin) {
+        if (twin.path === repo.path) continue;
+        throw new InputError(
+          `two repositories are named '${repo.name}' (${twin.path}, ${repo.path}): ` +
+            `the API names repositories, so give one of them another name in .ays/config.yaml`,
+        );
+      }
+      const opened = await openRepositoryStore({
+        repoPath: repo.path,
+        repoName: repo.name,
+        storeFlag: globals.store,
+        env: ctx.io.env,
+        configStore: repo.config.store,
+        mirror: options.mirror,
+        onMirrorError: (error) => warn(`the mirror was not written: ${String(error)}`),
+      });
+      served.push({
+        name: repo.name,
+        path: repo.path,
+        config: { parallel: repo.config.parallel },
+        store: opened.store,
+        driver: opened.driver,
+      });
+    }
+  } catch (error) {
+    await closeAll(served);
+    throw error;
+  }
+  return served;
+}
+
+async function closeAll(served: readonly ServedRepo[]): Promise<void> {
+  await Promise.all(served.map((repo) => repo.driver.close().catch(() => {})));
+}
+
+/** Refuses (exit 3) when a live daemon already serves one of the repositories. */
+async function refuseSecondDaemon(served: readonly ServedRepo[]): Promise<void> {
+  for (const repo of served) {
+    const status = await readDaemonStatus(repo.driver);
+    if (status && isDaemonAlive(status)) {
+      throw new LockedError(
+        `a daemon already serves repository '${repo.name}': pid ${status.pid} on ` +
+          `${status.host} since ${status.since}, API http://${status.address} ` +
+          `(stop it first; see ays daemon status)`,
+      );
+    }
+  }
+}
+
+async function serve(ctx: CliContext, command: Command, flags: DaemonCliOptions): Promise<void> {
+  const globals = globalsOf(command, ctx.io.env);
+  const settings = resolveDaemonSettings(
+    { listen: flags.listen, token: flags.token, logFormat: flags.logFormat, color: globals.color },
+    ctx.io.env,
+    { isTerminal: Boolean(process.stdout.isTTY) },
+  );
+  const served = await openServed(ctx, command, { mirror: true });
+  const logger = createLogger({
+    format: settings.logFormat,
+    color: settings.color,
+    write: (line) => ctx.io.stdout(line),
+    secrets: settings.token ? [settings.token] : [],
+  });
+  const pool = new WorkerPool({ size: RECURRING_WORKERS });
+  // Signals that come while starting stop the daemon as soon as it runs.
+  let signalled: string | null = null;
+  let onSignal: (signal: string) => void = (signal) => void (signalled ??= signal);
+  const onTerm = () => onSignal("SIGTERM");
+  const onInt = () => onSignal("SIGINT");
+  process.on("SIGTERM", onTerm);
+  process.on("SIGINT", onInt);
+  try {
+    await refuseSecondDaemon(served);
+    const drivers = new Map<string, StoreDriver>(served.map((repo) => [repo.name, repo.driver]));
+    const daemon = await startDaemon(storeDaemonRepos(served, logger), {
+      backend: storeBackend(served),
+      loadServices: storeLoadServices(served),
+      runRecurring: storeRunRecurring(served, { pool, logger }),
+      executeRun: storeExecuteRun(served, { logger }),
+      statusStore: storeDaemonStatus(drivers),
+      listen: settings.listen,
+      token: settings.token,
+      logger,
+    });
+    await new Promise<void>((resolve) => {
+      let stopping = false;
+      onSignal = (signal) => {
+        if (stopping) {
+          logger.warn("already stopping: waiting for running jobs to finish or time out", {
+            signal,
+          });
+          return;
+        }
+        stopping = true;
+        logger.info("signal received", { signal });
+        daemon.stop().then(resolve, (error) => {
+          logger.error("stopping failed", { error });
+          resolve();
+        });
+      };
+      if (signalled) onSignal(signalled);
+    });
+    ctx.exitCode = ExitCode.ok;
+  } finally {
+    process.off("SIGTERM", onTerm);
+    process.off("SIGINT", onInt);
+    await pool.close().catch(() => {});
+    await closeAll(served);
+  }
+}
+
+/** The `--json` of `ays daemon status` for one repository. */
+export interface DaemonStatusView {
+  repo: string;
+  /** Whether a live daemon serves the repository. */
+  serving: boolean;
+  /** The saved status (also a dead daemon's, for diagnosis), or null. */
+  status: DaemonStatus | null;
+}
+
+async function showStatus(ctx: CliContext, command: Command): Promise<void> {
+  const globals = globalsOf(command, ctx.io.env);
+  const served = await openServed(ctx, command, { mirror: false });
+  try {
+    const views: DaemonStatusView[] = [];
+    for (const repo of served) {
+      const status = await readDaemonStatus(repo.driver);
+      views.push({ repo: repo.name, serving: status !== null && isDaemonAlive(status), status });
+    }
+    if (globals.json) {
+      printJson(ctx, views.length === 1 ? views[0] : views);
+      return;
+    }
+    for (const view of views) {
+      ctx.io.stdout(formatDaemonStatus(view.repo, view.status, { alive: view.serving }));
+    }
+  } finally {
+    await closeAll(served);
+  }
+}
+
+/** Adds `ays daemon` (alias `start`) and `ays daemon status` to the program. */
+export function registerDaemon(program: Command, ctx: CliContext): void {
+  const daemon = program
+    .command("daemon")
+    .alias("start")
+    .description(
+      "serve the repositories (--repo, repeatable) in the foreground: recurring actions, " +
+        "queued runs, the HTTP API; SIGTERM/SIGINT stop it (SPEC §8)",
+    )
+    .option("--listen <host:port>", "where the HTTP API listens (default 127.0.0.1:5000)")
+    .option("--token <token>", "bearer token of the API (else AYS_TOKEN); required off loopback")
+    .option("--log-format <format>", "text or json (JSON lines)")
+    .action(async (options, command) => {
+      await serve(ctx, command as unknown as Command, options);
+    });
+  daemon
+    .command("status")
+    .description("whether a daemon serves the repository, since when, its address, its jobs")
+    .action(async (_options, command) => {
+      await showStatus(ctx, command as unknown as Command);
+    });
+}
