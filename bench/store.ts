@@ -57,6 +57,8 @@ interface BackendResult {
   writeMs: number;
   /** One service by key with a warm store object (one query each), per call. */
   loadOneMs: Stats;
+  /** `getMany` of 2,000 service keys (one query). */
+  getManyMs: Stats;
   loadAndList: Stats;
   bulkReadOnly: Stats;
   listed: number;
@@ -103,10 +105,19 @@ async function measure(
     oneTimes.push(performance.now() - start);
     if (loaded?.name !== service.name) throw new Error(`loaded the wrong service`);
   }
+  const manyTimes: number[] = [];
+  const some = services.filter((_, i) => i % 5 === 0).map((s) => `service:${s.key}`);
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    const values = await driver.getMany(some);
+    manyTimes.push(performance.now() - start);
+    if (values.some((value) => value === null)) throw new Error("getMany missed a service");
+  }
   await driver.close();
   return {
     writeMs,
     loadOneMs: stats(oneTimes),
+    getManyMs: stats(manyTimes),
     loadAndList: stats(times),
     bulkReadOnly: stats(rawTimes),
     listed,
@@ -152,6 +163,8 @@ try {
     { name: "redis bulk read only", stats: redisResult.bulkReadOnly, unit: "ms" },
     { name: "sqlite load one service", stats: sqlite.loadOneMs, unit: "ms" },
     { name: "redis load one service", stats: redisResult.loadOneMs, unit: "ms" },
+    { name: `sqlite getMany ${count / 5} keys`, stats: sqlite.getManyMs, unit: "ms" },
+    { name: `redis getMany ${count / 5} keys`, stats: redisResult.getManyMs, unit: "ms" },
   ]);
   console.log(
     `write ${count} services in one batch: sqlite ${sqlite.writeMs.toFixed(0)} ms, ` +
