@@ -144,6 +144,7 @@ export async function executeFromCli(
       signal: cancel.signal,
       killSignal: kill.signal,
       onEvent: progress.onEvent,
+      onMirrorError: (error) => warn(`the mirror was not written: ${String(error)}`),
     });
     progress.end();
     const { run, jobs } = result;

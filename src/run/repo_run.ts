@@ -23,11 +23,12 @@ import { validateData } from "../model/validate.ts";
 import type { StoreDriver } from "../store/driver.ts";
 import { currentHolder, isProcessAlive, thisHost } from "../store/holder.ts";
 import { type HeldLock, holdRepoLock } from "../store/repo_lock.ts";
-import { REPO_LOCK, type RepoStore } from "../store/repo_store.ts";
+import { openRepoStore, REPO_LOCK, type RepoStore } from "../store/repo_store.ts";
 import { actionSettings, executePlan, JobFailedError } from "./execute.ts";
 import { hashActionsFile, type JobOutcome, type JobRequest, jobServiceData } from "./job_api.ts";
 import { jobId as graphId, type Plan, planRun } from "./plan.ts";
 import { WorkerPool } from "./pool.ts";
+import { RunMirror } from "./run_mirror.ts";
 
 /** What a run needs: the repository's store and driver, its name, path and settings. */
 export interface RunSession {
@@ -118,6 +119,13 @@ export interface RepoRunOptions {
   onRunId?: (id: string) => void;
   /** Clock (default `Date.now`). */
   now?: () => number;
+  /**
+   * Keep the readable mirror of the changed services (default true), written in the
+   * background during the run and completed before its end is recorded (`run_mirror.ts`).
+   */
+  mirror?: boolean;
+  /** Where a mirror write failure goes (default: ignored; the store is the source of truth). */
+  onMirrorError?: (error: unknown) => void;
 }
 
 /** Run states after which a run never changes again. */
@@ -234,7 +242,6 @@ export async function executeRepoRun(
   options: RepoRunOptions = {},
 ): Promise<RepoRunResult> {
   const now = options.now ?? Date.now;
-  const { store } = session;
   const runId = options.runId ?? options.lock?.lock.holder.id ?? newRunId(now());
   options.onRunId?.(runId);
   const parallel = Math.max(1, options.parallel ?? session.repo.config?.parallel ?? 10);
@@ -251,14 +258,16 @@ export async function executeRepoRun(
       signal: options.signal,
       onLost: () => lockLost.abort(new Error("the repository lock was lost")),
     });
-    const existing = await store.loadRun(runId);
+    // The run's own writes skip the store's mirror: RunMirror writes it off the critical path.
+    const runStore = await openRepoStore(session.driver, { repoName: session.repo.name });
+    const existing = await runStore.loadRun(runId);
     if (existing && FINAL_RUN_STATES.has(existing.state)) {
-      return { run: existing, jobs: await store.loadJobs(runId) };
+      return { run: existing, jobs: await runStore.loadJobs(runId) };
     }
-    await closeDeadRuns(store, runId, now());
+    await closeDeadRuns(runStore, runId, now());
     const scope = cleanScope(existing?.scope ?? options.scope ?? {});
     const repoPlan = await planRepoRun(session, { scope, lockHeld: true });
-    const runner = new RecordedRun(session, repoPlan, {
+    const runner = new RecordedRun({ ...session, store: runStore }, repoPlan, {
       ...options,
       runId,
       scope,
@@ -335,6 +344,7 @@ class RecordedRun {
   readonly #hashes = new Map<string, string | null>();
   readonly #logs = new Map<string, string[]>();
   #logTimer: ReturnType<typeof setInterval> | undefined;
+  readonly #mirror: RunMirror | null;
   #run!: RunRecord;
   #previousJobs: JobRecord[] = [];
 
@@ -342,6 +352,10 @@ class RecordedRun {
     this.#session = session;
     this.#plan = plan;
     this.#options = options;
+    this.#mirror = options.mirror === false
+      ? null
+      : new RunMirror(session.repo.path, plan.services, plan.actors, (error) =>
+        options.onMirrorError?.(error));
   }
 
   /** Records the run (state `new`) and all its jobs (`new`) before anything runs. */
@@ -427,6 +441,7 @@ class RecordedRun {
     this.#emit({ type: "run", run: this.#run, jobs: this.#allJobs() });
     const signal = anySignal([options.signal, options.lockLost]);
     this.#logTimer = setInterval(() => void this.#flushLogs().catch(() => {}), 1000);
+    this.#mirror?.start();
     try {
       const result = await executePlan(this.#plan.plan, {
         pool: options.pool,
@@ -460,12 +475,14 @@ class RecordedRun {
       });
       clearInterval(this.#logTimer);
       await this.#flushLogs();
+      await this.#mirror?.stop();
       this.#run = { ...this.#run, state: result.state, endedAt: options.now() };
       await store.saveRun(this.#run);
       this.#emit({ type: "run", run: this.#run, jobs: this.#allJobs() });
       return { run: this.#run, jobs: this.#allJobs() };
     } finally {
       clearInterval(this.#logTimer);
+      await this.#mirror?.stop();
     }
   }
 
@@ -529,7 +546,7 @@ class RecordedRun {
     const at = this.#options.now();
     // The action is `running` and durable before its job starts: a crash from here on
     // leaves it for the next run as an interrupted attempt.
-    await this.#updateService(record.service, (svc) => {
+    await this.#updateService(record.service, false, (svc) => {
       const action = svc.actions[record.action];
       if (action) {
         svc.actions[record.action] = {
@@ -560,7 +577,7 @@ class RecordedRun {
       await this.#session.store.appendJobLog(record.id, `[error] ${outcome.error.message}`);
     }
     const before = this.#before.get(id) ?? "scheduled";
-    await this.#updateService(record.service, (svc) => {
+    await this.#updateService(record.service, true, (svc) => {
       const action = svc.actions[record.action];
       if (!action) return svc;
       if (state === "ok") {
@@ -590,11 +607,19 @@ class RecordedRun {
     this.#emit({ type: "job", job: { ...record }, run: this.#run });
   }
 
-  /** Read-modify-write of one service; the run's view of it follows. */
-  async #updateService(name: string, mutate: (svc: ServiceRecord) => ServiceRecord) {
+  /**
+   * Read-modify-write of one service; the run's view of it follows. `mirrored`: the change
+   * goes to the mirror too (not the transient `running`).
+   */
+  async #updateService(
+    name: string,
+    mirrored: boolean,
+    mutate: (svc: ServiceRecord) => ServiceRecord,
+  ) {
     const known = this.#plan.services.get(name)!;
     const saved = await this.#session.store.updateService(known.key, mutate);
     if (saved) this.#plan.services.set(name, saved);
+    if (mirrored) this.#mirror?.mark(name);
   }
 
   #log(id: string, text: string): void {

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { LockedError } from "../../src/errors.ts";
@@ -143,6 +143,19 @@ for (const backend of backends) {
           assert.equal(action.lastRun, job.startedAt);
           assert.deepEqual(job.result, { done: job.service.split("!")[1] });
         }
+
+        // The readable mirror is complete when the run's end is recorded.
+        const mirrored = JSON.parse(
+          await readFile(
+            join(t.repo.path, "services/base!main/mid!m0/leaf!m0l1/service.json"),
+            "utf8",
+          ),
+        );
+        assert.equal(mirrored.actions.install.state, "ok");
+        assert.equal(
+          mirrored.actions.install.lastJob,
+          services.get("leaf!m0l1")!.actions.install.lastJob,
+        );
 
         // Order: each job started after every job it depends on ended; some overlap.
         const traces = await readTraces(t.repo.path);
