@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The main job: installs what building needs, builds dist/ays, then runs the example repository
 # examples/webstack end to end on the embedded store, in a temporary copy:
-#   blueprint → list → simulate → run (install + start) → show → the server answers → monitor
-#   → stop → uninstall.
-# Environment: AYS_DEMO_PORT (default 8080) the web server's port; AYS_DEMO_SKIP_BUILD=1 use the
-# dist/ays already built; AYS_DEMO_KEEP=1 keep the temporary copy.
+#   blueprint → list → simulate → run (install + start) → show → the server answers → the daemon
+#   runs the recurring monitor and answers its HTTP API → stop → uninstall.
+# Environment: AYS_DEMO_PORT (default 8080) the web server's port; AYS_DEMO_API_PORT the daemon's
+# (default: a free one); AYS_DEMO_SKIP_BUILD=1 use the dist/ays already built; AYS_DEMO_KEEP=1
+# keep the temporary copy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -20,8 +21,10 @@ port=${AYS_DEMO_PORT:-8080}
 # list of repositories (ays repos).
 work=$(mktemp -d "${TMPDIR:-/tmp}/ays-demo.XXXXXX")
 export XDG_CONFIG_HOME="$work/config"
+daemon_pid=""
 cleanup() {
-  # A failure half-way must not leave the server running.
+  # A failure half-way must not leave the daemon or the server running.
+  if [ -n "$daemon_pid" ]; then kill -TERM "$daemon_pid" 2>/dev/null || true; fi
   if [ -d "$work/webstack/.ays" ]; then
     (cd "$work/webstack" && "$ays" do stop --quiet >/dev/null 2>&1) || true
   fi
@@ -37,9 +40,14 @@ step() {
   "$ays" "$@"
 }
 
-# Asks the server for its about page with the runtime inside the ays binary (no curl needed).
+# Runs JavaScript on the runtime inside the ays binary: no curl, no node needed.
+js() {
+  BUN_BE_BUN=1 "$ays" -e "$@"
+}
+
+# Asks the server for a page.
 fetch() {
-  BUN_BE_BUN=1 "$ays" -e '
+  js '
     const url = process.argv[1];
     try {
       const r = await fetch(url);
@@ -60,7 +68,33 @@ step run
 step show webserver:main
 printf '\n+ the server answers\n'
 fetch "http://127.0.0.1:$port/about.html"
-step do monitor -r webserver
+
+# The daemon runs recurring actions — the blueprint gave webserver's monitor a period of 30 s; it
+# never ran, so it is due at once — and serves the HTTP API. SIGTERM stops it cleanly.
+api_port=${AYS_DEMO_API_PORT:-$(js 'const s = require("node:net").createServer();
+  s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });')}
+printf '\n+ ays daemon --listen 127.0.0.1:%s &\n' "$api_port"
+"$ays" daemon --listen "127.0.0.1:$api_port" >"$work/daemon.log" 2>&1 &
+daemon_pid=$!
+printf '+ until the API shows the monitor done: GET /repos/webstack/services/webserver/main\n'
+js '
+  const url = `http://127.0.0.1:${process.argv[1]}/repos/webstack/services/webserver/main`;
+  for (let i = 0; i < 200; i++) {
+    const service = await fetch(url).then((r) => r.ok ? r.json() : null, () => null);
+    const monitor = service?.actions.monitor;
+    if (monitor?.lastRun && (monitor.state === "ok" || monitor.state === "error")) {
+      console.log(`monitor: ${monitor.state}, every ${monitor.period} s, last run ${monitor.lastRun}`);
+      process.exit(monitor.state === "ok" ? 0 : 1);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  console.log("the daemon did not run the monitor within 10 s");
+  process.exit(1);' "$api_port"
+kill -TERM "$daemon_pid"
+wait "$daemon_pid"
+daemon_pid=""
+printf '+ the daemon\x27s log\n'
+cat "$work/daemon.log"
 printf '\n+ the secret is in the config file, never printed\n'
 ls -l sites/main/conf/admin.conf
 step do stop

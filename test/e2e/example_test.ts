@@ -234,9 +234,15 @@ describe("examples/webstack end to end", () => {
 describe("scripts/demo.sh (the README's main command)", () => {
   it("runs the example end to end and leaves nothing running", async () => {
     const port = await freePort();
+    const apiPort = await freePort();
     const result = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
       const child = spawn("bash", [join(projectRoot, "scripts", "demo.sh")], {
-        env: { ...process.env, AYS_DEMO_SKIP_BUILD: "1", AYS_DEMO_PORT: String(port) },
+        env: {
+          ...process.env,
+          AYS_DEMO_SKIP_BUILD: "1",
+          AYS_DEMO_PORT: String(port),
+          AYS_DEMO_API_PORT: String(apiPort),
+        },
         stdio: ["ignore", "pipe", "pipe"],
       });
       let out = "";
@@ -248,6 +254,11 @@ describe("scripts/demo.sh (the README's main command)", () => {
     assert.equal(result.code, 0, result.out);
     assert.match(result.out, new RegExp(`127\\.0\\.0\\.1:${port}/about\\.html answered 200`));
     assert.match(result.out, new RegExp(`127\\.0\\.0\\.1:${port}/ does not answer`));
+    // The daemon ran the recurring monitor, answered its API and stopped on SIGTERM.
+    assert.match(result.out, /\nmonitor: ok, every 30 s, last run \d{4}-/);
+    assert.match(result.out, /recurring job done .*service=webserver!main action=monitor/);
+    assert.match(result.out, /daemon stopped/);
+    assert.ok(await refused(`http://127.0.0.1:${apiPort}/health`));
     assert.match(result.out, /\ndemo: ok\n/);
     assert.ok(!result.out.includes(PASSWORD));
     assert.ok(await refused(`http://127.0.0.1:${port}/`));
