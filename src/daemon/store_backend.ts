@@ -382,6 +382,11 @@ async function pruneRecurring(store: RepoStore, runId: string, keep: number): Pr
 export interface ExecuteRunOptions {
   logger?: Logger;
   /**
+   * Workers for the runs (left open). Default: a new pool per run sized by its `parallel`,
+   * as `ays run` does, so a request's parallelism is never capped by a shared pool.
+   */
+  pool?: WorkerPool;
+  /**
    * Milliseconds between the daemon's stop and terminating a queued run's running jobs.
    * Default: never (each job finishes or hits its own timeout, SPEC §8).
    */
@@ -433,6 +438,7 @@ export function storeExecuteRun(
         scope: { action, role, instance },
         parallel,
         signal,
+        pool: options.pool,
         graceMs: options.graceMs ?? NO_GRACE,
       });
       logger.info("queued run recorded", {

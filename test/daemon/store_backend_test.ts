@@ -179,7 +179,7 @@ for (const backend of ["sqlite", "redis"] as const) {
     });
 
     it("a queued run executes under the request id, once even when delivered again", async () => {
-      const execute = storeExecuteRun([served]);
+      const execute = storeExecuteRun([served], { pool });
       const queue = storeRunQueue(served.driver);
       const id = await queueRunRequest(served.driver, {}, { repo: name });
       const item = (await queue.pop("test", { timeoutMs: 0 }))!;
@@ -199,7 +199,7 @@ for (const backend of ["sqlite", "redis"] as const) {
     });
 
     it("a queued request naming an action schedules it first; one matching nothing is an InputError", async () => {
-      const execute = storeExecuteRun([served]);
+      const execute = storeExecuteRun([served], { pool });
       const queue = storeRunQueue(served.driver);
       const signal = new AbortController().signal;
       await queueRunRequest(served.driver, { action: "backup", instance: "good" }, {
