@@ -544,24 +544,27 @@ class RecordedRun {
   async #started(id: string): Promise<void> {
     const record = this.#jobs.get(id)!;
     const at = this.#options.now();
-    // The action is `running` and durable before its job starts: a crash from here on
-    // leaves it for the next run as an interrupted attempt.
-    await this.#updateService(record.service, false, (svc) => {
-      const action = svc.actions[record.action];
-      if (action) {
-        svc.actions[record.action] = {
-          ...action,
-          state: "running",
-          lastRun: at,
-          lastJob: record.id,
-        };
-      }
-      return svc;
-    });
     record.state = "running";
     record.attempts = 1;
     record.startedAt = at;
-    await this.#session.store.saveJob(record);
+    // The action is `running` and durable before its job starts (both writes are awaited
+    // before the walker hands the job to a worker): a crash from here on leaves it for the
+    // next run as an interrupted attempt.
+    await Promise.all([
+      this.#updateService(record.service, false, (svc) => {
+        const action = svc.actions[record.action];
+        if (action) {
+          svc.actions[record.action] = {
+            ...action,
+            state: "running",
+            lastRun: at,
+            lastJob: record.id,
+          };
+        }
+        return svc;
+      }),
+      this.#session.store.saveJob({ ...record }),
+    ]);
     this.#emit({ type: "job", job: { ...record }, run: this.#run });
   }
 
@@ -572,30 +575,37 @@ class RecordedRun {
       : error instanceof JobFailedError
       ? error.outcome
       : undefined;
-    await this.#flushLogs(record.id);
-    if (outcome && !outcome.ok && outcome.error) {
-      await this.#session.store.appendJobLog(record.id, `[error] ${outcome.error.message}`);
-    }
     const before = this.#before.get(id) ?? "scheduled";
-    await this.#updateService(record.service, true, (svc) => {
-      const action = svc.actions[record.action];
-      if (!action) return svc;
-      if (state === "ok") {
-        const next = onActionSucceeded({ ...svc, data: outcome!.data }, record.action);
-        next.actions[record.action] = { ...next.actions[record.action], lastJob: record.id };
-        return next;
-      }
-      // A cancelled job leaves its action as the run found it, to be taken again.
-      const back = state === "error" ? "error" : before === "running" ? "scheduled" : before;
-      svc.actions[record.action] = { ...action, state: back, lastJob: record.id };
-      return svc;
-    });
     record.state = state;
     record.attempts = Math.max(record.attempts, outcome?.attempt ?? 1);
     record.endedAt = this.#options.now();
     record.result = state === "ok" ? (outcome?.result ?? null) : null;
     record.error = state === "ok" ? null : errorOf(outcome, error, state);
-    await this.#session.store.saveJob(record);
+    // The log, the service (data with the action's final state, one write) and the job
+    // record; all three are durable before the walker lets dependents start.
+    const log = async () => {
+      await this.#flushLogs(record.id);
+      if (outcome && !outcome.ok && outcome.error) {
+        await this.#session.store.appendJobLog(record.id, `[error] ${outcome.error.message}`);
+      }
+    };
+    await Promise.all([
+      log(),
+      this.#updateService(record.service, true, (svc) => {
+        const action = svc.actions[record.action];
+        if (!action) return svc;
+        if (state === "ok") {
+          const next = onActionSucceeded({ ...svc, data: outcome!.data }, record.action);
+          next.actions[record.action] = { ...next.actions[record.action], lastJob: record.id };
+          return next;
+        }
+        // A cancelled job leaves its action as the run found it, to be taken again.
+        const back = state === "error" ? "error" : before === "running" ? "scheduled" : before;
+        svc.actions[record.action] = { ...action, state: back, lastJob: record.id };
+        return svc;
+      }),
+      this.#session.store.saveJob({ ...record }),
+    ]);
     this.#emit({ type: "job", job: { ...record }, run: this.#run });
   }
 
