@@ -31,8 +31,12 @@ async function repoWith(
   return { dir, env: { XDG_CONFIG_HOME: join(dir.path, ".cfg") } };
 }
 
-async function ays(repo: { dir: TempDir; env: Record<string, string> }, args: string[]) {
-  const io = captureIo({ env: repo.env, cwd: repo.dir.path });
+async function ays(
+  repo: { dir: TempDir; env: Record<string, string> },
+  args: string[],
+  isTTY = false,
+) {
+  const io = captureIo({ env: repo.env, cwd: repo.dir.path, isTTY });
   const code = await runCli(args, io);
   return { code, out: io.out.join(""), err: io.err.join("") };
 }
@@ -76,7 +80,8 @@ describe("ays do, install, run, runs, simulate (in-process)", () => {
         record.jobs.map((j: { service: string; result: unknown }) => [j.service, j.result]),
         [["app!a1", { saved: "s3" }], ["app!a2", { saved: "s3" }]],
       );
-      assert.deepEqual(await argsLog(repo), [
+      // The two jobs run in parallel: any order.
+      assert.deepEqual((await argsLog(repo)).sort(), [
         'a1 backup {"target":"s3","keep":3}',
         'a2 backup {"target":"s3","keep":3}',
       ]);
@@ -190,6 +195,20 @@ describe("ays do, install, run, runs, simulate (in-process)", () => {
         await lock.release();
         await opened.driver.close();
       }
+    } finally {
+      await repo.dir.remove();
+    }
+  });
+
+  it("shows one live progress line on a terminal", async () => {
+    const repo = await repoWith(fanRepoFiles({ mids: 1, leaves: 1, sleepMs: 1 }));
+    try {
+      assert.equal((await ays(repo, ["blueprint"])).code, 0);
+      const r = await ays(repo, ["install"], true);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.err, /\r\x1b\[Kstep \d\/5 · \d\/8 done · \d running · 0 failed · \d+\.\d+ s/);
+      assert.doesNotMatch(r.err, /start base!main init/, "no per-event lines on a terminal");
+      assert.match(r.err, /ok: 8 ok/);
     } finally {
       await repo.dir.remove();
     }
