@@ -206,6 +206,7 @@ describe("ays do, install, run, runs, simulate (in-process)", () => {
       assert.equal((await ays(repo, ["blueprint"])).code, 0);
       const r = await ays(repo, ["install"], true);
       assert.equal(r.code, 0, r.err);
+      // deno-lint-ignore no-control-regex
       assert.match(r.err, /\r\x1b\[Kstep \d\/5 · \d\/8 done · \d running · 0 failed · \d+\.\d+ s/);
       assert.doesNotMatch(r.err, /start base!main init/, "no per-event lines on a terminal");
       assert.match(r.err, /ok: 8 ok/);
