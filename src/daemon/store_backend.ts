@@ -328,8 +328,8 @@ async function runRecurringJob(
     result: outcome.ok ? (outcome.result ?? null) : null,
     error: outcome.ok ? null : { ...(outcome.error ?? { message: state }) },
   });
-  await pruneRecurring(store, runId, options.history).catch((error) =>
-    options.logger.warn("could not prune recurring job records", { repo: repo.name, error })
+  await tidyRecurring(store, runId, options.history, options.now()).catch((error) =>
+    options.logger.warn("could not tidy recurring job records", { repo: repo.name, error })
   );
   if (!outcome.ok) {
     throw new Error(outcome.error?.message ?? `recurring job ${state}`);
@@ -366,9 +366,27 @@ async function recurringRequest(
   };
 }
 
-/** Deletes the oldest records (and logs) of a recurring action beyond `keep`. */
-async function pruneRecurring(store: RepoStore, runId: string, keep: number): Promise<void> {
+/**
+ * After a job of a recurring action: ends records a daemon killed mid-job left `running` (one
+ * daemon per repository and no overlap, so none of them is alive), then deletes the oldest
+ * records (and their logs) beyond `keep`.
+ */
+async function tidyRecurring(
+  store: RepoStore,
+  runId: string,
+  keep: number,
+  at: number,
+): Promise<void> {
   const jobs = await store.loadJobs(runId);
+  const stale = jobs.filter((job) => job.state === "running");
+  if (stale.length > 0) {
+    await store.saveJobs(stale.map((job) => ({
+      ...job,
+      state: "error" as const,
+      endedAt: at,
+      error: { message: "interrupted: the daemon running it died" },
+    })));
+  }
   if (jobs.length <= keep) return;
   // Job ids end in the start time (13 digits), so key order is start order.
   const old = jobs.slice(0, jobs.length - keep);

@@ -143,6 +143,25 @@ for (const backend of ["sqlite", "redis"] as const) {
       assert.deepEqual(await served.store.listRuns(), []);
     });
 
+    it("a record left running by a killed daemon ends error at the next job", async () => {
+      const run = storeRunRecurring([served], { pool });
+      const good = (await storeLoadServices([served])()).find((t) => t.service.name === "good")!;
+      const [last] = (await loadRecurringJobs(served.store, "ticker!good", "monitor")).slice(-1);
+      const orphan = {
+        ...last,
+        id: last.id.slice(0, -13) + "0000000000001",
+        state: "running" as const,
+        endedAt: null,
+      };
+      await served.store.saveJob(orphan);
+      await run(good, "monitor", info(Date.now()));
+      const jobs = await loadRecurringJobs(served.store, "ticker!good", "monitor");
+      const found = jobs.find((job) => job.id === orphan.id)!;
+      assert.equal(found.state, "error");
+      assert.match(found.error!.message, /interrupted/);
+      assert.equal(jobs.at(-1)!.state, "ok");
+    });
+
     it("a failing recurring job leaves the action error with the job's error", async () => {
       const run = storeRunRecurring([served], { pool });
       const bad = (await storeLoadServices([served])()).find((t) => t.service.name === "bad")!;
