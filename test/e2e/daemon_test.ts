@@ -435,6 +435,33 @@ for (const backend of ["sqlite", "redis"] as const) {
       assert.doesNotMatch(d.output(), /s3cr3t-tok/);
     });
 
+    it("one daemon serves several repositories (--repo repeated)", async () => {
+      const files = {
+        "actorTemplates/slow/actions.ts": SLOW_INSTALL,
+        "blueprints/a.yaml": "slow__one:\nactions:\n  - action: install\n",
+      };
+      const a = await makeRepo("multi-a", files);
+      const b = await makeRepo("multi-b", files);
+      const idA = (await ays(["run", "--queue"], a.path)).stdout.trim();
+      const d = await daemon(a.path, ["--repo", a.path, "--repo", b.path]);
+      const res = await fetch(`${d.url}/repos`);
+      assert.deepEqual((await res.json()).map((r: { name: string }) => r.name), [
+        `multi-a-${backend}`,
+        `multi-b-${backend}`,
+      ]);
+      const idB = (await ays(["run", "--queue"], b.path)).stdout.trim();
+      for (const [repo, id] of [[a, idA], [b, idB]] as const) {
+        await waitUntil(async () => {
+          const runs = await json(["runs"], repo.path);
+          return runs.some((r: { id: string; state: string }) => r.id === id && r.state === "ok")
+            ? true
+            : undefined;
+        }, `the run of ${repo.path}`);
+        assert.equal((await json(["daemon", "status"], repo.path)).serving, true);
+      }
+      assert.equal(await stop(d), 0, d.output());
+    });
+
     it("ays run --queue validates like the API and prints the id as JSON", async () => {
       const repo = await makeRepo("cliq", {});
       const bad = await runAys([...storeArgs(), "run", "--queue", "-i", "("], {
