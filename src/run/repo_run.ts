@@ -278,7 +278,8 @@ export async function executeRepoRun(
       lockLost: lockLost.signal,
     });
     await runner.record();
-    await warming;
+    // Jobs start on warm workers; a run with nothing to do need not wait for them.
+    if (repoPlan.plan.steps.length > 0) await warming;
     return await runner.execute();
   } finally {
     if (ownLock) await lock?.release().catch(() => {});
