@@ -12,7 +12,8 @@
  *
  * @module
  */
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { serviceKey } from "../src/model/names.ts";
 import { newActionRecord } from "../src/model/schedule.ts";
@@ -23,7 +24,7 @@ import { executeRepoRun, planRepoRun, type RunSession } from "../src/run/repo_ru
 import { runtimeName } from "../src/runtime.ts";
 import { openRepositoryStore } from "../src/store/open.ts";
 import { makeTempRepo } from "../test/helpers/mod.ts";
-import { printTable, type Row, stats, writeResults } from "./stats.ts";
+import { printTable, resultsDir, type Row, stats, writeResults } from "./stats.ts";
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(name);
@@ -141,15 +142,28 @@ const rows: Row[] = [
   { name: `(c) plan 10,000 × 4 (${planned} jobs)`, stats: stats(planning), unit: "s" },
 ];
 printTable(`runs through the store (sqlite, mirror on), ${runtimeName()}, ${rounds} rounds`, rows);
+// One file for both runtimes: this runtime's figures replace its earlier ones.
+let earlier: Record<string, unknown> = {};
+try {
+  earlier = JSON.parse(await readFile(join(resultsDir, "run_store.json"), "utf8")).runtimes ?? {};
+} catch {
+  // First measurement.
+}
 const path = await writeResults("run_store", {
-  runtime: runtimeName(),
-  rounds,
   store: "sqlite",
   mirror: true,
-  noopJobsPerSecond: stats(noop),
-  wait100x200msSeconds: stats(waits),
-  plan10000x4Seconds: stats(planning),
-  plannedJobs: planned,
   goals: { noopJobsPerSecond: 1000, wait100x200msSeconds: 1.15, plan10000x4Seconds: 0.5 },
+  runtimes: {
+    ...earlier,
+    [runtimeName()]: {
+      measuredAt: new Date().toISOString(),
+      rounds,
+      noopJobsPerSecond: stats(noop),
+      wait100x200msSeconds: stats(waits),
+      plan10000x4Seconds: stats(planning),
+      plannedJobs: planned,
+      loadAverage: loadavg()[0],
+    },
+  },
 });
 console.log(`\nwritten ${path}`);
