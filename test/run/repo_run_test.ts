@@ -417,5 +417,52 @@ export function install(job) { job.service.data.port = job.service.name === "bad
         await t.close();
       }
     });
+
+    it("retries from actor.yaml (attempts recorded) and --fail-fast", async () => {
+      const t = await open(backend, {
+        sleepMs: 1,
+        mids: 2,
+        leaves: 1,
+        breakMid: "m0",
+        extra: {
+          "actorTemplates/flaky/actor.yaml": "actions:\n  install: { retries: 1 }\n",
+          "actorTemplates/flaky/schema.hrd": "note = type:str\n",
+          "actorTemplates/flaky/actions.js": `
+export function install(job) {
+  if (job.attempt === 1) throw new Error("first attempt fails");
+  return { attempt: job.attempt };
+}
+`,
+          "blueprints/2_flaky.yaml": "flaky__f1:\n",
+        },
+      });
+      try {
+        const retries: RepoRunEvent[] = [];
+        const flaky = await executeRepoRun(t.session, {
+          scope: { role: "flaky" },
+          onEvent: (e) => e.type === "retry" && retries.push(e),
+        });
+        assert.equal(flaky.run.state, "ok");
+        const job = flaky.jobs.find((j) => j.action === "install")!;
+        assert.equal(job.attempts, 2);
+        assert.deepEqual(job.result, { attempt: 2 });
+        assert.equal(retries.length, 1);
+        const log = await t.session.store.readJobLog(job.id);
+        assert.ok(
+          log.some((l) => /attempt 1 failed: first attempt fails; retrying in 1000 ms/.test(l)),
+        );
+
+        const fast = await executeRepoRun(t.session, { parallel: 1, failFast: true });
+        assert.equal(fast.run.state, "error");
+        const skipped = fast.jobs.filter((j) => j.state === "skipped");
+        assert.ok(skipped.length > 0);
+        assert.ok(
+          skipped.some((j) => /fail-fast/.test(j.error?.message ?? "")),
+          "jobs not started after the failure are skipped for fail-fast",
+        );
+      } finally {
+        await t.close();
+      }
+    });
   });
 }
