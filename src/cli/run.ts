@@ -119,12 +119,17 @@ export async function executeFromCli(
   const progress = new RunProgress(ctx.io, { quiet: globals.quiet });
   try {
     const runId = newRunId();
-    lock = await holdRunLock(opened.driver, runId, {
-      wait: options.wait,
-      signal: cancel.signal,
-      onLost: () => cancel.abort(new Error("the repository lock was lost")),
-    });
-    if (cancel.signal.aborted) {
+    try {
+      lock = await holdRunLock(opened.driver, runId, {
+        wait: options.wait,
+        signal: cancel.signal,
+        onLost: () => cancel.abort(new Error("the repository lock was lost")),
+      });
+    } catch (error) {
+      // Ctrl-C while waiting for the lock (--wait) is an interruption, not "locked".
+      if (!(options.wait && cancel.signal.aborted)) throw error;
+    }
+    if (cancel.signal.aborted || lock === undefined) {
       ctx.exitCode = ExitCode.interrupted;
       return;
     }
