@@ -300,7 +300,8 @@ function cleanScope(scope: RunScope): RunScope {
  * Called under the repository lock: any other run still recorded as `running` belongs to a
  * holder that died (a live one would hold the lock). Ends it `error` and its jobs that were
  * running `error` ("interrupted"), those that never started `cancelled`, so history tells the
- * truth. The resumed run (`runId`) keeps its finished jobs; its interrupted ones end the same way.
+ * truth. The resumed run (`runId`) keeps its finished jobs; its interrupted ones end the same way
+ * and its not started ones `cancelled` (the resumed run plans them again).
  */
 async function closeDeadRuns(store: RepoStore, runId: string, at: number): Promise<void> {
   for (const run of await store.listRuns()) {
@@ -316,8 +317,12 @@ async function closeDeadRuns(store: RepoStore, runId: string, at: number): Promi
           endedAt: at,
           error: { message: `interrupted: the run's process (${holder}) died` },
         });
-      } else if (job.state === "new" && run.id !== runId) {
-        changed.push({ ...job, state: "cancelled", error: { message: "run interrupted" } });
+      } else if (job.state === "new") {
+        // A resumed run plans again: what it still has to do gets new job records.
+        const message = run.id === runId
+          ? "re-planned when the run was resumed"
+          : "run interrupted";
+        changed.push({ ...job, state: "cancelled", error: { message } });
       }
     }
     await store.saveJobs(changed);

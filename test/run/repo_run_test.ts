@@ -341,15 +341,35 @@ for (const backend of backends) {
           endedAt: null,
           holder: { pid: 1, host: "elsewhere" },
         });
+        // It had started base!main init (left running) and not yet base!main install.
+        const job = (n: number, action: string, state: JobRecord["state"]): JobRecord => ({
+          id: runJobId(runId, n),
+          runId,
+          service: "base!main",
+          action,
+          state,
+          attempts: state === "new" ? 0 : 1,
+          startedAt: state === "new" ? null : 6,
+          endedAt: null,
+          result: null,
+          error: null,
+          actionsHash: null,
+        });
+        await store.saveJobs([job(1, "init", "running"), job(2, "install", "new")]);
         const resumed = await executeRepoRun(t.session, { runId, scope: { role: "mid" } });
         assert.equal(resumed.run.id, runId);
         assert.equal(resumed.run.createdAt, 5);
         assert.deepEqual(resumed.run.scope, { role: "base" }, "the recorded scope wins");
         assert.equal(resumed.run.state, "ok");
-        assert.deepEqual(resumed.jobs.map((j) => `${j.service} ${j.action}`), [
-          "base!main init",
-          "base!main install",
+        assert.deepEqual(resumed.jobs.map((j) => `${j.id.slice(-1)} ${j.action} ${j.state}`), [
+          "1 init error",
+          "2 install cancelled",
+          "3 init ok",
+          "4 install ok",
         ]);
+        assert.match(resumed.jobs[0].error!.message, /interrupted/);
+        assert.match(resumed.jobs[1].error!.message, /re-planned/);
+        assert.deepEqual(await store.loadJobs(runId), resumed.jobs);
         const again = await executeRepoRun(t.session, { runId });
         assert.deepEqual(again.run, resumed.run);
         assert.equal(startCounts(await readTraces(t.repo.path)).get("base!main.install"), 1);
