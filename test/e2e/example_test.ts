@@ -231,6 +231,15 @@ describe("examples/webstack end to end", () => {
   });
 });
 
+describe("examples/webstack/ays.d.ts", () => {
+  it("is what ays types prints today", async () => {
+    const types = await runAys(["types"]);
+    assert.equal(types.code, 0, types.stderr);
+    const file = await readFile(join(projectRoot, "examples", "webstack", "ays.d.ts"), "utf8");
+    assert.equal(file, types.stdout, "regenerate: dist/ays types > examples/webstack/ays.d.ts");
+  });
+});
+
 describe("scripts/demo.sh (the README's main command)", () => {
   it("runs the example end to end and leaves nothing running", async () => {
     const port = await freePort();
