@@ -10,7 +10,7 @@ import { captureIo, runCli } from "../../src/cli/mod.ts";
 import { holdRunLock } from "../../src/run/repo_run.ts";
 import { openRepositoryStore } from "../../src/store/open.ts";
 import { makeTempRepo, type TempDir } from "../helpers/mod.ts";
-import { fanRepoFiles } from "../run/repo_fixture.ts";
+import { fanRepoFiles, readTraces } from "../run/repo_fixture.ts";
 
 const ARGS_ACTIONS = `
 import { appendFileSync } from "node:fs";
@@ -210,6 +210,26 @@ describe("ays do, install, run, runs, simulate (in-process)", () => {
       assert.match(r.err, /\r\x1b\[Kstep \d\/5 · \d\/8 done · \d running · 0 failed · \d+\.\d+ s/);
       assert.doesNotMatch(r.err, /start base!main init/, "no per-event lines on a terminal");
       assert.match(r.err, /ok: 8 ok/);
+    } finally {
+      await repo.dir.remove();
+    }
+  });
+
+  it("takes parallel from .ays/config.yaml: with 1, no two jobs overlap", async () => {
+    const repo = await repoWith(fanRepoFiles({ mids: 3, leaves: 1, sleepMs: 20 }));
+    try {
+      await writeFile(join(repo.dir.path, ".ays/config.yaml"), "name: clirun\nparallel: 1\n");
+      assert.equal((await ays(repo, ["blueprint"])).code, 0);
+      const r = await ays(repo, ["install"]);
+      assert.equal(r.code, 0, r.err);
+      const spans = [...(await readTraces(repo.dir.path)).values()].map((lines) => [
+        lines.find((l) => l.what === "start")!.at,
+        lines.find((l) => l.what === "end")!.at,
+      ]).sort((a, b) => a[0] - b[0]);
+      assert.equal(spans.length, 16);
+      for (let i = 1; i < spans.length; i++) {
+        assert.ok(spans[i][0] >= spans[i - 1][1], "a job started before the previous one ended");
+      }
     } finally {
       await repo.dir.remove();
     }
