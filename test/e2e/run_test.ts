@@ -399,25 +399,27 @@ export function install(job) {
       }
     });
 
-    it("SIGINT: running jobs are cancelled, the run ends cancelled, exit 130", async () => {
-      const repo = await makeRepo(backend, { sleepMs: 5000, mids: 3 });
-      try {
-        const { child, done } = repo.start(["run", "--parallel", "2"]);
-        await waitFor(async () => (await readTraces(repo.path)).size > 0, "the first job");
-        child.kill("SIGINT");
-        const result = await done;
-        assert.equal(result.code, 130, result.stderr);
-        const runs = JSON.parse((await repo.ays(["runs", "--json"])).stdout);
-        assert.equal(runs[0].state, "cancelled");
-        const detail = JSON.parse((await repo.ays(["run", "show", runs[0].id, "--json"])).stdout);
-        assert.ok(detail.jobs.every((j: { state: string }) => j.state === "cancelled"));
-        for (const [name, svc] of await repo.services()) {
-          assert.notEqual(svc.actions.init.state, "running", name);
-          assert.notEqual(svc.actions.install.state, "ok", name);
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      it(`${signal}: running jobs are cancelled, the run ends cancelled, exit 130`, async () => {
+        const repo = await makeRepo(backend, { sleepMs: 5000, mids: 3 });
+        try {
+          const { child, done } = repo.start(["run", "--parallel", "2"]);
+          await waitFor(async () => (await readTraces(repo.path)).size > 0, "the first job");
+          child.kill(signal);
+          const result = await done;
+          assert.equal(result.code, 130, result.stderr);
+          const runs = JSON.parse((await repo.ays(["runs", "--json"])).stdout);
+          assert.equal(runs[0].state, "cancelled");
+          const detail = JSON.parse((await repo.ays(["run", "show", runs[0].id, "--json"])).stdout);
+          assert.ok(detail.jobs.every((j: { state: string }) => j.state === "cancelled"));
+          for (const [name, svc] of await repo.services()) {
+            assert.notEqual(svc.actions.init.state, "running", name);
+            assert.notEqual(svc.actions.install.state, "ok", name);
+          }
+        } finally {
+          await repo.remove();
         }
-      } finally {
-        await repo.remove();
-      }
-    });
+      });
+    }
   });
 }
