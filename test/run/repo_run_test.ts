@@ -484,5 +484,46 @@ export function install(job) {
         await t.close();
       }
     });
+
+    it("a second signal (killSignal) terminates jobs that ignore job.signal", async () => {
+      const t = await open(backend, {
+        sleepMs: 1,
+        mids: 1,
+        leaves: 1,
+        extra: {
+          "actorTemplates/stubborn/schema.hrd": "note = type:str\n",
+          "actorTemplates/stubborn/actions.js": `
+export async function install() { await new Promise((resolve) => setTimeout(resolve, 600000)); }
+`,
+          "blueprints/2_stubborn.yaml": "stubborn__s1:\n",
+        },
+      });
+      try {
+        const cancel = new AbortController();
+        const kill = new AbortController();
+        const result = await executeRepoRun(t.session, {
+          scope: { role: "stubborn" },
+          signal: cancel.signal,
+          killSignal: kill.signal,
+          // Without the kill the run would wait for this grace: far past the test's timeout.
+          graceMs: 600_000,
+          onEvent: (e) => {
+            if (e.type === "job" && e.job.state === "running" && e.job.action === "install") {
+              // Once it runs in its worker: the first signal, then the second.
+              setTimeout(() => cancel.abort(), 300);
+              setTimeout(() => kill.abort(), 400);
+            }
+          },
+        });
+        assert.equal(result.run.state, "cancelled");
+        const install = result.jobs.find((j) => j.action === "install")!;
+        assert.equal(install.state, "cancelled");
+        assert.match(install.error!.message, /killed/);
+        const svc = (await t.session.store.loadServiceByName("stubborn", "s1"))!;
+        assert.equal(svc.actions.install.state, "scheduled");
+      } finally {
+        await t.close();
+      }
+    });
   });
 }
