@@ -82,3 +82,13 @@ export {
   type RunScope,
   type RunSession,
 } from "./repo_run.ts";
+export {
+  findRun,
+  type JobView,
+  jobView,
+  loadRunDetail,
+  type RunDetail,
+  runDetail,
+  type RunListEntry,
+  runListEntry,
+} from "./run_views.ts";
