@@ -14,6 +14,7 @@ import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { DEFAULT_ACTIONS } from "../src/model/types.ts";
+import { runtimeName } from "../src/runtime.ts";
 import type {
   ExecOptions,
   ExecResult,
@@ -52,11 +53,6 @@ self.onmessage = (event: MessageEvent<HostMessage>) => {
       break;
   }
 };
-
-function runtimeName(): string {
-  const g = globalThis as Record<string, unknown>;
-  return typeof g.Bun !== "undefined" ? "bun" : typeof g.Deno !== "undefined" ? "deno" : "node";
-}
 
 async function runJob(id: number, request: JobRequest): Promise<void> {
   const controller = new AbortController();
