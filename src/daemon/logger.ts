@@ -28,8 +28,11 @@ export interface Logger {
 export interface LoggerOptions {
   /** Default `text`. */
   format?: LogFormat;
-  /** Where each finished line (with its newline) goes; default `process.stdout`. */
-  write?: (line: string) => void;
+  /**
+   * Where each finished line (with its newline) goes. Required: the core never prints, so
+   * the caller decides (the CLI passes its stdout).
+   */
+  write: (line: string) => void;
   /** Lines below this level are dropped; default `info`. */
   level?: LogLevel;
   /** Values replaced by `***` wherever they appear (the API token, store passwords). */
@@ -88,10 +91,10 @@ function textField(key: string, value: unknown): string {
   return `${key}=${JSON.stringify(value) ?? "undefined"}`;
 }
 
-/** Makes a logger writing finished lines to `options.write` (default standard output). */
-export function createLogger(options: LoggerOptions = {}): Logger {
+/** Makes a logger writing finished lines to `options.write`. */
+export function createLogger(options: LoggerOptions): Logger {
   const format = options.format ?? "text";
-  const write = options.write ?? ((line: string) => void process.stdout.write(line));
+  const write = options.write;
   const threshold = LEVELS[options.level ?? "info"];
   const secrets = options.secrets ?? [];
   const now = options.now ?? (() => new Date());
