@@ -20,6 +20,10 @@ export function registerUpdate(program: Command, ctx: CliContext): void {
     .description("re-read the templates; carry schema and action changes to actors and services")
     .option("-n, --name <actor>", "only this actor")
     .option("--mark-changed", "set ok actions of actors whose actions file changed to 'changed'")
+    .option(
+      "--reset-invalid",
+      "reset values the new schema refuses to their defaults (default: refuse the update)",
+    )
     .option("--wait", "wait for a run holding the repository lock instead of failing")
     .action(async (options, command) => {
       await withSession(
@@ -45,6 +49,19 @@ export function registerUpdate(program: Command, ctx: CliContext): void {
             names: options.name === undefined ? undefined : [options.name],
             markChanged: Boolean(options.markChanged),
           });
+          // A value the new schema refuses would be lost silently; the user decides instead.
+          const resets = plan.updates.flatMap((u) => u.reset);
+          if (resets.length > 0 && !options.resetInvalid) {
+            throw new InputError(
+              `the new schema refuses ${resets.length} stored value${
+                resets.length === 1 ? "" : "s"
+              }; ` +
+                `nothing was changed:\n  ${
+                  resets.map((r) => `${r.service}: ${r.field} (${r.reason})`).join("\n  ")
+                }\nchange those values (blueprint or set them valid) or run 'ays update --reset-invalid' ` +
+                `to reset them to their defaults`,
+            );
+          }
           if (plan.actors.length > 0) {
             await session.store.save({ actors: plan.actors, services: plan.services });
           }

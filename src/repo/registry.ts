@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { UnavailableError } from "../errors.ts";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -37,7 +38,10 @@ export async function readRegistry(options: RegistryOptions): Promise<RegistryEn
     text = await readFile(registryPath(options), "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw error;
+    throw new UnavailableError(
+      `cannot read the repository registry ${registryPath(options)}: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   return parseRegistry(text);
 }

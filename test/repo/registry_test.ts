@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { UnavailableError } from "../../src/errors.ts";
 import { readRegistry, registerRepo, registryPath } from "../../src/repo/registry.ts";
 import { makeTempDir } from "../helpers/mod.ts";
 
@@ -68,6 +69,27 @@ describe("repository registry", () => {
       assert.equal(result.written, false);
       assert.equal(result.warnings.length, 1);
       assert.match(result.warnings[0], /could not record the repository/);
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it("an unreadable registry is an unavailable resource (exit 4), not an internal error", async () => {
+    const dir = await makeTempDir();
+    try {
+      const notAFolder = join(dir.path, "plain-file");
+      await writeFile(notAFolder, "x");
+      await assert.rejects(
+        readRegistry({ env: { XDG_CONFIG_HOME: notAFolder } }),
+        (e: unknown) =>
+          e instanceof UnavailableError && /cannot read the repository registry/.test(e.message),
+      );
+      // Recording a repository there stays a warning.
+      const result = await registerRepo({ name: "r", path: dir.path }, {
+        env: { XDG_CONFIG_HOME: notAFolder },
+      });
+      assert.equal(result.written, false);
+      assert.ok(result.warnings.length > 0);
     } finally {
       await dir.remove();
     }

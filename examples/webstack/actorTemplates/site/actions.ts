@@ -3,7 +3,7 @@
 // (delivery is at least once), so each one makes the world look as it should instead of
 // assuming what was there before.
 import type { Job } from "ays";
-import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
+import { access, chmod, mkdir, rm, writeFile } from "node:fs/promises";
 import { relative, resolve } from "node:path";
 
 interface Site {
@@ -66,6 +66,8 @@ export async function install(job: Job<Site>) {
 /** A changed title, page list or password: write the tree again (its files are ours). */
 export async function processChange(job: Job<Site>) {
   job.log(`changed: ${Object.keys(job.args.changes ?? {}).join(", ")}`);
+  // Before the first install there is nothing to redo: install will use the new values.
+  if (!(await access(siteFolder(job)).then(() => true, () => false))) return;
   await rm(resolve(siteFolder(job), "public"), { recursive: true, force: true });
   return await install(job);
 }

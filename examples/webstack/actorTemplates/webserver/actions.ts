@@ -5,7 +5,7 @@
 // records its pid in the service data; `stop` kills it by that pid, `monitor` checks that it
 // answers. The server runs on the runtime ays itself runs on, so it needs nothing else.
 import type { Job } from "ays";
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { access, readFile, rm, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { resolve } from "node:path";
 import process from "node:process";
@@ -167,6 +167,12 @@ export async function monitor(job: Job<WebServer>) {
 
 /** New host or port: write the configuration again and restart a running server. */
 export async function processChange(job: Job<WebServer>) {
+  // A change applied before the first install needs nothing here: install will use the new
+  // values (processChange has no prerequisites, so it can run first).
+  if (!(await access(configFile(job)).then(() => true, () => false))) {
+    job.log("not installed yet: install will use the new values");
+    return;
+  }
   const running = await isOurServer(job.service.data.pid);
   if (running) await stop(job);
   await install(job);
