@@ -155,8 +155,8 @@ export function runIdOfJob(jobId: string | null): string | null {
 }
 
 /**
- * Takes the repository lock for a run (holder id = the run id), exiting 3 naming the holder
- * when another run or writer holds it, unless `wait`.
+ * Takes the repository lock for a run (holder id = the run id); throws `LockedError` naming
+ * the holder (the CLI exits 3) when another run or writer holds it, unless `wait`.
  */
 export function holdRunLock(
   driver: StoreDriver,
