@@ -268,7 +268,8 @@ export async function startHttpApi(
     : listen;
   logger.info("http api listening", {
     address: formatListen(address),
-    token: token !== undefined,
+    // Not named "token": the logger masks such fields, which would hide whether auth is on.
+    auth: token === undefined ? "none" : "bearer token",
   });
   let closing: Promise<void> | undefined;
   return {

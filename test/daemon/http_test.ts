@@ -260,6 +260,22 @@ describe("http api listening", () => {
     }
   });
 
+  it("says in its start line whether a token guards the API", async () => {
+    for (const [token, auth] of [[undefined, "none"], ["s3cret-token", "bearer token"]]) {
+      const lines: string[] = [];
+      const logger = createLogger({ format: "json", write: (text) => void lines.push(text) });
+      const api = await startHttpApi(backend(), {
+        listen: { host: "127.0.0.1", port: 0 },
+        token,
+        logger,
+      });
+      await api.close();
+      const start = lines.map((l) => JSON.parse(l)).find((l) => l.msg === "http api listening");
+      assert.equal(start?.auth, auth);
+      assert.ok(!lines.join("").includes("s3cret-token"));
+    }
+  });
+
   it("close() resolves and frees the port", async () => {
     const api = await startHttpApi(backend(), { listen: { host: "127.0.0.1", port: 0 } });
     const response = await fetch(api.url + "/health");
