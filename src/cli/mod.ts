@@ -41,6 +41,8 @@ export function buildProgram(ctx: CliContext): Command {
     .version(VERSION, "-V, --version", "print the ays version")
     .exitOverride()
     .showSuggestionAfterError()
+    // SPEC §9: every command takes the global options; its help should say so.
+    .configureHelp({ showGlobalOptions: true })
     .configureOutput({
       writeOut: (text) => ctx.io.stdout(text),
       writeErr: (text) => ctx.io.stderr(text),
