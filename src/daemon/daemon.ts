@@ -16,6 +16,7 @@ import type {
   RunQueue,
   RunRecurring,
 } from "./backend.ts";
+import { isProcessAlive } from "../store/holder.ts";
 import { type HttpApi, startHttpApi } from "./http.ts";
 import { formatListen, type ListenAddress } from "./listen.ts";
 import { type Logger, silentLogger } from "./logger.ts";
@@ -229,17 +230,6 @@ export interface AliveOptions {
   pidAlive?: (pid: number) => boolean;
 }
 
-/** Whether a process with that id exists on this machine. */
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /**
  * For `ays daemon status`: a saved status belongs to a live daemon if its heartbeat is recent
  * (within three beats) and, when it is on this machine, its process still exists (a `kill -9`
@@ -251,5 +241,5 @@ export function isDaemonAlive(status: DaemonStatus, options: AliveOptions = {}):
   const age = now - Date.parse(status.updatedAt);
   if (!(age <= status.heartbeatMs * 3)) return false;
   if (status.host !== host) return true;
-  return (options.pidAlive ?? processExists)(status.pid);
+  return (options.pidAlive ?? isProcessAlive)(status.pid);
 }

@@ -6,10 +6,10 @@
  *
  * @module
  */
-import { hostname } from "node:os";
 import { z } from "zod";
 import { InputError } from "../errors.ts";
 import type { StoreDriver } from "../store/driver.ts";
+import { currentHolder } from "../store/holder.ts";
 import { RUN_QUEUE } from "../store/repo_store.ts";
 import type { QueuedRequest, QueueItem, RunQueue, RunRequest } from "./backend.ts";
 import { runRequestSchema } from "./http.ts";
@@ -93,7 +93,7 @@ export function storeRunQueue(driver: StoreDriver, options: StoreRunQueueOptions
   const leaseMs = options.leaseMs ?? 30_000;
   return {
     async pop(consumerId: string): Promise<QueueItem | null> {
-      const holder = { pid: process.pid, host: hostname(), id: consumerId };
+      const holder = currentHolder(consumerId);
       for (;;) {
         const item = await driver.pop(RUN_QUEUE, holder, leaseMs);
         if (item === null) return null;
