@@ -6,6 +6,7 @@
  * @module
  */
 import type { FieldSpec } from "../hrd/field_spec.ts";
+import { formatPeriod } from "../hrd/period.ts";
 import type { ServiceListEntry, ServiceShowEntry } from "../model/views.ts";
 
 /** Lays out rows as columns separated by two spaces; the last column is not padded. */
@@ -52,19 +53,10 @@ function isEmpty(value: unknown): boolean {
     (Array.isArray(value) && value.length === 0);
 }
 
-/** A period in seconds as `5m`, `1h30m`; `-` for none. */
+/** A period in seconds as `5m`, `1h30m`, `1w` (the HRD notation); `-` for none. */
 export function periodText(seconds: number): string {
   if (!seconds) return "-";
-  const units: [string, number][] = [["d", 86400], ["h", 3600], ["m", 60], ["s", 1]];
-  let rest = Math.round(seconds);
-  let out = "";
-  for (const [unit, size] of units) {
-    if (rest >= size) {
-      out += `${Math.floor(rest / size)}${unit}`;
-      rest %= size;
-    }
-  }
-  return out;
+  return formatPeriod(Math.round(seconds));
 }
 
 /** Options of {@link renderShow}. */
