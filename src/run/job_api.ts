@@ -115,6 +115,11 @@ export interface JobRequest {
   attempt?: number;
   repo: { name: string; path: string };
   service: JobServiceData;
+  /**
+   * Values of the service's secret fields: masked as `***` in the job's log, error and result
+   * before they leave the pool (SPEC §3.1: never logged). Build with `secretValues`.
+   */
+  secrets?: string[];
 }
 
 /** An error as stored on a job. */

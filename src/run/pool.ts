@@ -15,6 +15,7 @@ import {
   type WorkerDone,
   type WorkerMessage,
 } from "./job_api.ts";
+import { maskText } from "../model/secrets.ts";
 import { LogBuffer } from "./log_buffer.ts";
 
 /** Options of {@link WorkerPool}. */
@@ -206,10 +207,12 @@ export class WorkerPool {
     const job = w.job;
     if (!job || message.type === "pong" || message.id !== job.id) return;
     switch (message.type) {
-      case "log":
-        job.log.append(message.text);
-        job.options.onLog?.(message.text);
+      case "log": {
+        const text = maskText(message.text, job.request.secrets ?? []);
+        job.log.append(text);
+        job.options.onLog?.(text);
         break;
+      }
       case "pid":
         if (!message.detached) job.groups.add(message.pid);
         break;
@@ -227,12 +230,16 @@ export class WorkerPool {
     job.cleanup();
     w.job = null;
     const cancelled = !done.ok && (job.options.signal?.aborted ?? false);
+    const secrets = job.request.secrets ?? [];
     job.resolve({
       ok: done.ok,
-      result: done.result,
+      result: maskResult(done.result, secrets),
       data: done.data,
       log: job.log.text(),
-      error: done.error,
+      error: done.error && {
+        message: maskText(done.error.message, secrets),
+        ...(done.error.stack === undefined ? {} : { stack: maskText(done.error.stack, secrets) }),
+      },
       ...(cancelled ? { cancelled: true } : {}),
       attempt: job.request.attempt ?? 1,
       millis: performance.now() - job.started,
@@ -266,6 +273,14 @@ export class WorkerPool {
     const i = this.#idle.indexOf(w);
     if (i !== -1) this.#idle.splice(i, 1);
   }
+}
+
+/** The result with secret values masked in its strings (it is stored and printed). */
+function maskResult(result: unknown, secrets: readonly string[]): unknown {
+  if (secrets.length === 0 || result === null || result === undefined) return result;
+  const text = JSON.stringify(result);
+  const masked = maskText(text, secrets);
+  return masked === text ? result : JSON.parse(masked);
 }
 
 function outcomeOf(
