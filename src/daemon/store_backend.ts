@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { secretValues } from "../model/secrets.ts";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { InputError } from "../errors.ts";
@@ -363,6 +364,7 @@ async function recurringRequest(
     runId,
     repo: { name: repo.name, path: repo.path },
     service: jobServiceData(service, (name) => related.get(name)),
+    secrets: secretValues(actor?.fields ?? [], service.data),
   };
 }
 

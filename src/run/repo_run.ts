@@ -25,6 +25,7 @@ import { currentHolder, isProcessAlive, thisHost } from "../store/holder.ts";
 import { type HeldLock, holdRepoLock } from "../store/repo_lock.ts";
 import { openRepoStore, REPO_LOCK, type RepoStore } from "../store/repo_store.ts";
 import { actionSettings, executePlan, JobFailedError } from "./execute.ts";
+import { secretValues } from "../model/secrets.ts";
 import { hashActionsFile, type JobOutcome, type JobRequest, jobServiceData } from "./job_api.ts";
 import { jobId as graphId, type Plan, planRun } from "./plan.ts";
 import { WorkerPool } from "./pool.ts";
@@ -528,6 +529,7 @@ class RecordedRun {
       runId: this.#options.runId,
       repo: { name: this.#session.repo.name, path: this.#session.repo.path },
       service: jobServiceData(svc, (name) => this.#plan.services.get(name)),
+      secrets: secretValues(actor?.fields ?? [], svc.data),
     };
   }
 
