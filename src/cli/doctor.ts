@@ -9,6 +9,7 @@ import { probeWorker } from "../run/worker_probe.ts";
 import { VERSION } from "../version.ts";
 import type { CliContext } from "./context.ts";
 import { globalsOf } from "./global_options.ts";
+import { printJson } from "./session.ts";
 
 /** Adds `ays doctor` to the program. */
 export function registerDoctor(program: Command, ctx: CliContext): void {
@@ -25,7 +26,7 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
         worker: { ok: true, runtime: probe.runtime, millis: Math.round(probe.millis) },
       };
       if (globals.json) {
-        ctx.io.stdout(JSON.stringify(report, null, 2) + "\n");
+        printJson(ctx, report);
       } else {
         ctx.io.stdout(
           `ays ${report.version} (${report.runtime}, ${report.packaging})\n` +

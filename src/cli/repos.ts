@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { readRegistry } from "../repo/registry.ts";
 import type { CliContext } from "./context.ts";
 import { globalsOf } from "./global_options.ts";
+import { printJson } from "./session.ts";
 
 /** Adds `ays repos` to the program. */
 export function registerRepos(program: Command, ctx: CliContext): void {
@@ -27,7 +28,7 @@ export function registerRepos(program: Command, ctx: CliContext): void {
         a.name < b.name ? -1 : a.name > b.name ? 1 : a.path < b.path ? -1 : a.path > b.path ? 1 : 0
       );
       if (globals.json) {
-        ctx.io.stdout(JSON.stringify(rows, null, 2) + "\n");
+        printJson(ctx, rows);
         return;
       }
       const width = Math.max(0, ...rows.map((row) => row.name.length));

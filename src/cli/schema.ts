@@ -27,6 +27,7 @@ import { fromStorable, toStorable, validateData } from "../model/validate.ts";
 import type { CliContext } from "./context.ts";
 import { globalsOf } from "./global_options.ts";
 import type { CliIo } from "./io.ts";
+import { printJson } from "./session.ts";
 
 /**
  * Binary standard streams. The CLI's io speaks text; a test may add these to capture bytes,
@@ -269,7 +270,8 @@ export function registerSchema(program: Command, ctx: CliContext): void {
       if (options.layout) {
         const only = options.struct ? findStruct(loaded.file, options.struct)!.fullName : undefined;
         const report = layoutReport(loaded.file, only);
-        io.stdout(globals.json ? JSON.stringify(report, null, 2) + "\n" : layoutText(report));
+        if (globals.json) printJson(ctx, report);
+        else io.stdout(layoutText(report));
         return;
       }
       if (options.encode !== undefined) {
