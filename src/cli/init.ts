@@ -11,6 +11,7 @@ import { initRepo } from "../repo/init.ts";
 import { registerRepo } from "../repo/registry.ts";
 import type { CliContext } from "./context.ts";
 import { globalsOf } from "./global_options.ts";
+import { printJson, warner } from "./session.ts";
 
 /** Makes the repository, registers it and prints what was made. */
 async function runInit(
@@ -27,9 +28,9 @@ async function runInit(
   });
   const name = repoNameOf(result.path, await readRepoConfig(result.path));
   const registered = await registerRepo({ name, path: result.path }, { env: ctx.io.env });
-  for (const warning of registered.warnings) ctx.io.stderr(`ays: warning: ${warning}\n`);
+  registered.warnings.forEach(warner(ctx, globals));
   if (globals.json) {
-    ctx.io.stdout(JSON.stringify({ name, path: result.path, git: result.git }) + "\n");
+    printJson(ctx, { name, path: result.path, git: result.git });
   } else if (!globals.quiet) {
     ctx.io.stdout(
       `created ays repository '${name}' in ${result.path}${result.git ? " (with git)" : ""}\n`,

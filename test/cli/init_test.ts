@@ -43,6 +43,11 @@ describe("ays init and ays repos", () => {
       const io = captureIo({ env: { XDG_CONFIG_HOME: join(dir.path, "cfg") }, cwd: here });
       assert.equal(await runCli(["init", "--json"], io), 0, io.err.join(""));
       assert.deepEqual(JSON.parse(io.out.join("")), { name: "here", path: here, git: false });
+      // Indented like every other --json.
+      assert.equal(
+        io.out.join(""),
+        JSON.stringify({ name: "here", path: here, git: false }, null, 2) + "\n",
+      );
     } finally {
       await dir.remove();
     }
@@ -87,6 +92,15 @@ describe("ays init and ays repos", () => {
       });
       assert.equal(await runCli(["init", "y"], blocked), 0);
       assert.match(blocked.err.join(""), /warning: could not record the repository/);
+
+      // --quiet silences the warning.
+      await mkdir(join(dir.path, "z"));
+      const quiet = captureIo({
+        env: { XDG_CONFIG_HOME: join(dir.path, "a-file", "cfg") },
+        cwd: dir.path,
+      });
+      assert.equal(await runCli(["init", "z", "--quiet"], quiet), 0);
+      assert.equal(quiet.err.join(""), "");
     } finally {
       await dir.remove();
     }
