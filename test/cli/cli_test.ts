@@ -41,6 +41,17 @@ describe("runCli", () => {
     assert.equal(await runCli(["doctor", "--store"], io), 2);
   });
 
+  it("has the v8.1 names: start = daemon, plan = simulate, create_repo -p -g = init", async () => {
+    const usage = async (args: string[]) => {
+      const io = captureIo();
+      assert.equal(await runCli(args, io), 0, io.err.join(""));
+      return io.out.join("").split("\n")[0];
+    };
+    assert.equal(await usage(["start", "--help"]), "Usage: ays daemon|start [options] [command]");
+    assert.equal(await usage(["plan", "--help"]), "Usage: ays simulate|plan [options]");
+    assert.equal(await usage(["create_repo", "--help"]), "Usage: ays create_repo [options]");
+  });
+
   it("runs doctor: a real job worker answers", async () => {
     const io = captureIo();
     const code = await runCli(["doctor", "--json"], io);
