@@ -42,7 +42,6 @@ export {
   capnpDataCodec,
   capnpRecordCodec,
   type DataCodecFor,
-  jsonRecordCodec,
   type RecordCodec,
   type RecordKind,
   type RecordKinds,
