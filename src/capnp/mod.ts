@@ -15,7 +15,7 @@ export type {
   SchemaIndex,
   StructModel,
 } from "./model.ts";
-export { findStruct, indexSchema, isDataType, PRIMITIVE_KINDS, typeName } from "./model.ts";
+export { findStruct, indexSchema, PRIMITIVE_KINDS, typeName } from "./model.ts";
 export type { ParseCapnpOptions } from "./parse.ts";
 export { parseCapnp } from "./parse.ts";
 export type { EmitCapnpOptions } from "./emit.ts";

@@ -157,9 +157,3 @@ function relativeName(fullName: string, scope?: string): string {
   ) common++;
   return parts.slice(common).join(".");
 }
-
-/** Whether a type is stored in the data section (as opposed to a pointer). */
-export function isDataType(type: CapnpType): boolean {
-  return type.kind !== "Text" && type.kind !== "Data" && type.kind !== "List" &&
-    type.kind !== "struct";
-}
