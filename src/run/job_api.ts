@@ -11,7 +11,6 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { ServiceRecord } from "../model/types.ts";
-import { serviceName } from "../model/names.ts";
 
 // #region job-types
 /** Levels of {@link Job.log}. */
@@ -204,11 +203,6 @@ export function jobServiceData(service: ServiceRecord, lookup: ServiceLookup): J
     producers,
     consumers: service.consumers.map(view).filter((v): v is ServiceView => v !== null),
   };
-}
-
-/** `role!instance` of the service of a request. */
-export function requestServiceName(request: JobRequest): string {
-  return serviceName(request.service.role, request.service.name);
 }
 
 /** An actions file's SHA-256 (hex) and source, to record on the job and keep in the store. */

@@ -58,7 +58,6 @@ export {
   jobServiceData,
   LOG_CAP,
   type LogLevel,
-  requestServiceName,
   type ServiceLookup,
   type ServiceView,
   serviceView,
