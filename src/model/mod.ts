@@ -1,0 +1,81 @@
+/**
+ * The model of an ays repository (SPEC §3, §5): the records of actors, services, runs and jobs,
+ * service names, HRD field types, data validation, action scheduling, deletion planning,
+ * secrets and the views that `ays list`/`ays show` print.
+ *
+ * @module
+ */
+export { type DeleteOptions, type DeletePlan, planDelete } from "./delete.ts";
+export {
+  defaultValue,
+  HRD_TYPES,
+  hrdTypeOf,
+  isIntegerType,
+  isNumericType,
+  isTextType,
+  resolveField,
+  zeroValue,
+  zeroValueOfType,
+} from "./fields.ts";
+export { camelCase, parseServiceName, roleOf, serviceKey, serviceName } from "./names.ts";
+export {
+  compileNameRegex,
+  type CompileRegexOptions,
+  newActionRecord,
+  type NotScheduledReason,
+  onActionSucceeded,
+  scheduleAction,
+  type ScheduleOptions,
+  type ScheduleOutcome,
+  scheduleServices,
+  type ScheduleServicesOptions,
+  type ScheduleServicesResult,
+  type ServiceFilter,
+  type ServiceMatcher,
+  serviceMatcher,
+  serviceState,
+} from "./schedule.ts";
+export { maskText, secretValues } from "./secrets.ts";
+export {
+  ACTION_STATES,
+  type ActionRecord,
+  type ActionSettings,
+  type ActionState,
+  type ActorConfig,
+  type ActorRecord,
+  DEFAULT_ACTIONS,
+  DEFAULT_DEPS,
+  type EventFilter,
+  type JobRecord,
+  type JobState,
+  type PlannedJob,
+  type RecurringSpec,
+  type RunRecord,
+  type RunState,
+  type ServiceRecord,
+  type ServiceState,
+} from "./types.ts";
+export {
+  checkFieldValue,
+  type FieldCheck,
+  fieldSchema,
+  fromStorable,
+  isIpAddress,
+  isoToEpochSeconds,
+  maskSecrets,
+  toStorable,
+  validateData,
+  type ValidateOptions,
+} from "./validate.ts";
+export {
+  type ActionView,
+  flatProducers,
+  listEntry,
+  MASK,
+  maskedData,
+  type ServiceListEntry,
+  type ServiceShowEntry,
+  showEntry,
+  type ShowOptions,
+  sortServices,
+} from "./views.ts";
