@@ -21,13 +21,11 @@ import {
   storeRunRecurring,
 } from "../daemon/store_backend.ts";
 import { readDaemonStatus, storeDaemonStatus } from "../daemon/store_status.ts";
-import { openRepo } from "../repo/open.ts";
 import { WorkerPool } from "../run/pool.ts";
 import type { StoreDriver } from "../store/driver.ts";
-import { openRepositoryStore } from "../store/open.ts";
 import type { CliContext } from "./context.ts";
 import { globalsOf } from "./global_options.ts";
-import { printJson, warner } from "./session.ts";
+import { openSession, printJson } from "./session.ts";
 
 /** Workers shared by the recurring jobs of all served repositories. */
 const RECURRING_WORKERS = 10;
@@ -45,30 +43,29 @@ async function openServed(
   options: { mirror: boolean },
 ): Promise<ServedRepo[]> {
   const globals = globalsOf(command, ctx.io.env);
-  const warn = warner(ctx, globals);
   const paths = globals.repos.length > 0 ? globals.repos : [undefined];
   const served: ServedRepo[] = [];
   try {
     for (const repoFlag of paths) {
-      const repo = await openRepo(ctx.io.cwd, { repoFlag, env: ctx.io.env });
-      repo.warnings.forEach(warn);
-      const twin = served.find((other) => other.name === repo.name);
-      if (twin) {
-        if (twin.path === repo.path) continue;
-        throw new InputError(
-          `two repositories are named '${repo.name}' (${twin.path}, ${repo.path}): ` +
-            `the API names repositories, so give one of them another name in .ays/config.yaml`,
-        );
-      }
-      const opened = await openRepositoryStore({
-        repoPath: repo.path,
-        repoName: repo.name,
-        storeFlag: globals.store,
-        env: ctx.io.env,
-        configStore: repo.config.store,
+      const opened = await openSession(ctx, globals, {
+        repoFlag,
         mirror: options.mirror,
-        onMirrorError: (error) => warn(`the mirror was not written: ${String(error)}`),
+        checkRepo: (repo) => {
+          const twin = served.find((other) => other.name === repo.name);
+          if (twin && twin.path !== repo.path) {
+            throw new InputError(
+              `two repositories are named '${repo.name}' (${twin.path}, ${repo.path}): ` +
+                `the API names repositories, so give one of them another name in .ays/config.yaml`,
+            );
+          }
+        },
       });
+      const { repo } = opened;
+      if (served.some((other) => other.path === repo.path)) {
+        // The same repository given twice: serve it once.
+        await opened.driver.close();
+        continue;
+      }
       served.push({
         name: repo.name,
         path: repo.path,

@@ -11,7 +11,6 @@ import { parseRunRequest } from "../daemon/http.ts";
 import { queueRunRequest } from "../daemon/store_queue.ts";
 import { ExitCode, InputError } from "../errors.ts";
 import type { OpenedRepo } from "../repo/open.ts";
-import { openRepo } from "../repo/open.ts";
 import {
   executeRepoRun,
   holdRunLock,
@@ -21,12 +20,11 @@ import {
   type RunSession,
 } from "../run/repo_run.ts";
 import { loadRunDetail, runDetail } from "../run/run_views.ts";
-import { openRepositoryStore } from "../store/open.ts";
 import type { HeldLock } from "../store/repo_lock.ts";
 import type { CliContext } from "./context.ts";
 import { type GlobalOptions, globalsOf } from "./global_options.ts";
 import { formatSeconds, RunProgress } from "./progress.ts";
-import { printJson, warner, withSession } from "./session.ts";
+import { openSession, printJson, withSession } from "./session.ts";
 
 /** Options `ays run` and `ays do` share. */
 export interface RunCliOptions {
@@ -78,18 +76,8 @@ export async function executeFromCli(
   options: ExecuteFromCliOptions,
 ): Promise<void> {
   const globals = globalsOf(command, ctx.io.env);
-  const warn = warner(ctx, globals);
-  const repo = await openRepo(ctx.io.cwd, { repoFlag: globals.repo, env: ctx.io.env });
-  repo.warnings.forEach(warn);
-  const opened = await openRepositoryStore({
-    repoPath: repo.path,
-    repoName: repo.name,
-    storeFlag: globals.store,
-    env: ctx.io.env,
-    configStore: repo.config.store,
-    mirror: true,
-    onMirrorError: (error) => warn(`the mirror was not written: ${String(error)}`),
-  });
+  const opened = await openSession(ctx, globals, { mirror: true });
+  const { repo, warn } = opened;
   const cancel = new AbortController();
   const kill = new AbortController();
   let interrupts = 0;

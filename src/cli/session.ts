@@ -16,18 +16,35 @@ import type { RepoStore } from "../store/repo_store.ts";
 import type { CliContext } from "./context.ts";
 import { type GlobalOptions, globalsOf } from "./global_options.ts";
 
-/** What a command gets to work with. */
-export interface Session {
+/** A repository and its store, opened by {@link openSession}; close `driver` when done. */
+export interface OpenedSession {
   repo: OpenedRepo;
   store: RepoStore;
   driver: StoreDriver;
   /** The store URL with any password masked. */
   location: string;
+  /** Prints a warning on stderr (unless `--quiet`). */
+  warn(text: string): void;
+}
+
+/** What a command gets to work with. */
+export interface Session extends OpenedSession {
   globals: GlobalOptions;
   /** The repository lock, when the command writes. */
   lock: HeldLock | null;
-  /** Prints a warning on stderr (unless `--quiet`). */
-  warn(text: string): void;
+}
+
+/** Options of {@link openSession}. */
+export interface OpenSessionOptions {
+  /** The repository's path (a `--repo`); default the last `--repo`, else the current folder. */
+  repoFlag?: string;
+  /** Keep the readable mirror up to date after every change (writing commands). */
+  mirror?: boolean;
+  /**
+   * Called with the repository before its store opens; throw to refuse it (`ays daemon`
+   * refuses two repositories of one name).
+   */
+  checkRepo?: (repo: OpenedRepo) => void;
 }
 
 /** Options of {@link withSession}. */
@@ -48,6 +65,40 @@ export function warner(ctx: CliContext, globals: GlobalOptions): (text: string) 
   };
 }
 
+/**
+ * Finds the repository (printing its warnings), then opens the store the flags, environment
+ * and config select. The caller closes `driver`.
+ */
+export async function openSession(
+  ctx: CliContext,
+  globals: GlobalOptions,
+  options: OpenSessionOptions = {},
+): Promise<OpenedSession> {
+  const warn = warner(ctx, globals);
+  const repo = await openRepo(ctx.io.cwd, {
+    repoFlag: options.repoFlag ?? globals.repo,
+    env: ctx.io.env,
+  });
+  repo.warnings.forEach(warn);
+  options.checkRepo?.(repo);
+  const opened = await openRepositoryStore({
+    repoPath: repo.path,
+    repoName: repo.name,
+    storeFlag: globals.store,
+    env: ctx.io.env,
+    configStore: repo.config.store,
+    mirror: Boolean(options.mirror),
+    onMirrorError: (error) => warn(`the mirror was not written: ${String(error)}`),
+  });
+  return {
+    repo,
+    store: opened.store,
+    driver: opened.driver,
+    location: opened.location,
+    warn,
+  };
+}
+
 /** Runs `fn` with the repository of the command opened; always closes the store. */
 export async function withSession<T>(
   ctx: CliContext,
@@ -56,32 +107,13 @@ export async function withSession<T>(
   fn: (session: Session) => Promise<T>,
 ): Promise<T> {
   const globals = globalsOf(command, ctx.io.env);
-  const warn = warner(ctx, globals);
-  const repo = await openRepo(ctx.io.cwd, { repoFlag: globals.repo, env: ctx.io.env });
-  repo.warnings.forEach(warn);
-  const opened = await openRepositoryStore({
-    repoPath: repo.path,
-    repoName: repo.name,
-    storeFlag: globals.store,
-    env: ctx.io.env,
-    configStore: repo.config.store,
-    mirror: Boolean(options.write),
-    onMirrorError: (error) => warn(`the mirror was not written: ${String(error)}`),
-  });
+  const opened = await openSession(ctx, globals, { mirror: options.write });
   let lock: HeldLock | null = null;
   try {
     if (options.write) {
       lock = await holdRepoLock(opened.driver, currentHolder(), { wait: options.wait });
     }
-    return await fn({
-      repo,
-      store: opened.store,
-      driver: opened.driver,
-      location: opened.location,
-      globals,
-      lock,
-      warn,
-    });
+    return await fn({ ...opened, globals, lock });
   } finally {
     await lock?.release();
     await opened.driver.close();
