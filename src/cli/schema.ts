@@ -27,7 +27,7 @@ import { fromStorable, toStorable, validateData } from "../model/validate.ts";
 import type { CliContext } from "./context.ts";
 import { globalsOf } from "./global_options.ts";
 import type { CliIo } from "./io.ts";
-import { printJson } from "./session.ts";
+import { printJson, warner } from "./session.ts";
 
 /**
  * Binary standard streams. The CLI's io speaks text; a test may add these to capture bytes,
@@ -256,7 +256,7 @@ export function registerSchema(program: Command, ctx: CliContext): void {
       const io = ctx.io as CliIo & BinaryIo;
       const globals = globalsOf(command as unknown as Command, io.env);
       const loaded = await loadSchemaFile(relativeOrAbsolute(path, io));
-      for (const warning of loaded.warnings) io.stderr(`ays: warning: ${warning}\n`);
+      loaded.warnings.forEach(warner(ctx, globals));
       const modes = [options.layout, options.encode !== undefined, options.decode].filter(Boolean);
       if (modes.length > 1) {
         throw new InputError("use only one of --layout, --encode and --decode");

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { captureIo, runCli } from "../../src/cli/mod.ts";
+import { makeTempDir } from "../helpers/mod.ts";
 import { VERSION } from "../../src/version.ts";
 
 describe("runCli", () => {
@@ -50,6 +53,23 @@ describe("runCli", () => {
     assert.equal(await usage(["start", "--help"]), "Usage: ays daemon|start [options] [command]");
     assert.equal(await usage(["plan", "--help"]), "Usage: ays simulate|plan [options]");
     assert.equal(await usage(["create_repo", "--help"]), "Usage: ays create_repo [options]");
+  });
+
+  it("--quiet silences warnings, not results", async () => {
+    const dir = await makeTempDir();
+    try {
+      const file = join(dir.path, "twice.hrd");
+      await writeFile(file, "a = type:str\na = type:int\n");
+      const loud = captureIo();
+      assert.equal(await runCli(["schema", file], loud), 0);
+      assert.match(loud.err.join(""), /warning: .*twice\.hrd:2:1: field "a" is defined again/);
+      const quiet = captureIo();
+      assert.equal(await runCli(["schema", file, "--quiet"], quiet), 0);
+      assert.equal(quiet.err.join(""), "");
+      assert.equal(quiet.out.join(""), loud.out.join(""));
+    } finally {
+      await dir.remove();
+    }
   });
 
   it("runs doctor: a real job worker answers", async () => {
