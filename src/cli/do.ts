@@ -10,8 +10,8 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { InputError } from "../errors.ts";
-import { scheduleServices } from "../model/schedule.ts";
 import type { JobArgs } from "../run/repo_run.ts";
+import { scheduleForRun } from "../run/schedule_for_run.ts";
 import type { CliContext } from "./context.ts";
 import { executeFromCli, parseParallel } from "./run.ts";
 
@@ -83,22 +83,10 @@ async function doAction(
     args,
     before: async ({ session, globals, warn }) => {
       const services = await session.store.loadServices();
-      const result = scheduleServices(services, action, { role, instance, force: options.force });
-      if (result.matched === 0) {
-        if (role !== undefined || instance !== undefined) {
-          throw new InputError(
-            `no service matches${role ? ` -r ${role}` : ""}` +
-              `${instance ? ` -i ${instance}` : ""}`,
-          );
-        }
+      const result = scheduleForRun(services, action, { role, instance, force: options.force });
+      if (result.empty) {
         warn("the repository has no services (apply a blueprint first)");
         return false;
-      }
-      if (
-        result.skipped.every((s) => s.reason === "unknown-action") &&
-        result.skipped.length === result.matched
-      ) {
-        throw new InputError(`no matching service has an action ${action}`);
       }
       if (result.updated.length > 0) await session.store.save({ services: result.updated });
       if (!globals.quiet) {

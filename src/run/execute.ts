@@ -9,7 +9,7 @@ import type { ActionSettings, ActorRecord, PlannedJob } from "../model/types.ts"
 import type { JobOutcome, JobRequest } from "./job_api.ts";
 import type { Plan, PlannedNode } from "./plan.ts";
 import type { WorkerPool } from "./pool.ts";
-import { runWithRetries } from "./retry.ts";
+import { runJob } from "./run_job.ts";
 import { walk, type WalkEvent, type WalkResult } from "./walk.ts";
 
 /** Default action settings of SPEC §3.3 (durations in seconds). */
@@ -78,22 +78,13 @@ export function executePlan(
     const job = { service: node.service, action: node.action };
     const settings = options.settings?.(job) ?? DEFAULT_ACTION_SETTINGS;
     const request = await options.request(job);
-    let outcome = await runWithRetries(
-      (attempt) =>
-        options.pool.run({ ...request, attempt }, {
-          timeoutMs: settings.timeout * 1000,
-          isolation: settings.isolation,
-          signal: context.signal,
-          kill: context.kill,
-          onLog: options.onLog ? (text) => options.onLog!(job, text) : undefined,
-        }),
-      {
-        retries: settings.retries,
-        retryDelayMs: settings.retryDelay * 1000,
-        signal: context.signal,
-        onRetry: options.onRetry ? (o, d) => options.onRetry!(job, o, d) : undefined,
-      },
-    );
+    let outcome = await runJob(options.pool, request, {
+      settings,
+      signal: context.signal,
+      kill: context.kill,
+      onLog: options.onLog ? (text) => options.onLog!(job, text) : undefined,
+      onRetry: options.onRetry ? (o, d) => options.onRetry!(job, o, d) : undefined,
+    });
     if (outcome.ok && options.accept) outcome = await options.accept(job, outcome);
     if (!outcome.ok) throw new JobFailedError(outcome);
     return outcome;

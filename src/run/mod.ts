@@ -36,6 +36,19 @@ export {
   WorkerPool,
 } from "./pool.ts";
 export { type RetryOptions, runWithRetries } from "./retry.ts";
+export { runJob, type RunJobSettingsOptions } from "./run_job.ts";
+export {
+  acceptOutcome,
+  endAction,
+  type EndActionOptions,
+  errorLogLine,
+  logLines,
+} from "./job_end.ts";
+export {
+  scheduleForRun,
+  type ScheduleForRunOptions,
+  type ScheduleForRunResult,
+} from "./schedule_for_run.ts";
 export {
   actionSettings,
   DEFAULT_ACTION_SETTINGS,

@@ -8,9 +8,7 @@
  * @module
  */
 import process from "node:process";
-import { InputError } from "../errors.ts";
 import { serviceName } from "../model/names.ts";
-import { onActionSucceeded } from "../model/schedule.ts";
 import type {
   ActionState,
   ActorRecord,
@@ -19,13 +17,13 @@ import type {
   RunRecord,
   ServiceRecord,
 } from "../model/types.ts";
-import { validateData } from "../model/validate.ts";
 import type { StoreDriver } from "../store/driver.ts";
 import { currentHolder, isProcessAlive, thisHost } from "../store/holder.ts";
 import { type HeldLock, holdRepoLock } from "../store/repo_lock.ts";
 import { openRepoStore, REPO_LOCK, type RepoStore } from "../store/repo_store.ts";
 import { actionSettings, executePlan, JobFailedError } from "./execute.ts";
 import { secretValues } from "../model/secrets.ts";
+import { acceptOutcome, endAction, errorLogLine, logLines } from "./job_end.ts";
 import { hashActionsFile, type JobOutcome, type JobRequest, jobServiceData } from "./job_api.ts";
 import { jobId as graphId, type Plan, planRun } from "./plan.ts";
 import { WorkerPool } from "./pool.ts";
@@ -535,18 +533,7 @@ class RecordedRun {
 
   /** A successful job's data must still fit the schema, or the job fails. */
   #accept(job: PlannedJob, outcome: JobOutcome): JobOutcome {
-    const actor = this.#actorOf(job.service);
-    if (!actor) return outcome;
-    try {
-      return { ...outcome, data: validateData(actor.fields, outcome.data) };
-    } catch (error) {
-      const message = error instanceof InputError ? error.message : String(error);
-      return {
-        ...outcome,
-        ok: false,
-        error: { message: `the job's data changes are invalid: ${message}` },
-      };
-    }
+    return acceptOutcome(this.#actorOf(job.service), outcome);
   }
 
   async #started(id: string): Promise<void> {
@@ -593,25 +580,17 @@ class RecordedRun {
     // record; all three are durable before the walker lets dependents start.
     const log = async () => {
       await this.#flushLogs(record.id);
-      if (outcome && !outcome.ok && outcome.error) {
-        await this.#session.store.appendJobLog(record.id, `[error] ${outcome.error.message}`);
-      }
+      const last = errorLogLine(outcome);
+      if (last !== undefined) await this.#session.store.appendJobLog(record.id, last);
     };
     await Promise.all([
       log(),
-      this.#updateService(record.service, true, (svc) => {
-        const action = svc.actions[record.action];
-        if (!action) return svc;
-        if (state === "ok") {
-          const next = onActionSucceeded({ ...svc, data: outcome!.data }, record.action);
-          next.actions[record.action] = { ...next.actions[record.action], lastJob: record.id };
-          return next;
-        }
-        // A cancelled job leaves its action as the run found it, to be taken again.
-        const back = state === "error" ? "error" : before === "running" ? "scheduled" : before;
-        svc.actions[record.action] = { ...action, state: back, lastJob: record.id };
-        return svc;
-      }),
+      this.#updateService(
+        record.service,
+        true,
+        (svc) =>
+          endAction(svc, record.action, { state, before, data: outcome?.data, jobId: record.id }),
+      ),
       this.#session.store.saveJob({ ...record }),
     ]);
     this.#emit({ type: "job", job: { ...record }, run: this.#run });
@@ -663,8 +642,7 @@ class RecordedRun {
       pending.length = 0;
       if (cut < text.length) pending.push(text.slice(cut));
       else this.#logs.delete(jobId);
-      const lines = text.slice(0, cut).split("\n");
-      if (lines[lines.length - 1] === "") lines.pop();
+      const lines = logLines(text.slice(0, cut));
       if (lines.length > 0) await this.#session.store.appendJobLog(jobId, lines);
     }
   }
