@@ -11,11 +11,10 @@ import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { InputError } from "../errors.ts";
 import { serviceName } from "../model/names.ts";
-import { onActionSucceeded, scheduleServices } from "../model/schedule.ts";
 import type { ActionState, JobRecord, ServiceRecord } from "../model/types.ts";
-import { validateData } from "../model/validate.ts";
 import { flatProducers, listEntry, showEntry, sortServices } from "../model/views.ts";
 import { actionSettings } from "../run/execute.ts";
+import { acceptOutcome, endAction, errorLogLine, logLines } from "../run/job_end.ts";
 import {
   hashActionsFile,
   type JobOutcome,
@@ -24,7 +23,8 @@ import {
 } from "../run/job_api.ts";
 import type { WorkerPool } from "../run/pool.ts";
 import { executeRepoRun, holdRunLock, runJobId, type RunSession } from "../run/repo_run.ts";
-import { runWithRetries } from "../run/retry.ts";
+import { runJob } from "../run/run_job.ts";
+import { scheduleForRun } from "../run/schedule_for_run.ts";
 import { loadRunDetail, runListEntry } from "../run/run_views.ts";
 import type { StoreDriver } from "../store/driver.ts";
 import type { RepoStore } from "../store/repo_store.ts";
@@ -174,7 +174,9 @@ export interface RunRecurringOptions {
  * Runs one recurring action as a job of its own (SPEC §8): outside the run lock, without
  * prerequisites. The job is recorded (`running`, then final) under
  * {@link recurringRunId}; the action is `running` with `lastRun` = the start before the job
- * starts, then `ok` (with the data the job changed, validated) or `error`. Older records
+ * starts, then `ok` (with the data the job changed, validated) or `error`; a job the
+ * daemon's stop cancelled leaves the action as a run does ({@link endAction}). The job runs
+ * like one of a run ({@link runJob}) and its log is appended as it comes. Older records
  * beyond the history are deleted with their logs.
  */
 export function storeRunRecurring(
@@ -256,41 +258,22 @@ async function runRecurringJob(
   }
 
   const request = await recurringRequest(repo, started, action, runId);
-  const log: string[] = [];
+  const log = jobLogWriter(store, job.id);
   let outcome: JobOutcome;
   try {
-    outcome = await runWithRetries(
-      (attempt) =>
-        options.pool.run({ ...request, attempt }, {
-          timeoutMs: settings.timeout * 1000,
-          isolation: settings.isolation,
-          signal: info.signal,
-          onLog: (text) => void log.push(text),
-        }),
-      {
-        retries: settings.retries,
-        retryDelayMs: settings.retryDelay * 1000,
-        signal: info.signal,
-        onRetry: (failed, delayMs) => {
-          job.attempts = failed.attempt + 1;
-          log.push(
-            `[warn] attempt ${failed.attempt} failed: ${failed.error?.message ?? "failed"}; ` +
-              `retrying in ${delayMs} ms\n`,
-          );
-        },
+    outcome = await runJob(options.pool, request, {
+      settings,
+      signal: info.signal,
+      onLog: log.write,
+      onRetry: (failed, delayMs) => {
+        job.attempts = failed.attempt + 1;
+        log.write(
+          `[warn] attempt ${failed.attempt} failed: ${failed.error?.message ?? "failed"}; ` +
+            `retrying in ${delayMs} ms\n`,
+        );
       },
-    );
-    if (outcome.ok && actor) {
-      try {
-        outcome = { ...outcome, data: validateData(actor.fields, outcome.data) };
-      } catch (error) {
-        outcome = {
-          ...outcome,
-          ok: false,
-          error: { message: `the job's data changes are invalid: ${(error as Error).message}` },
-        };
-      }
-    }
+    });
+    outcome = acceptOutcome(actor ?? undefined, outcome);
   } catch (error) {
     outcome = {
       ok: false,
@@ -303,24 +286,14 @@ async function runRecurringJob(
     };
   }
   const state: JobRecord["state"] = outcome.ok ? "ok" : outcome.cancelled ? "cancelled" : "error";
-  const text = log.join("");
-  const lines = text.split("\n");
-  if (lines[lines.length - 1] === "") lines.pop();
-  if (!outcome.ok && outcome.error) lines.push(`[error] ${outcome.error.message}`);
-  if (lines.length > 0) await store.appendJobLog(job.id, lines);
-  await store.updateService(key, (svc) => {
-    const current = svc.actions[action];
-    if (!current) return null;
-    if (state === "ok") {
-      const next = onActionSucceeded({ ...svc, data: outcome.data }, action);
-      next.actions[action] = { ...next.actions[action], lastJob: job.id };
-      return next;
-    }
-    // A cancelled job (the daemon stopped) leaves the action as it found it.
-    const back = state === "error" ? "error" : before === "running" ? "ok" : before;
-    svc.actions[action] = { ...current, state: back, lastJob: job.id };
-    return svc;
-  });
+  await log.end(errorLogLine(outcome));
+  await store.updateService(
+    key,
+    (svc) =>
+      svc.actions[action]
+        ? endAction(svc, action, { state, before, data: outcome.data, jobId: job.id })
+        : null,
+  );
   await store.saveJob({
     ...job,
     state,
@@ -335,6 +308,41 @@ async function runRecurringJob(
   if (!outcome.ok) {
     throw new Error(outcome.error?.message ?? `recurring job ${state}`);
   }
+}
+
+interface JobLogWriter {
+  /** Takes log text as the job writes it; whole lines are appended at once, in order. */
+  write: (text: string) => void;
+  /** Appends what is left (a last partial line, then `last`) once every write is done. */
+  end: (last?: string) => Promise<void>;
+}
+
+/** Appends a running job's log to its record line by line as it comes. */
+function jobLogWriter(store: RepoStore, jobId: string): JobLogWriter {
+  let pending = "";
+  let chain: Promise<void> = Promise.resolve();
+  let failed: unknown;
+  const append = (lines: string[]) => {
+    if (lines.length === 0) return;
+    chain = chain.then(() => store.appendJobLog(jobId, lines)).catch((error) => {
+      failed ??= error;
+    });
+  };
+  return {
+    write(text) {
+      pending += text;
+      const cut = pending.lastIndexOf("\n") + 1;
+      if (cut === 0) return;
+      append(logLines(pending.slice(0, cut)));
+      pending = pending.slice(cut);
+    },
+    async end(last) {
+      append([...logLines(pending), ...(last === undefined ? [] : [last])]);
+      pending = "";
+      await chain;
+      if (failed !== undefined) throw failed;
+    },
+  };
 }
 
 /** The worker request of a recurring job: the service with its parent, producers, consumers. */
@@ -443,12 +451,12 @@ export function storeExecuteRun(
       const recorded = await repo.store.loadRun(runId);
       if (!recorded && action) {
         const services = await repo.store.loadServices();
-        const result = scheduleServices(services, action, { role, instance });
-        if (result.matched === 0 && (role !== undefined || instance !== undefined)) {
-          throw new InputError(
-            `queued run ${runId}: no service matches` +
-              `${role ? ` -r ${role}` : ""}${instance ? ` -i ${instance}` : ""}`,
-          );
+        let result;
+        try {
+          result = scheduleForRun(services, action, { role, instance });
+        } catch (error) {
+          if (!(error instanceof InputError)) throw error;
+          throw new InputError(`queued run ${runId}: ${error.message}`);
         }
         if (result.updated.length > 0) await repo.store.save({ services: result.updated });
       }

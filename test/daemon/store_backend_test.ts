@@ -27,6 +27,7 @@ import { WorkerPool } from "../../src/run/pool.ts";
 import { loadRunDetail, runListEntry } from "../../src/run/run_views.ts";
 import { openRepositoryStore } from "../../src/store/open.ts";
 import { makeTempRepo, type RedisServer, startRedis, type TempDir } from "../helpers/mod.ts";
+import { liveGroupMembers, waitFor } from "../run/fixtures.ts";
 
 const ACTIONS = `
 import { appendFileSync } from "node:fs";
@@ -197,6 +198,34 @@ for (const backend of ["sqlite", "redis"] as const) {
       assert.equal(job.state, "cancelled");
     });
 
+    it("a recurring job cancelled after an interrupted attempt leaves its action scheduled, as a run does", async () => {
+      const run = storeRunRecurring([served], { pool });
+      const waits = (await storeLoadServices([served])()).find((t) => t.service.name === "waits")!;
+      await served.store.updateService(waits.service.key, (svc) => {
+        svc.actions.monitor = { ...svc.actions.monitor, state: "running" };
+        return svc;
+      });
+      const stop = new AbortController();
+      const done = run(waits, "monitor", info(Date.now(), stop.signal));
+      for (let i = 0; i < 100; i++) {
+        const jobs = await loadRecurringJobs(served.store, "ticker!waits", "monitor");
+        if (jobs.length === 2 && (await served.store.readJobLog(jobs[1].id)).length > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      stop.abort();
+      await assert.rejects(done);
+      const service = (await served.store.loadServiceByName("ticker", "waits"))!;
+      assert.equal(service.actions.monitor.state, "scheduled");
+      const jobs = await loadRecurringJobs(served.store, "ticker!waits", "monitor");
+      assert.equal(jobs.at(-1)!.state, "cancelled");
+      assert.equal(service.actions.monitor.lastJob, jobs.at(-1)!.id);
+      // Left scheduled, the hanging monitor would be taken by the queued runs below.
+      await served.store.updateService(waits.service.key, (svc) => {
+        svc.actions.monitor = { ...svc.actions.monitor, state: "new" };
+        return svc;
+      });
+    });
+
     it("a queued run executes under the request id, once even when delivered again", async () => {
       const execute = storeExecuteRun([served], { pool });
       const queue = storeRunQueue(served.driver);
@@ -234,6 +263,15 @@ for (const backend of ["sqlite", "redis"] as const) {
       const none = (await queue.pop("test", { timeoutMs: 0 }))!;
       await assert.rejects(execute(none, { signal }), InputError);
       await none.ack();
+
+      // As `ays do`: an action none of the matched services has is refused.
+      await queueRunRequest(served.driver, { action: "nosuch" }, { repo: name });
+      const unknown = (await queue.pop("test", { timeoutMs: 0 }))!;
+      await assert.rejects(
+        execute(unknown, { signal }),
+        /no matching service has an action nosuch/,
+      );
+      await unknown.ack();
     });
 
     it("the API's bodies are the CLI's --json shapes", async () => {
@@ -263,3 +301,72 @@ for (const backend of ["sqlite", "redis"] as const) {
     });
   });
 }
+
+const SLEEPER = `
+export async function monitor(job) {
+  job.log("started");
+  await job.exec("echo $$ > " + JSON.stringify(job.repo.path + "/sleep.pid") + "; sleep 600");
+}
+`;
+
+describe("daemon recurring job with a timeout", () => {
+  let repo: TempDir;
+  let served: ServedRepo;
+  let pool: WorkerPool;
+
+  before(async () => {
+    repo = await makeTempRepo({
+      name: "sb-timeout",
+      files: {
+        "actorTemplates/sleeper/schema.hrd": "",
+        "actorTemplates/sleeper/actions.js": SLEEPER,
+        "actorTemplates/sleeper/actor.yaml": "actions:\n  monitor: {timeout: 2s}\n",
+        "blueprints/a.yaml": "sleeper__slow:\nactions:\n  - action: monitor\n    recurring: 1h\n",
+      },
+    });
+    served = await openSeeded(repo, "sb-timeout");
+    pool = new WorkerPool({ size: 1 });
+  });
+  after(async () => {
+    await pool?.close();
+    await served?.driver.close();
+    await repo?.remove();
+  });
+
+  it("logs as it runs; on its timeout it ends error and its exec process group is gone", async () => {
+    const run = storeRunRecurring([served], { pool });
+    const slow = (await storeLoadServices([served])()).find((t) => t.service.name === "slow")!;
+    const done = run(slow, "monitor", info(Date.now()));
+    const pidFile = join(repo.path, "sleep.pid");
+    const pgid = await (async () => {
+      for (let i = 0; i < 200; i++) {
+        const text = await readFile(pidFile, "utf8").catch(() => "");
+        if (text.trim()) return Number(text.trim());
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      throw new Error("the job never started its exec");
+    })();
+    // The log is in the store while the job still runs, not only when it ends.
+    const [running] = await loadRecurringJobs(served.store, "sleeper!slow", "monitor");
+    assert.equal(running.state, "running");
+    assert.ok(
+      await waitFor(async () => (await served.store.readJobLog(running.id)).length > 0),
+      "the log line while running",
+    );
+    assert.deepEqual(await served.store.readJobLog(running.id), ["[info] started"]);
+    assert.ok(liveGroupMembers(pgid).length > 0, "the exec group runs during the job");
+    await assert.rejects(done, /timed out/);
+    const [job] = await loadRecurringJobs(served.store, "sleeper!slow", "monitor");
+    assert.equal(job.state, "error");
+    assert.match(job.error!.message, /timed out after 2 s/);
+    assert.equal(
+      (await served.store.loadServiceByName("sleeper", "slow"))!.actions.monitor.state,
+      "error",
+    );
+    assert.ok(
+      await waitFor(() => liveGroupMembers(pgid).length === 0),
+      `still alive: ${liveGroupMembers(pgid).join("; ")}`,
+    );
+    assert.deepEqual((await served.store.readJobLog(job.id)).at(-1), "[error] timed out after 2 s");
+  });
+});
