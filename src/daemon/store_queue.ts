@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 import { InputError } from "../errors.ts";
-import type { StoreDriver } from "../store/driver.ts";
+import type { QueueStore } from "../store/driver.ts";
 import { currentHolder } from "../store/holder.ts";
 import { RUN_QUEUE } from "../store/repo_store.ts";
 import type { QueuedRequest, QueueItem, RunQueue, RunRequest } from "./backend.ts";
@@ -59,7 +59,7 @@ export interface QueueRunOptions {
 
 /** Puts a run request into the repository's queue and returns its id (also the run's id). */
 export function queueRunRequest(
-  driver: StoreDriver,
+  driver: QueueStore,
   request: RunRequest,
   options: QueueRunOptions,
 ): Promise<string> {
@@ -89,7 +89,7 @@ export interface StoreRunQueueOptions {
  * `kill -9` on this host back at once, and one elsewhere when its lease lapses. `pop` answers
  * at once; the consumer loop polls.
  */
-export function storeRunQueue(driver: StoreDriver, options: StoreRunQueueOptions = {}): RunQueue {
+export function storeRunQueue(driver: QueueStore, options: StoreRunQueueOptions = {}): RunQueue {
   const leaseMs = options.leaseMs ?? 30_000;
   return {
     async pop(consumerId: string): Promise<QueueItem | null> {

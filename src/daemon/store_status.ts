@@ -4,14 +4,14 @@
  *
  * @module
  */
-import type { StoreDriver } from "../store/driver.ts";
+import type { KeyValueStore } from "../store/driver.ts";
 import type { DaemonStatus, DaemonStatusStore } from "./backend.ts";
 
 /** The store key of the status record. */
 export const DAEMON_STATUS_KEY = "daemon:status";
 
 /** The status saved in this repository's store, or null (no daemon ever, or it stopped). */
-export async function readDaemonStatus(driver: StoreDriver): Promise<DaemonStatus | null> {
+export async function readDaemonStatus(driver: KeyValueStore): Promise<DaemonStatus | null> {
   const bytes = await driver.get(DAEMON_STATUS_KEY);
   if (bytes === null) return null;
   try {
@@ -27,7 +27,7 @@ export async function readDaemonStatus(driver: StoreDriver): Promise<DaemonStatu
  * `clear` removes a record only while it is still this daemon's (same pid, host and start), so a
  * daemon that stops late does not erase the record of one that took over.
  */
-export function storeDaemonStatus(drivers: Map<string, StoreDriver>): DaemonStatusStore {
+export function storeDaemonStatus(drivers: ReadonlyMap<string, KeyValueStore>): DaemonStatusStore {
   const driversOf = (status: DaemonStatus) =>
     status.repos.flatMap((repo) => {
       const driver = drivers.get(repo);

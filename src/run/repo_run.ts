@@ -17,7 +17,7 @@ import type {
   RunRecord,
   ServiceRecord,
 } from "../model/types.ts";
-import type { StoreDriver } from "../store/driver.ts";
+import type { LockStore, StoreDriver } from "../store/driver.ts";
 import { currentHolder, isProcessAlive, thisHost } from "../store/holder.ts";
 import { type HeldLock, holdRepoLock } from "../store/repo_lock.ts";
 import { openRepoStore, REPO_LOCK, type RepoStore } from "../store/repo_store.ts";
@@ -158,7 +158,7 @@ export function runIdOfJob(jobId: string | null): string | null {
  * the holder (the CLI exits 3) when another run or writer holds it, unless `wait`.
  */
 export function holdRunLock(
-  driver: StoreDriver,
+  driver: LockStore,
   runId: string,
   options: { wait?: boolean; signal?: AbortSignal; onLost?: () => void } = {},
 ): Promise<HeldLock> {

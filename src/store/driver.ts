@@ -1,12 +1,19 @@
 /**
- * The store driver interface (SPEC §7): the one contract between the core and a backend, in
- * the spirit of unjs/unstorage — the core never knows which backend it talks to.
+ * The store driver contract (`docs/store.md`, "The driver interface"): the one contract between
+ * the core and a backend, in the spirit of unjs/unstorage — the core never knows which backend it
+ * talks to.
  *
  * A driver is bound to ONE repository namespace when it is opened; keys are plain strings
  * (`service:<key>`, `run:<id>` …, chosen by the records layer) and values are bytes. Besides
  * the key space a driver offers a lock, a reliable queue, capped append-only logs and the
  * recorded layout version, because each backend has a much better way of doing those than a
  * generic key value emulation would.
+ *
+ * The contract is split into capability interfaces — {@link KeyValueStore},
+ * {@link LockStore}, {@link QueueStore}, {@link LogStore}, {@link LayoutStore} (each with
+ * {@link StoreInfo}) — so that a consumer names the part it uses: the repository lock needs a
+ * {@link LockStore}, the run queue a {@link QueueStore}. {@link StoreDriver} is all of them;
+ * every backend implements it whole.
  *
  * @module
  */
@@ -20,7 +27,7 @@ export interface KeyValue {
   value: Uint8Array;
 }
 
-/** One write of an atomic {@link StoreDriver.batch}. */
+/** One write of an atomic {@link KeyValueStore.batch}. */
 export type BatchOp =
   | { op: "set"; key: string; value: Uint8Array }
   | { op: "delete"; key: string };
@@ -34,7 +41,7 @@ export interface BatchGuard {
   value: Uint8Array | null;
 }
 
-/** Options of {@link StoreDriver.batch}. */
+/** Options of {@link KeyValueStore.batch}. */
 export interface BatchOptions {
   /** Preconditions checked inside the same atomic step; any mismatch applies nothing. */
   guards?: BatchGuard[];
@@ -63,7 +70,7 @@ export interface LockInfo {
   expiresAt: number;
 }
 
-/** Result of {@link StoreDriver.acquireLock}. */
+/** Result of {@link LockStore.acquireLock}. */
 export type LockAttempt =
   | {
     acquired: true;
@@ -77,14 +84,14 @@ export type LockAttempt =
     lock: LockInfo;
   };
 
-/** An item handed out by {@link StoreDriver.pop}. */
+/** An item handed out by {@link QueueStore.pop}. */
 export interface QueueItem {
   /** Acknowledge with this id. */
   id: string;
   value: Uint8Array;
   /** How many times the item was handed out, this time included (> 1: a redelivery). */
   deliveries: number;
-  /** When the lease lapses unless {@link StoreDriver.heartbeatQueue} renews it. */
+  /** When the lease lapses unless {@link QueueStore.heartbeatQueue} renews it. */
   leaseUntil: number;
 }
 
@@ -96,7 +103,7 @@ export interface QueueStats {
   inFlight: number;
 }
 
-/** Options of {@link StoreDriver.appendLog}. */
+/** Options of {@link LogStore.appendLog}. */
 export interface AppendLogOptions {
   /** Keep at most this many lines (the oldest go first). Default {@link DEFAULT_LOG_CAP}. */
   maxLines?: number;
@@ -106,25 +113,24 @@ export interface AppendLogOptions {
 export const DEFAULT_LOG_CAP = 10_000;
 
 /**
- * The driver contract. Every method is asynchronous; a backend that cannot be reached
- * rejects with `UnavailableError` (exit 4) and never prints a password.
- *
- * Semantics every backend guarantees (checked by `test/store/conformance.ts`):
- * - `batch` is all or nothing, also when the process or the connection dies in the middle;
- * - a lock is held by one holder at a time; it lapses `ttlMs` after the last acquire or
- *   heartbeat; a holder on this host whose process is gone is taken over at once;
- * - a queue item is delivered at least once: an item popped by a consumer that never
- *   acknowledges (its lease lapsed, or it is on this host and its process is gone) is
- *   delivered again, before newer items.
+ * What every capability tells about the store it talks to. Every method of a capability is
+ * asynchronous; a backend that cannot be reached rejects with `UnavailableError` (exit 4) and
+ * never prints a password.
  */
-export interface StoreDriver {
+export interface StoreInfo {
   /** The backend. */
   readonly kind: StoreKind;
   /** Where the store is, with any password masked — safe to print. */
   readonly location: string;
   /** The repository namespace this driver is bound to. */
   readonly namespace: string;
+}
 
+/**
+ * The key space: bytes by string key, bulk reads, and atomic batches (all or nothing, also
+ * when the process or the connection dies in the middle).
+ */
+export interface KeyValueStore extends StoreInfo {
   /** The value of `key`, or null. One round trip. */
   get(key: string): Promise<Uint8Array | null>;
   /** Sets `key` to `value`. */
@@ -143,7 +149,13 @@ export interface StoreDriver {
    * not hold.
    */
   batch(ops: Iterable<BatchOp>, options?: BatchOptions): Promise<boolean>;
+}
 
+/**
+ * Named locks: held by one holder at a time; a lock lapses `ttlMs` after the last acquire or
+ * heartbeat; a holder on this host whose process is gone is taken over at once.
+ */
+export interface LockStore extends StoreInfo {
   /**
    * Takes the lock `name` for `holder` for `ttlMs`. Succeeds when it is free, lapsed, held by
    * the same holder id (re-entrant, which also makes a re-sent acquire harmless), or held by
@@ -156,7 +168,14 @@ export interface StoreDriver {
   releaseLock(name: string, holderId: string): Promise<boolean>;
   /** The current holder of `name`, or null when it is free or lapsed. */
   readLock(name: string): Promise<LockInfo | null>;
+}
 
+/**
+ * Reliable queues: an item is delivered at least once — an item popped by a consumer that
+ * never acknowledges (its lease lapsed, or it is on this host and its process is gone) is
+ * delivered again, before newer items.
+ */
+export interface QueueStore extends StoreInfo {
   /** Appends `value` to `queue`; returns the new item's id. */
   push(queue: string, value: Uint8Array): Promise<string>;
   /**
@@ -176,7 +195,10 @@ export interface StoreDriver {
   heartbeatQueue(queue: string, consumerId: string, leaseMs: number): Promise<number>;
   /** How many items wait and how many are in flight. */
   queueStats(queue: string): Promise<QueueStats>;
+}
 
+/** Capped append-only logs of text lines (job logs). */
+export interface LogStore extends StoreInfo {
   /**
    * Appends one line, or several in one step, to the log `key`, dropping the oldest beyond
    * the cap.
@@ -190,12 +212,21 @@ export interface StoreDriver {
   readLog(key: string): Promise<string[]>;
   /** Removes log `key`. */
   deleteLog(key: string): Promise<void>;
+}
 
+/** The recorded layout version of the records (what migrations key on). */
+export interface LayoutStore extends StoreInfo {
   /** The recorded layout version of the records, or null for a store never written. */
   getLayoutVersion(): Promise<number | null>;
   /** Records the layout version. */
   setLayoutVersion(version: number): Promise<void>;
+}
 
+/**
+ * A whole driver: every capability plus closing. Both backends implement it, checked by
+ * `test/store/conformance.ts`; a consumer that needs only a part takes that part's type.
+ */
+export interface StoreDriver extends KeyValueStore, LockStore, QueueStore, LogStore, LayoutStore {
   /** Releases the connection or file; the driver must not be used afterwards. */
   close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 /**
- * The key value store (SPEC §7): one driver interface, an embedded SQLite backend and a Redis
- * backend chosen by URL, and the repository's identity on a store.
+ * The key value store (`docs/store.md`): one driver contract split into capabilities, an
+ * embedded SQLite backend and a Redis backend chosen by URL, and the repository's identity on a
+ * store.
  *
  * @module
  */
@@ -11,11 +12,17 @@ export type {
   BatchOptions,
   Holder,
   KeyValue,
+  KeyValueStore,
+  LayoutStore,
   LockAttempt,
   LockInfo,
+  LockStore,
+  LogStore,
   QueueItem,
   QueueStats,
+  QueueStore,
   StoreDriver,
+  StoreInfo,
   StoreKind,
 } from "./driver.ts";
 export { DEFAULT_LOG_CAP } from "./driver.ts";

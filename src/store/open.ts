@@ -8,7 +8,7 @@
 import { realpathSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { InputError } from "../errors.ts";
-import type { StoreDriver } from "./driver.ts";
+import type { KeyValueStore, StoreDriver } from "./driver.ts";
 import { openRedisDriver } from "./redis.ts";
 import { openRepoStore, type RepoStore } from "./repo_store.ts";
 import { openSqliteDriver } from "./sqlite.ts";
@@ -134,7 +134,7 @@ function canonical(path: string): string {
  * Atomic (a guarded batch), so two folders racing for one name cannot both win.
  */
 export async function claimRepository(
-  driver: StoreDriver,
+  driver: KeyValueStore,
   owner: { name: string; repoPath: string },
 ): Promise<void> {
   const { name, repoPath } = owner;

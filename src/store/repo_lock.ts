@@ -6,7 +6,7 @@
  * @module
  */
 import { LockedError } from "../errors.ts";
-import type { Holder, LockInfo, StoreDriver } from "./driver.ts";
+import type { Holder, LockInfo, LockStore } from "./driver.ts";
 import { REPO_LOCK } from "./repo_store.ts";
 
 /** TTL of the repository lock. */
@@ -48,7 +48,7 @@ export function describeHolder(lock: LockInfo): string {
  * released. Throws LockedError naming the holder when another one holds it (unless `wait`).
  */
 export async function holdRepoLock(
-  driver: StoreDriver,
+  driver: LockStore,
   holder: Holder,
   options: HoldRepoLockOptions = {},
 ): Promise<HeldLock> {
