@@ -1,7 +1,7 @@
 /**
- * The readable mirror of a repository (SPEC §2): `actors/<actor>/actor.json` and
- * `services/<role>!<instance>/service.json`, children nested in their parent's folder, for
- * people and for git diffs. The store stays the source of truth; {@link readMirror} is what
+ * The readable mirror of a repository (`docs/store.md`, "The readable mirror"):
+ * `actors/<actor>/actor.json` and `services/<role>!<instance>/service.json`, children nested in
+ * their parent's folder, for people and for git diffs. The store stays the source of truth; {@link readMirror} is what
  * `ays restore` rebuilds the store from.
  *
  * Secret fields (a `secret` field spec, e.g. `type:password`) are never written: after a

@@ -42,9 +42,9 @@ export {
   sqlitePathOf,
   type StoreUrlSource,
 } from "./open.ts";
-export { maskUrl, redact, storeKindOf } from "./url.ts";
+export { maskUrl, parseRedisUrl, redact, type RedisTlsOptions, storeKindOf } from "./url.ts";
 export { openSqliteDriver, SQLITE_BUSY_TIMEOUT_MS, type SqliteDriverOptions } from "./sqlite.ts";
-export { openRedisDriver, parseRedisUrl, type RedisDriverOptions } from "./redis.ts";
+export { openRedisDriver, type RedisDriverOptions } from "./redis.ts";
 export {
   capnpDataCodec,
   capnpRecordCodec,

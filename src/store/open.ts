@@ -1,7 +1,7 @@
 /**
- * Choosing and opening the store (SPEC §2, §7): `--store URL` > `AYS_STORE` >
- * `.ays/config.yaml` `store` > the embedded default `.ays/store.db`; the backend follows from
- * the URL's scheme. Also the repository's identity on a store: one name, one folder.
+ * Choosing and opening the store (`docs/store.md`, "Choosing the store"): `--store URL` >
+ * `AYS_STORE` > `.ays/config.yaml` `store` > the embedded default `.ays/store.db`; the backend
+ * follows from the URL's scheme. Also the repository's identity on a store: one name, one folder.
  *
  * @module
  */

@@ -1,6 +1,6 @@
 /**
- * The shared store (SPEC §7): Redis through ioredis, for several processes and machines
- * sharing one repository's state. `redis://[user:pass@]host:port/db`, `rediss://` for TLS.
+ * The shared store (`docs/store.md`): Redis through ioredis, for several processes and
+ * machines sharing one repository's state. `redis://[user:pass@]host:port/db`, `rediss://` for TLS.
  *
  * Key layout (namespace `ays:<repo>:`; `docs/store.md` has the full table):
  * - `ays:<repo>:<key>` — a value, e.g. `ays:web:service:<32 hex>`;
@@ -18,7 +18,6 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { readFileSync } from "node:fs";
 import { Redis, type RedisOptions } from "ioredis";
 import { InputError, UnavailableError } from "../errors.ts";
 import {
@@ -35,7 +34,7 @@ import {
   type StoreDriver,
 } from "./driver.ts";
 import { isDeadLocalHolder, thisHost } from "./holder.ts";
-import { maskUrl, redact } from "./url.ts";
+import { maskUrl, parseRedisUrl, redact } from "./url.ts";
 import * as lua from "./redis_scripts.ts";
 
 /** Batch and pop markers live this long (seconds): far longer than any reconnect. */
@@ -52,68 +51,6 @@ export interface RedisDriverOptions {
    * (about 200 ms apart, growing to 1 s). Default 20 (≈ 17 s, enough for a Redis restart).
    */
   maxReconnects?: number;
-}
-
-/** TLS settings of a `rediss://` URL. */
-export interface RedisTlsOptions {
-  /** PEM of the certificate authority to trust (`?ca=PATH`), besides the system's. */
-  ca?: string;
-  /** `?insecure=1`: do not verify the server's certificate (testing only). */
-  rejectUnauthorized?: boolean;
-}
-
-/**
- * The connection settings a store URL names: host, port (6379), `/db`, user and password
- * (URL-decoded; `redis://secret@host` is a password alone, as redis-cli reads it), and for
- * `rediss://` TLS with the query options `ca=PATH` and `insecure=1`. Throws InputError for a
- * malformed URL or an unreadable CA file.
- */
-export function parseRedisUrl(url: string): RedisOptions & { tls?: RedisTlsOptions } {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new InputError(`not a valid store URL: ${maskUrl(url)}`);
-  }
-  const scheme = parsed.protocol.replace(/:$/, "");
-  if (scheme !== "redis" && scheme !== "rediss") {
-    throw new InputError(`not a redis URL: ${maskUrl(url)}`);
-  }
-  const dbText = parsed.pathname.replace(/^\//, "");
-  const db = dbText === "" ? 0 : Number(dbText);
-  if (!Number.isInteger(db) || db < 0) {
-    throw new InputError(`bad database number "${dbText}" in ${maskUrl(url)}`);
-  }
-  const options: RedisOptions & { tls?: RedisTlsOptions } = {
-    host: parsed.hostname.replace(/^\[(.*)\]$/, "$1") || "127.0.0.1",
-    port: parsed.port ? Number(parsed.port) : 6379,
-    db,
-  };
-  if (parsed.username) options.username = decodeURIComponent(parsed.username);
-  if (parsed.password) options.password = decodeURIComponent(parsed.password);
-  // `redis://secret@host`: a password alone, as redis-cli reads it.
-  if (parsed.username && !parsed.password) {
-    options.password = options.username;
-    delete options.username;
-  }
-  if (scheme === "rediss") {
-    const tls: RedisTlsOptions = {};
-    const ca = parsed.searchParams.get("ca");
-    if (ca) {
-      try {
-        tls.ca = readFileSync(ca, "utf8");
-      } catch (error) {
-        throw new InputError(
-          `cannot read the CA file ${ca} of ${maskUrl(url)}: ${(error as Error).message}`,
-        );
-      }
-    }
-    if (/^(1|true|yes)$/i.test(parsed.searchParams.get("insecure") ?? "")) {
-      tls.rejectUnauthorized = false;
-    }
-    options.tls = tls;
-  }
-  return options;
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
- * The repository lock of SPEC §6.2: one run (or other writing command) at a time per
- * repository, a holder `{pid, host, id}` with a heartbeat, TTL 15 s. A second writer fails
+ * The repository lock (`docs/store.md`, "Locks"; `docs/runs.md`): one run (or other writing
+ * command) at a time per repository, a holder `{pid, host, id}` with a heartbeat, TTL 15 s. A second writer fails
  * with LockedError (exit 3) naming the holder, or waits with `wait`.
  *
  * @module

@@ -1,21 +1,20 @@
 /**
- * The embedded store (SPEC §7): SQLite through `node:sqlite` (`DatabaseSync`, which Bun and
- * Deno both implement), by default in `.ays/store.db`.
+ * The embedded store (`docs/store.md`, "SQLite details"): SQLite through `node:sqlite`
+ * (`DatabaseSync`, which Bun and Deno both implement), by default in `.ays/store.db`.
  *
  * WAL mode and a busy timeout let the CLI and a daemon share the file; every multi-row change
  * runs in one `BEGIN IMMEDIATE` transaction, so a process killed in the middle leaves all or
  * nothing (SQLite rolls the journal back on the next open). The file is created on the first
  * write only: reading a repository never creates it, and a v8.1 repository whose `.ays` is an
- * empty file gets the folder the first time something is written.
+ * empty file gets the folder the first time something is written (`v81_marker.ts`).
  *
  * Tables are keyed by namespace (the repository name), so one file could serve several
  * repositories, as a Redis server does.
  *
  * @module
  */
-import { mkdirSync, statSync, unlinkSync } from "node:fs";
+import { statSync } from "node:fs";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
-import { basename, dirname } from "node:path";
 import { InputError, UnavailableError } from "../errors.ts";
 import {
   type AppendLogOptions,
@@ -31,6 +30,7 @@ import {
   type StoreDriver,
 } from "./driver.ts";
 import { isDeadLocalHolder, thisHost } from "./holder.ts";
+import { ensureStoreFolder } from "./v81_marker.ts";
 
 /** Version of this file's table layout, kept in `PRAGMA user_version`. */
 const SQLITE_FORMAT = 1;
@@ -100,28 +100,6 @@ function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
   return true;
 }
 
-/**
- * Makes sure the folder of the database exists. A v8.1 repository marks itself with an
- * empty FILE `.ays`; it becomes the folder here, on the first write.
- */
-function prepareFolder(path: string): void {
-  const folder = dirname(path);
-  let stat;
-  try {
-    stat = statSync(folder);
-  } catch {
-    mkdirSync(folder, { recursive: true });
-    return;
-  }
-  if (stat.isDirectory()) return;
-  if (stat.isFile() && stat.size === 0 && basename(folder) === ".ays") {
-    unlinkSync(folder);
-    mkdirSync(folder);
-    return;
-  }
-  throw new InputError(`${folder} is a file, not a folder: cannot create the store there`);
-}
-
 function fileExists(path: string): boolean {
   try {
     return statSync(path).isFile();
@@ -153,7 +131,7 @@ class SqliteDriver implements StoreDriver {
     if (!exists && !write) return null;
     let db: DatabaseSync;
     try {
-      if (!exists) prepareFolder(this.#path);
+      if (!exists) ensureStoreFolder(this.#path);
       db = new DatabaseSync(this.#path, { timeout: SQLITE_BUSY_TIMEOUT_MS });
       db.exec("PRAGMA journal_mode = WAL");
       db.exec("PRAGMA synchronous = NORMAL");

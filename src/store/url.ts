@@ -1,9 +1,13 @@
 /**
- * Store URLs: which backend a URL names, and masking the password in one so that it can be
- * printed. Kept apart from `open.ts` so that backends can mask without importing the opener.
+ * Store URLs (`docs/store.md`): which backend a URL names, the connection settings of a Redis
+ * URL, and masking the password in one so that it can be printed. Kept apart from `open.ts` so
+ * that backends can parse and mask without importing the opener.
  *
  * @module
  */
+import { readFileSync } from "node:fs";
+import type { RedisOptions } from "ioredis";
+import { InputError } from "../errors.ts";
 
 /** The password part of `scheme://user:pass@host`, wherever it appears in a text. */
 const CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)([^:@/\s]*):([^@/\s]*)@/gi;
@@ -35,4 +39,66 @@ export function storeKindOf(url: string): "sqlite" | "redis" | null {
   if (scheme === "redis" || scheme === "rediss") return "redis";
   if (scheme === "sqlite" || scheme === "file") return "sqlite";
   return null;
+}
+
+/** TLS settings of a `rediss://` URL. */
+export interface RedisTlsOptions {
+  /** PEM of the certificate authority to trust (`?ca=PATH`), besides the system's. */
+  ca?: string;
+  /** `?insecure=1`: do not verify the server's certificate (testing only). */
+  rejectUnauthorized?: boolean;
+}
+
+/**
+ * The connection settings a store URL names: host, port (6379), `/db`, user and password
+ * (URL-decoded; `redis://secret@host` is a password alone, as redis-cli reads it), and for
+ * `rediss://` TLS with the query options `ca=PATH` and `insecure=1`. Throws InputError for a
+ * malformed URL or an unreadable CA file.
+ */
+export function parseRedisUrl(url: string): RedisOptions & { tls?: RedisTlsOptions } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new InputError(`not a valid store URL: ${maskUrl(url)}`);
+  }
+  const scheme = parsed.protocol.replace(/:$/, "");
+  if (scheme !== "redis" && scheme !== "rediss") {
+    throw new InputError(`not a redis URL: ${maskUrl(url)}`);
+  }
+  const dbText = parsed.pathname.replace(/^\//, "");
+  const db = dbText === "" ? 0 : Number(dbText);
+  if (!Number.isInteger(db) || db < 0) {
+    throw new InputError(`bad database number "${dbText}" in ${maskUrl(url)}`);
+  }
+  const options: RedisOptions & { tls?: RedisTlsOptions } = {
+    host: parsed.hostname.replace(/^\[(.*)\]$/, "$1") || "127.0.0.1",
+    port: parsed.port ? Number(parsed.port) : 6379,
+    db,
+  };
+  if (parsed.username) options.username = decodeURIComponent(parsed.username);
+  if (parsed.password) options.password = decodeURIComponent(parsed.password);
+  // `redis://secret@host`: a password alone, as redis-cli reads it.
+  if (parsed.username && !parsed.password) {
+    options.password = options.username;
+    delete options.username;
+  }
+  if (scheme === "rediss") {
+    const tls: RedisTlsOptions = {};
+    const ca = parsed.searchParams.get("ca");
+    if (ca) {
+      try {
+        tls.ca = readFileSync(ca, "utf8");
+      } catch (error) {
+        throw new InputError(
+          `cannot read the CA file ${ca} of ${maskUrl(url)}: ${(error as Error).message}`,
+        );
+      }
+    }
+    if (/^(1|true|yes)$/i.test(parsed.searchParams.get("insecure") ?? "")) {
+      tls.rejectUnauthorized = false;
+    }
+    options.tls = tls;
+  }
+  return options;
 }

@@ -11,7 +11,7 @@ import { Redis } from "ioredis";
 import { InputError, UnavailableError } from "../../src/errors.ts";
 import type { BatchOp } from "../../src/store/driver.ts";
 import { openStore } from "../../src/store/open.ts";
-import { openRedisDriver, parseRedisUrl } from "../../src/store/redis.ts";
+import { openRedisDriver } from "../../src/store/redis.ts";
 import { maskUrl } from "../../src/store/url.ts";
 import { freePort, makeTempDir, type RedisServer, startRedis } from "../helpers/mod.ts";
 import { storeConformance } from "./conformance.ts";
@@ -106,22 +106,6 @@ describe("redis store", () => {
   after(async () => {
     direct.disconnect();
     await server.close();
-  });
-
-  it("reads user, password, database and TLS from the URL", () => {
-    assert.deepEqual(parseRedisUrl("redis://u:p%40ss@db.example:6380/3"), {
-      host: "db.example",
-      port: 6380,
-      db: 3,
-      username: "u",
-      password: "p@ss",
-    });
-    assert.deepEqual(parseRedisUrl("rediss://:pw@h/").tls, {});
-    assert.deepEqual(parseRedisUrl("rediss://h/?insecure=1").tls, { rejectUnauthorized: false });
-    assert.throws(() => parseRedisUrl("rediss://h/?ca=/nonexistent/ca.pem"), InputError);
-    assert.equal(parseRedisUrl("redis://h").tls, undefined);
-    assert.equal(parseRedisUrl("redis://h").port, 6379);
-    assert.throws(() => parseRedisUrl("redis://h/x"), InputError);
   });
 
   it("keeps values at ays:<repo>:<key> with a prefix index", async () => {
