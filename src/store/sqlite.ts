@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { statSync } from "node:fs";
+import { type Stats, statSync } from "node:fs";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { InputError, UnavailableError } from "../errors.ts";
 import {
@@ -30,6 +30,7 @@ import {
   type StoreDriver,
 } from "./driver.ts";
 import { isDeadLocalHolder, thisHost } from "./holder.ts";
+import { sqliteFailure } from "./sqlite_errors.ts";
 import { ensureStoreFolder } from "./v81_marker.ts";
 
 /** Version of this file's table layout, kept in `PRAGMA user_version`. */
@@ -100,12 +101,31 @@ function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
   return true;
 }
 
-function fileExists(path: string): boolean {
+/**
+ * Whether the store file exists. Something else at its path — a folder, an empty file — is
+ * refused (UnavailableError): reading it as an empty repository would hide a lost store.
+ */
+function storeFileExists(path: string): boolean {
+  let stat;
   try {
-    return statSync(path).isFile();
+    stat = statSync(path);
   } catch {
     return false;
   }
+  if (!stat.isFile()) {
+    throw new UnavailableError(`the store ${path} is ${describeKind(stat)}, not a SQLite file`);
+  }
+  if (stat.size === 0) {
+    throw new UnavailableError(
+      `the store ${path} is an empty file (0 bytes), not a SQLite database: ` +
+        `put the store back from a backup, or remove the file and rebuild it with ays restore`,
+    );
+  }
+  return true;
+}
+
+function describeKind(stat: Stats): string {
+  return stat.isDirectory() ? "a folder" : "a special file";
 }
 
 class SqliteDriver implements StoreDriver {
@@ -127,27 +147,38 @@ class SqliteDriver implements StoreDriver {
   #open(write: boolean): DatabaseSync | null {
     if (this.#closed) throw new Error("the store is closed");
     if (this.#db) return this.#db;
-    const exists = fileExists(this.#path);
+    const exists = storeFileExists(this.#path);
     if (!exists && !write) return null;
-    let db: DatabaseSync;
+    let db: DatabaseSync | undefined;
     try {
       if (!exists) ensureStoreFolder(this.#path);
       db = new DatabaseSync(this.#path, { timeout: SQLITE_BUSY_TIMEOUT_MS });
       db.exec("PRAGMA journal_mode = WAL");
       db.exec("PRAGMA synchronous = NORMAL");
       db.exec("PRAGMA foreign_keys = OFF");
+      this.#prepareTables(db);
     } catch (error) {
+      try {
+        db?.close();
+      } catch { /* already closed */ }
       if (error instanceof InputError) throw error;
+      const failure = sqliteFailure(error, this.#path, SQLITE_BUSY_TIMEOUT_MS);
+      if (failure instanceof UnavailableError) throw failure;
       throw new UnavailableError(
         `cannot open the store ${this.#path}: ${(error as Error).message}`,
         { cause: error },
       );
     }
+    this.#db = db;
+    return db;
+  }
+
+  /** Checks the table format and creates the tables of a new file. */
+  #prepareTables(db: DatabaseSync): void {
     const format = Number(
       (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version,
     );
     if (format > SQLITE_FORMAT) {
-      db.close();
       throw new InputError(
         `the store ${this.#path} has table format ${format}, newer than this ays knows ` +
           `(${SQLITE_FORMAT}); use a newer ays`,
@@ -159,8 +190,6 @@ class SqliteDriver implements StoreDriver {
         db.exec(`PRAGMA user_version = ${SQLITE_FORMAT}`);
       });
     }
-    this.#db = db;
-    return db;
   }
 
   #stmt(db: DatabaseSync, sql: string): StatementSync {
@@ -189,33 +218,35 @@ class SqliteDriver implements StoreDriver {
     return this.#guarded(() => this.#stmt(db, sql).get(...params) as Record<string, unknown>);
   }
 
-  /** Maps "database is locked" after the busy timeout to an UnavailableError. */
+  /**
+   * Runs `fn`, turning failures of the file or the machine (busy after the timeout, damaged,
+   * disk full, I/O) into an UnavailableError naming the store file.
+   */
   #guarded<T>(fn: () => T): T {
     try {
       return fn();
     } catch (error) {
-      const message = (error as Error).message ?? String(error);
-      if (/locked|busy/i.test(message)) {
-        throw new UnavailableError(
-          `the store ${this.#path} stayed busy for ${SQLITE_BUSY_TIMEOUT_MS} ms: ${message}`,
-          { cause: error },
-        );
-      }
-      throw error;
+      throw sqliteFailure(error, this.#path, SQLITE_BUSY_TIMEOUT_MS);
     }
   }
 
   /** Runs `fn` in one write transaction (taken up front, so it never upgrades). */
   #transaction<T>(db: DatabaseSync, fn: () => T): T {
-    this.#guarded(() => db.exec("BEGIN IMMEDIATE"));
-    try {
-      const result = fn();
-      db.exec("COMMIT");
-      return result;
-    } catch (error) {
-      if (db.isTransaction) db.exec("ROLLBACK");
-      throw error;
-    }
+    return this.#guarded(() => {
+      db.exec("BEGIN IMMEDIATE");
+      try {
+        const result = fn();
+        db.exec("COMMIT");
+        return result;
+      } catch (error) {
+        // A failed COMMIT (disk full) may leave the transaction open; a failing ROLLBACK must
+        // not hide the first error.
+        try {
+          if (db.isTransaction) db.exec("ROLLBACK");
+        } catch { /* the first error is the one to report */ }
+        throw error;
+      }
+    });
   }
 
   #write<T>(fn: (db: DatabaseSync) => T): T {
