@@ -36,6 +36,7 @@ import {
 import { isDeadLocalHolder, thisHost } from "./holder.ts";
 import { maskUrl, parseRedisUrl, redact } from "./url.ts";
 import * as lua from "./redis_scripts.ts";
+import { STORE_LOST_REPLY, StoreLostError, storeLostWhileInUse } from "./store_lost.ts";
 
 /** Batch and pop markers live this long (seconds): far longer than any reconnect. */
 const MARKER_TTL_S = 3600;
@@ -87,6 +88,7 @@ interface Scripts {
   aysQueueRelease: Script;
   aysQueueHeartbeat: Script;
   aysLogAppend: Script;
+  aysLayoutSet: Script;
 }
 
 const SCRIPTS: Record<string, string> = {
@@ -104,6 +106,7 @@ const SCRIPTS: Record<string, string> = {
   aysQueueRelease: lua.QUEUE_RELEASE_LUA,
   aysQueueHeartbeat: lua.QUEUE_HEARTBEAT_LUA,
   aysLogAppend: lua.LOG_APPEND_LUA,
+  aysLayoutSet: lua.LAYOUT_SET_LUA,
 };
 
 /** A copy as a plain Uint8Array: the parser's buffers may be views into reused memory. */
@@ -149,6 +152,10 @@ class RedisDriver implements StoreDriver {
   #everReady = false;
   #lastError: Error | null = null;
   #closing = false;
+  /** Set once the layout record was seen: from then on every write checks it still exists. */
+  #layoutSeen = false;
+  /** Set when a guarded write found the layout record gone: every later call fails. */
+  #lost: StoreLostError | null = null;
 
   constructor(url: string, settings: RedisOptions, options: RedisDriverOptions) {
     this.location = maskUrl(url);
@@ -203,11 +210,16 @@ class RedisDriver implements StoreDriver {
   /** Runs one Redis call; a connection failure becomes UnavailableError, password masked. */
   async #call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     if (this.#closing) throw new Error("the store is closed");
+    if (this.#lost) throw this.#lost;
     try {
       return await fn();
     } catch (error) {
-      if (error instanceof InputError) throw error;
+      if (error instanceof InputError || error instanceof StoreLostError) throw error;
       const name = (error as Error)?.name ?? "";
+      if (name === "ReplyError" && String((error as Error).message).startsWith(STORE_LOST_REPLY)) {
+        this.#lost ??= storeLostWhileInUse(this.kind, this.location);
+        throw this.#lost;
+      }
       // Refusals that say the server cannot serve now (auth, loading, replica, out of memory,
       // persistence failing) are "unavailable"; any other reply error is a bug of ours.
       const unavailable = /NOAUTH|WRONGPASS|LOADING|READONLY|OOM|MISCONF|BUSY|MASTERDOWN/;
@@ -229,6 +241,11 @@ class RedisDriver implements StoreDriver {
 
   #q(queue: string, part: string): string {
     return `${this.#prefix}~q:${queue}:${part}`;
+  }
+
+  /** The lost-store guard flag of a write: '1' once the layout record was seen. */
+  #guard(): string {
+    return this.#layoutSeen ? "1" : "0";
   }
 
   get(key: string): Promise<Uint8Array | null> {
@@ -297,11 +314,12 @@ class RedisDriver implements StoreDriver {
   #batch(ops: Iterable<BatchOp>, options: BatchOptions): Promise<{ ok: boolean; deleted: number }> {
     const id = options.id ?? crypto.randomUUID();
     const guards = options.guards ?? [];
-    const keys: string[] = [this.#k("~keys"), this.#k(`~batch:${id}`)];
+    const keys: string[] = [this.#k("~keys"), this.#k(`~batch:${id}`), this.#k("~meta")];
     const args: (string | Uint8Array)[] = [
       String(guards.length),
       String(MARKER_TTL_S),
       String(Buffer.byteLength(this.#prefix, "utf8")),
+      this.#guard(),
     ];
     for (const guard of guards) {
       keys.push(this.#k(guard.key));
@@ -334,7 +352,15 @@ class RedisDriver implements StoreDriver {
       const [got, record, msLeft, now] = await this.#call(
         "lock",
         async () =>
-          (await this.#scripts.aysLockAcquire(1, key, holderJson, holder.id, ttl)) as [
+          (await this.#scripts.aysLockAcquire(
+            2,
+            key,
+            this.#k("~meta"),
+            holderJson,
+            holder.id,
+            ttl,
+            this.#guard(),
+          )) as [
             number,
             string,
             number,
@@ -363,10 +389,12 @@ class RedisDriver implements StoreDriver {
     return this.#call("lock heartbeat", async () =>
       Number(
         await this.#scripts.aysLockHeartbeat(
-          1,
+          2,
           this.#k(`~lock:${name}`),
+          this.#k("~meta"),
           holderId,
           String(Math.max(1, Math.round(ttlMs))),
+          this.#guard(),
         ),
       ) === 1);
   }
@@ -393,11 +421,13 @@ class RedisDriver implements StoreDriver {
     const id = crypto.randomUUID();
     return this.#call("queue push", async () => {
       await this.#scripts.aysQueuePush(
-        2,
+        3,
         this.#q(queue, "pending"),
         this.#q(queue, "items"),
+        this.#k("~meta"),
         id,
         toBuffer(value),
+        this.#guard(),
       );
       return id;
     });
@@ -509,7 +539,15 @@ class RedisDriver implements StoreDriver {
     if (texts.length === 0) return;
     await this.#call(
       "log append",
-      () => this.#scripts.aysLogAppend(1, this.#k(`~log:${key}`), cap, texts),
+      () =>
+        this.#scripts.aysLogAppend(
+          2,
+          this.#k(`~log:${key}`),
+          this.#k("~meta"),
+          cap,
+          this.#guard(),
+          texts,
+        ),
     );
   }
 
@@ -524,12 +562,21 @@ class RedisDriver implements StoreDriver {
   getLayoutVersion(): Promise<number | null> {
     return this.#call("meta", async () => {
       const value = await this.#client.hget(this.#k("~meta"), "layout");
+      if (value === null && this.#layoutSeen) {
+        this.#lost ??= storeLostWhileInUse(this.kind, this.location);
+        throw this.#lost;
+      }
+      if (value !== null) this.#layoutSeen = true;
       return value === null ? null : Number(value);
     });
   }
 
   async setLayoutVersion(version: number): Promise<void> {
-    await this.#call("meta", () => this.#client.hset(this.#k("~meta"), "layout", String(version)));
+    await this.#call(
+      "meta",
+      () => this.#scripts.aysLayoutSet(1, this.#k("~meta"), String(version), this.#guard()),
+    );
+    this.#layoutSeen = true;
   }
 
   async close(): Promise<void> {

@@ -13,13 +13,27 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
 /**
- * Atomic batch. KEYS: [1] key index (zset), [2] batch marker, then one key per guard, then
- * one key per op. ARGV: [1] guard count, [2] marker ttl (s), [3] namespace prefix length,
- * then per guard a flag (`v` value / `n` absent) and the value, then per op a code (`s`/`d`)
- * and the value (empty for deletes). Returns {ok, deleted}; a batch whose marker exists
- * returns the recorded result without applying anything.
+ * The lost-store guard (`store_lost.ts`): with `flag` '1' (the driver has seen the layout
+ * record), a write whose store no longer has the record refuses with an AYSLOST error before it
+ * changes anything. One HEXISTS inside the script: no extra round trip.
  */
-export const BATCH_LUA = `
+const LOST = `local function ays_lost(meta, flag)
+  return flag == '1' and redis.call('HEXISTS', meta, 'layout') == 0
+end
+`;
+
+/** The reply of a guarded write to a store that lost its layout record. */
+const LOST_REPLY = `redis.error_reply('AYSLOST the layout record is gone')`;
+
+/**
+ * Atomic batch. KEYS: [1] key index (zset), [2] batch marker, [3] meta hash, then one key per
+ * guard, then one key per op. ARGV: [1] guard count, [2] marker ttl (s), [3] namespace prefix
+ * length, [4] lost-store guard flag, then per guard a flag (`v` value / `n` absent) and the
+ * value, then per op a code (`s`/`d`) and the value (empty for deletes). Returns {ok, deleted};
+ * a batch whose marker exists returns the recorded result without applying anything.
+ */
+export const BATCH_LUA = LOST + `
+if ays_lost(KEYS[3], ARGV[4]) then return ${LOST_REPLY} end
 local prev = redis.call('GET', KEYS[2])
 if prev then
   local ok, deleted = string.match(prev, '^(%d+):(%d+)$')
@@ -29,17 +43,17 @@ local ng = tonumber(ARGV[1])
 local plen = tonumber(ARGV[3])
 local ok = 1
 for i = 1, ng do
-  local cur = redis.call('GET', KEYS[2 + i])
-  if ARGV[2 + 2 * i] == 'n' then
+  local cur = redis.call('GET', KEYS[3 + i])
+  if ARGV[3 + 2 * i] == 'n' then
     if cur then ok = 0 break end
-  elseif (not cur) or cur ~= ARGV[3 + 2 * i] then
+  elseif (not cur) or cur ~= ARGV[4 + 2 * i] then
     ok = 0 break
   end
 end
 local deleted = 0
 if ok == 1 then
-  local a = 4 + 2 * ng
-  for k = 3 + ng, #KEYS do
+  local a = 5 + 2 * ng
+  for k = 4 + ng, #KEYS do
     local key = KEYS[k]
     local member = string.sub(key, plen + 1)
     if ARGV[a] == 's' then
@@ -75,10 +89,12 @@ return out
 `;
 
 /**
- * Lock acquire. KEYS: [1] lock. ARGV: [1] holder JSON, [2] holder id, [3] ttl ms.
- * Returns {1|0, record JSON, ms left, now}. The same holder id re-acquires (and renews).
+ * Lock acquire. KEYS: [1] lock, [2] meta hash. ARGV: [1] holder JSON, [2] holder id,
+ * [3] ttl ms, [4] lost-store guard flag. Returns {1|0, record JSON, ms left, now}. The same
+ * holder id re-acquires (and renews).
  */
-export const LOCK_ACQUIRE_LUA = NOW + `
+export const LOCK_ACQUIRE_LUA = NOW + LOST + `
+if ays_lost(KEYS[2], ARGV[4]) then return ${LOST_REPLY} end
 local cur = redis.call('GET', KEYS[1])
 if cur then
   local h = cjson.decode(cur)
@@ -109,8 +125,12 @@ redis.call('SET', KEYS[1], rec, 'PX', ARGV[3])
 return {1, rec, tonumber(ARGV[3]), now}
 `;
 
-/** Lock heartbeat. KEYS: [1] lock. ARGV: [1] holder id, [2] ttl ms. Returns 1 or 0. */
-export const LOCK_HEARTBEAT_LUA = `
+/**
+ * Lock heartbeat. KEYS: [1] lock, [2] meta hash. ARGV: [1] holder id, [2] ttl ms, [3] lost-store
+ * guard flag. Returns 1 or 0.
+ */
+export const LOCK_HEARTBEAT_LUA = LOST + `
+if ays_lost(KEYS[2], ARGV[3]) then return ${LOST_REPLY} end
 local cur = redis.call('GET', KEYS[1])
 if cur and cjson.decode(cur).id == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -137,10 +157,11 @@ return {cur, redis.call('PTTL', KEYS[1]), now}
 `;
 
 /**
- * Queue push, idempotent by item id. KEYS: [1] pending list, [2] items hash.
- * ARGV: [1] id, [2] value.
+ * Queue push, idempotent by item id. KEYS: [1] pending list, [2] items hash, [3] meta hash.
+ * ARGV: [1] id, [2] value, [3] lost-store guard flag.
  */
-export const QUEUE_PUSH_LUA = `
+export const QUEUE_PUSH_LUA = LOST + `
+if ays_lost(KEYS[3], ARGV[3]) then return ${LOST_REPLY} end
 if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 1 then
   redis.call('LPUSH', KEYS[1], ARGV[1])
 end
@@ -238,11 +259,25 @@ end
 return n
 `;
 
-/** Appends capped log lines. KEYS: [1] list. ARGV: [1] cap, then the lines. */
-export const LOG_APPEND_LUA = `
-for i = 2, #ARGV do
+/**
+ * Appends capped log lines. KEYS: [1] list, [2] meta hash. ARGV: [1] cap, [2] lost-store guard
+ * flag, then the lines.
+ */
+export const LOG_APPEND_LUA = LOST + `
+if ays_lost(KEYS[2], ARGV[2]) then return ${LOST_REPLY} end
+for i = 3, #ARGV do
   redis.call('RPUSH', KEYS[1], ARGV[i])
 end
 redis.call('LTRIM', KEYS[1], -tonumber(ARGV[1]), -1)
+return 1
+`;
+
+/**
+ * Records the layout version. KEYS: [1] meta hash. ARGV: [1] version, [2] lost-store guard flag
+ * (a store that lost its record must not get a new one silently).
+ */
+export const LAYOUT_SET_LUA = LOST + `
+if ays_lost(KEYS[1], ARGV[2]) then return ${LOST_REPLY} end
+redis.call('HSET', KEYS[1], 'layout', ARGV[1])
 return 1
 `;

@@ -31,6 +31,7 @@ import {
 } from "./driver.ts";
 import { isDeadLocalHolder, thisHost } from "./holder.ts";
 import { sqliteFailure } from "./sqlite_errors.ts";
+import { type StoreLostError, storeLostWhileInUse } from "./store_lost.ts";
 import { ensureStoreFolder } from "./v81_marker.ts";
 
 /** Version of this file's table layout, kept in `PRAGMA user_version`. */
@@ -136,6 +137,10 @@ class SqliteDriver implements StoreDriver {
   #db: DatabaseSync | null = null;
   #closed = false;
   readonly #statements = new Map<string, StatementSync>();
+  /** Set once the layout record was seen: from then on every write checks it still exists. */
+  #layoutSeen = false;
+  /** Set when a write found the layout record gone: every later call fails with it. */
+  #lost: StoreLostError | null = null;
 
   constructor(path: string, namespace: string) {
     this.#path = path;
@@ -146,6 +151,7 @@ class SqliteDriver implements StoreDriver {
   /** The open database; null for a read when the file does not exist yet. */
   #open(write: boolean): DatabaseSync | null {
     if (this.#closed) throw new Error("the store is closed");
+    if (this.#lost) throw this.#lost;
     if (this.#db) return this.#db;
     const exists = storeFileExists(this.#path);
     if (!exists && !write) return null;
@@ -203,7 +209,23 @@ class SqliteDriver implements StoreDriver {
 
   #run(sql: string, ...params: SQLInputValue[]) {
     const db = this.#open(true)!;
-    return this.#guarded(() => this.#stmt(db, sql).run(...params));
+    return this.#guarded(() => {
+      this.#checkLayout(db);
+      return this.#stmt(db, sql).run(...params);
+    });
+  }
+
+  /**
+   * The lost-store guard (`store_lost.ts`): once the layout record was seen, a write to a store
+   * that no longer has it stops this driver for good.
+   */
+  #checkLayout(db: DatabaseSync): void {
+    if (!this.#layoutSeen) return;
+    const row = this.#stmt(db, "SELECT 1 AS present FROM meta WHERE ns = ? AND name = 'layout'")
+      .get(this.namespace);
+    if (row) return;
+    this.#lost = storeLostWhileInUse(this.kind, this.location);
+    throw this.#lost;
   }
 
   #all(sql: string, ...params: SQLInputValue[]): Record<string, unknown>[] {
@@ -251,7 +273,10 @@ class SqliteDriver implements StoreDriver {
 
   #write<T>(fn: (db: DatabaseSync) => T): T {
     const db = this.#open(true)!;
-    return this.#transaction(db, () => fn(db));
+    return this.#transaction(db, () => {
+      this.#checkLayout(db);
+      return fn(db);
+    });
   }
 
   get(key: string): Promise<Uint8Array | null> {
@@ -616,18 +641,25 @@ class SqliteDriver implements StoreDriver {
         "SELECT value FROM meta WHERE ns = ? AND name = 'layout'",
         this.namespace,
       );
+      if (!row && this.#layoutSeen) {
+        this.#lost = storeLostWhileInUse(this.kind, this.location);
+        throw this.#lost;
+      }
+      if (row) this.#layoutSeen = true;
       return row ? Number(row.value) : null;
     });
   }
 
   setLayoutVersion(version: number): Promise<void> {
     return settle(() => {
-      this.#run(
-        "INSERT INTO meta (ns, name, value) VALUES (?, 'layout', ?) " +
-          "ON CONFLICT (ns, name) DO UPDATE SET value = excluded.value",
-        this.namespace,
-        String(version),
+      this.#write((db) =>
+        this.#stmt(
+          db,
+          "INSERT INTO meta (ns, name, value) VALUES (?, 'layout', ?) " +
+            "ON CONFLICT (ns, name) DO UPDATE SET value = excluded.value",
+        ).run(this.namespace, String(version))
       );
+      this.#layoutSeen = true;
     });
   }
 

@@ -10,6 +10,7 @@ import process from "node:process";
 import { InputError } from "../../src/errors.ts";
 import type { BatchOp, StoreDriver } from "../../src/store/driver.ts";
 import { currentHolder, thisHost } from "../../src/store/holder.ts";
+import { StoreLostError } from "../../src/store/store_lost.ts";
 import { type ChildStoreSpec, deadPid, startStoreChild } from "./child.ts";
 
 /** A store under test. */
@@ -18,6 +19,11 @@ export interface StoreFixture {
   open(namespace: string): Promise<StoreDriver>;
   /** How a child process opens the same store. */
   child: ChildStoreSpec;
+  /**
+   * Removes every record of `namespace` behind the drivers' backs, as a Redis without
+   * persistence does when it restarts.
+   */
+  wipe(namespace: string): Promise<void>;
   /** Removes everything the fixture made. */
   teardown(): Promise<void>;
 }
@@ -389,6 +395,69 @@ export function storeConformance(name: string, setup: () => Promise<StoreFixture
         assert.equal(await store.getLayoutVersion(), null);
         await store.setLayoutVersion(3);
         assert.equal(await store.getLayoutVersion(), 3);
+      });
+    });
+
+    describe("a store that lost its data", () => {
+      type Write = (store: StoreDriver) => Promise<unknown>;
+      const writes: [string, Write][] = [
+        ["set", (store) => store.set("after", text("x"))],
+        ["delete", (store) => store.delete("before")],
+        ["batch", (store) => store.batch([{ op: "set", key: "after", value: text("x") }])],
+        ["appendLog", (store) => store.appendLog("job:1", "after")],
+        ["acquireLock", (store) => store.acquireLock("other", currentHolder(), 10_000)],
+        ["heartbeatLock", (store) => store.heartbeatLock("run", "me", 10_000)],
+        ["push", (store) => store.push("requests", text("after"))],
+        ["setLayoutVersion", (store) => store.setLayoutVersion(1)],
+      ];
+      for (const [name, write] of writes) {
+        it(`refuses ${name} once the layout record it saw is gone, and writes nothing`, async () => {
+          const namespace = freshNamespace();
+          const store = await open(namespace);
+          await store.setLayoutVersion(1);
+          await store.set("before", text("b"));
+          await store.acquireLock("run", { ...currentHolder(), id: "me" }, 10_000);
+          await fixture.wipe(namespace);
+          await assert.rejects(write(store), StoreLostError);
+          // Stopped for good: reads too, so nothing is taken for an empty repository.
+          await assert.rejects(store.get("before"), StoreLostError);
+          await assert.rejects(store.set("later", text("y")), StoreLostError);
+          const fresh = await open(namespace);
+          assert.deepEqual(await fresh.listKeys(""), []);
+          assert.deepEqual(await fresh.readLog("job:1"), []);
+          assert.deepEqual(await fresh.queueStats("requests"), { pending: 0, inFlight: 0 });
+          assert.equal(await fresh.readLock("other"), null);
+          assert.equal(await fresh.getLayoutVersion(), null);
+        });
+      }
+
+      it("says so when the layout version it saw is read again", async () => {
+        const namespace = freshNamespace();
+        const writer = await open(namespace);
+        await writer.setLayoutVersion(1);
+        const reader = await open(namespace);
+        assert.equal(await reader.getLayoutVersion(), 1);
+        await fixture.wipe(namespace);
+        await assert.rejects(reader.getLayoutVersion(), (error: Error) => {
+          assert.ok(error instanceof StoreLostError);
+          assert.equal(error.exitCode, 4);
+          assert.match(error.message, /lost its data/);
+          assert.ok(error.message.includes(reader.location));
+          return true;
+        });
+      });
+
+      it("is not suspected by a driver that never saw a layout record", async () => {
+        const namespace = freshNamespace();
+        const store = await open(namespace);
+        await store.set("a", text("1"));
+        await fixture.wipe(namespace);
+        await store.set("b", text("2"));
+        await store.appendLog("job:1", "line");
+        assert.deepEqual(await store.listKeys(""), ["b"]);
+        assert.equal(await store.getLayoutVersion(), null);
+        await store.setLayoutVersion(1);
+        assert.equal(await store.getLayoutVersion(), 1);
       });
     });
   });

@@ -18,10 +18,18 @@ import { storeConformance } from "./conformance.ts";
 
 storeConformance("redis", async () => {
   const server = await startRedis();
+  const direct = new Redis(server.port, "127.0.0.1");
   return {
     open: (namespace) => openRedisDriver(server.url, { namespace }),
     child: { kind: "redis", url: server.url },
-    teardown: () => server.close(),
+    wipe: async (namespace) => {
+      const keys = await direct.keys(`ays:${namespace}:*`);
+      if (keys.length > 0) await direct.del(...keys);
+    },
+    teardown: async () => {
+      direct.disconnect();
+      await server.close();
+    },
   };
 });
 

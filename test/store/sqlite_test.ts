@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync, statSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { openSqliteDriver } from "../../src/store/sqlite.ts";
 import { makeTempDir } from "../helpers/mod.ts";
 import { startStoreChild } from "./child.ts";
@@ -18,6 +19,17 @@ storeConformance("sqlite", async () => {
   return {
     open: (namespace) => Promise.resolve(openSqliteDriver(path, { namespace })),
     child: { kind: "sqlite", path },
+    wipe: (namespace) => {
+      const db = new DatabaseSync(path);
+      try {
+        for (const table of ["kv", "meta", "batches", "locks", "queue", "logs"]) {
+          db.prepare(`DELETE FROM ${table} WHERE ns = ?`).run(namespace);
+        }
+      } finally {
+        db.close();
+      }
+      return Promise.resolve();
+    },
     teardown: () => dir.remove(),
   };
 });
