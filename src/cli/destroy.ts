@@ -27,7 +27,7 @@ export function registerDestroy(program: Command, ctx: CliContext): void {
       await withSession(
         ctx,
         command as unknown as Command,
-        { write: true, wait: Boolean(options.wait) },
+        { write: true, wait: Boolean(options.wait), rebuild: true },
         async (session) => {
           const ok = await confirm(
             ctx.io,

@@ -19,7 +19,7 @@ export function registerRestore(program: Command, ctx: CliContext): void {
       await withSession(
         ctx,
         command as unknown as Command,
-        { write: true, wait: Boolean(options.wait) },
+        { write: true, wait: Boolean(options.wait), rebuild: true },
         async (session) => {
           const content = await session.store.restoreFromMirror(session.repo.path);
           if (session.globals.json) {

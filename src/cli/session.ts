@@ -45,6 +45,11 @@ export interface OpenSessionOptions {
    * refuses two repositories of one name).
    */
   checkRepo?: (repo: OpenedRepo) => void;
+  /**
+   * The command rebuilds or clears the store (`ays restore`, `ays destroy`): a store without
+   * records while the mirror has some is not refused as a lost store (`docs/store.md`).
+   */
+  rebuild?: boolean;
 }
 
 /** Options of {@link withSession}. */
@@ -56,6 +61,8 @@ export interface SessionOptions {
   write?: boolean;
   /** Wait for the lock instead of exiting 3 (`--wait`). */
   wait?: boolean;
+  /** See {@link OpenSessionOptions.rebuild}. */
+  rebuild?: boolean;
 }
 
 /** Prints `ays: warning: …` on stderr unless quiet. */
@@ -89,6 +96,7 @@ export async function openSession(
     configStore: repo.config.store,
     mirror: Boolean(options.mirror),
     onMirrorError: (error) => warn(`the mirror was not written: ${String(error)}`),
+    rebuild: options.rebuild,
   });
   return {
     repo,
@@ -107,7 +115,10 @@ export async function withSession<T>(
   fn: (session: Session) => Promise<T>,
 ): Promise<T> {
   const globals = globalsOf(command, ctx.io.env);
-  const opened = await openSession(ctx, globals, { mirror: options.write });
+  const opened = await openSession(ctx, globals, {
+    mirror: options.write,
+    rebuild: options.rebuild,
+  });
   let lock: HeldLock | null = null;
   try {
     if (options.write) {

@@ -228,3 +228,12 @@ export async function readMirror(repoPath: string): Promise<MirrorContent> {
   }
   return { actors, services, emptiedSecrets };
 }
+
+/** How many actor and service files the mirror of the repository at `repoPath` holds. */
+export async function countMirror(repoPath: string): Promise<{ actors: number; services: number }> {
+  const [actors, services] = await Promise.all([
+    filesNamed(join(repoPath, "actors"), ACTOR_FILE),
+    filesNamed(join(repoPath, "services"), SERVICE_FILE),
+  ]);
+  return { actors: actors.length, services: services.length };
+}

@@ -10,8 +10,10 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { InputError } from "../errors.ts";
 import type { KeyValueStore, StoreDriver } from "./driver.ts";
 import { openRedisDriver } from "./redis.ts";
+import { countMirror } from "./mirror.ts";
 import { openRepoStore, type RepoStore } from "./repo_store.ts";
 import { openSqliteDriver } from "./sqlite.ts";
+import { storeLostSinceMirror } from "./store_lost.ts";
 import { maskUrl, storeKindOf } from "./url.ts";
 
 /** Where a store URL came from. */
@@ -84,6 +86,26 @@ const BAD_NAME = /[:\s\u0000-\u001f]/;
  * folder already uses on the same store; UnavailableError when the store cannot be reached.
  */
 export async function openStore(url: string, options: OpenStoreOptions): Promise<StoreDriver> {
+  const { driver, shared } = await openDriver(url, options);
+  if (!shared) return driver;
+  try {
+    await claimRepository(driver, { name: options.repoName, repoPath: options.repoPath });
+  } catch (error) {
+    await driver.close();
+    throw error;
+  }
+  return driver;
+}
+
+/**
+ * Opens the backend `url` names, without claiming the name yet. `shared`: the store may hold
+ * other folders' repositories (Redis, or a SQLite file outside the repository), so the name must
+ * be claimed before writing.
+ */
+async function openDriver(
+  url: string,
+  options: OpenStoreOptions,
+): Promise<{ driver: StoreDriver; shared: boolean }> {
   const name = options.repoName;
   if (name === "" || BAD_NAME.test(name)) {
     throw new InputError(
@@ -92,30 +114,24 @@ export async function openStore(url: string, options: OpenStoreOptions): Promise
     );
   }
   const kind = storeKindOf(url);
-  let driver: StoreDriver;
   if (kind === "redis") {
-    driver = await openRedisDriver(url, {
+    const driver = await openRedisDriver(url, {
       namespace: name,
       connectTimeoutMs: options.connectTimeoutMs,
     });
-  } else if (kind === "sqlite") {
+    return { driver, shared: true };
+  }
+  if (kind === "sqlite") {
     const path = sqlitePathOf(url, options.repoPath);
-    driver = openSqliteDriver(path, { namespace: name });
+    const driver = openSqliteDriver(path, { namespace: name });
     // The repository's own file cannot be shared by another folder: nothing to claim (and
     // no reason to write while only reading).
-    if (canonical(dirname(dirname(path))) === canonical(options.repoPath)) return driver;
-  } else {
-    throw new InputError(
-      `unknown store URL ${maskUrl(url)}: use redis://, rediss:// or sqlite:PATH`,
-    );
+    const own = canonical(dirname(dirname(path))) === canonical(options.repoPath);
+    return { driver, shared: !own };
   }
-  try {
-    await claimRepository(driver, { name, repoPath: options.repoPath });
-  } catch (error) {
-    await driver.close();
-    throw error;
-  }
-  return driver;
+  throw new InputError(
+    `unknown store URL ${maskUrl(url)}: use redis://, rediss:// or sqlite:PATH`,
+  );
 }
 
 /** The key recording which folder owns the repository name on a store. */
@@ -175,6 +191,12 @@ export interface OpenRepositoryStoreOptions {
   mirror?: boolean;
   /** Where a mirror write failure goes (a warning); without it the failure is thrown. */
   onMirrorError?: (error: unknown) => void;
+  /**
+   * The command rebuilds the store from the mirror (`ays restore`): a store without records
+   * while the mirror has some is what it is there for. Every other command refuses such a store
+   * as one that lost its data (StoreLostError, exit 4).
+   */
+  rebuild?: boolean;
 }
 
 /** An opened repository store. */
@@ -202,8 +224,14 @@ export async function openRepositoryStore(
     env: options.env,
     config: { store: options.configStore },
   });
-  const driver = await openStore(url, { repoName: options.repoName, repoPath: options.repoPath });
+  const storeOptions = { repoName: options.repoName, repoPath: options.repoPath };
+  const { driver, shared } = await openDriver(url, storeOptions);
   try {
+    // Before the claim, which would write to a store that lost its data.
+    if (!options.rebuild) await refuseLostStore(driver, options.repoPath);
+    if (shared) {
+      await claimRepository(driver, { name: options.repoName, repoPath: options.repoPath });
+    }
     const store = await openRepoStore(driver, {
       repoName: options.repoName,
       mirror: options.mirror
@@ -215,4 +243,17 @@ export async function openRepositoryStore(
     await driver.close();
     throw error;
   }
+}
+
+/**
+ * A store that was never written has no layout record. When the repository's mirror still
+ * shows actors or services, the store did have records and lost them (a Redis restarted without
+ * persistence, a store file replaced): refuse it (StoreLostError) rather than show an empty
+ * repository. Costs one read, plus a walk of the mirror only when the record is missing.
+ */
+async function refuseLostStore(driver: StoreDriver, repoPath: string): Promise<void> {
+  if ((await driver.getLayoutVersion()) !== null) return;
+  const counts = await countMirror(repoPath);
+  if (counts.actors === 0 && counts.services === 0) return;
+  throw storeLostSinceMirror(driver.kind, driver.location, counts);
 }

@@ -5,7 +5,8 @@
  * Key layout (namespace `ays:<repo>:`; `docs/store.md` has the full table):
  * - `ays:<repo>:<key>` — a value, e.g. `ays:web:service:<32 hex>`;
  * - `ays:<repo>:~keys` — sorted set of every key (score 0), the prefix index (ZRANGEBYLEX);
- * - `ays:<repo>:~meta` — hash: `layout` version, repository `path`;
+ * - `ays:<repo>:~meta` — hash: the `layout` version, which every guarded write checks exists
+ *   (`store_lost.ts`);
  * - `ays:<repo>:~batch:<id>` — result of an applied batch, one hour, so a re-send is a no-op;
  * - `ays:<repo>:~lock:<name>` — lock record (JSON), with a PX expiry;
  * - `ays:<repo>:~q:<queue>:{pending,items,inflight,owner,deliveries}` — a reliable queue;

@@ -8,6 +8,7 @@
 import { LockedError } from "../errors.ts";
 import type { Holder, LockInfo, LockStore } from "./driver.ts";
 import { REPO_LOCK } from "./repo_store.ts";
+import { StoreLostError } from "./store_lost.ts";
 
 /** TTL of the repository lock. */
 export const REPO_LOCK_TTL_MS = 15_000;
@@ -22,7 +23,10 @@ export interface HoldRepoLockOptions {
   ttlMs?: number;
   /** Default 250 ms. */
   pollMs?: number;
-  /** Called when a heartbeat finds the lock lost (taken over after a stall). */
+  /**
+   * Called when a heartbeat finds the lock lost (taken over after a stall, or gone with the data
+   * of a store that lost it).
+   */
   onLost?: () => void;
 }
 
@@ -65,8 +69,13 @@ export async function holdRepoLock(
             lost = true;
             options.onLost?.();
           }
-        } catch {
-          // A store hiccup: the next beat tries again; the TTL covers two misses.
+        } catch (error) {
+          // A store that lost its data lost the lock with it; any other failure is a hiccup:
+          // the next beat tries again, and the TTL covers two misses.
+          if (error instanceof StoreLostError) {
+            lost = true;
+            options.onLost?.();
+          }
         }
       }, Math.max(50, Math.floor(ttl / 3)));
       return {

@@ -57,9 +57,10 @@ describe("a SQLite store file that cannot be used", () => {
     const dir = await makeTempDir("ays-storefile-");
     try {
       const { ays, store } = await infraWithServices(dir.path);
-      // Scramble every page after the first: the header still says "SQLite".
+      // Scramble everything after the 100-byte header (which still says "SQLite"), the schema
+      // page included, so that every statement meets the damage.
       const bytes = await readFile(store);
-      for (let i = 4096 + 100; i < bytes.length; i += 7) bytes[i] = (bytes[i] * 31 + 7) & 255;
+      for (let i = 100; i < bytes.length; i += 7) bytes[i] = (bytes[i] * 31 + 7) & 255;
       await writeFile(store, bytes);
       assertStoreFailure(await ays("list"), store, /damaged/);
       assertStoreFailure(await ays("show", "db!main"), store, /damaged/);

@@ -1,7 +1,7 @@
 /**
- * `ays restore` through dist/ays on both backends: after the store is gone, the services come
- * back from the mirror exactly as `ays list --json` showed them, and the secret fields that
- * the mirror does not keep are named.
+ * `ays restore` through dist/ays on both backends: after the store is gone, other commands say
+ * it lost its data, and the services come back from the mirror exactly as `ays list --json`
+ * showed them, and the secret fields that the mirror does not keep are named.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -68,7 +68,11 @@ for (const backend of ["sqlite", "redis"] as const) {
           await rm(join(repo, ".ays", `store.db${suffix}`), { force: true });
         }
       }
-      assert.deepEqual(JSON.parse((await ok("list", "--json")).stdout), []);
+      // The mirror shows services: the store lost them, it is not an empty repository.
+      const lost = await ays("list", "--json");
+      assert.equal(lost.code, 4, lost.stderr);
+      assert.equal(lost.stdout, "");
+      assert.match(lost.stderr, /lost its data .*the mirror shows \d+ actors and \d+ services/);
 
       const restored = await ok("restore");
       assert.match(restored.stdout, /restored \d+ actors and \d+ services/);

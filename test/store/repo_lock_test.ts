@@ -2,10 +2,12 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { LockedError } from "../../src/errors.ts";
 import { currentHolder } from "../../src/store/holder.ts";
 import { holdRepoLock } from "../../src/store/repo_lock.ts";
 import { openSqliteDriver } from "../../src/store/sqlite.ts";
+import { StoreLostError } from "../../src/store/store_lost.ts";
 import { makeTempDir } from "../helpers/mod.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -32,6 +34,31 @@ describe("repository lock", () => {
       assert.equal(second.lock.holder.id, "run-2");
       await second.release();
       assert.equal(await driver.readLock("repo"), null);
+    } finally {
+      await driver.close();
+      await dir.remove();
+    }
+  });
+
+  it("reports the lock lost when the store lost its data under the heartbeat", async () => {
+    const dir = await makeTempDir();
+    const path = join(dir.path, "s.db");
+    const driver = openSqliteDriver(path, { namespace: "r" });
+    try {
+      await driver.setLayoutVersion(1);
+      let reportLost!: () => void;
+      const lostReported = new Promise<void>((resolve) => (reportLost = resolve));
+      const held = await holdRepoLock(driver, currentHolder("run-1"), {
+        ttlMs: 150,
+        onLost: () => reportLost(),
+      });
+      assert.equal(held.lost, false);
+      const other = new DatabaseSync(path);
+      other.exec("DELETE FROM meta; DELETE FROM locks");
+      other.close();
+      await lostReported;
+      assert.equal(held.lost, true);
+      await assert.rejects(held.release(), StoreLostError);
     } finally {
       await driver.close();
       await dir.remove();
