@@ -2,9 +2,18 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { InputError } from "../../src/errors.ts";
-import { defaultStoreUrl, openStore, resolveStoreUrl, sqlitePathOf } from "../../src/store/open.ts";
+import {
+  defaultStoreUrl,
+  openRepositoryStore,
+  openStore,
+  resolveStoreUrl,
+  sqlitePathOf,
+} from "../../src/store/open.ts";
+import { StoreLostError } from "../../src/store/store_lost.ts";
+import { makeActor, makeService } from "./fixtures.ts";
 import { storeKindOf } from "../../src/store/url.ts";
 import { makeTempDir } from "../helpers/mod.ts";
 
@@ -75,6 +84,63 @@ describe("store selection", () => {
       await (await openStore(url, { repoName: "db", repoPath: b.path })).close();
     } finally {
       for (const dir of [a, b, shared]) await dir.remove();
+    }
+  });
+});
+
+describe("a repository whose store lost its records", () => {
+  const storeFiles = (repo: string) =>
+    ["", "-wal", "-shm"].map((suffix) => join(repo, ".ays", `store.db${suffix}`));
+
+  it("is refused when the mirror shows records, unless the command rebuilds the store", async () => {
+    const repo = await makeTempDir();
+    try {
+      const actor = makeActor("node.ssh");
+      const first = await openRepositoryStore({
+        repoPath: repo.path,
+        repoName: "r",
+        env: {},
+        mirror: true,
+      });
+      await first.store.save({ actors: [actor], services: [makeService("r", actor, "n1")] });
+      await first.driver.close();
+      for (const file of storeFiles(repo.path)) await rm(file, { force: true });
+
+      await assert.rejects(
+        openRepositoryStore({ repoPath: repo.path, repoName: "r", env: {} }),
+        (error: Error) => {
+          assert.ok(error instanceof StoreLostError);
+          assert.equal(error.exitCode, 4);
+          assert.match(error.message, /lost its data .*mirror shows 1 actors and 1 services/);
+          return true;
+        },
+      );
+      // Refused before anything was written: still no store file.
+      assert.equal(existsSync(storeFiles(repo.path)[0]), false);
+      const rebuilding = await openRepositoryStore({
+        repoPath: repo.path,
+        repoName: "r",
+        env: {},
+        rebuild: true,
+      });
+      await rebuilding.store.restoreFromMirror(repo.path);
+      await rebuilding.driver.close();
+      const again = await openRepositoryStore({ repoPath: repo.path, repoName: "r", env: {} });
+      assert.equal((await again.store.loadServices()).length, 1);
+      await again.driver.close();
+    } finally {
+      await repo.remove();
+    }
+  });
+
+  it("is a new repository when there is no mirror either", async () => {
+    const repo = await makeTempDir();
+    try {
+      const opened = await openRepositoryStore({ repoPath: repo.path, repoName: "r", env: {} });
+      assert.deepEqual(await opened.store.loadServices(), []);
+      await opened.driver.close();
+    } finally {
+      await repo.remove();
     }
   });
 });
