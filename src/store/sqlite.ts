@@ -6,7 +6,9 @@
  * runs in one `BEGIN IMMEDIATE` transaction, so a process killed in the middle leaves all or
  * nothing (SQLite rolls the journal back on the next open). The file is created on the first
  * write only: reading a repository never creates it, and a v8.1 repository whose `.ays` is an
- * empty file gets the folder the first time something is written (`v81_marker.ts`).
+ * empty file gets the folder the first time something is written (`v81_marker.ts`). A file that
+ * is not a usable database (damaged, foreign, empty, a folder) or a full disk is exit 4 naming the
+ * file (`sqlite_errors.ts`), never an empty repository.
  *
  * Tables are keyed by namespace (the repository name), so one file could serve several
  * repositories, as a Redis server does.
