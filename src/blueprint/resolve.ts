@@ -301,14 +301,15 @@ export function applyBlueprints(
     sname: entry.sname,
     declared: entry,
   }));
-  const autoCreate = (role: string, at: SourceLocation, why: string): string => {
-    const actor = options.actors.get(role);
+  const autoCreate = (actorName: string, at: SourceLocation, why: string): string => {
+    const actor = options.actors.get(actorName);
     if (!actor) {
       throw new InputError(
-        `cannot auto-create ${why}: there is no actor named '${role}' to create it from`,
+        `cannot auto-create ${why}: there is no actor named '${actorName}' to create it from`,
         { location: at },
       );
     }
+    const role = actor.role;
     if (view.created.length > MAX_AUTO_CREATED) {
       throw new InputError(`auto-creating ${why} goes on without end (check 'auto' links)`, {
         location: at,
@@ -470,7 +471,8 @@ function resolveLinks(
   declared: Declared | undefined,
   view: View,
   actors: ReadonlyMap<string, ActorRecord>,
-  autoCreate: (role: string, at: SourceLocation, why: string) => string,
+  /** Creates an `auto_<n>` service of the actor named (a dotted name links its role). */
+  autoCreate: (actorName: string, at: SourceLocation, why: string) => string,
 ): void {
   const current = view.get(sname)!;
   const isNew = view.createdNames.has(sname);
@@ -518,7 +520,7 @@ function resolveLinks(
             { location: at },
           );
         } else if (field.auto) {
-          target = autoCreate(role, at, `the parent of ${sname}`);
+          target = autoCreate(field.parentActor ?? role, at, `the parent of ${sname}`);
         } else if (field.optional) {
           target = null;
         } else {
@@ -586,7 +588,7 @@ function resolveLinks(
       }
       linked.push(
         autoCreate(
-          consume.roles[0],
+          consume.actors?.[0] ?? consume.roles[0],
           given?.attribute.valueLocation ?? at,
           `a producer of ${sname}`,
         ),

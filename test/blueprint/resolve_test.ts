@@ -256,6 +256,32 @@ describe("applyBlueprints: parents", () => {
     );
   });
 
+  it("dotted actor names (parent:node.ssh, consume:node.ssh) link to the role and auto-create that actor", () => {
+    const dotted = actorMap(
+      nodeSsh,
+      sshkey,
+      actor("web", [field("host", { parent: "node", parentActor: "node.ssh", auto: true })]),
+      actor("mon", [
+        field("nodes", {
+          list: true,
+          consume: { roles: ["node"], min: 1, max: 3, actors: ["node.ssh"] },
+          auto: true,
+        }),
+      ]),
+    );
+    const docs = [readBlueprint("node.ssh__n1:\nmon__m:\nweb__w:\n", { file: "bp.yaml" })];
+    const linked = applyBlueprints(docs, { repoName: REPO, actors: dotted, services: [] });
+    assert.deepEqual(find(linked.created, "mon", "m").producers.node, ["node!n1"]);
+    assert.equal(find(linked.created, "web", "w").parent, "node!n1");
+    const alone = applyBlueprints([readBlueprint("web__w:\n", { file: "bp.yaml" })], {
+      repoName: REPO,
+      actors: dotted,
+      services: [],
+    });
+    assert.equal(find(alone.created, "node", "auto_0").actor, "node.ssh");
+    assert.equal(find(alone.created, "web", "w").parent, "node!auto_0");
+  });
+
   it("no parent: created when auto, absent when optional, else an error", () => {
     const auto = apply(["app__a:\n"]);
     assert.deepEqual(auto.created.map((s) => `${s.role}!${s.name}`), ["app!a", "vm!auto_0"]);
