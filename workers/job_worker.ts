@@ -86,6 +86,12 @@ type ActionFn = (job: Job) => unknown;
 async function loadAction(request: JobRequest): Promise<ActionFn | null> {
   const { actionsPath, action } = request;
   let fn: unknown = undefined;
+  // A v8.1 template whose actions.py was not ported: doing nothing and reporting ok would lie.
+  if (actionsPath && /(^|[\\/])actions\.py$/.test(actionsPath)) {
+    throw new Error(
+      `actions.py of ${request.service.actor} is not ported to actions.ts (see docs/from-v81.md)`,
+    );
+  }
   if (actionsPath) {
     const module = await import(pathToFileURL(actionsPath).href) as Record<string, unknown>;
     fn = module[action];

@@ -1,6 +1,6 @@
 /**
  * `.ays/config.yaml` (SPEC §2): all optional — `name`, `store` (URL), `parallel` (default for
- * runs) — and the repository's name that follows from it.
+ * runs), `compat` — and the repository's name that follows from it.
  *
  * @module
  */
@@ -18,6 +18,8 @@ export interface RepoConfig {
   store?: string;
   /** Default `--parallel` of runs. */
   parallel?: number;
+  /** `v81`: apply blueprints as v8.1 did, with a warning each (docs/from-v81.md). */
+  compat?: "v81";
 }
 
 /**
@@ -33,6 +35,7 @@ const configSchema = z.strictObject({
   ).optional(),
   store: z.string().min(1, "must not be empty").optional(),
   parallel: z.number().int("must be a whole number").min(1, "must be at least 1").optional(),
+  compat: z.literal("v81", { error: "must be v81 (or left out)" }).optional(),
 });
 
 /** The path of a repository's config file. */
@@ -79,7 +82,7 @@ export function parseRepoConfig(text: string, options: ParseRepoConfigOptions): 
   }
   if (doc.contents === null) return {};
   if (!isMap(doc.contents)) {
-    throw new InputError("the repository config must be a mapping (name, store, parallel)", {
+    throw new InputError("the repository config must be a mapping (name, store, parallel, compat)", {
       location: { file: options.file, line: 1, column: 1 },
     });
   }
@@ -96,7 +99,7 @@ export function parseRepoConfig(text: string, options: ParseRepoConfigOptions): 
       isScalar(item.key) && String(item.key.value) === key
     );
     node = pair?.key as Node | undefined;
-    message = `unknown setting '${key}' (expected name, store, parallel)`;
+    message = `unknown setting '${key}' (expected name, store, parallel, compat)`;
   } else {
     message = `'${key}': ${message.charAt(0).toLowerCase()}${message.slice(1)}`;
   }
