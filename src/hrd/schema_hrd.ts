@@ -244,7 +244,9 @@ function parseConsume(tag: Tag): ConsumeSpec {
       }
     }
     const role = roleOf(parts[0]);
-    if (role === "") fail(`consume expects role[:min[:max]], found ${JSON.stringify(item)}`, tag.location);
+    if (role === "") {
+      fail(`consume expects role[:min[:max]], found ${JSON.stringify(item)}`, tag.location);
+    }
     if (!roles.includes(role)) {
       roles.push(role);
       actors.push(parts[0]);

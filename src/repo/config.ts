@@ -82,9 +82,12 @@ export function parseRepoConfig(text: string, options: ParseRepoConfigOptions): 
   }
   if (doc.contents === null) return {};
   if (!isMap(doc.contents)) {
-    throw new InputError("the repository config must be a mapping (name, store, parallel, compat)", {
-      location: { file: options.file, line: 1, column: 1 },
-    });
+    throw new InputError(
+      "the repository config must be a mapping (name, store, parallel, compat)",
+      {
+        location: { file: options.file, line: 1, column: 1 },
+      },
+    );
   }
   const parsed = configSchema.safeParse(doc.toJS());
   if (parsed.success) return parsed.data;

@@ -264,8 +264,14 @@ describe("loadRepoActors tolerant", () => {
       assert.equal(loaded.warnings.length, 2);
       const compat = await loadRepoActors(repo.path, { tolerant: true, compat: "v81" });
       assert.deepEqual([...compat.actors.keys()].sort(), ["good", "vfs"]);
-      assert.equal(compat.actors.get("vfs")!.templatePath, join(repo.path, "actorTemplates", "g8os", "vfs"));
-      assert.match(compat.warnings.join("\n"), /compat v81: template 'vfs' is defined in .*; using /);
+      assert.equal(
+        compat.actors.get("vfs")!.templatePath,
+        join(repo.path, "actorTemplates", "g8os", "vfs"),
+      );
+      assert.match(
+        compat.warnings.join("\n"),
+        /compat v81: template 'vfs' is defined in .*; using /,
+      );
     } finally {
       await repo.remove();
     }
