@@ -60,7 +60,9 @@ async function runJob(id: number, request: JobRequest): Promise<void> {
   const job = makeJob(id, request, controller.signal);
   let done: WorkerDone;
   try {
-    const action = await loadAction(request);
+    // v8.1's noexec: record the action as done, load and run nothing (docs/from-v81.md).
+    if (request.noexec) job.log(`noexec: ${request.action} not executed`);
+    const action = request.noexec ? null : await loadAction(request);
     const value = action ? await action(job) : undefined;
     done = { ok: true, result: toJson(value), data: job.service.data, error: null };
   } catch (error) {
