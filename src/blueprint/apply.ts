@@ -28,6 +28,7 @@ import {
   listBlueprints,
   readBlueprintFiles,
 } from "./files.ts";
+import { applyInputHooks } from "./input_hook.ts";
 import type { BlueprintDoc } from "./read.ts";
 import { applyBlueprints, type ChangeSet, type FieldChange } from "./resolve.ts";
 
@@ -52,6 +53,8 @@ export interface ApplyUnitOptions {
    * `ays blueprint -r ROLE -i INSTANCE` did; `actions:` and `eventfilters:` still apply.
    */
   only?: { role?: string; instance?: string };
+  /** How long one `input(ctx)` hook may take (default 30 000 ms). */
+  inputTimeoutMs?: number;
 }
 
 /** What {@link applyBlueprintUnit} did (or, dry, would do). */
@@ -206,7 +209,13 @@ export async function applyBlueprintUnit(
   const synced = syncActors(storedActors, templates.actors, {
     unusable: new Set(templates.unusable.keys()),
   });
-  const changes = applyBlueprints(docs, {
+  const withInput = await applyInputHooks(docs, {
+    actors: synced.actors,
+    services,
+    repo: { name: store.repoName, path: options.repoPath },
+    timeoutMs: options.inputTimeoutMs,
+  });
+  const changes = applyBlueprints(withInput, {
     repoName: store.repoName,
     actors: synced.actors,
     services,

@@ -96,7 +96,10 @@ export async function loadActor(
       : readActorHrd(await readFile(template.actorConfig, "utf8"), { file: template.actorConfig })
     : emptyActorConfig();
   const actionNames = [...DEFAULT_ACTIONS];
-  for (const name of exported) if (!actionNames.includes(name)) actionNames.push(name);
+  // `input` is the blueprint-time hook (docs/blueprints.md), not an action.
+  for (const name of exported) {
+    if (name !== "input" && !actionNames.includes(name)) actionNames.push(name);
+  }
   for (const name of [...Object.keys(config.recurring), ...Object.keys(config.actions)]) {
     if (!actionNames.includes(name)) {
       warnings.push(
