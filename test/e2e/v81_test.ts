@@ -167,4 +167,62 @@ describe("v8.1 repositories through dist/ays", () => {
       await repo.remove();
     }
   });
+
+  it("a v8.1 node template ported: input() creates its os service, shown by --dry-run, then run", async () => {
+    const repo = await makeTempRepo({
+      name: "v81",
+      files: {
+        // v8.1's node.* templates created `os.ssh.ubuntu!<node>` in input(); this is the port.
+        "actorTemplates/node.ssh/schema.hrd":
+          "ip = type:ipaddr default:127.0.0.1\nport = type:int default:22\n",
+        "actorTemplates/node.ssh/actions.ts": `
+export function input(ctx) {
+  return {
+    args: { port: ctx.service.args.port ?? 2222 },
+    services: [{ actor: "os.ssh.ubuntu", instance: ctx.service.name, parent: "node!" + ctx.service.name }],
+  };
+}
+export function install(job) { job.log("node " + job.service.name + " on port " + job.service.data.port); }
+`,
+        "actorTemplates/os.ssh.ubuntu/schema.hrd": "node = type:str parent:'node.ssh'\n",
+        "actorTemplates/os.ssh.ubuntu/actions.ts": `
+export function install(job) {
+  job.service.data.node = job.service.parent.name;
+  return { on: job.service.parent.data.port };
+}
+`,
+        "blueprints/nodes.yaml": "node.ssh__n1:\n\nactions:\n  - action: install\n",
+      },
+    });
+    try {
+      const dry = await ays(repo, "blueprint", "--dry-run");
+      assert.equal(dry.code, 0, dry.stderr);
+      assert.match(dry.stdout, /os!n1/);
+      assert.match(dry.stdout, /dry run of 1 blueprint: 2 created/);
+      const applied = await ays(repo, "blueprint");
+      assert.equal(applied.code, 0, applied.stderr);
+      const all = await services(repo);
+      assert.equal(all.get("os!n1")!.parent, "node!n1");
+      assert.equal(all.get("node!n1")!.data.port, 2222);
+      const run = await ays(repo, "run");
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      const after = await services(repo);
+      assert.equal(after.get("os!n1")!.actions.install.state, "ok");
+      assert.equal(after.get("node!n1")!.actions.install.state, "ok");
+      // A hook that throws is exit 2 at the blueprint line, naming the actions file.
+      await writeFile(
+        join(repo.path, "actorTemplates", "node.ssh", "actions.ts"),
+        "export function input() { throw new Error('no ssh key'); }\n",
+      );
+      await writeFile(join(repo.path, "blueprints", "more.yaml"), "node.ssh__n2:\n");
+      const failed = await ays(repo, "blueprint");
+      assert.equal(failed.code, 2, failed.stderr);
+      assert.match(
+        failed.stderr,
+        /blueprints[\\/]more\.yaml:1:1: .*node\.ssh[\\/]actions\.ts: input\(\) of node!n2: no ssh key/,
+      );
+    } finally {
+      await repo.remove();
+    }
+  });
 });
