@@ -1,7 +1,7 @@
 /**
- * The `input(ctx)` hook of `actions.ts` (docs/blueprints.md): during `ays blueprint`, each
- * service a blueprint declares whose actor's actions file exports `input` is shown to that
- * function, in a Web Worker with a timeout. What it returns — changed attributes and further
+ * The `input(ctx)` hook of `actions.ts` (docs/blueprints.md): during `ays blueprint`, each new
+ * or changed service a blueprint declares whose actor's actions file exports `input` is shown
+ * to that function, in a Web Worker with a timeout. What it returns — changed attributes and further
  * services to create and link — is folded into the unit before it is resolved, so it is
  * validated like blueprint input, shown by `--dry-run`, and stored in the same atomic change.
  * Services it asks for are themselves shown to their actor's `input`.
@@ -10,6 +10,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { InputError, type SourceLocation } from "../errors.ts";
+import { resolveField } from "../model/fields.ts";
 import { roleOf } from "../model/names.ts";
 import type { ActorRecord, ServiceRecord } from "../model/types.ts";
 import { exportedNames } from "../repo/actor.ts";
@@ -79,6 +80,29 @@ function viewsOf(
   });
 }
 
+/**
+ * Whether `input` is due for an entry: its service is not in the store yet, or an attribute
+ * the blueprint gives differs from the stored value (an unknown one counts as a change; the
+ * resolver reports it).
+ */
+function isNewOrChanged(
+  entry: BlueprintService,
+  actor: ActorRecord,
+  stored: ReadonlyMap<string, ServiceRecord>,
+): boolean {
+  const service = stored.get(`${actor.role}!${entry.instance}`);
+  if (!service) return true;
+  return entry.attributes.some((attribute) => {
+    const field = resolveField(actor.fields, attribute.key);
+    if (!field) return true;
+    const now = service.data[field.camelName];
+    const given = Array.isArray(attribute.value) && !field.list
+      ? attribute.value.join(",")
+      : attribute.value;
+    return JSON.stringify(now) !== JSON.stringify(given) && String(now) !== String(given);
+  });
+}
+
 /** Attributes for generated values, all placed at the blueprint line that caused them. */
 function attribute(key: string, value: unknown, at: SourceLocation): BlueprintAttribute {
   return {
@@ -111,6 +135,7 @@ export async function applyInputHooks(
     }
     return hooked.get(path)!;
   };
+  const stored = new Map(services.map((s) => [`${s.role}!${s.name}`, s]));
   let views: InputServiceView[] | undefined;
   const out: BlueprintDoc[] = [];
   let generated = 0;
@@ -121,7 +146,7 @@ export async function applyInputHooks(
       const actor = actors.get(entry.actor) ?? actors.get(`blueprint.${entry.actor}`);
       if (!actor) continue; // the resolver reports the unknown actor
       const actionsPath = await hookOf(actor);
-      if (!actionsPath) continue;
+      if (!actionsPath || !isNewOrChanged(entry, actor, stored)) continue;
       views ??= viewsOf(services, actors);
       const sname = `${actor.role}!${entry.instance}`;
       const fail: (message: string) => never = (message) => {

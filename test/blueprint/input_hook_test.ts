@@ -6,6 +6,7 @@ import { readBlueprint } from "../../src/blueprint/read.ts";
 import { applyBlueprints } from "../../src/blueprint/resolve.ts";
 import { loadRepoActors } from "../../src/repo/actor.ts";
 import { makeTempRepo, type TempDir } from "../helpers/mod.ts";
+import { storedService } from "./helpers.ts";
 
 /** A node whose input() creates its os service, as v8.1's node.* templates did in input(). */
 const NODE_ACTIONS = `
@@ -81,6 +82,32 @@ describe("applyInputHooks", () => {
       await expectError("loop", /did not return within 0.3 s/, 300);
       await expectError("bad", /services\[0\]: unknown actor "nope"/);
       await expectError("write", /(read.?only|not extensible|frozen|Cannot add)/i);
+    } finally {
+      await repo.remove();
+    }
+  });
+
+  it("is called for new or changed services only", async () => {
+    const repo = await repoWithNode();
+    try {
+      const { actors } = await loadRepoActors(repo.path);
+      const node = actors.get("node.ovc")!;
+      const stored = [storedService("r", node, "n1", { data: { size: "huge", seen: 0 } })];
+      const apply = (text: string) =>
+        applyInputHooks([readBlueprint(text, { file: "bp.yaml" })], {
+          actors,
+          services: stored,
+          repo: { name: "r", path: repo.path },
+        });
+      // Unchanged: the hook (which would throw for "huge") is not called.
+      const same = await apply("node.ovc__n1:\n  size: huge\n");
+      assert.equal(same[0].services.length, 1);
+      // Changed: it is.
+      const changed = await apply("node.ovc__n1:\n  size: medium\n");
+      assert.deepEqual(changed[0].services.map((e) => `${e.actor}__${e.instance}`), [
+        "node.ovc__n1",
+        "os.ssh.ubuntu__n1",
+      ]);
     } finally {
       await repo.remove();
     }
