@@ -207,7 +207,7 @@ export async function readV81Repository(
     for (const entry of Array.isArray(model.actions) ? model.actions : []) {
       if (!isObject(entry) || !text(entry.name)) continue;
       const action = entry.name as string;
-      if (!(action in actions)) {
+      if (!Object.hasOwn(actions, action)) {
         warnings.push(
           `${shown(file)}: action '${action}' is not an action of ${actor.name}; dropped`,
         );
