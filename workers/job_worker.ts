@@ -60,7 +60,9 @@ async function runJob(id: number, request: JobRequest): Promise<void> {
   const job = makeJob(id, request, controller.signal);
   let done: WorkerDone;
   try {
-    const action = await loadAction(request);
+    // v8.1's noexec: record the action as done, load and run nothing (docs/from-v81.md).
+    if (request.noexec) job.log(`noexec: ${request.action} not executed`);
+    const action = request.noexec ? null : await loadAction(request);
     const value = action ? await action(job) : undefined;
     done = { ok: true, result: toJson(value), data: job.service.data, error: null };
   } catch (error) {
@@ -86,6 +88,12 @@ type ActionFn = (job: Job) => unknown;
 async function loadAction(request: JobRequest): Promise<ActionFn | null> {
   const { actionsPath, action } = request;
   let fn: unknown = undefined;
+  // A v8.1 template whose actions.py was not ported: doing nothing and reporting ok would lie.
+  if (actionsPath && /(^|[\\/])actions\.py$/.test(actionsPath)) {
+    throw new Error(
+      `actions.py of ${request.service.actor} is not ported to actions.ts (see docs/from-v81.md)`,
+    );
+  }
   if (actionsPath) {
     const module = await import(pathToFileURL(actionsPath).href) as Record<string, unknown>;
     fn = module[action];

@@ -17,11 +17,18 @@ import { stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { InputError } from "../errors.ts";
 import type { ActorRecord, ServiceRecord } from "../model/types.ts";
+import { roleOf } from "../model/names.ts";
 import { MASK } from "../model/views.ts";
 import { loadRepoActors } from "../repo/actor.ts";
 import { syncActors } from "../repo/sync.ts";
 import type { RecordChange, RepoStore } from "../store/repo_store.ts";
-import { archiveBlueprints, listBlueprints, readBlueprintFiles } from "./files.ts";
+import {
+  archiveBlueprints,
+  listBlueprintFolder,
+  listBlueprints,
+  readBlueprintFiles,
+} from "./files.ts";
+import { applyInputHooks } from "./input_hook.ts";
 import type { BlueprintDoc } from "./read.ts";
 import { applyBlueprints, type ChangeSet, type FieldChange } from "./resolve.ts";
 
@@ -39,6 +46,15 @@ export interface ApplyUnitOptions {
   dryRun?: boolean;
   /** Rename the applied files to `_<name>` after saving. */
   archive?: boolean;
+  /** `"v81"`: apply as v8.1 did, with a warning for each thing it did silently. */
+  compat?: "v81";
+  /**
+   * Apply only the service entries of this role (or actor) and/or instance, as v8.1's
+   * `ays blueprint -r ROLE -i INSTANCE` did; `actions:` and `eventfilters:` still apply.
+   */
+  only?: { role?: string; instance?: string };
+  /** How long one `input(ctx)` hook may take (default 30 000 ms). */
+  inputTimeoutMs?: number;
 }
 
 /** What {@link applyBlueprintUnit} did (or, dry, would do). */
@@ -121,6 +137,34 @@ export function unitRecordChange(
   return { record, newActors };
 }
 
+/**
+ * The files given, with each folder replaced by its active blueprints in file-name order (as
+ * v8.1's `ays blueprint PATH` took a folder).
+ */
+async function expandFolders(paths: readonly string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const path of paths) {
+    if ((await stat(path).catch(() => null))?.isDirectory()) {
+      files.push(...await listBlueprintFolder(path));
+    } else {
+      files.push(path);
+    }
+  }
+  return files;
+}
+
+/** A blueprint with only the service entries of `only.role` (role or actor) and `only.instance`. */
+function onlyServices(doc: BlueprintDoc, only: { role?: string; instance?: string }): BlueprintDoc {
+  return {
+    ...doc,
+    services: doc.services.filter((entry) =>
+      (only.role === undefined || entry.actor === only.role ||
+        roleOf(entry.actor) === only.role) &&
+      (only.instance === undefined || entry.instance === only.instance)
+    ),
+  };
+}
+
 /** Refuses `--archive` before anything is written when a `_<name>` is in the way. */
 async function checkArchiveTargets(files: readonly string[]): Promise<void> {
   for (const path of files) {
@@ -143,20 +187,40 @@ export async function applyBlueprintUnit(
   store: RepoStore,
   options: ApplyUnitOptions,
 ): Promise<AppliedUnit> {
-  const files = options.files ? [...options.files] : await listBlueprints(options.repoPath);
-  const templates = await loadRepoActors(options.repoPath, { globalDirs: options.globalDirs });
-  const docs: BlueprintDoc[] = await readBlueprintFiles(files, {
-    relativeTo: options.relativeTo ?? options.repoPath,
+  const { compat, only } = options;
+  if (compat !== undefined && compat !== "v81") {
+    throw new InputError(`unknown compat mode '${compat}' (expected v81)`);
+  }
+  const files = options.files
+    ? await expandFolders(options.files)
+    : await listBlueprints(options.repoPath);
+  const templates = await loadRepoActors(options.repoPath, {
+    globalDirs: options.globalDirs,
+    tolerant: true,
+    compat,
   });
+  const docs: BlueprintDoc[] = (await readBlueprintFiles(files, {
+    relativeTo: options.relativeTo ?? options.repoPath,
+  })).map((doc) => only ? onlyServices(doc, only) : doc);
   const [storedActors, services] = await Promise.all([
     store.loadActors(),
     store.loadServices(),
   ]);
-  const synced = syncActors(storedActors, templates.actors);
-  const changes = applyBlueprints(docs, {
+  const synced = syncActors(storedActors, templates.actors, {
+    unusable: new Set(templates.unusable.keys()),
+  });
+  const withInput = await applyInputHooks(docs, {
+    actors: synced.actors,
+    services,
+    repo: { name: store.repoName, path: options.repoPath },
+    timeoutMs: options.inputTimeoutMs,
+  });
+  const changes = applyBlueprints(withInput, {
     repoName: store.repoName,
     actors: synced.actors,
     services,
+    unusable: templates.unusable,
+    compat,
   });
   attachChangeArgs(changes, synced.actors);
   const { record, newActors } = unitRecordChange(changes, synced.actors, synced.fresh);

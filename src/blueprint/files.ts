@@ -21,8 +21,15 @@ function isBlueprintName(name: string): boolean {
  * `blueprints/`, except names starting with `_` (archived) or `.`. No `blueprints/` folder
  * means no blueprints.
  */
-export async function listBlueprints(repoPath: string): Promise<string[]> {
-  const folder = join(repoPath, "blueprints");
+export function listBlueprints(repoPath: string): Promise<string[]> {
+  return listBlueprintFolder(join(repoPath, "blueprints"));
+}
+
+/**
+ * The active blueprints of a folder, as {@link listBlueprints} lists `blueprints/`: `.yaml` and
+ * `.yml` files directly in it, not `_` or `.` names, in file-name order. No folder, none.
+ */
+export async function listBlueprintFolder(folder: string): Promise<string[]> {
   let names: string[];
   try {
     names = await readdir(folder);

@@ -1,10 +1,12 @@
 /**
  * Blueprints (SPEC §4): reading them with positions, the files of a repository, and applying a
- * unit of them to services as a change set.
+ * unit of them to services as a change set, with the `input(ctx)` hooks of their actors.
  *
  * @module
  */
 export * from "./files.ts";
+export * from "./input_hook.ts";
+export * from "./input_types.ts";
 export * from "./read.ts";
 export * from "./resolve.ts";
 export * from "./summary.ts";

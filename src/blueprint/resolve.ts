@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { InputError, type SourceLocation } from "../errors.ts";
+import { formatLocated, InputError, type SourceLocation } from "../errors.ts";
 import type { FieldSpec } from "../hrd/field_spec.ts";
 import { resolveField } from "../model/fields.ts";
 import { roleOf, serviceKey, serviceName } from "../model/names.ts";
@@ -25,6 +25,16 @@ export interface ApplyOptions {
   actors: ReadonlyMap<string, ActorRecord>;
   /** Every service in the store now; they are not modified. */
   services: readonly ServiceRecord[];
+  /**
+   * Actors whose template is broken or ambiguous, with why: a blueprint naming one (or an
+   * `auto` link needing one) fails with that reason at its line.
+   */
+  unusable?: ReadonlyMap<string, { message: string; location?: SourceLocation }>;
+  /**
+   * `"v81"`: a named producer that does not exist is dropped with a warning instead of being
+   * an error, as v8.1 dropped it silently (docs/from-v81.md).
+   */
+  compat?: "v81";
 }
 
 /** One changed value: `job.args.changes[field]` of `processChange`. */
@@ -301,14 +311,17 @@ export function applyBlueprints(
     sname: entry.sname,
     declared: entry,
   }));
-  const autoCreate = (role: string, at: SourceLocation, why: string): string => {
-    const actor = options.actors.get(role);
+  const autoCreate = (actorName: string, at: SourceLocation, why: string): string => {
+    const actor = options.actors.get(actorName);
+    const unusable = options.unusable?.get(actorName);
+    if (unusable) throw unusableError(actorName, unusable, at);
     if (!actor) {
       throw new InputError(
-        `cannot auto-create ${why}: there is no actor named '${role}' to create it from`,
+        `cannot auto-create ${why}: there is no actor named '${actorName}' to create it from`,
         { location: at },
       );
     }
+    const role = actor.role;
     if (view.created.length > MAX_AUTO_CREATED) {
       throw new InputError(`auto-creating ${why} goes on without end (check 'auto' links)`, {
         location: at,
@@ -323,8 +336,12 @@ export function applyBlueprints(
     queue.push({ sname });
     return sname;
   };
+  const dropMissing = options.compat === "v81"
+    ? (message: string, at: SourceLocation) =>
+      warnings.push(formatLocated(`compat v81: ${message}; dropped, as v8.1 did`, at))
+    : undefined;
   for (let i = 0; i < queue.length; i++) {
-    resolveLinks(queue[i].sname, queue[i].declared, view, options.actors, autoCreate);
+    resolveLinks(queue[i].sname, queue[i].declared, view, options.actors, autoCreate, dropMissing);
   }
 
   checkParentCycles(declared, view);
@@ -389,8 +406,7 @@ function collectDeclared(
   const declared = new Map<string, Declared>();
   for (const doc of docs) {
     for (const entry of doc.services) {
-      const actor = options.actors.get(entry.actor);
-      if (!actor) throw unknownActor(entry, options.actors);
+      const actor = actorFor(entry, options);
       const role = roleOf(actor.name);
       const sname = serviceName(role, entry.instance);
       const stored = view.get(sname);
@@ -447,7 +463,44 @@ function collectDeclared(
 }
 
 function formatAt(location: SourceLocation): string {
-  return `${location.file}:${location.line}:${location.column}`;
+  return [location.file, location.line, location.column].filter((part) => part !== undefined)
+    .join(":");
+}
+
+/**
+ * The actor a blueprint entry names: `<actor>`, else v8.1's fallback `blueprint.<actor>`
+ * (docs/blueprints.md). An unusable template is an error with its reason.
+ */
+function actorFor(entry: BlueprintService, options: ApplyOptions): ActorRecord {
+  const direct = options.actors.get(entry.actor);
+  const fallback = `blueprint.${entry.actor}`;
+  for (const name of direct ? [entry.actor] : [entry.actor, fallback]) {
+    const unusable = options.unusable?.get(name);
+    if (unusable) throw unusableError(name, unusable, entry.location);
+  }
+  const actor = direct ?? options.actors.get(fallback);
+  if (actor) return actor;
+  throw unknownActor(entry, options.actors);
+}
+
+/**
+ * The error for using an unusable actor: at the template's problem when it has a place (the
+ * blueprint line named in the message), else at the blueprint line.
+ */
+function unusableError(
+  name: string,
+  unusable: { message: string; location?: SourceLocation },
+  usedAt: SourceLocation,
+): InputError {
+  if (!unusable.location) {
+    return new InputError(`actor '${name}' cannot be used: ${unusable.message}`, {
+      location: usedAt,
+    });
+  }
+  return new InputError(
+    `${unusable.message} (the template of actor '${name}', used at ${formatAt(usedAt)})`,
+    { location: unusable.location },
+  );
 }
 
 function unknownActor(
@@ -470,7 +523,10 @@ function resolveLinks(
   declared: Declared | undefined,
   view: View,
   actors: ReadonlyMap<string, ActorRecord>,
-  autoCreate: (role: string, at: SourceLocation, why: string) => string,
+  /** Creates an `auto_<n>` service of the actor named (a dotted name links its role). */
+  autoCreate: (actorName: string, at: SourceLocation, why: string) => string,
+  /** When set, a named producer that does not exist is reported here and left out. */
+  dropMissing?: (message: string, at: SourceLocation) => void,
 ): void {
   const current = view.get(sname)!;
   const isNew = view.createdNames.has(sname);
@@ -518,7 +574,7 @@ function resolveLinks(
             { location: at },
           );
         } else if (field.auto) {
-          target = autoCreate(role, at, `the parent of ${sname}`);
+          target = autoCreate(field.parentActor ?? role, at, `the parent of ${sname}`);
         } else if (field.optional) {
           target = null;
         } else {
@@ -546,6 +602,15 @@ function resolveLinks(
       }
       named.forEach((name, index) => {
         const matches = consume.roles.filter((role) => view.get(serviceName(role, name)));
+        if (matches.length === 0 && dropMissing) {
+          dropMissing(
+            `producer '${name}' of ${sname} does not exist (no ${
+              consume.roles.map((role) => serviceName(role, name)).join(" or ")
+            })`,
+            nameLocation(given!, index),
+          );
+          return;
+        }
         if (matches.length === 0) {
           throw new InputError(
             `producer '${name}' of ${sname} does not exist (no ${
@@ -586,7 +651,7 @@ function resolveLinks(
       }
       linked.push(
         autoCreate(
-          consume.roles[0],
+          consume.actors?.[0] ?? consume.roles[0],
           given?.attribute.valueLocation ?? at,
           `a producer of ${sname}`,
         ),
@@ -731,10 +796,13 @@ function applyActions(
             if (service.actions[action].period !== entry.recurring) {
               view.mutable(sname).actions[action].period = entry.recurring;
             }
-            continue;
+            // As in v8.1, `recurring:` also schedules the action (its first run); 0 only turns
+            // the recurrence off (docs/blueprints.md).
+            if (entry.recurring === 0) continue;
           }
+          const current = view.get(sname)!;
           // A dry check first, so that services this does not change are not copied.
-          if (scheduleAction(service, action, { force: entry.force }).service === service) continue;
+          if (scheduleAction(current, action, { force: entry.force }).service === current) continue;
           const outcome = scheduleAction(view.mutable(sname), action, { force: entry.force });
           view.byName.set(sname, outcome.service);
           if (outcome.scheduled) scheduled.push({ service: sname, action });

@@ -8,9 +8,16 @@ import type { Command } from "@commander-js/extra-typings";
 import { resolve } from "node:path";
 import { applyBlueprintUnit } from "../blueprint/apply.ts";
 import { describeChangeSet, summarizeChangeSet } from "../blueprint/summary.ts";
+import { InputError } from "../errors.ts";
 import { globalTemplateDirs } from "../repo/templates.ts";
 import type { CliContext } from "./context.ts";
 import { printJson, withSession } from "./session.ts";
+
+/** The `--compat` mode: `v81`, or none. */
+function compatOf(mode: string | undefined): "v81" | undefined {
+  if (mode === undefined || mode === "v81") return mode;
+  throw new InputError(`--compat: unknown mode '${mode}' (expected v81)`);
+}
 
 /** Adds `ays blueprint` to the program. */
 export function registerBlueprint(program: Command, ctx: CliContext): void {
@@ -19,11 +26,20 @@ export function registerBlueprint(program: Command, ctx: CliContext): void {
     .description(
       "apply the active blueprints (or FILEs) as one unit: create and update services, schedule actions",
     )
-    .argument("[files...]", "blueprint files to apply instead of blueprints/*.yaml")
+    .argument(
+      "[files...]",
+      "blueprint files (or folders of them) to apply instead of blueprints/*.yaml",
+    )
     .option("--dry-run", "print what would be created, changed and scheduled; write nothing")
     .option("--archive", "rename the applied files to _<name> afterwards")
     .option("--reveal", "show secret values in the --dry-run / --json output")
     .option("--wait", "wait for a run holding the repository lock instead of failing")
+    .option("-r, --role <role>", "apply only the service entries of this role or actor")
+    .option("-i, --instance <instance>", "apply only the service entries of this instance")
+    .option(
+      "--compat <mode>",
+      "v81: apply as v8.1 did (missing producers dropped…), one warning each; default: the compat of .ays/config.yaml",
+    )
     .action(async (files, options, command) => {
       const dryRun = Boolean(options.dryRun);
       await withSession(
@@ -39,6 +55,10 @@ export function registerBlueprint(program: Command, ctx: CliContext): void {
             globalDirs: globalTemplateDirs(ctx.io.env),
             dryRun,
             archive: Boolean(options.archive),
+            compat: compatOf(options.compat ?? session.repo.config.compat),
+            only: options.role === undefined && options.instance === undefined
+              ? undefined
+              : { role: options.role, instance: options.instance },
           });
           [...applied.warnings, ...applied.changes.warnings].forEach(session.warn);
           const summaryOptions = { actors: applied.actors, reveal: Boolean(options.reveal) };

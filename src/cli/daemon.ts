@@ -69,7 +69,7 @@ async function openServed(
       served.push({
         name: repo.name,
         path: repo.path,
-        config: { parallel: repo.config.parallel },
+        config: { parallel: repo.config.parallel, noexec: repo.config.noexec },
         store: opened.store,
         driver: opened.driver,
       });

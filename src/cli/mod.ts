@@ -16,6 +16,7 @@ import { registerDelete } from "./delete.ts";
 import { registerDestroy } from "./destroy.ts";
 import { registerDoctor } from "./doctor.ts";
 import { registerInit } from "./init.ts";
+import { registerNoexec } from "./noexec.ts";
 import { registerList } from "./list.ts";
 import { registerRepos } from "./repos.ts";
 import { registerRestore } from "./restore.ts";
@@ -55,6 +56,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerInit(program as unknown as Command, ctx);
   registerRepos(program as unknown as Command, ctx);
   registerRestore(program as unknown as Command, ctx);
+  registerNoexec(program as unknown as Command, ctx);
   registerSchema(program as unknown as Command, ctx);
   registerTypes(program as unknown as Command, ctx);
   registerRun(program as unknown as Command, ctx);

@@ -6,6 +6,8 @@
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
+import { globalTemplateDirs } from "../repo/templates.ts";
+import { readV81Repository } from "../repo/v81_import.ts";
 import type { CliContext } from "./context.ts";
 import { printJson, withSession } from "./session.ts";
 
@@ -15,12 +17,37 @@ export function registerRestore(program: Command, ctx: CliContext): void {
     .command("restore")
     .description("rebuild the store's actors and services from the mirror in actors/ and services/")
     .option("--wait", "wait for a run holding the repository lock instead of failing")
+    .option(
+      "--from-v81",
+      "import a v8.1 repository instead: services/**/service.json + data.json, actors from templates or actors/",
+    )
     .action(async (options, command) => {
       await withSession(
         ctx,
         command as unknown as Command,
         { write: true, wait: Boolean(options.wait), rebuild: true },
         async (session) => {
+          if (options.fromV81) {
+            const imported = await readV81Repository(session.repo.path, {
+              repoName: session.store.repoName,
+              globalDirs: globalTemplateDirs(ctx.io.env),
+            });
+            imported.warnings.forEach(session.warn);
+            await session.store.replaceAll(imported);
+            if (session.globals.json) {
+              printJson(ctx, {
+                actors: imported.actors.length,
+                services: imported.services.length,
+                warnings: imported.warnings,
+              });
+            } else if (!session.globals.quiet) {
+              ctx.io.stdout(
+                `imported ${imported.actors.length} actors and ${imported.services.length} ` +
+                  `services of a v8.1 repository into ${session.location}\n`,
+              );
+            }
+            return;
+          }
           const content = await session.store.restoreFromMirror(session.repo.path);
           if (session.globals.json) {
             printJson(ctx, {

@@ -101,7 +101,11 @@ export async function executeFromCli(
   const session: RunSession = {
     store: opened.store,
     driver: opened.driver,
-    repo: { name: repo.name, path: repo.path, config: { parallel: repo.config.parallel } },
+    repo: {
+      name: repo.name,
+      path: repo.path,
+      config: { parallel: repo.config.parallel, noexec: repo.config.noexec },
+    },
   };
   let lock: HeldLock | undefined;
   const progress = new RunProgress(ctx.io, { quiet: globals.quiet });

@@ -46,7 +46,8 @@ export interface ServedRepo {
   name: string;
   /** Absolute path of the repository root. */
   path: string;
-  config?: { parallel?: number };
+  /** `noexec`: jobs are recorded as done without running (`ays noexec`). */
+  config?: { parallel?: number; noexec?: boolean };
   store: RepoStore;
   driver: StoreDriver;
 }
@@ -373,6 +374,7 @@ async function recurringRequest(
     repo: { name: repo.name, path: repo.path },
     service: jobServiceData(service, (name) => related.get(name)),
     secrets: secretValues(actor?.fields ?? [], service.data),
+    ...(repo.config?.noexec === true ? { noexec: true } : {}),
   };
 }
 

@@ -32,6 +32,11 @@ export interface ConsumeSpec {
   min: number;
   /** Default 100. */
   max: number;
+  /**
+   * The actor names as written, one per role, when one was dotted (`consume:os.ssh.ubuntu`
+   * links role `os`; auto-creation makes an `os.ssh.ubuntu`).
+   */
+  actors?: string[];
 }
 
 /** One schema field with every tag of SPEC §3.1. */
@@ -51,8 +56,10 @@ export interface FieldSpec {
   /** `descr:` with `__` turned into spaces. */
   description?: string;
   consume?: ConsumeSpec;
-  /** `parent:role`. */
+  /** `parent:role`; of a dotted actor name, the part before the first dot. */
   parent?: string;
+  /** The actor name as written when `parent:` named a dotted one (`parent:node.ovc`). */
+  parentActor?: string;
   /** `auto`: create missing parent / producers. */
   auto: boolean;
   /** `optional`: the parent may be absent. */

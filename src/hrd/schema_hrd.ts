@@ -6,7 +6,7 @@
  */
 import { formatLocated, InputError, type SourceLocation } from "../errors.ts";
 import { hrdTypeOf, isNumericType, isTextType } from "../model/fields.ts";
-import { camelCase } from "../model/names.ts";
+import { camelCase, roleOf } from "../model/names.ts";
 import { checkFieldValue, isoToEpochSeconds } from "../model/validate.ts";
 import type { ConsumeSpec, FieldSpec, HrdType } from "./field_spec.ts";
 import {
@@ -40,6 +40,14 @@ const VALUE_TAGS = new Set([
   "multichoice",
   "alias",
 ]);
+
+/** Tags whose values name actors: the quotes of any quoted run in them are dropped. */
+const LINK_TAGS = new Set(["consume", "parent"]);
+
+/** `text` with the quotes of each `'…'` or `"…"` run removed (`'a':1` → `a:1`). */
+function stripQuotedRuns(text: string): string {
+  return text.replace(/'([^']*)'|"([^"]*)"/g, (_match, single, double) => single ?? double);
+}
 
 /** Bare labels; `parentauto` and `consumeauto` are v8.1's spellings of `auto`. */
 const LABELS = new Set(["list", "auto", "parentauto", "consumeauto", "optional", "secret", "@ask"]);
@@ -84,7 +92,11 @@ function tagOf(token: HrdItem): Tag {
     const key = token.raw.slice(0, colon).toLowerCase();
     if (LABELS.has(key)) fail(`"${key}" is a label and takes no value`, token.location);
     if (!VALUE_TAGS.has(key)) fail(`unknown tag "${key}"`, token.location);
-    return { key, value: unquote(token.raw.slice(colon + 1)).text, location: token.location };
+    const rest = token.raw.slice(colon + 1);
+    // v8.1's tag parser dropped the quotes of every quoted run anywhere in a tag, so
+    // `consume:'disk':0` is role disk, min 0 (docs/hrd.md); links are names, never prose.
+    const value = LINK_TAGS.has(key) ? stripQuotedRuns(rest) : unquote(rest).text;
+    return { key, value, location: token.location };
   }
   const label = token.text.toLowerCase();
   if (VALUE_TAGS.has(label)) fail(`tag "${label}" needs a value: ${label}:…`, token.location);
@@ -213,8 +225,13 @@ function parseBound(spec: FieldSpec, tag: Tag): number {
   return value;
 }
 
+/**
+ * `consume:` items are `actor[:min[:max]]`; a dotted actor name links to its role, the part
+ * before the first dot, as v8.1 did (`os.ssh.ubuntu` → `os`).
+ */
 function parseConsume(tag: Tag): ConsumeSpec {
   const roles: string[] = [];
+  const actors: string[] = [];
   let counts: { min: number; max: number } | undefined;
   for (const item of tag.value.split(",").map((s) => s.trim()).filter((s) => s !== "")) {
     const parts = item.split(":");
@@ -226,7 +243,14 @@ function parseConsume(tag: Tag): ConsumeSpec {
         fail(`consume count ${JSON.stringify(n)} is not a whole number`, tag.location);
       }
     }
-    roles.push(parts[0]);
+    const role = roleOf(parts[0]);
+    if (role === "") {
+      fail(`consume expects role[:min[:max]], found ${JSON.stringify(item)}`, tag.location);
+    }
+    if (!roles.includes(role)) {
+      roles.push(role);
+      actors.push(parts[0]);
+    }
     if (parts.length > 1) {
       const min = Number(parts[1]);
       const max = parts.length > 2 ? Number(parts[2]) : 100;
@@ -238,7 +262,9 @@ function parseConsume(tag: Tag): ConsumeSpec {
     }
   }
   if (roles.length === 0) fail("consume needs a role", tag.location);
-  return { roles, min: counts?.min ?? 0, max: counts?.max ?? 100 };
+  const spec: ConsumeSpec = { roles, min: counts?.min ?? 0, max: counts?.max ?? 100 };
+  if (actors.some((actor, i) => actor !== roles[i])) spec.actors = actors;
+  return spec;
 }
 
 function parseField(entry: HrdEntry): ParsedField {
@@ -296,7 +322,9 @@ function parseField(entry: HrdEntry): ParsedField {
     if (!/^[^\s:,'"]+$/.test(role)) {
       fail(`parent expects one role, found "${role}"`, parent.location);
     }
-    spec.parent = role;
+    spec.parent = roleOf(role);
+    if (spec.parent === "") fail(`parent expects one role, found "${role}"`, parent.location);
+    if (spec.parent !== role) spec.parentActor = role;
   }
 
   const regex = tag("regex");
@@ -356,15 +384,24 @@ function parseField(entry: HrdEntry): ParsedField {
   return { spec, tags };
 }
 
-/** Checks across fields: one parent, and names and aliases that each lead to one field. */
-function checkAcrossFields(parsed: ParsedField[]): void {
+/**
+ * Checks across fields: names and aliases that each lead to one field. A service has one
+ * parent: of several `parent:` fields the first wins and the others become plain text fields,
+ * with a warning naming both lines (v8.1 accepted them and picked one by dict order).
+ */
+function checkAcrossFields(parsed: ParsedField[], warnings: string[]): void {
   const parents = parsed.filter((p) => p.spec.parent !== undefined);
-  if (parents.length > 1) {
+  for (const other of parents.slice(1)) {
     const first = parents[0];
-    fail(
-      `only one field names a parent; "${first.spec.name}" already does (line ${first.spec.location?.line})`,
-      parents[1].tags.get("parent")!.location,
-    );
+    const at = other.tags.get("parent")!.location;
+    warnings.push(formatLocated(
+      `field "${other.spec.name}" names a second parent (role ${other.spec.parent}); ` +
+        `"${first.spec.name}" at line ${first.spec.location?.line} already names one ` +
+        `(role ${first.spec.parent}), so "${other.spec.name}" is a plain text field`,
+      at,
+    ));
+    delete other.spec.parent;
+    delete other.spec.parentActor;
   }
   const owner = new Map<string, FieldSpec>();
   for (const { spec } of parsed) {
@@ -392,7 +429,8 @@ function checkAcrossFields(parsed: ParsedField[]): void {
  * defined twice (the same camelCase name) keeps its first position and name and takes the
  * later line's tags, with a warning. Throws {@link InputError} at the offending tag for unknown
  * tags, labels or types, malformed values, regexes that do not compile, explicit defaults that
- * break the field's own constraints, two parents, and aliases that collide with other fields.
+ * break the field's own constraints, and aliases that collide with other fields. A second
+ * `parent:` field is a warning and a plain field.
  */
 export function readSchemaHrd(text: string, options: HrdReadOptions = {}): SchemaHrd {
   const parsed: ParsedField[] = [];
@@ -415,6 +453,6 @@ export function readSchemaHrd(text: string, options: HrdReadOptions = {}): Schem
     field.spec.name = first.name;
     parsed[at] = field;
   }
-  checkAcrossFields(parsed);
+  checkAcrossFields(parsed, warnings);
   return { fields: parsed.map((p) => p.spec), warnings };
 }

@@ -12,7 +12,7 @@ import { schemaFromFields } from "../capnp/from_fields.ts";
 import type { CapnpType, EnumModel, SchemaFile, StructModel } from "../capnp/model.ts";
 import { findStruct, indexSchema } from "../capnp/model.ts";
 import { parseCapnp } from "../capnp/parse.ts";
-import { InputError } from "../errors.ts";
+import { formatLocated, InputError, type SourceLocation } from "../errors.ts";
 import { emptyActorConfig, readActorHrd, readActorYaml } from "../hrd/actor_config.ts";
 import type { FieldSpec, HrdType } from "../hrd/field_spec.ts";
 import { readSchemaHrd } from "../hrd/schema_hrd.ts";
@@ -76,10 +76,19 @@ export async function loadActor(
 
   let actionsHash: string | null = null;
   let exported: string[] = [];
-  if (template.actions) {
-    const source = await readFile(template.actions);
+  // An unported v8.1 template keeps its actions.py as the actions file: the worker fails its
+  // jobs with a pointer to the porting guide instead of marking them done (docs/from-v81.md).
+  const actionsFile = template.actions ?? template.actionsPy;
+  if (actionsFile) {
+    const source = await readFile(actionsFile);
     actionsHash = createHash("sha256").update(source).digest("hex");
-    exported = exportedNames(new TextDecoder().decode(source));
+    const text = new TextDecoder().decode(source);
+    exported = template.actions ? exportedNames(text) : pythonActionNames(text);
+  }
+  if (!template.actions && template.actionsPy) {
+    warnings.push(
+      `template ${template.name}: actions.py is not ported to actions.ts; its jobs fail until it is (see docs/from-v81.md)`,
+    );
   }
   const config = template.actorConfig
     ? template.actorConfig.endsWith(".yaml")
@@ -87,12 +96,17 @@ export async function loadActor(
       : readActorHrd(await readFile(template.actorConfig, "utf8"), { file: template.actorConfig })
     : emptyActorConfig();
   const actionNames = [...DEFAULT_ACTIONS];
-  for (const name of exported) if (!actionNames.includes(name)) actionNames.push(name);
+  // `input` is the blueprint-time hook (docs/blueprints.md), not an action.
+  for (const name of exported) {
+    if (name !== "input" && !actionNames.includes(name)) actionNames.push(name);
+  }
   for (const name of [...Object.keys(config.recurring), ...Object.keys(config.actions)]) {
     if (!actionNames.includes(name)) {
       warnings.push(
         `template ${template.name}: ${template.actorConfig} configures action '${name}', which ${
-          template.actions ? `${template.actions} does not export` : "has no actions file"
+          actionsFile
+            ? `${actionsFile} does not ${template.actions ? "export" : "define"}`
+            : "has no actions file"
         }`,
       );
     }
@@ -104,7 +118,7 @@ export async function loadActor(
       templatePath: template.path,
       fields,
       capnpSchema,
-      actionsPath: template.actions,
+      actionsPath: actionsFile,
       actionsHash,
       actionNames,
       config,
@@ -141,6 +155,18 @@ export function exportedNames(source: string): string[] {
     }
   }
   return names.filter((name) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(name));
+}
+
+/**
+ * The actions a v8.1 `actions.py` defines: its top-level `def NAME(job…)` lines (helpers that
+ * start with `_` are not actions). Read, never run.
+ */
+export function pythonActionNames(source: string): string[] {
+  const names: string[] = [];
+  for (const m of source.matchAll(/^def\s+([A-Za-z][A-Za-z0-9_]*)\s*\(\s*job\b/gm)) {
+    if (!names.includes(m[1])) names.push(m[1]);
+  }
+  return names;
 }
 
 /** Ranges of the capnp integer kinds, enforced as minval/maxval by the validator. */
@@ -225,28 +251,86 @@ function fieldsFromStruct(
 export interface LoadRepoActorsOptions {
   /** Global template folders (`AYS_TEMPLATES`). */
   globalDirs?: string[];
+  /**
+   * Keep going past bad templates (`ays blueprint`): a template that does not load, or a name
+   * defined twice in one tree, is a warning and its actor is listed in
+   * {@link RepoActors.unusable} instead of ending the command. Default false: the first such
+   * problem is thrown.
+   */
+  tolerant?: boolean;
+  /**
+   * `"v81"`: a name defined twice takes its first folder (in path order) with a warning, as
+   * v8.1 silently took one (docs/from-v81.md). Only with `tolerant`.
+   */
+  compat?: "v81";
 }
 
 /** Every actor of a repository by name, with the warnings of discovery and loading. */
 export interface RepoActors {
   actors: Map<string, ActorRecord>;
   warnings: string[];
+  /**
+   * Actors that cannot be used, by name, with why; only with `tolerant`. A blueprint naming
+   * one fails with that reason.
+   */
+  unusable: Map<string, UnusableActor>;
+}
+
+/** Why an actor cannot be used: its template's error, or its name being ambiguous. */
+export interface UnusableActor {
+  message: string;
+  /** Where the template's problem is, when it is in a file. */
+  location?: SourceLocation;
 }
 
 /**
  * Discovers the templates of a repository (SPEC §2) and loads each into an actor. Any template
- * error is an {@link InputError}.
+ * error is an {@link InputError}, unless `tolerant`.
  */
 export async function loadRepoActors(
   repoPath: string,
   options: LoadRepoActorsOptions = {},
 ): Promise<RepoActors> {
-  const { templates, warnings } = await discoverTemplates(repoPath, options);
+  const { globalDirs, tolerant = false, compat } = options;
+  if (compat !== undefined && compat !== "v81") {
+    throw new TypeError(`compat must be "v81", not ${JSON.stringify(compat)}`);
+  }
+  const { templates, warnings, duplicates } = await discoverTemplates(repoPath, {
+    globalDirs,
+    duplicates: tolerant ? "report" : "error",
+  });
   const actors = new Map<string, ActorRecord>();
+  const unusable = new Map<string, UnusableActor>();
+  for (const { name, paths } of duplicates) {
+    if (compat === "v81") {
+      warnings.push(
+        `compat v81: template '${name}' is defined in ${paths.join(" and ")}; using ${paths[0]}`,
+      );
+    } else {
+      const reason = `template '${name}' is defined twice in one template tree: ${
+        paths.join(" and ")
+      } (rename or remove one)`;
+      warnings.push(`${reason}; blueprints that use '${name}' fail`);
+      unusable.set(name, { message: reason });
+    }
+  }
   for (const template of templates) {
-    const loaded = await loadActor(template);
+    if (unusable.has(template.name)) continue;
+    let loaded: LoadedActor;
+    try {
+      loaded = await loadActor(template);
+    } catch (error) {
+      if (!tolerant || !(error instanceof InputError)) throw error;
+      warnings.push(
+        `template ${template.name} is broken and cannot be used: ${
+          formatLocated(error.message, error.location)
+        }`,
+      );
+      unusable.set(template.name, { message: error.message, location: error.location });
+      continue;
+    }
     actors.set(loaded.actor.name, loaded.actor);
     warnings.push(...loaded.warnings);
   }
-  return { actors, warnings };
+  return { actors, warnings, unusable };
 }

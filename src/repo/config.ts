@@ -1,14 +1,16 @@
 /**
  * `.ays/config.yaml` (SPEC §2): all optional — `name`, `store` (URL), `parallel` (default for
- * runs) — and the repository's name that follows from it.
+ * runs), `compat` — and the repository's name that follows from it.
  *
  * @module
  */
-import { readFile, stat } from "node:fs/promises";
+import { readFile, rename, stat, writeFile } from "node:fs/promises";
+import process from "node:process";
 import { basename, join } from "node:path";
-import { isMap, isScalar, LineCounter, type Node, parseDocument } from "yaml";
+import { Document, isMap, isScalar, LineCounter, type Node, parseDocument } from "yaml";
 import { z } from "zod";
 import { InputError, type SourceLocation } from "../errors.ts";
+import { ensureAysDir } from "./find.ts";
 
 /** The settings of `.ays/config.yaml`. */
 export interface RepoConfig {
@@ -18,6 +20,10 @@ export interface RepoConfig {
   store?: string;
   /** Default `--parallel` of runs. */
   parallel?: number;
+  /** `v81`: apply blueprints as v8.1 did, with a warning each (docs/from-v81.md). */
+  compat?: "v81";
+  /** v8.1's noexec: runs record actions as done without executing them (`ays noexec`). */
+  noexec?: boolean;
 }
 
 /**
@@ -33,6 +39,8 @@ const configSchema = z.strictObject({
   ).optional(),
   store: z.string().min(1, "must not be empty").optional(),
   parallel: z.number().int("must be a whole number").min(1, "must be at least 1").optional(),
+  compat: z.literal("v81", { error: "must be v81 (or left out)" }).optional(),
+  noexec: z.boolean("must be true or false").optional(),
 });
 
 /** The path of a repository's config file. */
@@ -79,9 +87,12 @@ export function parseRepoConfig(text: string, options: ParseRepoConfigOptions): 
   }
   if (doc.contents === null) return {};
   if (!isMap(doc.contents)) {
-    throw new InputError("the repository config must be a mapping (name, store, parallel)", {
-      location: { file: options.file, line: 1, column: 1 },
-    });
+    throw new InputError(
+      "the repository config must be a mapping (name, store, parallel, compat, noexec)",
+      {
+        location: { file: options.file, line: 1, column: 1 },
+      },
+    );
   }
   const parsed = configSchema.safeParse(doc.toJS());
   if (parsed.success) return parsed.data;
@@ -96,12 +107,53 @@ export function parseRepoConfig(text: string, options: ParseRepoConfigOptions): 
       isScalar(item.key) && String(item.key.value) === key
     );
     node = pair?.key as Node | undefined;
-    message = `unknown setting '${key}' (expected name, store, parallel)`;
+    message = `unknown setting '${key}' (expected name, store, parallel, compat, noexec)`;
   } else {
     message = `'${key}': ${message.charAt(0).toLowerCase()}${message.slice(1)}`;
   }
   const location = node?.range ? at(node.range[0]) : { file: options.file, line: 1, column: 1 };
   throw new InputError(message, { location });
+}
+
+/**
+ * Sets (or, with `undefined`, removes) one setting of `.ays/config.yaml`, keeping the rest of
+ * the file — comments included — as it is. The new file is validated before it is written
+ * (through a temporary file and a rename); a v8.1 `.ays` marker file becomes a folder.
+ */
+export async function writeRepoSetting(
+  repoPath: string,
+  setting: { key: keyof RepoConfig; value: unknown },
+): Promise<RepoConfig> {
+  const { key, value } = setting;
+  if (!(key in configSchema.shape)) throw new TypeError(`unknown setting ${String(key)}`);
+  const file = repoConfigPath(repoPath);
+  await ensureAysDir(repoPath);
+  let text = "";
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  parseRepoConfig(text, { file });
+  const doc = parseDocument(text);
+  let next: string;
+  if (doc.contents === null) {
+    // An empty file (or only comments): start the mapping after what is there.
+    next = value === undefined
+      ? text
+      : `${text}${text === "" || text.endsWith("\n") ? "" : "\n"}${
+        new Document({ [key]: value }).toString()
+      }`;
+  } else {
+    if (value === undefined) doc.delete(key);
+    else doc.set(key, value);
+    next = doc.toString();
+  }
+  const config = parseRepoConfig(next, { file });
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, next);
+  await rename(temporary, file);
+  return config;
 }
 
 /** The repository's name: `name:` of its config, else its folder's name (SPEC §2). */

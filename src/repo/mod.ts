@@ -1,6 +1,6 @@
 /**
  * Repositories on disk (SPEC §2): making, finding and opening them, their config, the registry
- * behind `ays repos`, and the actor templates they hold.
+ * behind `ays repos`, the actor templates they hold, and importing a v8.1 checkout.
  *
  * @module
  */
@@ -11,3 +11,4 @@ export * from "./init.ts";
 export * from "./open.ts";
 export * from "./registry.ts";
 export * from "./templates.ts";
+export * from "./v81_import.ts";

@@ -50,6 +50,12 @@ export function actionsFileChanged(stored: ActorRecord, template: ActorRecord): 
   return stored.actionsHash !== template.actionsHash;
 }
 
+/** Options of {@link syncActors}. */
+export interface SyncOptions {
+  /** Names whose template exists but cannot be loaded: not "gone", so no warning here. */
+  unusable?: ReadonlySet<string>;
+}
+
 /** The actors a command works with, and what to tell the user about them. */
 export interface SyncedActors {
   /** Stored actors, plus template actors that the store does not have yet, by name. */
@@ -71,7 +77,9 @@ export interface SyncedActors {
 export function syncActors(
   stored: readonly ActorRecord[],
   templates: ReadonlyMap<string, ActorRecord>,
+  options: SyncOptions = {},
 ): SyncedActors {
+  const { unusable = new Set<string>() } = options;
   const actors = new Map<string, ActorRecord>();
   const fresh = new Set<string>();
   const changed: SyncedActors["changed"] = [];
@@ -80,6 +88,7 @@ export function syncActors(
   for (const actor of stored) {
     actors.set(actor.name, actor);
     const template = templates.get(actor.name);
+    if (!template && unusable.has(actor.name)) continue;
     if (!template) {
       orphaned.push(actor.name);
       warnings.push(

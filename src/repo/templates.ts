@@ -24,6 +24,8 @@ export interface TemplateInfo {
   schemaCapnp: string | null;
   /** `actions.ts`, else `actions.js`. */
   actions: string | null;
+  /** v8.1's `actions.py`, when there is no `actions.ts`/`actions.js` (an unported template). */
+  actionsPy: string | null;
   /** `actor.yaml`, else `actor.hrd`. */
   actorConfig: string | null;
 }
@@ -32,6 +34,19 @@ export interface TemplateInfo {
 export interface DiscoverOptions {
   /** Global template folders (`AYS_TEMPLATES`), in order. */
   globalDirs?: string[];
+  /**
+   * One name found twice in the repository (or twice among the global folders): `"error"`
+   * (default) throws; `"report"` keeps the first folder in path order and lists the name in
+   * {@link DiscoveredTemplates.duplicates}, so that only blueprints using it fail.
+   */
+  duplicates?: "error" | "report";
+}
+
+/** A template name found in more than one folder of one tree. */
+export interface DuplicateTemplate {
+  name: string;
+  /** Every folder holding it, in path order; the first is kept in `templates`. */
+  paths: string[];
 }
 
 /** What {@link discoverTemplates} found. */
@@ -40,6 +55,8 @@ export interface DiscoveredTemplates {
   templates: TemplateInfo[];
   /** Things that are not errors: missing global folders, files that lost to another. */
   warnings: string[];
+  /** Names defined twice in one tree (only with `duplicates: "report"`). */
+  duplicates: DuplicateTemplate[];
 }
 
 const MARKERS = [
@@ -49,6 +66,7 @@ const MARKERS = [
   "actions.js",
   "actor.hrd",
   "actor.yaml",
+  "actions.py",
 ] as const;
 
 /** Category folders deeper than this are surely a symlink loop. */
@@ -130,27 +148,55 @@ function templateOf(
     schemaHrd: present.has("schema.hrd") ? join(folder, "schema.hrd") : null,
     schemaCapnp: present.has("schema.capnp") ? join(folder, "schema.capnp") : null,
     actions: pick("actions.ts", "actions.js"),
+    actionsPy: present.has("actions.py") && !present.has("actions.ts") &&
+        !present.has("actions.js")
+      ? join(folder, "actions.py")
+      : null,
     actorConfig: pick("actor.yaml", "actor.hrd"),
   };
 }
 
-/** Fails when a name occurs twice in `templates`. */
-function checkUnique(templates: TemplateInfo[], where: string): void {
-  const seen = new Map<string, string>();
+/** The names that occur more than once in `templates`, with their folders in path order. */
+function duplicatesOf(templates: TemplateInfo[]): DuplicateTemplate[] {
+  const paths = new Map<string, string[]>();
   for (const template of templates) {
-    const first = seen.get(template.name);
-    if (first !== undefined) {
-      throw new InputError(
-        `actor template '${template.name}' is defined twice ${where}: ${first} and ${template.path}`,
-      );
-    }
-    seen.set(template.name, template.path);
+    const list = paths.get(template.name) ?? [];
+    list.push(template.path);
+    paths.set(template.name, list);
   }
+  return [...paths].filter(([, list]) => list.length > 1).map(([name, list]) => ({
+    name,
+    paths: list.sort(),
+  }));
+}
+
+/**
+ * Fails (`"error"`) or reports the names that occur twice in `templates`, returning the
+ * templates with one folder per name (the first in path order).
+ */
+function checkUnique(
+  templates: TemplateInfo[],
+  where: string,
+  mode: "error" | "report",
+  duplicates: DuplicateTemplate[],
+): TemplateInfo[] {
+  const found = duplicatesOf(templates);
+  if (found.length === 0) return templates;
+  if (mode === "error") {
+    const [first] = found;
+    throw new InputError(
+      `actor template '${first.name}' is defined twice ${where}: ${first.paths.join(" and ")}`,
+    );
+  }
+  duplicates.push(...found);
+  const kept = new Map(found.map((d) => [d.name, d.paths[0]]));
+  return templates.filter((t) => !kept.has(t.name) || kept.get(t.name) === t.path);
 }
 
 /**
  * Finds the templates of a repository and of the global folders (SPEC §2). The same name twice
- * inside the repository, or twice among the global folders, is an {@link InputError}; a
+ * inside the repository, or twice among the global folders, is an {@link InputError} (or, with
+ * `duplicates: "report"`, listed in the result); a
  * repository template overrides a global one of the same name. A repository without
  * `actorTemplates/` has none; a global folder that does not exist is a warning.
  */
@@ -158,23 +204,33 @@ export async function discoverTemplates(
   repoPath: string,
   options: DiscoverOptions = {},
 ): Promise<DiscoveredTemplates> {
+  const { globalDirs = [], duplicates: mode = "error" } = options;
+  if (mode !== "error" && mode !== "report") {
+    throw new TypeError(`duplicates must be "error" or "report", not ${JSON.stringify(mode)}`);
+  }
   const warnings: string[] = [];
-  const local: TemplateInfo[] = [];
+  const duplicates: DuplicateTemplate[] = [];
+  const found: TemplateInfo[] = [];
   const root = join(resolve(repoPath), "actorTemplates");
-  if (await isDir(root)) await walk(root, "repo", 0, local, warnings);
-  checkUnique(local, "in the repository");
-  const global: TemplateInfo[] = [];
-  for (const dir of options.globalDirs ?? []) {
+  if (await isDir(root)) await walk(root, "repo", 0, found, warnings);
+  const local = checkUnique(found, "in the repository", mode, duplicates);
+  const foundGlobal: TemplateInfo[] = [];
+  for (const dir of globalDirs) {
     const path = resolve(dir);
     if (!(await isDir(path))) {
       warnings.push(`AYS_TEMPLATES: ${path} is not a folder; skipped`);
       continue;
     }
-    await walk(path, "global", 0, global, warnings);
+    await walk(path, "global", 0, foundGlobal, warnings);
   }
-  checkUnique(global, "among the global template folders (AYS_TEMPLATES)");
+  const global = checkUnique(
+    foundGlobal,
+    "among the global template folders (AYS_TEMPLATES)",
+    mode,
+    duplicates,
+  );
   const localNames = new Set(local.map((t) => t.name));
   const templates = [...local, ...global.filter((t) => !localNames.has(t.name))];
   templates.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { templates, warnings };
+  return { templates, warnings, duplicates };
 }

@@ -119,6 +119,11 @@ export interface JobRequest {
    * before they leave the pool (SPEC §3.1: never logged). Build with `secretValues`.
    */
   secrets?: string[];
+  /**
+   * v8.1's noexec (`ays noexec --enable`): the worker records the action as done without
+   * loading or running it.
+   */
+  noexec?: boolean;
 }
 
 /** An error as stored on a job. */

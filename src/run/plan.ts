@@ -137,6 +137,20 @@ export function planRun(
     }
   }
 
+  // v8.1's order for every other action: it waits for the producers' same action when that
+  // is in the run too (without pulling it in, as init/install/start do) — docs/runs.md.
+  for (const id of graph.nodes()) {
+    const node = graph.value(id);
+    const svc = byName.get(node.service)!;
+    const actor = actorByName.get(svc.actor);
+    if (CONSUMER_ORDERED.has(node.action) || followsProducers(actor, node.action)) continue;
+    if (actor?.config.actions[node.action]?.producers === false) continue;
+    for (const producer of producersOf(svc)) {
+      const pid = `${producer}:${node.action}`;
+      if (pid !== id && graph.hasNode(pid)) graph.addEdge(id, pid);
+    }
+  }
+
   // Teardown order: only between jobs already in the run (a consumer's stop does not join).
   for (const id of graph.nodes()) {
     const node = graph.value(id);

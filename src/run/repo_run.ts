@@ -33,7 +33,7 @@ import { RunMirror } from "./run_mirror.ts";
 export interface RunSession {
   store: RepoStore;
   driver: StoreDriver;
-  repo: { name: string; path: string; config?: { parallel?: number } };
+  repo: { name: string; path: string; config?: { parallel?: number; noexec?: boolean } };
 }
 
 /** The filters of a run: `-r`, `-i`, and the action of `ays do ACTION`. */
@@ -528,6 +528,7 @@ class RecordedRun {
       repo: { name: this.#session.repo.name, path: this.#session.repo.path },
       service: jobServiceData(svc, (name) => this.#plan.services.get(name)),
       secrets: secretValues(actor?.fields ?? [], svc.data),
+      ...(this.#session.repo.config?.noexec === true ? { noexec: true } : {}),
     };
   }
 

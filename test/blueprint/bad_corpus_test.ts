@@ -36,18 +36,23 @@ const cases: BadCase[] = JSON.parse(readFileSync(join(BAD, "cases.json"), "utf8"
 async function run(badCase: BadCase): Promise<void> {
   const globalDirs = [join(BAD, "templates")];
   if (badCase.templates) globalDirs.push(join(BAD, badCase.templates));
-  const { actors } = await loadRepoActors(join(BAD, "no-repo"), { globalDirs });
+  // Tolerant, as `ays blueprint` loads them: a broken template fails the blueprint using it.
+  const { actors, unusable } = await loadRepoActors(join(BAD, "no-repo"), {
+    globalDirs,
+    tolerant: true,
+  });
   let services: ServiceRecord[] = [];
   if (badCase.seed) {
     const seedDocs = await readBlueprintFiles(badCase.seed.map((f) => join(BAD, f)), {
       relativeTo: BAD,
     });
-    services = applyBlueprints(seedDocs, { repoName: "bad", actors, services: [] }).created;
+    services = applyBlueprints(seedDocs, { repoName: "bad", actors, services: [], unusable })
+      .created;
   }
   const docs = await readBlueprintFiles(badCase.files.map((f) => join(BAD, f)), {
     relativeTo: BAD,
   });
-  applyBlueprints(docs, { repoName: "bad", actors, services });
+  applyBlueprints(docs, { repoName: "bad", actors, services, unusable });
 }
 
 describe("bad-input corpus", () => {
@@ -78,5 +83,13 @@ describe("bad-input corpus", () => {
   it("the seed and the shared templates on their own are fine", async () => {
     await run({ name: "seed", files: ["seed/store.yaml"], error: "", message: "" });
     await run({ name: "ok", files: ["blueprints/ok.yaml"], error: "", message: "" });
+  });
+
+  it("a broken template does not stop a blueprint that does not use it", async () => {
+    const broken = cases.filter((c) => c.templates);
+    assert.ok(broken.length >= 5, `${broken.length} template cases`);
+    for (const badCase of broken) {
+      await run({ ...badCase, files: ["blueprints/ok.yaml"] });
+    }
   });
 });

@@ -256,6 +256,32 @@ describe("applyBlueprints: parents", () => {
     );
   });
 
+  it("dotted actor names (parent:node.ssh, consume:node.ssh) link to the role and auto-create that actor", () => {
+    const dotted = actorMap(
+      nodeSsh,
+      sshkey,
+      actor("web", [field("host", { parent: "node", parentActor: "node.ssh", auto: true })]),
+      actor("mon", [
+        field("nodes", {
+          list: true,
+          consume: { roles: ["node"], min: 1, max: 3, actors: ["node.ssh"] },
+          auto: true,
+        }),
+      ]),
+    );
+    const docs = [readBlueprint("node.ssh__n1:\nmon__m:\nweb__w:\n", { file: "bp.yaml" })];
+    const linked = applyBlueprints(docs, { repoName: REPO, actors: dotted, services: [] });
+    assert.deepEqual(find(linked.created, "mon", "m").producers.node, ["node!n1"]);
+    assert.equal(find(linked.created, "web", "w").parent, "node!n1");
+    const alone = applyBlueprints([readBlueprint("web__w:\n", { file: "bp.yaml" })], {
+      repoName: REPO,
+      actors: dotted,
+      services: [],
+    });
+    assert.equal(find(alone.created, "node", "auto_0").actor, "node.ssh");
+    assert.equal(find(alone.created, "web", "w").parent, "node!auto_0");
+  });
+
   it("no parent: created when auto, absent when optional, else an error", () => {
     const auto = apply(["app__a:\n"]);
     assert.deepEqual(auto.created.map((s) => `${s.role}!${s.name}`), ["app!a", "vm!auto_0"]);
@@ -458,13 +484,20 @@ describe("applyBlueprints: actions and eventfilters", () => {
     assert.equal(forced.updated.length, 4);
   });
 
-  it("recurring sets the period without scheduling", () => {
+  it("recurring inside an actions entry sets the period and schedules the action, as v8.1", () => {
     const result = apply([
-      services + "actions:\n  - action: monitor\n    actor: node.ssh\n    recurring: 1m\n",
+      services + "actions:\n  - action: backup\n    actor: node.ssh\n    recurring: 1m\n",
     ]);
-    assert.deepEqual(result.scheduled, []);
-    assert.equal(find(result.created, "node", "web1").actions.monitor.period, 60);
-    assert.equal(find(result.created, "node", "db").actions.monitor.period, 0);
+    assert.deepEqual(
+      result.scheduled.filter((s) => s.action === "backup").map((s) => s.service).sort(),
+      ["node!web1", "node!web2"],
+    );
+    assert.equal(find(result.created, "node", "web1").actions.backup.period, 60);
+    assert.equal(find(result.created, "node", "web1").actions.backup.state, "scheduled");
+    const off = apply([
+      services + "actions:\n  - action: backup\n    actor: node.ssh\n    recurring: 0\n",
+    ]);
+    assert.deepEqual(off.scheduled, []);
   });
 
   it("an action no matching service has is an error at the action", () => {
@@ -485,5 +518,65 @@ describe("applyBlueprints: actions and eventfilters", () => {
     assert.deepEqual(find(result.created, "node", "db").eventFilters, []);
     const again = apply([text], after([], result));
     assert.deepEqual(again.updated, []);
+  });
+});
+
+describe("applyBlueprints: v8.1 repositories", () => {
+  const run = (text: string, extra: Partial<Parameters<typeof applyBlueprints>[1]> = {}) =>
+    applyBlueprints([readBlueprint(text, { file: "bp.yaml" })], {
+      repoName: REPO,
+      actors: ACTORS,
+      services: [],
+      ...extra,
+    });
+
+  it("an unusable actor fails only the blueprint that uses it, with its reason", () => {
+    const unusable = new Map([["vfs", {
+      message: "template 'vfs' is defined twice: a/vfs and b/vfs",
+    }]]);
+    assert.equal(run("vm__v:\n", { unusable }).created.length, 1);
+    assert.throws(
+      () => run("vm__v:\nvfs__x:\n", { unusable }),
+      (e: unknown) =>
+        e instanceof InputError && e.location?.line === 2 &&
+        /actor 'vfs' cannot be used: template 'vfs' is defined twice: a\/vfs and b\/vfs/.test(
+          e.message,
+        ),
+    );
+    const broken = new Map([["vm", {
+      message: "unknown tag",
+      location: { file: "t/vm/schema.hrd", line: 1, column: 5 },
+    }]]);
+    assert.throws(
+      () => run("vm__v:\n", { unusable: broken }),
+      (e: unknown) =>
+        e instanceof InputError && e.location?.file === "t/vm/schema.hrd" &&
+        e.location.line === 1 && e.location.column === 5 &&
+        e.message === "unknown tag (the template of actor 'vm', used at bp.yaml:1:1)",
+    );
+    assert.throws(
+      () => run("app__a:\n", { unusable: broken, actors: actorMap(app) }),
+      /unknown tag \(the template of actor 'vm', used at bp\.yaml:1:1\)/,
+    );
+  });
+
+  it("blueprint.<actor> is the fallback when <actor> has no template", () => {
+    const actors = actorMap(actor("blueprint.site", [field("title")]), vm);
+    const result = run("site__main:\n  title: hello\n", { actors });
+    assert.equal(result.created[0].actor, "blueprint.site");
+    assert.equal(result.created[0].data.title, "hello");
+    assert.throws(() => run("nosite__main:\n", { actors }), /unknown actor 'nosite'/);
+  });
+
+  it("compat v81: a named producer that does not exist is dropped with a warning", () => {
+    const text = "disk__d1:\nstrict__s:\n  disks: [d1, uservdc]\n";
+    assert.throws(() => run(text), /producer 'uservdc' of strict!s does not exist/);
+    const result = run(text, { compat: "v81" });
+    assert.deepEqual(find(result.created, "strict", "s").producers, { disk: ["disk!d1"] });
+    assert.equal(result.warnings.length, 1);
+    assert.match(
+      result.warnings[0],
+      /^bp\.yaml:3:15: compat v81: producer 'uservdc' of strict!s does not exist .*dropped, as v8\.1 did/,
+    );
   });
 });

@@ -364,8 +364,50 @@ describe("readSchemaHrd: errors at line and column", () => {
     rejects("f = alias:'a b'", 1, 5, /alias "a b" is not a field name/);
   });
 
-  it("two parents, an alias that is another field's name", () => {
-    rejects("a = parent:x\nb = type:str parent:y", 2, 14, /only one field names a parent/);
+  it("quotes inside link tags are dropped as v8.1 did: consume:'disk':0, consume:'sshkey':1:3", () => {
+    assert.deepEqual(one("disk = consume:'disk':0").consume, { roles: ["disk"], min: 0, max: 100 });
+    assert.deepEqual(one("k = type:str consume:'sshkey':1:3").consume, {
+      roles: ["sshkey"],
+      min: 1,
+      max: 3,
+    });
+    assert.deepEqual(one('k = consume:"a","b":2').consume, { roles: ["a", "b"], min: 2, max: 100 });
+    assert.equal(one("p = parent:'node'").parent, "node");
+  });
+
+  it("dotted actor names in consume: and parent: link to the role before the first dot", () => {
+    assert.deepEqual(one("os = consume:'os.ssh.ubuntu':1").consume, {
+      roles: ["os"],
+      min: 1,
+      max: 100,
+      actors: ["os.ssh.ubuntu"],
+    });
+    assert.deepEqual(one("n = consume:node.ovc,sshkey").consume, {
+      roles: ["node", "sshkey"],
+      min: 0,
+      max: 100,
+      actors: ["node.ovc", "sshkey"],
+    });
+    const parent = one("n = parent:node.ovc auto");
+    assert.equal(parent.parent, "node");
+    assert.equal(parent.parentActor, "node.ovc");
+    assert.equal(one("n = parent:node").parentActor, undefined);
+    rejects("n = parent:.x", 1, 5, /parent expects one role/);
+  });
+
+  it("two parents: the first wins, the second is a plain text field, with a warning naming both lines", () => {
+    const result = readSchemaHrd("vdc = type:string parent:vdc\nos = type:string parent:os\n", {
+      file: "s.hrd",
+    });
+    assert.equal(result.fields[0].parent, "vdc");
+    assert.equal(result.fields[1].parent, undefined);
+    assert.equal(result.fields[1].type, "str");
+    assert.equal(result.warnings.length, 1);
+    assert.match(result.warnings[0], /^s\.hrd:2:18: field "os" names a second parent/);
+    assert.match(result.warnings[0], /"vdc" at line 1 already names one/);
+  });
+
+  it("an alias that is another field's name", () => {
     rejects(
       "a.b = type:str\nc = alias:a_b",
       2,

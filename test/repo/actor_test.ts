@@ -5,7 +5,12 @@ import { createHash } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { InputError } from "../../src/errors.ts";
-import { exportedNames, loadActor, loadRepoActors } from "../../src/repo/actor.ts";
+import {
+  exportedNames,
+  loadActor,
+  loadRepoActors,
+  pythonActionNames,
+} from "../../src/repo/actor.ts";
 import { discoverTemplates } from "../../src/repo/templates.ts";
 import { DEFAULT_ACTIONS } from "../../src/model/types.ts";
 import { makeTempRepo } from "../helpers/mod.ts";
@@ -198,6 +203,75 @@ describe("loadRepoActors", () => {
       // schema.hrd's warning for the field defined twice comes through.
       assert.equal(warnings.length, 1);
       assert.match(warnings[0], /schema\.hrd:2/);
+    } finally {
+      await repo.remove();
+    }
+  });
+
+  it("unported v8.1 templates: action names from actions.py's def NAME(job) lines, a warning", async () => {
+    const repo = await makeTempRepo({
+      files: {
+        "actorTemplates/old/schema.hrd": "a = type:str\n",
+        "actorTemplates/old/actions.py":
+          "from JumpScale import j\n\ndef install(job):\n    pass\n\ndef _helper(x):\n    pass\n\n" +
+          "def backup(job, extra=1):\n    pass\n\nclass X:\n    def method(job):\n        pass\n",
+      },
+    });
+    try {
+      const [template] = (await discoverTemplates(repo.path)).templates;
+      const { actor, warnings } = await loadActor(template);
+      assert.equal(actor.actionsPath, join(repo.path, "actorTemplates", "old", "actions.py"));
+      assert.ok(actor.actionNames.includes("backup"));
+      assert.ok(!actor.actionNames.includes("_helper") && !actor.actionNames.includes("method"));
+      assert.match(warnings.join("\n"), /template old: actions\.py is not ported to actions\.ts/);
+    } finally {
+      await repo.remove();
+    }
+  });
+
+  it("pythonActionNames reads top-level defs taking job", () => {
+    assert.deepEqual(
+      pythonActionNames("def init(job):\ndef  start( job ):\ndef helper(x):\n  def inner(job):\n"),
+      ["init", "start"],
+    );
+  });
+});
+
+describe("loadRepoActors tolerant", () => {
+  it("a broken template and an ambiguous name are warnings and unusable actors, not errors", async () => {
+    const repo = await makeTempRepo({
+      files: {
+        "actorTemplates/good/schema.hrd": "a = type:str\n",
+        "actorTemplates/bad/schema.hrd": "a = type:str\nb = nosuchtag:1\n",
+        "actorTemplates/os/vfs/schema.hrd": "a = type:str\n",
+        "actorTemplates/g8os/vfs/schema.hrd": "a = type:str\n",
+      },
+    });
+    try {
+      await assert.rejects(loadRepoActors(repo.path), InputError);
+      const loaded = await loadRepoActors(repo.path, { tolerant: true });
+      assert.deepEqual([...loaded.actors.keys()], ["good"]);
+      assert.deepEqual([...loaded.unusable.keys()].sort(), ["bad", "vfs"]);
+      const bad = loaded.unusable.get("bad")!;
+      assert.match(bad.message, /unknown tag "nosuchtag"/);
+      assert.deepEqual(bad.location, {
+        file: join(repo.path, "actorTemplates", "bad", "schema.hrd"),
+        line: 2,
+        column: 5,
+      });
+      assert.match(loaded.warnings.join("\n"), /bad[\\/]schema\.hrd:2:5: unknown tag "nosuchtag"/);
+      assert.match(loaded.unusable.get("vfs")!.message, /g8os[\\/]vfs and .*os[\\/]vfs/);
+      assert.equal(loaded.warnings.length, 2);
+      const compat = await loadRepoActors(repo.path, { tolerant: true, compat: "v81" });
+      assert.deepEqual([...compat.actors.keys()].sort(), ["good", "vfs"]);
+      assert.equal(
+        compat.actors.get("vfs")!.templatePath,
+        join(repo.path, "actorTemplates", "g8os", "vfs"),
+      );
+      assert.match(
+        compat.warnings.join("\n"),
+        /compat v81: template 'vfs' is defined in .*; using /,
+      );
     } finally {
       await repo.remove();
     }

@@ -1,9 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { writeFile } from "node:fs/promises";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { InputError } from "../../src/errors.ts";
-import { parseRepoConfig, readRepoConfig, repoNameOf } from "../../src/repo/config.ts";
+import {
+  parseRepoConfig,
+  readRepoConfig,
+  repoNameOf,
+  writeRepoSetting,
+} from "../../src/repo/config.ts";
 import { makeTempDir, makeTempRepo } from "../helpers/mod.ts";
 
 function failsAt(text: string, line: number, column: number, fragment: RegExp): void {
@@ -79,6 +84,41 @@ describe("repository config", () => {
       });
     } finally {
       await repo.remove();
+    }
+  });
+});
+
+describe("writeRepoSetting", () => {
+  it("sets and removes one setting, keeping the rest and its comments; validates first", async () => {
+    const repo = await makeTempRepo();
+    const file = join(repo.path, ".ays", "config.yaml");
+    try {
+      await writeFile(file, "# mine\nname: shop # the name\n");
+      assert.deepEqual(await writeRepoSetting(repo.path, { key: "noexec", value: true }), {
+        name: "shop",
+        noexec: true,
+      });
+      assert.equal(await readFile(file, "utf8"), "# mine\nname: shop # the name\nnoexec: true\n");
+      await writeRepoSetting(repo.path, { key: "noexec", value: undefined });
+      assert.equal(await readFile(file, "utf8"), "# mine\nname: shop # the name\n");
+      await assert.rejects(writeRepoSetting(repo.path, { key: "parallel", value: 0 }), InputError);
+      assert.equal(await readFile(file, "utf8"), "# mine\nname: shop # the name\n");
+      assert.deepEqual(parseRepoConfig("compat: v81\n", { file: "c" }), { compat: "v81" });
+      assert.throws(() => parseRepoConfig("compat: v9\n", { file: "c" }), /'compat': must be v81/);
+    } finally {
+      await repo.remove();
+    }
+  });
+
+  it("turns a v8.1 .ays marker file into a folder", async () => {
+    const dir = await makeTempDir();
+    try {
+      await writeFile(join(dir.path, ".ays"), "");
+      await writeRepoSetting(dir.path, { key: "noexec", value: true });
+      assert.ok((await stat(join(dir.path, ".ays"))).isDirectory());
+      assert.deepEqual(await readRepoConfig(dir.path), { noexec: true });
+    } finally {
+      await dir.remove();
     }
   });
 });

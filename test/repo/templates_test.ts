@@ -39,6 +39,7 @@ describe("discoverTemplates", () => {
         schemaHrd: join(node.path, "schema.hrd"),
         schemaCapnp: null,
         actions: join(node.path, "actions.ts"),
+        actionsPy: null,
         actorConfig: null,
       });
       assert.equal(
@@ -86,6 +87,54 @@ describe("discoverTemplates", () => {
           e instanceof InputError && /'web' is defined twice in the repository/.test(e.message) &&
           e.message.includes(join("a", "web")) && e.message.includes(join("b", "web")),
       );
+    } finally {
+      await repo.remove();
+    }
+  });
+
+  it("duplicates: report keeps the first folder in path order and lists both", async () => {
+    const repo = await makeTempRepo({
+      files: {
+        "actorTemplates/os/vfs/schema.hrd": "a = type:str\n",
+        "actorTemplates/g8os/vfs/schema.hrd": "b = type:str\n",
+        "actorTemplates/web/schema.hrd": "a = type:str\n",
+      },
+    });
+    try {
+      const found = await discoverTemplates(repo.path, { duplicates: "report" });
+      const root = join(repo.path, "actorTemplates");
+      assert.deepEqual(found.templates.map((t) => t.path), [
+        join(root, "g8os", "vfs"),
+        join(root, "web"),
+      ]);
+      assert.deepEqual(found.duplicates, [{
+        name: "vfs",
+        paths: [join(root, "g8os", "vfs"), join(root, "os", "vfs")],
+      }]);
+      await assert.rejects(
+        discoverTemplates(repo.path, { duplicates: "nope" as "error" }),
+        TypeError,
+      );
+    } finally {
+      await repo.remove();
+    }
+  });
+
+  it("an actions.py without actions.ts is an unported template; with one it is ignored", async () => {
+    const repo = await makeTempRepo({
+      files: {
+        "actorTemplates/old/actions.py": "def install(job):\n    pass\n",
+        "actorTemplates/ported/actions.py": "def install(job):\n    pass\n",
+        "actorTemplates/ported/actions.ts": "export function install() {}\n",
+      },
+    });
+    try {
+      const { templates } = await discoverTemplates(repo.path);
+      const root = join(repo.path, "actorTemplates");
+      assert.deepEqual(templates.map((t) => [t.name, t.actions, t.actionsPy]), [
+        ["old", null, join(root, "old", "actions.py")],
+        ["ported", join(root, "ported", "actions.ts"), null],
+      ]);
     } finally {
       await repo.remove();
     }
@@ -151,7 +200,11 @@ describe("discoverTemplates", () => {
   it("a repository without actorTemplates/ has no templates", async () => {
     const dir = await makeTempDir();
     try {
-      assert.deepEqual(await discoverTemplates(dir.path), { templates: [], warnings: [] });
+      assert.deepEqual(await discoverTemplates(dir.path), {
+        templates: [],
+        warnings: [],
+        duplicates: [],
+      });
     } finally {
       await dir.remove();
     }

@@ -82,7 +82,7 @@ describe("planRun", () => {
     assert.ok(!plan.graph.hasNode("sshkey!main:install"));
   });
 
-  it("orders producers of a custom action only when the actor says producers: true", () => {
+  it("orders a custom action after the producers' (v8.1); pulls them in only with producers: true", () => {
     const withProducers = actor("app", { backup: { producers: true } }, ["backup"]);
     const dbActor = actor("db", {}, ["backup"]);
     const db = service("db", "d1", { states: { backup: "scheduled" } });
@@ -90,11 +90,38 @@ describe("planRun", () => {
     link(a, db);
     let plan = planRun([db, a], [withProducers, dbActor]);
     assert.deepEqual(ids(plan.steps), [["db!d1:backup"], ["app!a1:backup"]]);
+    // Without producers: true the order is still v8.1's when both are in the run…
     plan = planRun([db, a], [actor("app", {}, ["backup"]), dbActor]);
+    assert.deepEqual(ids(plan.steps), [["db!d1:backup"], ["app!a1:backup"]]);
+    // …but the producer's action does not join the run on its own.
+    const idle = service("db", "d1", { states: { backup: "new" } });
+    const a2 = service("app", "a1", { states: { backup: "scheduled" } });
+    link(a2, idle);
+    plan = planRun([idle, a2], [actor("app", {}, ["backup"]), dbActor]);
+    assert.deepEqual(ids(plan.steps), [["app!a1:backup"]]);
+    // producers: false switches the order off.
+    const off = actor("app", { backup: { producers: false } }, ["backup"]);
+    plan = planRun([db, a], [off, dbActor]);
     assert.deepEqual(ids(plan.steps), [["app!a1:backup", "db!d1:backup"]]);
   });
 
-  it("gives monitor and processChange no cross-service edges", () => {
+  it("orders monitor and processChange after the producers' same action when both are in the run", () => {
+    const ok = { init: "ok", install: "ok", start: "ok" } as const;
+    const db = service("db", "d1", {
+      states: { ...ok, monitor: "scheduled", processChange: "scheduled" },
+    });
+    const a = service("app", "a1", {
+      states: { ...ok, monitor: "scheduled", processChange: "scheduled" },
+    });
+    link(a, db);
+    const plan = planRun([db, a], [actor("db"), actor("app")]);
+    assert.deepEqual(ids(plan.steps), [
+      ["db!d1:monitor", "db!d1:processChange"],
+      ["app!a1:monitor", "app!a1:processChange"],
+    ]);
+  });
+
+  it("different actions of producer and consumer have no cross-service edges", () => {
     const db = service("db", "d1", {
       states: { init: "ok", install: "ok", start: "ok", processChange: "scheduled" },
     });
