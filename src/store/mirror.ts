@@ -228,3 +228,10 @@ export async function readMirror(repoPath: string): Promise<MirrorContent> {
   }
   return { actors, services, emptiedSecrets };
 }
+
+/** Removes the mirror of the repository at `repoPath` (its `actors/` and `services/`). */
+export async function removeMirror(repoPath: string): Promise<void> {
+  for (const folder of ["actors", "services"]) {
+    await rm(join(repoPath, folder), { recursive: true, force: true });
+  }
+}

@@ -13,6 +13,7 @@ import { openRedisDriver } from "./redis.ts";
 import { openRepoStore, type RepoStore } from "./repo_store.ts";
 import { openSqliteDriver } from "./sqlite.ts";
 import { maskUrl, storeKindOf } from "./url.ts";
+import { REPO_PATH_KEY } from "./record_keys.ts";
 
 /** Where a store URL came from. */
 export type StoreUrlSource = "flag" | "env" | "config" | "default";
@@ -118,8 +119,7 @@ export async function openStore(url: string, options: OpenStoreOptions): Promise
   return driver;
 }
 
-/** The key recording which folder owns the repository name on a store. */
-export const REPO_PATH_KEY = "meta:path";
+export { REPO_PATH_KEY };
 
 function canonical(path: string): string {
   try {
