@@ -58,23 +58,37 @@ export {
 } from "./execute.ts";
 export {
   type Action,
-  type ActionsFile,
   type ExecOptions,
   type ExecResult,
-  hashActionsFile,
   type Job,
+  type JobService,
+  type LogLevel,
+  type ServiceView,
+} from "./job_api.ts";
+export {
+  type HostMessage,
   type JobError,
   type JobOutcome,
   type JobRequest,
-  type JobService,
+  type JobRunner,
+  type JobRunOptions,
   type JobServiceData,
-  jobServiceData,
   LOG_CAP,
-  type LogLevel,
+  parseHostMessage,
+  parseWorkerMessage,
+  ProtocolError,
+  type WorkerMessage,
+} from "./job_protocol.ts";
+export {
+  type ActionsFile,
+  hashActionsFile,
+  jobRequest,
+  type JobRequestOptions,
+  jobServiceData,
   type ServiceLookup,
-  type ServiceView,
   serviceView,
-} from "./job_api.ts";
+} from "./job_request.ts";
+export { MAX_TIMER_MS, sleep, type SleepOptions, timerDelay } from "./sleep.ts";
 export { JOB_TYPES_DTS } from "./job_types.ts";
 export { LogBuffer } from "./log_buffer.ts";
 export { type ProbeOptions, probeWorker, type WorkerProbe } from "./worker_probe.ts";

@@ -6,8 +6,7 @@
  * @module
  */
 import type { ActionSettings } from "../model/types.ts";
-import type { JobOutcome, JobRequest } from "./job_api.ts";
-import type { WorkerPool } from "./pool.ts";
+import type { JobOutcome, JobRequest, JobRunner } from "./job_protocol.ts";
 import { runWithRetries } from "./retry.ts";
 
 /** Options of {@link runJob}. */
@@ -26,7 +25,7 @@ export interface RunJobSettingsOptions {
 
 /** Runs `request` in `pool` with retries; resolves with the last attempt's outcome. */
 export function runJob(
-  pool: WorkerPool,
+  pool: JobRunner,
   request: JobRequest,
   options: RunJobSettingsOptions,
 ): Promise<JobOutcome> {

@@ -6,7 +6,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import type { JobRequest, JobServiceData } from "../../src/run/job_api.ts";
+import type { JobRequest, JobServiceData } from "../../src/run/job_protocol.ts";
 import { makeTempDir, type TempDir, writeFiles } from "../helpers/mod.ts";
 
 /** An actions file exercising the job API; `lib/helper.ts` proves relative imports. */
