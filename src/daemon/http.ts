@@ -1,5 +1,5 @@
 /**
- * The daemon's HTTP API (SPEC §8) on `node:http`, which Bun and Deno both implement. It reads
+ * The daemon's HTTP API (docs/daemon.md, "HTTP API") on `node:http`, which Bun and Deno both implement. It reads
  * through a {@link DaemonBackend} and answers with the JSON the CLI prints with `--json`.
  *
  * Token rules: off loopback the API refuses to start without a token; with a token every route
@@ -301,7 +301,7 @@ function errorAnswer(error: unknown): [number, string, Record<string, string>] {
   return [500, "internal error", {}];
 }
 
-/** Turns a listen failure into the error of SPEC §8 (port in use: exit 4). */
+/** Turns a listen failure into the error docs/daemon.md states (port in use: exit 4). */
 function listenError(error: NodeJS.ErrnoException, listen: ListenAddress): AysError {
   const where = formatListen(listen);
   switch (error.code) {

@@ -1,5 +1,5 @@
 /**
- * The consumer of one repository's run queue (SPEC §8): it takes one request at a time, has it
+ * The consumer of one repository's run queue (docs/daemon.md, "Run queue"): it takes one request at a time, has it
  * planned and executed, and acknowledges it only once the run record is final. One loop per
  * repository gives "one run at a time per repository" while repositories proceed side by side.
  *

@@ -11,7 +11,7 @@ import type { Plan, PlannedNode } from "./plan.ts";
 import { runJob } from "./run_job.ts";
 import { walk, type WalkEvent, type WalkResult } from "./walk.ts";
 
-/** Default action settings of SPEC §3.3 (durations in seconds). */
+/** Default action settings (docs/runs.md, "Timeouts and process groups", "Retries"; seconds). */
 export const DEFAULT_ACTION_SETTINGS: Readonly<ActionSettings> = {
   timeout: 3600,
   retries: 0,

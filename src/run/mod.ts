@@ -1,5 +1,5 @@
 /**
- * Runs (SPEC §3.4, §5, §6): the planner, the eager walker, the Web Worker pool and the job
+ * Runs (docs/runs.md): the planner, the eager walker, the Web Worker pool and the job
  * API. The engine touches no store (callers record through callbacks); `repo_run.ts` connects
  * it to a repository's store.
  * See `docs/runs.md`.

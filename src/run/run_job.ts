@@ -1,5 +1,5 @@
 /**
- * One job in the worker pool with its action settings (SPEC §3.3): each attempt gets the
+ * One job in the worker pool with its action settings (docs/runs.md, "Retries"): each attempt gets the
  * timeout, isolation, cancellation and kill signals; failed attempts are retried. Shared by
  * the runs ({@link executePlan}) and the daemon's recurring jobs so both execute alike.
  *
