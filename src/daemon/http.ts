@@ -11,6 +11,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { z } from "zod";
 import { AysError, ExitCode, InputError, UnavailableError } from "../errors.ts";
+import { serviceName } from "../model/names.ts";
 import { compileNameRegex } from "../model/schedule.ts";
 import type { DaemonBackend, RunRequest } from "./backend.ts";
 import { DEFAULT_LISTEN, formatListen, isLoopback, type ListenAddress } from "./listen.ts";
@@ -192,7 +193,9 @@ export async function startHttpApi(
         GET: async () => {
           await needRepo(b);
           const service = await backend.service(b, { role: d, instance: e });
-          if (service === null) throw new HttpError(404, `unknown service '${d}!${e}' in '${b}'`);
+          if (service === null) {
+            throw new HttpError(404, `unknown service '${serviceName(d, e)}' in '${b}'`);
+          }
           return [200, service];
         },
       };
