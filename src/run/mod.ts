@@ -89,6 +89,23 @@ export {
   serviceView,
 } from "./job_request.ts";
 export { MAX_TIMER_MS, sleep, type SleepOptions, timerDelay } from "./sleep.ts";
+export {
+  ActionSources,
+  type JobEndState,
+  JobRecorder,
+  type JobRecorderOptions,
+  type JobStore,
+  newJobRecord,
+  type NewJobRecordOptions,
+} from "./job_recorder.ts";
+export {
+  runServiceJob,
+  type ServiceJobOptions,
+  type ServiceJobSession,
+  type ServiceJobTarget,
+} from "./service_job.ts";
+export { tidyJobHistory, type TidyJobHistoryOptions } from "./job_history.ts";
+export { closeDeadRuns, deadHolders, FINAL_RUN_STATES } from "./crash_recovery.ts";
 export { JOB_TYPES_DTS } from "./job_types.ts";
 export { LogBuffer } from "./log_buffer.ts";
 export { type ProbeOptions, probeWorker, type WorkerProbe } from "./worker_probe.ts";
