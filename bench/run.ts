@@ -21,7 +21,7 @@ import type { ActionRecord, ActorRecord, PlannedJob, ServiceRecord } from "../sr
 import { DEFAULT_ACTIONS } from "../src/model/types.ts";
 import { roleOf, serviceKey, serviceName } from "../src/model/names.ts";
 import { executePlan } from "../src/run/execute.ts";
-import type { JobRequest } from "../src/run/job_api.ts";
+import type { JobRequest } from "../src/run/job_protocol.ts";
 import { type Plan, planRun } from "../src/run/plan.ts";
 import { WorkerPool } from "../src/run/pool.ts";
 import { runtimeName } from "../src/runtime.ts";

@@ -1,5 +1,6 @@
 /**
- * The Web Worker that executes jobs (SPEC §3.4). It imports the actor's actions file by its
+ * The Web Worker that executes jobs: the local side of the job protocol
+ * (`src/run/job_protocol.ts`, docs/job_protocol.md). It imports the actor's actions file by its
  * absolute path (so relative imports inside it work), builds the `job` object and calls the
  * exported action. It runs one job at a time; the pool decides which.
  *
@@ -15,18 +16,21 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { DEFAULT_ACTIONS } from "../src/model/types.ts";
 import { runtimeName } from "../src/runtime.ts";
+import { serviceName } from "../src/model/names.ts";
 import type {
   ExecOptions,
   ExecResult,
-  HostMessage,
   Job,
-  JobRequest,
   JobService,
   LogLevel,
   ServiceView,
-  WorkerDone,
-  WorkerMessage,
 } from "../src/run/job_api.ts";
+import {
+  type JobError,
+  type JobRequest,
+  parseHostMessage,
+  type WorkerMessage,
+} from "../src/run/job_protocol.ts";
 
 /** Output kept per stream of an exec result; the job log gets everything (capped by the pool). */
 const EXEC_OUTPUT_CAP = 1024 * 1024;
@@ -39,9 +43,11 @@ function send(message: WorkerMessage): void {
   postMessage(message);
 }
 
-self.onmessage = (event: MessageEvent<HostMessage>) => {
-  const message = event.data;
-  switch (message?.type) {
+self.onmessage = (event: MessageEvent<unknown>) => {
+  // A message that breaks the protocol is thrown: the host sees a worker error, fails the job
+  // it had here and replaces this worker.
+  const message = parseHostMessage(event.data);
+  switch (message.type) {
     case "ping":
       send({ type: "pong", id: message.id, runtime: runtimeName() });
       break;
@@ -58,27 +64,23 @@ async function runJob(id: number, request: JobRequest): Promise<void> {
   const controller = new AbortController();
   controllers.set(id, controller);
   const job = makeJob(id, request, controller.signal);
-  let done: WorkerDone;
+  let end: WorkerMessage;
   try {
     // v8.1's noexec: record the action as done, load and run nothing (docs/from-v81.md).
     if (request.noexec) job.log(`noexec: ${request.action} not executed`);
     const action = request.noexec ? null : await loadAction(request);
     const value = action ? await action(job) : undefined;
-    done = { ok: true, result: toJson(value), data: job.service.data, error: null };
+    end = { type: "result", id, result: toJson(value), data: job.service.data };
   } catch (error) {
-    done = { ok: false, result: null, data: job.service.data, error: errorOf(error) };
+    end = { type: "error", id, error: errorOf(error), data: job.service.data };
   } finally {
     controllers.delete(id);
   }
   try {
-    send({ type: "done", id, done });
+    send(end);
   } catch (error) {
     // The data could not be cloned (a function, a symbol…): report that instead.
-    send({
-      type: "done",
-      id,
-      done: { ok: false, result: null, data: {}, error: errorOf(error) },
-    });
+    send({ type: "error", id, error: errorOf(error), data: {} });
   }
 }
 
@@ -116,7 +118,7 @@ function toJson(value: unknown): unknown {
   return text === undefined ? null : JSON.parse(text);
 }
 
-function errorOf(error: unknown): { message: string; stack?: string } {
+function errorOf(error: unknown): JobError {
   if (error instanceof Error) return { message: error.message, stack: error.stack };
   return { message: String(error) };
 }
@@ -148,7 +150,7 @@ function makeJob(id: number, request: JobRequest, signal: AbortSignal): Job {
   const env: Record<string, string> = {
     AYS_REPO: request.repo.path,
     AYS_REPO_NAME: request.repo.name,
-    AYS_SERVICE: `${s.role}!${s.name}`,
+    AYS_SERVICE: serviceName(s.role, s.name),
     AYS_ACTION: request.action,
     AYS_RUN: request.runId,
   };
@@ -186,7 +188,9 @@ function runCommand(
   if (options.detach) {
     const child = spawn("sh", ["-c", command], { cwd, env, detached: true, stdio: "ignore" });
     child.unref();
-    if (child.pid !== undefined) send({ type: "pid", id, pid: child.pid, detached: true });
+    if (child.pid !== undefined) {
+      send({ type: "exec", id, pid: child.pid, state: "started", detached: true });
+    }
     return new Promise((resolvePid, reject) => {
       child.once("error", reject);
       child.once("spawn", () => resolvePid(child.pid!));
@@ -245,7 +249,7 @@ function runCommand(
       context.signal.removeEventListener("abort", onAbort);
       child.stdout?.destroy();
       child.stderr?.destroy();
-      send({ type: "exited", id, pid: child.pid! });
+      send({ type: "exec", id, pid: child.pid!, state: "exited", detached: false });
       exitCode ??= child.exitCode;
       const result = { code: exitCode ?? -1, stdout: out.join(""), stderr: err.join("") };
       if (exitCode === 0) {
@@ -268,7 +272,9 @@ function runCommand(
     });
     // Reported at once, not on "spawn": an action that does not await exec and then blocks
     // the thread would never let the event fire, and the pool must know the group.
-    if (child.pid !== undefined) send({ type: "pid", id, pid: child.pid, detached: false });
+    if (child.pid !== undefined) {
+      send({ type: "exec", id, pid: child.pid, state: "started", detached: false });
+    }
     context.signal.addEventListener("abort", onAbort, { once: true });
     child.once("exit", (code, signal) => {
       exitCode = code;

@@ -1,5 +1,5 @@
 /**
- * `ays destroy --yes` (SPEC §9): removes all of the repository's state — every record in the
+ * `ays destroy --yes` (docs/cli.md): removes all of the repository's state — every record in the
  * store (actors, services, runs, jobs, logs, sources) and the mirror folders `actors/` and
  * `services/`. Templates, blueprints and `.ays/config.yaml` stay, so `ays blueprint` starts
  * over from them.
@@ -7,8 +7,6 @@
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
-import { rm } from "node:fs/promises";
-import { join } from "node:path";
 import type { CliContext } from "./context.ts";
 import { confirm } from "./confirm.ts";
 import { printJson, withSession } from "./session.ts";
@@ -38,12 +36,7 @@ export function registerDestroy(program: Command, ctx: CliContext): void {
             ctx.io.stderr("ays: nothing destroyed\n");
             return;
           }
-          const services = (await session.driver.listKeys("service:")).length;
-          const actors = (await session.driver.listKeys("actor:")).length;
-          await session.store.destroyAll();
-          for (const folder of ["actors", "services"]) {
-            await rm(join(session.repo.path, folder), { recursive: true, force: true });
-          }
+          const { services, actors } = await session.store.destroyAll();
           if (session.globals.json) printJson(ctx, { repo: session.repo.name, services, actors });
           else if (!session.globals.quiet) {
             ctx.io.stdout(

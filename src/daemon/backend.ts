@@ -1,7 +1,7 @@
 /**
  * What the daemon needs from the rest of ays, as small interfaces: the daemon itself knows
  * nothing of the store or the run engine, so it can be tested with an in-memory double and the
- * CLI layer wires it to the real store (SPEC §8).
+ * CLI layer wires it to the real store (docs/daemon.md).
  *
  * @module
  */
@@ -106,7 +106,7 @@ export interface RecurringStartInfo {
 /**
  * Runs one recurring action as a job of its own: records the job, sets the action `running`,
  * saves `lastRun = info.startedAt`, executes, and leaves the action `ok` or `error`. It must not
- * take the repository's run lock nor schedule prerequisites (SPEC §8). Resolves when the job
+ * take the repository's run lock nor schedule prerequisites (docs/daemon.md, "Recurring actions"). Resolves when the job
  * record is final; a rejection is logged and counts as a finished attempt.
  */
 export type RunRecurring = (

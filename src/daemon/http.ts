@@ -1,5 +1,5 @@
 /**
- * The daemon's HTTP API (SPEC §8) on `node:http`, which Bun and Deno both implement. It reads
+ * The daemon's HTTP API (docs/daemon.md, "HTTP API") on `node:http`, which Bun and Deno both implement. It reads
  * through a {@link DaemonBackend} and answers with the JSON the CLI prints with `--json`.
  *
  * Token rules: off loopback the API refuses to start without a token; with a token every route
@@ -11,6 +11,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { z } from "zod";
 import { AysError, ExitCode, InputError, UnavailableError } from "../errors.ts";
+import { serviceName } from "../model/names.ts";
 import { compileNameRegex } from "../model/schedule.ts";
 import type { DaemonBackend, RunRequest } from "./backend.ts";
 import { DEFAULT_LISTEN, formatListen, isLoopback, type ListenAddress } from "./listen.ts";
@@ -192,7 +193,9 @@ export async function startHttpApi(
         GET: async () => {
           await needRepo(b);
           const service = await backend.service(b, { role: d, instance: e });
-          if (service === null) throw new HttpError(404, `unknown service '${d}!${e}' in '${b}'`);
+          if (service === null) {
+            throw new HttpError(404, `unknown service '${serviceName(d, e)}' in '${b}'`);
+          }
           return [200, service];
         },
       };
@@ -301,7 +304,7 @@ function errorAnswer(error: unknown): [number, string, Record<string, string>] {
   return [500, "internal error", {}];
 }
 
-/** Turns a listen failure into the error of SPEC §8 (port in use: exit 4). */
+/** Turns a listen failure into the error docs/daemon.md states (port in use: exit 4). */
 function listenError(error: NodeJS.ErrnoException, listen: ListenAddress): AysError {
   const where = formatListen(listen);
   switch (error.code) {

@@ -1,5 +1,5 @@
 /**
- * `--listen HOST:PORT` and the loopback rule of SPEC §8: off loopback the API needs a token.
+ * `--listen HOST:PORT` and the loopback rule (docs/daemon.md, "HTTP API"): off loopback the API needs a token.
  *
  * @module
  */
@@ -13,7 +13,7 @@ export interface ListenAddress {
   port: number;
 }
 
-/** The default of SPEC §8. */
+/** The default (docs/daemon.md, "HTTP API"). */
 export const DEFAULT_LISTEN: ListenAddress = { host: "127.0.0.1", port: 5000 };
 
 /**

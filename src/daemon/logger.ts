@@ -1,11 +1,14 @@
 /**
  * The daemon's log: one line per event on standard output, readable text on a terminal or JSON
  * lines (`--log-format json`) for log collectors. Secrets never reach a line: fields named like
- * credentials are masked, passwords in URLs are masked, and the values the caller declares
- * secret (the API token) are replaced wherever they appear.
+ * credentials are masked, and every string goes through the one secret masker (`maskText` of
+ * `model/secrets.ts`): passwords in URLs, and the values the caller declares secret (the API
+ * token), wherever they appear.
  *
  * @module
  */
+import { maskText } from "../model/secrets.ts";
+import { MASK } from "../model/views.ts";
 
 /** Severity of a log line. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -52,25 +55,12 @@ const COLORS: Record<LogLevel, string> = {
 };
 /** Field names whose values are credentials whatever they hold. */
 const SECRET_FIELD = /token|password|passwd|secret|authorization|credential|apikey|api_key/i;
-/** `scheme://user:password@` — the password part of a URL. */
-const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s:@/]*:)([^\s@/]+)(@)/gi;
-const MASK = "***";
-
-/** Masks URL passwords and the declared secrets in one string. */
-export function maskSecrets(text: string, secrets: readonly string[] = []): string {
-  let out = text.replace(URL_PASSWORD, `$1${MASK}$3`);
-  for (const secret of secrets) {
-    // Short values would mask ordinary words; tokens are long, so this only skips nonsense.
-    if (secret.length >= 4) out = out.split(secret).join(MASK);
-  }
-  return out;
-}
 
 /** A copy of `value` with credential-named fields and secret strings masked, depth-bounded. */
 function scrub(value: unknown, secrets: readonly string[], depth: number): unknown {
-  if (typeof value === "string") return maskSecrets(value, secrets);
+  if (typeof value === "string") return maskText(value, secrets);
   if (value instanceof Error) {
-    return { name: value.name, message: maskSecrets(value.message, secrets) };
+    return { name: value.name, message: maskText(value.message, secrets) };
   }
   if (value === null || typeof value !== "object") return value;
   if (depth > 5) return "[…]";
@@ -102,7 +92,7 @@ export function createLogger(options: LoggerOptions): Logger {
     if (LEVELS[level] < threshold) return;
     const time = now().toISOString();
     const clean = scrub(fields, secrets, 0) as LogFields;
-    const message = maskSecrets(msg, secrets);
+    const message = maskText(msg, secrets);
     if (format === "json") {
       write(JSON.stringify({ time, level, msg: message, ...clean }) + "\n");
       return;

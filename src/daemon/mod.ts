@@ -1,5 +1,5 @@
 /**
- * The daemon of SPEC §8: HTTP API, recurring actions, run queue, log and status. The CLI's
+ * The daemon (docs/daemon.md): HTTP API, recurring actions, run queue, log and status. The CLI's
  * `ays daemon` wires {@link startDaemon} to the store and the run engine through the interfaces
  * of `backend.ts`.
  *

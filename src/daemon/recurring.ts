@@ -1,5 +1,5 @@
 /**
- * The recurring-action scheduler of SPEC §8.
+ * The recurring-action scheduler (docs/daemon.md, "Recurring actions").
  *
  * The rule: an action with a period P > 0 (seconds) is due at its last start + P; an action that
  * never ran is due as soon as the scheduler sees it (so at once when the daemon starts). It never
@@ -16,6 +16,7 @@
  */
 import { serviceName } from "../model/names.ts";
 import type { LoadServices, RecurringTarget, RunRecurring } from "./backend.ts";
+import { MAX_TIMER_MS } from "../run/sleep.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 
 /** Options of {@link startRecurring}. */
@@ -31,7 +32,23 @@ export interface RecurringOptions {
   onChange?: () => void;
   /** Clock in epoch milliseconds, for tests; default `Date.now`. */
   now?: () => number;
+  /** The timers it arms, for tests (with `now`: a fake clock); default the runtime's. */
+  timers?: SchedulerTimers;
 }
+
+/** One-shot timers: what the scheduler needs of a clock besides `now`. */
+export interface SchedulerTimers {
+  /** Calls `fn` once after `ms` milliseconds (at most {@link MAX_TIMER_MS}); returns a handle. */
+  set(fn: () => void, ms: number): unknown;
+  /** Cancels a timer by its handle (a fired or cleared one is fine). */
+  clear(handle: unknown): void;
+}
+
+/** The runtime's timers. */
+const REAL_TIMERS: SchedulerTimers = {
+  set: (fn, ms) => setTimeout(fn, ms),
+  clear: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
 
 /** A recurring job that is running. */
 export interface RecurringJob {
@@ -92,16 +109,17 @@ function dueAt(entry: Entry): number | null {
 export async function startRecurring(options: RecurringOptions): Promise<Recurring> {
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? Date.now;
+  const timers = options.timers ?? REAL_TIMERS;
   const reloadMs = options.reloadMs ?? 5000;
   const entries = new Map<string, Entry>();
   const abort = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: unknown;
   let stopped = false;
   let loading: Promise<void> | null = null;
   let reloadAgain = false;
 
   const arm = () => {
-    if (timer !== undefined) clearTimeout(timer);
+    if (timer !== undefined) timers.clear(timer);
     timer = undefined;
     if (stopped) return;
     let earliest = Infinity;
@@ -110,9 +128,9 @@ export async function startRecurring(options: RecurringOptions): Promise<Recurri
       if (due !== null && due < earliest) earliest = due;
     }
     if (earliest === Infinity) return;
-    // setTimeout's limit is 2^31-1 ms; the periodic reload re-arms long before that anyway.
-    const delay = Math.min(Math.max(0, earliest - now()), reloadMs * 2);
-    timer = setTimeout(tick, delay);
+    // The periodic reload re-arms long before a timer's limit anyway.
+    const delay = Math.min(Math.max(0, earliest - now()), reloadMs * 2, MAX_TIMER_MS);
+    timer = timers.set(tick, delay);
   };
 
   const launch = (entry: Entry, due: number) => {
@@ -238,7 +256,15 @@ export async function startRecurring(options: RecurringOptions): Promise<Recurri
     return loading;
   };
 
-  const reloader = setInterval(() => void refresh(), reloadMs);
+  let reloader: unknown;
+  const reload = () => {
+    reloader = timers.set(() => {
+      if (stopped) return;
+      void refresh();
+      reload();
+    }, reloadMs);
+  };
+  reload();
   await refresh();
 
   return {
@@ -253,8 +279,8 @@ export async function startRecurring(options: RecurringOptions): Promise<Recurri
       })),
     async stop() {
       stopped = true;
-      clearInterval(reloader);
-      if (timer !== undefined) clearTimeout(timer);
+      timers.clear(reloader);
+      if (timer !== undefined) timers.clear(timer);
       timer = undefined;
       abort.abort();
       await loading;

@@ -1,5 +1,5 @@
 /**
- * The consumer of one repository's run queue (SPEC §8): it takes one request at a time, has it
+ * The consumer of one repository's run queue (docs/daemon.md, "Run queue"): it takes one request at a time, has it
  * planned and executed, and acknowledges it only once the run record is final. One loop per
  * repository gives "one run at a time per repository" while repositories proceed side by side.
  *
@@ -16,6 +16,7 @@
 import { AysError, ExitCode } from "../errors.ts";
 import type { ExecuteQueuedRun, QueueItem, RunQueue } from "./backend.ts";
 import { type Logger, silentLogger } from "./logger.ts";
+import { sleep } from "../run/sleep.ts";
 
 /** Options of {@link startRunQueue}. */
 export interface RunQueueOptions {
@@ -49,20 +50,6 @@ export interface RunQueueLoop {
   stop(): Promise<void>;
 }
 
-/** Waits `ms`, or less when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done);
-  });
-}
-
 /** Starts consuming `queue`; returns at once. */
 export function startRunQueue(queue: RunQueue, options: RunQueueOptions): RunQueueLoop {
   const logger = options.logger ?? silentLogger;
@@ -76,7 +63,7 @@ export function startRunQueue(queue: RunQueue, options: RunQueueOptions): RunQue
 
   const backoff = () => {
     failures += 1;
-    return sleep(Math.min(baseDelay * 2 ** (failures - 1), 60_000), abort.signal);
+    return sleep(Math.min(baseDelay * 2 ** (failures - 1), 60_000), { signal: abort.signal });
   };
 
   const runItem = async (item: QueueItem) => {
@@ -124,7 +111,7 @@ export function startRunQueue(queue: RunQueue, options: RunQueueOptions): RunQue
       }
       if (item === null) {
         const waited = Date.now() - asked;
-        if (waited < pollMs) await sleep(pollMs - waited, abort.signal);
+        if (waited < pollMs) await sleep(pollMs - waited, { signal: abort.signal });
         continue;
       }
       if (abort.signal.aborted) {

@@ -1,5 +1,5 @@
 /**
- * The run queue over a repository's store driver (SPEC §8): `ays run --queue` and
+ * The run queue over a repository's store driver (docs/daemon.md, "Run queue"): `ays run --queue` and
  * `POST /repos/{name}/runs` push with {@link queueRunRequest}; the daemon consumes with
  * {@link storeRunQueue}. Requests are JSON in the driver's reliable queue `runs`, so the CLI
  * and the daemon — possibly different versions — agree on one small, readable format.

@@ -1,14 +1,12 @@
 /**
- * The daemon's status record in each served repository's store (key `daemon:status`, JSON),
+ * The daemon's status record in each served repository's store (its key is in `store/record_keys.ts`; JSON),
  * written by the daemon and read by `ays daemon status`.
  *
  * @module
  */
 import type { KeyValueStore } from "../store/driver.ts";
+import { DAEMON_STATUS_KEY } from "../store/record_keys.ts";
 import type { DaemonStatus, DaemonStatusStore } from "./backend.ts";
-
-/** The store key of the status record. */
-export const DAEMON_STATUS_KEY = "daemon:status";
 
 /** The status saved in this repository's store, or null (no daemon ever, or it stopped). */
 export async function readDaemonStatus(driver: KeyValueStore): Promise<DaemonStatus | null> {

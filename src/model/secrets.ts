@@ -1,7 +1,8 @@
 /**
- * Secret values (SPEC §3.1: `secret` fields and `type:password`) are never printed, logged or
- * mirrored. Job logs and errors are text an action wrote, so the values themselves are masked
- * wherever such text is kept.
+ * Secret values (`secret` fields and `type:password`, docs/repositories.md) are never
+ * printed, logged or mirrored. Job logs and errors are text an action wrote, so the values
+ * themselves are masked wherever such text is kept; the same masker hides the passwords of
+ * URLs (store URLs in the daemon's log, in error messages).
  *
  * @module
  */
@@ -26,11 +27,45 @@ export function secretValues(
   return [...values].sort((a, b) => b.length - a.length);
 }
 
-/** `text` with every occurrence of each secret replaced by `***`. */
-export function maskText(text: string, secrets: readonly string[]): string {
-  let out = text;
+/** The password part of `scheme://user:pass@host`, wherever it appears in a text. */
+const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)([^:@/\s]*):([^@/\s]*)@/gi;
+/** `redis://pass@host` (Redis' password-only form, no colon). */
+const URL_PASSWORD_ONLY = /(rediss?:\/\/)([^:@/\s]+)@/gi;
+
+/**
+ * The one secret masker (for logs, URLs and job output): `text` with the password of every
+ * URL in it (`redis://user:***@host`, `redis://***@host`) and every occurrence of each of
+ * `secrets` replaced by `***`. Pass `secrets` longest first (as {@link secretValues} returns
+ * them), so a secret that contains another is masked whole.
+ */
+export function maskText(text: string, secrets: readonly string[] = []): string {
+  let out = text
+    .replace(URL_CREDENTIALS, (_m, scheme: string, user: string) => `${scheme}${user}:${MASK}@`)
+    .replace(URL_PASSWORD_ONLY, (_m, scheme: string) => `${scheme}${MASK}@`);
   for (const secret of secrets) {
     if (secret.length > 0 && out.includes(secret)) out = out.split(secret).join(MASK);
   }
   return out;
+}
+
+/**
+ * A copy of a JSON value with {@link maskText} applied to every string in it (keys too), so
+ * a job's result can be stored and printed. Returns `value` itself when nothing changed.
+ */
+export function maskJson(value: unknown, secrets: readonly string[] = []): unknown {
+  if (typeof value === "string") return maskText(value, secrets);
+  if (Array.isArray(value)) {
+    const items = value.map((item) => maskJson(item, secrets));
+    return items.every((item, i) => item === value[i]) ? value : items;
+  }
+  if (value === null || typeof value !== "object") return value;
+  let changed = false;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    const k = maskText(key, secrets);
+    const v = maskJson(item, secrets);
+    if (k !== key || v !== item) changed = true;
+    out[k] = v;
+  }
+  return changed ? out : value;
 }

@@ -6,13 +6,12 @@
  * @module
  */
 import type { ActionSettings, ActorRecord, PlannedJob } from "../model/types.ts";
-import type { JobOutcome, JobRequest } from "./job_api.ts";
+import type { JobOutcome, JobRequest, JobRunner } from "./job_protocol.ts";
 import type { Plan, PlannedNode } from "./plan.ts";
-import type { WorkerPool } from "./pool.ts";
 import { runJob } from "./run_job.ts";
 import { walk, type WalkEvent, type WalkResult } from "./walk.ts";
 
-/** Default action settings of SPEC §3.3 (durations in seconds). */
+/** Default action settings (docs/runs.md, "Timeouts and process groups", "Retries"; seconds). */
 export const DEFAULT_ACTION_SETTINGS: Readonly<ActionSettings> = {
   timeout: 3600,
   retries: 0,
@@ -38,7 +37,8 @@ export class JobFailedError extends Error {
 
 /** Options of {@link executePlan}. */
 export interface ExecuteOptions {
-  pool: WorkerPool;
+  /** Where the jobs run: the local worker pool, or any other runner of the job protocol. */
+  pool: JobRunner;
   /** Builds the worker request of a job (service views, args, run id, repository). */
   request: (job: PlannedJob) => JobRequest | Promise<JobRequest>;
   /** The job's action settings (default {@link DEFAULT_ACTION_SETTINGS}). */

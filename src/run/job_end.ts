@@ -9,7 +9,7 @@ import { InputError } from "../errors.ts";
 import { onActionSucceeded } from "../model/schedule.ts";
 import type { ActionState, ActorRecord, ServiceRecord } from "../model/types.ts";
 import { validateData } from "../model/validate.ts";
-import type { JobOutcome } from "./job_api.ts";
+import type { JobOutcome } from "./job_protocol.ts";
 
 /**
  * A successful job's data must still fit the actor's schema, or the job fails (not retried:

@@ -1,5 +1,5 @@
 /**
- * Runs (SPEC §3.4, §5, §6): the planner, the eager walker, the Web Worker pool and the job
+ * Runs (docs/runs.md): the planner, the eager walker, the Web Worker pool and the job
  * API. The engine touches no store (callers record through callbacks); `repo_run.ts` connects
  * it to a repository's store.
  * See `docs/runs.md`.
@@ -58,23 +58,54 @@ export {
 } from "./execute.ts";
 export {
   type Action,
-  type ActionsFile,
   type ExecOptions,
   type ExecResult,
-  hashActionsFile,
   type Job,
+  type JobService,
+  type LogLevel,
+  type ServiceView,
+} from "./job_api.ts";
+export {
+  type HostMessage,
   type JobError,
   type JobOutcome,
   type JobRequest,
-  type JobService,
+  type JobRunner,
+  type JobRunOptions,
   type JobServiceData,
-  jobServiceData,
   LOG_CAP,
-  type LogLevel,
+  parseHostMessage,
+  parseWorkerMessage,
+  ProtocolError,
+  type WorkerMessage,
+} from "./job_protocol.ts";
+export {
+  type ActionsFile,
+  hashActionsFile,
+  jobRequest,
+  type JobRequestOptions,
+  jobServiceData,
   type ServiceLookup,
-  type ServiceView,
   serviceView,
-} from "./job_api.ts";
+} from "./job_request.ts";
+export { MAX_TIMER_MS, sleep, type SleepOptions, timerDelay } from "./sleep.ts";
+export {
+  ActionSources,
+  type JobEndState,
+  JobRecorder,
+  type JobRecorderOptions,
+  type JobStore,
+  newJobRecord,
+  type NewJobRecordOptions,
+} from "./job_recorder.ts";
+export {
+  runServiceJob,
+  type ServiceJobOptions,
+  type ServiceJobSession,
+  type ServiceJobTarget,
+} from "./service_job.ts";
+export { tidyJobHistory, type TidyJobHistoryOptions } from "./job_history.ts";
+export { closeDeadRuns, deadHolders, FINAL_RUN_STATES } from "./crash_recovery.ts";
 export { JOB_TYPES_DTS } from "./job_types.ts";
 export { LogBuffer } from "./log_buffer.ts";
 export { type ProbeOptions, probeWorker, type WorkerProbe } from "./worker_probe.ts";

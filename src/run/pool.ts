@@ -1,5 +1,6 @@
 /**
- * A pool of real Web Workers (`workers/job_worker.ts`) that runs jobs: at most `size` at
+ * A pool of real Web Workers (`workers/job_worker.ts`) that runs jobs — the local
+ * {@link JobRunner} of the job protocol (`job_protocol.ts`, docs/job_protocol.md): at most `size` at
  * once, each with a timeout after which its worker is terminated and replaced and the process
  * groups its `job.exec` commands started are killed. Retries live a layer above
  * (`retry.ts`): the pool runs one attempt.
@@ -9,14 +10,18 @@
 import { workerSpecifier } from "../runtime.ts";
 import {
   type HostMessage,
+  type JobError,
   type JobOutcome,
   type JobRequest,
+  type JobRunner,
+  type JobRunOptions,
   LOG_CAP,
-  type WorkerDone,
+  parseWorkerMessage,
   type WorkerMessage,
-} from "./job_api.ts";
-import { maskText } from "../model/secrets.ts";
+} from "./job_protocol.ts";
+import { maskJson, maskText } from "../model/secrets.ts";
 import { LogBuffer } from "./log_buffer.ts";
+import { timerDelay } from "./sleep.ts";
 
 /** Options of {@link WorkerPool}. */
 export interface PoolOptions {
@@ -26,19 +31,8 @@ export interface PoolOptions {
   specifier?: string;
 }
 
-/** Options of {@link WorkerPool.run}. */
-export interface RunJobOptions {
-  /** Milliseconds before the job fails "timed out after …" (default: none). */
-  timeoutMs?: number;
-  /** `job`: a fresh worker for this job, terminated after it. */
-  isolation?: "pool" | "job";
-  /** Fires `job.signal` in the worker: the action should end soon (cancellation). */
-  signal?: AbortSignal;
-  /** Terminates the job at once: its worker and its exec process groups are killed. */
-  kill?: AbortSignal;
-  /** Receives the job log as it is written. */
-  onLog?: (text: string) => void;
-}
+/** Options of {@link WorkerPool.run} (those of every {@link JobRunner}). */
+export type RunJobOptions = JobRunOptions;
 
 interface PoolWorker {
   worker: Worker;
@@ -68,7 +62,7 @@ interface Queued {
 }
 
 /** Runs jobs in Web Workers. Call {@link WorkerPool.close} when done. */
-export class WorkerPool {
+export class WorkerPool implements JobRunner {
   readonly #size: number;
   readonly #specifier: string;
   readonly #idle: PoolWorker[] = [];
@@ -176,7 +170,7 @@ export class WorkerPool {
             timedOut: true,
           }),
         // setTimeout fires at once past 2^31-1 ms (24.8 days): clamp instead.
-        Math.min(options.timeoutMs, 2 ** 31 - 1),
+        timerDelay(options.timeoutMs),
       );
     }
     job.cleanup = () => {
@@ -190,7 +184,18 @@ export class WorkerPool {
   #spawn(ephemeral: boolean): PoolWorker {
     const worker = new Worker(this.#specifier, { type: "module" });
     const w: PoolWorker = { worker, ephemeral, job: null };
-    worker.onmessage = (event: MessageEvent<WorkerMessage>) => this.#onMessage(w, event.data);
+    worker.onmessage = (event: MessageEvent<unknown>) => {
+      let message: WorkerMessage;
+      try {
+        message = parseWorkerMessage(event.data);
+      } catch (error) {
+        // A worker that breaks the protocol is in an unknown state: fail its job, replace it.
+        if (w.job) this.#abort(w.job, (error as Error).message, {});
+        else this.#discard(w);
+        return;
+      }
+      this.#onMessage(w, message);
+    };
     worker.onerror = (event: ErrorEvent) => {
       event.preventDefault?.();
       // An error outside the job's promise chain (an un-awaited rejection, a throw in a
@@ -213,14 +218,16 @@ export class WorkerPool {
         job.options.onLog?.(text);
         break;
       }
-      case "pid":
-        if (!message.detached) job.groups.add(message.pid);
+      case "exec":
+        if (message.detached) break;
+        if (message.state === "started") job.groups.add(message.pid);
+        else job.groups.delete(message.pid);
         break;
-      case "exited":
-        job.groups.delete(message.pid);
+      case "result":
+        this.#complete(job, { ok: true, result: message.result, data: message.data, error: null });
         break;
-      case "done":
-        this.#complete(job, message.done);
+      case "error":
+        this.#complete(job, { ok: false, result: null, data: message.data, error: message.error });
         break;
     }
   }
@@ -233,7 +240,7 @@ export class WorkerPool {
     const secrets = job.request.secrets ?? [];
     job.resolve({
       ok: done.ok,
-      result: maskResult(done.result, secrets),
+      result: maskJson(done.result, secrets),
       data: done.data,
       log: job.log.text(),
       error: done.error && {
@@ -275,12 +282,12 @@ export class WorkerPool {
   }
 }
 
-/** The result with secret values masked in its strings (it is stored and printed). */
-function maskResult(result: unknown, secrets: readonly string[]): unknown {
-  if (secrets.length === 0 || result === null || result === undefined) return result;
-  const text = JSON.stringify(result);
-  const masked = maskText(text, secrets);
-  return masked === text ? result : JSON.parse(masked);
+/** How a job ended, as the worker reported it. */
+interface WorkerDone {
+  ok: boolean;
+  result: unknown;
+  data: Record<string, unknown>;
+  error: JobError | null;
 }
 
 function outcomeOf(

@@ -1,17 +1,19 @@
 /**
- * Retries of a failed job (SPEC §3.3): `retries` more attempts, waiting `retryDelay` before the
- * first retry and twice as long before each next one. Timeouts count as failures;
+ * Retries of a failed job (docs/runs.md, "Retries"): `retries` more attempts, waiting
+ * `retryDelay` before the first retry and twice as long before each next one (at most
+ * {@link MAX_TIMER_MS}). Timeouts count as failures;
  * cancellation does not get retried.
  *
  * @module
  */
-import type { JobOutcome } from "./job_api.ts";
+import type { JobOutcome } from "./job_protocol.ts";
+import { MAX_TIMER_MS, sleep } from "./sleep.ts";
 
 /** Options of {@link runWithRetries}. */
 export interface RetryOptions {
   /** Extra attempts after the first (default 0). */
   retries?: number;
-  /** Milliseconds before the first retry; doubles per attempt (default 1000). */
+  /** Milliseconds before the first retry; doubles per attempt, capped (default 1000). */
   retryDelayMs?: number;
   /** Stops waiting for and starting retries. */
   signal?: AbortSignal;
@@ -32,24 +34,10 @@ export async function runWithRetries(
   for (let n = 1;; n++) {
     const outcome = await attempt(n);
     if (outcome.ok || outcome.cancelled || n > retries || options.signal?.aborted) return outcome;
-    const delay = base * 2 ** (n - 1);
+    // Doubling overflows any timer after a few dozen retries: the delay stops growing at
+    // MAX_TIMER_MS (about 24.8 days) instead of wrapping to "at once".
+    const delay = Math.min(base * 2 ** (n - 1), MAX_TIMER_MS);
     await options.onRetry?.(outcome, delay);
-    if (!(await sleep(delay, options.signal))) return outcome;
+    if (!(await sleep(delay, { signal: options.signal }))) return outcome;
   }
-}
-
-/** Waits `ms`; resolves false early when `signal` fires. */
-function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve(false);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve(true);
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

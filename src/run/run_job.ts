@@ -1,13 +1,12 @@
 /**
- * One job in the worker pool with its action settings (SPEC §3.3): each attempt gets the
+ * One job in the worker pool with its action settings (docs/runs.md, "Retries"): each attempt gets the
  * timeout, isolation, cancellation and kill signals; failed attempts are retried. Shared by
  * the runs ({@link executePlan}) and the daemon's recurring jobs so both execute alike.
  *
  * @module
  */
 import type { ActionSettings } from "../model/types.ts";
-import type { JobOutcome, JobRequest } from "./job_api.ts";
-import type { WorkerPool } from "./pool.ts";
+import type { JobOutcome, JobRequest, JobRunner } from "./job_protocol.ts";
 import { runWithRetries } from "./retry.ts";
 
 /** Options of {@link runJob}. */
@@ -26,7 +25,7 @@ export interface RunJobSettingsOptions {
 
 /** Runs `request` in `pool` with retries; resolves with the last attempt's outcome. */
 export function runJob(
-  pool: WorkerPool,
+  pool: JobRunner,
   request: JobRequest,
   options: RunJobSettingsOptions,
 ): Promise<JobOutcome> {

@@ -1,5 +1,5 @@
 /**
- * The readable mirror (SPEC §2) during a run. Rewriting a service's file after each of its
+ * The readable mirror (docs/store.md, "The readable mirror") during a run. Rewriting a service's file after each of its
  * state changes, on the walk's critical path, costs more than the store write itself (a read,
  * a temporary file and a rename per service). A run instead marks the services it changed and
  * writes their files in the background, several at once, every {@link MIRROR_INTERVAL_MS} and

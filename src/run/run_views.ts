@@ -1,5 +1,5 @@
 /**
- * The JSON shapes of runs and jobs (SPEC §9): what `ays runs --json`, `ays run show ID --json`
+ * The JSON shapes of runs and jobs (docs/runs.md, "JSON shapes"): what `ays runs --json`, `ays run show ID --json`
  * and `ays run --json` print, and what the daemon's HTTP API answers — one set of functions,
  * so they cannot drift apart. Times are ISO 8601 (or null), durations seconds.
  *

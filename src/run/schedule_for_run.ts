@@ -1,5 +1,5 @@
 /**
- * `ays do ACTION` before its run (SPEC §5), shared by the CLI and the daemon's queued
+ * `ays do ACTION` before its run (docs/cli.md, `ays do`), shared by the CLI and the daemon's queued
  * requests: schedule the action on the services the filter matches, refusing a filter that
  * matches nothing and an action none of the matched services has.
  *

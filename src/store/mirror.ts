@@ -237,3 +237,10 @@ export async function countMirror(repoPath: string): Promise<{ actors: number; s
   ]);
   return { actors: actors.length, services: services.length };
 }
+
+/** Removes the mirror of the repository at `repoPath` (its `actors/` and `services/`). */
+export async function removeMirror(repoPath: string): Promise<void> {
+  for (const folder of ["actors", "services"]) {
+    await rm(join(repoPath, folder), { recursive: true, force: true });
+  }
+}

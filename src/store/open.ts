@@ -15,6 +15,7 @@ import { openRepoStore, type RepoStore } from "./repo_store.ts";
 import { openSqliteDriver } from "./sqlite.ts";
 import { storeLostSinceMirror } from "./store_lost.ts";
 import { maskUrl, storeKindOf } from "./url.ts";
+import { REPO_PATH_KEY } from "./record_keys.ts";
 
 /** Where a store URL came from. */
 export type StoreUrlSource = "flag" | "env" | "config" | "default";
@@ -134,8 +135,7 @@ async function openDriver(
   );
 }
 
-/** The key recording which folder owns the repository name on a store. */
-export const REPO_PATH_KEY = "meta:path";
+export { REPO_PATH_KEY };
 
 function canonical(path: string): string {
   try {

@@ -1,23 +1,9 @@
 /**
- * The records layer (SPEC §7): a repository's actors, services, runs, jobs, job logs and
+ * The records layer (docs/store.md): a repository's actors, services, runs, jobs, job logs and
  * action sources, kept through any {@link StoreDriver}.
  *
- * Keys (one namespace per repository, so no repository name in them):
- *
- * | key                           | value                                                   |
- * | ----------------------------- | ------------------------------------------------------- |
- * | `repo`                        | the repository record                                   |
- * | `actor:<name>`                | an actor                                                |
- * | `service:<key>`               | a service; its data encoded with the actor's schema     |
- * | `idx:actor:<actor>:<key>`     | empty: the services of an actor                         |
- * | `idx:parent:<role!name>:<key>`| empty: the children of a service                        |
- * | `run:<id>`                    | a run (its steps, scope, state, times)                  |
- * | `job:<runId>:<jobId>`         | a job of a run, a record of its own                     |
- * | `source:<sha256>`             | the text of an actions file, by its SHA-256             |
- * | `meta:path`                   | the folder that owns the repository name (`open.ts`)    |
- *
- * Job logs are driver logs named `job:<jobId>`. Index values inside keys are URI-encoded so
- * that a `:` in a name cannot make one prefix match another.
+ * The keys are those of `record_keys.ts` (docs/store.md, "Records and keys"); runs, jobs and
+ * their logs are kept by `run_records.ts`, offered here through the same methods.
  *
  * Which indexes, and why: a service's key is derived from its name ({@link serviceKey}), so
  * the name needs no index; actor (to carry schema changes to its services) and parent (to
@@ -30,12 +16,13 @@
  */
 import { createHash } from "node:crypto";
 import { InputError, UnavailableError } from "../errors.ts";
-import { parseServiceName, serviceKey } from "../model/names.ts";
+import { parseServiceName, serviceKey, serviceName } from "../model/names.ts";
 import type { ActorRecord, JobRecord, RunRecord, ServiceRecord } from "../model/types.ts";
 import type { BatchGuard, BatchOp, StoreDriver } from "./driver.ts";
 import {
   type MirrorContent,
   readMirror,
+  removeMirror,
   serviceMirrorText,
   servicePaths,
   writeMirror,
@@ -50,15 +37,26 @@ import {
   type RecordKind,
   type ServiceDataCodec,
 } from "./record_codec.ts";
+import {
+  ACTOR_PREFIX,
+  actorKey,
+  indexKeys,
+  indexPrefix,
+  JOB_PREFIX,
+  jobLogName,
+  lastSegment,
+  REPO_KEY,
+  RUN_PREFIX,
+  SERVICE_PREFIX,
+  serviceRecordKey,
+  sourceKey,
+} from "./record_keys.ts";
+import { RunRecords } from "./run_records.ts";
 
 /** The layout of the records this version of ays writes. */
 export const LAYOUT_VERSION = 1;
 
-/** The lock a run (and every other writing command) takes (SPEC §6.2). */
-export const REPO_LOCK = "repo";
-
-/** The queue of run requests the daemon serves (SPEC §8). */
-export const RUN_QUEUE = "runs";
+export { REPO_LOCK, RUN_QUEUE } from "./record_keys.ts";
 
 /** The repository itself, as recorded in its store (`{name, path, createdAt, layoutVersion}`). */
 export type RepoRecord = RepositoryRecord;
@@ -97,6 +95,13 @@ export interface RepoStoreOptions {
   mirror?: { repoPath: string; onMirrorError?: (error: unknown) => void };
 }
 
+/** What {@link RepoStore.destroyAll} removed. */
+export interface DestroyCounts {
+  services: number;
+  actors: number;
+  runs: number;
+}
+
 /** A change saved as one atomic batch by {@link RepoStore.save}. */
 export interface RecordChange {
   actors?: ActorRecord[];
@@ -118,21 +123,6 @@ function conflictError(attempts: number): Error {
   return new UnavailableError(
     `the store kept changing under this write (${attempts} attempts); try again`,
   );
-}
-
-/** `idx:<kind>:<encoded value>:` — the prefix of one index value. */
-function indexPrefix(kind: "actor" | "parent", value: string): string {
-  return `idx:${kind}:${encodeURIComponent(value)}:`;
-}
-
-function indexKeys(service: { key: string; actor: string; parent: string | null }): string[] {
-  const keys = [indexPrefix("actor", service.actor) + service.key];
-  if (service.parent) keys.push(indexPrefix("parent", service.parent) + service.key);
-  return keys;
-}
-
-function lastSegment(key: string): string {
-  return key.slice(key.lastIndexOf(":") + 1);
 }
 
 /**
@@ -182,6 +172,7 @@ export class RepoStore {
   readonly #actors = new Map<string, ActorRecord>();
   readonly #codecs = new Map<string, ServiceDataCodec>();
   readonly #mirror: RepoStoreOptions["mirror"];
+  readonly #runs: RunRecords;
 
   /** Use {@link openRepoStore}, which checks the layout version first. */
   constructor(
@@ -197,6 +188,10 @@ export class RepoStore {
     this.#layoutVersion = layoutVersion;
     this.#versionRecorded = versionRecorded;
     this.#mirror = options.mirror;
+    this.#runs = new RunRecords(driver, {
+      records: this.#records,
+      beforeWrite: () => this.#beforeWrite(),
+    });
   }
 
   /** Rewrites the mirror from the store (one bulk load), when a mirror is configured. */
@@ -230,7 +225,7 @@ export class RepoStore {
 
   /** The repository record, or null before the first save. */
   async loadRepo(): Promise<RepoRecord | null> {
-    const bytes = await this.driver.get("repo");
+    const bytes = await this.driver.get(REPO_KEY);
     return bytes ? this.#decode<RepoRecord>("repository", bytes) : null;
   }
 
@@ -238,7 +233,7 @@ export class RepoStore {
 
   /** Every actor, sorted by name (one bulk query); also fills the actor cache. */
   async loadActors(): Promise<ActorRecord[]> {
-    const rows = await this.driver.getByPrefix("actor:");
+    const rows = await this.driver.getByPrefix(ACTOR_PREFIX);
     const actors = rows.map((row) => this.#decode<ActorRecord>("actor", row.value));
     for (const actor of actors) this.#remember(actor);
     return actors;
@@ -246,7 +241,7 @@ export class RepoStore {
 
   /** One actor, or null. */
   async loadActor(name: string): Promise<ActorRecord | null> {
-    const bytes = await this.driver.get(`actor:${name}`);
+    const bytes = await this.driver.get(actorKey(name));
     if (!bytes) return null;
     const actor = this.#decode<ActorRecord>("actor", bytes);
     this.#remember(actor);
@@ -280,7 +275,7 @@ export class RepoStore {
 
   /** One service by its key, or null: one query (plus its actor's, the first time). */
   async loadService(key: string): Promise<ServiceRecord | null> {
-    const bytes = await this.driver.get(`service:${key}`);
+    const bytes = await this.driver.get(serviceRecordKey(key));
     if (!bytes) return null;
     return await this.#fromStored(this.#decode<StoredService>("service", bytes));
   }
@@ -293,7 +288,7 @@ export class RepoStore {
   /** Every service of the repository: one bulk query (plus one for the actors). */
   async loadServices(): Promise<ServiceRecord[]> {
     const [rows] = await Promise.all([
-      this.driver.getByPrefix("service:"),
+      this.driver.getByPrefix(SERVICE_PREFIX),
       this.#actors.size === 0 ? this.loadActors() : Promise.resolve(),
     ]);
     const services: ServiceRecord[] = [];
@@ -338,7 +333,7 @@ export class RepoStore {
     mutate: (service: ServiceRecord) => ServiceRecord | null,
   ): Promise<ServiceRecord | null> {
     for (let attempt = 1;; attempt++) {
-      const bytes = await this.driver.get(`service:${key}`);
+      const bytes = await this.driver.get(serviceRecordKey(key));
       if (!bytes) return null;
       const current = await this.#fromStored(this.#decode<StoredService>("service", bytes));
       const next = mutate(structuredClone(current));
@@ -362,23 +357,23 @@ export class RepoStore {
     const services = change.services ?? [];
     const deleted = change.deleteServices ?? [];
     for (const actor of change.actors ?? []) {
-      ops.push({ op: "set", key: `actor:${actor.name}`, value: this.#encode("actor", actor) });
+      ops.push({ op: "set", key: actorKey(actor.name), value: this.#encode("actor", actor) });
     }
     if (change.repo) {
-      ops.push({ op: "set", key: "repo", value: this.#encode("repository", change.repo) });
+      ops.push({ op: "set", key: REPO_KEY, value: this.#encode("repository", change.repo) });
     }
-    for (const name of change.deleteActors ?? []) ops.push({ op: "delete", key: `actor:${name}` });
+    for (const name of change.deleteActors ?? []) ops.push({ op: "delete", key: actorKey(name) });
 
     const touched = [...new Set([...services.map((service) => service.key), ...deleted])];
     const previous = touched.length === 0
       ? []
-      : await this.driver.getMany(touched.map((key) => `service:${key}`));
+      : await this.driver.getMany(touched.map(serviceRecordKey));
     const guards: BatchGuard[] = [];
     const oldIndex = new Set<string>();
     const previousParent = new Map<string, string | null>();
     touched.forEach((key, i) => {
       const seen = expected.has(key) ? expected.get(key)! : previous[i];
-      guards.push({ key: `service:${key}`, value: seen });
+      guards.push({ key: serviceRecordKey(key), value: seen });
       const bytes = previous[i];
       if (bytes) {
         const old = this.#decode<StoredService>("service", bytes);
@@ -394,12 +389,12 @@ export class RepoStore {
       const stored: StoredService = { ...service, data: codec.encode(service.data) };
       ops.push({
         op: "set",
-        key: `service:${service.key}`,
+        key: serviceRecordKey(service.key),
         value: this.#encode("service", stored),
       });
       for (const key of indexKeys(service)) newIndex.add(key);
     }
-    for (const key of deleted) ops.push({ op: "delete", key: `service:${key}` });
+    for (const key of deleted) ops.push({ op: "delete", key: serviceRecordKey(key) });
     for (const key of oldIndex) if (!newIndex.has(key)) ops.push({ op: "delete", key });
     for (const key of newIndex) if (!oldIndex.has(key)) ops.push({ op: "set", key, value: EMPTY });
     if (ops.length === 0) return "nothing";
@@ -427,7 +422,7 @@ export class RepoStore {
     try {
       type Placed = Pick<ServiceRecord, "key" | "role" | "name" | "parent">;
       const known = new Map<string, Placed>();
-      for (const service of services) known.set(`${service.role}!${service.name}`, service);
+      for (const service of services) known.set(serviceName(service.role, service.name), service);
       // Load the missing ancestors level by level (one query per level).
       for (let level = 0; level < 64; level++) {
         const missing = [...new Set([...known.values()].map((s) => s.parent))]
@@ -435,7 +430,7 @@ export class RepoStore {
         const keys = missing.flatMap((name) => {
           const parsed = parseServiceName(name);
           return parsed
-            ? [`service:${serviceKey(this.repoName, parsed.role, parsed.instance)}`]
+            ? [serviceRecordKey(serviceKey(this.repoName, parsed.role, parsed.instance))]
             : [];
         });
         if (keys.length === 0) break;
@@ -443,7 +438,7 @@ export class RepoStore {
         for (const bytes of await this.driver.getMany(keys)) {
           if (!bytes) continue;
           const ancestor = this.#decode<StoredService>("service", bytes);
-          known.set(`${ancestor.role}!${ancestor.name}`, ancestor);
+          known.set(serviceName(ancestor.role, ancestor.name), ancestor);
           found++;
         }
         if (found === 0) break;
@@ -468,8 +463,10 @@ export class RepoStore {
   async replaceAll(content: { actors: ActorRecord[]; services: ServiceRecord[] }): Promise<void> {
     const keep = new Set(content.services.map((service) => service.key));
     const actorNames = new Set(content.actors.map((actor) => actor.name));
-    const services = (await this.driver.listKeys("service:")).map((key) => key.slice(8));
-    const actors = (await this.driver.listKeys("actor:")).map((key) => key.slice(6));
+    const services = (await this.driver.listKeys(SERVICE_PREFIX))
+      .map((key) => key.slice(SERVICE_PREFIX.length));
+    const actors = (await this.driver.listKeys(ACTOR_PREFIX))
+      .map((key) => key.slice(ACTOR_PREFIX.length));
     await this.save({
       actors: content.actors,
       services: content.services,
@@ -488,106 +485,89 @@ export class RepoStore {
     return content;
   }
 
-  // --- runs and jobs ----------------------------------------------------------------------
+  // --- runs and jobs (run_records.ts) ----------------------------------------------------
 
   /** Saves a run record (its jobs are records of their own). */
-  async saveRun(run: RunRecord): Promise<void> {
-    await this.#beforeWrite();
-    await this.driver.set(`run:${run.id}`, this.#encode("run", run));
+  saveRun(run: RunRecord): Promise<void> {
+    return this.#runs.saveRun(run);
   }
 
   /** One run, or null. */
-  async loadRun(id: string): Promise<RunRecord | null> {
-    const bytes = await this.driver.get(`run:${id}`);
-    return bytes ? this.#decode<RunRecord>("run", bytes) : null;
+  loadRun(id: string): Promise<RunRecord | null> {
+    return this.#runs.loadRun(id);
   }
 
   /** Every run, newest first (one bulk query). */
-  async listRuns(): Promise<RunRecord[]> {
-    const rows = await this.driver.getByPrefix("run:");
-    return rows
-      .map((row) => this.#decode<RunRecord>("run", row.value))
-      .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
+  listRuns(): Promise<RunRecord[]> {
+    return this.#runs.listRuns();
   }
 
   /** Saves one job record: one small write per state change, never the whole run. */
-  async saveJob(job: JobRecord): Promise<void> {
-    await this.#beforeWrite();
-    await this.driver.set(`job:${job.runId}:${job.id}`, this.#encode("job", job));
+  saveJob(job: JobRecord): Promise<void> {
+    return this.#runs.saveJob(job);
   }
 
   /** Saves several jobs of runs atomically (e.g. a run's jobs when it is recorded). */
-  async saveJobs(jobs: readonly JobRecord[]): Promise<void> {
-    if (jobs.length === 0) return;
-    await this.#beforeWrite();
-    await this.driver.batch(
-      jobs.map((job) => ({
-        op: "set" as const,
-        key: `job:${job.runId}:${job.id}`,
-        value: this.#encode("job", job),
-      })),
-    );
+  saveJobs(jobs: readonly JobRecord[]): Promise<void> {
+    return this.#runs.saveJobs(jobs);
   }
 
   /** The jobs of a run (one bulk query), in key order. */
-  async loadJobs(runId: string): Promise<JobRecord[]> {
-    const rows = await this.driver.getByPrefix(`job:${runId}:`);
-    return rows.map((row) => this.#decode<JobRecord>("job", row.value));
+  loadJobs(runId: string): Promise<JobRecord[]> {
+    return this.#runs.loadJobs(runId);
   }
 
   /** One job, or null. */
-  async loadJob(runId: string, jobId: string): Promise<JobRecord | null> {
-    const bytes = await this.driver.get(`job:${runId}:${jobId}`);
-    return bytes ? this.#decode<JobRecord>("job", bytes) : null;
+  loadJob(runId: string, jobId: string): Promise<JobRecord | null> {
+    return this.#runs.loadJob(runId, jobId);
   }
 
   /** Appends a line, or several in one write, to a job's log (capped). */
   appendJobLog(jobId: string, lines: string | readonly string[]): Promise<void> {
-    return this.driver.appendLog(`job:${jobId}`, lines);
+    return this.#runs.appendJobLog(jobId, lines);
   }
 
   /** A job's log lines, oldest first. */
   readJobLog(jobId: string): Promise<string[]> {
-    return this.driver.readLog(`job:${jobId}`);
+    return this.#runs.readJobLog(jobId);
+  }
+
+  /** Deletes jobs (of any runs) with their logs. */
+  deleteJobs(jobs: readonly Pick<JobRecord, "id" | "runId">[]): Promise<void> {
+    return this.#runs.deleteJobs(jobs);
   }
 
   /** Deletes runs with their jobs and job logs. */
-  async deleteRuns(ids: readonly string[]): Promise<void> {
-    const ops: BatchOp[] = [];
-    const jobIds: string[] = [];
-    for (const id of ids) {
-      ops.push({ op: "delete", key: `run:${id}` });
-      for (const key of await this.driver.listKeys(`job:${id}:`)) {
-        ops.push({ op: "delete", key });
-        jobIds.push(key.slice(`job:${id}:`.length));
-      }
-    }
-    if (ops.length === 0) return;
-    await this.driver.batch(ops);
-    for (const jobId of jobIds) await this.driver.deleteLog(`job:${jobId}`);
+  deleteRuns(ids: readonly string[]): Promise<void> {
+    return this.#runs.deleteRuns(ids);
   }
 
   /** Keeps the `keep` newest runs and deletes the others; returns the deleted ids. */
-  async pruneRuns(keep: number): Promise<string[]> {
-    const runs = await this.listRuns();
-    const old = runs.slice(Math.max(0, keep)).map((run) => run.id);
-    await this.deleteRuns(old);
-    return old;
+  pruneRuns(keep: number): Promise<string[]> {
+    return this.#runs.pruneRuns(keep);
   }
 
   /**
    * Removes every record of the repository from the store (`ays destroy`): services, actors,
    * runs, jobs and their logs, sources, indexes and the recorded owner folder — one batch for
-   * the records, then the logs.
+   * the records, then the logs — and, when a mirror is configured, its `actors/` and
+   * `services/` folders. Returns how many services, actors and runs were removed.
    */
-  async destroyAll(): Promise<void> {
+  async destroyAll(): Promise<DestroyCounts> {
     const keys = await this.driver.listKeys("");
-    const jobIds = keys.filter((key) => key.startsWith("job:")).map(lastSegment);
+    const count = (prefix: string) => keys.filter((key) => key.startsWith(prefix)).length;
+    const counts = {
+      services: count(SERVICE_PREFIX),
+      actors: count(ACTOR_PREFIX),
+      runs: count(RUN_PREFIX),
+    };
+    const jobIds = keys.filter((key) => key.startsWith(JOB_PREFIX)).map(lastSegment);
     if (keys.length > 0) await this.driver.batch(keys.map((key) => ({ op: "delete", key })));
-    for (const jobId of jobIds) await this.driver.deleteLog(`job:${jobId}`);
+    for (const jobId of jobIds) await this.driver.deleteLog(jobLogName(jobId));
     this.#actors.clear();
     this.#codecs.clear();
-    await this.refreshMirror();
+    if (this.#mirror) await removeMirror(this.#mirror.repoPath);
+    return counts;
   }
 
   // --- action sources ---------------------------------------------------------------------
@@ -595,7 +575,7 @@ export class RepoStore {
   /** Keeps the text of an actions file by its SHA-256 (hex), which it returns. */
   async saveActionSource(text: string): Promise<string> {
     const sha = createHash("sha256").update(text, "utf8").digest("hex");
-    const key = `source:${sha}`;
+    const key = sourceKey(sha);
     if ((await this.driver.get(key)) === null) {
       await this.#beforeWrite();
       await this.driver.set(key, new TextEncoder().encode(text));
@@ -605,7 +585,7 @@ export class RepoStore {
 
   /** The text of an actions file by its SHA-256, or null. */
   async loadActionSource(sha: string): Promise<string | null> {
-    const bytes = await this.driver.get(`source:${sha}`);
+    const bytes = await this.driver.get(sourceKey(sha));
     return bytes ? new TextDecoder().decode(bytes) : null;
   }
 }

@@ -8,20 +8,15 @@
 import { readFileSync } from "node:fs";
 import type { RedisOptions } from "ioredis";
 import { InputError } from "../errors.ts";
-
-/** The password part of `scheme://user:pass@host`, wherever it appears in a text. */
-const CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)([^:@/\s]*):([^@/\s]*)@/gi;
-/** `scheme://pass@host` (Redis' password-only form, no colon). */
-const PASSWORD_ONLY = /(rediss?:\/\/)([^:@/\s]+)@/gi;
+import { maskText } from "../model/secrets.ts";
 
 /**
  * `url` with its password replaced by `***` (`redis://user:***@host:6379/0`). Also masks every
  * URL inside a longer text, so error messages can be passed through it.
  */
 export function maskUrl(url: string): string {
-  return url
-    .replace(CREDENTIALS, (_m, scheme: string, user: string) => `${scheme}${user}:***@`)
-    .replace(PASSWORD_ONLY, (_m, scheme: string) => `${scheme}***@`);
+  // The one masker of ays: the rules for URLs are those of job logs and the daemon's log.
+  return maskText(url);
 }
 
 /** Removes every occurrence of `secret` (and its URL-encoded form) from `text`. */

@@ -278,13 +278,27 @@ describe("http api listening", () => {
 
   it("close() resolves and frees the port", async () => {
     const api = await startHttpApi(backend(), { listen: { host: "127.0.0.1", port: 0 } });
+    const port = api.address.port;
     const response = await fetch(api.url + "/health");
+    assert.equal(response.status, 200);
     await response.body?.cancel();
     await api.close();
-    const again = await startHttpApi(backend(), {
-      listen: { host: "127.0.0.1", port: api.address.port },
-    });
+    // Nothing answers on the old address any more.
+    await assert.rejects(fetch(api.url + "/health"));
+    // The same port can be bound again, by the API and then by anything else.
+    const again = await startHttpApi(backend(), { listen: { host: "127.0.0.1", port } });
+    assert.equal(again.address.port, port);
+    const second = await fetch(again.url + "/health");
+    assert.equal(second.status, 200);
+    await second.body?.cancel();
     await again.close();
+    const squatter = createServer();
+    await new Promise<void>((resolve, reject) => {
+      squatter.once("error", reject);
+      squatter.listen(port, "127.0.0.1", resolve);
+    });
+    assert.equal((squatter.address() as { port: number }).port, port);
+    await new Promise((resolve) => squatter.close(resolve));
   });
 });
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createLogger, maskSecrets } from "../../src/daemon/logger.ts";
+import { createLogger } from "../../src/daemon/logger.ts";
 
 const NOW = () => new Date("2026-01-02T03:04:05.678Z");
 
@@ -60,8 +60,19 @@ describe("daemon logger", () => {
     assert.equal(line.msg, "listening with ***");
   });
 
-  it("maskSecrets leaves URLs without a password alone", () => {
-    assert.equal(maskSecrets("redis://db:6379/0"), "redis://db:6379/0");
-    assert.equal(maskSecrets("rediss://:pw@db:6380"), "rediss://:***@db:6380");
+  it("masks a Redis password given alone, and leaves URLs without a password alone", () => {
+    const lines: string[] = [];
+    const log = createLogger({ format: "json", write: (line) => lines.push(line) });
+    log.info("store redis://s3cretpw@host:6379/0 is down", {
+      store: "redis://s3cretpw@host:6379/0",
+      tls: "rediss://:pw@db:6380",
+      plain: "redis://db:6379/0",
+    });
+    assert.ok(!lines.join("").includes("s3cretpw"), lines.join(""));
+    const line = JSON.parse(lines[0]);
+    assert.equal(line.msg, "store redis://***@host:6379/0 is down");
+    assert.equal(line.store, "redis://***@host:6379/0");
+    assert.equal(line.tls, "rediss://:***@db:6380");
+    assert.equal(line.plain, "redis://db:6379/0");
   });
 });

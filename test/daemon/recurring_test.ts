@@ -5,6 +5,7 @@ import { createLogger } from "../../src/daemon/logger.ts";
 import { startRecurring } from "../../src/daemon/recurring.ts";
 import type { ServiceRecord } from "../../src/model/types.ts";
 import { delay, makeService } from "./fake_backend.ts";
+import { FakeClock } from "./fake_clock.ts";
 
 /** One recorded execution of a recurring action. */
 interface Execution {
@@ -19,7 +20,13 @@ interface Execution {
  * A store of services in memory that, like the real executor, saves `lastRun` when a recurring
  * job starts; `durations` says how long each `service/action` takes (ms).
  */
-function harness(services: ServiceRecord[], durations: Record<string, number> = {}) {
+function harness(
+  services: ServiceRecord[],
+  durations: Record<string, number> = {},
+  clock?: FakeClock,
+) {
+  const now = clock?.now ?? Date.now;
+  const wait = clock ? (ms: number) => clock.sleep(ms) : delay;
   const executions: Execution[] = [];
   const load = () =>
     Promise.resolve(
@@ -35,12 +42,12 @@ function harness(services: ServiceRecord[], durations: Record<string, number> = 
       service: target.service.name,
       action,
       dueAt: info.dueAt,
-      start: Date.now(),
+      start: now(),
       end: null,
     };
     executions.push(execution);
-    await delay(durations[`${target.service.name}/${action}`] ?? 20);
-    execution.end = Date.now();
+    await wait(durations[`${target.service.name}/${action}`] ?? 20);
+    execution.end = now();
   };
   return { executions, load, run };
 }
@@ -52,37 +59,43 @@ function lateness(executions: Execution[]): number[] {
 
 describe("recurring scheduler", () => {
   it("period 1 s runs repeatedly; a 3 s job with period 1 s never overlaps itself", async () => {
+    const clock = new FakeClock();
     const services = [
       makeService("node", "quick", { monitor: { period: 1 } }),
       makeService("node", "slow", { monitor: { period: 1 } }),
     ];
-    const h = harness(services, { "slow/monitor": 3000 });
-    const scheduler = await startRecurring({ load: h.load, run: h.run, reloadMs: 500 });
-    const started = Date.now();
-    await delay(5500);
-    await scheduler.stop();
+    const h = harness(services, { "slow/monitor": 3000 }, clock);
+    const scheduler = await startRecurring({
+      load: h.load,
+      run: h.run,
+      reloadMs: 500,
+      now: clock.now,
+      timers: clock.timers,
+    });
+    const started = clock.now();
+    await clock.advance(5500);
+    const stopping = scheduler.stop();
+    // stop() waits for the running copy of the slow job (it ends at 6 s).
+    await clock.advance(1000);
+    await stopping;
 
-    const quick = h.executions.filter((e) => e.service === "quick");
+    const starts = (service: string) =>
+      h.executions.filter((e) => e.service === service).map((e) => e.start - started);
+    // Due one period after each start (a 20 ms job), never twice at once.
+    assert.deepEqual(starts("quick"), [0, 1000, 2000, 3000, 4000, 5000]);
+    // The slow job overran its period: the next copy starts when it ends, not before.
+    assert.deepEqual(starts("slow"), [0, 3000]);
     const slow = h.executions.filter((e) => e.service === "slow");
-    const quickInFive = quick.filter((e) => e.start - started <= 5000);
-    assert.ok(quickInFive.length >= 3, `quick ran ${quickInFive.length} times in 5 s`);
-    // Each start comes at least one period after the previous one (never a double start).
-    for (let i = 1; i < quick.length; i++) {
-      assert.ok(quick[i].start - quick[i - 1].start >= 999, `quick starts ${i - 1} and ${i}`);
-    }
-    assert.ok(slow.length >= 2, `slow ran ${slow.length} times`);
-    for (let i = 1; i < slow.length; i++) {
-      assert.ok(slow[i - 1].end !== null && slow[i].start >= slow[i - 1].end!, "no overlap");
-    }
-    // stop() waited for the running copy.
+    assert.deepEqual(slow.map((e) => e.end! - started), [3000, 6000]);
     assert.ok(h.executions.every((e) => e.end !== null), "every started job ended before stop()");
-    console.log(
-      `recurring lateness ms (period 1 s, ${quick.length} starts): ${lateness(quick).join(", ")}`,
-    );
-    console.log(
-      "slow job (3 s, period 1 s) start..end ms:",
-      slow.map((e) => `${e.start - started}..${e.end! - started}`).join(", "),
-    );
+    assert.deepEqual(lateness(h.executions.filter((e) => e.service === "quick")), [
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+    ]);
   });
 
   it("an action that never ran starts at once; one that just ran waits its period", async () => {

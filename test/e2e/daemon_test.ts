@@ -1,5 +1,5 @@
 /**
- * `ays daemon` through the compiled binary (SPEC §8), on SQLite and on a private Redis:
+ * `ays daemon` through the compiled binary (docs/daemon.md), on SQLite and on a private Redis:
  * recurring actions (repeated, never overlapping, failures visible in `ays state`), runs
  * queued from the CLI and over HTTP, SIGTERM during jobs, `kill -9` with queued and started
  * runs, one daemon per repository, the token rules and the API's bodies against the CLI's
@@ -10,6 +10,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import type { JobRecord } from "../../src/model/types.ts";
+import { openRepositoryStore } from "../../src/store/open.ts";
+import { recurringRunId } from "../../src/store/record_keys.ts";
 import {
   aysBinary,
   freePort,
@@ -189,6 +192,26 @@ for (const backend of ["sqlite", "redis"] as const) {
     };
     const json = async (args: string[], cwd: string) =>
       JSON.parse((await ays([...args, "--json"], cwd)).stdout);
+    /** The recorded recurring `monitor` jobs of `ticker!<name>` for each name, oldest first. */
+    const recurringJobs = async (repo: TempDir, name: string, services: string[]) => {
+      const opened = await openRepositoryStore({
+        repoPath: repo.path,
+        repoName: `${name}-${backend}`,
+        storeFlag: redis?.url,
+        env: {},
+      });
+      try {
+        const out: Record<string, JobRecord[]> = {};
+        for (const service of services) {
+          out[service] = await opened.store.loadJobs(
+            recurringRunId(`ticker!${service}`, "monitor"),
+          );
+        }
+        return out;
+      } finally {
+        await opened.driver.close();
+      }
+    };
     const daemon = async (cwd: string, extra: string[] = []) => {
       const port = await freePort();
       const listen = extra.includes("--listen") ? [] : ["--listen", `127.0.0.1:${port}`];
@@ -245,15 +268,27 @@ for (const backend of ["sqlite", "redis"] as const) {
       assert.equal(await stop(d), 0, d.output());
       const fast = intervals(await readText(join(repo.path, "ticks-fast.log")));
       const slow = intervals(await readText(join(repo.path, "ticks-slow.log")));
-      assert.ok(fast.length >= 3, `fast ran ${fast.length} times`);
+      // What the daemon recorded, not how many periods of real time went by: one job record
+      // per copy that ran, each ended, under the recurring pseudo run of its action.
+      const recorded = await recurringJobs(repo, "recur", ["fast", "slow", "bad"]);
+      assert.equal(recorded.fast.length, fast.length, JSON.stringify(recorded.fast));
+      assert.ok(fast.length >= 2, "the 1 s action repeated before the 3 s one's second copy");
       assert.ok(fast.every(([, end]) => end !== null));
-      // Never overlapping (intervals() asserts it), back to back, and the job running at
-      // SIGTERM finished after the signal instead of being cut.
+      assert.ok(recorded.fast.every((job) => job.state === "ok"), JSON.stringify(recorded.fast));
+      assert.ok(recorded.bad.length >= 1);
+      assert.ok(recorded.bad.every((job) => job.state === "error"));
+      assert.match(recorded.bad[0].error!.message, /monitor failed on purpose/);
+      // Never overlapping (intervals() asserts it for the files, the records say it too),
+      // and the job running at SIGTERM finished after the signal instead of being cut.
+      assert.equal(recorded.slow.length, slow.length);
       assert.ok(slow.length >= 2);
-      const last = slow[slow.length - 1];
-      assert.notEqual(last[1], null, "the slow job running at SIGTERM ended");
-      assert.ok(last[1]! >= stoppedAt, "it ended after the signal");
-      for (let i = 1; i < slow.length; i++) assert.ok(slow[i][0] >= slow[i - 1][1]!);
+      for (let i = 1; i < recorded.slow.length; i++) {
+        assert.ok(recorded.slow[i].startedAt! >= recorded.slow[i - 1].endedAt!, "no overlap");
+      }
+      const last = recorded.slow[recorded.slow.length - 1];
+      assert.equal(last.state, "ok", "the slow job running at SIGTERM ended ok");
+      assert.ok(last.endedAt! >= stoppedAt, "it ended after the signal");
+      assert.notEqual(slow[slow.length - 1][1], null);
 
       const text2 = (await ays(["state", "-i", "bad"], repo.path)).stdout;
       assert.match(text2, /monitor\s+error\s+1s/, text2);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { FieldSpec } from "../../src/hrd/field_spec.ts";
-import { maskText, secretValues } from "../../src/model/secrets.ts";
+import { maskJson, maskText, secretValues } from "../../src/model/secrets.ts";
 
 function field(camelName: string, secret: boolean, list = false): FieldSpec {
   return {
@@ -37,5 +37,31 @@ describe("secrets", () => {
       "login root/***, key ***, again ***",
     );
     assert.equal(maskText("nothing secret here", secrets), "nothing secret here");
+  });
+
+  it("masks the passwords of URLs, the password-only Redis form too", () => {
+    assert.equal(maskText("redis://s3cretpw@host:6379/0"), "redis://***@host:6379/0");
+    assert.equal(
+      maskText("at redis://ays:hunter2@db:6379/0 now"),
+      "at redis://ays:***@db:6379/0 now",
+    );
+    assert.equal(maskText("rediss://:pw@db:6380"), "rediss://:***@db:6380");
+    assert.equal(maskText("https://u:p@example.org/x"), "https://u:***@example.org/x");
+    assert.equal(
+      maskText("redis://db:6379/0 and https://u@example.org"),
+      "redis://db:6379/0 and https://u@example.org",
+    );
+  });
+
+  it("masks every string of a JSON value, keeping it JSON", () => {
+    const value = { a: "redis://u:p", b: "x@y", list: ["hunter2", 3, null], [`k hunter2`]: true };
+    assert.deepEqual(maskJson(value, ["hunter2"]), {
+      a: "redis://u:p",
+      b: "x@y",
+      list: ["***", 3, null],
+      "k ***": true,
+    });
+    const clean = { a: 1, b: ["x"] };
+    assert.equal(maskJson(clean, ["hunter2"]), clean);
   });
 });

@@ -5,7 +5,7 @@ import { after, before, describe, it } from "node:test";
 import type { ServiceRecord } from "../../src/model/types.ts";
 import { serviceName } from "../../src/model/names.ts";
 import { actionSettings, executePlan, JobFailedError } from "../../src/run/execute.ts";
-import { jobServiceData } from "../../src/run/job_api.ts";
+import { jobServiceData } from "../../src/run/job_request.ts";
 import { jobId, planRun } from "../../src/run/plan.ts";
 import { WorkerPool } from "../../src/run/pool.ts";
 import { actor, link, service } from "./model_fixtures.ts";

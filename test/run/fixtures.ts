@@ -6,7 +6,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import type { JobRequest, JobServiceData } from "../../src/run/job_api.ts";
+import type { JobRequest, JobServiceData } from "../../src/run/job_protocol.ts";
 import { makeTempDir, type TempDir, writeFiles } from "../helpers/mod.ts";
 
 /** An actions file exercising the job API; `lib/helper.ts` proves relative imports. */
@@ -113,6 +113,31 @@ export async function execOptions(job) {
   const fed = await job.exec("cat", { input: "fed through stdin" });
   const sub = await job.exec("pwd", { cwd: "tmpl/lib", quiet: true });
   return { fed: fed.stdout, sub: sub.stdout.trim() };
+}
+
+/** Arrives at a rendezvous of \`n\` jobs in \`dir\` and waits for the others (at most 60 s). */
+export async function meet(job) {
+  const fs = await import("node:fs/promises");
+  const { dir, i, n } = job.args;
+  await fs.writeFile(dir + "/in-" + i, "");
+  const until = Date.now() + 60000;
+  for (;;) {
+    const here = (await fs.readdir(dir)).filter((f) => f.startsWith("in-")).length;
+    if (here >= n) return here;
+    if (Date.now() > until) throw new Error("only " + here + " of " + n + " jobs ran at once");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Marks itself running in \`dir\`, yields, and returns how many marked jobs it saw. */
+export async function countRunning(job) {
+  const fs = await import("node:fs/promises");
+  const mine = job.args.dir + "/run-" + job.args.i;
+  await fs.writeFile(mine, "");
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const running = (await fs.readdir(job.args.dir)).filter((f) => f.startsWith("run-")).length;
+  await fs.rm(mine);
+  return running;
 }
 
 export const notAFunction = 42;

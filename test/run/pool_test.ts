@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { hashActionsFile, LOG_CAP } from "../../src/run/job_api.ts";
+import { LOG_CAP } from "../../src/run/job_protocol.ts";
+import { hashActionsFile } from "../../src/run/job_request.ts";
 import { WorkerPool } from "../../src/run/pool.ts";
 import { runWithRetries } from "../../src/run/retry.ts";
 import { runtimeName } from "../../src/runtime.ts";
@@ -225,12 +226,31 @@ describe("WorkerPool with real workers", () => {
   });
 
   it("runs several jobs at once, at most size", async () => {
-    const jobs = Array.from(
-      { length: 6 },
-      () => pool.run(request(dir.actions, "sleepMs", dir.path, { args: { ms: 50 } })),
+    // A rendezvous of `size` jobs: it completes only when they all run at the same time.
+    const meeting = await mkdtemp(join(dir.path, "meet-"));
+    const met = await Promise.all(
+      Array.from(
+        { length: pool.size },
+        (_, i) =>
+          pool.run(
+            request(dir.actions, "meet", dir.path, { args: { dir: meeting, i, n: pool.size } }),
+          ),
+      ),
     );
-    const outcomes = await Promise.all(jobs);
-    assert.ok(outcomes.every((o) => o.ok));
+    assert.ok(met.every((o) => o.ok), met.map((o) => o.error?.message).join("; "));
+    assert.deepEqual(met.map((o) => o.result), met.map(() => pool.size));
+    // Twice as many jobs as workers: none ever sees more than `size` running.
+    const counting = await mkdtemp(join(dir.path, "count-"));
+    const counts = await Promise.all(
+      Array.from(
+        { length: 2 * pool.size },
+        (_, i) =>
+          pool.run(request(dir.actions, "countRunning", dir.path, { args: { dir: counting, i } })),
+      ),
+    );
+    assert.ok(counts.every((o) => o.ok), counts.map((o) => o.error?.message).join("; "));
+    const most = Math.max(...counts.map((o) => o.result as number));
+    assert.ok(most >= 1 && most <= pool.size, `at most ${pool.size} at once, saw ${most}`);
     assert.ok(pool.workers <= pool.size);
   });
 

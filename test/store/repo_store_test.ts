@@ -4,6 +4,7 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { InputError } from "../../src/errors.ts";
 import type { JobRecord, RunRecord } from "../../src/model/types.ts";
@@ -231,10 +232,34 @@ for (const backend of backends) {
       await store.saveJob(job("run-1", "j1"));
       await store.appendJobLog("j1", "line");
       await driver.set("meta:path", new TextEncoder().encode("/somewhere"));
-      await store.destroyAll();
+      assert.deepEqual(await store.destroyAll(), { services: 1, actors: 1, runs: 1 });
       assert.deepEqual(await driver.listKeys(""), []);
       assert.deepEqual(await store.readJobLog("j1"), []);
       assert.equal((await other.loadServices()).length, 1);
+    });
+
+    it("destroys the mirror with the records", async () => {
+      const driver = await fresh();
+      const repoPath = (await makeTempDir()).path;
+      const store = await openRepoStore(driver, { repoName: "r", mirror: { repoPath } });
+      const node = makeActor("node");
+      await store.save({ actors: [node], services: [makeService("r", node, "a")] });
+      assert.ok((await stat(join(repoPath, "services")).catch(() => null))?.isDirectory());
+      assert.deepEqual(await store.destroyAll(), { services: 1, actors: 1, runs: 0 });
+      assert.equal(await stat(join(repoPath, "services")).catch(() => null), null);
+      assert.equal(await stat(join(repoPath, "actors")).catch(() => null), null);
+    });
+
+    it("deletes jobs with their logs, leaving the others", async () => {
+      const driver = await fresh();
+      const store = await openRepoStore(driver, { repoName: "r" });
+      await store.saveJobs([job("run-1", "j1"), job("run-1", "j2")]);
+      await store.appendJobLog("j1", "one");
+      await store.appendJobLog("j2", "two");
+      await store.deleteJobs([{ runId: "run-1", id: "j1" }]);
+      assert.deepEqual((await store.loadJobs("run-1")).map((j) => j.id), ["j2"]);
+      assert.deepEqual(await store.readJobLog("j1"), []);
+      assert.deepEqual(await store.readJobLog("j2"), ["two"]);
     });
 
     it("keeps action sources by their SHA-256", async () => {

@@ -1,0 +1,235 @@
+/**
+ * The job protocol (docs/job_protocol.md): what a job runner is given (a {@link JobRequest}),
+ * what it answers (a {@link JobOutcome}), and the messages between a host and the worker that
+ * executes the job — request, log, exec, result, error — with their validation. The local
+ * {@link WorkerPool} of Web Workers is one {@link JobRunner}; a remote worker or another
+ * executor implements the same contract, so the recorder and the walker above it do not
+ * change.
+ *
+ * Messages are plain structured-cloneable (and JSON-representable) objects, each naming the
+ * job it belongs to by `id`; a message that does not validate is a protocol error, never
+ * guessed at.
+ *
+ * @module
+ */
+import type { ServiceView } from "./job_api.ts";
+
+/** The plain data of a job's service, as sent to the worker (views are frozen there). */
+export interface JobServiceData {
+  name: string;
+  actor: string;
+  role: string;
+  key: string;
+  data: Record<string, unknown>;
+  parent: ServiceView | null;
+  producers: Record<string, ServiceView[]>;
+  consumers: ServiceView[];
+}
+
+/** Everything a worker needs to run one job. */
+export interface JobRequest {
+  /** Absolute path of the actions file, or null when the actor has none. */
+  actionsPath: string | null;
+  action: string;
+  args: Record<string, unknown>;
+  runId: string;
+  /** Set by the retry layer; 1 when absent. */
+  attempt?: number;
+  repo: { name: string; path: string };
+  service: JobServiceData;
+  /**
+   * Values of the service's secret fields: masked as `***` in the job's log, error and result
+   * before they leave the runner (docs/repositories.md: secrets are never logged). Build with
+   * `secretValues`.
+   */
+  secrets?: string[];
+  /**
+   * v8.1's noexec (`ays noexec --enable`, docs/from-v81.md): the worker records the action as
+   * done without loading or running it.
+   */
+  noexec?: boolean;
+}
+
+/** An error as stored on a job. */
+export interface JobError {
+  message: string;
+  stack?: string;
+}
+
+/** What came of running one attempt of a job. */
+export interface JobOutcome {
+  ok: boolean;
+  /** The action's return value as JSON (null for none). */
+  result: unknown;
+  /** The service data as the action left it (save it only when `ok`). */
+  data: Record<string, unknown>;
+  /** The job log, at most {@link LOG_CAP} bytes, the tail kept. */
+  log: string;
+  error: JobError | null;
+  /** Set when the job ran past its timeout. */
+  timedOut?: boolean;
+  /** Set when the job was cancelled or killed. */
+  cancelled?: boolean;
+  attempt: number;
+  /** Milliseconds from posting the job to its end. */
+  millis: number;
+}
+
+/** A job log keeps at most this many bytes (1 MiB), the tail. */
+export const LOG_CAP = 1024 * 1024;
+
+/** Options of {@link JobRunner.run}: the settings of one attempt. */
+export interface JobRunOptions {
+  /** Milliseconds before the job fails "timed out after …" (default: none). */
+  timeoutMs?: number;
+  /** `job`: a fresh worker for this job, discarded after it. */
+  isolation?: "pool" | "job";
+  /** Fires `job.signal` in the worker: the action should end soon (cancellation). */
+  signal?: AbortSignal;
+  /** Terminates the job at once: its worker and its exec process groups are killed. */
+  kill?: AbortSignal;
+  /** Receives the job log as it is written (secrets already masked). */
+  onLog?: (text: string) => void;
+}
+
+/**
+ * Whatever executes jobs: runs one attempt and resolves with its outcome whether the action
+ * succeeded or not (`ok`, `error`, `timedOut`, `cancelled`); rejects only when the runner
+ * itself is gone (closed, unreachable). Secrets are masked in the outcome and the log.
+ */
+export interface JobRunner {
+  /** How many jobs it runs at once. */
+  readonly size: number;
+  run(request: JobRequest, options?: JobRunOptions): Promise<JobOutcome>;
+}
+
+/** Messages from the host to a job worker. */
+export type HostMessage =
+  /** Liveness: the worker answers `pong`. */
+  | { type: "ping"; id: number }
+  /** The request: run this job (the worker runs one at a time). */
+  | { type: "run"; id: number; request: JobRequest }
+  /** Fires the job's `job.signal` with `reason`. */
+  | { type: "cancel"; id: number; reason: string };
+
+/** Messages from a job worker to the host. */
+export type WorkerMessage =
+  | { type: "pong"; id: number; runtime: string }
+  /** Log text as the job writes it (whole lines or parts of one). */
+  | { type: "log"; id: number; text: string }
+  /**
+   * A process group `job.exec` started (`started`, sent before the worker waits for it, so
+   * the host can kill it on a timeout) or that ended (`exited`). Detached ones outlive the job.
+   */
+  | { type: "exec"; id: number; pid: number; state: "started" | "exited"; detached: boolean }
+  /** The job succeeded: its JSON result and the service data as it left it. */
+  | { type: "result"; id: number; result: unknown; data: Record<string, unknown> }
+  /** The job failed: its error and the service data as it left it. */
+  | { type: "error"; id: number; error: JobError; data: Record<string, unknown> };
+
+/** A message that does not follow the protocol. */
+export class ProtocolError extends Error {
+  constructor(message: string) {
+    super(`job protocol: ${message}`);
+    this.name = "ProtocolError";
+  }
+}
+
+type Fields = Record<string, unknown>;
+
+function isRecord(value: unknown): value is Fields {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function need(ok: boolean, what: string, message: Fields): void {
+  if (!ok) throw new ProtocolError(`${String(message.type)} message: ${what}`);
+}
+
+function checkId(message: Fields): void {
+  need(Number.isSafeInteger(message.id) && (message.id as number) >= 0, "bad id", message);
+}
+
+function checkJobError(value: unknown, message: Fields): void {
+  need(isRecord(value) && typeof value.message === "string", "bad error", message);
+  const stack = (value as Fields).stack;
+  need(stack === undefined || typeof stack === "string", "bad error stack", message);
+}
+
+function checkRequest(value: unknown, message: Fields): void {
+  need(isRecord(value), "no request", message);
+  const r = value as Fields;
+  need(r.actionsPath === null || typeof r.actionsPath === "string", "bad actionsPath", message);
+  need(typeof r.action === "string" && r.action !== "", "bad action", message);
+  need(isRecord(r.args), "bad args", message);
+  need(typeof r.runId === "string", "bad runId", message);
+  need(r.attempt === undefined || Number.isSafeInteger(r.attempt), "bad attempt", message);
+  need(
+    isRecord(r.repo) && typeof r.repo.name === "string" && typeof r.repo.path === "string",
+    "bad repo",
+    message,
+  );
+  const s = r.service as Fields;
+  need(
+    isRecord(s) && typeof s.name === "string" && typeof s.role === "string" &&
+      typeof s.actor === "string" && typeof s.key === "string" && isRecord(s.data) &&
+      isRecord(s.producers) && Array.isArray(s.consumers),
+    "bad service",
+    message,
+  );
+  need(
+    r.secrets === undefined ||
+      (Array.isArray(r.secrets) && r.secrets.every((x) => typeof x === "string")),
+    "bad secrets",
+    message,
+  );
+  need(r.noexec === undefined || typeof r.noexec === "boolean", "bad noexec", message);
+}
+
+/** `value` as a {@link HostMessage}; throws {@link ProtocolError} when it is not one. */
+export function parseHostMessage(value: unknown): HostMessage {
+  if (!isRecord(value)) throw new ProtocolError("a message must be an object");
+  checkId(value);
+  switch (value.type) {
+    case "ping":
+      break;
+    case "run":
+      checkRequest(value.request, value);
+      break;
+    case "cancel":
+      need(typeof value.reason === "string", "bad reason", value);
+      break;
+    default:
+      throw new ProtocolError(`unknown host message type ${JSON.stringify(value.type)}`);
+  }
+  return value as unknown as HostMessage;
+}
+
+/** `value` as a {@link WorkerMessage}; throws {@link ProtocolError} when it is not one. */
+export function parseWorkerMessage(value: unknown): WorkerMessage {
+  if (!isRecord(value)) throw new ProtocolError("a message must be an object");
+  checkId(value);
+  switch (value.type) {
+    case "pong":
+      need(typeof value.runtime === "string", "bad runtime", value);
+      break;
+    case "log":
+      need(typeof value.text === "string", "bad text", value);
+      break;
+    case "exec":
+      need(Number.isSafeInteger(value.pid) && (value.pid as number) > 0, "bad pid", value);
+      need(value.state === "started" || value.state === "exited", "bad state", value);
+      need(typeof value.detached === "boolean", "bad detached", value);
+      break;
+    case "result":
+      need("result" in value, "no result", value);
+      need(isRecord(value.data), "bad data", value);
+      break;
+    case "error":
+      checkJobError(value.error, value);
+      need(isRecord(value.data), "bad data", value);
+      break;
+    default:
+      throw new ProtocolError(`unknown worker message type ${JSON.stringify(value.type)}`);
+  }
+  return value as unknown as WorkerMessage;
+}

@@ -1,0 +1,97 @@
+/**
+ * Preparing a job on the host: the {@link JobRequest} a runner gets (the service with views
+ * of its parent, producers and consumers, its arguments and secrets) and the hash of the
+ * actions file recorded on the job. Shared by runs, `ays do` and the daemon's recurring jobs.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { secretValues } from "../model/secrets.ts";
+import type { ActorRecord, ServiceRecord } from "../model/types.ts";
+import type { ServiceView } from "./job_api.ts";
+import type { JobRequest, JobServiceData } from "./job_protocol.ts";
+
+/** Looks a service up by `role!instance`. */
+export type ServiceLookup = (name: string) => ServiceRecord | undefined;
+
+/** The read-only view of a related service. */
+export function serviceView(service: ServiceRecord): ServiceView {
+  return { name: service.name, actor: service.actor, role: service.role, data: service.data };
+}
+
+/**
+ * The service part of a {@link JobRequest}: the service's data plus views of its parent,
+ * producers (by role) and consumers. Links to services `lookup` does not know are left out.
+ */
+export function jobServiceData(service: ServiceRecord, lookup: ServiceLookup): JobServiceData {
+  const view = (name: string) => {
+    const s = lookup(name);
+    return s ? serviceView(s) : null;
+  };
+  const producers: Record<string, ServiceView[]> = {};
+  for (const [role, names] of Object.entries(service.producers)) {
+    producers[role] = names.map(view).filter((v): v is ServiceView => v !== null);
+  }
+  return {
+    name: service.name,
+    actor: service.actor,
+    role: service.role,
+    key: service.key,
+    data: service.data,
+    parent: service.parent ? view(service.parent) : null,
+    producers,
+    consumers: service.consumers.map(view).filter((v): v is ServiceView => v !== null),
+  };
+}
+
+/** Options of {@link jobRequest}. */
+export interface JobRequestOptions {
+  /** The service's actor (its actions file and secret fields), if it has one. */
+  actor: ActorRecord | undefined;
+  /** The related services (parent, producers, consumers) by `role!instance`. */
+  lookup: ServiceLookup;
+  runId: string;
+  repo: { name: string; path: string };
+  /** `job.args` over the action record's own `args`. */
+  args?: Record<string, unknown>;
+  /** Record the action as done without running it (`ays noexec`). */
+  noexec?: boolean;
+}
+
+/**
+ * The request of one job of `action` on `service`. `job.args` are the action record's own
+ * (`ays blueprint` puts processChange's `changes` there), then `args`.
+ */
+export function jobRequest(
+  service: ServiceRecord,
+  action: string,
+  options: JobRequestOptions,
+): JobRequest {
+  const { actor, lookup, runId, repo, args, noexec = false } = options;
+  return {
+    actionsPath: actor?.actionsPath ?? null,
+    action,
+    args: { ...service.actions[action]?.args, ...args },
+    runId,
+    repo: { name: repo.name, path: repo.path },
+    service: jobServiceData(service, lookup),
+    secrets: secretValues(actor?.fields ?? [], service.data),
+    ...(noexec ? { noexec: true } : {}),
+  };
+}
+
+/** An actions file's SHA-256 (hex) and source, to record on the job and keep in the store. */
+export interface ActionsFile {
+  hash: string;
+  source: string;
+}
+
+/** Reads an actions file and hashes it. */
+export async function hashActionsFile(path: string): Promise<ActionsFile> {
+  const bytes = await readFile(path);
+  return {
+    hash: createHash("sha256").update(bytes).digest("hex"),
+    source: new TextDecoder().decode(bytes),
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * One job of one action of one service outside a run — the daemon's recurring actions
+ * (docs/daemon.md, "Recurring actions") — through the same {@link JobRecorder} as the jobs of
+ * a run: recorded `running` with the action before it starts, its log appended as it comes,
+ * retried per the action's settings, its data validated, then ended. Without prerequisites
+ * and outside the run lock (the store's guarded updates keep concurrent writers apart).
+ *
+ * @module
+ */
+import { serviceName } from "../model/names.ts";
+import { flatProducers } from "../model/views.ts";
+import type { JobRecord, ServiceRecord } from "../model/types.ts";
+import { parseServiceName } from "../model/names.ts";
+import type { RepoStore } from "../store/repo_store.ts";
+import { actionSettings } from "./execute.ts";
+import { acceptOutcome } from "./job_end.ts";
+import type { JobOutcome, JobRunner } from "./job_protocol.ts";
+import { ActionSources, JobRecorder, newJobRecord } from "./job_recorder.ts";
+import { jobRequest } from "./job_request.ts";
+import { runJob } from "./run_job.ts";
+
+/** Where the job runs: the repository's records and folder. */
+export interface ServiceJobSession {
+  store: RepoStore;
+  repo: { name: string; path: string; config?: { noexec?: boolean } };
+}
+
+/** The job: an action of a service (as loaded by the caller). */
+export interface ServiceJobTarget {
+  service: ServiceRecord;
+  action: string;
+}
+
+/** Options of {@link runServiceJob}. */
+export interface ServiceJobOptions {
+  /** The runner the job goes to (left open). */
+  pool: JobRunner;
+  /** The run id the job is recorded under (a pseudo run: no run record). */
+  runId: string;
+  /** The job's id. */
+  jobId: string;
+  /** When it started (the action's `lastRun`); default now. */
+  startedAt?: number;
+  /** Cancellation: the job gets `job.signal`; no retry starts. */
+  signal?: AbortSignal;
+  /** Clock (default `Date.now`). */
+  now?: () => number;
+}
+
+/**
+ * Runs `target.action` on `target.service` as a job of its own and resolves with its final
+ * record (`ok`, `error` or `cancelled`; `cancelled` too when the service or the action was
+ * deleted meanwhile). Rejects only when the store fails.
+ */
+export async function runServiceJob(
+  session: ServiceJobSession,
+  target: ServiceJobTarget,
+  options: ServiceJobOptions,
+): Promise<JobRecord> {
+  const { pool, runId, jobId, signal } = options;
+  const now = options.now ?? Date.now;
+  const startedAt = options.startedAt ?? now();
+  const { store } = session;
+  const { service, action } = target;
+  const actor = (await store.loadActor(service.actor)) ?? undefined;
+  const record = newJobRecord(jobId, runId, {
+    service: serviceName(service.role, service.name),
+    action,
+    actionsHash: await new ActionSources(store).hashOf(actor),
+  });
+  const recorder = new JobRecorder(store, record, {
+    serviceKey: service.key,
+    before: service.actions[action]?.state ?? "new",
+    now,
+  });
+  const started = await recorder.start(startedAt);
+  if (!started) return recorder.job;
+  const related = await loadRelated(store, started);
+  const request = jobRequest(started, action, {
+    actor,
+    lookup: (name) => related.get(name),
+    runId,
+    repo: session.repo,
+    noexec: session.repo.config?.noexec === true,
+  });
+  let outcome: JobOutcome;
+  try {
+    outcome = await runJob(pool, request, {
+      settings: actionSettings(actor, action),
+      signal,
+      onLog: (text) => recorder.log(text),
+      onRetry: (failed, delayMs) => recorder.retry(failed, delayMs).then(() => {}),
+    });
+    outcome = acceptOutcome(actor, outcome);
+  } catch (error) {
+    // The runner is gone (closed, unreachable): the job failed without an outcome.
+    return await recorder.end("error", undefined, error);
+  }
+  const state = outcome.ok ? "ok" : outcome.cancelled ? "cancelled" : "error";
+  return await recorder.end(state, outcome);
+}
+
+/** The parent, producers and consumers of a service, by `role!instance`. */
+async function loadRelated(
+  store: RepoStore,
+  service: ServiceRecord,
+): Promise<Map<string, ServiceRecord>> {
+  const related = new Map<string, ServiceRecord>();
+  const names = [
+    ...(service.parent ? [service.parent] : []),
+    ...flatProducers(service),
+    ...service.consumers,
+  ];
+  for (const name of new Set(names)) {
+    const parsed = parseServiceName(name);
+    if (!parsed) continue;
+    const found = await store.loadServiceByName(parsed.role, parsed.instance);
+    if (found) related.set(name, found);
+  }
+  return related;
+}

@@ -1,0 +1,124 @@
+/**
+ * The run records of a repository's store: runs, their jobs (each a record of its own, so a
+ * state change is one small write) and the jobs' logs. `RepoStore` offers these through its
+ * own methods; the keys come from `record_keys.ts` (docs/store.md).
+ *
+ * @module
+ */
+import type { JobRecord, RunRecord } from "../model/types.ts";
+import type { BatchOp, StoreDriver } from "./driver.ts";
+import { jobKey, jobLogName, jobPrefix, RUN_PREFIX, runKey } from "./record_keys.ts";
+import type { RecordCodec } from "./record_codec.ts";
+
+/** Options of {@link RunRecords}. */
+export interface RunRecordsOptions {
+  /** How records become bytes. */
+  records: RecordCodec;
+  /** Called before every write (records the layout version on the first one). */
+  beforeWrite: () => Promise<void>;
+}
+
+/** Runs, jobs and job logs over a driver. */
+export class RunRecords {
+  readonly #driver: StoreDriver;
+  readonly #records: RecordCodec;
+  readonly #beforeWrite: () => Promise<void>;
+
+  constructor(driver: StoreDriver, options: RunRecordsOptions) {
+    this.#driver = driver;
+    this.#records = options.records;
+    this.#beforeWrite = options.beforeWrite;
+  }
+
+  /** Saves a run record (its jobs are records of their own). */
+  async saveRun(run: RunRecord): Promise<void> {
+    await this.#beforeWrite();
+    await this.#driver.set(runKey(run.id), this.#records.encode("run", run));
+  }
+
+  /** One run, or null. */
+  async loadRun(id: string): Promise<RunRecord | null> {
+    const bytes = await this.#driver.get(runKey(id));
+    return bytes ? this.#records.decode("run", bytes) as RunRecord : null;
+  }
+
+  /** Every run, newest first (one bulk query). */
+  async listRuns(): Promise<RunRecord[]> {
+    const rows = await this.#driver.getByPrefix(RUN_PREFIX);
+    return rows
+      .map((row) => this.#records.decode("run", row.value) as RunRecord)
+      .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
+  }
+
+  /** Saves one job record. */
+  async saveJob(job: JobRecord): Promise<void> {
+    await this.#beforeWrite();
+    await this.#driver.set(jobKey(job.runId, job.id), this.#records.encode("job", job));
+  }
+
+  /** Saves several jobs atomically (e.g. a run's jobs when it is recorded). */
+  async saveJobs(jobs: readonly JobRecord[]): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.#beforeWrite();
+    await this.#driver.batch(
+      jobs.map((job) => ({
+        op: "set" as const,
+        key: jobKey(job.runId, job.id),
+        value: this.#records.encode("job", job),
+      })),
+    );
+  }
+
+  /** The jobs of a run (one bulk query), in key order. */
+  async loadJobs(runId: string): Promise<JobRecord[]> {
+    const rows = await this.#driver.getByPrefix(jobPrefix(runId));
+    return rows.map((row) => this.#records.decode("job", row.value) as JobRecord);
+  }
+
+  /** One job, or null. */
+  async loadJob(runId: string, jobId: string): Promise<JobRecord | null> {
+    const bytes = await this.#driver.get(jobKey(runId, jobId));
+    return bytes ? this.#records.decode("job", bytes) as JobRecord : null;
+  }
+
+  /** Appends a line, or several in one write, to a job's log (capped by the driver). */
+  appendJobLog(jobId: string, lines: string | readonly string[]): Promise<void> {
+    return this.#driver.appendLog(jobLogName(jobId), lines);
+  }
+
+  /** A job's log lines, oldest first. */
+  readJobLog(jobId: string): Promise<string[]> {
+    return this.#driver.readLog(jobLogName(jobId));
+  }
+
+  /** Deletes jobs (of any runs) with their logs: one batch for the records, then the logs. */
+  async deleteJobs(jobs: readonly Pick<JobRecord, "id" | "runId">[]): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.#driver.batch(jobs.map((job) => ({ op: "delete", key: jobKey(job.runId, job.id) })));
+    for (const job of jobs) await this.#driver.deleteLog(jobLogName(job.id));
+  }
+
+  /** Deletes runs with their jobs and job logs. */
+  async deleteRuns(ids: readonly string[]): Promise<void> {
+    const ops: BatchOp[] = [];
+    const jobIds: string[] = [];
+    for (const id of ids) {
+      ops.push({ op: "delete", key: runKey(id) });
+      for (const key of await this.#driver.listKeys(jobPrefix(id))) {
+        ops.push({ op: "delete", key });
+        jobIds.push(key.slice(jobPrefix(id).length));
+      }
+    }
+    if (ops.length === 0) return;
+    await this.#driver.batch(ops);
+    for (const jobId of jobIds) await this.#driver.deleteLog(jobLogName(jobId));
+  }
+
+  /** Keeps the `keep` newest runs and deletes the others; returns the deleted ids. */
+  async pruneRuns(keep: number): Promise<string[]> {
+    const runs = await this.listRuns();
+    const old = runs.slice(Math.max(0, keep)).map((run) => run.id);
+    await this.deleteRuns(old);
+    return old;
+  }
+}
