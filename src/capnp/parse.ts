@@ -1,7 +1,7 @@
 /**
- * Parser for the subset of the Cap'n Proto schema language that actor schemas need (SPEC §3.2):
- * the file id, structs, nested structs, enums, `List(T)`, primitive types, `Text`, `Data`,
- * default values and comments. Everything else (unions, groups, interfaces, imports,
+ * Parser for the subset of the Cap'n Proto schema language that actor schemas need
+ * (docs/capnp.md, "The supported capnp subset"): the file id, structs, nested structs, enums,
+ * `List(T)`, primitive types, `Text`, `Data`, default values and comments. Everything else (unions, groups, interfaces, imports,
  * annotations, generics, constants, `using`) is refused with an {@link InputError} that names
  * the construct and says where it is.
  *
