@@ -690,7 +690,9 @@ class DefaultConverter {
         for (const entry of value.entries) {
           const field = s.fields.find((f) => f.name === entry.name);
           if (!field) this.fail(`struct ${s.fullName} has no field ${entry.name}`, entry.at);
-          if (entry.name in out) this.fail(`field ${entry.name} is given twice`, entry.at);
+          if (Object.hasOwn(out, entry.name)) {
+            this.fail(`field ${entry.name} is given twice`, entry.at);
+          }
           out[entry.name] = this.convert(field!.type, entry.value);
         }
         return out;

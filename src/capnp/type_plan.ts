@@ -115,6 +115,11 @@ export interface TypePlan {
 /** Where and how one field is stored. */
 export interface FieldPlan {
   name: string;
+  /**
+   * The name is also a property of every object (`constructor`, `toString`, …): a value's own
+   * property must be told from the inherited one.
+   */
+  inherited: boolean;
   type: TypePlan;
   /** Data fields: byte offset in the data section. Pointer fields: -1. */
   byteOffset: number;
@@ -200,6 +205,7 @@ class Planner {
       const type = this.typePlan(field.type);
       const fp: FieldPlan = {
         name: field.name,
+        inherited: field.name in Object.prototype,
         type,
         byteOffset: -1,
         bitMask: 0,

@@ -188,6 +188,7 @@ class MessageWriter {
       const f = fields[i];
       const v = value[f.name];
       if (v === undefined || v === null) continue;
+      if (f.inherited && !Object.hasOwn(value, f.name)) continue;
       if (f.ptrIndex < 0) {
         this.writeData(
           seg,

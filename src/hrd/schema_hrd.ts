@@ -394,7 +394,10 @@ function checkAcrossFields(parsed: ParsedField[]): void {
  * tags, labels or types, malformed values, regexes that do not compile, explicit defaults that
  * break the field's own constraints, two parents, and aliases that collide with other fields.
  */
-export function readSchemaHrd(text: string, options: HrdReadOptions = {}): SchemaHrd {
+export function readSchemaHrd(
+  text: string | Uint8Array,
+  options: HrdReadOptions = {},
+): SchemaHrd {
   const parsed: ParsedField[] = [];
   const byCamel = new Map<string, number>();
   const warnings: string[] = [];
