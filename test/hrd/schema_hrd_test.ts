@@ -428,6 +428,17 @@ describe("readSchemaHrd: bytes and names JavaScript objects have", () => {
     assert.equal(twice.warnings.length, 1);
   });
 
+  it("prototype names as types, labels and tags are refused; as values they are kept", () => {
+    for (const n of ["__proto__", "constructor", "prototype", "toString", "hasOwnProperty"]) {
+      rejects(`a = type:${n}`, 1, 5, /unknown type/);
+      rejects(`a = ${n}`, 1, 5, /unknown label/);
+      rejects(`a = ${n}:x`, 1, 5, /unknown tag/);
+      const [f] = readSchemaHrd(`a = type:str consume:${n} singlechoice:${n},b default:${n}`)
+        .fields;
+      assert.deepEqual([f.consume?.roles, f.singlechoice, f.default], [[n], [n, "b"], n]);
+    }
+  });
+
   it("refuses __proto__ as a field name at its position", () => {
     rejects("a = type:str\n__proto__ = type:str\n", 2, 1, /field name "__proto__"/);
   });
