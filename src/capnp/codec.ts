@@ -76,15 +76,17 @@ export function compileCodec(file: SchemaFile, options: CompileCodecOptions = {}
   const bytes = data === "bytes";
   const { root, structs } = planStructs(file, model);
   settleDefaults(structs, { bytes });
+  // Made once: a call passes one of these along instead of making an options object.
+  const unpackedForm = { packed: false, bytes, nulls };
+  const packedForm = { packed: true, bytes, nulls };
   return {
     name: root.name,
     layout: root.layout,
     encode(value, callOptions = {}) {
-      const { packed = false, strict = false } = callOptions;
-      return encodeMessage(root, value, { packed, strict });
+      return encodeMessage(root, value, callOptions);
     },
     decode(message, callOptions = {}) {
-      return decodeMessage(message, root, { packed: callOptions.packed ?? false, bytes, nulls });
+      return decodeMessage(message, root, callOptions.packed ? packedForm : unpackedForm);
     },
   };
 }

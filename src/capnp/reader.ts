@@ -173,7 +173,7 @@ class MessageReader {
   private budget = TRAVERSAL_WORDS;
   /** A byte view of the segment texts were last read from, so short texts need no view each. */
   private textSeg: Segment | undefined = undefined;
-  private textBytes = new Uint8Array(0);
+  private textBytes: Uint8Array | undefined = undefined;
   /** Bits of floats with a non-zero default, made when first needed. */
   private floatBits: DataView | undefined = undefined;
   private readonly bytes: boolean;
@@ -259,11 +259,11 @@ class MessageReader {
   private decodeText(seg: Segment, offset: number, count: number): string {
     const n = count - 1;
     if (n <= 0) return "";
-    if (seg !== this.textSeg || this.textBytes.buffer !== seg.buffer) {
+    let bytes = this.textBytes;
+    if (seg !== this.textSeg || bytes === undefined || bytes.buffer !== seg.buffer) {
       this.textSeg = seg;
-      this.textBytes = new Uint8Array(seg.buffer);
+      bytes = this.textBytes = new Uint8Array(seg.buffer);
     }
-    const bytes = this.textBytes;
     if (n < 24) {
       // Short ASCII is the common case (names, addresses); skip TextDecoder's call overhead.
       let ascii = "";

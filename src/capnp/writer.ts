@@ -158,7 +158,7 @@ class MessageWriter {
   private targetOffset = 0;
   /** A byte view of the buffer texts were last written to; a segment's buffer changes as it grows. */
   private textBuffer: ArrayBuffer | undefined = undefined;
-  private textBytes = new Uint8Array(0);
+  private textBytes: Uint8Array | undefined = undefined;
   /** Bits of floats with a non-zero default, made when first needed. */
   private floatBits: DataView | undefined = undefined;
 
@@ -366,11 +366,11 @@ class MessageWriter {
     const target = this.targetSeg!;
     const offset = this.targetOffset;
     if (n === s.length && n < 64) {
-      if (this.textBuffer !== target.buffer) {
+      let bytes = this.textBytes;
+      if (this.textBuffer !== target.buffer || bytes === undefined) {
         this.textBuffer = target.buffer;
-        this.textBytes = new Uint8Array(target.buffer);
+        bytes = this.textBytes = new Uint8Array(target.buffer);
       }
-      const bytes = this.textBytes;
       for (let i = 0; i < n; i++) bytes[offset + i] = s.charCodeAt(i);
     } else {
       textEncoder.encodeInto(s, new Uint8Array(target.buffer, offset, n));
