@@ -15,6 +15,7 @@ import {
   BOOL,
   DATA,
   ENUM,
+  type FieldPlan,
   FLOAT32,
   FLOAT64,
   INT16,
@@ -108,11 +109,7 @@ export function decodeMessage(
 export function settleDefaults(structs: StructPlan[], form: DecodeForm = {}): void {
   const reader = new MessageReader({ bytes: form.bytes ?? false, nulls: false });
   for (const plan of structs) {
-    for (const f of plan.fields) {
-      if (f.defNative !== undefined && f.defJson === undefined) {
-        f.defJson = reader.nativeToJson(f.type, f.defNative);
-      }
-    }
+    for (const f of plan.fields) reader.settleDefault(f);
   }
 }
 
@@ -176,6 +173,8 @@ class MessageReader {
   private textBytes: Uint8Array | undefined = undefined;
   /** Bits of floats with a non-zero default, made when first needed. */
   private floatBits: DataView | undefined = undefined;
+  /** The fields whose default {@link settleDefault} is computing. */
+  private settling: Set<FieldPlan> | undefined = undefined;
   private readonly bytes: boolean;
   private readonly nulls: boolean;
 
@@ -193,8 +192,23 @@ class MessageReader {
     return this.readStruct(this.seg!, this.content, dataWords * 8, ptrs, plan, 0);
   }
 
+  /**
+   * Sets `f.defJson` from `f.defNative`. A default that contains the field's own default (a
+   * recursive struct) reads null there: the field is not settled again while it is settled.
+   */
+  settleDefault(f: FieldPlan): void {
+    const settling = this.settling ??= new Set();
+    if (f.defNative === undefined || f.defJson !== undefined || settling.has(f)) return;
+    settling.add(f);
+    try {
+      f.defJson = this.nativeToJson(f.type, f.defNative);
+    } finally {
+      settling.delete(f);
+    }
+  }
+
   /** A native default (bigint, Uint8Array, …) in JSON form. */
-  nativeToJson(type: TypePlan, value: unknown): unknown {
+  private nativeToJson(type: TypePlan, value: unknown): unknown {
     switch (type.code) {
       case INT64:
       case UINT64: {
@@ -213,11 +227,7 @@ class MessageReader {
         const given = value as Record<string, unknown>;
         // A struct default reads like the struct it encodes: every field, defaults filled in.
         for (const f of plan.fields) {
-          if (
-            !Object.hasOwn(given, f.name) && f.defNative !== undefined && f.defJson === undefined
-          ) {
-            f.defJson = this.nativeToJson(f.type, f.defNative);
-          }
+          if (!Object.hasOwn(given, f.name)) this.settleDefault(f);
         }
         const out = this.structOfDefaults(plan);
         for (const f of plan.fields) {
@@ -347,7 +357,8 @@ class MessageReader {
       case LIST:
         return [];
       case STRUCT:
-        return this.structOfDefaults(type.struct!);
+        // A struct that contains itself has no finite struct of defaults.
+        return type.struct!.recursive ? null : this.structOfDefaults(type.struct!);
     }
     return null;
   }

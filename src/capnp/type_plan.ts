@@ -153,6 +153,11 @@ export interface StructPlan {
   /** A capnp-es struct class of the struct's size, for `Message.initRoot`. */
   ctor: typeof Struct;
   layout: StructLayout;
+  /**
+   * The struct contains itself through struct fields (at any depth): its struct of defaults
+   * would never end, so a null pointer of this type reads as null.
+   */
+  recursive: boolean;
 }
 
 /** The plans of a root struct and of every struct reachable from it. */
@@ -169,7 +174,23 @@ export interface CodecPlans {
 export function planStructs(file: SchemaFile, model: StructModel): CodecPlans {
   const planner = new Planner(indexSchema(file));
   const root = planner.structPlan(model);
-  return { root, structs: [...planner.structs.values()] };
+  const structs = [...planner.structs.values()];
+  for (const plan of structs) plan.recursive = reaches(plan, plan, new Set());
+  return { root, structs };
+}
+
+/**
+ * Whether a struct field of `from` (or of a struct in a struct field of it, at any depth) is of
+ * type `target`. Lists do not count: a null list reads as an empty one.
+ */
+function reaches(from: StructPlan, target: StructPlan, seen: Set<StructPlan>): boolean {
+  if (seen.has(from)) return false;
+  seen.add(from);
+  for (const f of from.fields) {
+    const inner = f.type.struct;
+    if (inner && (inner === target || reaches(inner, target, seen))) return true;
+  }
+  return false;
 }
 
 /** Builds (once) the plans of every struct reachable from the root. */
@@ -197,6 +218,7 @@ class Planner {
       writeOrder: [],
       ctor: ctor as unknown as typeof Struct,
       layout,
+      recursive: false,
     };
     // Registered before its fields so recursive types find it.
     this.structs.set(model.fullName, plan);

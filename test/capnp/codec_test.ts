@@ -372,3 +372,54 @@ describe("codec: names of Object.prototype", () => {
     );
   });
 });
+
+describe("codec: structs that contain themselves", () => {
+  const schemaText = "@0xc0ffee0000000010;\n" +
+    "struct Schema { name @0 :Text; child @1 :Schema; kids @2 :List(Schema); leaf @3 :Leaf; }\n" +
+    "struct Leaf { n @0 :Int32; }\n";
+  const file = parseCapnp(schemaText);
+
+  it("through a struct field, read a null pointer of their type as null, not endless defaults", () => {
+    const codec = compileCodec(file);
+    assert.deepEqual(codec.decode(codec.encode({})), {
+      name: "",
+      child: null,
+      kids: [],
+      leaf: { n: 0 },
+    });
+    const value = { name: "a", child: { name: "b" }, kids: [{ name: "k", leaf: { n: 2 } }] };
+    const one = { child: null, kids: [], leaf: { n: 0 } };
+    const expected = {
+      name: "a",
+      child: { ...one, name: "b" },
+      kids: [{ ...one, name: "k", leaf: { n: 2 } }],
+      leaf: { n: 0 },
+    };
+    assert.deepEqual(codec.decode(codec.encode(value)), expected);
+    // capnp writes the same bytes and its messages read back the same.
+    const bytes = codec.encode(value);
+    assert.deepEqual(capnpOk(["convert", "--quiet", "binary:binary"], bytes), bytes);
+    const dir = scratchDir();
+    try {
+      const path = dir.write("self.capnp", schemaText);
+      const encoded = capnpOk(
+        ["encode", path, "Schema"],
+        '(name = "a", child = (name = "b"), kids = [(name = "k", leaf = (n = 2))])',
+      );
+      assert.deepEqual(codec.decode(encoded), expected);
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it("take a default of their own type, whose own field reads null inside it", () => {
+    const withDefault = parseCapnp(
+      '@0xc0ffee0000000011;\nstruct Schema { name @0 :Text; child @1 :Schema = (name = "x"); }\n',
+    );
+    const codec = compileCodec(withDefault);
+    assert.deepEqual(codec.decode(codec.encode({})), {
+      name: "",
+      child: { name: "x", child: null },
+    });
+  });
+});
