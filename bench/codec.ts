@@ -1,15 +1,21 @@
 /**
  * Encode + decode of a 20-field service data object with the capnp codec, objects/s, beside
- * `JSON.stringify` + `JSON.parse` of the same object in the same run. Goal (SPEC §10):
+ * `JSON.stringify` + `JSON.parse` of the same object in the same run. Goal (docs/benchmarks.md):
  * ≥ 100,000 objects/s.
  *
- * Usage: `bun bench/codec.ts [--rounds N] [--count N]` (or `deno run -A bench/codec.ts`).
+ * Usage: `bun bench/codec.ts [--rounds N] [--count N] [--against DIR]` (or
+ * `deno run -A bench/codec.ts …`). `--against DIR` also measures the codec of another checkout
+ * (`DIR/src/capnp/mod.ts`, e.g. an older commit unpacked with `git archive`) in the same process,
+ * round by round in alternating order, and prints the median of the per-round ratios: on a shared
+ * machine that compares two versions under the same load, which separate runs do not.
  *
  * @module
  */
 import { compileCodec, schemaFromFields } from "../src/capnp/mod.ts";
 import type { FieldSpec, HrdType } from "../src/hrd/field_spec.ts";
 import { runtimeName } from "../src/runtime.ts";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { printTable, stats, writeResults } from "./stats.ts";
 
 const arg = (name: string, fallback: number): number => {
@@ -18,6 +24,12 @@ const arg = (name: string, fallback: number): number => {
 };
 const rounds = arg("--rounds", 7);
 const count = arg("--count", 50_000);
+const againstAt = process.argv.indexOf("--against");
+const against = againstAt > 0 ? process.argv[againstAt + 1] : undefined;
+if (againstAt > 0 && !against) throw new Error("--against needs a folder (a checkout of ays)");
+if (!Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(count) || count < 1) {
+  throw new Error("--rounds and --count take whole numbers ≥ 1");
+}
 
 function spec(camelName: string, type: HrdType, list = false): FieldSpec {
   return {
@@ -96,16 +108,59 @@ const capnpPacked =
   () => (sink = codec.decode(codec.encode(value, { packed: true }), { packed: true }));
 const json = () => (sink = JSON.parse(JSON.stringify(value)));
 
+// The other checkout's codec, compiled from the same fields.
+type CodecModule = typeof import("../src/capnp/mod.ts");
+const other = against
+  ? ((await import(pathToFileURL(join(resolve(against), "src/capnp/mod.ts")).href)) as CodecModule)
+  : undefined;
+const otherCodec = other?.compileCodec(other.schemaFromFields(fields, { actor: "node.web" }));
+const otherUnpacked = () => (sink = otherCodec!.decode(otherCodec!.encode(value)));
+const otherPacked = () => (sink = otherCodec!.decode(otherCodec!.encode(value, { packed: true }), {
+  packed: true,
+}));
+
 // Warm up the JIT before measuring.
 for (let i = 0; i < 20_000; i++) {
   capnpUnpacked();
   capnpPacked();
   json();
+  if (otherCodec) {
+    otherUnpacked();
+    otherPacked();
+  }
 }
-const series: Record<string, number[]> = { unpacked: [], packed: [], json: [] };
+const series: Record<string, number[]> = {
+  unpacked: [],
+  packed: [],
+  json: [],
+  otherUnpacked: [],
+  otherPacked: [],
+  ratioUnpacked: [],
+  ratioPacked: [],
+};
 for (let r = 0; r < rounds; r++) {
-  series.unpacked.push(measure(capnpUnpacked));
-  series.packed.push(measure(capnpPacked));
+  if (!otherCodec) {
+    series.unpacked.push(measure(capnpUnpacked));
+    series.packed.push(measure(capnpPacked));
+  } else {
+    // Alternating which goes first, so neither always runs on the warmer or cooler machine.
+    for (const kind of ["Unpacked", "Packed"] as const) {
+      const ours = kind === "Unpacked" ? capnpUnpacked : capnpPacked;
+      const theirs = kind === "Unpacked" ? otherUnpacked : otherPacked;
+      let a: number;
+      let b: number;
+      if (r % 2 === 0) {
+        a = measure(ours);
+        b = measure(theirs);
+      } else {
+        b = measure(theirs);
+        a = measure(ours);
+      }
+      series[kind === "Unpacked" ? "unpacked" : "packed"].push(a);
+      series[`other${kind}`].push(b);
+      series[`ratio${kind}`].push(a / b);
+    }
+  }
   series.json.push(measure(json));
 }
 void sink;
@@ -118,6 +173,28 @@ printTable(`codec, 20-field object, ${rounds} rounds × ${count} (${runtimeName(
   { name: "capnp encode+decode (packed)", stats: packed, unit: "objects/s" },
   { name: "JSON.stringify+JSON.parse", stats: jsonStats, unit: "objects/s" },
 ]);
+let comparison: Record<string, unknown> | undefined;
+if (otherCodec) {
+  const ratioUnpacked = stats(series.ratioUnpacked);
+  const ratioPacked = stats(series.ratioPacked);
+  const otherUnpackedStats = stats(series.otherUnpacked);
+  const otherPackedStats = stats(series.otherPacked);
+  printTable(`against ${against} (same process, alternating rounds)`, [
+    {
+      name: "theirs: capnp encode+decode (unpacked)",
+      stats: otherUnpackedStats,
+      unit: "objects/s",
+    },
+    { name: "theirs: capnp encode+decode (packed)", stats: otherPackedStats, unit: "objects/s" },
+    { name: "ours / theirs per round (unpacked)", stats: ratioUnpacked, unit: "ratio" },
+    { name: "ours / theirs per round (packed)", stats: ratioPacked, unit: "ratio" },
+  ]);
+  comparison = {
+    against,
+    objectsPerSecond: { unpacked: otherUnpackedStats, packed: otherPackedStats },
+    oursOverTheirs: { unpacked: ratioUnpacked, packed: ratioPacked },
+  };
+}
 console.log(
   `message: ${encodedBytes} bytes unpacked, ${packedBytes} packed; JSON ${jsonBytes} bytes. ` +
     `goal ≥ 100000 objects/s: ${unpacked.median >= 100_000 ? "met" : "NOT met"}`,
@@ -130,5 +207,6 @@ const path = await writeResults("codec", {
   bytes: { unpacked: encodedBytes, packed: packedBytes, json: jsonBytes },
   objectsPerSecond: { unpacked, packed, json: jsonStats },
   goal: { objectsPerSecond: 100_000 },
+  ...(comparison ? { comparison } : {}),
 });
 console.log(`wrote ${path}`);

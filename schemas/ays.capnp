@@ -1,4 +1,4 @@
-# ays' own models (SPEC §7): every object the store keeps is a message of one of these structs.
+# ays' own models (docs/capnp.md): every object the store keeps is a message of one of these structs.
 # The shapes follow src/model/types.ts; src/capnp/ays_models.ts converts between the two.
 #
 # Conventions:

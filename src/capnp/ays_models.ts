@@ -1,5 +1,5 @@
 /**
- * ays' own records as Cap'n Proto messages (SPEC §7), with the structs of `schemas/ays.capnp`
+ * ays' own records as Cap'n Proto messages (docs/capnp.md, "ays' own models"), with the structs of `schemas/ays.capnp`
  * (embedded as {@link AYS_SCHEMA_TEXT}, so the binary needs no file). The store calls
  * {@link encodeRecord} / {@link decodeRecord}; service data is encoded with the actor's own
  * schema ({@link actorDataCodec}) and kept inside the service record as Data.

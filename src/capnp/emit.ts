@@ -1,6 +1,6 @@
 /**
  * Writes a {@link SchemaFile} as `.capnp` text that the official compiler accepts: one field
- * per line as `name @N :Type;` (SPEC §9), nested declarations after the fields.
+ * per line as `name @N :Type;` (docs/capnp.md, "`ays schema FILE`"), nested declarations after the fields.
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * The HRD → Cap'n Proto converter (SPEC §3.2): field specs become struct `Schema` with fields
+ * The HRD → Cap'n Proto converter (docs/capnp.md, "HRD → capnp"): field specs become struct `Schema` with fields
  * `@0…@n-1` in order, under a file id derived from the actor name.
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * Cap'n Proto for ays (SPEC §3.2, §7): a model of schema files, the HRD → capnp converter,
+ * Cap'n Proto for ays (docs/capnp.md): a model of schema files, the HRD → capnp converter,
  * a parser for the supported subset of the capnp language, the layout the official compiler
  * computes, and a codec for messages.
  *

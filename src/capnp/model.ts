@@ -1,6 +1,6 @@
 /**
  * An in-memory model of a Cap'n Proto schema file restricted to the subset ays supports
- * (SPEC §3.2): a file id, structs with plain fields, nested structs and enums. The parser, the
+ * (docs/capnp.md, "The supported capnp subset"): a file id, structs with plain fields, nested structs and enums. The parser, the
  * HRD converter, the emitter, the layout computation and the codec all share it.
  *
  * Default values are kept in their "native" form: bigint for 64-bit integers, Uint8Array for

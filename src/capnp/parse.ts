@@ -1,7 +1,7 @@
 /**
- * Parser for the subset of the Cap'n Proto schema language that actor schemas need (SPEC §3.2):
- * the file id, structs, nested structs, enums, `List(T)`, primitive types, `Text`, `Data`,
- * default values and comments. Everything else (unions, groups, interfaces, imports,
+ * Parser for the subset of the Cap'n Proto schema language that actor schemas need
+ * (docs/capnp.md, "The supported capnp subset"): the file id, structs, nested structs, enums,
+ * `List(T)`, primitive types, `Text`, `Data`, default values and comments. Everything else (unions, groups, interfaces, imports,
  * annotations, generics, constants, `using`) is refused with an {@link InputError} that names
  * the construct and says where it is.
  *
@@ -690,7 +690,9 @@ class DefaultConverter {
         for (const entry of value.entries) {
           const field = s.fields.find((f) => f.name === entry.name);
           if (!field) this.fail(`struct ${s.fullName} has no field ${entry.name}`, entry.at);
-          if (entry.name in out) this.fail(`field ${entry.name} is given twice`, entry.at);
+          if (Object.hasOwn(out, entry.name)) {
+            this.fail(`field ${entry.name} is given twice`, entry.at);
+          }
           out[entry.name] = this.convert(field!.type, entry.value);
         }
         return out;

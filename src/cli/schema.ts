@@ -57,17 +57,21 @@ export async function loadSchemaFile(path: string): Promise<LoadedSchema> {
       location: { file: path },
     });
   }
-  let text: string;
+  let source: Uint8Array;
   try {
-    text = await readFile(path, "utf8");
+    source = await readFile(path);
   } catch (error) {
     throw new InputError(`cannot read ${path}: ${(error as Error).message}`, {
       location: { file: path },
       cause: error,
     });
   }
-  if (ext === ".capnp") return { file: parseCapnp(text, { file: path }), warnings: [] };
-  const hrd = readSchemaHrd(text, { file: path });
+  if (ext === ".capnp") {
+    const text = new TextDecoder("utf-8", { ignoreBOM: true }).decode(source);
+    return { file: parseCapnp(text, { file: path }), warnings: [] };
+  }
+  // Bytes, so that content that is not UTF-8 is refused where it is (docs/hrd.md).
+  const hrd = readSchemaHrd(source, { file: path });
   const actor = basename(dirname(resolve(path)));
   return {
     file: { ...schemaFromFields(hrd.fields, { actor }), file: path },

@@ -16,6 +16,17 @@ export function emptyActorConfig(): ActorConfig {
   return { recurring: {}, actions: {}, flists: {}, events: {} };
 }
 
+/**
+ * The error of `__proto__` as an action or entry name: JavaScript objects cannot hold it as a
+ * plain key (assigning it replaces the object's prototype), so it would vanish silently.
+ */
+function protoKeyError(section: string, location: SourceLocation): InputError {
+  return new InputError(
+    `${section}: "__proto__" cannot be the name of an action or an entry`,
+    { location },
+  );
+}
+
 const TRUE_WORDS = new Set(["true", "yes", "1"]);
 const FALSE_WORDS = new Set(["false", "no", "0"]);
 
@@ -62,13 +73,19 @@ function hrdRecurring(entry: HrdEntry, action: string): RecurringSpec {
   return { period, log };
 }
 
+/** The key prefixes of `actor.hrd` that name an action, a flist or an event. */
+const HRD_SECTIONS: ReadonlySet<string> = new Set(["recurring", "flists", "event", "events"]);
+
 /**
  * Reads a v8.1 `actor.hrd`: `recurring.<action> = period: 1m, log: True,` (the value may go on
  * indented lines, or be a bare period), `flists.<name> = …`, `event.<name> = …` and
  * `events.<name> = …`. Throws {@link InputError} with file, line and column for any other key,
  * a key given twice, a bad period or a `log` that is not a boolean.
  */
-export function readActorHrd(text: string, options: HrdReadOptions = {}): ActorConfig {
+export function readActorHrd(
+  text: string | Uint8Array,
+  options: HrdReadOptions = {},
+): ActorConfig {
   const config = emptyActorConfig();
   const seen = new Map<string, HrdEntry>();
   for (const entry of readHrd(text, options)) {
@@ -85,6 +102,9 @@ export function readActorHrd(text: string, options: HrdReadOptions = {}): ActorC
     const dot = entry.key.indexOf(".");
     const prefix = dot === -1 ? entry.key : entry.key.slice(0, dot);
     const name = dot === -1 ? "" : entry.key.slice(dot + 1);
+    if (name === "__proto__" && HRD_SECTIONS.has(prefix)) {
+      throw protoKeyError(prefix, entry.location);
+    }
     if (name !== "" && prefix === "recurring") {
       config.recurring[name] = hrdRecurring(entry, name);
     } else if (name !== "" && prefix === "flists") {
@@ -187,6 +207,9 @@ const actorYamlSchema = z.strictObject({
   event: mapping(scalarText),
 }, expected("a mapping with recurring, actions, flists, events"));
 
+/** The top-level keys whose values map names (of actions, flists, events) to settings. */
+const SECTIONS = ["recurring", "actions", "flists", "events", "event"] as const;
+
 /** The node at `path` under `root`, or the key node of its last step when `wantKey`. */
 function nodeAt(root: unknown, path: readonly PropertyKey[], wantKey = false): Node | undefined {
   let node = root as Node | undefined;
@@ -244,6 +267,12 @@ export function readActorYaml(text: string, options: HrdReadOptions = {}): Actor
     return { file, line: pos.line, column: pos.col };
   };
   const raw = doc.toJS() ?? {};
+  for (const section of SECTIONS) {
+    const map = typeof raw === "object" && Object.hasOwn(raw, section) ? raw[section] : undefined;
+    if (typeof map === "object" && map !== null && Object.hasOwn(map, "__proto__")) {
+      throw protoKeyError(section, locate([section, "__proto__"], true));
+    }
+  }
   const result = z.safeParse(actorYamlSchema, raw);
   if (!result.success) {
     const issue = result.error.issues[0];

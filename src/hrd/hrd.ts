@@ -15,6 +15,7 @@
  * @module
  */
 import { InputError, type SourceLocation } from "../errors.ts";
+import { sourceText } from "./source_text.ts";
 
 /** Options of the HRD readers. */
 export interface HrdReadOptions {
@@ -129,17 +130,19 @@ interface OpenEntry {
 }
 
 /**
- * Reads HRD text into its entries, in file order (a key given twice appears twice; the caller
- * decides what that means). Throws {@link InputError} with file, line and column for a line that
- * is not `key = value`, an empty or spaced key, or an unterminated quote.
+ * Reads HRD text (or the bytes of an HRD file, UTF-8) into its entries, in file order (a key
+ * given twice appears twice; the caller decides what that means). Throws {@link InputError} with
+ * file, line and column for bytes that are not UTF-8, a NUL character, a line that is not
+ * `key = value`, an empty or spaced key, or an unterminated quote.
  *
  * A line continues the previous entry when it is indented deeper than that entry's key and
  * either the entry's value was empty on its own line or the line has no `=` outside quotes.
  * `#` starts a comment at the beginning of a line or after a space, outside quotes. A blank line
  * ends a continued value.
  */
-export function readHrd(text: string, options: HrdReadOptions = {}): HrdEntry[] {
+export function readHrd(source: string | Uint8Array, options: HrdReadOptions = {}): HrdEntry[] {
   const file = options.file ?? "<hrd>";
+  const text = sourceText(source, { file });
   const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
   const entries: HrdEntry[] = [];
   let open: OpenEntry | null = null;

@@ -432,7 +432,10 @@ function checkAcrossFields(parsed: ParsedField[], warnings: string[]): void {
  * break the field's own constraints, and aliases that collide with other fields. A second
  * `parent:` field is a warning and a plain field.
  */
-export function readSchemaHrd(text: string, options: HrdReadOptions = {}): SchemaHrd {
+export function readSchemaHrd(
+  text: string | Uint8Array,
+  options: HrdReadOptions = {},
+): SchemaHrd {
   const parsed: ParsedField[] = [];
   const byCamel = new Map<string, number>();
   const warnings: string[] = [];

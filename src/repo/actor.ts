@@ -61,7 +61,8 @@ export async function loadActor(
     }
   } else {
     if (template.schemaHrd) {
-      const read = readSchemaHrd(await readFile(template.schemaHrd, "utf8"), {
+      // Bytes, so that content that is not UTF-8 is refused where it is (docs/hrd.md).
+      const read = readSchemaHrd(await readFile(template.schemaHrd), {
         file: template.schemaHrd,
       });
       fields = read.fields;
@@ -93,7 +94,7 @@ export async function loadActor(
   const config = template.actorConfig
     ? template.actorConfig.endsWith(".yaml")
       ? readActorYaml(await readFile(template.actorConfig, "utf8"), { file: template.actorConfig })
-      : readActorHrd(await readFile(template.actorConfig, "utf8"), { file: template.actorConfig })
+      : readActorHrd(await readFile(template.actorConfig), { file: template.actorConfig })
     : emptyActorConfig();
   const actionNames = [...DEFAULT_ACTIONS];
   // `input` is the blueprint-time hook (docs/blueprints.md), not an action.

@@ -131,7 +131,7 @@ function normalizeStruct(
   const model = index.structs.get(name)!;
   const out: Record<string, unknown> = {};
   for (const field of model.fields) {
-    let v = json[field.name];
+    let v = Object.hasOwn(json, field.name) ? json[field.name] : undefined;
     if (v === undefined || (form === "ays" && v === null)) {
       v = defaultOf(index, field.type, field.default);
     } else v = normalizeValue(index, field.type, v, form);
@@ -175,7 +175,7 @@ function nativeToForm(index: SchemaIndex, type: CapnpType, v: unknown): unknown 
       const given = v as Record<string, unknown>;
       const out: Record<string, unknown> = {};
       for (const f of model.fields) {
-        out[f.name] = f.name in given
+        out[f.name] = Object.hasOwn(given, f.name)
           ? nativeToForm(index, f.type, given[f.name])
           : defaultOf(index, f.type, f.default);
       }
@@ -233,9 +233,9 @@ function textOf(index: SchemaIndex, type: CapnpType, v: unknown): string {
     case "struct": {
       const model = index.structs.get(type.name)!;
       const given = v as Record<string, unknown>;
-      const parts = model.fields.filter((f) => given[f.name] !== undefined).map((f) =>
-        `${f.name} = ${textOf(index, f.type, given[f.name])}`
-      );
+      const parts = model.fields.filter((f) =>
+        Object.hasOwn(given, f.name) && given[f.name] !== undefined
+      ).map((f) => `${f.name} = ${textOf(index, f.type, given[f.name])}`);
       return `(${parts.join(", ")})`;
     }
     case "enum":

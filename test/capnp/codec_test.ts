@@ -272,3 +272,154 @@ describe("codec against the capnp tool", () => {
     assert.equal(compileCodec(file, { struct: "Other" }).name, "Other");
   });
 });
+
+describe("codec: names of Object.prototype", () => {
+  const names = ["constructor", "prototype", "toString", "hasOwnProperty", "valueOf"];
+  const schemaText = [
+    "@0xc0ffee0000000006;",
+    "struct Schema {",
+    ...names.map((n, i) => `  ${n} @${i} :${["Text", "Int32", "List(Text)", "Inner", "E"][i]};`),
+    "}",
+    "struct Inner {",
+    ...names.map((n, i) => `  ${n} @${i} :Int32${i === 2 ? " = 5" : ""};`),
+    "}",
+    "enum E {",
+    ...names.map((n, i) => `  ${n} @${i};`),
+    "}",
+    "",
+  ].join("\n");
+  const file = parseCapnp(schemaText, { file: "proto.capnp" });
+  const codec = compileCodec(file);
+  const innerDefaults = {
+    constructor: 0,
+    prototype: 0,
+    toString: 5,
+    hasOwnProperty: 0,
+    valueOf: 0,
+  };
+  const defaults = {
+    constructor: "",
+    prototype: 0,
+    toString: [],
+    hasOwnProperty: innerDefaults,
+    valueOf: "constructor",
+  };
+
+  it("are plain field names: absent ones read as defaults, given ones round trip", () => {
+    const empty = codec.decode(codec.encode({}));
+    assert.deepEqual(empty, defaults);
+    assert.deepEqual(Object.keys(empty), names);
+    assert.equal(Object.getPrototypeOf(empty), Object.prototype);
+    const value = {
+      constructor: "c",
+      prototype: 7,
+      toString: ["t"],
+      hasOwnProperty: { ...innerDefaults, constructor: 1, toString: 2 },
+      valueOf: "toString",
+    };
+    assert.deepEqual(codec.decode(codec.encode(value)), value);
+    assert.deepEqual(codec.decode(codec.encode(value, { packed: true }), { packed: true }), value);
+    // The official tool reads and writes the same messages.
+    const dir = scratchDir();
+    const schemaPath = dir.write("proto.capnp", schemaText);
+    try {
+      checkAgainstTool(file, schemaPath, "Schema", [{}, value], "prototype names");
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it("parses struct defaults that set them", () => {
+    const withDefault = parseCapnp(
+      "@0xc0ffee0000000007;\nstruct Inner { toString @0 :Int32; constructor @1 :Text; }\n" +
+        'struct Schema { inner @0 :Inner = (toString = 7, constructor = "c"); }\n',
+    );
+    assert.deepEqual(compileCodec(withDefault).decode(compileCodec(withDefault).encode({})), {
+      inner: { toString: 7, constructor: "c" },
+    });
+  });
+
+  it("as data keys: ignored when they are not fields, refused with strict, never polluting", () => {
+    const bare = compileCodec(parseCapnp("@0xc0ffee0000000008;\nstruct Schema { a @0 :Int32; }\n"));
+    for (const name of ["__proto__", ...names]) {
+      const value = JSON.parse(`{"a": 1, ${JSON.stringify(name)}: {"polluted": true}}`);
+      assert.deepEqual(bare.encode(value), bare.encode({ a: 1 }), name);
+      assert.throws(
+        () => bare.encode(value, { strict: true }),
+        (error: unknown) =>
+          error instanceof InputError &&
+          error.message.startsWith(`${name}: struct Schema has no such field`),
+        name,
+      );
+    }
+    const nested = JSON.parse(`{"hasOwnProperty": {"__proto__": 1}}`);
+    assert.throws(
+      () => codec.encode(nested, { strict: true }),
+      (error: unknown) =>
+        error instanceof InputError && error.message.startsWith("hasOwnProperty.__proto__: "),
+    );
+    assert.deepEqual(codec.decode(codec.encode(nested)), defaults);
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+    assert.equal(Object.getPrototypeOf(codec.decode(codec.encode({}))), Object.prototype);
+  });
+
+  it("__proto__ as a field name is refused by the parser at its position", () => {
+    assert.throws(
+      () => parseCapnp("@0xc0ffee0000000009;\nstruct Schema {\n  __proto__ @0 :Text;\n}\n"),
+      (error: unknown) =>
+        error instanceof InputError && error.location?.line === 3 &&
+        error.location?.column === 3 && /__proto__/.test(error.message),
+    );
+  });
+});
+
+describe("codec: structs that contain themselves", () => {
+  const schemaText = "@0xc0ffee0000000010;\n" +
+    "struct Schema { name @0 :Text; child @1 :Schema; kids @2 :List(Schema); leaf @3 :Leaf; }\n" +
+    "struct Leaf { n @0 :Int32; }\n";
+  const file = parseCapnp(schemaText);
+
+  it("through a struct field, read a null pointer of their type as null, not endless defaults", () => {
+    const codec = compileCodec(file);
+    assert.deepEqual(codec.decode(codec.encode({})), {
+      name: "",
+      child: null,
+      kids: [],
+      leaf: { n: 0 },
+    });
+    const value = { name: "a", child: { name: "b" }, kids: [{ name: "k", leaf: { n: 2 } }] };
+    const one = { child: null, kids: [], leaf: { n: 0 } };
+    const expected = {
+      name: "a",
+      child: { ...one, name: "b" },
+      kids: [{ ...one, name: "k", leaf: { n: 2 } }],
+      leaf: { n: 0 },
+    };
+    assert.deepEqual(codec.decode(codec.encode(value)), expected);
+    // capnp writes the same bytes and its messages read back the same.
+    const bytes = codec.encode(value);
+    assert.deepEqual(capnpOk(["convert", "--quiet", "binary:binary"], bytes), bytes);
+    const dir = scratchDir();
+    try {
+      const path = dir.write("self.capnp", schemaText);
+      const encoded = capnpOk(
+        ["encode", path, "Schema"],
+        '(name = "a", child = (name = "b"), kids = [(name = "k", leaf = (n = 2))])',
+      );
+      assert.deepEqual(codec.decode(encoded), expected);
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it("take a default of their own type, whose own field reads null inside it", () => {
+    const withDefault = parseCapnp(
+      '@0xc0ffee0000000011;\nstruct Schema { name @0 :Text; child @1 :Schema = (name = "x"); }\n',
+    );
+    const codec = compileCodec(withDefault);
+    assert.deepEqual(codec.decode(codec.encode({})), {
+      name: "",
+      child: { name: "x", child: null },
+    });
+  });
+});

@@ -42,7 +42,7 @@ describe("schemaFromFields (HRD → capnp)", () => {
   const scratch = scratchDir();
   after(() => scratch.remove());
 
-  it("maps every HRD type as SPEC §3.2 says, lists to List(T)", () => {
+  it("maps every HRD type as docs/capnp.md says, lists to List(T)", () => {
     const expected: Record<HrdType, string> = {
       str: "Text",
       multiline: "Text",

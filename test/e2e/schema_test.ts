@@ -65,6 +65,11 @@ describe("ays schema (binary)", () => {
       "@0xc0ffee0000000001;\nstruct Schema {\n  union {\n    a @0 :Text;\n  }\n}\n",
     );
     await writeFile(join(dir.path, "schema.txt"), "x");
+    await writeFile(
+      join(dir.path, "binary.hrd"),
+      Uint8Array.from([...new TextEncoder().encode("a = type:str\nb = x"), 0xff]),
+    );
+    await writeFile(join(dir.path, "nul.hrd"), "a = type:str\0\n");
     const printed = await ays(["schema", hrdPath]);
     assert.equal(printed.code, 0, printed.stderr);
     hrdCapnp = join(dir.path, "node_ssh.capnp");
@@ -181,6 +186,8 @@ describe("ays schema (binary)", () => {
       [["schema", hrdPath, "--encode", "range.json"], /range\.json: ratio: 3 is above maxval 1/],
       [["schema", hrdPath, "--struct", "Nope"], /no struct Nope/],
       [["schema", "missing.capnp"], /cannot read missing\.capnp/],
+      [["schema", "binary.hrd"], /binary\.hrd:2:6: not a text file: byte 0xff is not valid UTF-8/],
+      [["schema", "nul.hrd"], /nul\.hrd:1:13: not a text file: .*NUL/],
     ];
     for (const [args, message] of cases) {
       const result = await ays(args, { cwd: dir.path });

@@ -209,3 +209,68 @@ describe("readActorYaml", () => {
     rejects(() => readActorYaml("actions:\n  i: {}\n  i: {}\n"), 3, 3, /unique/);
   });
 });
+
+describe("actor configuration: names JavaScript objects cannot hold", () => {
+  it("refuses __proto__ under recurring, flists and events of actor.hrd at the key", () => {
+    for (const prefix of ["recurring", "flists", "event", "events"]) {
+      rejects(
+        () => readActorHrd(`recurring.ok = 1m\n${prefix}.__proto__ = 5m\n`, { file: "actor.hrd" }),
+        2,
+        1,
+        new RegExp(`^${prefix}: "__proto__" cannot be the name`),
+      );
+    }
+  });
+
+  it("refuses __proto__ under recurring, actions, flists and events of actor.yaml at the key", () => {
+    const cases: Array<[string, string]> = [
+      ["recurring", "recurring:\n  ok: 1m\n  __proto__: { period: 5m }\n"],
+      ["actions", "actions:\n  ok: {}\n  __proto__: { timeout: 1m }\n"],
+      ["flists", "flists:\n  ok: x\n  __proto__: x\n"],
+      ["events", "events:\n  ok: x\n  __proto__: x\n"],
+      ["event", "event:\n  ok: x\n  __proto__: x\n"],
+    ];
+    for (const [section, text] of cases) {
+      rejects(
+        () => readActorYaml(text),
+        3,
+        3,
+        new RegExp(`^${section}: "__proto__" cannot be the name`),
+      );
+    }
+    // In flow style too, and inside an action's settings (an unknown setting).
+    rejects(() => readActorYaml("recurring: { __proto__: 5m }\n"), 1, 14, /"__proto__" cannot/);
+    rejects(
+      () => readActorYaml("actions:\n  i: { __proto__: 1 }\n"),
+      2,
+      8,
+      /actions\.i: unknown setting "__proto__"/,
+    );
+  });
+
+  it("keeps other names of Object.prototype as plain action names", () => {
+    const names = ["constructor", "toString", "hasOwnProperty", "prototype", "valueOf"];
+    const yaml = readActorYaml(
+      `recurring:\n${names.map((n) => `  ${n}: 1m\n`).join("")}actions:\n` +
+        names.map((n) => `  ${n}: { retries: 1 }\n`).join(""),
+    );
+    const hrd = readActorHrd(names.map((n) => `recurring.${n} = 1m\nevents.${n} = e\n`).join(""));
+    for (const config of [yaml, hrd]) {
+      assert.deepEqual(Object.keys(config.recurring), names);
+      for (const n of names) assert.deepEqual(config.recurring[n], { period: 60, log: false });
+    }
+    assert.deepEqual(Object.keys(yaml.actions), names);
+    for (const n of names) assert.deepEqual(yaml.actions[n], { retries: 1 });
+    assert.deepEqual(Object.keys(hrd.events), names);
+    assert.equal(Object.getPrototypeOf(yaml.recurring), Object.prototype);
+    assert.equal(Object.getPrototypeOf(hrd.recurring), Object.prototype);
+  });
+
+  it("refuses bytes of actor.hrd that are not UTF-8, at the byte", () => {
+    const source = Uint8Array.from([
+      ...new TextEncoder().encode("recurring.m = 1m\nflists.x = a"),
+      0xff,
+    ]);
+    rejects(() => readActorHrd(source, { file: "actor.hrd" }), 2, 13, /not valid UTF-8/);
+  });
+});

@@ -172,3 +172,48 @@ describe("HRD items", () => {
     assert.deepEqual(unquote("'"), { text: "'", quoted: false });
   });
 });
+
+describe("readHrd: bytes", () => {
+  const bytes = (...parts: Array<string | number[]>): Uint8Array => {
+    const out: number[] = [];
+    for (const p of parts) out.push(...(typeof p === "string" ? new TextEncoder().encode(p) : p));
+    return Uint8Array.from(out);
+  };
+
+  it("reads UTF-8 bytes as the same text, a BOM skipped", () => {
+    const text = "# c\nname = café ü\nother = 'x'\n";
+    assert.deepEqual(readHrd(bytes(text), { file: "a.hrd" }), readHrd(text, { file: "a.hrd" }));
+    assert.deepEqual(
+      readHrd(bytes([0xef, 0xbb, 0xbf], text), { file: "a.hrd" }),
+      readHrd(text, { file: "a.hrd" }),
+    );
+  });
+
+  it("refuses bytes that are not UTF-8 at the line and column of the first bad byte", () => {
+    const cases: Array<[string, Uint8Array, number, number, RegExp]> = [
+      ["a stray byte", bytes("a = 1\nb = x", [0xff], "y\n"), 2, 6, /byte 0xff is not valid UTF-8/],
+      ["after a two-byte character", bytes("k = é", [0xfe]), 1, 6, /0xfe/],
+      ["a cut-off sequence at the end", bytes("k = ", [0xe2, 0x82]), 1, 5, /0xe2/],
+      ["an overlong form", bytes("k = ", [0xc0, 0xaf]), 1, 5, /0xc0/],
+      ["an encoded surrogate", bytes("a = 1\n\nk = ", [0xed, 0xa0, 0x80]), 3, 5, /0xed/],
+      ["a lone continuation byte", bytes("k = a", [0x80]), 1, 6, /0x80/],
+      ["after a BOM", bytes([0xef, 0xbb, 0xbf], "k = ", [0xff]), 1, 5, /0xff/],
+    ];
+    for (const [label, source, line, column, message] of cases) {
+      const error = inputError(() => readHrd(source, { file: "a.hrd" }));
+      assert.match(error.message, /^not a text file: /, label);
+      assert.match(error.message, message, label);
+      assert.deepEqual(error.location, { file: "a.hrd", line, column }, label);
+    }
+  });
+
+  it("refuses a NUL character at its line and column, in bytes and in text", () => {
+    for (const source of [bytes("a = 1\nb = x\0y\n"), "a = 1\nb = x\0y\n"]) {
+      const error = inputError(() => readHrd(source, { file: "a.hrd" }));
+      assert.match(error.message, /NUL/);
+      assert.deepEqual(error.location, { file: "a.hrd", line: 2, column: 6 });
+    }
+    const error = inputError(() => readHrd("\uFEFF# c\0", { file: "a.hrd" }));
+    assert.deepEqual(error.location, { file: "a.hrd", line: 1, column: 4 });
+  });
+});

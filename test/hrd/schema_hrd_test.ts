@@ -37,7 +37,12 @@ function one(line: string): Omit<FieldSpec, "location"> {
 }
 
 /** Expects an InputError at line:column whose message matches. */
-function rejects(text: string, line: number, column: number, message: RegExp): void {
+function rejects(
+  text: string | Uint8Array,
+  line: number,
+  column: number,
+  message: RegExp,
+): void {
   assert.throws(() => readSchemaHrd(text, { file: "bad.hrd" }), (error: unknown) => {
     assert.ok(error instanceof InputError, `expected InputError, got ${error}`);
     assert.match(error.message, message);
@@ -433,5 +438,50 @@ describe("readSchemaHrd: errors at line and column", () => {
       ["ssh.port", "sshPort", 22],
     ]);
     assert.match(result.warnings[0], /first as "ssh\.port"/);
+  });
+});
+
+describe("readSchemaHrd: bytes and names JavaScript objects have", () => {
+  it("reads UTF-8 bytes; refuses bytes that are not UTF-8 and NUL at line and column", () => {
+    const text = "name = type:str descr:'café'\nport = type:int default:22\n";
+    assert.deepEqual(
+      readSchemaHrd(new TextEncoder().encode(text), { file: "bad.hrd" }),
+      readSchemaHrd(text, { file: "bad.hrd" }),
+    );
+    const utf8 = new TextEncoder().encode("name = type:str\nport = type:int descr:");
+    rejects(Uint8Array.from([...utf8, 0xc3, 0x28]), 2, 23, /not a text file: byte 0xc3/);
+    rejects("name = type:str\nport = type:int\0\n", 2, 16, /NUL/);
+  });
+
+  it("takes constructor, toString, prototype, hasOwnProperty as plain field names", () => {
+    const names = ["constructor", "to_string", "prototype", "has_own_property", "value_of"];
+    const fields = readSchemaHrd(names.map((n) => `${n} = type:str default:${n}`).join("\n"))
+      .fields;
+    assert.deepEqual(fields.map((f) => [f.name, f.camelName, f.default]), [
+      ["constructor", "constructor", "constructor"],
+      ["to_string", "toString", "to_string"],
+      ["prototype", "prototype", "prototype"],
+      ["has_own_property", "hasOwnProperty", "has_own_property"],
+      ["value_of", "valueOf", "value_of"],
+    ]);
+    // Given twice under two spellings: the second redefines the first, as for any name.
+    const twice = readSchemaHrd("to_string = type:str\ntoString = type:int\n");
+    assert.deepEqual(twice.fields.map((f) => [f.name, f.type]), [["to_string", "int"]]);
+    assert.equal(twice.warnings.length, 1);
+  });
+
+  it("prototype names as types, labels and tags are refused; as values they are kept", () => {
+    for (const n of ["__proto__", "constructor", "prototype", "toString", "hasOwnProperty"]) {
+      rejects(`a = type:${n}`, 1, 5, /unknown type/);
+      rejects(`a = ${n}`, 1, 5, /unknown label/);
+      rejects(`a = ${n}:x`, 1, 5, /unknown tag/);
+      const [f] = readSchemaHrd(`a = type:str consume:${n} singlechoice:${n},b default:${n}`)
+        .fields;
+      assert.deepEqual([f.consume?.roles, f.singlechoice, f.default], [[n], [n, "b"], n]);
+    }
+  });
+
+  it("refuses __proto__ as a field name at its position", () => {
+    rejects("a = type:str\n__proto__ = type:str\n", 2, 1, /field name "__proto__"/);
   });
 });

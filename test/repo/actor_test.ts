@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { describe, it } from "node:test";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -156,6 +157,26 @@ describe("loadActor", () => {
       });
     } finally {
       await repo.remove();
+    }
+  });
+
+  it("schema.hrd and actor.hrd that are not UTF-8 are refused at the byte", async () => {
+    for (const name of ["schema.hrd", "actor.hrd"]) {
+      const repo = await makeTempRepo({ files: { "actorTemplates/t/actions.ts": "" } });
+      try {
+        const file = join(repo.path, "actorTemplates", "t", name);
+        const first = name === "schema.hrd" ? "a = type:str\n" : "recurring.m = 1m\n";
+        await writeFile(file, Buffer.concat([Buffer.from(`${first}x`), Buffer.from([0xff])]));
+        const [template] = (await discoverTemplates(repo.path)).templates;
+        await assert.rejects(loadActor(template), (error: unknown) => {
+          assert.ok(error instanceof InputError, String(error));
+          assert.match(error.message, /not valid UTF-8/);
+          assert.deepEqual(error.location, { file, line: 2, column: 2 });
+          return true;
+        });
+      } finally {
+        await repo.remove();
+      }
     }
   });
 
