@@ -6,9 +6,10 @@
  */
 import { readFile, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { isMap, isScalar, LineCounter, type Node, parseDocument } from "yaml";
+import { isMap, isScalar, type Node } from "yaml";
 import { z } from "zod";
 import { InputError, type SourceLocation } from "../errors.ts";
+import { parseYaml } from "../yaml/mod.ts";
 
 /** The settings of `.ays/config.yaml`. */
 export interface RepoConfig {
@@ -67,23 +68,16 @@ export interface ParseRepoConfigOptions {
 
 /** Parses and validates the text of `.ays/config.yaml`. */
 export function parseRepoConfig(text: string, options: ParseRepoConfigOptions): RepoConfig {
-  const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, uniqueKeys: true, prettyErrors: false });
-  const at = (offset: number): SourceLocation => {
-    const { line, col } = counter.linePos(offset);
-    return { file: options.file, line, column: col };
-  };
-  if (doc.errors.length > 0) {
-    const first = doc.errors[0];
-    throw new InputError(`YAML syntax error: ${first.message}`, { location: at(first.pos[0]) });
-  }
+  const yaml = parseYaml(text, { file: options.file });
+  const doc = yaml.doc;
+  const at = yaml.at;
   if (doc.contents === null) return {};
   if (!isMap(doc.contents)) {
     throw new InputError("the repository config must be a mapping (name, store, parallel)", {
       location: { file: options.file, line: 1, column: 1 },
     });
   }
-  const parsed = configSchema.safeParse(doc.toJS());
+  const parsed = configSchema.safeParse(yaml.data.toJS());
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const path = issue.path.map(String);
