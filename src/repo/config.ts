@@ -8,7 +8,7 @@ import { readFile, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { isMap, isScalar, type Node } from "yaml";
 import { z } from "zod";
-import { InputError, type SourceLocation } from "../errors.ts";
+import { InputError } from "../errors.ts";
 import { parseYaml } from "../yaml/mod.ts";
 
 /** The settings of `.ays/config.yaml`. */
