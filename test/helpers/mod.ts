@@ -6,3 +6,4 @@
 export * from "./redis_server.ts";
 export * from "./temp_repo.ts";
 export * from "./ays_binary.ts";
+export * from "./until.ts";
