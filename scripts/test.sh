@@ -5,8 +5,8 @@
 # Ends with one line "test: N passed, N failed"; exits non-zero when any step failed.
 #
 # The steps run in three lanes at once, so that both cores stay busy while tests wait on
-# processes, sockets and timers: (1) tsc, fmt, lint, then the Deno run (--no-check: tsc has
-# checked every file); (2) the Bun run; (3) the build, then the end-to-end tests. Each step
+# processes, sockets and timers: (1) the Deno run (--no-check: tsc checks every file); (2) tsc,
+# fmt, lint, then the Bun run; (3) the build, then the end-to-end tests. Each step
 # writes its own log, printed whole when all lanes are done, with its time and exit status.
 #
 # Usage: scripts/test.sh [--unit-only] [PATH…]
@@ -62,17 +62,18 @@ run_step() {
 }
 
 started=$SECONDS
+# The Deno run is the longest, so it starts at once, and the checks share a lane with Bun's.
+if [ ${#unit[@]} -gt 0 ]; then
+  (run_step deno env NO_COLOR=1 deno test -A --quiet --no-check --parallel "${unit[@]}") &
+fi
 (
   run_step typecheck tsc --noEmit -p tsconfig.json
   run_step fmt deno fmt --check
   run_step lint deno lint
   if [ ${#unit[@]} -gt 0 ]; then
-    run_step deno env NO_COLOR=1 deno test -A --quiet --no-check --parallel "${unit[@]}"
+    run_step bun bun test --parallel --timeout 120000 "${unit[@]/#/./}"
   fi
 ) &
-if [ ${#unit[@]} -gt 0 ]; then
-  (run_step bun bun test --parallel --timeout 120000 "${unit[@]/#/./}") &
-fi
 if [ "$unit_only" -eq 0 ]; then
   (
     if run_step build bun build.ts && [ ${#e2e[@]} -gt 0 ]; then
