@@ -2,19 +2,108 @@
 # The whole test suite, from a fresh machine: installs what the tests need, checks types,
 # formatting and lint, builds dist/ays, runs the unit and integration tests under Bun and under
 # Deno, then the end-to-end tests against the compiled binary (once: it is the same binary).
-# Ends with one line "test: N passed, N failed". Usage: scripts/test.sh [--unit-only]
+# Ends with one line "test: N passed, N failed"; exits non-zero when any step failed.
+#
+# The steps run in three lanes at once, so that both cores stay busy while tests wait on
+# processes, sockets and timers: (1) the Deno run (--no-check: tsc checks every file); (2) tsc,
+# fmt, lint, then the Bun run; (3) the build, then the end-to-end tests. Each step
+# writes its own log, printed whole when all lanes are done, with its time and exit status.
+#
+# Usage: scripts/test.sh [--unit-only] [PATH…]
+#   --unit-only  skip the build and the end-to-end tests
+#   PATH…        run only the test files below these paths (the checks and the build still run)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test || exit 1
 export PATH="$PWD/node_modules/.bin:$PATH"
 
-step() { printf '\n== %s\n' "$*" >&2; }
-fail=0
-passed=0
-failed=0
+unit_only=0
+paths=()
+for arg in "$@"; do
+  case "$arg" in
+  --unit-only) unit_only=1 ;;
+  -*)
+    echo "test.sh: unknown option $arg" >&2
+    exit 2
+    ;;
+  *) paths+=("${arg%/}") ;;
+  esac
+done
+
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 
+# The test files below the given paths (all of test/ by default), sorted.
+select_tests() {
+  local file path
+  while IFS= read -r file; do
+    if [ ${#paths[@]} -eq 0 ]; then
+      echo "$file"
+      continue
+    fi
+    for path in "${paths[@]}"; do
+      case "$file" in "$path" | "$path"/*) echo "$file" && break ;; esac
+    done
+  done < <(find test -name '*_test.ts' | sort)
+}
+mapfile -t unit < <(select_tests | grep -v '^test/e2e/')
+mapfile -t e2e < <(select_tests | grep '^test/e2e/')
+
+# run_step NAME COMMAND…: the command's output goes to NAME.log, its status to NAME.rc and its
+# duration to NAME.secs; returns the status.
+run_step() {
+  local name=$1 start=$SECONDS status
+  shift
+  "$@" >"$logs/$name.log" 2>&1
+  status=$?
+  echo "$status" >"$logs/$name.rc"
+  echo $((SECONDS - start)) >"$logs/$name.secs"
+  return "$status"
+}
+
+started=$SECONDS
+# The Deno run is the longest, so it starts at once, and the checks share a lane with Bun's.
+if [ ${#unit[@]} -gt 0 ]; then
+  (run_step deno env NO_COLOR=1 deno test -A --quiet --no-check --parallel "${unit[@]}") &
+fi
+(
+  run_step typecheck tsc --noEmit -p tsconfig.json
+  run_step fmt deno fmt --check
+  run_step lint deno lint
+  if [ ${#unit[@]} -gt 0 ]; then
+    run_step bun bun test --parallel --timeout 120000 "${unit[@]/#/./}"
+  fi
+) &
+if [ "$unit_only" -eq 0 ]; then
+  (
+    if run_step build bun build.ts && [ ${#e2e[@]} -gt 0 ]; then
+      run_step e2e bun test --timeout 300000 "${e2e[@]/#/./}"
+    fi
+  ) &
+fi
+wait
+
+# The steps in the order they are reported; a step expected but without a status failed to run.
+# A test step without files (PATH… selected none) is left out.
+steps=(typecheck fmt lint)
+[ ${#unit[@]} -gt 0 ] && steps+=(bun deno)
+if [ "$unit_only" -eq 0 ]; then
+  steps+=(build)
+  [ ${#e2e[@]} -gt 0 ] && steps+=(e2e)
+fi
+declare -A titles=(
+  [typecheck]="typecheck (tsc --noEmit)"
+  [fmt]="deno fmt --check"
+  [lint]="deno lint"
+  [bun]="unit + integration tests under Bun (${#unit[@]} files)"
+  [deno]="unit + integration tests under Deno (${#unit[@]} files)"
+  [build]="build dist/ays"
+  [e2e]="end-to-end tests against dist/ays (${#e2e[@]} files)"
+)
+
+fail=0
+passed=0
+failed=0
 # Adds the counts a runner printed to the totals. Bun ends with " N pass" / " N fail";
 # Deno with "ok | N passed … | N failed" (or "FAILED | …").
 count() {
@@ -30,38 +119,19 @@ count() {
   failed=$((failed + ${f:-0}))
 }
 
-step "typecheck (tsc --noEmit)"
-tsc --noEmit -p tsconfig.json || fail=1
-step "deno fmt --check"
-deno fmt --check || fail=1
-step "deno lint"
-deno lint || fail=1
-
-mapfile -t unit < <(find test -name '*_test.ts' -not -path 'test/e2e/*' | sort)
-
-step "unit + integration tests under Bun (${#unit[@]} files)"
-bun test --timeout 120000 "${unit[@]/#/./}" 2>&1 | tee "$logs/bun.log"
-[ "${PIPESTATUS[0]}" -eq 0 ] || fail=1
-count "$logs/bun.log"
-
-step "unit + integration tests under Deno (${#unit[@]} files)"
-NO_COLOR=1 deno test -A --quiet "${unit[@]}" 2>&1 | tee "$logs/deno.log"
-[ "${PIPESTATUS[0]}" -eq 0 ] || fail=1
-count "$logs/deno.log"
-
-if [ "${1:-}" != "--unit-only" ]; then
-  step "build dist/ays"
-  if bun build.ts; then
-    step "end-to-end tests against dist/ays"
-    bun test --timeout 300000 ./test/e2e/ 2>&1 | tee "$logs/e2e.log"
-    [ "${PIPESTATUS[0]}" -eq 0 ] || fail=1
-    count "$logs/e2e.log"
-  else
-    fail=1
-  fi
-fi
+summary=()
+for name in "${steps[@]}"; do
+  rc=$(cat "$logs/$name.rc" 2>/dev/null || echo "not run")
+  secs=$(cat "$logs/$name.secs" 2>/dev/null || echo "?")
+  printf '\n== %s (%ss, exit %s)\n' "${titles[$name]}" "$secs" "$rc" >&2
+  [ -f "$logs/$name.log" ] && cat "$logs/$name.log"
+  [ "$rc" = 0 ] || fail=1
+  case "$name" in bun | deno | e2e) [ -f "$logs/$name.log" ] && count "$logs/$name.log" ;; esac
+  summary+=("$name ${secs}s")
+done
 
 [ "$passed" -gt 0 ] || fail=1
 [ "$failed" -eq 0 ] || fail=1
+printf '\nsteps: %s; wall %ss\n' "$(IFS=,; echo "${summary[*]}" | sed 's/,/, /g')" "$((SECONDS - started))" >&2
 printf '\ntest: %d passed, %d failed\n' "$passed" "$failed"
 exit "$fail"

@@ -19,6 +19,9 @@ if (import.meta.main) {
     console.log(VERSION);
   } else {
     const { processIo, runCli } = await import("./cli/mod.ts");
-    exitProcess(await runCli(argv, processIo()));
+    const io = processIo();
+    const code = await runCli(argv, io);
+    await io.flush();
+    exitProcess(code);
   }
 }

@@ -1,11 +1,32 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { packaging, runtimeName, workerSpecifier } from "../src/runtime.ts";
+import { projectRoot } from "./helpers/mod.ts";
+
+const run = promisify(execFile);
+const runtimeModule = join(projectRoot, "src", "runtime.ts");
+const bin = (name: string) => join(projectRoot, "node_modules", ".bin", name);
+const script = `import { runtimeName } from ${JSON.stringify(runtimeModule)};
+console.log(runtimeName());`;
 
 describe("runtime", () => {
-  it("names the runtime running the tests", () => {
-    const g = globalThis as Record<string, unknown>;
-    assert.equal(runtimeName(), g.Bun ? "bun" : g.Deno ? "deno" : "node");
+  it("names Bun when Bun runs it", async () => {
+    const { stdout } = await run(bin("bun"), ["-e", script], { cwd: projectRoot });
+    assert.equal(stdout.trim(), "bun");
+  });
+
+  it("names Deno when Deno runs it", async () => {
+    const { stdout } = await run(bin("deno"), ["eval", "--ext=ts", script], { cwd: projectRoot });
+    assert.equal(stdout.trim(), "deno");
+  });
+
+  it("names the runtime running the tests, as that runtime reports its version", () => {
+    const versions = process.versions as Record<string, string | undefined>;
+    const expected = versions.bun ? "bun" : versions.deno ? "deno" : "node";
+    assert.equal(runtimeName(), expected);
   });
 
   it("tells the packaging from the module URL", () => {

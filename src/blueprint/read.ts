@@ -13,7 +13,6 @@ import {
   LineCounter,
   type Node,
   type Pair,
-  parseDocument,
   type Scalar,
   type YAMLMap,
 } from "yaml";
@@ -21,6 +20,7 @@ import { InputError, type SourceLocation } from "../errors.ts";
 import { compileNameRegex } from "../model/schedule.ts";
 import type { EventFilter } from "../model/types.ts";
 import { parsePeriod } from "../hrd/period.ts";
+import { parseYaml, type YamlText } from "../yaml/mod.ts";
 
 /** One attribute of a service in a blueprint, e.g. `ssh.port: 22`. */
 export interface BlueprintAttribute {
@@ -167,9 +167,9 @@ function keyText(key: unknown, where: Positions, context: string): string {
 }
 
 /** Converts a YAML node to plain data. */
-function plain(node: unknown, doc: ReturnType<typeof parseDocument>): unknown {
+function plain(node: unknown, yaml: YamlText): unknown {
   if (node === null || node === undefined) return null;
-  return (node as Node).toJS(doc);
+  return yaml.data.toJS(node);
 }
 
 /**
@@ -186,23 +186,19 @@ export function readBlueprint(
   const file = options.file;
   const { text, indents } = expandIndentTabs(decodeText(source, file));
   const counter = new LineCounter();
+  const where = new Positions(counter, file, indents);
   // yaml's own uniqueKeys check compares every key with every other (quadratic: seconds for
   // 10,000 services), so duplicates are found with a set below instead.
-  const doc = parseDocument(text, {
+  const yaml = parseYaml(text, {
+    file,
     lineCounter: counter,
+    locate: (offset) => where.at(offset),
     uniqueKeys: false,
-    prettyErrors: false,
     version: "1.2",
     // `<<: *anchor` merge keys, which v8.1 (PyYAML) understood.
     merge: true,
   });
-  const where = new Positions(counter, file, indents);
-  if (doc.errors.length > 0) {
-    const first = doc.errors[0];
-    throw new InputError(`YAML syntax error: ${first.message}`, {
-      location: where.at(first.pos[0]),
-    });
-  }
+  const doc = yaml.doc;
   const duplicate = findDuplicateKey(doc.contents);
   if (duplicate) {
     throw new InputError(`duplicate key '${duplicate.name}'`, {
@@ -237,7 +233,7 @@ export function readBlueprint(
       sawEventFilters = true;
       result.eventFilters.push(...readEventFilters(pair.value, keyAt, where));
     } else {
-      result.services.push(readService(key, keyAt, pair.value, where, doc));
+      result.services.push(readService(key, keyAt, pair.value, where, yaml));
     }
   }
   return result;
@@ -274,7 +270,7 @@ function readService(
   keyAt: SourceLocation,
   value: unknown,
   where: Positions,
-  doc: ReturnType<typeof parseDocument>,
+  yaml: YamlText,
 ): BlueprintService {
   const split = key.indexOf("__");
   if (split === -1) {
@@ -306,12 +302,12 @@ function readService(
       location: where.of(value as Node),
     });
   }
-  for (const pair of attributePairs(value as YAMLMap, doc, where)) {
+  for (const pair of attributePairs(value as YAMLMap, yaml, where)) {
     const attributeKey = keyText(pair.key, where, `'${key}'`);
     const valueNode = pair.value as Node | null;
     const attribute: BlueprintAttribute = {
       key: attributeKey,
-      value: plain(valueNode, doc),
+      value: plain(valueNode, yaml),
       keyLocation: where.of(pair.key as Node),
       // An empty value (`key:`) has no node; point at the key then.
       valueLocation: valueNode ? where.of(valueNode) : where.of(pair.key as Node),
@@ -336,7 +332,7 @@ function isMergeKey(key: unknown): boolean {
  */
 function attributePairs(
   map: YAMLMap,
-  doc: ReturnType<typeof parseDocument>,
+  yaml: YamlText,
   where: Positions,
 ): Pair[] {
   if (!map.items.some((pair) => isMergeKey(pair.key))) return map.items as Pair[];
@@ -347,7 +343,7 @@ function attributePairs(
     if (!isMergeKey(pair.key)) continue;
     const sources: unknown[] = isSeq(pair.value) ? pair.value.items : [pair.value];
     for (const source of sources) {
-      const target = isAlias(source) ? source.resolve(doc) : source;
+      const target = isAlias(source) ? yaml.data.target(source) : source;
       if (!isMap(target)) {
         throw new InputError("'<<' must merge a mapping (an alias like *name of a mapping)", {
           location: where.of(source as Node),

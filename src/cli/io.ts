@@ -18,14 +18,73 @@ export interface CliIo {
   cwd: string;
 }
 
-/** The io of the real process. */
-export function processIo(): CliIo {
+/** The io of the real process, which can wait until its output has been written. */
+export interface ProcessIo extends CliIo {
+  /**
+   * Resolves once everything written to stdout and stderr has reached the reader, or the
+   * reader has gone away. Exiting before that cuts off what a slow pipe has not read yet.
+   */
+  flush(): Promise<void>;
+}
+
+/**
+ * The io of the real process. Output to a pipe is written asynchronously (Bun queues what the
+ * pipe cannot take yet), so the process must {@link ProcessIo.flush} before it exits. A reader
+ * that closes early (EPIPE, as `ays list | head` does) is not an error: what is left to write
+ * is dropped, quietly, and the command ends with its own exit code (docs/cli.md, "Conventions").
+ */
+export function processIo(): ProcessIo {
+  const stdout = streamSink(process.stdout);
+  const stderr = streamSink(process.stderr);
   return {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
+    stdout: stdout.write,
+    stderr: stderr.write,
+    flush: async () => {
+      await Promise.all([stdout.flushed(), stderr.flushed()]);
+    },
     isTTY: Boolean(process.stderr.isTTY),
     env: process.env,
     cwd: process.cwd(),
+  };
+}
+
+/** The part of a process stream a sink uses. */
+interface OutputStream {
+  write(text: string): boolean;
+  on(event: "drain" | "error" | "close", listener: () => void): unknown;
+}
+
+/** A stream's writer that remembers whether data is still queued, and survives EPIPE. */
+function streamSink(stream: OutputStream): { write(text: string): void; flushed(): Promise<void> } {
+  let queued = false;
+  let gone = false;
+  let waiters: (() => void)[] = [];
+  const settle = () => {
+    const ready = waiters;
+    waiters = [];
+    for (const resolve of ready) resolve();
+  };
+  // 'drain' comes once everything queued has been written; the stream keeps the order.
+  stream.on("drain", () => {
+    queued = false;
+    settle();
+  });
+  const end = () => {
+    gone = true;
+    settle();
+  };
+  // Without this listener an EPIPE would be an uncaught error with a stack trace.
+  stream.on("error", end);
+  stream.on("close", end);
+  return {
+    write: (text) => {
+      if (gone || text === "") return;
+      if (!stream.write(text)) queued = true;
+    },
+    flushed: () => {
+      if (!queued || gone) return Promise.resolve();
+      return new Promise((resolve) => waiters.push(resolve));
+    },
   };
 }
 

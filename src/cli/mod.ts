@@ -32,8 +32,8 @@ import { registerUpdate } from "./update.ts";
 import { addGlobalOptions } from "./global_options.ts";
 import type { CliIo } from "./io.ts";
 
-export type { CliIo } from "./io.ts";
 export { captureIo, processIo } from "./io.ts";
+export type { CapturedIo, CliIo, ProcessIo } from "./io.ts";
 
 /** Builds the `ays` program with every command, writing to `ctx.io`. */
 export function buildProgram(ctx: CliContext): Command {

@@ -4,9 +4,10 @@
  *
  * @module
  */
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import { isMap, isScalar, isSeq, LineCounter, type Node } from "yaml";
 import * as z from "zod/mini";
 import { InputError, type SourceLocation } from "../errors.ts";
+import { parseYaml } from "../yaml/mod.ts";
 import type { ActionSettings, ActorConfig, RecurringSpec } from "../model/types.ts";
 import { type HrdEntry, type HrdReadOptions, readHrd, splitHrdDict } from "./hrd.ts";
 import { parsePeriod } from "./period.ts";
@@ -250,15 +251,8 @@ function nodeAt(root: unknown, path: readonly PropertyKey[], wantKey = false): N
 export function readActorYaml(text: string, options: HrdReadOptions = {}): ActorConfig {
   const file = options.file ?? "<actor.yaml>";
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { keepSourceTokens: true, lineCounter });
-  if (doc.errors.length > 0) {
-    const error = doc.errors[0];
-    const pos = error.linePos?.[0];
-    const message = error.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
-    throw new InputError(message, {
-      location: { file, line: pos?.line, column: pos?.col },
-    });
-  }
+  const yaml = parseYaml(text, { file, keepSourceTokens: true, lineCounter });
+  const doc = yaml.doc;
   const locate = (path: readonly PropertyKey[], wantKey = false): SourceLocation => {
     const node = nodeAt(doc.contents, path, wantKey);
     const offset = node?.range?.[0];
@@ -266,9 +260,11 @@ export function readActorYaml(text: string, options: HrdReadOptions = {}): Actor
     const pos = lineCounter.linePos(offset);
     return { file, line: pos.line, column: pos.col };
   };
-  const raw = doc.toJS() ?? {};
+  const raw = yaml.data.toJS() ?? {};
   for (const section of SECTIONS) {
-    const map = typeof raw === "object" && Object.hasOwn(raw, section) ? raw[section] : undefined;
+    const map = typeof raw === "object" && Object.hasOwn(raw, section)
+      ? (raw as Record<string, unknown>)[section]
+      : undefined;
     if (typeof map === "object" && map !== null && Object.hasOwn(map, "__proto__")) {
       throw protoKeyError(section, locate([section, "__proto__"], true));
     }

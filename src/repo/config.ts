@@ -7,9 +7,10 @@
 import { readFile, rename, stat, writeFile } from "node:fs/promises";
 import process from "node:process";
 import { basename, join } from "node:path";
-import { Document, isMap, isScalar, LineCounter, type Node, parseDocument } from "yaml";
+import { Document, isMap, isScalar, type Node, parseDocument } from "yaml";
 import { z } from "zod";
-import { InputError, type SourceLocation } from "../errors.ts";
+import { InputError } from "../errors.ts";
+import { parseYaml } from "../yaml/mod.ts";
 import { ensureAysDir } from "./find.ts";
 
 /** The settings of `.ays/config.yaml`. */
@@ -75,16 +76,9 @@ export interface ParseRepoConfigOptions {
 
 /** Parses and validates the text of `.ays/config.yaml`. */
 export function parseRepoConfig(text: string, options: ParseRepoConfigOptions): RepoConfig {
-  const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, uniqueKeys: true, prettyErrors: false });
-  const at = (offset: number): SourceLocation => {
-    const { line, col } = counter.linePos(offset);
-    return { file: options.file, line, column: col };
-  };
-  if (doc.errors.length > 0) {
-    const first = doc.errors[0];
-    throw new InputError(`YAML syntax error: ${first.message}`, { location: at(first.pos[0]) });
-  }
+  const yaml = parseYaml(text, { file: options.file });
+  const doc = yaml.doc;
+  const at = yaml.at;
   if (doc.contents === null) return {};
   if (!isMap(doc.contents)) {
     throw new InputError(
@@ -94,7 +88,7 @@ export function parseRepoConfig(text: string, options: ParseRepoConfigOptions): 
       },
     );
   }
-  const parsed = configSchema.safeParse(doc.toJS());
+  const parsed = configSchema.safeParse(yaml.data.toJS());
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const path = issue.path.map(String);

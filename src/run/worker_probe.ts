@@ -19,7 +19,10 @@ export interface WorkerProbe {
   runtime: string;
   /** Milliseconds from `new Worker()` to the answer. */
   millis: number;
-  /** Milliseconds to run a probe job (import an actions file, run an action) in a worker. */
+  /**
+   * Milliseconds to run a probe job (import an actions file, run an action) in a worker, from
+   * handing it to the pool to its outcome.
+   */
   jobMillis: number;
 }
 
@@ -27,19 +30,25 @@ export interface WorkerProbe {
 export interface ProbeOptions {
   /** Give up after this many milliseconds (default 10 000). */
   timeoutMs?: number;
+  /** The clock the times are measured with, in milliseconds (default `performance.now`). */
+  now?: () => number;
 }
 
 const PROBE_ACTIONS = `export function install(job) { return { ok: job.service.name }; }\n`;
 
 /** Starts the job worker, pings it, runs a probe job, terminates. Rejects on any failure. */
 export async function probeWorker(options: ProbeOptions = {}): Promise<WorkerProbe> {
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  const ping = await pingWorker(timeoutMs);
+  const { timeoutMs = 10_000, now = () => performance.now() } = options;
+  if (!(timeoutMs > 0)) {
+    throw new RangeError(`probeWorker: timeoutMs must be > 0, got ${timeoutMs}`);
+  }
+  const ping = await pingWorker(timeoutMs, now);
   const dir = await mkdtemp(join(tmpdir(), "ays-probe-"));
   const pool = new WorkerPool({ size: 1 });
   try {
     const actionsPath = join(dir, "actions.js");
     await writeFile(actionsPath, PROBE_ACTIONS);
+    const jobStarted = now();
     const outcome = await pool.run({
       actionsPath,
       action: "install",
@@ -57,20 +66,24 @@ export async function probeWorker(options: ProbeOptions = {}): Promise<WorkerPro
         consumers: [],
       },
     }, { timeoutMs });
+    const jobMillis = now() - jobStarted;
     const result = outcome.result as { ok?: string } | null;
     if (!outcome.ok || result?.ok !== "probe") {
       throw new Error(`probe job failed: ${outcome.error?.message ?? JSON.stringify(result)}`);
     }
-    return { ...ping, jobMillis: outcome.millis };
+    return { ...ping, jobMillis };
   } finally {
     await pool.close();
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-function pingWorker(timeoutMs: number): Promise<Omit<WorkerProbe, "jobMillis">> {
+function pingWorker(
+  timeoutMs: number,
+  now: () => number,
+): Promise<Omit<WorkerProbe, "jobMillis">> {
   const specifier = workerSpecifier("job_worker");
-  const started = performance.now();
+  const started = now();
   const worker = new Worker(specifier, { type: "module" });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
@@ -87,7 +100,7 @@ function pingWorker(timeoutMs: number): Promise<Omit<WorkerProbe, "jobMillis">> 
       finish(null, {
         specifier,
         runtime: String(event.data?.runtime),
-        millis: performance.now() - started,
+        millis: now() - started,
       });
     };
     worker.onerror = (event: ErrorEvent) => {

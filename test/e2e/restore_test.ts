@@ -5,48 +5,32 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { cp, readFile, rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
-import {
-  type AysResult,
-  makeTempDir,
-  type RedisServer,
-  runAys,
-  startRedis,
-  type TempDir,
-} from "../helpers/mod.ts";
+import { type AysResult, type BackendRepo, BACKENDS, openBackendRepo } from "../helpers/mod.ts";
 
 const INFRA = fileURLToPath(new URL("../fixtures/repos/infra/", import.meta.url));
 
-for (const backend of ["sqlite", "redis"] as const) {
+for (const backend of BACKENDS) {
   describe(`dist/ays restore (${backend})`, () => {
-    let dir: TempDir;
+    let setup: BackendRepo;
     let repo: string;
-    let redis: RedisServer | undefined;
+    let redis: BackendRepo["redis"];
+    let ok: (...args: string[]) => Promise<AysResult>;
     let ays: (...args: string[]) => Promise<AysResult>;
-    const ok = async (...args: string[]) => {
-      const result = await ays(...args);
-      assert.equal(result.code, 0, `ays ${args.join(" ")}: ${result.stderr}`);
-      return result;
-    };
 
     before(async () => {
-      dir = await makeTempDir("ays-e2e-restore-");
-      repo = join(dir.path, "infra");
-      await cp(INFRA, repo, { recursive: true });
-      if (backend === "redis") redis = await startRedis();
-      const store = redis ? ["--store", redis.url] : [];
-      ays = (...args) =>
-        runAys([...store, ...args], {
-          cwd: repo,
-          extraEnv: { XDG_CONFIG_HOME: join(dir.path, "cfg") },
-        });
+      setup = await openBackendRepo(backend, {
+        fixture: INFRA,
+        name: "infra",
+        prefix: "ays-e2e-restore-",
+      });
+      ({ repo, redis, ok, ays } = setup);
     });
     after(async () => {
-      await redis?.close();
-      await dir?.remove();
+      await setup?.close();
     });
 
     it("gives back the same services after the store is deleted", async () => {

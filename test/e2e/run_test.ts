@@ -17,6 +17,7 @@ import {
   runAys,
   startRedis,
   type TempDir,
+  until,
 } from "../helpers/mod.ts";
 import {
   fanActions,
@@ -154,15 +155,6 @@ function dependencies(name: string, services: Map<string, ServiceRecord>): strin
   return deps;
 }
 
-async function waitFor(test: () => Promise<boolean>, what: string, timeoutMs = 30_000) {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await test()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 async function ends(repo: Repo): Promise<number> {
   let n = 0;
   for (const lines of (await readTraces(repo.path)).values()) {
@@ -278,7 +270,11 @@ for (const backend of backends) {
       const repo = await makeRepo(backend, { sleepMs: 250 });
       try {
         const { child, done } = repo.start(["run", "--parallel", "4"]);
-        await waitFor(async () => (await ends(repo)) >= 12, "a dozen jobs to end");
+        await until(async () => (await ends(repo)) >= 12, {
+          what: "a dozen jobs to end",
+          timeoutMs: 30_000,
+          intervalMs: 50,
+        });
         // Into the middle of the next jobs (each works 250 ms), so some are left running.
         await new Promise((r) => setTimeout(r, 120));
         child.kill("SIGKILL");
@@ -352,7 +348,11 @@ export function install(job) {
         assert.ok(others.length >= 10 && others.every((j: { state: string }) => j.state === "ok"));
         const pid = Number((await readFile(join(repo.path, "spin.pid"), "utf8")).trim());
         assert.ok(pid > 0);
-        await waitFor(() => Promise.resolve(!isAlive(pid)), "the sleep 600 to be gone", 5000);
+        await until(() => !isAlive(pid), {
+          what: "the sleep 600 to be gone",
+          timeoutMs: 5_000,
+          intervalMs: 50,
+        });
       } finally {
         await repo.remove();
       }
@@ -362,7 +362,11 @@ export function install(job) {
       const repo = await makeRepo(backend, { sleepMs: 150, mids: 3 });
       try {
         const { child, done } = repo.start(["run"]);
-        await waitFor(async () => (await readTraces(repo.path)).size > 0, "the run to start");
+        await until(async () => (await readTraces(repo.path)).size > 0, {
+          what: "the run to start",
+          timeoutMs: 30_000,
+          intervalMs: 50,
+        });
         const second = await repo.ays(["run"]);
         assert.equal(second.code, 3, second.stderr);
         assert.match(
@@ -404,7 +408,11 @@ export function install(job) {
         const repo = await makeRepo(backend, { sleepMs: 5000, mids: 3 });
         try {
           const { child, done } = repo.start(["run", "--parallel", "2"]);
-          await waitFor(async () => (await readTraces(repo.path)).size > 0, "the first job");
+          await until(async () => (await readTraces(repo.path)).size > 0, {
+            what: "the first job",
+            timeoutMs: 30_000,
+            intervalMs: 50,
+          });
           child.kill(signal);
           const result = await done;
           assert.equal(result.code, 130, result.stderr);

@@ -5,18 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { cp, readFile, stat, writeFile } from "node:fs/promises";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Redis from "ioredis";
-import {
-  type AysResult,
-  makeTempDir,
-  type RedisServer,
-  runAys,
-  startRedis,
-  type TempDir,
-} from "../helpers/mod.ts";
+import { type BackendRepo, BACKENDS, openBackendRepo } from "../helpers/mod.ts";
 
 const INFRA = fileURLToPath(new URL("../fixtures/repos/infra/", import.meta.url));
 
@@ -35,35 +28,25 @@ async function exists(path: string): Promise<boolean> {
   return (await stat(path).catch(() => null)) !== null;
 }
 
-for (const backend of ["sqlite", "redis"] as const) {
+for (const backend of BACKENDS) {
   describe(`dist/ays service commands (${backend})`, () => {
-    let dir: TempDir;
+    let setup: BackendRepo;
     let repo: string;
-    let redis: RedisServer | undefined;
-    let ays: (...args: string[]) => Promise<AysResult>;
-    const ok = async (...args: string[]) => {
-      const r = await ays(...args);
-      assert.equal(r.code, 0, `ays ${args.join(" ")}: ${r.stderr}`);
-      return r;
-    };
-    const data = async <T>(...args: string[]): Promise<T> =>
-      JSON.parse((await ok(...args, "--json")).stdout) as T;
+    let redis: BackendRepo["redis"];
+    let ays: BackendRepo["ays"];
+    let ok: BackendRepo["ok"];
+    let data: BackendRepo["json"];
 
     before(async () => {
-      dir = await makeTempDir("ays-e2e-services-");
-      repo = join(dir.path, "infra");
-      await cp(INFRA, repo, { recursive: true });
-      if (backend === "redis") redis = await startRedis();
-      const store = redis ? ["--store", redis.url] : [];
-      ays = (...args) =>
-        runAys([...store, ...args], {
-          cwd: repo,
-          extraEnv: { XDG_CONFIG_HOME: join(dir.path, "cfg") },
-        });
+      setup = await openBackendRepo(backend, {
+        fixture: INFRA,
+        name: "infra",
+        prefix: "ays-e2e-services-",
+      });
+      ({ repo, redis, ays, ok, json: data } = setup);
     });
     after(async () => {
-      await redis?.close();
-      await dir?.remove();
+      await setup?.close();
     });
 
     it("blueprint, then list/show/state", async () => {

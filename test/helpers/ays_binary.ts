@@ -14,6 +14,24 @@ export const projectRoot: string = join(dirname(fileURLToPath(import.meta.url)),
 /** Path of the compiled binary; `npm run build` makes it. */
 export const aysBinary: string = join(projectRoot, "dist", "ays");
 
+/** How ays is started: the compiled binary, or the sources under Bun or under Deno. */
+export type AysLaunch = "binary" | "bun" | "deno";
+
+/** The command line that starts ays the given way, without ays' own arguments. */
+export function aysCommand(launch: AysLaunch = "binary"): [string, ...string[]] {
+  const main = join(projectRoot, "src", "main.ts");
+  const bin = (name: string) => join(projectRoot, "node_modules", ".bin", name);
+  switch (launch) {
+    case "binary":
+      if (!existsSync(aysBinary)) throw new Error(`${aysBinary} is missing: run \`bun build.ts\``);
+      return [aysBinary];
+    case "bun":
+      return [bin("bun"), main];
+    case "deno":
+      return [bin("deno"), "run", "-A", "--quiet", main];
+  }
+}
+
 /** What one invocation printed and how it ended. */
 export interface AysResult {
   code: number | null;

@@ -6,3 +6,5 @@
 export * from "./redis_server.ts";
 export * from "./temp_repo.ts";
 export * from "./ays_binary.ts";
+export * from "./until.ts";
+export * from "./backend_repo.ts";

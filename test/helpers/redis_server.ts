@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createConnection, createServer } from "node:net";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -46,34 +46,22 @@ export function freePort(): Promise<number> {
   });
 }
 
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: "127.0.0.1", port });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
-}
+/** How often a start is tried again when another process took the free port first. */
+const PORT_ATTEMPTS = 5;
 
-async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-/** Starts a private redis-server; call `close()` when done. */
+/**
+ * Starts a private redis-server; call `close()` when done. It counts as started when it says it
+ * is ready on its own output, not when something answers on the port: with test runs in
+ * parallel, another run's server could have taken the port between {@link freePort} and the
+ * start, and is then retried on another port.
+ */
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
   const dir = await mkdtemp(join(tmpdir(), "ays-redis-"));
-  const port = await freePort();
+  let port = 0;
   let child: ChildProcess | undefined;
-  let stderr = "";
 
-  const launch = async () => {
+  /** Starts redis-server on `port`; resolves once it is ready, rejects if it exits first. */
+  const launch = () => {
     const args = [
       "--port",
       String(port),
@@ -89,14 +77,42 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
       "no",
       ...(options.password ? ["--requirepass", options.password] : []),
     ];
-    child = spawn("redis-server", args, { stdio: ["ignore", "ignore", "pipe"] });
-    child.stderr?.on("data", (chunk) => (stderr += String(chunk)));
-    const spawned = child;
-    const exited = new Promise<never>((_, reject) =>
-      spawned.once("exit", (code) => reject(new Error(`redis-server exited (${code}): ${stderr}`)))
-    );
-    exited.catch(() => {});
-    await Promise.race([waitUntil(() => canConnect(port), `redis-server on port ${port}`), exited]);
+    const spawned = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
+    child = spawned;
+    let output = "";
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        spawned.kill("SIGKILL");
+        reject(new Error(`redis-server on port ${port} did not start: ${output}`));
+      }, 10_000);
+      const onData = (chunk: Buffer) => {
+        output += String(chunk);
+        if (output.includes("Ready to accept connections")) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      spawned.stdout?.on("data", onData);
+      spawned.stderr?.on("data", onData);
+      spawned.once("error", reject);
+      spawned.once("exit", (code) => {
+        clearTimeout(timer);
+        const error = new Error(`redis-server exited (${code}): ${output}`);
+        reject(Object.assign(error, { portTaken: /already in use/i.test(output) }));
+      });
+    });
+  };
+
+  const start = async () => {
+    for (let attempt = 1;; attempt++) {
+      port = await freePort();
+      try {
+        return await launch();
+      } catch (error) {
+        const taken = (error as { portTaken?: boolean }).portTaken === true;
+        if (!taken || attempt >= PORT_ATTEMPTS) throw error;
+      }
+    }
   };
 
   const stop = async () => {
@@ -110,7 +126,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     clearTimeout(timer);
   };
 
-  await launch();
+  await start();
   const auth = options.password ? `:${encodeURIComponent(options.password)}@` : "";
   return {
     url: `redis://${auth}127.0.0.1:${port}/0`,
