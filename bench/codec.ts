@@ -8,7 +8,8 @@
  * @module
  */
 import { compileCodec, schemaFromFields } from "../src/capnp/mod.ts";
-import type { FieldSpec, HrdType } from "../src/hrd/field_spec.ts";
+import type { FieldSpec, HrdType } from "../src/model/field_spec.ts";
+import { newFieldSpec } from "../src/model/fields.ts";
 import { runtimeName } from "../src/runtime.ts";
 import { printTable, stats, writeResults } from "./stats.ts";
 
@@ -20,17 +21,7 @@ const rounds = arg("--rounds", 7);
 const count = arg("--count", 50_000);
 
 function spec(camelName: string, type: HrdType, list = false): FieldSpec {
-  return {
-    name: camelName,
-    camelName,
-    type,
-    list,
-    auto: false,
-    optional: false,
-    secret: false,
-    aliases: [],
-    ask: false,
-  };
+  return newFieldSpec(camelName, { type, list });
 }
 
 // A plausible actor schema: addresses, ports, flags, sizes, a few lists.

@@ -9,7 +9,7 @@
  * @module
  */
 import { InputError, type SourceLocation } from "../errors.ts";
-import type { FieldSpec } from "../hrd/field_spec.ts";
+import type { FieldSpec } from "../model/field_spec.ts";
 import { resolveField } from "../model/fields.ts";
 import { roleOf, serviceKey, serviceName } from "../model/names.ts";
 import { compileNameRegex, newActionRecord, scheduleAction } from "../model/schedule.ts";

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { FieldSpec, HrdType } from "../hrd/field_spec.ts";
+import type { FieldSpec, HrdType } from "../model/field_spec.ts";
 import { fromStorable, toStorable } from "../model/validate.ts";
 import type {
   ActionRecord,

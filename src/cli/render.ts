@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { FieldSpec } from "../hrd/field_spec.ts";
+import type { FieldSpec } from "../model/field_spec.ts";
 import { formatPeriod } from "../hrd/period.ts";
 import type { ServiceListEntry, ServiceShowEntry } from "../model/views.ts";
 

@@ -21,7 +21,7 @@ import {
   typeName,
 } from "../capnp/mod.ts";
 import { InputError, type SourceLocation } from "../errors.ts";
-import type { FieldSpec } from "../hrd/field_spec.ts";
+import type { FieldSpec } from "../model/field_spec.ts";
 import { readSchemaHrd } from "../hrd/schema_hrd.ts";
 import { fromStorable, toStorable, validateData } from "../model/validate.ts";
 import type { CliContext } from "./context.ts";

@@ -4,7 +4,6 @@
  *
  * @module
  */
-export type { ConsumeSpec, FieldSpec, HrdType } from "./field_spec.ts";
 export {
   type HrdEntry,
   type HrdItem,

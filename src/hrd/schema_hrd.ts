@@ -5,10 +5,10 @@
  * @module
  */
 import { formatLocated, InputError, type SourceLocation } from "../errors.ts";
-import { hrdTypeOf, isNumericType, isTextType } from "../model/fields.ts";
+import { hrdTypeOf, isNumericType, isTextType, newFieldSpec } from "../model/fields.ts";
 import { camelCase } from "../model/names.ts";
 import { checkFieldValue, isoToEpochSeconds } from "../model/validate.ts";
-import type { ConsumeSpec, FieldSpec, HrdType } from "./field_spec.ts";
+import type { ConsumeSpec, FieldSpec, HrdType } from "../model/field_spec.ts";
 import {
   type HrdEntry,
   type HrdItem,
@@ -271,18 +271,15 @@ function parseField(entry: HrdEntry): ParsedField {
   }
   if (has("multichoice")) list = true;
 
-  const spec: FieldSpec = {
-    name,
-    camelName: camelCase(name),
+  const spec = newFieldSpec(name, {
     type,
     list,
     auto: has("auto") || has("parentauto") || has("consumeauto"),
     optional: has("optional"),
     secret: has("secret") || type === "password",
-    aliases: [],
     ask: has("@ask"),
     location: entry.location,
-  };
+  });
 
   const descr = tag("descr");
   if (descr) spec.description = descr.value.replaceAll("__", " ").replaceAll("\\n", "\n");

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { FieldSpec } from "../hrd/field_spec.ts";
+import type { FieldSpec } from "./field_spec.ts";
 import { serviceName } from "./names.ts";
 import type { ActorRecord, ServiceRecord } from "./types.ts";
 import { sortServices } from "./views.ts";

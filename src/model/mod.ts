@@ -5,14 +5,17 @@
  *
  * @module
  */
+export type { ConsumeSpec, FieldSpec, HrdType } from "./field_spec.ts";
 export { type DeleteOptions, type DeletePlan, planDelete } from "./delete.ts";
 export {
   defaultValue,
+  type FieldTags,
   HRD_TYPES,
   hrdTypeOf,
   isIntegerType,
   isNumericType,
   isTextType,
+  newFieldSpec,
   resolveField,
   zeroValue,
   zeroValueOfType,

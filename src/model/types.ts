@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { FieldSpec } from "../hrd/field_spec.ts";
+import type { FieldSpec } from "./field_spec.ts";
 
 /** States of one action of one service (SPEC §5). */
 export type ActionState = "new" | "scheduled" | "running" | "ok" | "error" | "changed" | "disabled";

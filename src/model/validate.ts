@@ -12,7 +12,7 @@
  */
 import * as z from "zod/mini";
 import { InputError, type SourceLocation } from "../errors.ts";
-import type { FieldSpec, HrdType } from "../hrd/field_spec.ts";
+import type { FieldSpec, HrdType } from "./field_spec.ts";
 import { defaultValue, resolveField, zeroValue } from "./fields.ts";
 
 /** Options of {@link validateData}. */

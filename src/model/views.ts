@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { FieldSpec } from "../hrd/field_spec.ts";
+import type { FieldSpec } from "./field_spec.ts";
 import { serviceState } from "./schedule.ts";
 import type { ActionState, ServiceRecord, ServiceState } from "./types.ts";
 

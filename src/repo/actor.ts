@@ -14,7 +14,8 @@ import { findStruct, indexSchema } from "../capnp/model.ts";
 import { parseCapnp } from "../capnp/parse.ts";
 import { InputError } from "../errors.ts";
 import { emptyActorConfig, readActorHrd, readActorYaml } from "../hrd/actor_config.ts";
-import type { FieldSpec, HrdType } from "../hrd/field_spec.ts";
+import type { FieldSpec, HrdType } from "../model/field_spec.ts";
+import { newFieldSpec } from "../model/fields.ts";
 import { readSchemaHrd } from "../hrd/schema_hrd.ts";
 import { roleOf } from "../model/names.ts";
 import { type ActorRecord, DEFAULT_ACTIONS } from "../model/types.ts";
@@ -204,19 +205,13 @@ function fieldsFromStruct(
     }
     let value = model.default;
     if (typeof value === "bigint") value = Number(value);
-    fields.push({
-      name: model.name,
+    fields.push(newFieldSpec(model.name, {
       camelName: model.name,
       ...spec,
       // Only plain defaults carry over; Data bytes and struct values stay capnp's business.
       ...(["string", "number", "boolean"].includes(typeof value) ? { default: value } : {}),
-      auto: false,
-      optional: false,
-      secret: false,
-      aliases: [],
-      ask: false,
       location: model.location,
-    });
+    }));
   }
   return fields;
 }

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { FieldSpec } from "../hrd/field_spec.ts";
+import type { FieldSpec } from "../model/field_spec.ts";
 import { defaultValue, isNumericType, isTextType } from "../model/fields.ts";
 import { newActionRecord } from "../model/schedule.ts";
 import type { ActorRecord, ServiceRecord } from "../model/types.ts";

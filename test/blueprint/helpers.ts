@@ -4,26 +4,16 @@
  *
  * @module
  */
-import type { FieldSpec } from "../../src/hrd/field_spec.ts";
-import { camelCase, roleOf, serviceKey } from "../../src/model/names.ts";
+import type { FieldSpec } from "../../src/model/field_spec.ts";
+import { type FieldTags, newFieldSpec } from "../../src/model/fields.ts";
+import { roleOf, serviceKey } from "../../src/model/names.ts";
 import { newActionRecord } from "../../src/model/schedule.ts";
 import type { ActorRecord, ServiceRecord } from "../../src/model/types.ts";
 import { DEFAULT_ACTIONS } from "../../src/model/types.ts";
 
 /** A field spec with the defaults of an untagged `name = type:str` line. */
-export function field(name: string, tags: Partial<FieldSpec> = {}): FieldSpec {
-  return {
-    name,
-    camelName: camelCase(name),
-    type: "str",
-    list: false,
-    auto: false,
-    optional: false,
-    secret: false,
-    aliases: [],
-    ask: false,
-    ...tags,
-  };
+export function field(name: string, tags: FieldTags = {}): FieldSpec {
+  return newFieldSpec(name, tags);
 }
 
 /** Options of {@link actor}. */

@@ -1,20 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { FieldSpec } from "../../src/hrd/field_spec.ts";
+import type { FieldSpec } from "../../src/model/field_spec.ts";
+import { newFieldSpec } from "../../src/model/fields.ts";
 import { maskText, secretValues } from "../../src/model/secrets.ts";
 
 function field(camelName: string, secret: boolean, list = false): FieldSpec {
-  return {
-    name: camelName,
-    camelName,
-    type: "str",
-    list,
-    auto: false,
-    optional: false,
-    secret,
-    aliases: [],
-    ask: false,
-  };
+  return newFieldSpec(camelName, { secret, list });
 }
 
 describe("secrets", () => {

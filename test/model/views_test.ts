@@ -1,21 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { FieldSpec } from "../../src/hrd/field_spec.ts";
+import type { FieldSpec } from "../../src/model/field_spec.ts";
+import { newFieldSpec } from "../../src/model/fields.ts";
 import type { ServiceRecord } from "../../src/model/types.ts";
 import { listEntry, MASK, showEntry, sortServices } from "../../src/model/views.ts";
 
 function field(camelName: string, secret = false): FieldSpec {
-  return {
-    name: camelName,
-    camelName,
-    type: "str",
-    list: false,
-    auto: false,
-    optional: false,
-    secret,
-    aliases: [],
-    ask: false,
-  };
+  return newFieldSpec(camelName, { secret });
 }
 
 function service(role: string, name: string, extra: Partial<ServiceRecord> = {}): ServiceRecord {

@@ -5,23 +5,13 @@
  * @module
  */
 import { emitCapnp, schemaFromFields } from "../../src/capnp/mod.ts";
-import type { FieldSpec, HrdType } from "../../src/hrd/field_spec.ts";
-import { camelCase, roleOf, serviceKey, serviceName } from "../../src/model/names.ts";
+import type { FieldSpec, HrdType } from "../../src/model/field_spec.ts";
+import { type FieldTags, newFieldSpec } from "../../src/model/fields.ts";
+import { roleOf, serviceKey, serviceName } from "../../src/model/names.ts";
 import type { ActorRecord, ServiceRecord } from "../../src/model/types.ts";
 
-function field(name: string, type: HrdType, extra: Partial<FieldSpec> = {}): FieldSpec {
-  return {
-    name,
-    camelName: camelCase(name),
-    type,
-    list: false,
-    auto: false,
-    optional: false,
-    secret: false,
-    aliases: [],
-    ask: false,
-    ...extra,
-  };
+function field(name: string, type: HrdType, extra: FieldTags = {}): FieldSpec {
+  return newFieldSpec(name, { type, ...extra });
 }
 
 /** An actor `name` with a few typed fields (a string, an int, a bool, a list, a secret). */
