@@ -6,7 +6,8 @@
  */
 import type { FieldSpec } from "../../src/model/field_spec.ts";
 import { type FieldTags, newFieldSpec } from "../../src/model/fields.ts";
-import { roleOf, serviceKey } from "../../src/model/names.ts";
+import { roleOf } from "../../src/model/names.ts";
+import { makeServiceRecord } from "../helpers/service_record.ts";
 import { newActionRecord } from "../../src/model/schedule.ts";
 import type { ActorRecord, ServiceRecord } from "../../src/model/types.ts";
 import { DEFAULT_ACTIONS } from "../../src/model/types.ts";
@@ -57,18 +58,5 @@ export function storedService(
 ): ServiceRecord {
   const actions: ServiceRecord["actions"] = {};
   for (const action of actorRecord.actionNames) actions[action] = newActionRecord();
-  return {
-    key: serviceKey(repo, actorRecord.role, name),
-    name,
-    actor: actorRecord.name,
-    role: actorRecord.role,
-    parent: null,
-    producers: {},
-    consumers: [],
-    data: {},
-    changed: false,
-    actions,
-    eventFilters: [],
-    ...rest,
-  };
+  return makeServiceRecord(actorRecord, name, { repo, actions, ...rest });
 }
