@@ -16,11 +16,9 @@
 import { stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { InputError } from "../errors.ts";
-import type { ActorRecord, ServiceRecord } from "../model/types.ts";
-import { MASK } from "../model/views.ts";
-import { loadRepoActors } from "../repo/actor.ts";
-import { syncActors } from "../repo/sync.ts";
-import type { RecordChange, RepoStore } from "../store/repo_store.ts";
+import { type ActorRecord, MASK, type ServiceRecord } from "../model/mod.ts";
+import { loadRepoActors, syncActors } from "../repo/mod.ts";
+import type { RecordChange, RepoStore } from "../store/mod.ts";
 import { archiveBlueprints, listBlueprints, readBlueprintFiles } from "./files.ts";
 import type { BlueprintDoc } from "./read.ts";
 import { applyBlueprints, type ChangeSet, type FieldChange } from "./resolve.ts";

@@ -4,6 +4,7 @@
  *
  * @module
  */
+export * from "./apply.ts";
 export * from "./files.ts";
 export * from "./read.ts";
 export * from "./resolve.ts";

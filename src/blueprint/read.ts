@@ -18,9 +18,8 @@ import {
   type YAMLMap,
 } from "yaml";
 import { InputError, type SourceLocation } from "../errors.ts";
-import { compileNameRegex } from "../model/schedule.ts";
-import type { EventFilter } from "../model/types.ts";
-import { parsePeriod } from "../hrd/period.ts";
+import { compileNameRegex, type EventFilter } from "../model/mod.ts";
+import { parsePeriod } from "../hrd/mod.ts";
 
 /** One attribute of a service in a blueprint, e.g. `ssh.port: 22`. */
 export interface BlueprintAttribute {

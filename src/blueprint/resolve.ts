@@ -9,12 +9,21 @@
  * @module
  */
 import { InputError, type SourceLocation } from "../errors.ts";
-import type { FieldSpec } from "../model/field_spec.ts";
-import { resolveField } from "../model/fields.ts";
-import { roleOf, serviceKey, serviceName } from "../model/names.ts";
-import { compileNameRegex, newActionRecord, scheduleAction } from "../model/schedule.ts";
-import type { ActorRecord, EventFilter, ServiceRecord } from "../model/types.ts";
-import { checkFieldValue, validateData } from "../model/validate.ts";
+import {
+  type ActorRecord,
+  checkFieldValue,
+  compileNameRegex,
+  type EventFilter,
+  type FieldSpec,
+  newActionRecord,
+  resolveField,
+  roleOf,
+  scheduleAction,
+  serviceKey,
+  serviceName,
+  type ServiceRecord,
+  validateData,
+} from "../model/mod.ts";
 import type { BlueprintAttribute, BlueprintDoc, BlueprintService } from "./read.ts";
 
 /** Options of {@link applyBlueprints}. */

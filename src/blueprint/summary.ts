@@ -4,8 +4,7 @@
  *
  * @module
  */
-import { serviceName } from "../model/names.ts";
-import type { ActorRecord, ServiceRecord } from "../model/types.ts";
+import { type ActorRecord, serviceName, type ServiceRecord } from "../model/mod.ts";
 import type { ChangeSet, FieldChange } from "./resolve.ts";
 
 /** Options of the summary functions. */

@@ -6,21 +6,23 @@
  *
  * @module
  */
-import type { FieldSpec, HrdType } from "../model/field_spec.ts";
-import { fromStorable, toStorable } from "../model/validate.ts";
-import type {
-  ActionRecord,
-  ActionSettings,
-  ActionState,
-  ActorConfig,
-  ActorRecord,
-  EventFilter,
-  JobRecord,
-  JobState,
-  RunRecord,
-  RunState,
-  ServiceRecord,
-} from "../model/types.ts";
+import {
+  type ActionRecord,
+  type ActionSettings,
+  type ActionState,
+  type ActorConfig,
+  type ActorRecord,
+  type EventFilter,
+  type FieldSpec,
+  fromStorable,
+  type HrdType,
+  type JobRecord,
+  type JobState,
+  type RunRecord,
+  type RunState,
+  type ServiceRecord,
+  toStorable,
+} from "../model/mod.ts";
 import { AYS_SCHEMA_TEXT } from "./ays_schema_text.ts";
 import { compileCodec, type StructCodec } from "./codec.ts";
 import { parseCapnp } from "./parse.ts";

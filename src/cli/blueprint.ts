@@ -6,9 +6,8 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import { resolve } from "node:path";
-import { applyBlueprintUnit } from "../blueprint/apply.ts";
-import { describeChangeSet, summarizeChangeSet } from "../blueprint/summary.ts";
-import { globalTemplateDirs } from "../repo/templates.ts";
+import { applyBlueprintUnit, describeChangeSet, summarizeChangeSet } from "../blueprint/mod.ts";
+import { globalTemplateDirs } from "../repo/mod.ts";
 import type { CliContext } from "./context.ts";
 import { printJson, withSession } from "./session.ts";
 

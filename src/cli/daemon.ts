@@ -8,21 +8,24 @@
 import type { Command } from "@commander-js/extra-typings";
 import process from "node:process";
 import { ExitCode, InputError, LockedError } from "../errors.ts";
-import type { DaemonStatus } from "../daemon/backend.ts";
-import { isDaemonAlive, startDaemon } from "../daemon/daemon.ts";
-import { createLogger } from "../daemon/logger.ts";
-import { formatDaemonStatus, resolveDaemonSettings } from "../daemon/settings.ts";
 import {
+  createLogger,
+  type DaemonStatus,
+  formatDaemonStatus,
+  isDaemonAlive,
+  readDaemonStatus,
+  resolveDaemonSettings,
   type ServedRepo,
+  startDaemon,
   storeBackend,
   storeDaemonRepos,
+  storeDaemonStatus,
   storeExecuteRun,
   storeLoadServices,
   storeRunRecurring,
-} from "../daemon/store_backend.ts";
-import { readDaemonStatus, storeDaemonStatus } from "../daemon/store_status.ts";
-import { WorkerPool } from "../run/pool.ts";
-import type { StoreDriver } from "../store/driver.ts";
+} from "../daemon/mod.ts";
+import { WorkerPool } from "../run/mod.ts";
+import type { StoreDriver } from "../store/mod.ts";
 import type { CliContext } from "./context.ts";
 import { globalsOf } from "./global_options.ts";
 import { openSession, printJson } from "./session.ts";

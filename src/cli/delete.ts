@@ -6,8 +6,7 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import { InputError } from "../errors.ts";
-import { planDelete } from "../model/delete.ts";
-import { serviceName } from "../model/names.ts";
+import { planDelete, serviceName } from "../model/mod.ts";
 import type { CliContext } from "./context.ts";
 import { confirm } from "./confirm.ts";
 import { INSTANCE_OPTION, ROLE_OPTION, selectServices } from "./service_filter.ts";

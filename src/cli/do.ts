@@ -10,8 +10,7 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { InputError } from "../errors.ts";
-import type { JobArgs } from "../run/repo_run.ts";
-import { scheduleForRun } from "../run/schedule_for_run.ts";
+import { type JobArgs, scheduleForRun } from "../run/mod.ts";
 import type { CliContext } from "./context.ts";
 import { executeFromCli, parseParallel } from "./run.ts";
 

@@ -5,7 +5,7 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import { packaging, runtimeName } from "../runtime.ts";
-import { probeWorker } from "../run/worker_probe.ts";
+import { probeWorker } from "../run/mod.ts";
 import { VERSION } from "../version.ts";
 import type { CliContext } from "./context.ts";
 import { globalsOf } from "./global_options.ts";

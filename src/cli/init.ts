@@ -6,9 +6,7 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import { resolve } from "node:path";
-import { readRepoConfig, repoNameOf } from "../repo/config.ts";
-import { initRepo } from "../repo/init.ts";
-import { registerRepo } from "../repo/registry.ts";
+import { initRepo, readRepoConfig, registerRepo, repoNameOf } from "../repo/mod.ts";
 import type { CliContext } from "./context.ts";
 import { globalsOf } from "./global_options.ts";
 import { printJson, warner } from "./session.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
-import { listEntry } from "../model/views.ts";
+import { listEntry } from "../model/mod.ts";
 import type { CliContext } from "./context.ts";
 import { renderList } from "./render.ts";
 import { INSTANCE_OPTION, ROLE_OPTION, selectServices } from "./service_filter.ts";

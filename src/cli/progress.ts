@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { JobRecord, RunRecord } from "../model/types.ts";
-import type { RepoRunEvent } from "../run/repo_run.ts";
+import type { JobRecord, RunRecord } from "../model/mod.ts";
+import type { RepoRunEvent } from "../run/mod.ts";
 import type { CliIo } from "./io.ts";
 
 /** Options of {@link RunProgress}. */

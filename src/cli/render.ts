@@ -5,9 +5,8 @@
  *
  * @module
  */
-import type { FieldSpec } from "../model/field_spec.ts";
-import { formatPeriod } from "../hrd/period.ts";
-import type { ServiceListEntry, ServiceShowEntry } from "../model/views.ts";
+import type { FieldSpec, ServiceListEntry, ServiceShowEntry } from "../model/mod.ts";
+import { formatPeriod } from "../hrd/mod.ts";
 
 /** Lays out rows as columns separated by two spaces; the last column is not padded. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {

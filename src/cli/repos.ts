@@ -6,7 +6,7 @@
 import type { Command } from "@commander-js/extra-typings";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import { readRegistry } from "../repo/registry.ts";
+import { readRegistry } from "../repo/mod.ts";
 import type { CliContext } from "./context.ts";
 import { globalsOf } from "./global_options.ts";
 import { printJson } from "./session.ts";

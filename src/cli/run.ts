@@ -7,20 +7,20 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import process from "node:process";
-import { parseRunRequest } from "../daemon/http.ts";
-import { queueRunRequest } from "../daemon/store_queue.ts";
+import { parseRunRequest, queueRunRequest } from "../daemon/mod.ts";
 import { ExitCode, InputError } from "../errors.ts";
-import type { OpenedRepo } from "../repo/open.ts";
+import type { OpenedRepo } from "../repo/mod.ts";
 import {
   executeRepoRun,
   holdRunLock,
   type JobArgs,
+  loadRunDetail,
   newRunId,
+  runDetail,
   type RunScope,
   type RunSession,
-} from "../run/repo_run.ts";
-import { loadRunDetail, runDetail } from "../run/run_views.ts";
-import type { HeldLock } from "../store/repo_lock.ts";
+} from "../run/mod.ts";
+import type { HeldLock } from "../store/mod.ts";
 import type { CliContext } from "./context.ts";
 import { type GlobalOptions, globalsOf } from "./global_options.ts";
 import { formatSeconds, RunProgress } from "./progress.ts";

@@ -5,7 +5,7 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import { InputError } from "../errors.ts";
-import { runListEntry } from "../run/run_views.ts";
+import { runListEntry } from "../run/mod.ts";
 import type { CliContext } from "./context.ts";
 import { scopeText } from "./run.ts";
 import { printJson, withSession } from "./session.ts";

@@ -21,9 +21,8 @@ import {
   typeName,
 } from "../capnp/mod.ts";
 import { InputError, type SourceLocation } from "../errors.ts";
-import type { FieldSpec } from "../model/field_spec.ts";
-import { readSchemaHrd } from "../hrd/schema_hrd.ts";
-import { fromStorable, toStorable, validateData } from "../model/validate.ts";
+import { type FieldSpec, fromStorable, toStorable, validateData } from "../model/mod.ts";
+import { readSchemaHrd } from "../hrd/mod.ts";
 import type { CliContext } from "./context.ts";
 import { globalsOf } from "./global_options.ts";
 import type { CliIo } from "./io.ts";

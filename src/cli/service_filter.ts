@@ -6,10 +6,14 @@
  * @module
  */
 import { InputError } from "../errors.ts";
-import { parseServiceName, roleOf, serviceName } from "../model/names.ts";
-import { serviceMatcher } from "../model/schedule.ts";
-import type { ServiceRecord } from "../model/types.ts";
-import { sortServices } from "../model/views.ts";
+import {
+  parseServiceName,
+  roleOf,
+  serviceMatcher,
+  serviceName,
+  type ServiceRecord,
+  sortServices,
+} from "../model/mod.ts";
 
 /** The `-r` and `-i` options as commander gives them. */
 export interface FilterOptions {

@@ -6,13 +6,15 @@
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
-import type { OpenedRepo } from "../repo/open.ts";
-import { openRepo } from "../repo/open.ts";
-import type { StoreDriver } from "../store/driver.ts";
-import { currentHolder } from "../store/holder.ts";
-import { openRepositoryStore } from "../store/open.ts";
-import { type HeldLock, holdRepoLock } from "../store/repo_lock.ts";
-import type { RepoStore } from "../store/repo_store.ts";
+import { type OpenedRepo, openRepo } from "../repo/mod.ts";
+import {
+  currentHolder,
+  type HeldLock,
+  holdRepoLock,
+  openRepositoryStore,
+  type RepoStore,
+  type StoreDriver,
+} from "../store/mod.ts";
 import type { CliContext } from "./context.ts";
 import { type GlobalOptions, globalsOf } from "./global_options.ts";
 

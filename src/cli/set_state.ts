@@ -6,7 +6,7 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import { InputError } from "../errors.ts";
-import { ACTION_STATES, type ActionState } from "../model/types.ts";
+import { ACTION_STATES, type ActionState } from "../model/mod.ts";
 import type { CliContext } from "./context.ts";
 import { INSTANCE_OPTION, ROLE_OPTION, selectServices } from "./service_filter.ts";
 import { printJson, withSession } from "./session.ts";

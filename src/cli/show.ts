@@ -12,9 +12,14 @@
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
-import { serviceName } from "../model/names.ts";
-import type { ActorRecord, ServiceRecord } from "../model/types.ts";
-import { flatProducers, showEntry, sortServices } from "../model/views.ts";
+import {
+  type ActorRecord,
+  flatProducers,
+  serviceName,
+  type ServiceRecord,
+  showEntry,
+  sortServices,
+} from "../model/mod.ts";
 import type { CliContext } from "./context.ts";
 import { renderShow } from "./render.ts";
 import {

@@ -6,8 +6,7 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import { InputError } from "../errors.ts";
-import { jobId, renderDot, renderMermaid, renderSteps } from "../run/plan.ts";
-import { planRepoRun } from "../run/repo_run.ts";
+import { jobId, planRepoRun, renderDot, renderMermaid, renderSteps } from "../run/mod.ts";
 import type { CliContext } from "./context.ts";
 import { printJson, withSession } from "./session.ts";
 

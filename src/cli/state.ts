@@ -8,7 +8,7 @@
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
-import { showEntry } from "../model/views.ts";
+import { showEntry } from "../model/mod.ts";
 import type { CliContext } from "./context.ts";
 import { renderState, stateEntry } from "./render.ts";
 import {

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
-import { JOB_TYPES_DTS } from "../run/job_types.ts";
+import { JOB_TYPES_DTS } from "../run/mod.ts";
 import type { CliContext } from "./context.ts";
 
 /** Adds `ays types` to the program. */

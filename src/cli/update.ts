@@ -7,9 +7,7 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import { InputError } from "../errors.ts";
-import { loadRepoActors } from "../repo/actor.ts";
-import { globalTemplateDirs } from "../repo/templates.ts";
-import { planUpdate } from "../repo/update.ts";
+import { globalTemplateDirs, loadRepoActors, planUpdate } from "../repo/mod.ts";
 import type { CliContext } from "./context.ts";
 import { printJson, withSession } from "./session.ts";
 

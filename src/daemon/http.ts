@@ -11,7 +11,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { z } from "zod";
 import { AysError, ExitCode, InputError, UnavailableError } from "../errors.ts";
-import { compileNameRegex } from "../model/schedule.ts";
+import { compileNameRegex } from "../model/mod.ts";
 import type { DaemonBackend, RunRequest } from "./backend.ts";
 import { DEFAULT_LISTEN, formatListen, isLoopback, type ListenAddress } from "./listen.ts";
 import { type Logger, silentLogger } from "./logger.ts";

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { serviceName } from "../model/names.ts";
+import { serviceName } from "../model/mod.ts";
 import type { LoadServices, RecurringTarget, RunRecurring } from "./backend.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 

@@ -6,28 +6,41 @@
  *
  * @module
  */
-import { secretValues } from "../model/secrets.ts";
+import {
+  type ActionState,
+  flatProducers,
+  type JobRecord,
+  listEntry,
+  secretValues,
+  serviceName,
+  type ServiceRecord,
+  showEntry,
+  sortServices,
+} from "../model/mod.ts";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { InputError } from "../errors.ts";
-import { serviceName } from "../model/names.ts";
-import type { ActionState, JobRecord, ServiceRecord } from "../model/types.ts";
-import { flatProducers, listEntry, showEntry, sortServices } from "../model/views.ts";
-import { actionSettings } from "../run/execute.ts";
-import { acceptOutcome, endAction, errorLogLine, logLines } from "../run/job_end.ts";
 import {
+  acceptOutcome,
+  actionSettings,
+  endAction,
+  errorLogLine,
+  executeRepoRun,
   hashActionsFile,
+  holdRunLock,
   type JobOutcome,
   type JobRequest,
   jobServiceData,
-} from "../run/job_api.ts";
-import type { WorkerPool } from "../run/pool.ts";
-import { executeRepoRun, holdRunLock, runJobId, type RunSession } from "../run/repo_run.ts";
-import { runJob } from "../run/run_job.ts";
-import { scheduleForRun } from "../run/schedule_for_run.ts";
-import { loadRunDetail, runListEntry } from "../run/run_views.ts";
-import type { StoreDriver } from "../store/driver.ts";
-import type { RepoStore } from "../store/repo_store.ts";
+  loadRunDetail,
+  logLines,
+  runJob,
+  runJobId,
+  runListEntry,
+  type RunSession,
+  scheduleForRun,
+  type WorkerPool,
+} from "../run/mod.ts";
+import type { RepoStore, StoreDriver } from "../store/mod.ts";
 import type {
   DaemonBackend,
   ExecuteQueuedRun,

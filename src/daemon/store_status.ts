@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { StoreDriver } from "../store/driver.ts";
+import type { StoreDriver } from "../store/mod.ts";
 import type { DaemonStatus, DaemonStatusStore } from "./backend.ts";
 
 /** The store key of the status record. */

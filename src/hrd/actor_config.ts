@@ -7,7 +7,7 @@
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import * as z from "zod/mini";
 import { InputError, type SourceLocation } from "../errors.ts";
-import type { ActionSettings, ActorConfig, RecurringSpec } from "../model/types.ts";
+import type { ActionSettings, ActorConfig, RecurringSpec } from "../model/mod.ts";
 import { type HrdEntry, type HrdReadOptions, readHrd, splitHrdDict } from "./hrd.ts";
 import { parsePeriod } from "./period.ts";
 

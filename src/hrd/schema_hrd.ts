@@ -5,10 +5,18 @@
  * @module
  */
 import { formatLocated, InputError, type SourceLocation } from "../errors.ts";
-import { hrdTypeOf, isNumericType, isTextType, newFieldSpec } from "../model/fields.ts";
-import { camelCase } from "../model/names.ts";
-import { checkFieldValue, isoToEpochSeconds } from "../model/validate.ts";
-import type { ConsumeSpec, FieldSpec, HrdType } from "../model/field_spec.ts";
+import {
+  camelCase,
+  checkFieldValue,
+  type ConsumeSpec,
+  type FieldSpec,
+  type HrdType,
+  hrdTypeOf,
+  isNumericType,
+  isoToEpochSeconds,
+  isTextType,
+  newFieldSpec,
+} from "../model/mod.ts";
 import {
   type HrdEntry,
   type HrdItem,

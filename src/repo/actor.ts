@@ -7,18 +7,27 @@
  */
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { emitCapnp } from "../capnp/emit.ts";
-import { schemaFromFields } from "../capnp/from_fields.ts";
-import type { CapnpType, EnumModel, SchemaFile, StructModel } from "../capnp/model.ts";
-import { findStruct, indexSchema } from "../capnp/model.ts";
-import { parseCapnp } from "../capnp/parse.ts";
+import {
+  type CapnpType,
+  emitCapnp,
+  type EnumModel,
+  findStruct,
+  indexSchema,
+  parseCapnp,
+  type SchemaFile,
+  schemaFromFields,
+  type StructModel,
+} from "../capnp/mod.ts";
 import { InputError } from "../errors.ts";
-import { emptyActorConfig, readActorHrd, readActorYaml } from "../hrd/actor_config.ts";
-import type { FieldSpec, HrdType } from "../model/field_spec.ts";
-import { newFieldSpec } from "../model/fields.ts";
-import { readSchemaHrd } from "../hrd/schema_hrd.ts";
-import { roleOf } from "../model/names.ts";
-import { type ActorRecord, DEFAULT_ACTIONS } from "../model/types.ts";
+import { emptyActorConfig, readActorHrd, readActorYaml, readSchemaHrd } from "../hrd/mod.ts";
+import {
+  type ActorRecord,
+  DEFAULT_ACTIONS,
+  type FieldSpec,
+  type HrdType,
+  newFieldSpec,
+  roleOf,
+} from "../model/mod.ts";
 import { discoverTemplates, type TemplateInfo } from "./templates.ts";
 
 /** Options of {@link loadActor}. */

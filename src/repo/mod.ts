@@ -10,4 +10,6 @@ export * from "./find.ts";
 export * from "./init.ts";
 export * from "./open.ts";
 export * from "./registry.ts";
+export * from "./sync.ts";
 export * from "./templates.ts";
+export * from "./update.ts";

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { ActorRecord } from "../model/types.ts";
+import type { ActorRecord } from "../model/mod.ts";
 
 /** JSON with object keys sorted and undefined members left out: equal values, equal text. */
 function canonical(value: unknown): string {

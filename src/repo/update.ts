@@ -9,12 +9,17 @@
  *
  * @module
  */
-import type { FieldSpec } from "../model/field_spec.ts";
-import { defaultValue, isNumericType, isTextType } from "../model/fields.ts";
-import { newActionRecord } from "../model/schedule.ts";
-import type { ActorRecord, ServiceRecord } from "../model/types.ts";
-import { checkFieldValue } from "../model/validate.ts";
-import { serviceName } from "../model/names.ts";
+import {
+  type ActorRecord,
+  checkFieldValue,
+  defaultValue,
+  type FieldSpec,
+  isNumericType,
+  isTextType,
+  newActionRecord,
+  serviceName,
+  type ServiceRecord,
+} from "../model/mod.ts";
 import { actionsFileChanged, actorDifferences } from "./sync.ts";
 
 /** Options of {@link planUpdate}. */

@@ -10,7 +10,7 @@
  */
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import type { ServiceRecord } from "../model/types.ts";
+import type { ServiceRecord } from "../model/mod.ts";
 
 // #region job-types
 /** Levels of {@link Job.log}. */

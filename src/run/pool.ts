@@ -15,7 +15,7 @@ import {
   type WorkerDone,
   type WorkerMessage,
 } from "./job_api.ts";
-import { maskText } from "../model/secrets.ts";
+import { maskText } from "../model/mod.ts";
 import { LogBuffer } from "./log_buffer.ts";
 
 /** Options of {@link WorkerPool}. */

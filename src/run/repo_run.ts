@@ -8,21 +8,28 @@
  * @module
  */
 import process from "node:process";
-import { serviceName } from "../model/names.ts";
-import type {
-  ActionState,
-  ActorRecord,
-  JobRecord,
-  PlannedJob,
-  RunRecord,
-  ServiceRecord,
-} from "../model/types.ts";
-import type { StoreDriver } from "../store/driver.ts";
-import { currentHolder, isProcessAlive, thisHost } from "../store/holder.ts";
-import { type HeldLock, holdRepoLock } from "../store/repo_lock.ts";
-import { openRepoStore, REPO_LOCK, type RepoStore } from "../store/repo_store.ts";
+import {
+  type ActionState,
+  type ActorRecord,
+  type JobRecord,
+  type PlannedJob,
+  type RunRecord,
+  secretValues,
+  serviceName,
+  type ServiceRecord,
+} from "../model/mod.ts";
+import {
+  currentHolder,
+  type HeldLock,
+  holdRepoLock,
+  isProcessAlive,
+  openRepoStore,
+  REPO_LOCK,
+  type RepoStore,
+  type StoreDriver,
+  thisHost,
+} from "../store/mod.ts";
 import { actionSettings, executePlan, JobFailedError } from "./execute.ts";
-import { secretValues } from "../model/secrets.ts";
 import { acceptOutcome, endAction, errorLogLine, logLines } from "./job_end.ts";
 import { hashActionsFile, type JobOutcome, type JobRequest, jobServiceData } from "./job_api.ts";
 import { jobId as graphId, type Plan, planRun } from "./plan.ts";

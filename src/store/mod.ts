@@ -69,6 +69,7 @@ export {
   serviceMirrorText,
   servicePaths,
   writeMirror,
+  writeMirrorFiles,
 } from "./mirror.ts";
 export {
   describeHolder,
