@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what the tests need, checks types,
-# formatting and lint, builds dist/ays, runs the unit and integration tests under Bun and under
-# Deno, then the end-to-end tests against the compiled binary (once: it is the same binary).
+# formatting, lint and the layering (scripts/check_layers.ts), builds dist/ays, runs the unit and
+# integration tests under Bun and under Deno, then the end-to-end tests against the compiled binary
+# (once: it is the same binary).
 # Ends with one line "test: N passed, N failed". Usage: scripts/test.sh [--unit-only]
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +37,8 @@ step "deno fmt --check"
 deno fmt --check || fail=1
 step "deno lint"
 deno lint || fail=1
+step "layering (scripts/check_layers.ts)"
+bun scripts/check_layers.ts || fail=1
 
 mapfile -t unit < <(find test -name '*_test.ts' -not -path 'test/e2e/*' | sort)
 
