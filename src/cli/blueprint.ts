@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { resolve } from "node:path";
 import { applyBlueprintUnit, describeChangeSet, summarizeChangeSet } from "../blueprint/mod.ts";
 import { globalTemplateDirs } from "../repo/mod.ts";
@@ -12,7 +12,7 @@ import type { CliContext } from "./context.ts";
 import { printJson, withSession } from "./session.ts";
 
 /** Adds `ays blueprint` to the program. */
-export function registerBlueprint(program: Command, ctx: CliContext): void {
+export function registerBlueprint(program: CommandUnknownOpts, ctx: CliContext): void {
   program
     .command("blueprint")
     .description(
@@ -27,7 +27,7 @@ export function registerBlueprint(program: Command, ctx: CliContext): void {
       const dryRun = Boolean(options.dryRun);
       await withSession(
         ctx,
-        command as unknown as Command,
+        command,
         { write: !dryRun, wait: Boolean(options.wait) },
         async (session) => {
           const given = files.length > 0 ? files.map((f) => resolve(ctx.io.cwd, f)) : undefined;

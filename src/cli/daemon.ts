@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import process from "node:process";
 import { ExitCode, InputError, LockedError } from "../errors.ts";
 import {
@@ -42,7 +42,7 @@ interface DaemonCliOptions {
 /** Opens every repository of `--repo` (default: the current one) with its store. */
 async function openServed(
   ctx: CliContext,
-  command: Command,
+  command: CommandUnknownOpts,
   options: { mirror: boolean },
 ): Promise<ServedRepo[]> {
   const globals = globalsOf(command, ctx.io.env);
@@ -102,7 +102,11 @@ async function refuseSecondDaemon(served: readonly ServedRepo[]): Promise<void> 
   }
 }
 
-async function serve(ctx: CliContext, command: Command, flags: DaemonCliOptions): Promise<void> {
+async function serve(
+  ctx: CliContext,
+  command: CommandUnknownOpts,
+  flags: DaemonCliOptions,
+): Promise<void> {
   const globals = globalsOf(command, ctx.io.env);
   const settings = resolveDaemonSettings(
     { listen: flags.listen, token: flags.token, logFormat: flags.logFormat, color: globals.color },
@@ -173,7 +177,7 @@ export interface DaemonStatusView {
   status: DaemonStatus | null;
 }
 
-async function showStatus(ctx: CliContext, command: Command): Promise<void> {
+async function showStatus(ctx: CliContext, command: CommandUnknownOpts): Promise<void> {
   const globals = globalsOf(command, ctx.io.env);
   const served = await openServed(ctx, command, { mirror: false });
   try {
@@ -195,7 +199,7 @@ async function showStatus(ctx: CliContext, command: Command): Promise<void> {
 }
 
 /** Adds `ays daemon` (alias `start`) and `ays daemon status` to the program. */
-export function registerDaemon(program: Command, ctx: CliContext): void {
+export function registerDaemon(program: CommandUnknownOpts, ctx: CliContext): void {
   const daemon = program
     .command("daemon")
     .alias("start")
@@ -207,12 +211,12 @@ export function registerDaemon(program: Command, ctx: CliContext): void {
     .option("--token <token>", "bearer token of the API (else AYS_TOKEN); required off loopback")
     .option("--log-format <format>", "text or json (JSON lines)")
     .action(async (options, command) => {
-      await serve(ctx, command as unknown as Command, options);
+      await serve(ctx, command, options);
     });
   daemon
     .command("status")
     .description("whether a daemon serves the repository, since when, its address, its jobs")
     .action(async (_options, command) => {
-      await showStatus(ctx, command as unknown as Command);
+      await showStatus(ctx, command);
     });
 }

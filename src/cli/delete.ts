@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { InputError } from "../errors.ts";
 import { planDelete, serviceName } from "../model/mod.ts";
 import type { CliContext } from "./context.ts";
@@ -13,7 +13,7 @@ import { INSTANCE_OPTION, ROLE_OPTION, selectServices } from "./service_filter.t
 import { printJson, withSession } from "./session.ts";
 
 /** Adds `ays delete` to the program. */
-export function registerDelete(program: Command, ctx: CliContext): void {
+export function registerDelete(program: CommandUnknownOpts, ctx: CliContext): void {
   program
     .command("delete")
     .description("remove services with their children; links to them are undone")
@@ -31,7 +31,7 @@ export function registerDelete(program: Command, ctx: CliContext): void {
       }
       await withSession(
         ctx,
-        command as unknown as Command,
+        command,
         { write: true, wait: Boolean(options.wait) },
         async (session) => {
           const all = await session.store.loadServices();

@@ -5,12 +5,12 @@
  *
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import type { CliContext } from "./context.ts";
 import { printJson, withSession } from "./session.ts";
 
 /** Adds `ays restore` to the program. */
-export function registerRestore(program: Command, ctx: CliContext): void {
+export function registerRestore(program: CommandUnknownOpts, ctx: CliContext): void {
   program
     .command("restore")
     .description("rebuild the store's actors and services from the mirror in actors/ and services/")
@@ -18,7 +18,7 @@ export function registerRestore(program: Command, ctx: CliContext): void {
     .action(async (options, command) => {
       await withSession(
         ctx,
-        command as unknown as Command,
+        command,
         { write: true, wait: Boolean(options.wait) },
         async (session) => {
           const content = await session.store.restoreFromMirror(session.repo.path);

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import process from "node:process";
 import { parseRunRequest, queueRunRequest } from "../daemon/mod.ts";
 import { ExitCode, InputError } from "../errors.ts";
@@ -72,7 +72,7 @@ export interface ExecuteFromCliOptions extends RunCliOptions {
  */
 export async function executeFromCli(
   ctx: CliContext,
-  command: Command,
+  command: CommandUnknownOpts,
   options: ExecuteFromCliOptions,
 ): Promise<void> {
   const globals = globalsOf(command, ctx.io.env);
@@ -177,7 +177,7 @@ export async function executeFromCli(
  */
 async function queueFromCli(
   ctx: CliContext,
-  command: Command,
+  command: CommandUnknownOpts,
   options: {
     parallel?: string;
     failFast?: boolean;
@@ -211,7 +211,7 @@ async function queueFromCli(
 }
 
 /** Adds `ays run` and `ays run show ID` to the program. */
-export function registerRun(program: Command, ctx: CliContext): void {
+export function registerRun(program: CommandUnknownOpts, ctx: CliContext): void {
   const run = program
     .command("run")
     .description("execute the scheduled actions in dependency order, in parallel (SPEC §6)")
@@ -223,10 +223,10 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option("--queue", "hand the run to the daemon: queue it, print the request id, exit 0")
     .action(async (options, command) => {
       if (options.queue) {
-        await queueFromCli(ctx, command as unknown as Command, options);
+        await queueFromCli(ctx, command, options);
         return;
       }
-      await executeFromCli(ctx, command as unknown as Command, {
+      await executeFromCli(ctx, command, {
         parallel: options.parallel === undefined ? undefined : parseParallel(options.parallel),
         failFast: Boolean(options.failFast),
         wait: Boolean(options.wait),
@@ -240,7 +240,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .argument("<id>", "run id (or an unambiguous prefix)")
     .option("--tail <n>", "log lines per job (default 20)")
     .action(async (id, options, command) => {
-      await withSession(ctx, command as unknown as Command, {}, async (session) => {
+      await withSession(ctx, command, {}, async (session) => {
         const tail = options.tail === undefined ? 20 : Number(options.tail);
         if (!Number.isInteger(tail) || tail < 0) {
           throw new InputError(`--tail must be a whole number, not '${options.tail}'`);

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { readFile } from "node:fs/promises";
 import { basename, dirname, extname, resolve } from "node:path";
 import {
@@ -241,7 +241,7 @@ async function writeBytes(io: CliIo & BinaryIo, bytes: Uint8Array): Promise<void
 }
 
 /** Adds `ays schema FILE` to the program. */
-export function registerSchema(program: Command, ctx: CliContext): void {
+export function registerSchema(program: CommandUnknownOpts, ctx: CliContext): void {
   program
     .command("schema")
     .description("print the Cap'n Proto schema of a schema.hrd or schema.capnp; encode/decode")
@@ -253,7 +253,7 @@ export function registerSchema(program: Command, ctx: CliContext): void {
     .option("--struct <name>", "the root struct (default Schema)")
     .action(async (path, options, command) => {
       const io = ctx.io as CliIo & BinaryIo;
-      const globals = globalsOf(command as unknown as Command, io.env);
+      const globals = globalsOf(command, io.env);
       const loaded = await loadSchemaFile(relativeOrAbsolute(path, io));
       loaded.warnings.forEach(warner(ctx, globals));
       const modes = [options.layout, options.encode !== undefined, options.decode].filter(Boolean);

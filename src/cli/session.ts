@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { type OpenedRepo, openRepo } from "../repo/mod.ts";
 import {
   currentHolder,
@@ -104,7 +104,7 @@ export async function openSession(
 /** Runs `fn` with the repository of the command opened; always closes the store. */
 export async function withSession<T>(
   ctx: CliContext,
-  command: Command,
+  command: CommandUnknownOpts,
   options: SessionOptions,
   fn: (session: Session) => Promise<T>,
 ): Promise<T> {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { InputError } from "../errors.ts";
 import { ACTION_STATES, type ActionState } from "../model/mod.ts";
 import type { CliContext } from "./context.ts";
@@ -12,7 +12,7 @@ import { INSTANCE_OPTION, ROLE_OPTION, selectServices } from "./service_filter.t
 import { printJson, withSession } from "./session.ts";
 
 /** Adds `ays set_state` to the program. */
-export function registerSetState(program: Command, ctx: CliContext): void {
+export function registerSetState(program: CommandUnknownOpts, ctx: CliContext): void {
   program
     .command("set_state")
     .description("set the state of an action of the matching services by hand")
@@ -31,7 +31,7 @@ export function registerSetState(program: Command, ctx: CliContext): void {
       }
       await withSession(
         ctx,
-        command as unknown as Command,
+        command,
         { write: true, wait: Boolean(options.wait) },
         async (session) => {
           const selected = selectServices(await session.store.loadServices(), {

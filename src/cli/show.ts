@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import {
   type ActorRecord,
   flatProducers,
@@ -77,7 +77,7 @@ export function deepServices(
 }
 
 /** Adds `ays show` to the program. */
-export function registerShow(program: Command, ctx: CliContext): void {
+export function registerShow(program: CommandUnknownOpts, ctx: CliContext): void {
   program
     .command("show")
     .description("show services with their data and actions")
@@ -88,7 +88,7 @@ export function registerShow(program: Command, ctx: CliContext): void {
     .option(...INSTANCE_OPTION)
     .action(async (target, rawOptions, command) => {
       const options = rawOptions as FilterOptions & { deep?: boolean; reveal?: boolean };
-      await withSession(ctx, command as unknown as Command, {}, async (session) => {
+      await withSession(ctx, command, {}, async (session) => {
         const { store } = session;
         let all: ServiceRecord[];
         let actors: Map<string, ActorRecord>;

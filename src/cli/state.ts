@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { showEntry } from "../model/mod.ts";
 import type { CliContext } from "./context.ts";
 import { renderState, stateEntry } from "./render.ts";
@@ -20,12 +20,12 @@ import {
 import { printJson, withSession } from "./session.ts";
 
 /** Adds `ays state` to the program. */
-export function registerState(program: Command, ctx: CliContext): void {
+export function registerState(program: CommandUnknownOpts, ctx: CliContext): void {
   program.command("state").description("show the state of each action of the services")
     .option(...ROLE_OPTION)
     .option(...INSTANCE_OPTION)
     .action(async (options, command) => {
-      await withSession(ctx, command as unknown as Command, {}, async (session) => {
+      await withSession(ctx, command, {}, async (session) => {
         const services = selectServices(
           await session.store.loadServices(),
           options as FilterOptions,

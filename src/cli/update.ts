@@ -5,14 +5,14 @@
  *
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { InputError } from "../errors.ts";
 import { globalTemplateDirs, loadRepoActors, planUpdate } from "../repo/mod.ts";
 import type { CliContext } from "./context.ts";
 import { printJson, withSession } from "./session.ts";
 
 /** Adds `ays update` to the program. */
-export function registerUpdate(program: Command, ctx: CliContext): void {
+export function registerUpdate(program: CommandUnknownOpts, ctx: CliContext): void {
   program
     .command("update")
     .description("re-read the templates; carry schema and action changes to actors and services")
@@ -26,7 +26,7 @@ export function registerUpdate(program: Command, ctx: CliContext): void {
     .action(async (options, command) => {
       await withSession(
         ctx,
-        command as unknown as Command,
+        command,
         { write: true, wait: Boolean(options.wait) },
         async (session) => {
           const templates = await loadRepoActors(session.repo.path, {
