@@ -16,7 +16,7 @@
 import { stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { InputError } from "../errors.ts";
-import { type ActorRecord, MASK, type ServiceRecord } from "../model/mod.ts";
+import { type ActorRecord, MASK, serviceName, type ServiceRecord } from "../model/mod.ts";
 import { loadRepoActors, syncActors } from "../repo/mod.ts";
 import type { RecordChange, RepoStore } from "../store/mod.ts";
 import { archiveBlueprints, listBlueprints, readBlueprintFiles } from "./files.ts";
@@ -81,8 +81,12 @@ export function attachChangeArgs(
   actors: ReadonlyMap<string, ActorRecord>,
 ): void {
   const byName = new Map<string, ServiceRecord>();
-  for (const service of changes.created) byName.set(`${service.role}!${service.name}`, service);
-  for (const { service } of changes.updated) byName.set(`${service.role}!${service.name}`, service);
+  for (const service of changes.created) {
+    byName.set(serviceName(service.role, service.name), service);
+  }
+  for (const { service } of changes.updated) {
+    byName.set(serviceName(service.role, service.name), service);
+  }
   for (const scheduled of changes.scheduled) {
     if (!scheduled.args) continue;
     const service = byName.get(scheduled.service);

@@ -16,6 +16,7 @@ import {
   type EventFilter,
   type FieldSpec,
   newActionRecord,
+  parseServiceName,
   resolveField,
   roleOf,
   scheduleAction,
@@ -605,7 +606,7 @@ function resolveLinks(
     const before = fieldLinks(view.get(sname)!, field);
     for (const old of before) if (!linked.includes(old)) removeProducer(producers, old);
     for (const target of linked) addProducer(producers, target);
-    setData(view, sname, field, relationValue(field, linked.map((s) => s.split("!")[1])), isNew);
+    setData(view, sname, field, relationValue(field, linked.map(instanceOf)), isNew);
   }
   if (!touched) return;
   if (parent) addProducer(producers, parent);
@@ -642,8 +643,13 @@ function fieldLinks(service: ServiceRecord, field: FieldSpec): string[] {
   return links;
 }
 
+/** The instance part of a stored `role!instance` name. */
+function instanceOf(sname: string): string {
+  return parseServiceName(sname)!.instance;
+}
+
 function addProducer(producers: Record<string, string[]>, sname: string): void {
-  const role = sname.slice(0, sname.indexOf("!"));
+  const role = parseServiceName(sname)!.role;
   const list = producers[role] ??= [];
   if (!list.includes(sname)) {
     list.push(sname);
@@ -652,7 +658,7 @@ function addProducer(producers: Record<string, string[]>, sname: string): void {
 }
 
 function removeProducer(producers: Record<string, string[]>, sname: string): void {
-  const role = sname.slice(0, sname.indexOf("!"));
+  const role = parseServiceName(sname)!.role;
   const list = producers[role];
   if (!list) return;
   const next = list.filter((item) => item !== sname);

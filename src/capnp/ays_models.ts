@@ -18,8 +18,10 @@ import {
   type HrdType,
   type JobRecord,
   type JobState,
+  parseServiceName,
   type RunRecord,
   type RunState,
+  serviceName,
   type ServiceRecord,
   toStorable,
 } from "../model/mod.ts";
@@ -86,14 +88,8 @@ const list = (v: unknown): Obj[] => (Array.isArray(v) ? v as Obj[] : []);
 const num = (v: unknown): number => Number(v ?? 0);
 const optionalNumber = (o: Obj, name: string, flag: string): number | null =>
   o[flag] ? num(o[name]) : null;
-const splitService = (name: string): Obj => {
-  const bang = name.indexOf("!");
-  return bang < 0 ? { role: name, instance: "" } : {
-    role: name.slice(0, bang),
-    instance: name.slice(bang + 1),
-  };
-};
-const joinService = (p: Obj): string => `${p.role}!${p.instance}`;
+const splitService = (name: string): Obj => parseServiceName(name) ?? { role: name, instance: "" };
+const joinService = (p: Obj): string => serviceName(String(p.role), String(p.instance));
 
 function fieldToCapnp(f: FieldSpec): Obj {
   return {

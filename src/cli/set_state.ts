@@ -6,7 +6,7 @@
  */
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { InputError } from "../errors.ts";
-import { ACTION_STATES, type ActionState } from "../model/mod.ts";
+import { ACTION_STATES, type ActionState, serviceName } from "../model/mod.ts";
 import type { CliContext } from "./context.ts";
 import { INSTANCE_OPTION, ROLE_OPTION, selectServices } from "./service_filter.ts";
 import { printJson, withSession } from "./session.ts";
@@ -48,7 +48,7 @@ export function registerSetState(program: CommandUnknownOpts, ctx: CliContext): 
           const updated = [];
           for (const service of having) {
             const from = service.actions[action].state;
-            changes.push({ service: `${service.role}!${service.name}`, from, to: state });
+            changes.push({ service: serviceName(service.role, service.name), from, to: state });
             if (from === state) continue;
             const next = structuredClone(service);
             next.actions[action].state = state;

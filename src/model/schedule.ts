@@ -6,6 +6,7 @@
  * @module
  */
 import { InputError, type SourceLocation } from "../errors.ts";
+import { serviceName } from "./names.ts";
 import type { ActionRecord, ActionState, ServiceRecord, ServiceState } from "./types.ts";
 
 /** Options of {@link scheduleAction}. */
@@ -201,7 +202,7 @@ export function scheduleServices(
   for (const service of services) {
     if (!matches(service)) continue;
     result.matched++;
-    const name = `${service.role}!${service.name}`;
+    const name = serviceName(service.role, service.name);
     const outcome = scheduleAction(service, action, { force: options.force });
     if (outcome.service !== service) result.updated.push(outcome.service);
     if (outcome.scheduled) result.scheduled.push(name);
