@@ -1,6 +1,6 @@
 /**
  * Encode + decode of a 20-field service data object with the capnp codec, objects/s, beside
- * `JSON.stringify` + `JSON.parse` of the same object in the same run. Goal (SPEC §10):
+ * `JSON.stringify` + `JSON.parse` of the same object in the same run. Goal (docs/benchmarks.md):
  * ≥ 100,000 objects/s.
  *
  * Usage: `bun bench/codec.ts [--rounds N] [--count N]` (or `deno run -A bench/codec.ts`).

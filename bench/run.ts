@@ -1,5 +1,5 @@
 /**
- * The run engine without the store: planner, eager walker and Web Worker pool (SPEC §10).
+ * The run engine without the store: planner, eager walker and Web Worker pool (docs/benchmarks.md).
  *
  * (a) 2,000 no-op jobs through pool + walker: jobs/s (goal ≥ 1,000);
  * (b) 100 jobs that each wait 200 ms with parallel 20: elapsed against the ideal 1.0 s

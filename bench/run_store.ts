@@ -1,5 +1,5 @@
 /**
- * Runs through the store (SPEC §10), as `ays run` executes them: every job's start and end
+ * Runs through the store (docs/benchmarks.md), as `ays run` executes them: every job's start and end
  * recorded, every action state saved (with the readable mirror kept, as the CLI does), on the
  * repository's own SQLite store.
  *

@@ -49,7 +49,7 @@ export function workerSpecifier(name: string, moduleUrl: string = import.meta.ur
 
 /**
  * Ends the process. Always explicit: in Deno a terminated worker stuck in a synchronous loop
- * keeps its thread spinning and the process would never exit on its own (SPEC §1).
+ * keeps its thread spinning and the process would never exit on its own (docs/development.md).
  */
 export function exitProcess(code: number): never {
   process.exit(code);

@@ -1,4 +1,4 @@
-// TypeScript declarations of the ays job API (SPEC §3.4), printed by `ays types`.
+// TypeScript declarations of the ays job API (docs/runs.md), printed by `ays types`.
 // Save them as ays.d.ts beside your templates, then: import type { Job } from "ays";
 declare module "ays" {
   /** Levels of {@link Job.log}. */

@@ -1,5 +1,5 @@
 /**
- * `ays blueprint` without the CLI (SPEC §4.2): read a unit of blueprints, sync the actors
+ * `ays blueprint` without the CLI (docs/blueprints.md): read a unit of blueprints, sync the actors
  * (src/repo/sync.ts), apply the unit to the services in the store, and save the result as ONE
  * atomic change — or only describe it (`--dry-run`). Any error is thrown before the store is
  * written, so the store and its mirror stay exactly as they were.
@@ -136,7 +136,7 @@ async function checkArchiveTargets(files: readonly string[]): Promise<void> {
 }
 
 /**
- * Applies a unit of blueprints to the repository's store (SPEC §4.2): all active blueprints
+ * Applies a unit of blueprints to the repository's store (docs/blueprints.md): all active blueprints
  * in file-name order, or `options.files` in the order given. The caller holds the repository
  * lock. Throws {@link InputError} (with `file:line:column` where known) before anything is
  * written.

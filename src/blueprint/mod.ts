@@ -1,5 +1,5 @@
 /**
- * Blueprints (SPEC §4): reading them with positions, the files of a repository, and applying a
+ * Blueprints (docs/blueprints.md): reading them with positions, the files of a repository, and applying a
  * unit of them to services as a change set.
  *
  * @module

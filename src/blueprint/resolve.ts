@@ -1,5 +1,5 @@
 /**
- * Applying a unit of blueprints to an in-memory view of a repository's services (SPEC §4.2):
+ * Applying a unit of blueprints to an in-memory view of a repository's services (docs/blueprints.md):
  * validate every attribute, resolve parents and producers (creating `auto_<n>` services where
  * allowed), link consumers, compare re-applied values, schedule `processChange` for changed data,
  * and apply the `actions:` and `eventfilters:` sections. Nothing is written: the result is a
@@ -56,7 +56,7 @@ export interface ScheduledAction {
   /** `role!instance`. */
   service: string;
   action: string;
-  /** `processChange` gets the changes (SPEC §4.2). */
+  /** `processChange` gets the changes (docs/blueprints.md). */
   args?: { changes: Record<string, FieldChange> };
 }
 
@@ -247,7 +247,7 @@ function relationValue(field: FieldSpec, names: string[]): unknown {
 }
 
 /**
- * Applies a unit of blueprints (SPEC §4.2) to the services in `options.services` and returns
+ * Applies a unit of blueprints (docs/blueprints.md) to the services in `options.services` and returns
  * what would change. `docs` are applied in the order given (the caller sorts files by name).
  * Throws {@link InputError} (with `file:line:column`) for unknown actors or attributes, bad
  * values, missing or ambiguous parents, missing or too many producers, the same
@@ -474,7 +474,7 @@ function unknownActor(
   return new InputError(`unknown actor '${entry.actor}'${hint}`, { location: entry.location });
 }
 
-/** Links a service to its parent and producers (SPEC §4.2). */
+/** Links a service to its parent and producers (docs/blueprints.md). */
 function resolveLinks(
   sname: string,
   declared: Declared | undefined,
@@ -681,7 +681,7 @@ function setData(
   service.data[field.camelName] = value;
 }
 
-/** A parent chain that comes back to where it started is an error (SPEC §4.1). */
+/** A parent chain that comes back to where it started is an error (docs/blueprints.md). */
 function checkParentCycles(declared: readonly Declared[], view: View): void {
   const done = new Set<string>();
   for (const entry of declared) {

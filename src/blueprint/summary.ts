@@ -1,6 +1,6 @@
 /**
  * What `ays blueprint --dry-run` prints: a change set as lines or as JSON, with the values of
- * secret fields shown as `***` (SPEC §3.1: never printed).
+ * secret fields shown as `***` (docs/hrd.md: never printed).
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * `ays blueprint [FILE…] [--dry-run] [--archive]` (SPEC §4): applies all active blueprints of
+ * `ays blueprint [FILE…] [--dry-run] [--archive]` (docs/blueprints.md): applies all active blueprints of
  * the repository (or the files given) as one atomic unit under the repository lock.
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * `ays daemon` (alias `ays start`) and `ays daemon status` (SPEC §8): serve one or more
+ * `ays daemon` (alias `ays start`) and `ays daemon status` (docs/daemon.md): serve one or more
  * repositories in the foreground — recurring actions, the run queue, the HTTP API — until
  * SIGTERM or SIGINT, then stop cleanly and exit 0 (the explicit exit is `src/main.ts`'s).
  *
@@ -205,7 +205,7 @@ export function registerDaemon(program: CommandUnknownOpts, ctx: CliContext): vo
     .alias("start")
     .description(
       "serve the repositories (--repo, repeatable) in the foreground: recurring actions, " +
-        "queued runs, the HTTP API; SIGTERM/SIGINT stop it (SPEC §8)",
+        "queued runs, the HTTP API; SIGTERM/SIGINT stop it",
     )
     .option("--listen <host:port>", "where the HTTP API listens (default 127.0.0.1:5000)")
     .option("--token <token>", "bearer token of the API (else AYS_TOKEN); required off loopback")

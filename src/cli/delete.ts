@@ -1,5 +1,5 @@
 /**
- * `ays delete [ROLE!INSTANCE] [-r] [-i] --yes` (SPEC §9): removes the chosen services with
+ * `ays delete [ROLE!INSTANCE] [-r] [-i] --yes` (docs/cli.md): removes the chosen services with
  * their children and undoes the links other services had to them, in one atomic save.
  *
  * @module

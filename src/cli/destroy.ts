@@ -1,5 +1,5 @@
 /**
- * `ays destroy --yes` (SPEC §9): removes all of the repository's state — every record in the
+ * `ays destroy --yes` (docs/cli.md): removes all of the repository's state — every record in the
  * store (actors, services, runs, jobs, logs, sources) and the mirror folders `actors/` and
  * `services/`. Templates, blueprints and `.ays/config.yaml` stay, so `ays blueprint` starts
  * over from them.

@@ -1,5 +1,5 @@
 /**
- * `ays do ACTION` and `ays install` (SPEC §5): schedule the action on the matching services,
+ * `ays do ACTION` and `ays install` (docs/blueprints.md): schedule the action on the matching services,
  * save that under the repository lock, then run scoped to those services with the same lock
  * held throughout. `--schedule-only` stops after scheduling; `--args` become `job.args`.
  *

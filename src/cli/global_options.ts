@@ -1,5 +1,5 @@
 /**
- * The options every command takes (SPEC §9), and how to read them back in a command's action.
+ * The options every command takes (docs/cli.md), and how to read them back in a command's action.
  *
  * @module
  */

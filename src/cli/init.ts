@@ -1,6 +1,6 @@
 /**
  * `ays init [PATH] [--git [URL]]` and its v8.1 alias `ays create_repo -p PATH -g URL`
- * (SPEC §9): make a repository and record it in the registry of `ays repos`.
+ * (docs/cli.md): make a repository and record it in the registry of `ays repos`.
  *
  * @module
  */

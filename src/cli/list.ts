@@ -1,5 +1,5 @@
 /**
- * `ays list [-r ROLE] [-i INSTANCE] [--json]` (SPEC §9): the services, sorted by role then name.
+ * `ays list [-r ROLE] [-i INSTANCE] [--json]` (docs/cli.md): the services, sorted by role then name.
  *
  * @module
  */

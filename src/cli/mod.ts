@@ -41,7 +41,7 @@ export function buildProgram(ctx: CliContext): Command {
     .version(VERSION, "-V, --version", "print the ays version")
     .exitOverride()
     .showSuggestionAfterError()
-    // SPEC §9: every command takes the global options; its help should say so.
+    // docs/cli.md: every command takes the global options; its help should say so.
     .configureHelp({ showGlobalOptions: true })
     .configureOutput({
       writeOut: (text) => ctx.io.stdout(text),
@@ -95,7 +95,7 @@ function reportError(error: unknown, io: CliIo): number {
     ) {
       return ExitCode.ok;
     }
-    // commander has already printed its message; usage errors are bad input (SPEC §9).
+    // commander has already printed its message; usage errors are bad input (docs/cli.md).
     return ExitCode.badInput;
   }
   if (error instanceof AysError) {

@@ -1,5 +1,5 @@
 /**
- * What `ays run` and `ays do` show while a run executes, on standard error (SPEC §6.2): on a
+ * What `ays run` and `ays do` show while a run executes, on standard error (docs/runs.md): on a
  * terminal one live line (step, done / running / failed, elapsed), otherwise one line per job
  * event, so logs and CI output stay readable.
  *

@@ -1,5 +1,5 @@
 /**
- * `ays repos`: the repositories recorded in `$XDG_CONFIG_HOME/ays/repos` (SPEC §2).
+ * `ays repos`: the repositories recorded in `$XDG_CONFIG_HOME/ays/repos` (docs/repositories.md).
  *
  * @module
  */

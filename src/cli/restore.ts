@@ -1,6 +1,6 @@
 /**
  * `ays restore`: rebuilds the actors and services of the store from the readable mirror
- * (`actors/`, `services/`), SPEC §2. Secret fields are not in the mirror: they are empty
+ * (`actors/`, `services/`), docs/repositories.md. Secret fields are not in the mirror: they are empty
  * afterwards, and listed.
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * `ays run` (SPEC §6.2) and `ays run show ID`: execute the due actions of the repository under
+ * `ays run` (docs/runs.md) and `ays run show ID`: execute the due actions of the repository under
  * its lock, with live progress, cancellation on Ctrl-C / SIGTERM (exit 130), and the run
  * record as JSON at the end with `--json`. {@link executeFromCli} is shared with `ays do`.
  *
@@ -173,7 +173,7 @@ export async function executeFromCli(
 
 /**
  * `ays run --queue`: puts the request into the repository's queue in the store for the daemon
- * (SPEC §8) and prints its id, which is also the id of the run that executes it.
+ * (docs/daemon.md) and prints its id, which is also the id of the run that executes it.
  */
 async function queueFromCli(
   ctx: CliContext,
@@ -214,7 +214,7 @@ async function queueFromCli(
 export function registerRun(program: CommandUnknownOpts, ctx: CliContext): void {
   const run = program
     .command("run")
-    .description("execute the scheduled actions in dependency order, in parallel (SPEC §6)")
+    .description("execute the scheduled actions in dependency order, in parallel")
     .option("--parallel <n>", "jobs at once (default: parallel of .ays/config.yaml, else 10)")
     .option("--fail-fast", "start no new job after the first failure")
     .option("--wait", "wait for the repository lock instead of exiting 3")

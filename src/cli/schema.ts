@@ -1,6 +1,6 @@
 /**
  * `ays schema FILE`: shows the Cap'n Proto schema of a `schema.hrd` or `schema.capnp` (told by
- * the extension), its layout, and encodes or decodes messages with it (SPEC §9). Needs no
+ * the extension), its layout, and encodes or decodes messages with it (docs/cli.md). Needs no
  * repository.
  *
  * @module
@@ -47,7 +47,7 @@ export interface LoadedSchema {
 
 /**
  * Reads a `.hrd` or `.capnp` schema. An HRD schema's file id comes from the folder name, as for
- * a schema outside a repository (SPEC §3.2).
+ * a schema outside a repository (docs/capnp.md).
  */
 export async function loadSchemaFile(path: string): Promise<LoadedSchema> {
   const ext = extname(path).toLowerCase();

@@ -1,5 +1,5 @@
 /**
- * Choosing services on the command line (SPEC §5, §9): a `ROLE!INSTANCE` (or `ROLE:INSTANCE`)
+ * Choosing services on the command line (docs/blueprints.md, docs/cli.md): a `ROLE!INSTANCE` (or `ROLE:INSTANCE`)
  * argument and the `-r/--role`, `-i/--instance` filters, shared by the commands that look at or
  * change services.
  *

@@ -53,7 +53,7 @@ export interface OpenSessionOptions {
 export interface SessionOptions {
   /**
    * A writing command: keeps the mirror up to date and holds the repository lock for the
-   * whole command (SPEC §6.2: a writer while a run holds the lock exits 3).
+   * whole command (docs/runs.md: a writer while a run holds the lock exits 3).
    */
   write?: boolean;
   /** Wait for the lock instead of exiting 3 (`--wait`). */

@@ -1,5 +1,5 @@
 /**
- * `ays set_state ACTION --state S [ROLE!INSTANCE] [-r] [-i]` (SPEC §5): sets an action's state
+ * `ays set_state ACTION --state S [ROLE!INSTANCE] [-r] [-i]` (docs/blueprints.md): sets an action's state
  * by hand on the matching services (every service without a filter), in one atomic save.
  *
  * @module

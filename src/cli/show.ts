@@ -1,5 +1,5 @@
 /**
- * `ays show [ROLE!INSTANCE] [-r] [-i] [--deep] [--reveal] [--json]` (SPEC §9): services with
+ * `ays show [ROLE!INSTANCE] [-r] [-i] [--deep] [--reveal] [--json]` (docs/cli.md): services with
  * their data (secrets masked unless `--reveal`) and actions.
  *
  * `--deep` adds, recursively, the producers of each shown service (the services it depends

@@ -1,5 +1,5 @@
 /**
- * `ays state [-r] [-i] [--json]` (SPEC §5): each service's derived state and the state, period
+ * `ays state [-r] [-i] [--json]` (docs/blueprints.md): each service's derived state and the state, period
  * and last run of each of its actions.
  *
  * `--json` prints `[{service, key, actor, state, actions: {NAME: {state, period, lastRun}}}]`,

@@ -1,5 +1,5 @@
 /**
- * `ays update [-n NAME] [--mark-changed]` (SPEC §3.2, §5): re-reads the templates and carries
+ * `ays update [-n NAME] [--mark-changed]` (docs/capnp.md, docs/blueprints.md): re-reads the templates and carries
  * their changes to the stored actors and their services (see src/repo/update.ts), in one
  * atomic save.
  *

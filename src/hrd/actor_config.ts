@@ -1,5 +1,5 @@
 /**
- * Actor configuration (SPEC §3.3): `actor.hrd` of v8.1 (`recurring.<action>`, `flists.<name>`,
+ * Actor configuration (docs/hrd.md): `actor.hrd` of v8.1 (`recurring.<action>`, `flists.<name>`,
  * `event.*` / `events.*`) and `actor.yaml`, which says the same in YAML plus per-action settings.
  *
  * @module
@@ -210,7 +210,7 @@ function nodeAt(root: unknown, path: readonly PropertyKey[], wantKey = false): N
 }
 
 /**
- * Reads `actor.yaml` (SPEC §3.3):
+ * Reads `actor.yaml` (docs/hrd.md):
  *
  * ```yaml
  * recurring:

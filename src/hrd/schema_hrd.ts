@@ -1,5 +1,5 @@
 /**
- * The `schema.hrd` reader of SPEC §3.1: one field per line, `name = tags`, tags being
+ * The `schema.hrd` reader of docs/hrd.md: one field per line, `name = tags`, tags being
  * space-separated `key:value` pairs or bare labels in any order, keys case-insensitive.
  *
  * @module
@@ -393,7 +393,7 @@ function checkAcrossFields(parsed: ParsedField[]): void {
 }
 
 /**
- * Reads a `schema.hrd` into field specs (SPEC §3.1) in order of first appearance. A field
+ * Reads a `schema.hrd` into field specs (docs/hrd.md) in order of first appearance. A field
  * defined twice (the same camelCase name) keeps its first position and name and takes the
  * later line's tags, with a warning. Throws {@link InputError} at the offending tag for unknown
  * tags, labels or types, malformed values, regexes that do not compile, explicit defaults that

@@ -1,5 +1,5 @@
 /**
- * Helpers over an actor's field specs: finding the field a blueprint key names (SPEC §4.1),
+ * Helpers over an actor's field specs: finding the field a blueprint key names (docs/blueprints.md),
  * type families, zero values and defaults.
  *
  * @module
@@ -7,7 +7,7 @@
 import type { FieldSpec, HrdType } from "./field_spec.ts";
 import { camelCase } from "./names.ts";
 
-/** Every HRD type, in the order of SPEC §3.1. */
+/** Every HRD type, in the order of docs/hrd.md. */
 export const HRD_TYPES: readonly HrdType[] = [
   "str",
   "int",

@@ -1,5 +1,5 @@
 /**
- * The model of an ays repository (SPEC §3, §5): the records of actors, services, runs and jobs,
+ * The model of an ays repository (docs/repositories.md, docs/blueprints.md): the records of actors, services, runs and jobs,
  * service names, HRD field types, data validation, action scheduling, deletion planning,
  * secrets and the views that `ays list`/`ays show` print.
  *

@@ -1,5 +1,5 @@
 /**
- * Secret values (SPEC §3.1: `secret` fields and `type:password`) are never printed, logged or
+ * Secret values (docs/hrd.md: `secret` fields and `type:password`) are never printed, logged or
  * mirrored. Job logs and errors are text an action wrote, so the values themselves are masked
  * wherever such text is kept.
  *

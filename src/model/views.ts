@@ -1,5 +1,5 @@
 /**
- * The JSON shapes ays shows services in (SPEC §9): `ays list --json`, `ays show --json` and the
+ * The JSON shapes ays shows services in (docs/cli.md): `ays list --json`, `ays show --json` and the
  * daemon's HTTP API give the same objects, built here.
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * Making an actor from a template (SPEC §3): its fields from `schema.hrd` or — when the template
+ * Making an actor from a template (docs/repositories.md): its fields from `schema.hrd` or — when the template
  * ships one, it wins — `schema.capnp`; the capnp schema its services' data is encoded with; the
  * SHA-256 and exported action names of its actions file; and its configuration.
  *
@@ -238,7 +238,7 @@ export interface RepoActors {
 }
 
 /**
- * Discovers the templates of a repository (SPEC §2) and loads each into an actor. Any template
+ * Discovers the templates of a repository (docs/repositories.md) and loads each into an actor. Any template
  * error is an {@link InputError}.
  */
 export async function loadRepoActors(

@@ -1,5 +1,5 @@
 /**
- * `.ays/config.yaml` (SPEC §2): all optional — `name`, `store` (URL), `parallel` (default for
+ * `.ays/config.yaml` (docs/repositories.md): all optional — `name`, `store` (URL), `parallel` (default for
  * runs) — and the repository's name that follows from it.
  *
  * @module
@@ -104,7 +104,7 @@ export function parseRepoConfig(text: string, options: ParseRepoConfigOptions): 
   throw new InputError(message, { location });
 }
 
-/** The repository's name: `name:` of its config, else its folder's name (SPEC §2). */
+/** The repository's name: `name:` of its config, else its folder's name (docs/repositories.md). */
 export function repoNameOf(repoPath: string, config: RepoConfig): string {
   return config.name ?? basename(repoPath);
 }

@@ -1,5 +1,5 @@
 /**
- * `ays update` without the CLI (SPEC §3.2, §5): carries template changes to the stored actors
+ * `ays update` without the CLI (docs/capnp.md, docs/blueprints.md): carries template changes to the stored actors
  * and their services. A changed schema converts every service's data **by field name** —
  * fields kept keep their value (when it is still valid for the field's new type), new fields
  * get their defaults, removed fields are dropped and reported. Actions the template no longer

@@ -8,7 +8,7 @@
 
 /** The TypeScript declarations of `Job` and friends, as a `declare module "ays"`. */
 export const JOB_TYPES_DTS =
-  `// TypeScript declarations of the ays job API (SPEC §3.4), printed by \`ays types\`.
+  `// TypeScript declarations of the ays job API (docs/runs.md), printed by \`ays types\`.
 // Save them as ays.d.ts beside your templates, then: import type { Job } from "ays";
 declare module "ays" {
   /** Levels of {@link Job.log}. */
