@@ -9,7 +9,7 @@ RUN apt-get update \
 COPY dist/ays /usr/local/bin/ays
 WORKDIR /repo
 EXPOSE 5000
-# tini forwards SIGTERM to ays, which stops the daemon cleanly (SPEC §8), and reaps the
+# tini forwards SIGTERM to ays, which stops the daemon cleanly (docs/daemon.md), and reaps the
 # processes that actions start with job.exec.
 ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/ays"]
 CMD ["daemon", "--repo", "/repo", "--listen", "0.0.0.0:5000"]

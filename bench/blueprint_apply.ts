@@ -11,8 +11,9 @@
  */
 import { readBlueprint } from "../src/blueprint/read.ts";
 import { applyBlueprints } from "../src/blueprint/resolve.ts";
-import type { FieldSpec } from "../src/hrd/field_spec.ts";
-import { camelCase, roleOf } from "../src/model/names.ts";
+import type { FieldSpec } from "../src/model/field_spec.ts";
+import { type FieldTags, newFieldSpec } from "../src/model/fields.ts";
+import { roleOf } from "../src/model/names.ts";
 import type { ActorRecord, ServiceRecord } from "../src/model/types.ts";
 import { DEFAULT_ACTIONS } from "../src/model/types.ts";
 import { runtimeName } from "../src/runtime.ts";
@@ -25,19 +26,8 @@ const arg = (name: string, fallback: number): number => {
 const rounds = arg("--rounds", 5);
 const count = arg("--count", 10_000);
 
-function field(name: string, tags: Partial<FieldSpec> = {}): FieldSpec {
-  return {
-    name,
-    camelName: camelCase(name),
-    type: "str",
-    list: false,
-    auto: false,
-    optional: false,
-    secret: false,
-    aliases: [],
-    ask: false,
-    ...tags,
-  };
+function field(name: string, tags: FieldTags = {}): FieldSpec {
+  return newFieldSpec(name, tags);
 }
 
 function actor(name: string, fields: FieldSpec[]): ActorRecord {

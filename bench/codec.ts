@@ -12,7 +12,8 @@
  * @module
  */
 import { compileCodec, schemaFromFields } from "../src/capnp/mod.ts";
-import type { FieldSpec, HrdType } from "../src/hrd/field_spec.ts";
+import type { FieldSpec, HrdType } from "../src/model/field_spec.ts";
+import { newFieldSpec } from "../src/model/fields.ts";
 import { runtimeName } from "../src/runtime.ts";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -32,17 +33,7 @@ if (!Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(count) || count
 }
 
 function spec(camelName: string, type: HrdType, list = false): FieldSpec {
-  return {
-    name: camelName,
-    camelName,
-    type,
-    list,
-    auto: false,
-    optional: false,
-    secret: false,
-    aliases: [],
-    ask: false,
-  };
+  return newFieldSpec(camelName, { type, list });
 }
 
 // A plausible actor schema: addresses, ports, flags, sizes, a few lists.

@@ -1,5 +1,5 @@
 /**
- * Lateness of recurring actions (SPEC §8: a due action starts within about 0.1 s): how long
+ * Lateness of recurring actions (docs/daemon.md: a due action starts within about 0.1 s): how long
  * after its due time each start happened, for 50 services with period 1 s over 10 s, and for
  * the first starts of never-run actions (due when the scheduler loads them).
  *

@@ -1,5 +1,5 @@
 /**
- * The run engine without the store: planner, eager walker and Web Worker pool (SPEC §10).
+ * The run engine without the store: planner, eager walker and Web Worker pool (docs/benchmarks.md).
  *
  * (a) 2,000 no-op jobs through pool + walker: jobs/s (goal ≥ 1,000);
  * (b) 100 jobs that each wait 200 ms with parallel 20: elapsed against the ideal 1.0 s
@@ -19,7 +19,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import type { ActionRecord, ActorRecord, PlannedJob, ServiceRecord } from "../src/model/types.ts";
 import { DEFAULT_ACTIONS } from "../src/model/types.ts";
-import { roleOf, serviceKey, serviceName } from "../src/model/names.ts";
+import { parseServiceName, roleOf, serviceKey, serviceName } from "../src/model/names.ts";
 import { executePlan } from "../src/run/execute.ts";
 import type { JobRequest } from "../src/run/job_protocol.ts";
 import { type Plan, planRun } from "../src/run/plan.ts";
@@ -81,7 +81,7 @@ function service(
 
 function requestFor(actionsPath: string, root: string, args: (job: PlannedJob) => object) {
   return (job: PlannedJob): JobRequest => {
-    const [role, name] = job.service.split("!");
+    const { role, instance: name } = parseServiceName(job.service)!;
     return {
       actionsPath,
       action: job.action,

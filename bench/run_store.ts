@@ -1,5 +1,5 @@
 /**
- * Runs through the store (SPEC §10), as `ays run` executes them: every job's start and end
+ * Runs through the store (docs/benchmarks.md), as `ays run` executes them: every job's start and end
  * recorded, every action state saved (with the readable mirror kept, as the CLI does), on the
  * repository's own SQLite store.
  *
@@ -15,7 +15,6 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { join } from "node:path";
-import { serviceKey } from "../src/model/names.ts";
 import { newActionRecord } from "../src/model/schedule.ts";
 import type { ActionState, ActorRecord, ServiceRecord } from "../src/model/types.ts";
 import { validateData } from "../src/model/validate.ts";
@@ -24,6 +23,7 @@ import { executeRepoRun, planRepoRun, type RunSession } from "../src/run/repo_ru
 import { runtimeName } from "../src/runtime.ts";
 import { openRepositoryStore } from "../src/store/open.ts";
 import { makeTempRepo } from "../test/helpers/mod.ts";
+import { makeServiceRecord } from "../test/helpers/service_record.ts";
 import { printTable, resultsDir, type Row, stats, writeResults } from "./stats.ts";
 
 const arg = (name: string, fallback: number): number => {
@@ -56,19 +56,9 @@ function services(
       const state: ActionState = actions.includes(action) ? "scheduled" : "new";
       records[action] = { ...newActionRecord(), state };
     }
-    out.push({
-      key: serviceKey(repo, actor.role, name),
-      name,
-      actor: actor.name,
-      role: actor.role,
-      parent: null,
-      producers: {},
-      consumers: [],
-      data: structuredClone(data),
-      changed: false,
-      actions: records,
-      eventFilters: [],
-    });
+    out.push(
+      makeServiceRecord(actor, name, { repo, data: structuredClone(data), actions: records }),
+    );
   }
   return out;
 }

@@ -1,6 +1,6 @@
 /**
  * Startup time of `dist/ays --version` beside a compiled one-line Bun program (the runtime's
- * own floor). Goal (SPEC §10): median < 60 ms and ≤ 1.5× the floor.
+ * own floor). Goal (docs/benchmarks.md): median < 60 ms and ≤ 1.5× the floor.
  *
  * Usage: `bun bench/startup.ts [--runs N]` after `npm run build`.
  *

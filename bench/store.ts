@@ -1,5 +1,5 @@
 /**
- * Store benchmark (SPEC §10): write 10,000 service records, then load and list them, on the
+ * Store benchmark (docs/benchmarks.md): write 10,000 service records, then load and list them, on the
  * embedded SQLite store and on a local Redis (a private redis-server from the test helpers).
  * "Load + list" is what `ays list --json` does: one bulk load of every service (records
  * decoded, data decoded with the actor's capnp schema) and the sorted list entries.

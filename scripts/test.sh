@@ -6,7 +6,7 @@
 #
 # The steps run in three lanes at once, so that both cores stay busy while tests wait on
 # processes, sockets and timers: (1) the Deno run (--no-check: tsc checks every file); (2) tsc,
-# fmt, lint, then the Bun run; (3) the build, then the end-to-end tests. Each step
+# fmt, lint, the layering check (scripts/check_layers.ts), then the Bun run; (3) the build, then the end-to-end tests. Each step
 # writes its own log, printed whole when all lanes are done, with its time and exit status.
 #
 # Usage: scripts/test.sh [--unit-only] [PATH…]
@@ -70,6 +70,7 @@ fi
   run_step typecheck tsc --noEmit -p tsconfig.json
   run_step fmt deno fmt --check
   run_step lint deno lint
+  run_step layers bun scripts/check_layers.ts
   if [ ${#unit[@]} -gt 0 ]; then
     run_step bun bun test --parallel --timeout 120000 "${unit[@]/#/./}"
   fi
@@ -85,7 +86,7 @@ wait
 
 # The steps in the order they are reported; a step expected but without a status failed to run.
 # A test step without files (PATH… selected none) is left out.
-steps=(typecheck fmt lint)
+steps=(typecheck fmt lint layers)
 [ ${#unit[@]} -gt 0 ] && steps+=(bun deno)
 if [ "$unit_only" -eq 0 ]; then
   steps+=(build)
@@ -95,6 +96,7 @@ declare -A titles=(
   [typecheck]="typecheck (tsc --noEmit)"
   [fmt]="deno fmt --check"
   [lint]="deno lint"
+  [layers]="layering (scripts/check_layers.ts)"
   [bun]="unit + integration tests under Bun (${#unit[@]} files)"
   [deno]="unit + integration tests under Deno (${#unit[@]} files)"
   [build]="build dist/ays"

@@ -1,11 +1,11 @@
 /**
- * Errors that carry the process exit code of SPEC §9, so the CLI can map any failure
+ * Errors that carry the process exit code of docs/cli.md, so the CLI can map any failure
  * from the core to the right code without knowing where it came from.
  *
  * @module
  */
 
-/** Exit codes of SPEC §9. */
+/** Exit codes of docs/cli.md. */
 export const ExitCode = {
   ok: 0,
   failed: 1,

@@ -1,5 +1,5 @@
 /**
- * `ays blueprint` without the CLI (SPEC §4.2): read a unit of blueprints, sync the actors
+ * `ays blueprint` without the CLI (docs/blueprints.md): read a unit of blueprints, sync the actors
  * (src/repo/sync.ts), apply the unit to the services in the store, and save the result as ONE
  * atomic change — or only describe it (`--dry-run`). Any error is thrown before the store is
  * written, so the store and its mirror stay exactly as they were.
@@ -16,12 +16,9 @@
 import { stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { InputError } from "../errors.ts";
-import type { ActorRecord, ServiceRecord } from "../model/types.ts";
-import { roleOf } from "../model/names.ts";
-import { MASK } from "../model/views.ts";
-import { loadRepoActors } from "../repo/actor.ts";
-import { syncActors } from "../repo/sync.ts";
-import type { RecordChange, RepoStore } from "../store/repo_store.ts";
+import { type ActorRecord, MASK, roleOf, serviceName, type ServiceRecord } from "../model/mod.ts";
+import { loadRepoActors, syncActors } from "../repo/mod.ts";
+import type { RecordChange, RepoStore } from "../store/mod.ts";
 import {
   archiveBlueprints,
   listBlueprintFolder,
@@ -99,8 +96,12 @@ export function attachChangeArgs(
   actors: ReadonlyMap<string, ActorRecord>,
 ): void {
   const byName = new Map<string, ServiceRecord>();
-  for (const service of changes.created) byName.set(`${service.role}!${service.name}`, service);
-  for (const { service } of changes.updated) byName.set(`${service.role}!${service.name}`, service);
+  for (const service of changes.created) {
+    byName.set(serviceName(service.role, service.name), service);
+  }
+  for (const { service } of changes.updated) {
+    byName.set(serviceName(service.role, service.name), service);
+  }
   for (const scheduled of changes.scheduled) {
     if (!scheduled.args) continue;
     const service = byName.get(scheduled.service);
@@ -178,7 +179,7 @@ async function checkArchiveTargets(files: readonly string[]): Promise<void> {
 }
 
 /**
- * Applies a unit of blueprints to the repository's store (SPEC §4.2): all active blueprints
+ * Applies a unit of blueprints to the repository's store (docs/blueprints.md): all active blueprints
  * in file-name order, or `options.files` in the order given. The caller holds the repository
  * lock. Throws {@link InputError} (with `file:line:column` where known) before anything is
  * written.

@@ -1,5 +1,5 @@
 /**
- * The blueprint files of a repository (SPEC §2, §4.2): `blueprints/*.yaml` applied in file-name
+ * The blueprint files of a repository (docs/repositories.md, docs/blueprints.md): `blueprints/*.yaml` applied in file-name
  * order; a name starting with `_` is archived (inactive); `--archive` renames applied files to
  * `_<name>`.
  *

@@ -10,10 +10,8 @@
  */
 import { readFile } from "node:fs/promises";
 import { InputError, type SourceLocation } from "../errors.ts";
-import { resolveField } from "../model/fields.ts";
-import { roleOf } from "../model/names.ts";
-import type { ActorRecord, ServiceRecord } from "../model/types.ts";
-import { exportedNames } from "../repo/actor.ts";
+import { type ActorRecord, resolveField, roleOf, type ServiceRecord } from "../model/mod.ts";
+import { exportedNames } from "../repo/mod.ts";
 import { workerSpecifier } from "../runtime.ts";
 import type { InputContext, InputServiceView, InputWorkerMessage } from "./input_types.ts";
 import type { BlueprintAttribute, BlueprintDoc, BlueprintService } from "./read.ts";

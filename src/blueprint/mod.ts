@@ -4,6 +4,7 @@
  *
  * @module
  */
+export * from "./apply.ts";
 export * from "./files.ts";
 export * from "./input_hook.ts";
 export * from "./input_types.ts";

@@ -1,5 +1,5 @@
 /**
- * Reading one blueprint (SPEC §4.1): YAML with the position of every key and value, checked
+ * Reading one blueprint (docs/blueprints.md): YAML with the position of every key and value, checked
  * for shape only. Whether actors, attributes and values exist and fit is the resolver's job
  * (`resolve.ts`), because that needs the actors and the store.
  *
@@ -17,9 +17,8 @@ import {
   type YAMLMap,
 } from "yaml";
 import { InputError, type SourceLocation } from "../errors.ts";
-import { compileNameRegex } from "../model/schedule.ts";
-import type { EventFilter } from "../model/types.ts";
-import { parsePeriod } from "../hrd/period.ts";
+import { compileNameRegex, type EventFilter } from "../model/mod.ts";
+import { parsePeriod } from "../hrd/mod.ts";
 import { parseYaml, type YamlText } from "../yaml/mod.ts";
 
 /** One attribute of a service in a blueprint, e.g. `ssh.port: 22`. */
@@ -118,7 +117,7 @@ class Positions {
   }
 }
 
-/** Replaces tabs in each line's indentation with four spaces (SPEC §4.1, as v8.1). */
+/** Replaces tabs in each line's indentation with four spaces (docs/blueprints.md, as v8.1). */
 function expandIndentTabs(text: string): { text: string; indents: Map<number, [number, number]> } {
   const indents = new Map<number, [number, number]>();
   if (!text.includes("\t")) return { text, indents };
@@ -173,7 +172,7 @@ function plain(node: unknown, yaml: YamlText): unknown {
 }
 
 /**
- * Reads a blueprint and checks its shape (SPEC §4.1): the top level is a mapping of
+ * Reads a blueprint and checks its shape (docs/blueprints.md): the top level is a mapping of
  * `actor__instance` entries (value a mapping or empty), `actions:` (a list) and
  * `eventfilters:` (a list). Tabs in indentation count as four spaces. An empty file (or
  * comments only) is a blueprint with nothing in it. Every problem is an {@link InputError}

@@ -1,5 +1,5 @@
 /**
- * Applying a unit of blueprints to an in-memory view of a repository's services (SPEC §4.2):
+ * Applying a unit of blueprints to an in-memory view of a repository's services (docs/blueprints.md):
  * validate every attribute, resolve parents and producers (creating `auto_<n>` services where
  * allowed), link consumers, compare re-applied values, schedule `processChange` for changed data,
  * and apply the `actions:` and `eventfilters:` sections. Nothing is written: the result is a
@@ -9,12 +9,22 @@
  * @module
  */
 import { formatLocated, InputError, type SourceLocation } from "../errors.ts";
-import type { FieldSpec } from "../hrd/field_spec.ts";
-import { resolveField } from "../model/fields.ts";
-import { roleOf, serviceKey, serviceName } from "../model/names.ts";
-import { compileNameRegex, newActionRecord, scheduleAction } from "../model/schedule.ts";
-import type { ActorRecord, EventFilter, ServiceRecord } from "../model/types.ts";
-import { checkFieldValue, validateData } from "../model/validate.ts";
+import {
+  type ActorRecord,
+  checkFieldValue,
+  compileNameRegex,
+  type EventFilter,
+  type FieldSpec,
+  newActionRecord,
+  parseServiceName,
+  resolveField,
+  roleOf,
+  scheduleAction,
+  serviceKey,
+  serviceName,
+  type ServiceRecord,
+  validateData,
+} from "../model/mod.ts";
 import type { BlueprintAttribute, BlueprintDoc, BlueprintService } from "./read.ts";
 
 /** Options of {@link applyBlueprints}. */
@@ -56,7 +66,7 @@ export interface ScheduledAction {
   /** `role!instance`. */
   service: string;
   action: string;
-  /** `processChange` gets the changes (SPEC §4.2). */
+  /** `processChange` gets the changes (docs/blueprints.md). */
   args?: { changes: Record<string, FieldChange> };
 }
 
@@ -247,7 +257,7 @@ function relationValue(field: FieldSpec, names: string[]): unknown {
 }
 
 /**
- * Applies a unit of blueprints (SPEC §4.2) to the services in `options.services` and returns
+ * Applies a unit of blueprints (docs/blueprints.md) to the services in `options.services` and returns
  * what would change. `docs` are applied in the order given (the caller sorts files by name).
  * Throws {@link InputError} (with `file:line:column`) for unknown actors or attributes, bad
  * values, missing or ambiguous parents, missing or too many producers, the same
@@ -517,7 +527,7 @@ function unknownActor(
   return new InputError(`unknown actor '${entry.actor}'${hint}`, { location: entry.location });
 }
 
-/** Links a service to its parent and producers (SPEC §4.2). */
+/** Links a service to its parent and producers (docs/blueprints.md). */
 function resolveLinks(
   sname: string,
   declared: Declared | undefined,
@@ -661,7 +671,7 @@ function resolveLinks(
     const before = fieldLinks(view.get(sname)!, field);
     for (const old of before) if (!linked.includes(old)) removeProducer(producers, old);
     for (const target of linked) addProducer(producers, target);
-    setData(view, sname, field, relationValue(field, linked.map((s) => s.split("!")[1])), isNew);
+    setData(view, sname, field, relationValue(field, linked.map(instanceOf)), isNew);
   }
   if (!touched) return;
   if (parent) addProducer(producers, parent);
@@ -698,8 +708,13 @@ function fieldLinks(service: ServiceRecord, field: FieldSpec): string[] {
   return links;
 }
 
+/** The instance part of a stored `role!instance` name. */
+function instanceOf(sname: string): string {
+  return parseServiceName(sname)!.instance;
+}
+
 function addProducer(producers: Record<string, string[]>, sname: string): void {
-  const role = sname.slice(0, sname.indexOf("!"));
+  const role = parseServiceName(sname)!.role;
   const list = producers[role] ??= [];
   if (!list.includes(sname)) {
     list.push(sname);
@@ -708,7 +723,7 @@ function addProducer(producers: Record<string, string[]>, sname: string): void {
 }
 
 function removeProducer(producers: Record<string, string[]>, sname: string): void {
-  const role = sname.slice(0, sname.indexOf("!"));
+  const role = parseServiceName(sname)!.role;
   const list = producers[role];
   if (!list) return;
   const next = list.filter((item) => item !== sname);
@@ -731,7 +746,7 @@ function setData(
   service.data[field.camelName] = value;
 }
 
-/** A parent chain that comes back to where it started is an error (SPEC §4.1). */
+/** A parent chain that comes back to where it started is an error (docs/blueprints.md). */
 function checkParentCycles(declared: readonly Declared[], view: View): void {
   const done = new Set<string>();
   for (const entry of declared) {

@@ -1,11 +1,10 @@
 /**
  * What `ays blueprint --dry-run` prints: a change set as lines or as JSON, with the values of
- * secret fields shown as `***` (SPEC §3.1: never printed).
+ * secret fields shown as `***` (docs/hrd.md: never printed).
  *
  * @module
  */
-import { serviceName } from "../model/names.ts";
-import type { ActorRecord, ServiceRecord } from "../model/types.ts";
+import { type ActorRecord, serviceName, type ServiceRecord } from "../model/mod.ts";
 import type { ChangeSet, FieldChange } from "./resolve.ts";
 
 /** Options of the summary functions. */

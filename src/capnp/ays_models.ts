@@ -6,21 +6,25 @@
  *
  * @module
  */
-import type { FieldSpec, HrdType } from "../hrd/field_spec.ts";
-import { fromStorable, toStorable } from "../model/validate.ts";
-import type {
-  ActionRecord,
-  ActionSettings,
-  ActionState,
-  ActorConfig,
-  ActorRecord,
-  EventFilter,
-  JobRecord,
-  JobState,
-  RunRecord,
-  RunState,
-  ServiceRecord,
-} from "../model/types.ts";
+import {
+  type ActionRecord,
+  type ActionSettings,
+  type ActionState,
+  type ActorConfig,
+  type ActorRecord,
+  type EventFilter,
+  type FieldSpec,
+  fromStorable,
+  type HrdType,
+  type JobRecord,
+  type JobState,
+  parseServiceName,
+  type RunRecord,
+  type RunState,
+  serviceName,
+  type ServiceRecord,
+  toStorable,
+} from "../model/mod.ts";
 import { AYS_SCHEMA_TEXT } from "./ays_schema_text.ts";
 import { compileCodec, type StructCodec } from "./codec.ts";
 import { parseCapnp } from "./parse.ts";
@@ -84,14 +88,8 @@ const list = (v: unknown): Obj[] => (Array.isArray(v) ? v as Obj[] : []);
 const num = (v: unknown): number => Number(v ?? 0);
 const optionalNumber = (o: Obj, name: string, flag: string): number | null =>
   o[flag] ? num(o[name]) : null;
-const splitService = (name: string): Obj => {
-  const bang = name.indexOf("!");
-  return bang < 0 ? { role: name, instance: "" } : {
-    role: name.slice(0, bang),
-    instance: name.slice(bang + 1),
-  };
-};
-const joinService = (p: Obj): string => `${p.role}!${p.instance}`;
+const splitService = (name: string): Obj => parseServiceName(name) ?? { role: name, instance: "" };
+const joinService = (p: Obj): string => serviceName(String(p.role), String(p.instance));
 
 function fieldToCapnp(f: FieldSpec): Obj {
   return {

@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { InputError } from "../errors.ts";
-import type { FieldSpec, HrdType } from "../hrd/field_spec.ts";
+import type { FieldSpec, HrdType } from "../model/mod.ts";
 import type { CapnpType, FieldModel, SchemaFile } from "./model.ts";
 
 /** The capnp type of each HRD type (a `list` field wraps it in `List(…)`). */

@@ -1,15 +1,14 @@
 /**
- * `ays blueprint [FILE…] [--dry-run] [--archive]` (SPEC §4): applies all active blueprints of
+ * `ays blueprint [FILE…] [--dry-run] [--archive]` (docs/blueprints.md): applies all active blueprints of
  * the repository (or the files given) as one atomic unit under the repository lock.
  *
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { resolve } from "node:path";
-import { applyBlueprintUnit } from "../blueprint/apply.ts";
-import { describeChangeSet, summarizeChangeSet } from "../blueprint/summary.ts";
+import { applyBlueprintUnit, describeChangeSet, summarizeChangeSet } from "../blueprint/mod.ts";
 import { InputError } from "../errors.ts";
-import { globalTemplateDirs } from "../repo/templates.ts";
+import { globalTemplateDirs } from "../repo/mod.ts";
 import type { CliContext } from "./context.ts";
 import { printJson, withSession } from "./session.ts";
 
@@ -20,7 +19,7 @@ function compatOf(mode: string | undefined): "v81" | undefined {
 }
 
 /** Adds `ays blueprint` to the program. */
-export function registerBlueprint(program: Command, ctx: CliContext): void {
+export function registerBlueprint(program: CommandUnknownOpts, ctx: CliContext): void {
   program
     .command("blueprint")
     .description(
@@ -44,7 +43,7 @@ export function registerBlueprint(program: Command, ctx: CliContext): void {
       const dryRun = Boolean(options.dryRun);
       await withSession(
         ctx,
-        command as unknown as Command,
+        command,
         { write: !dryRun, wait: Boolean(options.wait) },
         async (session) => {
           const given = files.length > 0 ? files.map((f) => resolve(ctx.io.cwd, f)) : undefined;

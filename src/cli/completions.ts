@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Command, Option } from "@commander-js/extra-typings";
+import { type Command, type CommandUnknownOpts, Option } from "@commander-js/extra-typings";
 import { InputError } from "../errors.ts";
 import type { CliContext } from "./context.ts";
 
@@ -21,7 +21,7 @@ function optionFlags(option: Option): string[] {
 }
 
 /** Flattens the command tree (hidden commands and `help` left out). */
-function collect(command: Command, path: string[] = []): CommandInfo[] {
+function collect(command: CommandUnknownOpts, path: string[] = []): CommandInfo[] {
   const visible = command.commands.filter((c) =>
     c.name() !== "help" && !(c as unknown as { _hidden?: boolean })._hidden
   );
@@ -112,7 +112,7 @@ function fishScript(infos: CommandInfo[]): string {
 }
 
 /** The completion script for `shell`, generated from `program`. */
-export function completionScript(program: Command, shell: string): string {
+export function completionScript(program: CommandUnknownOpts, shell: string): string {
   const infos = collect(program);
   switch (shell) {
     case "bash":
@@ -127,7 +127,7 @@ export function completionScript(program: Command, shell: string): string {
 }
 
 /** Adds `ays completions SHELL` to the program. */
-export function registerCompletions(program: Command, ctx: CliContext): void {
+export function registerCompletions(program: CommandUnknownOpts, ctx: CliContext): void {
   program
     .command("completions")
     .description("print a shell completion script: bash, zsh or fish")

@@ -1,5 +1,5 @@
 /**
- * Confirmation of destructive commands (SPEC §9): ays never prompts unless `--ask` is given on
+ * Confirmation of destructive commands (docs/cli.md): ays never prompts unless `--ask` is given on
  * a terminal; otherwise `delete` and `destroy` need `--yes`.
  *
  * @module

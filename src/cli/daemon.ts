@@ -1,28 +1,31 @@
 /**
- * `ays daemon` (alias `ays start`) and `ays daemon status` (SPEC §8): serve one or more
+ * `ays daemon` (alias `ays start`) and `ays daemon status` (docs/daemon.md): serve one or more
  * repositories in the foreground — recurring actions, the run queue, the HTTP API — until
  * SIGTERM or SIGINT, then stop cleanly and exit 0 (the explicit exit is `src/main.ts`'s).
  *
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import process from "node:process";
 import { ExitCode, InputError, LockedError } from "../errors.ts";
-import type { DaemonStatus } from "../daemon/backend.ts";
-import { isDaemonAlive, startDaemon } from "../daemon/daemon.ts";
-import { createLogger } from "../daemon/logger.ts";
-import { formatDaemonStatus, resolveDaemonSettings } from "../daemon/settings.ts";
 import {
+  createLogger,
+  type DaemonStatus,
+  formatDaemonStatus,
+  isDaemonAlive,
+  readDaemonStatus,
+  resolveDaemonSettings,
   type ServedRepo,
+  startDaemon,
   storeBackend,
   storeDaemonRepos,
+  storeDaemonStatus,
   storeExecuteRun,
   storeLoadServices,
   storeRunRecurring,
-} from "../daemon/store_backend.ts";
-import { readDaemonStatus, storeDaemonStatus } from "../daemon/store_status.ts";
-import { WorkerPool } from "../run/pool.ts";
-import type { StoreDriver } from "../store/driver.ts";
+} from "../daemon/mod.ts";
+import { WorkerPool } from "../run/mod.ts";
+import type { StoreDriver } from "../store/mod.ts";
 import type { CliContext } from "./context.ts";
 import { globalsOf } from "./global_options.ts";
 import { openSession, printJson } from "./session.ts";
@@ -39,7 +42,7 @@ interface DaemonCliOptions {
 /** Opens every repository of `--repo` (default: the current one) with its store. */
 async function openServed(
   ctx: CliContext,
-  command: Command,
+  command: CommandUnknownOpts,
   options: { mirror: boolean },
 ): Promise<ServedRepo[]> {
   const globals = globalsOf(command, ctx.io.env);
@@ -99,7 +102,11 @@ async function refuseSecondDaemon(served: readonly ServedRepo[]): Promise<void> 
   }
 }
 
-async function serve(ctx: CliContext, command: Command, flags: DaemonCliOptions): Promise<void> {
+async function serve(
+  ctx: CliContext,
+  command: CommandUnknownOpts,
+  flags: DaemonCliOptions,
+): Promise<void> {
   const globals = globalsOf(command, ctx.io.env);
   const settings = resolveDaemonSettings(
     { listen: flags.listen, token: flags.token, logFormat: flags.logFormat, color: globals.color },
@@ -170,7 +177,7 @@ export interface DaemonStatusView {
   status: DaemonStatus | null;
 }
 
-async function showStatus(ctx: CliContext, command: Command): Promise<void> {
+async function showStatus(ctx: CliContext, command: CommandUnknownOpts): Promise<void> {
   const globals = globalsOf(command, ctx.io.env);
   const served = await openServed(ctx, command, { mirror: false });
   try {
@@ -192,24 +199,24 @@ async function showStatus(ctx: CliContext, command: Command): Promise<void> {
 }
 
 /** Adds `ays daemon` (alias `start`) and `ays daemon status` to the program. */
-export function registerDaemon(program: Command, ctx: CliContext): void {
+export function registerDaemon(program: CommandUnknownOpts, ctx: CliContext): void {
   const daemon = program
     .command("daemon")
     .alias("start")
     .description(
       "serve the repositories (--repo, repeatable) in the foreground: recurring actions, " +
-        "queued runs, the HTTP API; SIGTERM/SIGINT stop it (SPEC §8)",
+        "queued runs, the HTTP API; SIGTERM/SIGINT stop it",
     )
     .option("--listen <host:port>", "where the HTTP API listens (default 127.0.0.1:5000)")
     .option("--token <token>", "bearer token of the API (else AYS_TOKEN); required off loopback")
     .option("--log-format <format>", "text or json (JSON lines)")
     .action(async (options, command) => {
-      await serve(ctx, command as unknown as Command, options);
+      await serve(ctx, command, options);
     });
   daemon
     .command("status")
     .description("whether a daemon serves the repository, since when, its address, its jobs")
     .action(async (_options, command) => {
-      await showStatus(ctx, command as unknown as Command);
+      await showStatus(ctx, command);
     });
 }

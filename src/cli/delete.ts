@@ -1,20 +1,19 @@
 /**
- * `ays delete [ROLE!INSTANCE] [-r] [-i] --yes` (SPEC §9): removes the chosen services with
+ * `ays delete [ROLE!INSTANCE] [-r] [-i] --yes` (docs/cli.md): removes the chosen services with
  * their children and undoes the links other services had to them, in one atomic save.
  *
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { InputError } from "../errors.ts";
-import { planDelete } from "../model/delete.ts";
-import { serviceName } from "../model/names.ts";
+import { planDelete, serviceName } from "../model/mod.ts";
 import type { CliContext } from "./context.ts";
 import { confirm } from "./confirm.ts";
 import { INSTANCE_OPTION, ROLE_OPTION, selectServices } from "./service_filter.ts";
 import { printJson, withSession } from "./session.ts";
 
 /** Adds `ays delete` to the program. */
-export function registerDelete(program: Command, ctx: CliContext): void {
+export function registerDelete(program: CommandUnknownOpts, ctx: CliContext): void {
   program
     .command("delete")
     .description("remove services with their children; links to them are undone")
@@ -32,7 +31,7 @@ export function registerDelete(program: Command, ctx: CliContext): void {
       }
       await withSession(
         ctx,
-        command as unknown as Command,
+        command,
         { write: true, wait: Boolean(options.wait) },
         async (session) => {
           const all = await session.store.loadServices();

@@ -6,13 +6,13 @@
  *
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import type { CliContext } from "./context.ts";
 import { confirm } from "./confirm.ts";
 import { printJson, withSession } from "./session.ts";
 
 /** Adds `ays destroy` to the program. */
-export function registerDestroy(program: Command, ctx: CliContext): void {
+export function registerDestroy(program: CommandUnknownOpts, ctx: CliContext): void {
   program
     .command("destroy")
     .description(
@@ -24,7 +24,7 @@ export function registerDestroy(program: Command, ctx: CliContext): void {
     .action(async (options, command) => {
       await withSession(
         ctx,
-        command as unknown as Command,
+        command,
         { write: true, wait: Boolean(options.wait), rebuild: true },
         async (session) => {
           const ok = await confirm(

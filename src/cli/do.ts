@@ -1,17 +1,16 @@
 /**
- * `ays do ACTION` and `ays install` (SPEC §5): schedule the action on the matching services,
+ * `ays do ACTION` and `ays install` (docs/blueprints.md): schedule the action on the matching services,
  * save that under the repository lock, then run scoped to those services with the same lock
  * held throughout. `--schedule-only` stops after scheduling; `--args` become `job.args`.
  *
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { InputError } from "../errors.ts";
-import type { JobArgs } from "../run/repo_run.ts";
-import { scheduleForRun } from "../run/schedule_for_run.ts";
+import { type JobArgs, scheduleForRun } from "../run/mod.ts";
 import type { CliContext } from "./context.ts";
 import { executeFromCli, parseParallel } from "./run.ts";
 
@@ -68,7 +67,7 @@ interface DoOptions {
 
 async function doAction(
   ctx: CliContext,
-  command: Command,
+  command: CommandUnknownOpts,
   action: string,
   options: DoOptions,
 ): Promise<void> {
@@ -101,7 +100,7 @@ async function doAction(
   });
 }
 
-function addDoOptions(command: Command): Command {
+function addDoOptions(command: CommandUnknownOpts): CommandUnknownOpts {
   return command
     .option("-r, --role <role>", "only services of this role or actor")
     .option("-i, --instance <regex>", "only instances matching this regex (whole name)")
@@ -110,18 +109,18 @@ function addDoOptions(command: Command): Command {
     .option("--schedule-only", "only schedule; run later with ays run")
     .option("--parallel <n>", "jobs at once (default: parallel of .ays/config.yaml, else 10)")
     .option("--fail-fast", "start no new job after the first failure")
-    .option("--wait", "wait for the repository lock instead of exiting 3") as unknown as Command;
+    .option("--wait", "wait for the repository lock instead of exiting 3");
 }
 
 /** Adds `ays do ACTION` and `ays install` to the program. */
-export function registerDo(program: Command, ctx: CliContext): void {
+export function registerDo(program: CommandUnknownOpts, ctx: CliContext): void {
   addDoOptions(
     program
       .command("do")
       .description("schedule ACTION on the matching services, then run it")
-      .argument("<action>", "the action, e.g. install, start, backup") as unknown as Command,
+      .argument("<action>", "the action, e.g. install, start, backup"),
   ).action(
-    (async (action: string, options: DoOptions, command: Command) => {
+    (async (action: string, options: DoOptions, command: CommandUnknownOpts) => {
       await doAction(ctx, command, action, options);
     }) as never,
   );
@@ -130,9 +129,9 @@ export function registerDo(program: Command, ctx: CliContext): void {
       .command("install")
       .description(
         "ays do install: schedule install on the matching services, then run",
-      ) as unknown as Command,
+      ),
   ).action(
-    (async (options: DoOptions, command: Command) => {
+    (async (options: DoOptions, command: CommandUnknownOpts) => {
       await doAction(ctx, command, "install", options);
     }) as never,
   );

@@ -3,16 +3,16 @@
  *
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
+import type { Command, CommandUnknownOpts } from "@commander-js/extra-typings";
 import { packaging, runtimeName } from "../runtime.ts";
-import { probeWorker } from "../run/worker_probe.ts";
+import { probeWorker } from "../run/mod.ts";
 import { VERSION } from "../version.ts";
 import type { CliContext } from "./context.ts";
 import { globalsOf } from "./global_options.ts";
 import { printJson } from "./session.ts";
 
 /** Adds `ays doctor` to the program. */
-export function registerDoctor(program: Command, ctx: CliContext): void {
+export function registerDoctor(program: CommandUnknownOpts, ctx: CliContext): void {
   program
     .command("doctor")
     .description("check that ays works here: runtime, packaging, a job worker starts")

@@ -1,9 +1,9 @@
 /**
- * The options every command takes (SPEC §9), and how to read them back in a command's action.
+ * The options every command takes (docs/cli.md), and how to read them back in a command's action.
  *
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 
 /** The global options after parsing. */
 export interface GlobalOptions {
@@ -18,7 +18,7 @@ export interface GlobalOptions {
 }
 
 /** Adds the global options to the root command; subcommands read them with {@link globalsOf}. */
-export function addGlobalOptions<C extends Command>(program: C): C {
+export function addGlobalOptions<C extends CommandUnknownOpts>(program: C): C {
   program
     .option(
       "--repo <path>",
@@ -38,11 +38,10 @@ export function addGlobalOptions<C extends Command>(program: C): C {
  * a subcommand may repeat `--json` after its own name.
  */
 export function globalsOf(
-  command: Command,
+  command: CommandUnknownOpts,
   env: Record<string, string | undefined>,
 ): GlobalOptions {
-  // deno-lint-ignore no-explicit-any
-  const merged = (command as any).optsWithGlobals() as Record<string, unknown>;
+  const merged: Record<string, unknown> = command.optsWithGlobals();
   const repos = (merged.repo as string[] | undefined) ?? [];
   return {
     repo: repos.at(-1),

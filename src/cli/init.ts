@@ -1,21 +1,19 @@
 /**
  * `ays init [PATH] [--git [URL]]` and its v8.1 alias `ays create_repo -p PATH -g URL`
- * (SPEC §9): make a repository and record it in the registry of `ays repos`.
+ * (docs/cli.md): make a repository and record it in the registry of `ays repos`.
  *
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { resolve } from "node:path";
-import { readRepoConfig, repoNameOf } from "../repo/config.ts";
-import { initRepo } from "../repo/init.ts";
-import { registerRepo } from "../repo/registry.ts";
+import { initRepo, readRepoConfig, registerRepo, repoNameOf } from "../repo/mod.ts";
 import type { CliContext } from "./context.ts";
 import { globalsOf } from "./global_options.ts";
 import { printJson, warner } from "./session.ts";
 
 /** Makes the repository, registers it and prints what was made. */
 async function runInit(
-  command: Command,
+  command: CommandUnknownOpts,
   ctx: CliContext,
   path: string | undefined,
   git: boolean | string | undefined,
@@ -39,14 +37,14 @@ async function runInit(
 }
 
 /** Adds `ays init` and its alias `ays create_repo` to the program. */
-export function registerInit(program: Command, ctx: CliContext): void {
+export function registerInit(program: CommandUnknownOpts, ctx: CliContext): void {
   program
     .command("init")
     .description("make an ays repository (in PATH, default the current folder)")
     .argument("[path]", "folder to make the repository in; created if missing, else must be empty")
     .option("--git [url]", "also run git init, and add URL as the remote origin")
     .action(async (path, options, command) => {
-      await runInit(command as unknown as Command, ctx, path, options.git);
+      await runInit(command, ctx, path, options.git);
     });
   program
     .command("create_repo")
@@ -54,6 +52,6 @@ export function registerInit(program: Command, ctx: CliContext): void {
     .option("-p, --path <path>", "folder to make the repository in (default the current folder)")
     .option("-g, --git <url>", "run git init and add URL as the remote origin")
     .action(async (options, command) => {
-      await runInit(command as unknown as Command, ctx, options.path, options.git);
+      await runInit(command, ctx, options.path, options.git);
     });
 }

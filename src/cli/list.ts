@@ -1,22 +1,22 @@
 /**
- * `ays list [-r ROLE] [-i INSTANCE] [--json]` (SPEC §9): the services, sorted by role then name.
+ * `ays list [-r ROLE] [-i INSTANCE] [--json]` (docs/cli.md): the services, sorted by role then name.
  *
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
-import { listEntry } from "../model/views.ts";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
+import { listEntry } from "../model/mod.ts";
 import type { CliContext } from "./context.ts";
 import { renderList } from "./render.ts";
 import { INSTANCE_OPTION, ROLE_OPTION, selectServices } from "./service_filter.ts";
 import { printJson, withSession } from "./session.ts";
 
 /** Adds `ays list` to the program. */
-export function registerList(program: Command, ctx: CliContext): void {
+export function registerList(program: CommandUnknownOpts, ctx: CliContext): void {
   program.command("list").description("list the services (filters -r, -i)")
     .option(...ROLE_OPTION)
     .option(...INSTANCE_OPTION)
     .action(async (options, command) => {
-      await withSession(ctx, command as unknown as Command, {}, async (session) => {
+      await withSession(ctx, command, {}, async (session) => {
         const services = selectServices(await session.store.loadServices(), options);
         const entries = services.map(listEntry);
         if (session.globals.json) printJson(ctx, entries);

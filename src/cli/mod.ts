@@ -42,7 +42,7 @@ export function buildProgram(ctx: CliContext): Command {
     .version(VERSION, "-V, --version", "print the ays version")
     .exitOverride()
     .showSuggestionAfterError()
-    // SPEC §9: every command takes the global options; its help should say so.
+    // docs/cli.md: every command takes the global options; its help should say so.
     .configureHelp({ showGlobalOptions: true })
     .configureOutput({
       writeOut: (text) => ctx.io.stdout(text),
@@ -51,28 +51,28 @@ export function buildProgram(ctx: CliContext): Command {
   // Subcommands copy the exit override and output settings when they are created, so these
   // must be set before any command is registered.
   addGlobalOptions(program);
-  registerDoctor(program as unknown as Command, ctx);
-  registerCompletions(program as unknown as Command, ctx);
-  registerInit(program as unknown as Command, ctx);
-  registerRepos(program as unknown as Command, ctx);
-  registerRestore(program as unknown as Command, ctx);
-  registerNoexec(program as unknown as Command, ctx);
-  registerSchema(program as unknown as Command, ctx);
-  registerTypes(program as unknown as Command, ctx);
-  registerRun(program as unknown as Command, ctx);
-  registerRuns(program as unknown as Command, ctx);
-  registerSimulate(program as unknown as Command, ctx);
-  registerDo(program as unknown as Command, ctx);
-  registerDaemon(program as unknown as Command, ctx);
-  registerBlueprint(program as unknown as Command, ctx);
-  registerList(program as unknown as Command, ctx);
-  registerShow(program as unknown as Command, ctx);
-  registerState(program as unknown as Command, ctx);
-  registerSetState(program as unknown as Command, ctx);
-  registerDelete(program as unknown as Command, ctx);
-  registerDestroy(program as unknown as Command, ctx);
-  registerUpdate(program as unknown as Command, ctx);
-  return program as unknown as Command;
+  registerDoctor(program, ctx);
+  registerCompletions(program, ctx);
+  registerInit(program, ctx);
+  registerRepos(program, ctx);
+  registerRestore(program, ctx);
+  registerNoexec(program, ctx);
+  registerSchema(program, ctx);
+  registerTypes(program, ctx);
+  registerRun(program, ctx);
+  registerRuns(program, ctx);
+  registerSimulate(program, ctx);
+  registerDo(program, ctx);
+  registerDaemon(program, ctx);
+  registerBlueprint(program, ctx);
+  registerList(program, ctx);
+  registerShow(program, ctx);
+  registerState(program, ctx);
+  registerSetState(program, ctx);
+  registerDelete(program, ctx);
+  registerDestroy(program, ctx);
+  registerUpdate(program, ctx);
+  return program;
 }
 
 /** Runs `ays` with `argv` (without the executable and script) and returns the exit code. */
@@ -97,7 +97,7 @@ function reportError(error: unknown, io: CliIo): number {
     ) {
       return ExitCode.ok;
     }
-    // commander has already printed its message; usage errors are bad input (SPEC §9).
+    // commander has already printed its message; usage errors are bad input (docs/cli.md).
     return ExitCode.badInput;
   }
   if (error instanceof AysError) {

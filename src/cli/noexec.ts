@@ -6,8 +6,7 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import { InputError } from "../errors.ts";
-import { findRepo } from "../repo/find.ts";
-import { readRepoConfig, writeRepoSetting } from "../repo/config.ts";
+import { findRepo, readRepoConfig, writeRepoSetting } from "../repo/mod.ts";
 import type { CliContext } from "./context.ts";
 import { globalsOf } from "./global_options.ts";
 import { printJson } from "./session.ts";

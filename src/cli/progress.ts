@@ -1,12 +1,12 @@
 /**
- * What `ays run` and `ays do` show while a run executes, on standard error (SPEC §6.2): on a
+ * What `ays run` and `ays do` show while a run executes, on standard error (docs/runs.md): on a
  * terminal one live line (step, done / running / failed, elapsed), otherwise one line per job
  * event, so logs and CI output stay readable.
  *
  * @module
  */
-import type { JobRecord, RunRecord } from "../model/types.ts";
-import type { RepoRunEvent } from "../run/repo_run.ts";
+import type { JobRecord, RunRecord } from "../model/mod.ts";
+import type { RepoRunEvent } from "../run/mod.ts";
 import type { CliIo } from "./io.ts";
 
 /** Options of {@link RunProgress}. */

@@ -5,9 +5,13 @@
  *
  * @module
  */
-import type { FieldSpec } from "../hrd/field_spec.ts";
-import { formatPeriod } from "../hrd/period.ts";
-import type { ServiceListEntry, ServiceShowEntry } from "../model/views.ts";
+import {
+  type FieldSpec,
+  type ServiceListEntry,
+  serviceName,
+  type ServiceShowEntry,
+} from "../model/mod.ts";
+import { formatPeriod } from "../hrd/mod.ts";
 
 /** Lays out rows as columns separated by two spaces; the last column is not padded. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -32,7 +36,7 @@ export function renderList(entries: readonly ServiceListEntry[]): string {
   return table(
     ["SERVICE", "ACTOR", "STATE", "PARENT", "PRODUCERS"],
     entries.map((e) => [
-      `${e.role}!${e.name}`,
+      serviceName(e.role, e.name),
       e.actor,
       e.state,
       e.parent ?? "-",
@@ -70,7 +74,7 @@ export interface RenderShowOptions {
 /** `ays show`: one block per service. */
 export function renderShow(entry: ServiceShowEntry, options: RenderShowOptions = {}): string {
   const lines = [
-    `${entry.role}!${entry.name}`,
+    serviceName(entry.role, entry.name),
     `  key:        ${entry.key}`,
     `  actor:      ${entry.actor}`,
     `  state:      ${entry.state}`,
@@ -116,7 +120,7 @@ export interface ServiceStateEntry {
 /** The `ays state --json` entry of a service (from its show entry, without data or links). */
 export function stateEntry(entry: ServiceShowEntry): ServiceStateEntry {
   return {
-    service: `${entry.role}!${entry.name}`,
+    service: serviceName(entry.role, entry.name),
     key: entry.key,
     actor: entry.actor,
     state: entry.state,

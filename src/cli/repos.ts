@@ -1,23 +1,23 @@
 /**
- * `ays repos`: the repositories recorded in `$XDG_CONFIG_HOME/ays/repos` (SPEC §2).
+ * `ays repos`: the repositories recorded in `$XDG_CONFIG_HOME/ays/repos` (docs/repositories.md).
  *
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import { readRegistry } from "../repo/registry.ts";
+import { readRegistry } from "../repo/mod.ts";
 import type { CliContext } from "./context.ts";
 import { globalsOf } from "./global_options.ts";
 import { printJson } from "./session.ts";
 
 /** Adds `ays repos` to the program. */
-export function registerRepos(program: Command, ctx: CliContext): void {
+export function registerRepos(program: CommandUnknownOpts, ctx: CliContext): void {
   program
     .command("repos")
     .description("list the ays repositories recorded on this machine")
     .action(async (_options, command) => {
-      const globals = globalsOf(command as unknown as Command, ctx.io.env);
+      const globals = globalsOf(command, ctx.io.env);
       const entries = await readRegistry({ env: ctx.io.env });
       const rows = await Promise.all(entries.map(async (entry) => ({
         name: entry.name,

@@ -1,18 +1,17 @@
 /**
  * `ays restore`: rebuilds the actors and services of the store from the readable mirror
- * (`actors/`, `services/`), SPEC §2. Secret fields are not in the mirror: they are empty
+ * (`actors/`, `services/`), docs/repositories.md. Secret fields are not in the mirror: they are empty
  * afterwards, and listed.
  *
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
-import { globalTemplateDirs } from "../repo/templates.ts";
-import { readV81Repository } from "../repo/v81_import.ts";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
+import { globalTemplateDirs, readV81Repository } from "../repo/mod.ts";
 import type { CliContext } from "./context.ts";
 import { printJson, withSession } from "./session.ts";
 
 /** Adds `ays restore` to the program. */
-export function registerRestore(program: Command, ctx: CliContext): void {
+export function registerRestore(program: CommandUnknownOpts, ctx: CliContext): void {
   program
     .command("restore")
     .description("rebuild the store's actors and services from the mirror in actors/ and services/")
@@ -24,7 +23,7 @@ export function registerRestore(program: Command, ctx: CliContext): void {
     .action(async (options, command) => {
       await withSession(
         ctx,
-        command as unknown as Command,
+        command,
         { write: true, wait: Boolean(options.wait), rebuild: true },
         async (session) => {
           if (options.fromV81) {

@@ -1,26 +1,26 @@
 /**
- * `ays run` (SPEC §6.2) and `ays run show ID`: execute the due actions of the repository under
+ * `ays run` (docs/runs.md) and `ays run show ID`: execute the due actions of the repository under
  * its lock, with live progress, cancellation on Ctrl-C / SIGTERM (exit 130), and the run
  * record as JSON at the end with `--json`. {@link executeFromCli} is shared with `ays do`.
  *
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import process from "node:process";
-import { parseRunRequest } from "../daemon/http.ts";
-import { queueRunRequest } from "../daemon/store_queue.ts";
+import { parseRunRequest, queueRunRequest } from "../daemon/mod.ts";
 import { ExitCode, InputError } from "../errors.ts";
-import type { OpenedRepo } from "../repo/open.ts";
+import type { OpenedRepo } from "../repo/mod.ts";
 import {
   executeRepoRun,
   holdRunLock,
   type JobArgs,
+  loadRunDetail,
   newRunId,
+  runDetail,
   type RunScope,
   type RunSession,
-} from "../run/repo_run.ts";
-import { loadRunDetail, runDetail } from "../run/run_views.ts";
-import type { HeldLock } from "../store/repo_lock.ts";
+} from "../run/mod.ts";
+import type { HeldLock } from "../store/mod.ts";
 import type { CliContext } from "./context.ts";
 import { type GlobalOptions, globalsOf } from "./global_options.ts";
 import { formatSeconds, RunProgress } from "./progress.ts";
@@ -72,7 +72,7 @@ export interface ExecuteFromCliOptions extends RunCliOptions {
  */
 export async function executeFromCli(
   ctx: CliContext,
-  command: Command,
+  command: CommandUnknownOpts,
   options: ExecuteFromCliOptions,
 ): Promise<void> {
   const globals = globalsOf(command, ctx.io.env);
@@ -177,11 +177,11 @@ export async function executeFromCli(
 
 /**
  * `ays run --queue`: puts the request into the repository's queue in the store for the daemon
- * (SPEC §8) and prints its id, which is also the id of the run that executes it.
+ * (docs/daemon.md) and prints its id, which is also the id of the run that executes it.
  */
 async function queueFromCli(
   ctx: CliContext,
-  command: Command,
+  command: CommandUnknownOpts,
   options: {
     parallel?: string;
     failFast?: boolean;
@@ -215,10 +215,10 @@ async function queueFromCli(
 }
 
 /** Adds `ays run` and `ays run show ID` to the program. */
-export function registerRun(program: Command, ctx: CliContext): void {
+export function registerRun(program: CommandUnknownOpts, ctx: CliContext): void {
   const run = program
     .command("run")
-    .description("execute the scheduled actions in dependency order, in parallel (SPEC §6)")
+    .description("execute the scheduled actions in dependency order, in parallel")
     .option("--parallel <n>", "jobs at once (default: parallel of .ays/config.yaml, else 10)")
     .option("--fail-fast", "start no new job after the first failure")
     .option("--wait", "wait for the repository lock instead of exiting 3")
@@ -227,10 +227,10 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option("--queue", "hand the run to the daemon: queue it, print the request id, exit 0")
     .action(async (options, command) => {
       if (options.queue) {
-        await queueFromCli(ctx, command as unknown as Command, options);
+        await queueFromCli(ctx, command, options);
         return;
       }
-      await executeFromCli(ctx, command as unknown as Command, {
+      await executeFromCli(ctx, command, {
         parallel: options.parallel === undefined ? undefined : parseParallel(options.parallel),
         failFast: Boolean(options.failFast),
         wait: Boolean(options.wait),
@@ -244,7 +244,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .argument("<id>", "run id (or an unambiguous prefix)")
     .option("--tail <n>", "log lines per job (default 20)")
     .action(async (id, options, command) => {
-      await withSession(ctx, command as unknown as Command, {}, async (session) => {
+      await withSession(ctx, command, {}, async (session) => {
         const tail = options.tail === undefined ? 20 : Number(options.tail);
         if (!Number.isInteger(tail) || tail < 0) {
           throw new InputError(`--tail must be a whole number, not '${options.tail}'`);

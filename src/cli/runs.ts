@@ -3,20 +3,20 @@
  *
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { InputError } from "../errors.ts";
-import { runListEntry } from "../run/run_views.ts";
+import { runListEntry } from "../run/mod.ts";
 import type { CliContext } from "./context.ts";
 import { scopeText } from "./run.ts";
 import { printJson, withSession } from "./session.ts";
 
 /** Adds `ays runs` and `ays runs prune` to the program. */
-export function registerRuns(program: Command, ctx: CliContext): void {
+export function registerRuns(program: CommandUnknownOpts, ctx: CliContext): void {
   const runs = program
     .command("runs")
     .description("list the runs of the repository, newest first")
     .action(async (_options, command) => {
-      await withSession(ctx, command as unknown as Command, {}, async (session) => {
+      await withSession(ctx, command, {}, async (session) => {
         const entries = (await session.store.listRuns()).map(runListEntry);
         if (session.globals.json) return printJson(ctx, entries);
         if (entries.length === 0) {
@@ -50,7 +50,7 @@ export function registerRuns(program: Command, ctx: CliContext): void {
       }
       await withSession(
         ctx,
-        command as unknown as Command,
+        command,
         { write: true, wait: Boolean(options.wait) },
         async (session) => {
           const deleted = await session.store.pruneRuns(keep);

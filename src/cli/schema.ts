@@ -1,11 +1,11 @@
 /**
  * `ays schema FILE`: shows the Cap'n Proto schema of a `schema.hrd` or `schema.capnp` (told by
- * the extension), its layout, and encodes or decodes messages with it (SPEC §9). Needs no
+ * the extension), its layout, and encodes or decodes messages with it (docs/cli.md). Needs no
  * repository.
  *
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { readFile } from "node:fs/promises";
 import { basename, dirname, extname, resolve } from "node:path";
 import {
@@ -21,9 +21,8 @@ import {
   typeName,
 } from "../capnp/mod.ts";
 import { InputError, type SourceLocation } from "../errors.ts";
-import type { FieldSpec } from "../hrd/field_spec.ts";
-import { readSchemaHrd } from "../hrd/schema_hrd.ts";
-import { fromStorable, toStorable, validateData } from "../model/validate.ts";
+import { type FieldSpec, fromStorable, toStorable, validateData } from "../model/mod.ts";
+import { readSchemaHrd } from "../hrd/mod.ts";
 import type { CliContext } from "./context.ts";
 import { globalsOf } from "./global_options.ts";
 import type { CliIo } from "./io.ts";
@@ -48,7 +47,7 @@ export interface LoadedSchema {
 
 /**
  * Reads a `.hrd` or `.capnp` schema. An HRD schema's file id comes from the folder name, as for
- * a schema outside a repository (SPEC §3.2).
+ * a schema outside a repository (docs/capnp.md).
  */
 export async function loadSchemaFile(path: string): Promise<LoadedSchema> {
   const ext = extname(path).toLowerCase();
@@ -246,7 +245,7 @@ async function writeBytes(io: CliIo & BinaryIo, bytes: Uint8Array): Promise<void
 }
 
 /** Adds `ays schema FILE` to the program. */
-export function registerSchema(program: Command, ctx: CliContext): void {
+export function registerSchema(program: CommandUnknownOpts, ctx: CliContext): void {
   program
     .command("schema")
     .description("print the Cap'n Proto schema of a schema.hrd or schema.capnp; encode/decode")
@@ -258,7 +257,7 @@ export function registerSchema(program: Command, ctx: CliContext): void {
     .option("--struct <name>", "the root struct (default Schema)")
     .action(async (path, options, command) => {
       const io = ctx.io as CliIo & BinaryIo;
-      const globals = globalsOf(command as unknown as Command, io.env);
+      const globals = globalsOf(command, io.env);
       const loaded = await loadSchemaFile(relativeOrAbsolute(path, io));
       loaded.warnings.forEach(warner(ctx, globals));
       const modes = [options.layout, options.encode !== undefined, options.decode].filter(Boolean);

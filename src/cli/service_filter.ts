@@ -1,15 +1,19 @@
 /**
- * Choosing services on the command line (SPEC §5, §9): a `ROLE!INSTANCE` (or `ROLE:INSTANCE`)
+ * Choosing services on the command line (docs/blueprints.md, docs/cli.md): a `ROLE!INSTANCE` (or `ROLE:INSTANCE`)
  * argument and the `-r/--role`, `-i/--instance` filters, shared by the commands that look at or
  * change services.
  *
  * @module
  */
 import { InputError } from "../errors.ts";
-import { parseServiceName, roleOf, serviceName } from "../model/names.ts";
-import { serviceMatcher } from "../model/schedule.ts";
-import type { ServiceRecord } from "../model/types.ts";
-import { sortServices } from "../model/views.ts";
+import {
+  parseServiceName,
+  roleOf,
+  serviceMatcher,
+  serviceName,
+  type ServiceRecord,
+  sortServices,
+} from "../model/mod.ts";
 
 /** The `-r` and `-i` options as commander gives them. */
 export interface FilterOptions {

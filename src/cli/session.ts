@@ -5,14 +5,16 @@
  *
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
-import type { OpenedRepo } from "../repo/open.ts";
-import { openRepo } from "../repo/open.ts";
-import type { StoreDriver } from "../store/driver.ts";
-import { currentHolder } from "../store/holder.ts";
-import { openRepositoryStore } from "../store/open.ts";
-import { type HeldLock, holdRepoLock } from "../store/repo_lock.ts";
-import type { RepoStore } from "../store/repo_store.ts";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
+import { type OpenedRepo, openRepo } from "../repo/mod.ts";
+import {
+  currentHolder,
+  type HeldLock,
+  holdRepoLock,
+  openRepositoryStore,
+  type RepoStore,
+  type StoreDriver,
+} from "../store/mod.ts";
 import type { CliContext } from "./context.ts";
 import { type GlobalOptions, globalsOf } from "./global_options.ts";
 
@@ -56,7 +58,7 @@ export interface OpenSessionOptions {
 export interface SessionOptions {
   /**
    * A writing command: keeps the mirror up to date and holds the repository lock for the
-   * whole command (SPEC §6.2: a writer while a run holds the lock exits 3).
+   * whole command (docs/runs.md: a writer while a run holds the lock exits 3).
    */
   write?: boolean;
   /** Wait for the lock instead of exiting 3 (`--wait`). */
@@ -110,7 +112,7 @@ export async function openSession(
 /** Runs `fn` with the repository of the command opened; always closes the store. */
 export async function withSession<T>(
   ctx: CliContext,
-  command: Command,
+  command: CommandUnknownOpts,
   options: SessionOptions,
   fn: (session: Session) => Promise<T>,
 ): Promise<T> {

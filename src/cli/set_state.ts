@@ -1,18 +1,18 @@
 /**
- * `ays set_state ACTION --state S [ROLE!INSTANCE] [-r] [-i]` (SPEC §5): sets an action's state
+ * `ays set_state ACTION --state S [ROLE!INSTANCE] [-r] [-i]` (docs/blueprints.md): sets an action's state
  * by hand on the matching services (every service without a filter), in one atomic save.
  *
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { InputError } from "../errors.ts";
-import { ACTION_STATES, type ActionState } from "../model/types.ts";
+import { ACTION_STATES, type ActionState, serviceName } from "../model/mod.ts";
 import type { CliContext } from "./context.ts";
 import { INSTANCE_OPTION, ROLE_OPTION, selectServices } from "./service_filter.ts";
 import { printJson, withSession } from "./session.ts";
 
 /** Adds `ays set_state` to the program. */
-export function registerSetState(program: Command, ctx: CliContext): void {
+export function registerSetState(program: CommandUnknownOpts, ctx: CliContext): void {
   program
     .command("set_state")
     .description("set the state of an action of the matching services by hand")
@@ -31,7 +31,7 @@ export function registerSetState(program: Command, ctx: CliContext): void {
       }
       await withSession(
         ctx,
-        command as unknown as Command,
+        command,
         { write: true, wait: Boolean(options.wait) },
         async (session) => {
           const selected = selectServices(await session.store.loadServices(), {
@@ -48,7 +48,7 @@ export function registerSetState(program: Command, ctx: CliContext): void {
           const updated = [];
           for (const service of having) {
             const from = service.actions[action].state;
-            changes.push({ service: `${service.role}!${service.name}`, from, to: state });
+            changes.push({ service: serviceName(service.role, service.name), from, to: state });
             if (from === state) continue;
             const next = structuredClone(service);
             next.actions[action].state = state;

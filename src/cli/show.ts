@@ -1,5 +1,5 @@
 /**
- * `ays show [ROLE!INSTANCE] [-r] [-i] [--deep] [--reveal] [--json]` (SPEC §9): services with
+ * `ays show [ROLE!INSTANCE] [-r] [-i] [--deep] [--reveal] [--json]` (docs/cli.md): services with
  * their data (secrets masked unless `--reveal`) and actions.
  *
  * `--deep` adds, recursively, the producers of each shown service (the services it depends
@@ -11,10 +11,15 @@
  *
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
-import { serviceName } from "../model/names.ts";
-import type { ActorRecord, ServiceRecord } from "../model/types.ts";
-import { flatProducers, showEntry, sortServices } from "../model/views.ts";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
+import {
+  type ActorRecord,
+  flatProducers,
+  serviceName,
+  type ServiceRecord,
+  showEntry,
+  sortServices,
+} from "../model/mod.ts";
 import type { CliContext } from "./context.ts";
 import { renderShow } from "./render.ts";
 import {
@@ -72,7 +77,7 @@ export function deepServices(
 }
 
 /** Adds `ays show` to the program. */
-export function registerShow(program: Command, ctx: CliContext): void {
+export function registerShow(program: CommandUnknownOpts, ctx: CliContext): void {
   program
     .command("show")
     .description("show services with their data and actions")
@@ -83,7 +88,7 @@ export function registerShow(program: Command, ctx: CliContext): void {
     .option(...INSTANCE_OPTION)
     .action(async (target, rawOptions, command) => {
       const options = rawOptions as FilterOptions & { deep?: boolean; reveal?: boolean };
-      await withSession(ctx, command as unknown as Command, {}, async (session) => {
+      await withSession(ctx, command, {}, async (session) => {
         const { store } = session;
         let all: ServiceRecord[];
         let actors: Map<string, ActorRecord>;

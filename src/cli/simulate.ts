@@ -4,15 +4,14 @@
  *
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { InputError } from "../errors.ts";
-import { jobId, renderDot, renderMermaid, renderSteps } from "../run/plan.ts";
-import { planRepoRun } from "../run/repo_run.ts";
+import { jobId, planRepoRun, renderDot, renderMermaid, renderSteps } from "../run/mod.ts";
 import type { CliContext } from "./context.ts";
 import { printJson, withSession } from "./session.ts";
 
 /** Adds `ays simulate` / `ays plan` to the program. */
-export function registerSimulate(program: Command, ctx: CliContext): void {
+export function registerSimulate(program: CommandUnknownOpts, ctx: CliContext): void {
   program
     .command("simulate")
     .alias("plan")
@@ -26,7 +25,7 @@ export function registerSimulate(program: Command, ctx: CliContext): void {
       if (graph !== undefined && graph !== "dot" && graph !== "mermaid") {
         throw new InputError(`--graph must be dot or mermaid, not '${graph}'`);
       }
-      await withSession(ctx, command as unknown as Command, {}, async (session) => {
+      await withSession(ctx, command, {}, async (session) => {
         const { plan } = await planRepoRun(
           { store: session.store, driver: session.driver, repo: session.repo },
           {

@@ -1,5 +1,5 @@
 /**
- * `ays state [-r] [-i] [--json]` (SPEC §5): each service's derived state and the state, period
+ * `ays state [-r] [-i] [--json]` (docs/blueprints.md): each service's derived state and the state, period
  * and last run of each of its actions.
  *
  * `--json` prints `[{service, key, actor, state, actions: {NAME: {state, period, lastRun}}}]`,
@@ -7,8 +7,8 @@
  *
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
-import { showEntry } from "../model/views.ts";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
+import { showEntry } from "../model/mod.ts";
 import type { CliContext } from "./context.ts";
 import { renderState, stateEntry } from "./render.ts";
 import {
@@ -20,12 +20,12 @@ import {
 import { printJson, withSession } from "./session.ts";
 
 /** Adds `ays state` to the program. */
-export function registerState(program: Command, ctx: CliContext): void {
+export function registerState(program: CommandUnknownOpts, ctx: CliContext): void {
   program.command("state").description("show the state of each action of the services")
     .option(...ROLE_OPTION)
     .option(...INSTANCE_OPTION)
     .action(async (options, command) => {
-      await withSession(ctx, command as unknown as Command, {}, async (session) => {
+      await withSession(ctx, command, {}, async (session) => {
         const services = selectServices(
           await session.store.loadServices(),
           options as FilterOptions,

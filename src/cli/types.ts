@@ -4,12 +4,12 @@
  *
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
-import { JOB_TYPES_DTS } from "../run/job_types.ts";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
+import { JOB_TYPES_DTS } from "../run/mod.ts";
 import type { CliContext } from "./context.ts";
 
 /** Adds `ays types` to the program. */
-export function registerTypes(program: Command, ctx: CliContext): void {
+export function registerTypes(program: CommandUnknownOpts, ctx: CliContext): void {
   program
     .command("types")
     .description("print the TypeScript declarations of the job API (Job and friends)")

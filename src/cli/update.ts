@@ -1,20 +1,18 @@
 /**
- * `ays update [-n NAME] [--mark-changed]` (SPEC §3.2, §5): re-reads the templates and carries
+ * `ays update [-n NAME] [--mark-changed]` (docs/capnp.md, docs/blueprints.md): re-reads the templates and carries
  * their changes to the stored actors and their services (see src/repo/update.ts), in one
  * atomic save.
  *
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { InputError } from "../errors.ts";
-import { loadRepoActors } from "../repo/actor.ts";
-import { globalTemplateDirs } from "../repo/templates.ts";
-import { planUpdate } from "../repo/update.ts";
+import { globalTemplateDirs, loadRepoActors, planUpdate } from "../repo/mod.ts";
 import type { CliContext } from "./context.ts";
 import { printJson, withSession } from "./session.ts";
 
 /** Adds `ays update` to the program. */
-export function registerUpdate(program: Command, ctx: CliContext): void {
+export function registerUpdate(program: CommandUnknownOpts, ctx: CliContext): void {
   program
     .command("update")
     .description("re-read the templates; carry schema and action changes to actors and services")
@@ -28,7 +26,7 @@ export function registerUpdate(program: Command, ctx: CliContext): void {
     .action(async (options, command) => {
       await withSession(
         ctx,
-        command as unknown as Command,
+        command,
         { write: true, wait: Boolean(options.wait) },
         async (session) => {
           const templates = await loadRepoActors(session.repo.path, {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ServiceRecord } from "../model/types.ts";
+import type { ServiceRecord } from "../model/mod.ts";
 
 /** The body of `POST /repos/{name}/runs` and of `ays run --queue`: the filters of the run. */
 export interface RunRequest {

@@ -16,7 +16,7 @@ import type {
   RunQueue,
   RunRecurring,
 } from "./backend.ts";
-import { isProcessAlive } from "../store/holder.ts";
+import { isProcessAlive } from "../store/mod.ts";
 import { type HttpApi, startHttpApi } from "./http.ts";
 import { formatListen, type ListenAddress } from "./listen.ts";
 import { type Logger, silentLogger } from "./logger.ts";

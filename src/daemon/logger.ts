@@ -7,8 +7,7 @@
  *
  * @module
  */
-import { maskText } from "../model/secrets.ts";
-import { MASK } from "../model/views.ts";
+import { MASK, maskText } from "../model/mod.ts";
 
 /** Severity of a log line. */
 export type LogLevel = "debug" | "info" | "warn" | "error";

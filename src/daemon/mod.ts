@@ -13,5 +13,6 @@ export * from "./logger.ts";
 export * from "./recurring.ts";
 export * from "./run_queue.ts";
 export * from "./settings.ts";
+export * from "./store_backend.ts";
 export * from "./store_queue.ts";
 export * from "./store_status.ts";

@@ -14,9 +14,9 @@
  *
  * @module
  */
-import { serviceName } from "../model/names.ts";
+import { serviceName } from "../model/mod.ts";
 import type { LoadServices, RecurringTarget, RunRecurring } from "./backend.ts";
-import { MAX_TIMER_MS } from "../run/sleep.ts";
+import { MAX_TIMER_MS } from "../run/mod.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 
 /** Options of {@link startRecurring}. */

@@ -16,7 +16,7 @@
 import { AysError, ExitCode } from "../errors.ts";
 import type { ExecuteQueuedRun, QueueItem, RunQueue } from "./backend.ts";
 import { type Logger, silentLogger } from "./logger.ts";
-import { sleep } from "../run/sleep.ts";
+import { sleep } from "../run/mod.ts";
 
 /** Options of {@link startRunQueue}. */
 export interface RunQueueOptions {

@@ -9,19 +9,21 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { InputError } from "../errors.ts";
-import { serviceName } from "../model/names.ts";
-import type { JobRecord } from "../model/types.ts";
-import { listEntry, showEntry, sortServices } from "../model/views.ts";
-import { tidyJobHistory } from "../run/job_history.ts";
-import type { JobRunner } from "../run/job_protocol.ts";
-import { executeRepoRun, holdRunLock, runJobId, type RunSession } from "../run/repo_run.ts";
-import { loadRunDetail, runListEntry } from "../run/run_views.ts";
-import { scheduleForRun } from "../run/schedule_for_run.ts";
-import { runServiceJob } from "../run/service_job.ts";
-import { MAX_TIMER_MS } from "../run/sleep.ts";
-import type { StoreDriver } from "../store/driver.ts";
-import { recurringRunId } from "../store/record_keys.ts";
-import type { RepoStore } from "../store/repo_store.ts";
+import { type JobRecord, listEntry, serviceName, showEntry, sortServices } from "../model/mod.ts";
+import {
+  executeRepoRun,
+  holdRunLock,
+  type JobRunner,
+  loadRunDetail,
+  MAX_TIMER_MS,
+  runJobId,
+  runListEntry,
+  runServiceJob,
+  type RunSession,
+  scheduleForRun,
+  tidyJobHistory,
+} from "../run/mod.ts";
+import { recurringRunId, type RepoStore, type StoreDriver } from "../store/mod.ts";
 import type {
   DaemonBackend,
   ExecuteQueuedRun,

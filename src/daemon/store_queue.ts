@@ -8,9 +8,7 @@
  */
 import { z } from "zod";
 import { InputError } from "../errors.ts";
-import type { QueueStore } from "../store/driver.ts";
-import { currentHolder } from "../store/holder.ts";
-import { RUN_QUEUE } from "../store/repo_store.ts";
+import { currentHolder, type QueueStore, RUN_QUEUE } from "../store/mod.ts";
 import type { QueuedRequest, QueueItem, RunQueue, RunRequest } from "./backend.ts";
 import { runRequestSchema } from "./http.ts";
 

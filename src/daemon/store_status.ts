@@ -4,8 +4,7 @@
  *
  * @module
  */
-import type { KeyValueStore } from "../store/driver.ts";
-import { DAEMON_STATUS_KEY } from "../store/record_keys.ts";
+import { DAEMON_STATUS_KEY, type KeyValueStore } from "../store/mod.ts";
 import type { DaemonStatus, DaemonStatusStore } from "./backend.ts";
 
 /** The status saved in this repository's store, or null (no daemon ever, or it stopped). */

@@ -1,5 +1,5 @@
 /**
- * Actor configuration (SPEC §3.3): `actor.hrd` of v8.1 (`recurring.<action>`, `flists.<name>`,
+ * Actor configuration (docs/hrd.md): `actor.hrd` of v8.1 (`recurring.<action>`, `flists.<name>`,
  * `event.*` / `events.*`) and `actor.yaml`, which says the same in YAML plus per-action settings.
  *
  * @module
@@ -8,7 +8,7 @@ import { isMap, isScalar, isSeq, LineCounter, type Node } from "yaml";
 import * as z from "zod/mini";
 import { InputError, type SourceLocation } from "../errors.ts";
 import { parseYaml } from "../yaml/mod.ts";
-import type { ActionSettings, ActorConfig, RecurringSpec } from "../model/types.ts";
+import type { ActionSettings, ActorConfig, RecurringSpec } from "../model/mod.ts";
 import { type HrdEntry, type HrdReadOptions, readHrd, splitHrdDict } from "./hrd.ts";
 import { parsePeriod } from "./period.ts";
 
@@ -234,7 +234,7 @@ function nodeAt(root: unknown, path: readonly PropertyKey[], wantKey = false): N
 }
 
 /**
- * Reads `actor.yaml` (SPEC §3.3):
+ * Reads `actor.yaml` (docs/hrd.md):
  *
  * ```yaml
  * recurring:

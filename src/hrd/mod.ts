@@ -1,10 +1,9 @@
 /**
  * HRD: the text format of v8.1's `schema.hrd` and `actor.hrd`, the schema and actor readers,
- * `actor.yaml`, and the period syntax (SPEC §3.1, §3.3).
+ * `actor.yaml`, and the period syntax (docs/hrd.md).
  *
  * @module
  */
-export type { ConsumeSpec, FieldSpec, HrdType } from "./field_spec.ts";
 export {
   type HrdEntry,
   type HrdItem,

@@ -1,5 +1,5 @@
 /**
- * The period syntax of SPEC §3.3, used by `recurring`, `timeout` and `retryDelay`: a number of
+ * The period syntax of docs/hrd.md, used by `recurring`, `timeout` and `retryDelay`: a number of
  * seconds, or the units `w d h m s` combined from largest to smallest (`90s`, `5m`, `1h30m`,
  * `1d`). `0` disables a recurring action.
  *

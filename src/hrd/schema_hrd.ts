@@ -1,14 +1,23 @@
 /**
- * The `schema.hrd` reader of SPEC §3.1: one field per line, `name = tags`, tags being
+ * The `schema.hrd` reader of docs/hrd.md: one field per line, `name = tags`, tags being
  * space-separated `key:value` pairs or bare labels in any order, keys case-insensitive.
  *
  * @module
  */
 import { formatLocated, InputError, type SourceLocation } from "../errors.ts";
-import { hrdTypeOf, isNumericType, isTextType } from "../model/fields.ts";
-import { camelCase, roleOf } from "../model/names.ts";
-import { checkFieldValue, isoToEpochSeconds } from "../model/validate.ts";
-import type { ConsumeSpec, FieldSpec, HrdType } from "./field_spec.ts";
+import {
+  camelCase,
+  checkFieldValue,
+  type ConsumeSpec,
+  type FieldSpec,
+  type HrdType,
+  hrdTypeOf,
+  isNumericType,
+  isoToEpochSeconds,
+  isTextType,
+  newFieldSpec,
+  roleOf,
+} from "../model/mod.ts";
 import {
   type HrdEntry,
   type HrdItem,
@@ -297,18 +306,15 @@ function parseField(entry: HrdEntry): ParsedField {
   }
   if (has("multichoice")) list = true;
 
-  const spec: FieldSpec = {
-    name,
-    camelName: camelCase(name),
+  const spec = newFieldSpec(name, {
     type,
     list,
     auto: has("auto") || has("parentauto") || has("consumeauto"),
     optional: has("optional"),
     secret: has("secret") || type === "password",
-    aliases: [],
     ask: has("@ask"),
     location: entry.location,
-  };
+  });
 
   const descr = tag("descr");
   if (descr) spec.description = descr.value.replaceAll("__", " ").replaceAll("\\n", "\n");
@@ -425,7 +431,7 @@ function checkAcrossFields(parsed: ParsedField[], warnings: string[]): void {
 }
 
 /**
- * Reads a `schema.hrd` into field specs (SPEC §3.1) in order of first appearance. A field
+ * Reads a `schema.hrd` into field specs (docs/hrd.md) in order of first appearance. A field
  * defined twice (the same camelCase name) keeps its first position and name and takes the
  * later line's tags, with a warning. Throws {@link InputError} at the offending tag for unknown
  * tags, labels or types, malformed values, regexes that do not compile, explicit defaults that

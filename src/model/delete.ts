@@ -1,12 +1,12 @@
 /**
- * What `ays delete` removes and changes (SPEC §9): the chosen services with their children,
+ * What `ays delete` removes and changes (docs/cli.md): the chosen services with their children,
  * recursively, and the links the rest of the repository had to them — consumer lists of their
  * producers, producer lists of their consumers, and the instance names in the consumers'
  * relation fields. Pure: the records given are not modified.
  *
  * @module
  */
-import type { FieldSpec } from "../hrd/field_spec.ts";
+import type { FieldSpec } from "./field_spec.ts";
 import { serviceName } from "./names.ts";
 import type { ActorRecord, ServiceRecord } from "./types.ts";
 import { sortServices } from "./views.ts";
@@ -67,7 +67,7 @@ function withoutRemoved(
 }
 
 /**
- * Plans deleting the services named `roots` (`role!name`) with their children (SPEC §9:
+ * Plans deleting the services named `roots` (`role!name`) with their children (docs/cli.md:
  * "remove services, with children, links undone").
  */
 export function planDelete(

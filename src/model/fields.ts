@@ -1,13 +1,13 @@
 /**
- * Helpers over an actor's field specs: finding the field a blueprint key names (SPEC §4.1),
+ * Helpers over an actor's field specs: finding the field a blueprint key names (docs/blueprints.md),
  * type families, zero values and defaults.
  *
  * @module
  */
-import type { FieldSpec, HrdType } from "../hrd/field_spec.ts";
+import type { FieldSpec, HrdType } from "./field_spec.ts";
 import { camelCase } from "./names.ts";
 
-/** Every HRD type, in the order of SPEC §3.1. */
+/** Every HRD type, in the order of docs/hrd.md. */
 export const HRD_TYPES: readonly HrdType[] = [
   "str",
   "int",
@@ -36,6 +36,37 @@ const TYPE_SPELLINGS: Readonly<Record<string, HrdType>> = {
   integer: "int",
   boolean: "bool",
 };
+
+/** The tags of {@link newFieldSpec}: every property of a field spec except its name. */
+export type FieldTags = Partial<Omit<FieldSpec, "name">>;
+
+/**
+ * A field spec with the defaults of an untagged `name = type:str` line of `schema.hrd`
+ * (see `docs/hrd.md`), overridden by `tags`: the camelCase name, `str`, not a list, not auto,
+ * optional or secret, no aliases. A `password` field is secret unless `tags.secret` says
+ * otherwise, as the schema reader makes it.
+ */
+export function newFieldSpec(name: string, tags: FieldTags = {}): FieldSpec {
+  const { type = "str", secret = type === "password" } = tags;
+  if (typeof name !== "string" || name.length === 0) {
+    throw new TypeError("newFieldSpec: the field name must be a non-empty string");
+  }
+  if (!HRD_TYPES.includes(type)) {
+    throw new TypeError(`newFieldSpec: unknown HRD type "${String(type)}" for field "${name}"`);
+  }
+  return {
+    name,
+    camelName: camelCase(name),
+    list: false,
+    auto: false,
+    optional: false,
+    aliases: [],
+    ask: false,
+    ...tags,
+    type,
+    secret,
+  };
+}
 
 /** The HRD type a `type:` value names (case-insensitive), or undefined for an unknown one. */
 export function hrdTypeOf(spelling: string): HrdType | undefined {

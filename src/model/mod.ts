@@ -1,18 +1,21 @@
 /**
- * The model of an ays repository (SPEC §3, §5): the records of actors, services, runs and jobs,
+ * The model of an ays repository (docs/repositories.md, docs/blueprints.md): the records of actors, services, runs and jobs,
  * service names, HRD field types, data validation, action scheduling, deletion planning,
  * secrets and the views that `ays list`/`ays show` print.
  *
  * @module
  */
+export type { ConsumeSpec, FieldSpec, HrdType } from "./field_spec.ts";
 export { type DeleteOptions, type DeletePlan, planDelete } from "./delete.ts";
 export {
   defaultValue,
+  type FieldTags,
   HRD_TYPES,
   hrdTypeOf,
   isIntegerType,
   isNumericType,
   isTextType,
+  newFieldSpec,
   resolveField,
   zeroValue,
   zeroValueOfType,
@@ -35,7 +38,7 @@ export {
   serviceMatcher,
   serviceState,
 } from "./schedule.ts";
-export { maskText, secretValues } from "./secrets.ts";
+export { maskJson, maskText, secretValues } from "./secrets.ts";
 export {
   ACTION_STATES,
   type ActionRecord,

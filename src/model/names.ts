@@ -1,5 +1,5 @@
 /**
- * Service names and keys (SPEC §3): a service is `role!instance`; `role:instance` is accepted
+ * Service names and keys (docs/repositories.md): a service is `role!instance`; `role:instance` is accepted
  * on the command line; the key is derived from the repository name and the service name.
  *
  * @module

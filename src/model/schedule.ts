@@ -1,11 +1,12 @@
 /**
- * The scheduling rules of SPEC §5 as pure functions on {@link ServiceRecord}: they never
+ * The scheduling rules of docs/blueprints.md as pure functions on {@link ServiceRecord}: they never
  * mutate their argument and return a new record (or the same one when nothing changed), so the
  * blueprint resolver, `ays do` and the executor can share them and tests need no store.
  *
  * @module
  */
 import { InputError, type SourceLocation } from "../errors.ts";
+import { serviceName } from "./names.ts";
 import type { ActionRecord, ActionState, ServiceRecord, ServiceState } from "./types.ts";
 
 /** Options of {@link scheduleAction}. */
@@ -49,7 +50,7 @@ function withActions(service: ServiceRecord): ServiceRecord {
 }
 
 /**
- * Schedules `action` of `service` (SPEC §5): it becomes `scheduled` unless it is `ok` (then
+ * Schedules `action` of `service` (docs/blueprints.md): it becomes `scheduled` unless it is `ok` (then
  * only with `force`) or `disabled`. Scheduling `install` or `start` sets a pending (`scheduled`,
  * `changed` or `error`) `uninstall` or `stop` back to `new`, and vice versa — also when the
  * action itself is already `ok`, because the user's intent is then already met.
@@ -86,7 +87,7 @@ export function scheduleAction(
 }
 
 /**
- * Records that `action` succeeded (SPEC §5): the action becomes `ok`; a successful `stop`
+ * Records that `action` succeeded (docs/blueprints.md): the action becomes `ok`; a successful `stop`
  * sets `start` back to `new`; a successful `uninstall` sets `install` and `start` back to
  * `new` (so a later install really installs); a successful `processChange` clears `changed`.
  * The action's `args` are dropped: they were for the job that just succeeded.
@@ -108,7 +109,7 @@ export function onActionSucceeded(service: ServiceRecord, action: string): Servi
 }
 
 /**
- * The derived state of a service for display (SPEC §5): `error` if any action is in error,
+ * The derived state of a service for display (docs/blueprints.md): `error` if any action is in error,
  * else `changed` while its data changed and `processChange` is not yet `ok`, else `ok` if
  * `install` is `ok`, else `new`.
  */
@@ -144,7 +145,7 @@ export function compileNameRegex(pattern: string, options: CompileRegexOptions =
   }
 }
 
-/** The `-r/--role` and `-i/--instance` filters of SPEC §5. */
+/** The `-r/--role` and `-i/--instance` filters of docs/blueprints.md. */
 export interface ServiceFilter {
   /** Matches the role or the full actor name (`node` matches `node.ssh`; `node.ssh` only it). */
   role?: string;
@@ -201,7 +202,7 @@ export function scheduleServices(
   for (const service of services) {
     if (!matches(service)) continue;
     result.matched++;
-    const name = `${service.role}!${service.name}`;
+    const name = serviceName(service.role, service.name);
     const outcome = scheduleAction(service, action, { force: options.force });
     if (outcome.service !== service) result.updated.push(outcome.service);
     if (outcome.scheduled) result.scheduled.push(name);

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { FieldSpec } from "../hrd/field_spec.ts";
+import type { FieldSpec } from "./field_spec.ts";
 import { MASK } from "./views.ts";
 
 /** The non-empty string values of a service's secret fields (list items one by one). */

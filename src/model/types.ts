@@ -1,13 +1,13 @@
 /**
- * The records ays keeps in its store (SPEC §3, §5, §6): actors, services with their action
+ * The records ays keeps in its store (docs/repositories.md, docs/blueprints.md, docs/runs.md): actors, services with their action
  * states, runs and jobs. These are the in-memory shapes; `src/store/` encodes them with the
  * Cap'n Proto models of `schemas/ays.capnp`.
  *
  * @module
  */
-import type { FieldSpec } from "../hrd/field_spec.ts";
+import type { FieldSpec } from "./field_spec.ts";
 
-/** States of one action of one service (SPEC §5). */
+/** States of one action of one service (docs/blueprints.md). */
 export type ActionState = "new" | "scheduled" | "running" | "ok" | "error" | "changed" | "disabled";
 
 /** Every action state, in display order. */
@@ -21,7 +21,7 @@ export const ACTION_STATES: readonly ActionState[] = [
   "disabled",
 ];
 
-/** Actions every actor has even when its actions file does not define them (SPEC §3.4). */
+/** Actions every actor has even when its actions file does not define them (docs/runs.md). */
 export const DEFAULT_ACTIONS: readonly string[] = [
   "init",
   "install",
@@ -40,10 +40,10 @@ export const DEFAULT_DEPS: Readonly<Record<string, readonly string[]>> = {
   uninstall: ["stop"],
 };
 
-/** Derived service state for display (SPEC §5). */
+/** Derived service state for display (docs/blueprints.md). */
 export type ServiceState = "error" | "changed" | "ok" | "new";
 
-/** Settings of one action from `actor.yaml` (SPEC §3.3); durations in seconds. */
+/** Settings of one action from `actor.yaml` (docs/hrd.md); durations in seconds. */
 export interface ActionSettings {
   /** Default 3600. */
   timeout: number;
@@ -59,7 +59,7 @@ export interface ActionSettings {
   isolation?: "pool" | "job";
 }
 
-/** `recurring.<action>` of an actor (SPEC §3.3). */
+/** `recurring.<action>` of an actor (docs/hrd.md). */
 export interface RecurringSpec {
   /** Seconds; 0 disables. */
   period: number;
@@ -158,7 +158,7 @@ export interface PlannedJob {
   action: string;
 }
 
-/** A run (SPEC §6): recorded before it starts; its jobs are records of their own. */
+/** A run (docs/runs.md): recorded before it starts; its jobs are records of their own. */
 export interface RunRecord {
   id: string;
   repo: string;

@@ -1,5 +1,5 @@
 /**
- * Validation of service data against an actor's field specs (SPEC §3.1, §4.1): types, lists,
+ * Validation of service data against an actor's field specs (docs/hrd.md, docs/blueprints.md): types, lists,
  * `regex`, `minval`/`maxval`, `singlechoice`/`multichoice` and the formats of the JumpScale
  * types, with defaults applied. The checks are zod (mini) schemas derived from the specs.
  *
@@ -12,7 +12,7 @@
  */
 import * as z from "zod/mini";
 import { InputError, type SourceLocation } from "../errors.ts";
-import type { FieldSpec, HrdType } from "../hrd/field_spec.ts";
+import type { FieldSpec, HrdType } from "./field_spec.ts";
 import { defaultValue, resolveField, zeroValue } from "./fields.ts";
 
 /** Options of {@link validateData}. */
@@ -362,7 +362,7 @@ export function validateData(
 
 /**
  * A copy of `data` with every `dict` value (and every item of a `dict` list) as JSON text, so a
- * codec that only knows `Text` can store it (SPEC §3.2: `dict` → `Text`).
+ * codec that only knows `Text` can store it (docs/capnp.md: `dict` → `Text`).
  */
 export function toStorable(
   fields: readonly FieldSpec[],
@@ -414,7 +414,7 @@ export function fromStorable(
   return out;
 }
 
-/** A copy of `data` with non-empty secret fields shown as `***` (SPEC §3.1). */
+/** A copy of `data` with non-empty secret fields shown as `***` (docs/hrd.md). */
 export function maskSecrets(
   fields: readonly FieldSpec[],
   data: Record<string, unknown>,

@@ -1,10 +1,10 @@
 /**
- * The JSON shapes ays shows services in (SPEC §9): `ays list --json`, `ays show --json` and the
+ * The JSON shapes ays shows services in (docs/cli.md): `ays list --json`, `ays show --json` and the
  * daemon's HTTP API give the same objects, built here.
  *
  * @module
  */
-import type { FieldSpec } from "../hrd/field_spec.ts";
+import type { FieldSpec } from "./field_spec.ts";
 import { serviceState } from "./schedule.ts";
 import type { ActionState, ServiceRecord, ServiceState } from "./types.ts";
 

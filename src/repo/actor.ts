@@ -1,5 +1,5 @@
 /**
- * Making an actor from a template (SPEC §3): its fields from `schema.hrd` or — when the template
+ * Making an actor from a template (docs/repositories.md): its fields from `schema.hrd` or — when the template
  * ships one, it wins — `schema.capnp`; the capnp schema its services' data is encoded with; the
  * SHA-256 and exported action names of its actions file; and its configuration.
  *
@@ -7,17 +7,27 @@
  */
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { emitCapnp } from "../capnp/emit.ts";
-import { schemaFromFields } from "../capnp/from_fields.ts";
-import type { CapnpType, EnumModel, SchemaFile, StructModel } from "../capnp/model.ts";
-import { findStruct, indexSchema } from "../capnp/model.ts";
-import { parseCapnp } from "../capnp/parse.ts";
+import {
+  type CapnpType,
+  emitCapnp,
+  type EnumModel,
+  findStruct,
+  indexSchema,
+  parseCapnp,
+  type SchemaFile,
+  schemaFromFields,
+  type StructModel,
+} from "../capnp/mod.ts";
 import { formatLocated, InputError, type SourceLocation } from "../errors.ts";
-import { emptyActorConfig, readActorHrd, readActorYaml } from "../hrd/actor_config.ts";
-import type { FieldSpec, HrdType } from "../hrd/field_spec.ts";
-import { readSchemaHrd } from "../hrd/schema_hrd.ts";
-import { roleOf } from "../model/names.ts";
-import { type ActorRecord, DEFAULT_ACTIONS } from "../model/types.ts";
+import { emptyActorConfig, readActorHrd, readActorYaml, readSchemaHrd } from "../hrd/mod.ts";
+import {
+  type ActorRecord,
+  DEFAULT_ACTIONS,
+  type FieldSpec,
+  type HrdType,
+  newFieldSpec,
+  roleOf,
+} from "../model/mod.ts";
 import { discoverTemplates, type TemplateInfo } from "./templates.ts";
 
 /** Options of {@link loadActor}. */
@@ -231,19 +241,13 @@ function fieldsFromStruct(
     }
     let value = model.default;
     if (typeof value === "bigint") value = Number(value);
-    fields.push({
-      name: model.name,
+    fields.push(newFieldSpec(model.name, {
       camelName: model.name,
       ...spec,
       // Only plain defaults carry over; Data bytes and struct values stay capnp's business.
       ...(["string", "number", "boolean"].includes(typeof value) ? { default: value } : {}),
-      auto: false,
-      optional: false,
-      secret: false,
-      aliases: [],
-      ask: false,
       location: model.location,
-    });
+    }));
   }
   return fields;
 }

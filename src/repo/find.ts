@@ -1,5 +1,5 @@
 /**
- * Finding the repository a command works on (SPEC §2): `--repo PATH`, else the first folder
+ * Finding the repository a command works on (docs/repositories.md): `--repo PATH`, else the first folder
  * holding `.ays` walking up from the current folder. A v8.1 repository marks itself with an
  * empty `.ays` FILE; it is accepted, and {@link ensureAysDir} turns it into the folder.
  *
@@ -64,7 +64,7 @@ export async function findRepo(cwd: string, options: FindRepoOptions = {}): Prom
 }
 
 /**
- * Makes sure `.ays` is a folder, turning a v8.1 marker file into one (SPEC §2). Call it before
+ * Makes sure `.ays` is a folder, turning a v8.1 marker file into one (docs/repositories.md). Call it before
  * the first write into `.ays/`. A non-empty marker file's content is kept as
  * `.ays/v81-marker` rather than thrown away.
  */

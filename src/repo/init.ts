@@ -1,5 +1,5 @@
 /**
- * `ays init` (SPEC §2, §9): makes a repository — `.ays/config.yaml`, `actorTemplates/`,
+ * `ays init` (docs/repositories.md, docs/cli.md): makes a repository — `.ays/config.yaml`, `actorTemplates/`,
  * `blueprints/`, a `.gitignore` that keeps the embedded store out of git — and optionally a git
  * repository with an `origin`.
  *

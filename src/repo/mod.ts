@@ -10,5 +10,7 @@ export * from "./find.ts";
 export * from "./init.ts";
 export * from "./open.ts";
 export * from "./registry.ts";
+export * from "./sync.ts";
 export * from "./templates.ts";
 export * from "./v81_import.ts";
+export * from "./update.ts";

@@ -1,6 +1,6 @@
 /**
  * Opening the repository a command works on: find it, read its config, know its name, and
- * record it in the registry of `ays repos` (SPEC §2: every command that opens a repository
+ * record it in the registry of `ays repos` (docs/repositories.md: every command that opens a repository
  * adds it there).
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * The registry of repositories behind `ays repos` (SPEC §2): the file
+ * The registry of repositories behind `ays repos` (docs/repositories.md): the file
  * `$XDG_CONFIG_HOME/ays/repos` (default `~/.config/ays/repos`), one repository per line as
  * `name<TAB>absolute path`, sorted by path. It is written atomically (a temporary file renamed
  * over it) and only when it changes; failing to write it is a warning, never an error, because

@@ -1,5 +1,5 @@
 /**
- * Actor sync (SPEC §2, §3): which actors a command works with when the repository's templates
+ * Actor sync (docs/repositories.md): which actors a command works with when the repository's templates
  * and the store's actors differ.
  *
  * The rule: an actor in the store is kept as stored — its schema is the one its services' data
@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { ActorRecord } from "../model/types.ts";
+import type { ActorRecord } from "../model/mod.ts";
 
 /** JSON with object keys sorted and undefined members left out: equal values, equal text. */
 function canonical(value: unknown): string {
@@ -71,7 +71,7 @@ export interface SyncedActors {
 }
 
 /**
- * Merges the store's actors with the templates' (SPEC: a schema change needs `ays update`):
+ * Merges the store's actors with the templates' (a schema change needs `ays update`, see docs/repositories.md):
  * stored actors win; templates add the actors the store lacks. Pure.
  */
 export function syncActors(

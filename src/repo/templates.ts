@@ -1,5 +1,5 @@
 /**
- * Finding actor templates (SPEC §2): under a repository's `actorTemplates/` and in the global
+ * Finding actor templates (docs/repositories.md): under a repository's `actorTemplates/` and in the global
  * folders of `AYS_TEMPLATES`. A folder is a template when it holds a schema, an actions file or
  * an actor config; `_`/`.` folders are skipped; other folders are categories and may nest.
  *
@@ -20,7 +20,7 @@ export interface TemplateInfo {
   path: string;
   source: TemplateSource;
   schemaHrd: string | null;
-  /** Wins over `schemaHrd` when both exist (SPEC §3.2). */
+  /** Wins over `schemaHrd` when both exist (docs/capnp.md). */
   schemaCapnp: string | null;
   /** `actions.ts`, else `actions.js`. */
   actions: string | null;

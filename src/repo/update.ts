@@ -1,5 +1,5 @@
 /**
- * `ays update` without the CLI (SPEC §3.2, §5): carries template changes to the stored actors
+ * `ays update` without the CLI (docs/capnp.md, docs/blueprints.md): carries template changes to the stored actors
  * and their services. A changed schema converts every service's data **by field name** —
  * fields kept keep their value (when it is still valid for the field's new type), new fields
  * get their defaults, removed fields are dropped and reported. Actions the template no longer
@@ -9,12 +9,17 @@
  *
  * @module
  */
-import type { FieldSpec } from "../hrd/field_spec.ts";
-import { defaultValue, isNumericType, isTextType } from "../model/fields.ts";
-import { newActionRecord } from "../model/schedule.ts";
-import type { ActorRecord, ServiceRecord } from "../model/types.ts";
-import { checkFieldValue } from "../model/validate.ts";
-import { serviceName } from "../model/names.ts";
+import {
+  type ActorRecord,
+  checkFieldValue,
+  defaultValue,
+  type FieldSpec,
+  isNumericType,
+  isTextType,
+  newActionRecord,
+  serviceName,
+  type ServiceRecord,
+} from "../model/mod.ts";
 import { actionsFileChanged, actorDifferences } from "./sync.ts";
 
 /** Options of {@link planUpdate}. */

@@ -13,15 +13,17 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { InputError } from "../errors.ts";
-import { roleOf, serviceKey, serviceName } from "../model/names.ts";
-import { newActionRecord } from "../model/schedule.ts";
 import {
   ACTION_STATES,
   type ActionState,
   type ActorRecord,
+  newActionRecord,
+  roleOf,
+  serviceKey,
+  serviceName,
   type ServiceRecord,
-} from "../model/types.ts";
-import { validateData } from "../model/validate.ts";
+  validateData,
+} from "../model/mod.ts";
 import { loadActor, loadRepoActors } from "./actor.ts";
 import type { TemplateInfo } from "./templates.ts";
 

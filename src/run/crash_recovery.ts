@@ -5,10 +5,14 @@
  *
  * @module
  */
-import type { JobRecord, RunRecord, ServiceRecord } from "../model/types.ts";
-import type { StoreDriver } from "../store/driver.ts";
-import { isProcessAlive, thisHost } from "../store/holder.ts";
-import { REPO_LOCK, type RepoStore } from "../store/repo_store.ts";
+import type { JobRecord, RunRecord, ServiceRecord } from "../model/mod.ts";
+import {
+  isProcessAlive,
+  REPO_LOCK,
+  type RepoStore,
+  type StoreDriver,
+  thisHost,
+} from "../store/mod.ts";
 import { runIdOfJob } from "./run_ids.ts";
 
 /** Run states after which a run never changes again. */

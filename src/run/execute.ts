@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ActionSettings, ActorRecord, PlannedJob } from "../model/types.ts";
+import type { ActionSettings, ActorRecord, PlannedJob } from "../model/mod.ts";
 import type { JobOutcome, JobRequest, JobRunner } from "./job_protocol.ts";
 import type { Plan, PlannedNode } from "./plan.ts";
 import { runJob } from "./run_job.ts";

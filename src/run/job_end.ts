@@ -6,9 +6,13 @@
  * @module
  */
 import { InputError } from "../errors.ts";
-import { onActionSucceeded } from "../model/schedule.ts";
-import type { ActionState, ActorRecord, ServiceRecord } from "../model/types.ts";
-import { validateData } from "../model/validate.ts";
+import {
+  type ActionState,
+  type ActorRecord,
+  onActionSucceeded,
+  type ServiceRecord,
+  validateData,
+} from "../model/mod.ts";
 import type { JobOutcome } from "./job_protocol.ts";
 
 /**

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { RepoStore } from "../store/repo_store.ts";
+import type { RepoStore } from "../store/mod.ts";
 
 /** Options of {@link tidyJobHistory}. */
 export interface TidyJobHistoryOptions {

@@ -15,8 +15,8 @@
  *
  * @module
  */
-import type { ActionState, ActorRecord, JobRecord, ServiceRecord } from "../model/types.ts";
-import type { RepoStore } from "../store/repo_store.ts";
+import type { ActionState, ActorRecord, JobRecord, ServiceRecord } from "../model/mod.ts";
+import type { RepoStore } from "../store/mod.ts";
 import { JobFailedError } from "./execute.ts";
 import { endAction, errorLogLine, logLines } from "./job_end.ts";
 import type { JobOutcome } from "./job_protocol.ts";

@@ -7,8 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { secretValues } from "../model/secrets.ts";
-import type { ActorRecord, ServiceRecord } from "../model/types.ts";
+import { type ActorRecord, secretValues, type ServiceRecord } from "../model/mod.ts";
 import type { ServiceView } from "./job_api.ts";
 import type { JobRequest, JobServiceData } from "./job_protocol.ts";
 

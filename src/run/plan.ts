@@ -11,10 +11,10 @@ import {
   DEFAULT_ACTIONS,
   DEFAULT_DEPS,
   type PlannedJob,
+  serviceMatcher,
+  serviceName,
   type ServiceRecord,
-} from "../model/types.ts";
-import { serviceName } from "../model/names.ts";
-import { serviceMatcher } from "../model/schedule.ts";
+} from "../model/mod.ts";
 import { CycleError, Graph } from "./graph.ts";
 
 /** Why a job is part of a run. */

@@ -19,7 +19,7 @@ import {
   parseWorkerMessage,
   type WorkerMessage,
 } from "./job_protocol.ts";
-import { maskJson, maskText } from "../model/secrets.ts";
+import { maskJson, maskText } from "../model/mod.ts";
 import { LogBuffer } from "./log_buffer.ts";
 import { timerDelay } from "./sleep.ts";
 

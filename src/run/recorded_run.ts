@@ -7,15 +7,8 @@
  * @module
  */
 import process from "node:process";
-import type {
-  ActorRecord,
-  JobRecord,
-  PlannedJob,
-  RunRecord,
-  ServiceRecord,
-} from "../model/types.ts";
-import { thisHost } from "../store/holder.ts";
-import type { RepoStore } from "../store/repo_store.ts";
+import type { ActorRecord, JobRecord, PlannedJob, RunRecord, ServiceRecord } from "../model/mod.ts";
+import { type RepoStore, thisHost } from "../store/mod.ts";
 import { actionSettings, executePlan } from "./execute.ts";
 import { acceptOutcome } from "./job_end.ts";
 import type { JobOutcome, JobRequest, JobRunner } from "./job_protocol.ts";

@@ -7,12 +7,14 @@
  *
  * @module
  */
-import { serviceName } from "../model/names.ts";
-import type { ServiceRecord } from "../model/types.ts";
-import type { StoreDriver } from "../store/driver.ts";
-import { currentHolder } from "../store/holder.ts";
-import { type HeldLock, holdRepoLock } from "../store/repo_lock.ts";
-import { openRepoStore } from "../store/repo_store.ts";
+import { serviceName, type ServiceRecord } from "../model/mod.ts";
+import {
+  currentHolder,
+  type HeldLock,
+  holdRepoLock,
+  openRepoStore,
+  type StoreDriver,
+} from "../store/mod.ts";
 import { closeDeadRuns, deadHolders, FINAL_RUN_STATES } from "./crash_recovery.ts";
 import type { JobRunner } from "./job_protocol.ts";
 import { planRun } from "./plan.ts";

@@ -5,16 +5,8 @@
  *
  * @module
  */
-import type {
-  ActorRecord,
-  JobRecord,
-  PlannedJob,
-  RunRecord,
-  ServiceRecord,
-} from "../model/types.ts";
-import type { StoreDriver } from "../store/driver.ts";
-import type { HeldLock } from "../store/repo_lock.ts";
-import type { RepoStore } from "../store/repo_store.ts";
+import type { ActorRecord, JobRecord, PlannedJob, RunRecord, ServiceRecord } from "../model/mod.ts";
+import type { HeldLock, RepoStore, StoreDriver } from "../store/mod.ts";
 import type { JobRunner } from "./job_protocol.ts";
 import type { Plan } from "./plan.ts";
 

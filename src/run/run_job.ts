@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ActionSettings } from "../model/types.ts";
+import type { ActionSettings } from "../model/mod.ts";
 import type { JobOutcome, JobRequest, JobRunner } from "./job_protocol.ts";
 import { runWithRetries } from "./retry.ts";
 

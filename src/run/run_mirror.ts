@@ -9,8 +9,8 @@
  *
  * @module
  */
-import type { ActorRecord, ServiceRecord } from "../model/types.ts";
-import { serviceMirrorText, servicePaths, writeMirrorFiles } from "../store/mirror.ts";
+import type { ActorRecord, ServiceRecord } from "../model/mod.ts";
+import { serviceMirrorText, servicePaths, writeMirrorFiles } from "../store/mod.ts";
 
 /** How often changed services are written to the mirror during a run. */
 export const MIRROR_INTERVAL_MS = 250;

@@ -6,8 +6,8 @@
  * @module
  */
 import { InputError } from "../errors.ts";
-import type { JobRecord, RunRecord } from "../model/types.ts";
-import type { RepoStore } from "../store/repo_store.ts";
+import type { JobRecord, RunRecord } from "../model/mod.ts";
+import type { RepoStore } from "../store/mod.ts";
 
 /** One run in `ays runs --json`. */
 export interface RunListEntry {

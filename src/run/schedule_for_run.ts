@@ -6,8 +6,7 @@
  * @module
  */
 import { InputError } from "../errors.ts";
-import { scheduleServices, type ScheduleServicesResult } from "../model/schedule.ts";
-import type { ServiceRecord } from "../model/types.ts";
+import { scheduleServices, type ScheduleServicesResult, type ServiceRecord } from "../model/mod.ts";
 
 /** Options of {@link scheduleForRun}. */
 export interface ScheduleForRunOptions {

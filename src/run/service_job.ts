@@ -7,11 +7,14 @@
  *
  * @module
  */
-import { serviceName } from "../model/names.ts";
-import { flatProducers } from "../model/views.ts";
-import type { JobRecord, ServiceRecord } from "../model/types.ts";
-import { parseServiceName } from "../model/names.ts";
-import type { RepoStore } from "../store/repo_store.ts";
+import {
+  flatProducers,
+  type JobRecord,
+  parseServiceName,
+  serviceName,
+  type ServiceRecord,
+} from "../model/mod.ts";
+import type { RepoStore } from "../store/mod.ts";
 import { actionSettings } from "./execute.ts";
 import { acceptOutcome } from "./job_end.ts";
 import type { JobOutcome, JobRunner } from "./job_protocol.ts";

@@ -17,8 +17,7 @@ import { mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from "node:fs/
 import { join, relative } from "node:path";
 import process from "node:process";
 import { InputError } from "../errors.ts";
-import type { ActorRecord, ServiceRecord } from "../model/types.ts";
-import { serviceName } from "../model/names.ts";
+import { type ActorRecord, serviceName, type ServiceRecord } from "../model/mod.ts";
 
 /** File name of a service in its folder. */
 export const SERVICE_FILE = "service.json";

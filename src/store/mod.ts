@@ -42,6 +42,7 @@ export {
   sqlitePathOf,
   type StoreUrlSource,
 } from "./open.ts";
+export { DAEMON_STATUS_KEY, recurringRunId } from "./record_keys.ts";
 export { maskUrl, parseRedisUrl, redact, type RedisTlsOptions, storeKindOf } from "./url.ts";
 export { openSqliteDriver, SQLITE_BUSY_TIMEOUT_MS, type SqliteDriverOptions } from "./sqlite.ts";
 export { openRedisDriver, type RedisDriverOptions } from "./redis.ts";
@@ -76,6 +77,7 @@ export {
   serviceMirrorText,
   servicePaths,
   writeMirror,
+  writeMirrorFiles,
 } from "./mirror.ts";
 export {
   describeHolder,

@@ -11,8 +11,8 @@ import {
   encodeRecord,
   type RecordKind,
   type RecordKinds,
-} from "../capnp/ays_models.ts";
-import type { ActorRecord } from "../model/types.ts";
+} from "../capnp/mod.ts";
+import type { ActorRecord } from "../model/mod.ts";
 
 export type { RecordKind, RecordKinds };
 

@@ -16,8 +16,15 @@
  */
 import { createHash } from "node:crypto";
 import { InputError, UnavailableError } from "../errors.ts";
-import { parseServiceName, serviceKey, serviceName } from "../model/names.ts";
-import type { ActorRecord, JobRecord, RunRecord, ServiceRecord } from "../model/types.ts";
+import {
+  type ActorRecord,
+  type JobRecord,
+  parseServiceName,
+  type RunRecord,
+  serviceKey,
+  serviceName,
+  type ServiceRecord,
+} from "../model/mod.ts";
 import type { BatchGuard, BatchOp, StoreDriver } from "./driver.ts";
 import {
   type MirrorContent,
@@ -28,7 +35,7 @@ import {
   writeMirror,
   writeMirrorFiles,
 } from "./mirror.ts";
-import type { RepositoryRecord, StoredService } from "../capnp/ays_models.ts";
+import type { RepositoryRecord, StoredService } from "../capnp/mod.ts";
 import {
   capnpDataCodec,
   capnpRecordCodec,

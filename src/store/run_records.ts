@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { JobRecord, RunRecord } from "../model/types.ts";
+import type { JobRecord, RunRecord } from "../model/mod.ts";
 import type { BatchOp, StoreDriver } from "./driver.ts";
 import { jobKey, jobLogName, jobPrefix, RUN_PREFIX, runKey } from "./record_keys.ts";
 import type { RecordCodec } from "./record_codec.ts";

@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import type { RedisOptions } from "ioredis";
 import { InputError } from "../errors.ts";
-import { maskText } from "../model/secrets.ts";
+import { maskText } from "../model/mod.ts";
 
 /**
  * `url` with its password replaced by `***` (`redis://user:***@host:6379/0`). Also masks every

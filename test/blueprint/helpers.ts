@@ -4,26 +4,17 @@
  *
  * @module
  */
-import type { FieldSpec } from "../../src/hrd/field_spec.ts";
-import { camelCase, roleOf, serviceKey } from "../../src/model/names.ts";
+import type { FieldSpec } from "../../src/model/field_spec.ts";
+import { type FieldTags, newFieldSpec } from "../../src/model/fields.ts";
+import { roleOf } from "../../src/model/names.ts";
+import { makeServiceRecord } from "../helpers/service_record.ts";
 import { newActionRecord } from "../../src/model/schedule.ts";
 import type { ActorRecord, ServiceRecord } from "../../src/model/types.ts";
 import { DEFAULT_ACTIONS } from "../../src/model/types.ts";
 
 /** A field spec with the defaults of an untagged `name = type:str` line. */
-export function field(name: string, tags: Partial<FieldSpec> = {}): FieldSpec {
-  return {
-    name,
-    camelName: camelCase(name),
-    type: "str",
-    list: false,
-    auto: false,
-    optional: false,
-    secret: false,
-    aliases: [],
-    ask: false,
-    ...tags,
-  };
+export function field(name: string, tags: FieldTags = {}): FieldSpec {
+  return newFieldSpec(name, tags);
 }
 
 /** Options of {@link actor}. */
@@ -67,18 +58,5 @@ export function storedService(
 ): ServiceRecord {
   const actions: ServiceRecord["actions"] = {};
   for (const action of actorRecord.actionNames) actions[action] = newActionRecord();
-  return {
-    key: serviceKey(repo, actorRecord.role, name),
-    name,
-    actor: actorRecord.name,
-    role: actorRecord.role,
-    parent: null,
-    producers: {},
-    consumers: [],
-    data: {},
-    changed: false,
-    actions,
-    eventFilters: [],
-    ...rest,
-  };
+  return makeServiceRecord(actorRecord, name, { repo, actions, ...rest });
 }

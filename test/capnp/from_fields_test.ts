@@ -15,25 +15,15 @@ import {
   schemaFromFields,
 } from "../../src/capnp/mod.ts";
 import { InputError } from "../../src/errors.ts";
-import type { FieldSpec, HrdType } from "../../src/hrd/field_spec.ts";
+import type { FieldSpec, HrdType } from "../../src/model/field_spec.ts";
+import { type FieldTags, newFieldSpec } from "../../src/model/fields.ts";
 import { readSchemaHrd } from "../../src/hrd/schema_hrd.ts";
 import { fromStorable, toStorable, validateData } from "../../src/model/validate.ts";
 import { projectRoot } from "../helpers/mod.ts";
 import { capnp, capnpOk, fromToolJson, jsonLines, scratchDir, toolLayout } from "./capnp_tool.ts";
 
-function spec(name: string, type: HrdType, extra: Partial<FieldSpec> = {}): FieldSpec {
-  return {
-    name,
-    camelName: name,
-    type,
-    list: false,
-    auto: false,
-    optional: false,
-    secret: false,
-    aliases: [],
-    ask: false,
-    ...extra,
-  };
+function spec(name: string, type: HrdType, extra: FieldTags = {}): FieldSpec {
+  return newFieldSpec(name, { camelName: name, type, ...extra });
 }
 
 const hrdFixtures = join(projectRoot, "test", "fixtures", "hrd");

@@ -1,6 +1,6 @@
 /**
  * A secret an action logs, echoes through job.exec or puts in its error never reaches what
- * `ays run show` prints (SPEC §3.1: never printed, never logged).
+ * `ays run show` prints (docs/hrd.md: never printed, never logged).
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";

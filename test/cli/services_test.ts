@@ -112,7 +112,7 @@ describe("ays blueprint, list, show, state", () => {
     assert.ok(await exists(join(repo, "actors", "node.ssh", "actor.json")));
   });
 
-  it("list --json: SPEC §9 shape, sorted by role then name, links resolved", async () => {
+  it("list --json: the docs/cli.md shape, sorted by role then name, links resolved", async () => {
     const list = await json<ListEntry[]>(ays("list", "--json"));
     assert.deepEqual(list.map((e) => `${e.role}!${e.name}`), [
       "datacenter!dc1",

@@ -17,6 +17,7 @@ import type {
   RunQueue,
   RunRequest,
 } from "../../src/daemon/backend.ts";
+import { makeServiceRecord } from "../helpers/service_record.ts";
 import { newActionRecord } from "../../src/model/schedule.ts";
 import type { ServiceRecord } from "../../src/model/types.ts";
 
@@ -38,19 +39,10 @@ export function makeService(
   for (const [action, spec] of Object.entries(recurring)) {
     actions[action] = { ...newActionRecord(spec.period), lastRun: spec.lastRun ?? null };
   }
-  return {
+  return makeServiceRecord({ name: `${role}.test`, role }, name, {
     key: `${role}!${name}`,
-    name,
-    actor: `${role}.test`,
-    role,
-    parent: null,
-    producers: {},
-    consumers: [],
-    data: {},
-    changed: false,
     actions,
-    eventFilters: [],
-  };
+  });
 }
 
 /** A leased, acknowledgeable queue in memory. */

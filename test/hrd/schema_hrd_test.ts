@@ -3,7 +3,8 @@ import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { InputError } from "../../src/errors.ts";
-import type { FieldSpec } from "../../src/hrd/field_spec.ts";
+import type { FieldSpec } from "../../src/model/field_spec.ts";
+import { type FieldTags, newFieldSpec } from "../../src/model/fields.ts";
 import { readSchemaHrd } from "../../src/hrd/schema_hrd.ts";
 import { HRD_TYPES } from "../../src/model/fields.ts";
 
@@ -17,19 +18,8 @@ function specs(text: string, file = "schema.hrd"): Array<Omit<FieldSpec, "locati
 }
 
 /** A field spec with the defaults of an untagged line. */
-function field(name: string, camelName: string, extra: Partial<FieldSpec> = {}) {
-  return {
-    name,
-    camelName,
-    type: "str",
-    list: false,
-    auto: false,
-    optional: false,
-    secret: false,
-    aliases: [],
-    ask: false,
-    ...extra,
-  };
+function field(name: string, camelName: string, extra: FieldTags = {}): FieldSpec {
+  return newFieldSpec(name, { camelName, ...extra });
 }
 
 function one(line: string): Omit<FieldSpec, "location"> {

@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { planDelete } from "../../src/model/delete.ts";
 import { actor, actorMap, field } from "../blueprint/helpers.ts";
+import { makeServiceRecord } from "../helpers/service_record.ts";
 import { newActionRecord } from "../../src/model/schedule.ts";
-import { serviceKey } from "../../src/model/names.ts";
 import type { ActorRecord, ServiceRecord } from "../../src/model/types.ts";
 
 function service(
@@ -12,20 +12,7 @@ function service(
   name: string,
   extra: Partial<ServiceRecord> = {},
 ): ServiceRecord {
-  return {
-    key: serviceKey("r", a.role, name),
-    name,
-    actor: a.name,
-    role: a.role,
-    parent: null,
-    producers: {},
-    consumers: [],
-    data: {},
-    changed: false,
-    actions: { install: newActionRecord() },
-    eventFilters: [],
-    ...extra,
-  };
+  return makeServiceRecord(a, name, { actions: { install: newActionRecord() }, ...extra });
 }
 
 const node = actor("node", []);

@@ -8,6 +8,7 @@ import {
   isIntegerType,
   isNumericType,
   isTextType,
+  newFieldSpec,
   resolveField,
   zeroValue,
   zeroValueOfType,
@@ -98,5 +99,44 @@ describe("types and zero values", () => {
     assert.deepEqual(defaultValue(settings), { a: { b: 1 } });
     assert.equal(defaultValue(resolveField(fields, "sshPort")!), 22);
     assert.equal(defaultValue(resolveField(fields, "name")!), "");
+  });
+});
+
+describe("newFieldSpec", () => {
+  it("has the defaults of an untagged line", () => {
+    assert.deepEqual(newFieldSpec("ssh.port"), {
+      name: "ssh.port",
+      camelName: "sshPort",
+      type: "str",
+      list: false,
+      auto: false,
+      optional: false,
+      secret: false,
+      aliases: [],
+      ask: false,
+    });
+  });
+
+  it("takes tags over the defaults; a password is secret unless told otherwise", () => {
+    const spec = newFieldSpec("pw", { type: "password", list: true, camelName: "Pw" });
+    assert.equal(spec.camelName, "Pw");
+    assert.equal(spec.list, true);
+    assert.equal(spec.secret, true);
+    assert.equal(newFieldSpec("pw", { type: "password", secret: false }).secret, false);
+    assert.equal(newFieldSpec("pw", { secret: true }).secret, true);
+  });
+
+  it("gives every spec its own aliases array", () => {
+    const a = newFieldSpec("a");
+    a.aliases.push("b");
+    assert.deepEqual(newFieldSpec("a").aliases, []);
+  });
+
+  it("refuses an empty name and an unknown type", () => {
+    assert.throws(() => newFieldSpec(""), TypeError);
+    assert.throws(
+      () => newFieldSpec("a", { type: "string" as never }),
+      /unknown HRD type "string"/,
+    );
   });
 });

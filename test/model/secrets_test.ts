@@ -1,20 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { FieldSpec } from "../../src/hrd/field_spec.ts";
+import { type FieldSpec, newFieldSpec } from "../../src/model/mod.ts";
 import { maskJson, maskText, secretValues } from "../../src/model/secrets.ts";
 
 function field(camelName: string, secret: boolean, list = false): FieldSpec {
-  return {
-    name: camelName,
-    camelName,
-    type: "str",
-    list,
-    auto: false,
-    optional: false,
-    secret,
-    aliases: [],
-    ask: false,
-  };
+  return newFieldSpec(camelName, { secret, list });
 }
 
 describe("secrets", () => {

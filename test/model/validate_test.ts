@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { InputError } from "../../src/errors.ts";
-import type { FieldSpec } from "../../src/hrd/field_spec.ts";
+import type { FieldSpec } from "../../src/model/field_spec.ts";
 import { readSchemaHrd } from "../../src/hrd/schema_hrd.ts";
 import {
   checkFieldValue,

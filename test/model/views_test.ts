@@ -1,41 +1,24 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { FieldSpec } from "../../src/hrd/field_spec.ts";
+import type { FieldSpec } from "../../src/model/field_spec.ts";
+import { newFieldSpec } from "../../src/model/fields.ts";
 import type { ServiceRecord } from "../../src/model/types.ts";
+import { makeServiceRecord } from "../helpers/service_record.ts";
 import { listEntry, MASK, showEntry, sortServices } from "../../src/model/views.ts";
 
 function field(camelName: string, secret = false): FieldSpec {
-  return {
-    name: camelName,
-    camelName,
-    type: "str",
-    list: false,
-    auto: false,
-    optional: false,
-    secret,
-    aliases: [],
-    ask: false,
-  };
+  return newFieldSpec(camelName, { secret });
 }
 
 function service(role: string, name: string, extra: Partial<ServiceRecord> = {}): ServiceRecord {
-  return {
+  return makeServiceRecord({ name: `${role}.x`, role }, name, {
     key: `${role}-${name}`,
-    name,
-    actor: `${role}.x`,
-    role,
-    parent: null,
-    producers: {},
-    consumers: [],
-    data: {},
-    changed: false,
     actions: {
       install: { state: "ok", period: 0, lastRun: Date.UTC(2026, 0, 2, 3, 4, 5), lastJob: "j1" },
       monitor: { state: "scheduled", period: 300, lastRun: null, lastJob: null },
     },
-    eventFilters: [],
     ...extra,
-  };
+  });
 }
 
 describe("service views", () => {

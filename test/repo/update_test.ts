@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import { planUpdate } from "../../src/repo/update.ts";
 import { actor, field } from "../blueprint/helpers.ts";
 import { newActionRecord } from "../../src/model/schedule.ts";
-import { serviceKey } from "../../src/model/names.ts";
+import { makeServiceRecord } from "../helpers/service_record.ts";
 import type { ActorRecord, ServiceRecord } from "../../src/model/types.ts";
 
 function service(a: ActorRecord, name: string, data: Record<string, unknown>): ServiceRecord {
@@ -12,19 +12,7 @@ function service(a: ActorRecord, name: string, data: Record<string, unknown>): S
   for (const action of a.actionNames) {
     actions[action] = newActionRecord(a.config.recurring[action]?.period ?? 0);
   }
-  return {
-    key: serviceKey("r", a.role, name),
-    name,
-    actor: a.name,
-    role: a.role,
-    parent: null,
-    producers: {},
-    consumers: [],
-    data,
-    changed: false,
-    actions,
-    eventFilters: [],
-  };
+  return makeServiceRecord(a, name, { data, actions });
 }
 
 const oldActor = actor("node", [

@@ -5,23 +5,14 @@
  * @module
  */
 import { emitCapnp, schemaFromFields } from "../../src/capnp/mod.ts";
-import type { FieldSpec, HrdType } from "../../src/hrd/field_spec.ts";
-import { camelCase, roleOf, serviceKey, serviceName } from "../../src/model/names.ts";
+import type { FieldSpec, HrdType } from "../../src/model/field_spec.ts";
+import { type FieldTags, newFieldSpec } from "../../src/model/fields.ts";
+import { makeServiceRecord } from "../helpers/service_record.ts";
+import { roleOf, serviceName } from "../../src/model/names.ts";
 import type { ActorRecord, ServiceRecord } from "../../src/model/types.ts";
 
-function field(name: string, type: HrdType, extra: Partial<FieldSpec> = {}): FieldSpec {
-  return {
-    name,
-    camelName: camelCase(name),
-    type,
-    list: false,
-    auto: false,
-    optional: false,
-    secret: false,
-    aliases: [],
-    ask: false,
-    ...extra,
-  };
+function field(name: string, type: HrdType, extra: FieldTags = {}): FieldSpec {
+  return newFieldSpec(name, { type, ...extra });
 }
 
 /** An actor `name` with a few typed fields (a string, an int, a bool, a list, a secret). */
@@ -54,14 +45,8 @@ export function makeService(
   extra: Partial<ServiceRecord> = {},
 ): ServiceRecord {
   const action = { state: "new" as const, period: 0, lastRun: null, lastJob: null };
-  return {
-    key: serviceKey(repo, actor.role, instance),
-    name: instance,
-    actor: actor.name,
-    role: actor.role,
-    parent: null,
-    producers: {},
-    consumers: [],
+  return makeServiceRecord(actor, instance, {
+    repo,
     data: {
       description: `service ${instance}`,
       sshPort: 22,
@@ -69,11 +54,9 @@ export function makeService(
       tags: ["a", "b"],
       password: "",
     },
-    changed: false,
     actions: Object.fromEntries(actor.actionNames.map((name) => [name, { ...action }])),
-    eventFilters: [],
     ...extra,
-  };
+  });
 }
 
 /** `role!instance` of a service. */

@@ -1,5 +1,5 @@
 /**
- * One field of an actor's schema as `schema.hrd` describes it (SPEC §3.1). The HRD reader
+ * One field of an actor's schema as `schema.hrd` describes it (docs/hrd.md). The HRD reader
  * produces these; the capnp converter, the validator and the blueprint resolver consume them.
  * A template that ships `schema.capnp` gets field specs derived from its struct (no tags).
  *
@@ -7,7 +7,7 @@
  */
 import type { SourceLocation } from "../errors.ts";
 
-/** The HRD field types of SPEC §3.1 (`string` and `integer` are normalised to `str`, `int`). */
+/** The HRD field types of docs/hrd.md (`string` and `integer` are normalised to `str`, `int`). */
 export type HrdType =
   | "str"
   | "int"
@@ -39,7 +39,7 @@ export interface ConsumeSpec {
   actors?: string[];
 }
 
-/** One schema field with every tag of SPEC §3.1. */
+/** One schema field with every tag of docs/hrd.md. */
 export interface FieldSpec {
   /** The name as written, e.g. `ssh.port`. */
   name: string;
