@@ -21,6 +21,9 @@ export { camelCase, parseServiceName, roleOf, serviceKey, serviceName } from "./
 export {
   compileNameRegex,
   type CompileRegexOptions,
+  isLifecycleAction,
+  LIFECYCLE_ACTIONS,
+  LIFECYCLE_RESETS,
   newActionRecord,
   type NotScheduledReason,
   onActionSucceeded,

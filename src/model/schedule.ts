@@ -86,10 +86,36 @@ export function scheduleAction(
 }
 
 /**
- * Records that `action` succeeded (SPEC §5): the action becomes `ok`; a successful `stop`
- * sets `start` back to `new`; a successful `uninstall` sets `install` and `start` back to
- * `new` (so a later install really installs); a successful `processChange` clears `changed`.
- * The action's `args` are dropped: they were for the job that just succeeded.
+ * The symmetric lifecycle (docs/runs.md, "The lifecycle is symmetric"): when the key action
+ * succeeds, the listed actions go back to `new`, so every transition can happen again — a
+ * second `stop` after a later `start` really stops.
+ */
+export const LIFECYCLE_RESETS: Readonly<Record<string, readonly string[]>> = {
+  install: ["uninstall"],
+  start: ["stop"],
+  stop: ["start"],
+  uninstall: ["install", "start", "stop"],
+};
+
+/** The lifecycle actions; every other action is explicit (runs each time `ays do` asks). */
+export const LIFECYCLE_ACTIONS: readonly string[] = [
+  "init",
+  "install",
+  "start",
+  "stop",
+  "uninstall",
+];
+
+/** Whether `action` is a lifecycle action (`init`, `install`, `start`, `stop`, `uninstall`). */
+export function isLifecycleAction(action: string): boolean {
+  return LIFECYCLE_ACTIONS.includes(action);
+}
+
+/**
+ * Records that `action` succeeded: the action becomes `ok` and the actions of
+ * {@link LIFECYCLE_RESETS} go back to `new` (a `disabled` or `running` one stays as it is: it
+ * was switched off by hand, or another job owns it); a successful `processChange` clears
+ * `changed`. The action's `args` are dropped: they were for the job that just succeeded.
  */
 export function onActionSucceeded(service: ServiceRecord, action: string): ServiceRecord {
   const next = withActions(service);
@@ -99,9 +125,9 @@ export function onActionSucceeded(service: ServiceRecord, action: string): Servi
     // The arguments were for this job (e.g. processChange's changes): used up.
     delete record.args;
   }
-  const reset = action === "stop" ? ["start"] : action === "uninstall" ? ["install", "start"] : [];
-  for (const name of reset) {
-    if (next.actions[name]) next.actions[name].state = "new";
+  for (const name of LIFECYCLE_RESETS[action] ?? []) {
+    const other = next.actions[name];
+    if (other && other.state !== "disabled" && other.state !== "running") other.state = "new";
   }
   if (action === "processChange") next.changed = false;
   return next;

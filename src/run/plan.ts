@@ -126,6 +126,13 @@ export function planRun(
       if (!joins(stateOf(svc, dep))) continue;
       graph.addEdge(id, take(node.service, dep, "prerequisite"));
     }
+    // Uninstalling a started service stops it first, whatever `deps:` says (docs/runs.md).
+    if (
+      node.action === "uninstall" && stateOf(svc, "start") === "ok" &&
+      hasAction(svc, actor, "stop") && joins(stateOf(svc, "stop"))
+    ) {
+      graph.addEdge(id, take(node.service, "stop", "prerequisite"));
+    }
     if (followsProducers(actor, node.action)) {
       for (const producer of producersOf(svc)) {
         const psvc = byName.get(producer);

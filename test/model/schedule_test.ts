@@ -162,6 +162,38 @@ describe("onActionSucceeded", () => {
     assert.equal(after.actions.uninstall.state, "ok");
   });
 
+  it("the lifecycle is symmetric: each success resets its opposite to new", () => {
+    const up = { init: "ok", install: "ok", start: "ok", stop: "ok", uninstall: "ok" } as const;
+    const reset = (action: string) => {
+      const after = onActionSucceeded(service({ ...up, [action]: "running" }), action);
+      return Object.entries(states(after))
+        .filter(([name, state]) =>
+          name !== "monitor" && name !== "processChange" && state === "new"
+        )
+        .map(([name]) => name).sort();
+    };
+    assert.deepEqual(reset("install"), ["uninstall"]);
+    assert.deepEqual(reset("start"), ["stop"]);
+    assert.deepEqual(reset("stop"), ["start"]);
+    assert.deepEqual(reset("uninstall"), ["install", "start", "stop"]);
+    assert.deepEqual(reset("init"), []);
+  });
+
+  it("start, stop, start, stop: the second stop is due again", () => {
+    let s = service({ install: "ok" });
+    s = onActionSucceeded(s, "start");
+    s = onActionSucceeded(s, "stop");
+    assert.equal(s.actions.start.state, "new");
+    s = onActionSucceeded(s, "start");
+    assert.equal(s.actions.stop.state, "new");
+    assert.equal(scheduleAction(s, "stop").scheduled, true);
+  });
+
+  it("a disabled opposite stays disabled", () => {
+    const after = onActionSucceeded(service({ stop: "disabled", start: "running" }), "start");
+    assert.equal(after.actions.stop.state, "disabled");
+  });
+
   it("processChange ok clears changed", () => {
     const before = service({ processChange: "running" }, true);
     const after = onActionSucceeded(before, "processChange");

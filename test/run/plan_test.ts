@@ -56,6 +56,20 @@ describe("planRun", () => {
     assert.deepEqual(ids(plan.steps), [["node!n1:init"], ["node!n1:start"], ["node!n1:backup"]]);
   });
 
+  it("uninstall of a started service stops it first, also when deps: leaves stop out", () => {
+    const custom = actor("node.custom", { uninstall: { deps: [] } });
+    const started = service("node.custom", "n1", {
+      states: { init: "ok", install: "ok", start: "ok", uninstall: "scheduled" },
+    });
+    const stopped = service("node.custom", "n2", {
+      states: { init: "ok", install: "ok", start: "new", stop: "ok", uninstall: "scheduled" },
+    });
+    assert.deepEqual(ids(planRun([started, stopped], [custom]).steps), [
+      ["node!n1:stop", "node!n2:uninstall"],
+      ["node!n1:uninstall"],
+    ]);
+  });
+
   it("rejects deps naming an unknown action", () => {
     const custom = actor("node.custom", { install: { deps: ["nosuch"] } });
     const s = service("node.custom", "n1", { states: { install: "scheduled" } });

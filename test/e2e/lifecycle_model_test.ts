@@ -1,0 +1,163 @@
+/**
+ * The lifecycle model end to end through `dist/ays` (build it first: `bun build.ts`), on both
+ * stores — the repository's SQLite file and a private Redis given with `--store`: the shipped
+ * examples/webstack torn down twice, and the rules of docs/runs.md "Action states".
+ */
+import assert from "node:assert/strict";
+import { cp, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import {
+  type AysResult,
+  freePort,
+  makeTempDir,
+  projectRoot,
+  type RedisServer,
+  runAys,
+  startRedis,
+  type TempDir,
+} from "../helpers/mod.ts";
+
+let redis: RedisServer | undefined;
+let counter = 0;
+
+const backends: { name: string; url: () => string | undefined }[] = [
+  { name: "sqlite", url: () => undefined },
+  { name: "redis", url: () => redis!.url },
+];
+
+before(async () => {
+  redis = await startRedis();
+});
+after(async () => {
+  await redis?.close();
+});
+
+/** Whether a process exists and has not exited (a zombie has). */
+async function alive(pid: number): Promise<boolean> {
+  try {
+    const text = await readFile(`/proc/${pid}/stat`, "utf8");
+    return !text.slice(text.lastIndexOf(")") + 2).startsWith("Z");
+  } catch {
+    return false;
+  }
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    await response.arrayBuffer();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Parsed `--json` output, read field by field in assertions. */
+// deno-lint-ignore no-explicit-any
+type Json = any;
+
+/** A copy of a repository folder driven through the binary on one store. */
+export class E2eRepo {
+  readonly path: string;
+  readonly store: string | undefined;
+  readonly env: Record<string, string>;
+
+  constructor(temp: TempDir, path: string, store: string | undefined) {
+    this.path = path;
+    this.store = store;
+    this.env = {
+      ...process.env as Record<string, string>,
+      XDG_CONFIG_HOME: join(temp.path, ".cfg"),
+      NO_COLOR: "1",
+    };
+    delete this.env.AYS_STORE;
+  }
+
+  ays(args: string[]): Promise<AysResult> {
+    const all = this.store ? ["--store", this.store, ...args] : args;
+    return runAys(all, { cwd: this.path, env: this.env });
+  }
+
+  async ok(args: string[]): Promise<AysResult> {
+    const result = await this.ays(args);
+    assert.equal(result.code, 0, `ays ${args.join(" ")}\n${result.stdout}\n${result.stderr}`);
+    return result;
+  }
+
+  async show(service: string): Promise<Json> {
+    return JSON.parse((await this.ok(["show", service, "--json"])).stdout);
+  }
+}
+
+for (const backend of backends) {
+  describe(`examples/webstack torn down twice (${backend.name})`, () => {
+    let temp: TempDir;
+    let repo: E2eRepo;
+    let port: number;
+    const pids: number[] = [];
+
+    before(async () => {
+      temp = await makeTempDir("ays-lifecycle-");
+      const path = join(temp.path, "webstack");
+      await cp(join(projectRoot, "examples", "webstack"), path, { recursive: true });
+      // A name of its own, so repositories sharing the Redis do not meet.
+      await writeFile(join(path, ".ays", "config.yaml"), `name: ws${process.pid}n${++counter}\n`);
+      port = await freePort();
+      const blueprint = join(path, "blueprints", "02_web.yaml");
+      const text = await readFile(blueprint, "utf8");
+      await writeFile(blueprint, text.replace(/^ {2}port: 8080$/m, `  port: ${port}`));
+      repo = new E2eRepo(temp, path, backend.url());
+    });
+    after(async () => {
+      for (const pid of pids) if (await alive(pid)) process.kill(-pid, "SIGKILL");
+      await temp?.remove();
+    });
+
+    it("blueprint, run, do stop, do uninstall, blueprint, run, do stop: the server stops", async () => {
+      const url = `http://127.0.0.1:${port}/`;
+      await repo.ok(["blueprint"]);
+      await repo.ok(["run"]);
+      const first = (await repo.show("webserver:main")).data.pid;
+      pids.push(first);
+      assert.ok(await alive(first) && await answers(url), "the server runs");
+
+      await repo.ok(["do", "stop"]);
+      assert.ok(!(await alive(first)), "the first stop stops the server");
+      await repo.ok(["do", "uninstall"]);
+      let web = await repo.show("webserver:main");
+      assert.deepEqual(
+        [web.actions.install.state, web.actions.start.state, web.actions.stop.state],
+        ["new", "new", "new"],
+      );
+
+      await repo.ok(["blueprint"]);
+      await repo.ok(["run"]);
+      web = await repo.show("webserver:main");
+      const second = web.data.pid;
+      pids.push(second);
+      assert.ok(second !== first && await alive(second) && await answers(url), "runs again");
+      assert.equal(web.actions.stop.state, "new", "a successful start sets stop back to new");
+      assert.equal(web.actions.uninstall.state, "new", "a successful install sets uninstall back");
+
+      const stop = await repo.ok(["do", "stop"]);
+      assert.doesNotMatch(stop.stderr, /already ok/);
+      assert.ok(!(await alive(second)), `the second stop stops the server (pid ${second})`);
+      assert.ok(!(await answers(url)));
+      assert.equal((await repo.show("webserver:main")).actions.stop.state, "ok");
+    });
+
+    it("uninstall of a started service runs stop first", async () => {
+      await repo.ok(["do", "start"]);
+      const web = await repo.show("webserver:main");
+      pids.push(web.data.pid);
+      assert.ok(await alive(web.data.pid));
+      const run = JSON.parse(
+        (await repo.ok(["do", "uninstall", "-r", "webserver", "--json"])).stdout,
+      );
+      const jobs = run.jobs.map((j: { service: string; action: string }) => j.action);
+      assert.deepEqual(jobs, ["stop", "uninstall"]);
+      assert.ok(!(await alive(web.data.pid)), "uninstall stopped the server first");
+    });
+  });
+}
