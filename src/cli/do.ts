@@ -91,8 +91,10 @@ async function doAction(
       if (result.updated.length > 0) await session.store.save({ services: result.updated });
       if (!globals.quiet) {
         const ok = result.skipped.filter((s) => s.reason === "ok").length;
+        const having = result.matched -
+          result.skipped.filter((s) => s.reason === "unknown-action").length;
         ctx.io.stderr(
-          `scheduled ${action} on ${result.scheduled.length} of ${result.matched} services` +
+          `scheduled ${action} on ${result.scheduled.length} of ${having} services that have it` +
             (ok > 0 ? ` (${ok} already ok: --force runs them again)` : "") + "\n",
         );
       }

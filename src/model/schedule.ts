@@ -12,6 +12,11 @@ import type { ActionRecord, ActionState, ServiceRecord, ServiceState } from "./t
 export interface ScheduleOptions {
   /** Schedule even when the action is `ok` (`--force`). */
   force?: boolean;
+  /**
+   * `ays do` semantics: an explicit (non-lifecycle) action is scheduled whatever its state
+   * (`disabled` aside), because it runs every time it is asked for. Default false.
+   */
+  asked?: boolean;
 }
 
 /** Why {@link scheduleAction} left an action as it was. */
@@ -73,8 +78,9 @@ export function scheduleAction(
     const record = service.actions[name];
     return record !== undefined && PENDING_STATES.includes(record.state);
   });
+  const force = options.force || (options.asked === true && !isLifecycleAction(action));
   let reason: NotScheduledReason | undefined;
-  if (current.state === "ok" && !options.force) reason = "ok";
+  if (current.state === "ok" && !force) reason = "ok";
   else if (current.state === "scheduled") reason = "already-scheduled";
   if (reason !== undefined && toUnschedule.length === 0) {
     return { service, scheduled: false, reason, unscheduled: [] };
@@ -214,7 +220,8 @@ export interface ScheduleServicesResult {
 
 /**
  * `ays do ACTION [-r ROLE] [-i INSTANCE] [--force]` without the run: schedules `action` on
- * every service the filter matches, by {@link scheduleAction}. Pure: the records given are not
+ * every service the filter matches, by {@link scheduleAction} with `asked` (an explicit action
+ * is scheduled again even when it is `ok`). Pure: the records given are not
  * modified.
  */
 export function scheduleServices(
@@ -228,7 +235,7 @@ export function scheduleServices(
     if (!matches(service)) continue;
     result.matched++;
     const name = `${service.role}!${service.name}`;
-    const outcome = scheduleAction(service, action, { force: options.force });
+    const outcome = scheduleAction(service, action, { force: options.force, asked: true });
     if (outcome.service !== service) result.updated.push(outcome.service);
     if (outcome.scheduled) result.scheduled.push(name);
     else if (outcome.reason) result.skipped.push({ service: name, reason: outcome.reason });

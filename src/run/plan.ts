@@ -14,7 +14,7 @@ import {
   type ServiceRecord,
 } from "../model/types.ts";
 import { serviceName } from "../model/names.ts";
-import { serviceMatcher } from "../model/schedule.ts";
+import { isLifecycleAction, serviceMatcher } from "../model/schedule.ts";
 import { CycleError, Graph } from "./graph.ts";
 
 /** Why a job is part of a run. */
@@ -190,13 +190,25 @@ function seedReason(
   switch (state) {
     case "scheduled":
     case "changed":
-    case "error":
       return state;
+    case "error":
+      // A failed explicit action stays failed until `ays do` asks for it again (which
+      // schedules it); only failed lifecycle actions are retried by every run.
+      return retriedByRuns(action) ? state : null;
     case "running":
       return isInterrupted(svc, action) ? "interrupted" : null;
     default:
       return null;
   }
+}
+
+/**
+ * Whether a plain run retries the action when it failed: the lifecycle actions, and
+ * `processChange`, which `ays blueprint` (not the user) schedules. A failed explicit action
+ * (`backup`, `setkey`, …) runs again only when `ays do` asks for it (docs/runs.md).
+ */
+function retriedByRuns(action: string): boolean {
+  return isLifecycleAction(action) || action === "processChange";
 }
 
 /** A prerequisite or producer action joins the run unless it is done or switched off. */

@@ -4,8 +4,8 @@
  * examples/webstack torn down twice, and the rules of docs/runs.md "Action states".
  */
 import assert from "node:assert/strict";
-import { cp, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
   type AysResult,
@@ -158,6 +158,80 @@ for (const backend of backends) {
       const jobs = run.jobs.map((j: { service: string; action: string }) => j.action);
       assert.deepEqual(jobs, ["stop", "uninstall"]);
       assert.ok(!(await alive(web.data.pid)), "uninstall stopped the server first");
+    });
+  });
+}
+
+/** A repository of one `kv` service whose explicit action `setkey` logs its `job.args`. */
+const KV_FILES: Record<string, string> = {
+  "actorTemplates/kv/schema.hrd": "key = type:str default:''\n",
+  "actorTemplates/kv/actions.js": `
+import { appendFileSync } from "node:fs";
+export async function install(job) {}
+export async function setkey(job) {
+  appendFileSync(job.repo.path + "/setkey.log", JSON.stringify(job.args) + "\\n");
+  if (job.args.fail !== undefined) throw new Error("asked to fail");
+  job.service.data.key = String(job.args.key);
+}
+`,
+  "blueprints/1_kv.yaml": "kv__one:\n\nactions:\n  - action: install\n",
+};
+
+/** A temporary repository of `files` on one store. */
+async function kvRepo(
+  backend: { url: () => string | undefined },
+  files: Record<string, string> = KV_FILES,
+): Promise<{ temp: TempDir; repo: E2eRepo }> {
+  const temp = await makeTempDir("ays-lifecycle-");
+  const path = join(temp.path, "kv");
+  files = { ...files, ".ays/config.yaml": `name: kv${process.pid}n${++counter}\n` };
+  for (const [name, text] of Object.entries(files)) {
+    await mkdir(dirname(join(path, name)), { recursive: true });
+    await writeFile(join(path, name), text);
+  }
+  return { temp, repo: new E2eRepo(temp, path, backend.url()) };
+}
+
+async function setkeyLog(repo: E2eRepo): Promise<unknown[]> {
+  const text = await readFile(join(repo.path, "setkey.log"), "utf8").catch(() => "");
+  return text.trim().split("\n").filter(Boolean).map((line) => JSON.parse(line));
+}
+
+for (const backend of backends) {
+  describe(`explicit actions (${backend.name})`, () => {
+    let temp: TempDir;
+    let repo: E2eRepo;
+    before(async () => {
+      ({ temp, repo } = await kvRepo(backend));
+      await repo.ok(["blueprint"]);
+      await repo.ok(["run"]);
+    });
+    after(() => temp?.remove());
+
+    it("run every time ays do asks, with that call's --args", async () => {
+      const first = await repo.ok(["do", "setkey", "--args", "key=k1"]);
+      assert.match(first.stderr, /scheduled setkey on 1 of 1 services that have it/);
+      const second = await repo.ok(["do", "setkey", "--args", "key=k2"]);
+      assert.match(second.stderr, /scheduled setkey on 1 of 1 services that have it/);
+      assert.deepEqual(await setkeyLog(repo), [{ key: "k1" }, { key: "k2" }]);
+      assert.equal((await repo.show("kv:one")).data.key, "k2");
+      // Lifecycle actions keep the rule.
+      const install = await repo.ok(["do", "install"]);
+      assert.match(install.stderr, /1 already ok: --force runs them again/);
+    });
+
+    it("a failed one stays error; a plain run does not take it again, ays do does", async () => {
+      const failed = await repo.ays(["do", "setkey", "--args", "fail=1"]);
+      assert.equal(failed.code, 1, failed.stderr);
+      assert.equal((await repo.show("kv:one")).actions.setkey.state, "error");
+      const run = await repo.ays(["run"]);
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal((await setkeyLog(repo)).length, 3, "the plain run ran setkey");
+      assert.equal((await repo.show("kv:one")).actions.setkey.state, "error");
+      await repo.ok(["do", "setkey", "--args", "key=k3"]);
+      const kv = await repo.show("kv:one");
+      assert.equal(kv.actions.setkey.state, "ok");
+      assert.equal(kv.data.key, "k3");
     });
   });
 }

@@ -273,6 +273,28 @@ describe("filters", () => {
   });
 });
 
+describe("explicit actions", () => {
+  it("ays do schedules an explicit action whatever its state, a lifecycle one not when ok", () => {
+    const s = service({ install: "ok", setkey: "ok" });
+    const explicit = scheduleServices([s], "setkey");
+    assert.deepEqual(explicit.scheduled, ["node!web1"]);
+    const lifecycle = scheduleServices([s], "install");
+    assert.deepEqual(lifecycle.scheduled, []);
+    assert.deepEqual(lifecycle.skipped, [{ service: "node!web1", reason: "ok" }]);
+  });
+
+  it("outside ays do (a blueprint's actions:) an ok explicit action stays ok", () => {
+    const s = service({ monitor: "ok" });
+    assert.equal(scheduleAction(s, "monitor").scheduled, false);
+    assert.equal(scheduleAction(s, "monitor", { asked: true }).scheduled, true);
+  });
+
+  it("a disabled explicit action is never scheduled", () => {
+    const s = service({ monitor: "disabled" });
+    assert.equal(scheduleAction(s, "monitor", { asked: true }).reason, "disabled");
+  });
+});
+
 describe("scheduleServices", () => {
   const make = (name: string, actor: string, states: Record<string, ActionState> = {}) => ({
     ...service(states),

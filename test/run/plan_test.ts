@@ -70,6 +70,22 @@ describe("planRun", () => {
     ]);
   });
 
+  it("retries failed lifecycle actions and processChange, never a failed explicit action", () => {
+    const custom = actor("node.custom", {}, ["setkey"]);
+    const s = service("node.custom", "n1", {
+      states: { init: "ok", install: "error", processChange: "error", setkey: "error" },
+    });
+    assert.deepEqual(ids(planRun([s], [custom]).steps), [[
+      "node!n1:install",
+      "node!n1:processChange",
+    ]]);
+    const t = service("node.custom", "n2", {
+      states: { init: "ok", install: "ok", setkey: "error", monitor: "error" },
+    });
+    assert.deepEqual(planRun([t], [custom]).steps, []);
+    assert.deepEqual(planRun([t], [custom], { action: "setkey" }).steps, []);
+  });
+
   it("rejects deps naming an unknown action", () => {
     const custom = actor("node.custom", { install: { deps: ["nosuch"] } });
     const s = service("node.custom", "n1", { states: { install: "scheduled" } });
