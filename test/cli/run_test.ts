@@ -82,8 +82,8 @@ describe("ays do, install, run, runs, simulate (in-process)", () => {
       );
       // The two jobs run in parallel: any order.
       assert.deepEqual((await argsLog(repo)).sort(), [
-        'a1 backup {"target":"s3","keep":3}',
-        'a2 backup {"target":"s3","keep":3}',
+        'a1 backup {"target":"s3","keep":"3"}',
+        'a2 backup {"target":"s3","keep":"3"}',
       ]);
 
       // --args FILE (YAML), install = do install, prerequisites get no args.

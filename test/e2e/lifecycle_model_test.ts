@@ -220,13 +220,29 @@ for (const backend of backends) {
       assert.match(install.stderr, /1 already ok: --force runs them again/);
     });
 
+    it("--args k=v values are strings; a YAML file gives typed ones; k:v is accepted", async () => {
+      const before = (await setkeyLog(repo)).length;
+      await repo.ok(["do", "setkey", "--args", "key=1.10", "n=3"]);
+      await repo.ok(["do", "setkey", "--args", "key:v81 n:4"]);
+      await writeFile(join(repo.path, "args.yaml"), "key: typed\nn: 5\nratio: 1.10\n");
+      await repo.ok(["do", "setkey", "--args", "args.yaml"]);
+      assert.deepEqual((await setkeyLog(repo)).slice(before), [
+        { key: "1.10", n: "3" },
+        { key: "v81", n: "4" },
+        { key: "typed", n: 5, ratio: 1.1 },
+      ]);
+      const bad = await repo.ays(["do", "setkey", "--args", "nosuch.yaml"]);
+      assert.equal(bad.code, 2, bad.stderr);
+    });
+
     it("a failed one stays error; a plain run does not take it again, ays do does", async () => {
       const failed = await repo.ays(["do", "setkey", "--args", "fail=1"]);
       assert.equal(failed.code, 1, failed.stderr);
       assert.equal((await repo.show("kv:one")).actions.setkey.state, "error");
+      const ran = (await setkeyLog(repo)).length;
       const run = await repo.ays(["run"]);
       assert.equal(run.code, 0, run.stderr);
-      assert.equal((await setkeyLog(repo)).length, 3, "the plain run ran setkey");
+      assert.equal((await setkeyLog(repo)).length, ran, "the plain run ran setkey");
       assert.equal((await repo.show("kv:one")).actions.setkey.state, "error");
       await repo.ok(["do", "setkey", "--args", "key=k3"]);
       const kv = await repo.show("kv:one");
