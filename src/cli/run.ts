@@ -138,6 +138,7 @@ export async function executeFromCli(
       killSignal: kill.signal,
       onEvent: progress.onEvent,
       onMirrorError: (error) => warn(`the mirror was not written: ${String(error)}`),
+      skipEmpty: true,
     });
     progress.end();
     const { run, jobs } = result;
@@ -153,7 +154,7 @@ export async function executeFromCli(
         : "";
       ctx.io.stderr(
         jobs.length === 0
-          ? `run ${run.id}: nothing to do\n`
+          ? "nothing to do (no run recorded)\n"
           : `run ${run.id} ${run.state}: ${summary}${took}\n`,
       );
     }

@@ -24,6 +24,7 @@ export {
   isLifecycleAction,
   LIFECYCLE_ACTIONS,
   LIFECYCLE_RESETS,
+  markSatisfied,
   newActionRecord,
   type NotScheduledReason,
   onActionSucceeded,

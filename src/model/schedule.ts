@@ -140,6 +140,24 @@ export function onActionSucceeded(service: ServiceRecord, action: string): Servi
 }
 
 /**
+ * Marks actions done that needed no job (default actions the actions file does not export):
+ * each by {@link onActionSucceeded}, in the order given. Returns the services that changed;
+ * `services` is not modified.
+ */
+export function markSatisfied(
+  services: ReadonlyMap<string, ServiceRecord>,
+  satisfied: readonly { service: string; action: string }[],
+): ServiceRecord[] {
+  const changed = new Map<string, ServiceRecord>();
+  for (const { service, action } of satisfied) {
+    const current = changed.get(service) ?? services.get(service);
+    if (current?.actions[action] === undefined) continue;
+    changed.set(service, onActionSucceeded(current, action));
+  }
+  return [...changed.values()];
+}
+
+/**
  * The derived state of a service for display (SPEC §5): `error` if any action is in error,
  * else `changed` while its data changed and `processChange` is not yet `ok`, else `ok` if
  * `install` is `ok`, else `new`.

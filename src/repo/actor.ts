@@ -107,6 +107,7 @@ export async function loadActor(
       actionsPath: template.actions,
       actionsHash,
       actionNames,
+      exported,
       config,
     },
     warnings,

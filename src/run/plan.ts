@@ -37,6 +37,11 @@ export interface Plan {
   steps: PlannedJob[][];
   /** Node ids are {@link jobId}s; an edge a → b means a waits for b. */
   graph: Graph<PlannedNode>;
+  /**
+   * Due default actions the actions file does not export ({@link runsJob}): satisfied without
+   * a job, so the run marks them `ok` (in lifecycle order) instead of running them.
+   */
+  satisfied: PlannedJob[];
 }
 
 /** Options of {@link planRun}. */
@@ -91,6 +96,9 @@ export function planRun(
   let rank = new Map<string, number>();
   const graph = new Graph<PlannedNode>({ compare: (a, b) => rank.get(a)! - rank.get(b)! });
   const work: string[] = [];
+  const satisfied = new Map<string, PlannedJob>();
+  const satisfy = (service: string, action: string) =>
+    satisfied.set(`${service}:${action}`, { service, action });
 
   const take = (service: string, action: string, reason: PlanReason): string => {
     const id = `${service}:${action}`;
@@ -107,7 +115,16 @@ export function planRun(
     for (const [action, record] of Object.entries(svc.actions)) {
       if (options.action !== undefined && action !== options.action) continue;
       const reason = seedReason(svc, action, record.state, record.period, isInterrupted);
-      if (reason) take(name, action, reason);
+      if (!reason) continue;
+      const actor = actorByName.get(svc.actor);
+      if (runsJob(actor, action)) {
+        take(name, action, reason);
+        continue;
+      }
+      // Nothing to run: what it needs still runs, and the action itself is satisfied.
+      satisfy(name, action);
+      const deps = jobPrerequisites(svc, actor, action, (passed) => satisfy(name, passed));
+      for (const dep of deps) take(name, dep, "prerequisite");
     }
   }
 
@@ -117,19 +134,14 @@ export function planRun(
     const node = graph.value(id);
     const svc = byName.get(node.service)!;
     const actor = actorByName.get(svc.actor);
-    for (const dep of prerequisitesOf(actor, node.action)) {
-      if (!hasAction(svc, actor, dep)) {
-        throw new InputError(
-          `actor ${svc.actor}: action ${node.action} depends on unknown action ${dep}`,
-        );
-      }
-      if (!joins(stateOf(svc, dep))) continue;
+    const passed = (dep: string) => satisfy(node.service, dep);
+    for (const dep of jobPrerequisites(svc, actor, node.action, passed)) {
       graph.addEdge(id, take(node.service, dep, "prerequisite"));
     }
     // Uninstalling a started service stops it first, whatever `deps:` says (docs/runs.md).
     if (
       node.action === "uninstall" && stateOf(svc, "start") === "ok" &&
-      hasAction(svc, actor, "stop") && joins(stateOf(svc, "stop"))
+      runsJob(actor, "stop") && joins(stateOf(svc, "stop"))
     ) {
       graph.addEdge(id, take(node.service, "stop", "prerequisite"));
     }
@@ -137,7 +149,10 @@ export function planRun(
       for (const producer of producersOf(svc)) {
         const psvc = byName.get(producer);
         // A dangling link or a producer without this (custom) action orders nothing.
-        if (!psvc || !hasAction(psvc, actorByName.get(psvc.actor), node.action)) continue;
+        const pactor = actorByName.get(psvc?.actor ?? "");
+        if (!psvc || !hasAction(psvc, pactor, node.action)) continue;
+        // A default action the producer's file does not export is satisfied without a job.
+        if (!runsJob(pactor, node.action)) continue;
         if (!joins(stateOf(psvc, node.action))) continue;
         graph.addEdge(id, take(producer, node.action, "producer"));
       }
@@ -172,7 +187,7 @@ export function planRun(
       return { service: node.service, action: node.action };
     })
   );
-  return { steps, graph };
+  return { steps, graph, satisfied: sortJobs([...satisfied.values()]) };
 }
 
 /** Why a service's action is due, or null when it is not. */
@@ -225,6 +240,52 @@ function hasAction(svc: ServiceRecord, actor: ActorRecord | undefined, action: s
     (actor?.actionNames.includes(action) ?? false);
 }
 
+/**
+ * Whether `action` of `actor` needs a job: a default action its actions file does not export
+ * does nothing, so it is satisfied without one (no phantom `init` jobs). Actors stored before
+ * ays recorded the exports count every action as exported.
+ */
+export function runsJob(actor: ActorRecord | undefined, action: string): boolean {
+  if (actor?.exported === undefined) return true;
+  return actor.exported.includes(action) || !DEFAULT_ACTIONS.includes(action);
+}
+
+/**
+ * The prerequisites of `action` on the same service that join the run: those not `ok` or
+ * `disabled`; one satisfied without a job ({@link runsJob}) is passed through, its own
+ * prerequisites taking its place. Throws for a `deps:` entry naming an unknown action.
+ */
+function jobPrerequisites(
+  svc: ServiceRecord,
+  actor: ActorRecord | undefined,
+  action: string,
+  onPassed: (action: string) => void,
+): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>([action]);
+  const visit = (of: string) => {
+    for (const dep of prerequisitesOf(actor, of)) {
+      if (!hasAction(svc, actor, dep)) {
+        throw new InputError(`actor ${svc.actor}: action ${of} depends on unknown action ${dep}`);
+      }
+      if (seen.has(dep)) {
+        // A cycle through a job-less action: keep the edge, so the planner reports the cycle.
+        if (runsJob(actor, dep) && joins(stateOf(svc, dep)) && !out.includes(dep)) out.push(dep);
+        continue;
+      }
+      seen.add(dep);
+      if (!joins(stateOf(svc, dep))) continue;
+      if (runsJob(actor, dep)) out.push(dep);
+      else {
+        onPassed(dep);
+        visit(dep);
+      }
+    }
+  };
+  visit(action);
+  return out;
+}
+
 function prerequisitesOf(actor: ActorRecord | undefined, action: string): readonly string[] {
   return actor?.config.actions[action]?.deps ?? DEFAULT_DEPS[action] ?? [];
 }
@@ -239,6 +300,21 @@ function producersOf(svc: ServiceRecord): string[] {
   if (svc.parent) out.add(svc.parent);
   for (const names of Object.values(svc.producers)) for (const n of names) out.add(n);
   return [...out];
+}
+
+/** Orders jobs by service, then by lifecycle order of the action. */
+function sortJobs(jobs: PlannedJob[]): PlannedJob[] {
+  const actionRank = (a: string) => {
+    const i = DEFAULT_ACTIONS.indexOf(a);
+    return i === -1 ? DEFAULT_ACTIONS.length : i;
+  };
+  return jobs.sort((a, b) =>
+    a.service < b.service
+      ? -1
+      : a.service > b.service
+      ? 1
+      : actionRank(a.action) - actionRank(b.action)
+  );
 }
 
 /** Sorts once by service, then lifecycle order of the action, and numbers the nodes. */

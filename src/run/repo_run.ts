@@ -9,6 +9,7 @@
  */
 import process from "node:process";
 import { serviceName } from "../model/names.ts";
+import { markSatisfied } from "../model/schedule.ts";
 import type {
   ActionState,
   ActorRecord,
@@ -125,6 +126,12 @@ export interface RepoRunOptions {
   mirror?: boolean;
   /** Where a mirror write failure goes (default: ignored; the store is the source of truth). */
   onMirrorError?: (error: unknown) => void;
+  /**
+   * Do not record a run with nothing to do (`ays run`, `ays do`; docs/runs.md): the result is
+   * then an `ok` run with no steps that is in no store. Default false (a queued run keeps the
+   * id its client was given).
+   */
+  skipEmpty?: boolean;
 }
 
 /** Run states after which a run never changes again. */
@@ -266,6 +273,25 @@ export async function executeRepoRun(
     await closeDeadRuns(runStore, runId, now());
     const scope = cleanScope(existing?.scope ?? options.scope ?? {});
     const repoPlan = await planRepoRun(session, { scope, lockHeld: true });
+    // Due default actions the file does not export are done without a job (docs/runs.md).
+    const satisfied = markSatisfied(repoPlan.services, repoPlan.plan.satisfied);
+    if (satisfied.length > 0) await session.store.save({ services: satisfied });
+    for (const s of satisfied) repoPlan.services.set(serviceName(s.role, s.name), s);
+    if (options.skipEmpty && !existing && repoPlan.plan.steps.length === 0) {
+      const at = now();
+      const run: RunRecord = {
+        id: runId,
+        repo: session.repo.name,
+        scope,
+        steps: [],
+        state: "ok",
+        createdAt: at,
+        startedAt: at,
+        endedAt: at,
+        holder: null,
+      };
+      return { run, jobs: [] };
+    }
     const runner = new RecordedRun({ ...session, store: runStore }, repoPlan, {
       ...options,
       runId,

@@ -251,3 +251,53 @@ for (const backend of backends) {
     });
   });
 }
+
+for (const backend of backends) {
+  describe(`no phantom work (${backend.name})`, () => {
+    let temp: TempDir;
+    let repo: E2eRepo;
+    before(async () => {
+      ({ temp, repo } = await kvRepo(backend, {
+        ...KV_FILES,
+        "actorTemplates/plain/schema.hrd": "note = type:str default:''\n",
+        "blueprints/1_kv.yaml": "kv__one:\nplain__p:\n\nactions:\n  - action: install\n",
+      }));
+      await repo.ok(["blueprint"]);
+    });
+    after(() => temp?.remove());
+
+    const runCount = async () => JSON.parse((await repo.ok(["runs", "--json"])).stdout).length;
+
+    it("plans default actions only where the actions file exports them", async () => {
+      const result = await repo.ok(["run", "--json"]);
+      const run = JSON.parse(result.stdout);
+      assert.deepEqual(
+        run.jobs.map((j: { service: string; action: string }) => `${j.service} ${j.action}`),
+        ["kv!one install"],
+      );
+      assert.match(result.stderr, /: 1 job in 1 step\n/);
+      // Satisfied without a job: ok all the same.
+      const plain = await repo.show("plain:p");
+      assert.equal(plain.actions.install.state, "ok");
+      assert.equal(plain.actions.init.state, "ok");
+      assert.equal(plain.state, "ok");
+      assert.equal((await repo.show("kv:one")).actions.init.state, "ok");
+    });
+
+    it("a run with nothing to do is not recorded", async () => {
+      const before = await runCount();
+      assert.equal(before, 1);
+      const again = await repo.ok(["run"]);
+      assert.match(again.stderr, /nothing to do/);
+      const install = await repo.ok(["do", "install"]);
+      assert.match(install.stderr, /scheduled install on 0 of 2 services that have it \(2 already/);
+      assert.equal(await runCount(), before);
+    });
+
+    it("counts the services that have the action", async () => {
+      const r = await repo.ok(["do", "setkey", "--args", "key=a"]);
+      assert.match(r.stderr, /scheduled setkey on 1 of 1 services that have it\n/);
+      assert.match(r.stderr, /: 1 job in 1 step\n/);
+    });
+  });
+}

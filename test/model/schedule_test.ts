@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { InputError } from "../../src/errors.ts";
 import {
   compileNameRegex,
+  markSatisfied,
   newActionRecord,
   onActionSucceeded,
   scheduleAction,
@@ -330,5 +331,22 @@ describe("scheduleServices", () => {
     assert.deepEqual(scheduleServices(services, "backup").skipped, [
       { service: "node!a", reason: "unknown-action" },
     ]);
+  });
+});
+
+describe("markSatisfied", () => {
+  it("marks job-less actions ok in order, with the lifecycle resets, copying the records", () => {
+    const s = service({ init: "new", install: "scheduled", start: "ok", stop: "ok" });
+    const services = new Map([["node!web1", s]]);
+    const [after] = markSatisfied(services, [
+      { service: "node!web1", action: "init" },
+      { service: "node!web1", action: "install" },
+      { service: "node!nosuch", action: "install" },
+    ]);
+    assert.equal(after.actions.init.state, "ok");
+    assert.equal(after.actions.install.state, "ok");
+    assert.equal(after.actions.uninstall.state, "new");
+    assert.equal(s.actions.install.state, "scheduled");
+    assert.deepEqual(markSatisfied(services, []), []);
   });
 });

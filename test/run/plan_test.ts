@@ -86,6 +86,32 @@ describe("planRun", () => {
     assert.deepEqual(planRun([t], [custom], { action: "setkey" }).steps, []);
   });
 
+  it("plans a default action only where the actions file exports it (no phantom init)", () => {
+    const exporting = (name: string, exported: string[]) => ({ ...actor(name), exported });
+    const actorsHere = [exporting("app", ["install", "start"]), exporting("db", ["init"])];
+    const db = service("db", "d1");
+    const a = service("app", "a1", { states: { install: "scheduled" } });
+    link(a, db);
+    // db's install is not exported: a1's install waits for nothing and pulls nothing in.
+    assert.deepEqual(ids(planRun([a, db], actorsHere).steps), [["app!a1:install"]]);
+    // Job-less actions are passed through: start ← install ← init, only init exported.
+    const b = service("db", "d2", { states: { start: "scheduled" } });
+    const passed = planRun([b], actorsHere);
+    assert.deepEqual(ids(passed.steps), [["db!d2:init"]]);
+    assert.deepEqual(passed.satisfied.map((j) => j.action), ["install", "start"]);
+    // A due action that needs no job is satisfied, in lifecycle order, its prerequisites too.
+    const bare = exporting("bare", []);
+    const d = service("bare", "x", { states: { install: "scheduled", uninstall: "scheduled" } });
+    const plan = planRun([d], [bare]);
+    assert.deepEqual(plan.steps, []);
+    assert.deepEqual(plan.satisfied.map((j) => j.action), ["init", "install", "stop", "uninstall"]);
+    // Without the record of the exports (an older store) every action counts.
+    const c = service("app", "c1", { states: { install: "scheduled" } });
+    assert.deepEqual(ids(planRun([c], [actor("app")]).steps), [["app!c1:init"], [
+      "app!c1:install",
+    ]]);
+  });
+
   it("rejects deps naming an unknown action", () => {
     const custom = actor("node.custom", { install: { deps: ["nosuch"] } });
     const s = service("node.custom", "n1", { states: { install: "scheduled" } });
