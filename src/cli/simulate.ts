@@ -19,13 +19,15 @@ export function registerSimulate(program: Command, ctx: CliContext): void {
     .description("show the steps and jobs ays run would execute; writes nothing")
     .option("-r, --role <role>", "only services of this role or actor")
     .option("-i, --instance <regex>", "only instances matching this regex (whole name)")
-    .option("--action <action>", "only this action (as ays do ACTION would run it)")
+    .option("--action <action>", "show what ays do ACTION would run")
+    .option("--force", "with --action: as ays do ACTION --force")
     .option("--graph <format>", "print the graph: dot or mermaid")
     .action(async (options, command) => {
       const graph = options.graph;
       if (graph !== undefined && graph !== "dot" && graph !== "mermaid") {
         throw new InputError(`--graph must be dot or mermaid, not '${graph}'`);
       }
+      if (options.force && !options.action) throw new InputError("--force needs --action");
       await withSession(ctx, command as unknown as Command, {}, async (session) => {
         const { plan } = await planRepoRun(
           { store: session.store, driver: session.driver, repo: session.repo },
@@ -35,6 +37,7 @@ export function registerSimulate(program: Command, ctx: CliContext): void {
               instance: options.instance || undefined,
               action: options.action || undefined,
             },
+            schedule: options.action ? { force: Boolean(options.force) } : undefined,
           },
         );
         if (graph === "dot") return ctx.io.stdout(renderDot(plan));

@@ -385,13 +385,18 @@ export function renderMermaid(plan: Plan): string {
   return lines.join("\n") + "\n";
 }
 
-/** The plan as text for `ays simulate`: one `step N` line, then one indented line per job. */
+/**
+ * The plan as text for `ays simulate`: one `step N` line, then one indented line per job with
+ * why it is in the run (`scheduled`, `prerequisite`, …).
+ */
 export function renderSteps(plan: Plan): string {
   if (plan.steps.length === 0) return "nothing to do\n";
   const lines: string[] = [];
   plan.steps.forEach((step, i) => {
     lines.push(`step ${i + 1}`);
-    for (const job of step) lines.push(`  ${job.service} ${job.action}`);
+    for (const job of step) {
+      lines.push(`  ${job.service} ${job.action}  (${plan.graph.value(jobId(job)).reason})`);
+    }
   });
   return lines.join("\n") + "\n";
 }

@@ -29,6 +29,7 @@ import { hashActionsFile, type JobOutcome, type JobRequest, jobServiceData } fro
 import { jobId as graphId, type Plan, planRun } from "./plan.ts";
 import { WorkerPool } from "./pool.ts";
 import { RunMirror } from "./run_mirror.ts";
+import { scheduleForRun } from "./schedule_for_run.ts";
 
 /** What a run needs: the repository's store and driver, its name, path and settings. */
 export interface RunSession {
@@ -53,6 +54,11 @@ export interface PlanRepoRunOptions {
    * only when its run's holder is a dead process on this host or the lock has lapsed.
    */
   lockHeld?: boolean;
+  /**
+   * Plan as if `ays do ACTION` had scheduled first (`ays simulate --action`): the action is
+   * scheduled in memory, by the same `scheduleForRun`, on the services of the scope.
+   */
+  schedule?: { force?: boolean };
 }
 
 /** A plan with the records it was made from. */
@@ -187,9 +193,14 @@ export async function planRepoRun(
   const services = new Map<string, ServiceRecord>();
   for (const s of serviceList) services.set(serviceName(s.role, s.name), s);
   const actors = new Map(actorList.map((a) => [a.name, a]));
+  const scope = options.scope ?? {};
+  if (options.schedule && scope.action) {
+    const { role, instance, action } = scope;
+    const scheduled = scheduleForRun(serviceList, action, { ...options.schedule, role, instance });
+    for (const s of scheduled.updated) services.set(serviceName(s.role, s.name), s);
+  }
   const dead = options.lockHeld ? null : await deadHolders(session, serviceList);
   const interrupted: string[] = [];
-  const scope = options.scope ?? {};
   const plan = planRun(services.values(), actors.values(), {
     role: scope.role,
     instance: scope.instance,

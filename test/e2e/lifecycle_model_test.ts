@@ -301,3 +301,59 @@ for (const backend of backends) {
     });
   });
 }
+
+for (const backend of backends) {
+  describe(`simulate --action shows what ays do would run (${backend.name})`, () => {
+    let temp: TempDir;
+    let repo: E2eRepo;
+    before(async () => {
+      ({ temp, repo } = await kvRepo(backend, {
+        ...KV_FILES,
+        "blueprints/1_kv.yaml": "kv__one:\nkv__two:\n\nactions:\n  - action: install\n",
+      }));
+      await repo.ok(["blueprint"]);
+      await repo.ok(["run"]);
+    });
+    after(() => temp?.remove());
+
+    const simulated = async (args: string[]) => {
+      const plan = JSON.parse((await repo.ok(["simulate", "--json", ...args])).stdout);
+      return plan.steps.flat().map((j: { service: string; action: string }) =>
+        `${j.service} ${j.action}`
+      );
+    };
+    const ran = async (args: string[]) => {
+      const r = await repo.ok(["do", "--json", ...args]);
+      if (r.stdout.trim() === "") return [];
+      return JSON.parse(r.stdout).jobs.map((j: { service: string; action: string }) =>
+        `${j.service} ${j.action}`
+      ).sort();
+    };
+
+    for (
+      const args of [
+        ["setkey", "--args", "key=x"],
+        ["setkey", "-i", "two", "--args", "key=y"],
+        ["install"],
+        ["install", "-i", "one", "--force"],
+        ["stop"],
+      ]
+    ) {
+      it(`ays do ${args.join(" ")}`, async () => {
+        const [action, ...rest] = args.filter((a) => !a.startsWith("key="));
+        const filters = rest.filter((a) => a !== "--args");
+        const plan = await simulated(["--action", action, ...filters]);
+        const text = (await repo.ok(["simulate", "--action", action, ...filters])).stdout;
+        for (const job of plan) assert.match(text, new RegExp(`  ${job}  \\(\\w+\\)`));
+        assert.deepEqual([...plan].sort(), await ran(args));
+      });
+    }
+
+    it("simulate --action writes nothing and refuses typos", async () => {
+      await repo.ok(["simulate", "--action", "setkey"]);
+      assert.equal((await repo.show("kv:one")).actions.setkey.state, "ok");
+      const typo = await repo.ays(["simulate", "--action", "stekey"]);
+      assert.equal(typo.code, 2, typo.stderr);
+    });
+  });
+}

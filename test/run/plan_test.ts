@@ -273,7 +273,10 @@ describe("planRun", () => {
         "",
       ].join("\n"),
     );
-    assert.equal(renderSteps(plan), "step 1\n  os!h1 install\nstep 2\n  node!web1 install\n");
+    assert.equal(
+      renderSteps(plan),
+      "step 1\n  os!h1 install  (producer)\nstep 2\n  node!web1 install  (scheduled)\n",
+    );
     assert.equal(renderSteps(planRun([], [])), "nothing to do\n");
     assert.equal(
       renderMermaid(plan),
