@@ -12,6 +12,7 @@ import { InputError, type SourceLocation } from "../errors.ts";
 import type { FieldSpec } from "../hrd/field_spec.ts";
 import { resolveField } from "../model/fields.ts";
 import { roleOf, serviceKey, serviceName } from "../model/names.ts";
+import { didYouMean } from "../model/suggest.ts";
 import { compileNameRegex, newActionRecord, scheduleAction } from "../model/schedule.ts";
 import type { ActorRecord, EventFilter, ServiceRecord } from "../model/types.ts";
 import { checkFieldValue, validateData } from "../model/validate.ts";
@@ -191,8 +192,9 @@ function fieldFor(actor: ActorRecord, attribute: BlueprintAttribute): FieldSpec 
     );
   }
   const known = actor.fields.map((f) => f.name).join(", ") || "none";
+  const near = didYouMean(attribute.key, actor.fields.flatMap((f) => [f.name, f.camelName]));
   throw new InputError(
-    `unknown attribute '${attribute.key}' for actor '${actor.name}' (fields: ${known})`,
+    `unknown attribute '${attribute.key}' for actor '${actor.name}'${near} (fields: ${known})`,
     { location: attribute.keyLocation },
   );
 }
@@ -456,7 +458,10 @@ function unknownActor(
 ): InputError {
   const names = [...actors.keys()].sort(compareText);
   const near = names.filter((name) => roleOf(name) === roleOf(entry.actor));
-  const hint = near.length > 0
+  const typo = didYouMean(entry.actor, names);
+  const hint = typo !== ""
+    ? typo
+    : near.length > 0
     ? ` (did you mean ${near.join(", ")}?)`
     : names.length === 0
     ? " (the repository has no actor templates)"
@@ -501,7 +506,9 @@ function resolveLinks(
         target = serviceName(role, named[0]);
         if (!view.get(target)) {
           throw new InputError(
-            `parent ${target} of ${sname} does not exist (not in the store, not in the blueprints)`,
+            `parent ${target} of ${sname} does not exist (not in the store, not in the blueprints)${
+              didYouMean(named[0], view.instancesOf(role))
+            }`,
             { location: nameLocation(given!, 0) },
           );
         }
@@ -550,7 +557,9 @@ function resolveLinks(
           throw new InputError(
             `producer '${name}' of ${sname} does not exist (no ${
               consume.roles.map((role) => serviceName(role, name)).join(" or ")
-            } in the store or the blueprints)`,
+            } in the store or the blueprints)${
+              didYouMean(name, consume.roles.flatMap((role) => view.instancesOf(role)))
+            }`,
             { location: nameLocation(given!, index) },
           );
         }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { checkServiceFilter } from "../model/filter_check.ts";
 import type { Command } from "@commander-js/extra-typings";
 import process from "node:process";
 import { parseRunRequest } from "../daemon/http.ts";
@@ -121,12 +122,20 @@ export async function executeFromCli(
       ctx.exitCode = ExitCode.interrupted;
       return;
     }
+    const scope = options.scope ??
+      { role: options.role || undefined, instance: options.instance || undefined };
+    if (scope.role !== undefined || scope.instance !== undefined) {
+      // A typo in -r or -i is exit 2 with a suggestion, not a run of nothing.
+      const [services, actors] = await Promise.all([
+        session.store.loadServices(),
+        session.store.loadActors(),
+      ]);
+      checkServiceFilter(services, scope, { actors });
+    }
     if (options.before) {
       const go = await options.before({ session, repo, globals, lock, warn });
       if (!go) return;
     }
-    const scope = options.scope ??
-      { role: options.role || undefined, instance: options.instance || undefined };
     const result = await executeRepoRun(session, {
       runId,
       lock,

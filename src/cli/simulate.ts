@@ -6,6 +6,7 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import { InputError } from "../errors.ts";
+import { checkServiceFilter } from "../model/filter_check.ts";
 import { jobId, renderDot, renderMermaid, renderSteps } from "../run/plan.ts";
 import { planRepoRun } from "../run/repo_run.ts";
 import type { CliContext } from "./context.ts";
@@ -29,6 +30,12 @@ export function registerSimulate(program: Command, ctx: CliContext): void {
       }
       if (options.force && !options.action) throw new InputError("--force needs --action");
       await withSession(ctx, command as unknown as Command, {}, async (session) => {
+        const [services, actors] = await Promise.all([
+          session.store.loadServices(),
+          session.store.loadActors(),
+        ]);
+        const filter = { role: options.role || undefined, instance: options.instance || undefined };
+        checkServiceFilter(services, filter, { actors });
         const { plan } = await planRepoRun(
           { store: session.store, driver: session.driver, repo: session.repo },
           {

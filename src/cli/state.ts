@@ -26,10 +26,11 @@ export function registerState(program: Command, ctx: CliContext): void {
     .option(...INSTANCE_OPTION)
     .action(async (options, command) => {
       await withSession(ctx, command as unknown as Command, {}, async (session) => {
-        const services = selectServices(
-          await session.store.loadServices(),
-          options as FilterOptions,
-        );
+        const [all, actors] = await Promise.all([
+          session.store.loadServices(),
+          session.store.loadActors(),
+        ]);
+        const services = selectServices(all, { ...options as FilterOptions, actors });
         // Data is not shown here, so no fields are needed to mask it.
         const entries = services.map((s) => stateEntry(showEntry(s, [], { reveal: false })));
         if (session.globals.json) printJson(ctx, entries);

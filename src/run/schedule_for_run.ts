@@ -7,6 +7,7 @@
  */
 import { InputError } from "../errors.ts";
 import { scheduleServices, type ScheduleServicesResult } from "../model/schedule.ts";
+import { didYouMean } from "../model/suggest.ts";
 import type { ServiceRecord } from "../model/types.ts";
 
 /** Options of {@link scheduleForRun}. */
@@ -48,7 +49,11 @@ export function scheduleForRun(
     result.skipped.every((s) => s.reason === "unknown-action") &&
     result.skipped.length === result.matched
   ) {
-    throw new InputError(`no matching service has an action ${action}`);
+    const known = new Set<string>();
+    for (const s of services) for (const name of Object.keys(s.actions)) known.add(name);
+    throw new InputError(
+      `no matching service has an action ${action}${didYouMean(action, [...known])}`,
+    );
   }
   return { ...result, empty: false };
 }

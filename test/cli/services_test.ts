@@ -161,7 +161,13 @@ describe("ays blueprint, list, show, state", () => {
       (await json<ListEntry[]>(ays("list", "--json", ...args))).map((e) => `${e.role}!${e.name}`);
     assert.deepEqual(await names("-r", "node"), ["node!cache", "node!web1", "node!web2"]);
     assert.deepEqual(await names("-r", "node.ssh"), ["node!web1", "node!web2"]);
-    assert.deepEqual(await names("-i", "web"), []);
+    // A filter that names nothing is a typo: exit 2 with the nearest name.
+    const typo = await ays("list", "-i", "web");
+    assert.equal(typo.code, 2);
+    assert.match(typo.err, /no service matches -i web \(did you mean 'web1'\?\)/);
+    const role = await ays("list", "-r", "nod");
+    assert.equal(role.code, 2);
+    assert.match(role.err, /unknown role or actor 'nod' \(did you mean 'node'\?\)/);
     assert.deepEqual(await names("-i", "web.*"), ["node!web1", "node!web2", "os!web1"]);
     assert.equal((await ays("list", "-i", "(")).code, 2);
   });

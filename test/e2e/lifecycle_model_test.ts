@@ -350,10 +350,70 @@ for (const backend of backends) {
     }
 
     it("simulate --action writes nothing and refuses typos", async () => {
+      const before = (await repo.show("kv:one")).actions.setkey.state;
       await repo.ok(["simulate", "--action", "setkey"]);
-      assert.equal((await repo.show("kv:one")).actions.setkey.state, "ok");
+      assert.equal((await repo.show("kv:one")).actions.setkey.state, before);
       const typo = await repo.ays(["simulate", "--action", "stekey"]);
       assert.equal(typo.code, 2, typo.stderr);
+    });
+  });
+}
+
+for (const backend of backends) {
+  describe(`typos are errors with suggestions (${backend.name})`, () => {
+    let temp: TempDir;
+    let repo: E2eRepo;
+    before(async () => {
+      ({ temp, repo } = await kvRepo(backend, {
+        ...KV_FILES,
+        "actorTemplates/redis/schema.hrd": "port = type:int default:6379\n",
+        "actorTemplates/app/schema.hrd": "redis = consume:redis:1:1\n",
+        "blueprints/1_kv.yaml": "kv__one:\nredis__main:\napp__web:\n  redis: main\n",
+      }));
+      await repo.ok(["blueprint"]);
+    });
+    after(() => temp?.remove());
+
+    const refused = async (args: string[], message: RegExp) => {
+      const before = await repo.ok(["list", "--json"]);
+      const r = await repo.ays(args);
+      assert.equal(r.code, 2, `ays ${args.join(" ")}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, message, args.join(" "));
+      assert.equal((await repo.ok(["list", "--json"])).stdout, before.stdout, "store unchanged");
+      return r;
+    };
+
+    it("in filters, actions and services on the command line", async () => {
+      const role = /unknown role or actor 'redsi' \(did you mean 'redis'\?\)/;
+      await refused(["run", "-r", "redsi"], role);
+      await refused(["simulate", "-r", "redsi"], role);
+      await refused(["list", "-r", "redsi"], role);
+      await refused(["state", "-r", "redsi"], role);
+      await refused(["do", "install", "-r", "redsi"], role);
+      await refused(["run", "-r", "nosuchrole"], /unknown role or actor 'nosuchrole'\n/);
+      await refused(["list", "-i", "mian"], /no service matches -i mian \(did you mean 'main'\?\)/);
+      await refused(
+        ["simulate", "--action", "stekey"],
+        /no matching service has an action stekey \(did you mean 'setkey'\?\)/,
+      );
+      await refused(
+        ["show", "redis!mian"],
+        /no service redis!main|no service redis!mian in this repository \(did you mean 'redis!main'\?\)/,
+      );
+    });
+
+    it("in blueprints, with the source line and a caret under the column", async () => {
+      const write = (text: string) => writeFile(join(repo.path, "blueprints", "2_bad.yaml"), text);
+      await write("redsi__cache:\n");
+      let r = await refused(["blueprint"], /unknown actor 'redsi' \(did you mean 'redis'\?\)/);
+      assert.match(r.stderr, /2_bad\.yaml:1:1: .*\n {4}1 \| redsi__cache:\n {6}\| \^\n/);
+      await write("redis__cache:\n  prot: 1\n");
+      r = await refused(["blueprint"], /unknown attribute 'prot' .*\(did you mean 'port'\?\)/);
+      assert.match(r.stderr, /2_bad\.yaml:2:3: .*\n {4}2 \| {3}prot: 1\n {6}\| {3}\^\n/);
+      await write("app__other:\n  redis: mian\n");
+      r = await refused(["blueprint"], /producer 'mian' .*\(did you mean 'main'\?\)/);
+      assert.match(r.stderr, /\n {4}2 \| {3}redis: mian\n {6}\| {10}\^\n/);
+      await writeFile(join(repo.path, "blueprints", "2_bad.yaml"), "");
     });
   });
 }
