@@ -13,7 +13,9 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import { serviceName } from "../model/names.ts";
-import type { ActorRecord, ServiceRecord } from "../model/types.ts";
+import type { ActorRecord, JobRecord, ServiceRecord } from "../model/types.ts";
+import { runIdOfJob } from "../run/repo_run.ts";
+import type { RepoStore } from "../store/repo_store.ts";
 import { flatProducers, showEntry, sortServices } from "../model/views.ts";
 import { didYouMean } from "../model/suggest.ts";
 import type { CliContext } from "./context.ts";
@@ -72,6 +74,22 @@ export function deepServices(
   return [...selected, ...sortServices(added)];
 }
 
+/**
+ * The last job of every action of `services`, by job id: why each action is in its state.
+ * A job whose run was pruned is simply not there.
+ */
+async function lastJobs(
+  store: RepoStore,
+  services: readonly ServiceRecord[],
+): Promise<Map<string, JobRecord>> {
+  const ids = services.flatMap((s) => Object.values(s.actions).map((a) => a.lastJob));
+  const jobs = await Promise.all(ids.map(async (id) => {
+    const run = runIdOfJob(id);
+    return id === null || run === null ? null : await store.loadJob(run, id);
+  }));
+  return new Map(jobs.filter((j) => j !== null).map((j) => [j.id, j]));
+}
+
 /** Adds `ays show` to the program. */
 export function registerShow(program: Command, ctx: CliContext): void {
   program
@@ -122,7 +140,10 @@ export function registerShow(program: Command, ctx: CliContext): void {
         });
         if (options.deep) shown = deepServices(shown, all);
         const fieldsOf = (s: ServiceRecord) => actors.get(s.actor)?.fields ?? [];
-        const entries = shown.map((s) => showEntry(s, fieldsOf(s), { reveal: options.reveal }));
+        const jobs = await lastJobs(store, shown);
+        const entries = shown.map((s) =>
+          showEntry(s, fieldsOf(s), { reveal: options.reveal, jobs })
+        );
         if (session.globals.json) {
           printJson(ctx, target !== undefined && !options.deep ? entries[0] ?? null : entries);
           return;

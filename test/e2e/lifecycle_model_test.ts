@@ -417,3 +417,47 @@ for (const backend of backends) {
     });
   });
 }
+
+for (const backend of backends) {
+  describe(`ays show says why (${backend.name})`, () => {
+    let temp: TempDir;
+    let repo: E2eRepo;
+    before(async () => {
+      ({ temp, repo } = await kvRepo(backend, {
+        ...KV_FILES,
+        "blueprints/1_kv.yaml": "kv__one:\nkv__two:\n\nactions:\n  - action: install\n",
+      }));
+      await repo.ok(["blueprint"]);
+      await repo.ok(["run"]);
+    });
+    after(() => temp?.remove());
+
+    it("the last job of each action: state, time, run id and error message", async () => {
+      const failed = await repo.ays(["do", "setkey", "-i", "one", "--args", "fail=1", "--json"]);
+      assert.equal(failed.code, 1, failed.stderr);
+      const run = JSON.parse(failed.stdout);
+      const kv = await repo.show("kv:one");
+      const job = kv.actions.setkey.lastJob;
+      assert.equal(job.state, "error");
+      assert.equal(job.run, run.id);
+      assert.equal(job.error, "asked to fail");
+      assert.ok(!Number.isNaN(Date.parse(job.at)), job.at);
+      assert.equal(kv.actions.install.lastJob.state, "ok");
+      const text = (await repo.ok(["show", "kv!one"])).stdout;
+      assert.match(
+        text,
+        /setkey +error\b.*\n +last job error at \S+, run \S+\n +error: asked to fail\n/,
+      );
+      assert.ok(text.includes(`run ${run.id}`), text);
+    });
+
+    it("ays show ROLE shows every service of that role", async () => {
+      const all = JSON.parse((await repo.ok(["show", "kv", "--json"])).stdout);
+      assert.deepEqual(all.map((s: { name: string }) => s.name), ["one", "two"]);
+      const text = (await repo.ok(["show", "kv"])).stdout;
+      assert.match(text, /^kv!one\n[\s\S]*\nkv!two\n/);
+      const typo = await repo.ays(["show", "vk"]);
+      assert.equal(typo.code, 2, typo.stderr);
+    });
+  });
+}
