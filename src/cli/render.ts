@@ -140,7 +140,7 @@ export function renderState(entries: readonly ServiceStateEntry[]): string {
         entry.service,
         entry.state,
         name,
-        action.state,
+        action.paused === undefined ? action.state : `paused: ${action.paused}`,
         periodText(action.period),
         action.lastRun ?? "-",
       ]);

@@ -2,12 +2,14 @@
  * `ays state [-r] [-i] [--json]` (SPEC §5): each service's derived state and the state, period
  * and last run of each of its actions.
  *
- * `--json` prints `[{service, key, actor, state, actions: {NAME: {state, period, lastRun}}}]`,
- * sorted by role then name (`service` is `role!name`).
+ * `--json` prints `[{service, key, actor, state, actions: {NAME: {state, period, lastRun,
+ * paused?}}}]`, sorted by role then name (`service` is `role!name`); `paused` says why the
+ * daemon does not run a recurring action now.
  *
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
+import { recurringPause } from "../model/recurring_pause.ts";
 import { showEntry } from "../model/views.ts";
 import type { CliContext } from "./context.ts";
 import { renderState, stateEntry } from "./render.ts";
@@ -32,7 +34,16 @@ export function registerState(program: Command, ctx: CliContext): void {
         ]);
         const services = selectServices(all, { ...options as FilterOptions, actors });
         // Data is not shown here, so no fields are needed to mask it.
-        const entries = services.map((s) => stateEntry(showEntry(s, [], { reveal: false })));
+        const actorByName = new Map(actors.map((a) => [a.name, a]));
+        const entries = services.map((s) => {
+          const entry = stateEntry(showEntry(s, [], { reveal: false }));
+          for (const [name, action] of Object.entries(s.actions)) {
+            if (!(action.period > 0) || action.state === "disabled") continue;
+            const paused = recurringPause(s, actorByName.get(s.actor), name);
+            if (paused !== null) entry.actions[name].paused = paused;
+          }
+          return entry;
+        });
         if (session.globals.json) printJson(ctx, entries);
         else ctx.io.stdout(renderState(entries));
       });

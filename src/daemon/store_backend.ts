@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { recurringPause } from "../model/recurring_pause.ts";
 import { secretValues } from "../model/secrets.ts";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
@@ -219,6 +220,8 @@ async function runRecurringJob(
   if (!service || !record || record.state === "disabled" || !(record.period > 0)) return;
   const name = serviceName(service.role, service.name);
   const actor = await store.loadActor(service.actor);
+  // Only while the service is up (monitor ← start): paused otherwise, without a job.
+  if (recurringPause(service, actor ?? undefined, action) !== null) return;
   const settings = actionSettings(actor ?? undefined, action);
   const runId = recurringRunId(name, action);
   const startedAt = info.startedAt;

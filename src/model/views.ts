@@ -33,6 +33,8 @@ export interface ActionView {
   lastRun: string | null;
   /** The action's last job, when it has one and the job record is still kept. */
   lastJob?: LastJobView;
+  /** A recurring action the daemon does not run now, and why (`ays state`). */
+  paused?: string;
 }
 
 /** The last job of an action, as `ays show` says why an action is in its state. */

@@ -9,12 +9,14 @@ import {
   type ActionState,
   type ActorRecord,
   DEFAULT_ACTIONS,
-  DEFAULT_DEPS,
   type PlannedJob,
   type ServiceRecord,
 } from "../model/types.ts";
 import { serviceName } from "../model/names.ts";
 import { isLifecycleAction, serviceMatcher } from "../model/schedule.ts";
+import { prerequisitesOf, runsJob } from "../model/recurring_pause.ts";
+
+export { runsJob };
 import { CycleError, Graph } from "./graph.ts";
 
 /** Why a job is part of a run. */
@@ -241,16 +243,6 @@ function hasAction(svc: ServiceRecord, actor: ActorRecord | undefined, action: s
 }
 
 /**
- * Whether `action` of `actor` needs a job: a default action its actions file does not export
- * does nothing, so it is satisfied without one (no phantom `init` jobs). Actors stored before
- * ays recorded the exports count every action as exported.
- */
-export function runsJob(actor: ActorRecord | undefined, action: string): boolean {
-  if (actor?.exported === undefined) return true;
-  return actor.exported.includes(action) || !DEFAULT_ACTIONS.includes(action);
-}
-
-/**
  * The prerequisites of `action` on the same service that join the run: those not `ok` or
  * `disabled`; one satisfied without a job ({@link runsJob}) is passed through, its own
  * prerequisites taking its place. Throws for a `deps:` entry naming an unknown action.
@@ -284,10 +276,6 @@ function jobPrerequisites(
   };
   visit(action);
   return out;
-}
-
-function prerequisitesOf(actor: ActorRecord | undefined, action: string): readonly string[] {
-  return actor?.config.actions[action]?.deps ?? DEFAULT_DEPS[action] ?? [];
 }
 
 function followsProducers(actor: ActorRecord | undefined, action: string): boolean {

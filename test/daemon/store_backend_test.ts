@@ -76,6 +76,8 @@ async function openSeeded(repo: TempDir, name: string, store?: string): Promise<
     );
     const next = structuredClone(service);
     for (const { action } of scheduled) next.actions[action].state = "scheduled";
+    // Up: recurring actions run only while their prerequisite (monitor ← start) is ok.
+    next.actions.start.state = "ok";
     return next;
   });
   const opened = await openRepositoryStore({

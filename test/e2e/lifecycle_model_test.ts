@@ -145,6 +145,14 @@ for (const backend of backends) {
       assert.ok(!(await alive(second)), `the second stop stops the server (pid ${second})`);
       assert.ok(!(await answers(url)));
       assert.equal((await repo.show("webserver:main")).actions.stop.state, "ok");
+      // The daemon's monitor is paused while the server is stopped, and ays state says why.
+      const state = JSON.parse((await repo.ok(["state", "-r", "webserver", "--json"])).stdout);
+      assert.equal(
+        state[0].actions.monitor.paused,
+        "start is new (monitor runs while start is ok)",
+      );
+      const text = (await repo.ok(["state", "-r", "webserver"])).stdout;
+      assert.match(text, /monitor +paused: start is new/);
     });
 
     it("uninstall of a started service runs stop first", async () => {
