@@ -47,8 +47,11 @@ export interface ScheduledAction {
   /** `role!instance`. */
   service: string;
   action: string;
-  /** `processChange` gets the changes (SPEC §4.2). */
-  args?: { changes: Record<string, FieldChange> };
+  /**
+   * `processChange` gets the changes: `{field: {old, new}}` of its own data, and
+   * `{"role!instance": {field: {old, new}}}` of a producer's (docs/blueprints.md).
+   */
+  args?: { changes: Record<string, FieldChange | Record<string, FieldChange>> };
 }
 
 /** What applying a unit would do. */
@@ -349,6 +352,8 @@ export function applyBlueprints(
     }
   }
 
+  scheduleConsumerChanges(view, scheduled);
+
   applyActions(docs, view, scheduled, warnings);
   applyEventFilters(docs, view, warnings);
 
@@ -369,6 +374,30 @@ export function applyBlueprints(
 }
 
 /** Records a data change of an existing service. */
+/**
+ * Changes reach consumers (docs/blueprints.md, "Changes reach consumers"): every installed
+ * consumer of a service whose data changed gets `processChange`, with `args.changes` naming
+ * the producer (`{"redis!main": {port: {old, new}}}`); the planner runs it after the
+ * producer's own `processChange`.
+ */
+function scheduleConsumerChanges(view: View, scheduled: ScheduledAction[]): void {
+  for (const [producer, changes] of view.changes) {
+    for (const consumer of view.get(producer)?.consumers ?? []) {
+      const service = view.get(consumer);
+      if (!service?.actions.processChange || service.actions.install?.state !== "ok") continue;
+      const outcome = scheduleAction(view.mutable(consumer), "processChange", { force: true });
+      view.byName.set(consumer, outcome.service);
+      if (outcome.scheduled || outcome.reason === "already-scheduled") {
+        scheduled.push({
+          service: consumer,
+          action: "processChange",
+          args: { changes: { [producer]: structuredClone(changes) } },
+        });
+      }
+    }
+  }
+}
+
 function recordChange(
   view: View,
   sname: string,

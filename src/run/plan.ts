@@ -171,6 +171,17 @@ export function planRun(
     }
   }
 
+  // A consumer's processChange runs after its producers' in the same run (changes reach
+  // consumers, docs/blueprints.md); it does not pull them in.
+  for (const id of graph.nodes()) {
+    const node = graph.value(id);
+    if (node.action !== "processChange") continue;
+    for (const producer of producersOf(byName.get(node.service)!)) {
+      const pid = `${producer}:processChange`;
+      if (pid !== id && graph.hasNode(pid)) graph.addEdge(id, pid);
+    }
+  }
+
   rank = rankNodes(graph);
   let layers: string[][];
   try {

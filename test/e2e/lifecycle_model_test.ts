@@ -469,3 +469,73 @@ for (const backend of backends) {
     });
   });
 }
+
+const CHANGE_FILES: Record<string, string> = {
+  "actorTemplates/redis/schema.hrd": "port = type:int default:6379\n",
+  "actorTemplates/redis/actions.js": `
+import { appendFileSync } from "node:fs";
+const log = (job, what) => appendFileSync(job.repo.path + "/order.log", what + "\\n");
+export async function install(job) {}
+export async function processChange(job) {
+  log(job, "begin redis " + JSON.stringify(job.args.changes));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  log(job, "end redis");
+}
+`,
+  "actorTemplates/app/schema.hrd": "redis = consume:redis:1:1\n",
+  "actorTemplates/app/actions.js": `
+import { appendFileSync, writeFileSync } from "node:fs";
+const log = (job, what) => appendFileSync(job.repo.path + "/order.log", what + "\\n");
+const configure = (job) => writeFileSync(job.repo.path + "/" + job.service.name + ".conf",
+  "port=" + job.service.producers.redis[0].data.port + "\\n");
+export async function install(job) { configure(job); }
+export async function processChange(job) {
+  log(job, "begin " + job.service.name + " " + JSON.stringify(job.args.changes));
+  configure(job);
+  log(job, "end " + job.service.name);
+}
+`,
+  "blueprints/1_app.yaml":
+    "redis__main:\n  port: 6379\napp__web:\n  redis: main\napp__worker:\n  redis: main\n\n" +
+    "actions:\n  - action: install\n",
+};
+
+for (const backend of backends) {
+  describe(`changes reach consumers (${backend.name})`, () => {
+    let temp: TempDir;
+    let repo: E2eRepo;
+    before(async () => {
+      ({ temp, repo } = await kvRepo(backend, CHANGE_FILES));
+      await repo.ok(["blueprint"]);
+      await repo.ok(["run"]);
+    });
+    after(() => temp?.remove());
+
+    it("a producer's change gets each consumer's processChange after the producer's", async () => {
+      const conf = (name: string) => readFile(join(repo.path, `${name}.conf`), "utf8");
+      assert.equal(await conf("web"), "port=6379\n");
+      const blueprint = join(repo.path, "blueprints", "1_app.yaml");
+      await writeFile(blueprint, CHANGE_FILES["blueprints/1_app.yaml"].replace("6379", "6380"));
+      const applied = JSON.parse((await repo.ok(["blueprint", "--json"])).stdout);
+      assert.deepEqual(
+        applied.scheduled.map((s: { service: string; action: string }) => s.service).sort(),
+        ["app!web", "app!worker", "redis!main"],
+      );
+      await repo.ok(["run"]);
+      assert.equal(await conf("web"), "port=6380\n");
+      assert.equal(await conf("worker"), "port=6380\n");
+      const lines = (await readFile(join(repo.path, "order.log"), "utf8")).trim().split("\n");
+      const change = JSON.stringify({ "redis!main": { port: { old: 6379, new: 6380 } } });
+      assert.equal(lines[0], `begin redis ${JSON.stringify({ port: { old: 6379, new: 6380 } })}`);
+      assert.equal(lines[1], "end redis", "a consumer's processChange ran during the producer's");
+      assert.deepEqual(lines.slice(2).sort(), [
+        `begin web ${change}`,
+        `begin worker ${change}`,
+        "end web",
+        "end worker",
+      ]);
+      const web = await repo.show("app:web");
+      assert.equal(web.actions.processChange.state, "ok");
+    });
+  });
+}

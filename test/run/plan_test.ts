@@ -162,6 +162,21 @@ describe("planRun", () => {
     assert.deepEqual(ids(plan.steps), [["app!a1:monitor", "db!d1:processChange"]]);
   });
 
+  it("runs a consumer's processChange after its producer's when both are in the run", () => {
+    const db = service("db", "d1", {
+      states: { init: "ok", install: "ok", processChange: "scheduled" },
+    });
+    const a = service("app", "a1", { states: { init: "ok", install: "ok" } });
+    const b = service("app", "b1", {
+      states: { init: "ok", install: "ok", processChange: "scheduled" },
+    });
+    link(a, db);
+    link(b, db);
+    // a1's processChange is not due: the producer's does not pull it in.
+    const plan = planRun([db, a, b], [actor("db"), actor("app")]);
+    assert.deepEqual(ids(plan.steps), [["db!d1:processChange"], ["app!b1:processChange"]]);
+  });
+
   it("runs stop and uninstall of a producer after its consumers' (teardown in reverse)", () => {
     const db = service("db", "d1", { states: { stop: "scheduled", uninstall: "scheduled" } });
     const a = service("app", "a1", { states: { stop: "scheduled", uninstall: "scheduled" } });
