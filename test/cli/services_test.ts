@@ -86,8 +86,8 @@ describe("ays blueprint, list, show, state", () => {
   it("--dry-run prints the change and writes nothing", async () => {
     const r = await ays("blueprint", "--dry-run");
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /create node!web1 \(node\.ssh\)/);
-    assert.match(r.out, /create disk!auto_1 \(disk\)/);
+    assert.match(r.out, /^\+ node!web1 \(node\.ssh\)$/m);
+    assert.match(r.out, /^\+ disk!auto_1 \(disk\)$/m);
     assert.match(r.out, /nothing written/);
     const summary = await json<{ created: unknown[]; dryRun: boolean }>(
       ays("blueprint", "--dry-run", "--json"),

@@ -539,3 +539,55 @@ for (const backend of backends) {
     });
   });
 }
+
+for (const backend of backends) {
+  describe(`blueprint --dry-run is a diff (${backend.name})`, () => {
+    let temp: TempDir;
+    let repo: E2eRepo;
+    before(async () => {
+      ({ temp, repo } = await kvRepo(backend, CHANGE_FILES));
+      await repo.ok(["blueprint"]);
+    });
+    after(() => temp?.remove());
+
+    it("prints + ~ - without colour, the same content as --json, and writes nothing", async () => {
+      await writeFile(
+        join(repo.path, "blueprints", "1_app.yaml"),
+        "redis__main:\n  port: 6380\nredis__cache:\napp__web:\n  redis: cache\n",
+      );
+      const before = await repo.ok(["list", "--json"]);
+      const r = await repo.ok(["blueprint", "--dry-run"]);
+      assert.equal(
+        r.stdout,
+        [
+          "+ redis!cache (redis)",
+          "+     port: 6379",
+          "~ app!web",
+          '~     redis: "main" → "cache"',
+          "+     link redis!cache",
+          "-     link redis!main",
+          "~ redis!main",
+          "~     port: 6379 → 6380",
+          "  schedule redis!main processChange (port)",
+          "  schedule app!web processChange (redis)",
+          "- not in any blueprint: app!worker — `ays delete app!worker` to remove",
+          "dry run of 1 blueprint: 1 created, 2 updated, 2 scheduled; nothing written",
+          "",
+        ].join("\n"),
+      );
+      const json = JSON.parse((await repo.ok(["blueprint", "--dry-run", "--json"])).stdout);
+      assert.deepEqual(json.diff.create, [{
+        service: "redis!cache",
+        actor: "redis",
+        data: { port: 6379 },
+        links: [],
+      }]);
+      assert.deepEqual(json.diff.update.map((u: { service: string }) => u.service), [
+        "app!web",
+        "redis!main",
+      ]);
+      assert.deepEqual(json.diff.notInBlueprints, ["app!worker"]);
+      assert.equal((await repo.ok(["list", "--json"])).stdout, before.stdout);
+    });
+  });
+}
