@@ -13,9 +13,8 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import { serviceName } from "../model/names.ts";
-import type { ActorRecord, JobRecord, ServiceRecord } from "../model/types.ts";
-import { runIdOfJob } from "../run/repo_run.ts";
-import type { RepoStore } from "../store/repo_store.ts";
+import type { ActorRecord, ServiceRecord } from "../model/types.ts";
+import { loadLastJobs } from "../run/last_jobs.ts";
 import { flatProducers, showEntry, sortServices } from "../model/views.ts";
 import { didYouMean } from "../model/suggest.ts";
 import type { CliContext } from "./context.ts";
@@ -74,22 +73,6 @@ export function deepServices(
   return [...selected, ...sortServices(added)];
 }
 
-/**
- * The last job of every action of `services`, by job id: why each action is in its state.
- * A job whose run was pruned is simply not there.
- */
-async function lastJobs(
-  store: RepoStore,
-  services: readonly ServiceRecord[],
-): Promise<Map<string, JobRecord>> {
-  const ids = services.flatMap((s) => Object.values(s.actions).map((a) => a.lastJob));
-  const jobs = await Promise.all(ids.map(async (id) => {
-    const run = runIdOfJob(id);
-    return id === null || run === null ? null : await store.loadJob(run, id);
-  }));
-  return new Map(jobs.filter((j) => j !== null).map((j) => [j.id, j]));
-}
-
 /** Adds `ays show` to the program. */
 export function registerShow(program: Command, ctx: CliContext): void {
   program
@@ -140,7 +123,7 @@ export function registerShow(program: Command, ctx: CliContext): void {
         });
         if (options.deep) shown = deepServices(shown, all);
         const fieldsOf = (s: ServiceRecord) => actors.get(s.actor)?.fields ?? [];
-        const jobs = await lastJobs(store, shown);
+        const jobs = await loadLastJobs(store, shown);
         const entries = shown.map((s) =>
           showEntry(s, fieldsOf(s), { reveal: options.reveal, jobs })
         );

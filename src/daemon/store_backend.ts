@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { loadLastJobs } from "../run/last_jobs.ts";
 import { recurringPause } from "../model/recurring_pause.ts";
 import { secretValues } from "../model/secrets.ts";
 import { stat } from "node:fs/promises";
@@ -108,7 +109,8 @@ export function storeBackend(repos: readonly ServedRepo[]): DaemonBackend {
       const service = await store.loadServiceByName(role, instance);
       if (!service) return null;
       const actor = await store.loadActor(service.actor);
-      return showEntry(service, actor?.fields ?? [], { reveal: false });
+      const jobs = await loadLastJobs(store, [service]);
+      return showEntry(service, actor?.fields ?? [], { reveal: false, jobs });
     },
     async runs(name) {
       return (await repoOf(served, name).store.listRuns()).map(runListEntry);
