@@ -111,6 +111,8 @@ struct Actor {
   actionsHash @6 :Text;
   actionNames @7 :List(Text);
   config @8 :ActorConfig;
+  # The actions the file really exports; absent in actors stored before this field existed.
+  exportedActions @9 :List(Text);
 }
 
 enum ActionState {

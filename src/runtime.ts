@@ -49,7 +49,7 @@ export function workerSpecifier(name: string, moduleUrl: string = import.meta.ur
 
 /**
  * Ends the process. Always explicit: in Deno a terminated worker stuck in a synchronous loop
- * keeps its thread spinning and the process would never exit on its own (SPEC §1). Exiting
+ * keeps its thread spinning and the process would never exit on its own (docs/development.md). Exiting
  * drops output still queued for a pipe: flush the CLI's io first (`ProcessIo.flush`).
  */
 export function exitProcess(code: number): never {

@@ -107,19 +107,54 @@ export function attachChangeArgs(
     const service = byName.get(scheduled.service);
     const record = service?.actions[scheduled.action];
     if (!service || !record) continue;
-    const secret = secretFields(actors.get(service.actor));
-    const earlier = (record.args?.changes ?? {}) as Record<string, FieldChange>;
-    const merged: Record<string, FieldChange> = { ...earlier };
-    for (const [field, change] of Object.entries(scheduled.args.changes)) {
-      const value = secret.has(field)
-        ? { old: MASK, new: MASK }
-        : { old: change.old, new: change.new };
-      if (earlier[field] && !secret.has(field)) value.old = earlier[field].old;
-      if (!secret.has(field) && sameJson(value.old, value.new)) delete merged[field];
-      else merged[field] = value;
+    const all = (record.args?.changes ?? {}) as Record<string, unknown>;
+    const next: Record<string, unknown> = { ...all };
+    for (const [key, change] of Object.entries(scheduled.args.changes)) {
+      if (!key.includes("!")) continue;
+      // A producer's changes (`role!instance`), masked by the producer's own secret fields.
+      const producer = byName.get(key);
+      const merged = mergeChanges(
+        (all[key] ?? {}) as Record<string, FieldChange>,
+        change as Record<string, FieldChange>,
+        secretFields(actors.get(producer?.actor ?? "")),
+      );
+      if (Object.keys(merged).length > 0) next[key] = merged;
+      else delete next[key];
     }
-    record.args = { ...(record.args ?? {}), changes: merged };
+    const own: Record<string, FieldChange> = {};
+    const earlier: Record<string, FieldChange> = {};
+    for (const [key, change] of Object.entries(scheduled.args.changes)) {
+      if (!key.includes("!")) own[key] = change as FieldChange;
+    }
+    for (const [key, change] of Object.entries(all)) {
+      if (!key.includes("!")) earlier[key] = change as FieldChange;
+    }
+    const ownMerged = mergeChanges(earlier, own, secretFields(actors.get(service.actor)));
+    for (const key of Object.keys(earlier)) delete next[key];
+    Object.assign(next, ownMerged);
+    record.args = { ...(record.args ?? {}), changes: next };
   }
+}
+
+/**
+ * `changes` merged over `earlier` (the oldest `old` wins, the newest `new`; a field changed
+ * back to its old value drops out); `secret` fields become `***`.
+ */
+function mergeChanges(
+  earlier: Record<string, FieldChange>,
+  changes: Record<string, FieldChange>,
+  secret: ReadonlySet<string>,
+): Record<string, FieldChange> {
+  const merged: Record<string, FieldChange> = { ...earlier };
+  for (const [field, change] of Object.entries(changes)) {
+    const value = secret.has(field)
+      ? { old: MASK, new: MASK }
+      : { old: change.old, new: change.new };
+    if (earlier[field] && !secret.has(field)) value.old = earlier[field].old;
+    if (!secret.has(field) && sameJson(value.old, value.new)) delete merged[field];
+    else merged[field] = value;
+  }
+  return merged;
 }
 
 /** The one change to save for an applied unit: new actors, created and updated services. */

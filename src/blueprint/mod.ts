@@ -1,5 +1,5 @@
 /**
- * Blueprints (SPEC §4): reading them with positions, the files of a repository, and applying a
+ * Blueprints (docs/blueprints.md): reading them with positions, the files of a repository, and applying a
  * unit of them to services as a change set, with the `input(ctx)` hooks of their actors.
  *
  * @module
@@ -11,3 +11,10 @@ export * from "./input_types.ts";
 export * from "./read.ts";
 export * from "./resolve.ts";
 export * from "./summary.ts";
+export {
+  type BlueprintDiff,
+  blueprintDiff,
+  type DiffOptions,
+  renderDiff,
+  type RenderDiffOptions,
+} from "./diff.ts";

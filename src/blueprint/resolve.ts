@@ -13,6 +13,7 @@ import {
   type ActorRecord,
   checkFieldValue,
   compileNameRegex,
+  didYouMean,
   type EventFilter,
   type FieldSpec,
   newActionRecord,
@@ -66,8 +67,11 @@ export interface ScheduledAction {
   /** `role!instance`. */
   service: string;
   action: string;
-  /** `processChange` gets the changes (docs/blueprints.md). */
-  args?: { changes: Record<string, FieldChange> };
+  /**
+   * `processChange` gets the changes: `{field: {old, new}}` of its own data, and
+   * `{"role!instance": {field: {old, new}}}` of a producer's (docs/blueprints.md).
+   */
+  args?: { changes: Record<string, FieldChange | Record<string, FieldChange>> };
 }
 
 /** What applying a unit would do. */
@@ -211,8 +215,9 @@ function fieldFor(actor: ActorRecord, attribute: BlueprintAttribute): FieldSpec 
     );
   }
   const known = actor.fields.map((f) => f.name).join(", ") || "none";
+  const near = didYouMean(attribute.key, actor.fields.flatMap((f) => [f.name, f.camelName]));
   throw new InputError(
-    `unknown attribute '${attribute.key}' for actor '${actor.name}' (fields: ${known})`,
+    `unknown attribute '${attribute.key}' for actor '${actor.name}'${near} (fields: ${known})`,
     { location: attribute.keyLocation },
   );
 }
@@ -374,6 +379,8 @@ export function applyBlueprints(
     }
   }
 
+  scheduleConsumerChanges(view, scheduled);
+
   applyActions(docs, view, scheduled, warnings);
   applyEventFilters(docs, view, warnings);
 
@@ -394,6 +401,30 @@ export function applyBlueprints(
 }
 
 /** Records a data change of an existing service. */
+/**
+ * Changes reach consumers (docs/blueprints.md, "Changes reach consumers"): every installed
+ * consumer of a service whose data changed gets `processChange`, with `args.changes` naming
+ * the producer (`{"redis!main": {port: {old, new}}}`); the planner runs it after the
+ * producer's own `processChange`.
+ */
+function scheduleConsumerChanges(view: View, scheduled: ScheduledAction[]): void {
+  for (const [producer, changes] of view.changes) {
+    for (const consumer of view.get(producer)?.consumers ?? []) {
+      const service = view.get(consumer);
+      if (!service?.actions.processChange || service.actions.install?.state !== "ok") continue;
+      const outcome = scheduleAction(view.mutable(consumer), "processChange", { force: true });
+      view.byName.set(consumer, outcome.service);
+      if (outcome.scheduled || outcome.reason === "already-scheduled") {
+        scheduled.push({
+          service: consumer,
+          action: "processChange",
+          args: { changes: { [producer]: structuredClone(changes) } },
+        });
+      }
+    }
+  }
+}
+
 function recordChange(
   view: View,
   sname: string,
@@ -519,7 +550,10 @@ function unknownActor(
 ): InputError {
   const names = [...actors.keys()].sort(compareText);
   const near = names.filter((name) => roleOf(name) === roleOf(entry.actor));
-  const hint = near.length > 0
+  const typo = didYouMean(entry.actor, names);
+  const hint = typo !== ""
+    ? typo
+    : near.length > 0
     ? ` (did you mean ${near.join(", ")}?)`
     : names.length === 0
     ? " (the repository has no actor templates)"
@@ -567,7 +601,9 @@ function resolveLinks(
         target = serviceName(role, named[0]);
         if (!view.get(target)) {
           throw new InputError(
-            `parent ${target} of ${sname} does not exist (not in the store, not in the blueprints)`,
+            `parent ${target} of ${sname} does not exist (not in the store, not in the blueprints)${
+              didYouMean(named[0], view.instancesOf(role))
+            }`,
             { location: nameLocation(given!, 0) },
           );
         }
@@ -625,7 +661,9 @@ function resolveLinks(
           throw new InputError(
             `producer '${name}' of ${sname} does not exist (no ${
               consume.roles.map((role) => serviceName(role, name)).join(" or ")
-            } in the store or the blueprints)`,
+            } in the store or the blueprints)${
+              didYouMean(name, consume.roles.flatMap((role) => view.instancesOf(role)))
+            }`,
             { location: nameLocation(given!, index) },
           );
         }

@@ -216,6 +216,7 @@ function toCapnp(kind: RecordKind, record: unknown): Obj {
         actionsHash: a.actionsHash,
         actionNames: a.actionNames,
         config: configToCapnp(a.config),
+        exportedActions: a.exported ?? null,
       };
     }
     case "service": {
@@ -308,6 +309,7 @@ function fromCapnp(kind: RecordKind, o: Obj): unknown {
         actionsHash: text(o.actionsHash),
         actionNames: texts(o.actionNames),
         config: configFromCapnp(o.config as Obj | null),
+        ...(o.exportedActions == null ? {} : { exported: texts(o.exportedActions) }),
       } satisfies ActorRecord;
     case "service": {
       const actor = (o.actor ?? {}) as Obj;

@@ -6,8 +6,16 @@
  */
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { resolve } from "node:path";
-import { applyBlueprintUnit, describeChangeSet, summarizeChangeSet } from "../blueprint/mod.ts";
+import {
+  applyBlueprintUnit,
+  blueprintDiff,
+  describeChangeSet,
+  readBlueprintFiles,
+  renderDiff,
+  summarizeChangeSet,
+} from "../blueprint/mod.ts";
 import { InputError } from "../errors.ts";
+import { type ActorRecord, roleOf, serviceName } from "../model/mod.ts";
 import { globalTemplateDirs } from "../repo/mod.ts";
 import type { CliContext } from "./context.ts";
 import { printJson, withSession } from "./session.ts";
@@ -47,6 +55,8 @@ export function registerBlueprint(program: CommandUnknownOpts, ctx: CliContext):
         { write: !dryRun, wait: Boolean(options.wait) },
         async (session) => {
           const given = files.length > 0 ? files.map((f) => resolve(ctx.io.cwd, f)) : undefined;
+          // The dry run is a diff against what the store holds now.
+          const stored = dryRun ? await session.store.loadServices() : [];
           const applied = await applyBlueprintUnit(session.store, {
             repoPath: session.repo.path,
             files: given,
@@ -61,11 +71,19 @@ export function registerBlueprint(program: CommandUnknownOpts, ctx: CliContext):
           });
           [...applied.warnings, ...applied.changes.warnings].forEach(session.warn);
           const summaryOptions = { actors: applied.actors, reveal: Boolean(options.reveal) };
+          const diff = dryRun
+            ? blueprintDiff(applied.changes, {
+              ...summaryOptions,
+              stored,
+              declared: given ? undefined : await declaredServices(applied.files, applied.actors),
+            })
+            : undefined;
           if (session.globals.json) {
             printJson(ctx, {
               dryRun,
               files: applied.files,
               ...summarizeChangeSet(applied.changes, summaryOptions),
+              ...(diff ? { diff } : {}),
               newActors: applied.newActors.map((actor) => actor.name),
               archived: applied.archived,
             });
@@ -76,12 +94,18 @@ export function registerBlueprint(program: CommandUnknownOpts, ctx: CliContext):
             ctx.io.stdout("no active blueprints in blueprints/: nothing to do\n");
             return;
           }
-          const lines = describeChangeSet(
-            { ...applied.changes, warnings: [] },
-            summaryOptions,
-          );
-          lines.unshift(...applied.newActors.map((actor) => `add actor ${actor.name}`));
-          ctx.io.stdout(lines.join("\n") + "\n");
+          if (diff) {
+            const color = session.globals.color && ctx.io.isTTY;
+            for (const actor of applied.newActors) ctx.io.stdout(`add actor ${actor.name}\n`);
+            ctx.io.stdout(renderDiff(diff, { color }));
+          } else {
+            const lines = describeChangeSet(
+              { ...applied.changes, warnings: [] },
+              summaryOptions,
+            );
+            lines.unshift(...applied.newActors.map((actor) => `add actor ${actor.name}`));
+            ctx.io.stdout(lines.join("\n") + "\n");
+          }
           const { created, updated, scheduled } = applied.changes;
           const counts =
             `${created.length} created, ${updated.length} updated, ${scheduled.length} scheduled`;
@@ -95,4 +119,19 @@ export function registerBlueprint(program: CommandUnknownOpts, ctx: CliContext):
         },
       );
     });
+}
+
+/** `role!instance` of every service the blueprint `files` declare (already read once: valid). */
+async function declaredServices(
+  files: readonly string[],
+  actors: ReadonlyMap<string, ActorRecord>,
+): Promise<Set<string>> {
+  const declared = new Set<string>();
+  for (const doc of await readBlueprintFiles(files)) {
+    for (const entry of doc.services) {
+      const role = actors.get(entry.actor)?.role ?? roleOf(entry.actor);
+      declared.add(serviceName(role, entry.instance));
+    }
+  }
+  return declared;
 }

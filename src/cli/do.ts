@@ -15,43 +15,53 @@ import type { CliContext } from "./context.ts";
 import { executeFromCli, parseParallel } from "./run.ts";
 
 /**
- * `--args FILE` (a JSON or YAML mapping) or `--args k=v …` (each value JSON when it parses,
- * else the text).
+ * `--args` (docs/runs.md, "Job arguments"): one FILE (a YAML or JSON mapping: typed values),
+ * or `key=value` items (values are strings, as written), or v8.1's `"key:value key:value"`.
  */
 export async function parseJobArgs(items: readonly string[], cwd: string): Promise<JobArgs> {
   if (items.length === 1 && !items[0].includes("=")) {
     const path = resolve(cwd, items[0]);
-    let text: string;
-    try {
-      text = await readFile(path, "utf8");
-    } catch {
+    const text = await readFile(path, "utf8").catch(() => null);
+    if (text !== null) return parseArgsFile(items[0], text);
+    if (!items[0].includes(":")) {
       throw new InputError(`--args ${items[0]}: no such file (or give key=value pairs)`);
     }
-    let value: unknown;
-    try {
-      value = parseYaml(text);
-    } catch (error) {
-      throw new InputError(`${items[0]}: not JSON or YAML: ${(error as Error).message}`);
-    }
-    if (value === null || typeof value !== "object" || Array.isArray(value)) {
-      throw new InputError(`${items[0]}: the arguments must be a mapping of names to values`);
-    }
-    return value as JobArgs;
   }
   const args: JobArgs = {};
+  const put = (key: string, value: string, item: string) => {
+    if (key === "") throw new InputError(`--args: '${item}' is not key=value`);
+    args[key] = value;
+  };
   for (const item of items) {
-    const i = item.indexOf("=");
-    if (i <= 0) throw new InputError(`--args: '${item}' is not key=value`);
-    const raw = item.slice(i + 1);
-    let value: unknown = raw;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      // Plain text.
+    const eq = item.indexOf("=");
+    const colon = item.indexOf(":");
+    if (eq >= 0 && (colon < 0 || eq < colon)) {
+      put(item.slice(0, eq), item.slice(eq + 1), item);
+      continue;
     }
-    args[item.slice(0, i)] = value;
+    if (colon < 0) throw new InputError(`--args: '${item}' is not key=value`);
+    // v8.1: "key:value key:value" in one argument.
+    for (const pair of item.trim().split(/\s+/)) {
+      const i = pair.indexOf(":");
+      if (i < 0) throw new InputError(`--args: '${pair}' is not key:value (in '${item}')`);
+      put(pair.slice(0, i), pair.slice(i + 1), pair);
+    }
   }
   return args;
+}
+
+/** A `--args FILE`: a YAML (or JSON, which is YAML) mapping of names to typed values. */
+function parseArgsFile(name: string, text: string): JobArgs {
+  let value: unknown;
+  try {
+    value = parseYaml(text);
+  } catch (error) {
+    throw new InputError(`${name}: not JSON or YAML: ${(error as Error).message}`);
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new InputError(`${name}: the arguments must be a mapping of names to values`);
+  }
+  return value as JobArgs;
 }
 
 interface DoOptions {
@@ -90,8 +100,10 @@ async function doAction(
       if (result.updated.length > 0) await session.store.save({ services: result.updated });
       if (!globals.quiet) {
         const ok = result.skipped.filter((s) => s.reason === "ok").length;
+        const having = result.matched -
+          result.skipped.filter((s) => s.reason === "unknown-action").length;
         ctx.io.stderr(
-          `scheduled ${action} on ${result.scheduled.length} of ${result.matched} services` +
+          `scheduled ${action} on ${result.scheduled.length} of ${having} services that have it` +
             (ok > 0 ? ` (${ok} already ok: --force runs them again)` : "") + "\n",
         );
       }
@@ -105,7 +117,7 @@ function addDoOptions(command: CommandUnknownOpts): CommandUnknownOpts {
     .option("-r, --role <role>", "only services of this role or actor")
     .option("-i, --instance <regex>", "only instances matching this regex (whole name)")
     .option("--force", "schedule also where the action is already ok")
-    .option("--args <items...>", "job.args: a JSON/YAML file, or key=value pairs")
+    .option("--args <items...>", "job.args: a YAML/JSON file (typed), or key=value pairs (strings)")
     .option("--schedule-only", "only schedule; run later with ays run")
     .option("--parallel <n>", "jobs at once (default: parallel of .ays/config.yaml, else 10)")
     .option("--fail-fast", "start no new job after the first failure")

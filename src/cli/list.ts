@@ -17,7 +17,11 @@ export function registerList(program: CommandUnknownOpts, ctx: CliContext): void
     .option(...INSTANCE_OPTION)
     .action(async (options, command) => {
       await withSession(ctx, command, {}, async (session) => {
-        const services = selectServices(await session.store.loadServices(), options);
+        const [all, actors] = await Promise.all([
+          session.store.loadServices(),
+          session.store.loadActors(),
+        ]);
+        const services = selectServices(all, { ...options, actors });
         const entries = services.map(listEntry);
         if (session.globals.json) printJson(ctx, entries);
         else ctx.io.stdout(renderList(entries));

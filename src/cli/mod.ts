@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { AysError, ExitCode, formatLocated } from "../errors.ts";
+import { excerptFor } from "./excerpt.ts";
 import { VERSION } from "../version.ts";
 import { registerBlueprint } from "./blueprint.ts";
 import { registerCompletions } from "./completions.ts";
@@ -102,6 +103,7 @@ function reportError(error: unknown, io: CliIo): number {
   }
   if (error instanceof AysError) {
     io.stderr(`ays: ${formatLocated(error.message, error.location)}\n`);
+    io.stderr(excerptFor(error.location, io.cwd));
     return error.exitCode;
   }
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error);

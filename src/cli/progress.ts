@@ -83,7 +83,13 @@ export class RunProgress {
       });
       for (const job of jobs) this.#states.set(job.id, job.state);
       const count = run.steps.reduce((n, step) => n + step.length, 0);
-      this.#say(`run ${run.id}: ${count} jobs in ${run.steps.length} steps`, false);
+      const steps = run.steps.length;
+      this.#say(
+        `run ${run.id}: ${count} ${count === 1 ? "job" : "jobs"} in ${steps} ${
+          steps === 1 ? "step" : "steps"
+        }`,
+        false,
+      );
     } else if (run.state === "running") {
       this.#started = this.#now();
       if (this.#live) this.#timer = setInterval(() => this.#draw(), 250);

@@ -103,6 +103,12 @@ export function renderShow(entry: ServiceShowEntry, options: RenderShowOptions =
     lines.push(
       `    ${name.padEnd(actionWidth)}  ${action.state}${extra ? `  (${extra})` : ""}`.trimEnd(),
     );
+    const job = action.lastJob;
+    if (job) {
+      const pad = " ".repeat(actionWidth + 6);
+      lines.push(`${pad}last job ${job.state}${job.at ? ` at ${job.at}` : ""}, run ${job.run}`);
+      if (job.error) lines.push(`${pad}error: ${job.error.split("\n")[0]}`);
+    }
   }
   return lines.join("\n") + "\n";
 }
@@ -138,7 +144,7 @@ export function renderState(entries: readonly ServiceStateEntry[]): string {
         entry.service,
         entry.state,
         name,
-        action.state,
+        action.paused === undefined ? action.state : `paused: ${action.paused}`,
         periodText(action.period),
         action.lastRun ?? "-",
       ]);

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { checkServiceFilter } from "../model/mod.ts";
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import process from "node:process";
 import { parseRunRequest, queueRunRequest } from "../daemon/mod.ts";
@@ -125,12 +126,20 @@ export async function executeFromCli(
       ctx.exitCode = ExitCode.interrupted;
       return;
     }
+    const scope = options.scope ??
+      { role: options.role || undefined, instance: options.instance || undefined };
+    if (scope.role !== undefined || scope.instance !== undefined) {
+      // A typo in -r or -i is exit 2 with a suggestion, not a run of nothing.
+      const [services, actors] = await Promise.all([
+        session.store.loadServices(),
+        session.store.loadActors(),
+      ]);
+      checkServiceFilter(services, scope, { actors });
+    }
     if (options.before) {
       const go = await options.before({ session, repo, globals, lock, warn });
       if (!go) return;
     }
-    const scope = options.scope ??
-      { role: options.role || undefined, instance: options.instance || undefined };
     const result = await executeRepoRun(session, {
       runId,
       lock,
@@ -142,6 +151,7 @@ export async function executeFromCli(
       killSignal: kill.signal,
       onEvent: progress.onEvent,
       onMirrorError: (error) => warn(`the mirror was not written: ${String(error)}`),
+      skipEmpty: true,
     });
     progress.end();
     const { run, jobs } = result;
@@ -157,7 +167,7 @@ export async function executeFromCli(
         : "";
       ctx.io.stderr(
         jobs.length === 0
-          ? `run ${run.id}: nothing to do\n`
+          ? "nothing to do (no run recorded)\n"
           : `run ${run.id} ${run.state}: ${summary}${took}\n`,
       );
     }

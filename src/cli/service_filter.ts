@@ -7,6 +7,9 @@
  */
 import { InputError } from "../errors.ts";
 import {
+  type ActorRecord,
+  checkServiceFilter,
+  didYouMean,
   parseServiceName,
   roleOf,
   serviceMatcher,
@@ -51,6 +54,8 @@ export interface SelectOptions extends FilterOptions {
   target?: string;
   /** Nothing selected is an error (commands that act on what they select). */
   required?: boolean;
+  /** The repository's actors: a role with no service yet is not a typo. */
+  actors?: readonly Pick<ActorRecord, "name" | "role">[];
 }
 
 /**
@@ -62,12 +67,19 @@ export function selectServices(
   options: SelectOptions,
 ): ServiceRecord[] {
   const matches = serviceMatcher({ role: options.role, instance: options.instance });
+  // A typo in -r or -i is an error with a suggestion, not an empty selection.
+  checkServiceFilter(services, options, { actors: options.actors });
   let selected: ServiceRecord[];
   if (options.target !== undefined) {
     const { role, instance } = parseTarget(options.target);
     const found = services.find((s) => s.role === role && s.name === instance);
     if (!found) {
-      throw new InputError(`no service ${serviceName(role, instance)} in this repository`);
+      const names = services.map((s) => serviceName(s.role, s.name));
+      throw new InputError(
+        `no service ${serviceName(role, instance)} in this repository${
+          didYouMean(serviceName(role, instance), names)
+        }`,
+      );
     }
     selected = matches(found) ? [found] : [];
   } else {

@@ -14,12 +14,14 @@
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import {
   type ActorRecord,
+  didYouMean,
   flatProducers,
   serviceName,
   type ServiceRecord,
   showEntry,
   sortServices,
 } from "../model/mod.ts";
+import { loadLastJobs } from "../run/mod.ts";
 import type { CliContext } from "./context.ts";
 import { renderShow } from "./render.ts";
 import {
@@ -81,13 +83,22 @@ export function registerShow(program: CommandUnknownOpts, ctx: CliContext): void
   program
     .command("show")
     .description("show services with their data and actions")
-    .argument("[service]", "ROLE!INSTANCE (or ROLE:INSTANCE)")
+    .argument("[service]", "ROLE!INSTANCE (or ROLE:INSTANCE), or a ROLE: all its services")
     .option("--deep", "also show producers and children, recursively")
     .option("--reveal", "show the values of secret fields")
     .option(...ROLE_OPTION)
     .option(...INSTANCE_OPTION)
-    .action(async (target, rawOptions, command) => {
+    .action(async (given, rawOptions, command) => {
       const options = rawOptions as FilterOptions & { deep?: boolean; reveal?: boolean };
+      // `ays show ROLE` (no `!` or `:`): every service of that role or actor.
+      let target: string | undefined = given;
+      if (given !== undefined && !/[!:]/.test(given)) {
+        if (options.role !== undefined && options.role !== given) {
+          throw new InputError(`ays show ${given} -r ${options.role}: give the role once`);
+        }
+        options.role = given;
+        target = undefined;
+      }
       await withSession(ctx, command, {}, async (session) => {
         const { store } = session;
         let all: ServiceRecord[];
@@ -96,7 +107,11 @@ export function registerShow(program: CommandUnknownOpts, ctx: CliContext): void
           const { role, instance } = parseTarget(target);
           const service = await store.loadServiceByName(role, instance);
           if (!service) {
-            throw new InputError(`no service ${serviceName(role, instance)} in this repository`);
+            const names = (await store.loadServices()).map((s) => serviceName(s.role, s.name));
+            const name = serviceName(role, instance);
+            throw new InputError(
+              `no service ${name} in this repository${didYouMean(name, names)}`,
+            );
           }
           all = [service];
           const actor = await store.loadActor(service.actor);
@@ -105,10 +120,18 @@ export function registerShow(program: CommandUnknownOpts, ctx: CliContext): void
           all = await store.loadServices();
           actors = new Map((await store.loadActors()).map((a) => [a.name, a]));
         }
-        let shown = selectServices(all, { ...options, target, required: target !== undefined });
+        let shown = selectServices(all, {
+          ...options,
+          target,
+          required: target !== undefined,
+          actors: [...actors.values()],
+        });
         if (options.deep) shown = deepServices(shown, all);
         const fieldsOf = (s: ServiceRecord) => actors.get(s.actor)?.fields ?? [];
-        const entries = shown.map((s) => showEntry(s, fieldsOf(s), { reveal: options.reveal }));
+        const jobs = await loadLastJobs(store, shown);
+        const entries = shown.map((s) =>
+          showEntry(s, fieldsOf(s), { reveal: options.reveal, jobs })
+        );
         if (session.globals.json) {
           printJson(ctx, target !== undefined && !options.deep ? entries[0] ?? null : entries);
           return;

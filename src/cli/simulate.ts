@@ -6,6 +6,7 @@
  */
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { InputError } from "../errors.ts";
+import { checkServiceFilter } from "../model/mod.ts";
 import { jobId, planRepoRun, renderDot, renderMermaid, renderSteps } from "../run/mod.ts";
 import type { CliContext } from "./context.ts";
 import { printJson, withSession } from "./session.ts";
@@ -18,14 +19,22 @@ export function registerSimulate(program: CommandUnknownOpts, ctx: CliContext): 
     .description("show the steps and jobs ays run would execute; writes nothing")
     .option("-r, --role <role>", "only services of this role or actor")
     .option("-i, --instance <regex>", "only instances matching this regex (whole name)")
-    .option("--action <action>", "only this action (as ays do ACTION would run it)")
+    .option("--action <action>", "show what ays do ACTION would run")
+    .option("--force", "with --action: as ays do ACTION --force")
     .option("--graph <format>", "print the graph: dot or mermaid")
     .action(async (options, command) => {
       const graph = options.graph;
       if (graph !== undefined && graph !== "dot" && graph !== "mermaid") {
         throw new InputError(`--graph must be dot or mermaid, not '${graph}'`);
       }
+      if (options.force && !options.action) throw new InputError("--force needs --action");
       await withSession(ctx, command, {}, async (session) => {
+        const [services, actors] = await Promise.all([
+          session.store.loadServices(),
+          session.store.loadActors(),
+        ]);
+        const filter = { role: options.role || undefined, instance: options.instance || undefined };
+        checkServiceFilter(services, filter, { actors });
         const { plan } = await planRepoRun(
           { store: session.store, driver: session.driver, repo: session.repo },
           {
@@ -34,6 +43,7 @@ export function registerSimulate(program: CommandUnknownOpts, ctx: CliContext): 
               instance: options.instance || undefined,
               action: options.action || undefined,
             },
+            schedule: options.action ? { force: Boolean(options.force) } : undefined,
           },
         );
         if (graph === "dot") return ctx.io.stdout(renderDot(plan));

@@ -6,6 +6,8 @@
  *
  * @module
  */
+import { loadLastJobs } from "../run/mod.ts";
+import { recurringPause } from "../model/mod.ts";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { InputError } from "../errors.ts";
@@ -96,7 +98,8 @@ export function storeBackend(repos: readonly ServedRepo[]): DaemonBackend {
       const service = await store.loadServiceByName(role, instance);
       if (!service) return null;
       const actor = await store.loadActor(service.actor);
-      return showEntry(service, actor?.fields ?? [], { reveal: false });
+      const jobs = await loadLastJobs(store, [service]);
+      return showEntry(service, actor?.fields ?? [], { reveal: false, jobs });
     },
     async runs(name) {
       return (await repoOf(served, name).store.listRuns()).map(runListEntry);
@@ -180,6 +183,9 @@ export function storeRunRecurring(
     const service = await repo.store.loadService(target.service.key);
     const record = service?.actions[action];
     if (!service || !record || record.state === "disabled" || !(record.period > 0)) return;
+    // Only while the service is up (monitor ← start): paused otherwise, without a job.
+    const actor = await repo.store.loadActor(service.actor);
+    if (recurringPause(service, actor ?? undefined, action) !== null) return;
     const runId = recurringRunId(serviceName(service.role, service.name), action);
     const session = {
       store: repo.store,

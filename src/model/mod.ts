@@ -24,6 +24,10 @@ export { camelCase, parseServiceName, roleOf, serviceKey, serviceName } from "./
 export {
   compileNameRegex,
   type CompileRegexOptions,
+  isLifecycleAction,
+  LIFECYCLE_ACTIONS,
+  LIFECYCLE_RESETS,
+  markSatisfied,
   newActionRecord,
   type NotScheduledReason,
   onActionSucceeded,
@@ -82,3 +86,6 @@ export {
   type ShowOptions,
   sortServices,
 } from "./views.ts";
+export { didYouMean, editDistance, nearestName } from "./suggest.ts";
+export { type CheckFilterOptions, checkServiceFilter } from "./filter_check.ts";
+export { prerequisitesOf, recurringPause, runsJob } from "./recurring_pause.ts";

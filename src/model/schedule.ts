@@ -13,6 +13,11 @@ import type { ActionRecord, ActionState, ServiceRecord, ServiceState } from "./t
 export interface ScheduleOptions {
   /** Schedule even when the action is `ok` (`--force`). */
   force?: boolean;
+  /**
+   * `ays do` semantics: an explicit (non-lifecycle) action is scheduled whatever its state
+   * (`disabled` aside), because it runs every time it is asked for. Default false.
+   */
+  asked?: boolean;
 }
 
 /** Why {@link scheduleAction} left an action as it was. */
@@ -74,8 +79,9 @@ export function scheduleAction(
     const record = service.actions[name];
     return record !== undefined && PENDING_STATES.includes(record.state);
   });
+  const force = options.force || (options.asked === true && !isLifecycleAction(action));
   let reason: NotScheduledReason | undefined;
-  if (current.state === "ok" && !options.force) reason = "ok";
+  if (current.state === "ok" && !force) reason = "ok";
   else if (current.state === "scheduled") reason = "already-scheduled";
   if (reason !== undefined && toUnschedule.length === 0) {
     return { service, scheduled: false, reason, unscheduled: [] };
@@ -87,10 +93,36 @@ export function scheduleAction(
 }
 
 /**
- * Records that `action` succeeded (docs/blueprints.md): the action becomes `ok`; a successful `stop`
- * sets `start` back to `new`; a successful `uninstall` sets `install` and `start` back to
- * `new` (so a later install really installs); a successful `processChange` clears `changed`.
- * The action's `args` are dropped: they were for the job that just succeeded.
+ * The symmetric lifecycle (docs/runs.md, "The lifecycle is symmetric"): when the key action
+ * succeeds, the listed actions go back to `new`, so every transition can happen again — a
+ * second `stop` after a later `start` really stops.
+ */
+export const LIFECYCLE_RESETS: Readonly<Record<string, readonly string[]>> = {
+  install: ["uninstall"],
+  start: ["stop"],
+  stop: ["start"],
+  uninstall: ["install", "start", "stop"],
+};
+
+/** The lifecycle actions; every other action is explicit (runs each time `ays do` asks). */
+export const LIFECYCLE_ACTIONS: readonly string[] = [
+  "init",
+  "install",
+  "start",
+  "stop",
+  "uninstall",
+];
+
+/** Whether `action` is a lifecycle action (`init`, `install`, `start`, `stop`, `uninstall`). */
+export function isLifecycleAction(action: string): boolean {
+  return LIFECYCLE_ACTIONS.includes(action);
+}
+
+/**
+ * Records that `action` succeeded: the action becomes `ok` and the actions of
+ * {@link LIFECYCLE_RESETS} go back to `new` (a `disabled` or `running` one stays as it is: it
+ * was switched off by hand, or another job owns it); a successful `processChange` clears
+ * `changed`. The action's `args` are dropped: they were for the job that just succeeded.
  */
 export function onActionSucceeded(service: ServiceRecord, action: string): ServiceRecord {
   const next = withActions(service);
@@ -100,16 +132,34 @@ export function onActionSucceeded(service: ServiceRecord, action: string): Servi
     // The arguments were for this job (e.g. processChange's changes): used up.
     delete record.args;
   }
-  const reset = action === "stop" ? ["start"] : action === "uninstall" ? ["install", "start"] : [];
-  for (const name of reset) {
-    if (next.actions[name]) next.actions[name].state = "new";
+  for (const name of LIFECYCLE_RESETS[action] ?? []) {
+    const other = next.actions[name];
+    if (other && other.state !== "disabled" && other.state !== "running") other.state = "new";
   }
   if (action === "processChange") next.changed = false;
   return next;
 }
 
 /**
- * The derived state of a service for display (docs/blueprints.md): `error` if any action is in error,
+ * Marks actions done that needed no job (default actions the actions file does not export):
+ * each by {@link onActionSucceeded}, in the order given. Returns the services that changed;
+ * `services` is not modified.
+ */
+export function markSatisfied(
+  services: ReadonlyMap<string, ServiceRecord>,
+  satisfied: readonly { service: string; action: string }[],
+): ServiceRecord[] {
+  const changed = new Map<string, ServiceRecord>();
+  for (const { service, action } of satisfied) {
+    const current = changed.get(service) ?? services.get(service);
+    if (current?.actions[action] === undefined) continue;
+    changed.set(service, onActionSucceeded(current, action));
+  }
+  return [...changed.values()];
+}
+
+/**
+ * The derived state of a service for display (docs/runs.md): `error` if any action is in error,
  * else `changed` while its data changed and `processChange` is not yet `ok`, else `ok` if
  * `install` is `ok`, else `new`.
  */
@@ -189,7 +239,8 @@ export interface ScheduleServicesResult {
 
 /**
  * `ays do ACTION [-r ROLE] [-i INSTANCE] [--force]` without the run: schedules `action` on
- * every service the filter matches, by {@link scheduleAction}. Pure: the records given are not
+ * every service the filter matches, by {@link scheduleAction} with `asked` (an explicit action
+ * is scheduled again even when it is `ok`). Pure: the records given are not
  * modified.
  */
 export function scheduleServices(
@@ -203,7 +254,7 @@ export function scheduleServices(
     if (!matches(service)) continue;
     result.matched++;
     const name = serviceName(service.role, service.name);
-    const outcome = scheduleAction(service, action, { force: options.force });
+    const outcome = scheduleAction(service, action, { force: options.force, asked: true });
     if (outcome.service !== service) result.updated.push(outcome.service);
     if (outcome.scheduled) result.scheduled.push(name);
     else if (outcome.reason) result.skipped.push({ service: name, reason: outcome.reason });

@@ -94,6 +94,12 @@ export interface ActorRecord {
   actionsHash: string | null;
   /** Names of the actions the file exports plus the default ones. */
   actionNames: string[];
+  /**
+   * Names of the actions the file really exports (`[]` without a file): a default action that
+   * is not among them is satisfied without a job. Absent in records stored before ays knew it:
+   * then every action counts as exported.
+   */
+  exported?: string[];
   config: ActorConfig;
 }
 

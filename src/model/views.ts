@@ -6,7 +6,7 @@
  */
 import type { FieldSpec } from "./field_spec.ts";
 import { serviceState } from "./schedule.ts";
-import type { ActionState, ServiceRecord, ServiceState } from "./types.ts";
+import type { ActionState, JobRecord, JobState, ServiceRecord, ServiceState } from "./types.ts";
 
 /** One service as `ays list --json` prints it. */
 export interface ServiceListEntry {
@@ -31,6 +31,21 @@ export interface ActionView {
   period: number;
   /** ISO 8601 or null. */
   lastRun: string | null;
+  /** The action's last job, when it has one and the job record is still kept. */
+  lastJob?: LastJobView;
+  /** A recurring action the daemon does not run now, and why (`ays state`). */
+  paused?: string;
+}
+
+/** The last job of an action, as `ays show` says why an action is in its state. */
+export interface LastJobView {
+  id: string;
+  run: string;
+  state: JobState;
+  /** When it ended (ISO 8601), or when it started while it runs, or null. */
+  at: string | null;
+  /** The error message of a failed job. */
+  error?: string;
 }
 
 /** One service as `ays show --json` prints it. */
@@ -43,6 +58,8 @@ export interface ServiceShowEntry extends Omit<ServiceListEntry, "actions"> {
 export interface ShowOptions {
   /** Show secret values instead of `***`. */
   reveal?: boolean;
+  /** Job records by id, for each action's last job (`ays show`). */
+  jobs?: ReadonlyMap<string, JobRecord>;
 }
 
 /** What secret values are replaced with. */
@@ -105,6 +122,20 @@ export function showEntry(
       period: action.period,
       lastRun: action.lastRun === null ? null : new Date(action.lastRun).toISOString(),
     };
+    const job = action.lastJob === null ? undefined : options.jobs?.get(action.lastJob);
+    if (job) actions[name].lastJob = lastJobView(job);
   }
   return { ...listEntry(service), data: maskedData(fields, service.data, options), actions };
+}
+
+/** The {@link LastJobView} of a job record. */
+export function lastJobView(job: JobRecord): LastJobView {
+  const at = job.endedAt ?? job.startedAt;
+  return {
+    id: job.id,
+    run: job.runId,
+    state: job.state,
+    at: at === null ? null : new Date(at).toISOString(),
+    ...(job.error ? { error: job.error.message } : {}),
+  };
 }

@@ -132,6 +132,7 @@ export async function loadActor(
       actionsPath: actionsFile,
       actionsHash,
       actionNames,
+      exported,
       config,
     },
     warnings,
@@ -289,7 +290,7 @@ export interface UnusableActor {
 }
 
 /**
- * Discovers the templates of a repository (SPEC §2) and loads each into an actor. Any template
+ * Discovers the templates of a repository (docs/repositories.md) and loads each into an actor. Any template
  * error is an {@link InputError}, unless `tolerant`.
  */
 export async function loadRepoActors(

@@ -1,5 +1,5 @@
 /**
- * `.ays/config.yaml` (SPEC §2): all optional — `name`, `store` (URL), `parallel` (default for
+ * `.ays/config.yaml` (docs/repositories.md): all optional — `name`, `store` (URL), `parallel` (default for
  * runs), `compat` — and the repository's name that follows from it.
  *
  * @module
@@ -150,7 +150,7 @@ export async function writeRepoSetting(
   return config;
 }
 
-/** The repository's name: `name:` of its config, else its folder's name (SPEC §2). */
+/** The repository's name: `name:` of its config, else its folder's name (docs/repositories.md). */
 export function repoNameOf(repoPath: string, config: RepoConfig): string {
   return config.name ?? basename(repoPath);
 }

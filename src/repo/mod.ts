@@ -1,5 +1,5 @@
 /**
- * Repositories on disk (SPEC §2): making, finding and opening them, their config, the registry
+ * Repositories on disk (docs/repositories.md): making, finding and opening them, their config, the registry
  * behind `ays repos`, the actor templates they hold, and importing a v8.1 checkout.
  *
  * @module

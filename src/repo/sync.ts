@@ -37,7 +37,9 @@ export function actorDifferences(stored: ActorRecord, template: ActorRecord): st
   if (
     stored.actionsPath !== template.actionsPath ||
     JSON.stringify([...stored.actionNames].sort()) !==
-      JSON.stringify([...template.actionNames].sort())
+      JSON.stringify([...template.actionNames].sort()) ||
+    JSON.stringify([...stored.exported ?? stored.actionNames].sort()) !==
+      JSON.stringify([...template.exported ?? template.actionNames].sort())
   ) {
     differences.push("actions");
   }

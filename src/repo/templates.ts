@@ -194,7 +194,7 @@ function checkUnique(
 }
 
 /**
- * Finds the templates of a repository and of the global folders (SPEC §2). The same name twice
+ * Finds the templates of a repository and of the global folders (docs/repositories.md). The same name twice
  * inside the repository, or twice among the global folders, is an {@link InputError} (or, with
  * `duplicates: "report"`, listed in the result); a
  * repository template overrides a global one of the same name. A repository without

@@ -135,3 +135,4 @@ export {
   type RunListEntry,
   runListEntry,
 } from "./run_views.ts";
+export { loadLastJobs } from "./last_jobs.ts";

@@ -1,5 +1,5 @@
 /**
- * The planner of SPEC §6.1: which actions of which services a run executes, and in which
+ * The planner (docs/runs.md, "Planning"): which actions of which services a run executes, and in which
  * order. Pure: it reads service and actor records and writes nothing.
  *
  * @module
@@ -9,12 +9,16 @@ import {
   type ActionState,
   type ActorRecord,
   DEFAULT_ACTIONS,
-  DEFAULT_DEPS,
+  isLifecycleAction,
   type PlannedJob,
+  prerequisitesOf,
+  runsJob,
   serviceMatcher,
   serviceName,
   type ServiceRecord,
 } from "../model/mod.ts";
+
+export { runsJob };
 import { CycleError, Graph } from "./graph.ts";
 
 /** Why a job is part of a run. */
@@ -37,6 +41,11 @@ export interface Plan {
   steps: PlannedJob[][];
   /** Node ids are {@link jobId}s; an edge a → b means a waits for b. */
   graph: Graph<PlannedNode>;
+  /**
+   * Due default actions the actions file does not export ({@link runsJob}): satisfied without
+   * a job, so the run marks them `ok` (in lifecycle order) instead of running them.
+   */
+  satisfied: PlannedJob[];
 }
 
 /** Options of {@link planRun}. */
@@ -91,6 +100,9 @@ export function planRun(
   let rank = new Map<string, number>();
   const graph = new Graph<PlannedNode>({ compare: (a, b) => rank.get(a)! - rank.get(b)! });
   const work: string[] = [];
+  const satisfied = new Map<string, PlannedJob>();
+  const satisfy = (service: string, action: string) =>
+    satisfied.set(`${service}:${action}`, { service, action });
 
   const take = (service: string, action: string, reason: PlanReason): string => {
     const id = `${service}:${action}`;
@@ -107,7 +119,16 @@ export function planRun(
     for (const [action, record] of Object.entries(svc.actions)) {
       if (options.action !== undefined && action !== options.action) continue;
       const reason = seedReason(svc, action, record.state, record.period, isInterrupted);
-      if (reason) take(name, action, reason);
+      if (!reason) continue;
+      const actor = actorByName.get(svc.actor);
+      if (runsJob(actor, action)) {
+        take(name, action, reason);
+        continue;
+      }
+      // Nothing to run: what it needs still runs, and the action itself is satisfied.
+      satisfy(name, action);
+      const deps = jobPrerequisites(svc, actor, action, (passed) => satisfy(name, passed));
+      for (const dep of deps) take(name, dep, "prerequisite");
     }
   }
 
@@ -117,20 +138,25 @@ export function planRun(
     const node = graph.value(id);
     const svc = byName.get(node.service)!;
     const actor = actorByName.get(svc.actor);
-    for (const dep of prerequisitesOf(actor, node.action)) {
-      if (!hasAction(svc, actor, dep)) {
-        throw new InputError(
-          `actor ${svc.actor}: action ${node.action} depends on unknown action ${dep}`,
-        );
-      }
-      if (!joins(stateOf(svc, dep))) continue;
+    const passed = (dep: string) => satisfy(node.service, dep);
+    for (const dep of jobPrerequisites(svc, actor, node.action, passed)) {
       graph.addEdge(id, take(node.service, dep, "prerequisite"));
+    }
+    // Uninstalling a started service stops it first, whatever `deps:` says (docs/runs.md).
+    if (
+      node.action === "uninstall" && stateOf(svc, "start") === "ok" &&
+      runsJob(actor, "stop") && joins(stateOf(svc, "stop"))
+    ) {
+      graph.addEdge(id, take(node.service, "stop", "prerequisite"));
     }
     if (followsProducers(actor, node.action)) {
       for (const producer of producersOf(svc)) {
         const psvc = byName.get(producer);
         // A dangling link or a producer without this (custom) action orders nothing.
-        if (!psvc || !hasAction(psvc, actorByName.get(psvc.actor), node.action)) continue;
+        const pactor = actorByName.get(psvc?.actor ?? "");
+        if (!psvc || !hasAction(psvc, pactor, node.action)) continue;
+        // A default action the producer's file does not export is satisfied without a job.
+        if (!runsJob(pactor, node.action)) continue;
         if (!joins(stateOf(psvc, node.action))) continue;
         graph.addEdge(id, take(producer, node.action, "producer"));
       }
@@ -161,6 +187,17 @@ export function planRun(
     }
   }
 
+  // A consumer's processChange runs after its producers' in the same run (changes reach
+  // consumers, docs/blueprints.md); it does not pull them in.
+  for (const id of graph.nodes()) {
+    const node = graph.value(id);
+    if (node.action !== "processChange") continue;
+    for (const producer of producersOf(byName.get(node.service)!)) {
+      const pid = `${producer}:processChange`;
+      if (pid !== id && graph.hasNode(pid)) graph.addEdge(id, pid);
+    }
+  }
+
   rank = rankNodes(graph);
   let layers: string[][];
   try {
@@ -179,7 +216,7 @@ export function planRun(
       return { service: node.service, action: node.action };
     })
   );
-  return { steps, graph };
+  return { steps, graph, satisfied: sortJobs([...satisfied.values()]) };
 }
 
 /** Why a service's action is due, or null when it is not. */
@@ -197,13 +234,25 @@ function seedReason(
   switch (state) {
     case "scheduled":
     case "changed":
-    case "error":
       return state;
+    case "error":
+      // A failed explicit action stays failed until `ays do` asks for it again (which
+      // schedules it); only failed lifecycle actions are retried by every run.
+      return retriedByRuns(action) ? state : null;
     case "running":
       return isInterrupted(svc, action) ? "interrupted" : null;
     default:
       return null;
   }
+}
+
+/**
+ * Whether a plain run retries the action when it failed: the lifecycle actions, and
+ * `processChange`, which `ays blueprint` (not the user) schedules. A failed explicit action
+ * (`backup`, `setkey`, …) runs again only when `ays do` asks for it (docs/runs.md).
+ */
+function retriedByRuns(action: string): boolean {
+  return isLifecycleAction(action) || action === "processChange";
 }
 
 /** A prerequisite or producer action joins the run unless it is done or switched off. */
@@ -220,8 +269,40 @@ function hasAction(svc: ServiceRecord, actor: ActorRecord | undefined, action: s
     (actor?.actionNames.includes(action) ?? false);
 }
 
-function prerequisitesOf(actor: ActorRecord | undefined, action: string): readonly string[] {
-  return actor?.config.actions[action]?.deps ?? DEFAULT_DEPS[action] ?? [];
+/**
+ * The prerequisites of `action` on the same service that join the run: those not `ok` or
+ * `disabled`; one satisfied without a job ({@link runsJob}) is passed through, its own
+ * prerequisites taking its place. Throws for a `deps:` entry naming an unknown action.
+ */
+function jobPrerequisites(
+  svc: ServiceRecord,
+  actor: ActorRecord | undefined,
+  action: string,
+  onPassed: (action: string) => void,
+): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>([action]);
+  const visit = (of: string) => {
+    for (const dep of prerequisitesOf(actor, of)) {
+      if (!hasAction(svc, actor, dep)) {
+        throw new InputError(`actor ${svc.actor}: action ${of} depends on unknown action ${dep}`);
+      }
+      if (seen.has(dep)) {
+        // A cycle through a job-less action: keep the edge, so the planner reports the cycle.
+        if (runsJob(actor, dep) && joins(stateOf(svc, dep)) && !out.includes(dep)) out.push(dep);
+        continue;
+      }
+      seen.add(dep);
+      if (!joins(stateOf(svc, dep))) continue;
+      if (runsJob(actor, dep)) out.push(dep);
+      else {
+        onPassed(dep);
+        visit(dep);
+      }
+    }
+  };
+  visit(action);
+  return out;
 }
 
 function followsProducers(actor: ActorRecord | undefined, action: string): boolean {
@@ -234,6 +315,21 @@ function producersOf(svc: ServiceRecord): string[] {
   if (svc.parent) out.add(svc.parent);
   for (const names of Object.values(svc.producers)) for (const n of names) out.add(n);
   return [...out];
+}
+
+/** Orders jobs by service, then by lifecycle order of the action. */
+function sortJobs(jobs: PlannedJob[]): PlannedJob[] {
+  const actionRank = (a: string) => {
+    const i = DEFAULT_ACTIONS.indexOf(a);
+    return i === -1 ? DEFAULT_ACTIONS.length : i;
+  };
+  return jobs.sort((a, b) =>
+    a.service < b.service
+      ? -1
+      : a.service > b.service
+      ? 1
+      : actionRank(a.action) - actionRank(b.action)
+  );
 }
 
 /** Sorts once by service, then lifecycle order of the action, and numbers the nodes. */
@@ -304,13 +400,18 @@ export function renderMermaid(plan: Plan): string {
   return lines.join("\n") + "\n";
 }
 
-/** The plan as text for `ays simulate`: one `step N` line, then one indented line per job. */
+/**
+ * The plan as text for `ays simulate`: one `step N` line, then one indented line per job with
+ * why it is in the run (`scheduled`, `prerequisite`, …).
+ */
 export function renderSteps(plan: Plan): string {
   if (plan.steps.length === 0) return "nothing to do\n";
   const lines: string[] = [];
   plan.steps.forEach((step, i) => {
     lines.push(`step ${i + 1}`);
-    for (const job of step) lines.push(`  ${job.service} ${job.action}`);
+    for (const job of step) {
+      lines.push(`  ${job.service} ${job.action}  (${plan.graph.value(jobId(job)).reason})`);
+    }
   });
   return lines.join("\n") + "\n";
 }

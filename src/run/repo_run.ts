@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { serviceName, type ServiceRecord } from "../model/mod.ts";
+import { markSatisfied, type RunRecord, serviceName, type ServiceRecord } from "../model/mod.ts";
 import {
   currentHolder,
   type HeldLock,
@@ -20,6 +20,7 @@ import type { JobRunner } from "./job_protocol.ts";
 import { planRun } from "./plan.ts";
 import { WorkerPool } from "./pool.ts";
 import { RecordedRun } from "./recorded_run.ts";
+import { scheduleForRun } from "./schedule_for_run.ts";
 import type {
   PlanRepoRunOptions,
   RepoPlan,
@@ -69,9 +70,14 @@ export async function planRepoRun(
   const services = new Map<string, ServiceRecord>();
   for (const s of serviceList) services.set(serviceName(s.role, s.name), s);
   const actors = new Map(actorList.map((a) => [a.name, a]));
+  const scope = options.scope ?? {};
+  if (options.schedule && scope.action) {
+    const { role, instance, action } = scope;
+    const scheduled = scheduleForRun(serviceList, action, { ...options.schedule, role, instance });
+    for (const s of scheduled.updated) services.set(serviceName(s.role, s.name), s);
+  }
   const dead = options.lockHeld ? null : await deadHolders(session, serviceList);
   const interrupted: string[] = [];
-  const scope = options.scope ?? {};
   const plan = planRun(services.values(), actors.values(), {
     role: scope.role,
     instance: scope.instance,
@@ -124,6 +130,25 @@ export async function executeRepoRun(
     await closeDeadRuns(runStore, runId, now());
     const scope = cleanScope(existing?.scope ?? options.scope ?? {});
     const repoPlan = await planRepoRun(session, { scope, lockHeld: true });
+    // Due default actions the file does not export are done without a job (docs/runs.md).
+    const satisfied = markSatisfied(repoPlan.services, repoPlan.plan.satisfied);
+    if (satisfied.length > 0) await session.store.save({ services: satisfied });
+    for (const s of satisfied) repoPlan.services.set(serviceName(s.role, s.name), s);
+    if (options.skipEmpty && !existing && repoPlan.plan.steps.length === 0) {
+      const at = now();
+      const run: RunRecord = {
+        id: runId,
+        repo: session.repo.name,
+        scope,
+        steps: [],
+        state: "ok",
+        createdAt: at,
+        startedAt: at,
+        endedAt: at,
+        holder: null,
+      };
+      return { run, jobs: [] };
+    }
     const runner = new RecordedRun({ store: runStore, repo: session.repo }, repoPlan, {
       ...options,
       runId,

@@ -34,6 +34,11 @@ export interface PlanRepoRunOptions {
    * only when its run's holder is a dead process on this host or the lock has lapsed.
    */
   lockHeld?: boolean;
+  /**
+   * Plan as if `ays do ACTION` had scheduled first (`ays simulate --action`): the action is
+   * scheduled in memory, by the same `scheduleForRun`, on the services of the scope.
+   */
+  schedule?: { force?: boolean };
 }
 
 /** A plan with the records it was made from. */
@@ -110,4 +115,10 @@ export interface RepoRunOptions {
   mirror?: boolean;
   /** Where a mirror write failure goes (default: ignored; the store is the source of truth). */
   onMirrorError?: (error: unknown) => void;
+  /**
+   * Do not record a run with nothing to do (`ays run`, `ays do`; docs/runs.md): the result is
+   * then an `ok` run with no steps that is in no store. Default false (a queued run keeps the
+   * id its client was given).
+   */
+  skipEmpty?: boolean;
 }

@@ -6,7 +6,12 @@
  * @module
  */
 import { InputError } from "../errors.ts";
-import { scheduleServices, type ScheduleServicesResult, type ServiceRecord } from "../model/mod.ts";
+import {
+  didYouMean,
+  scheduleServices,
+  type ScheduleServicesResult,
+  type ServiceRecord,
+} from "../model/mod.ts";
 
 /** Options of {@link scheduleForRun}. */
 export interface ScheduleForRunOptions {
@@ -47,7 +52,11 @@ export function scheduleForRun(
     result.skipped.every((s) => s.reason === "unknown-action") &&
     result.skipped.length === result.matched
   ) {
-    throw new InputError(`no matching service has an action ${action}`);
+    const known = new Set<string>();
+    for (const s of services) for (const name of Object.keys(s.actions)) known.add(name);
+    throw new InputError(
+      `no matching service has an action ${action}${didYouMean(action, [...known])}`,
+    );
   }
   return { ...result, empty: false };
 }

@@ -54,6 +54,7 @@ const actor: ActorRecord = {
   actionsPath: "/repo/actorTemplates/node.ssh/actions.ts",
   actionsHash: "ab".repeat(32),
   actionNames: ["init", "install", "start", "backup"],
+  exported: ["install", "backup"],
   config: {
     recurring: { monitor: { period: 300, log: true } },
     actions: {

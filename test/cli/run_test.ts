@@ -62,7 +62,7 @@ describe("ays do, install, run, runs, simulate (in-process)", () => {
       assert.equal((await ays(repo, ["blueprint"])).code, 0);
       const only = await ays(repo, ["do", "backup", "-i", "a1", "--schedule-only"]);
       assert.equal(only.code, 0, only.err);
-      assert.match(only.err, /scheduled backup on 1 of 1 services/);
+      assert.match(only.err, /scheduled backup on 1 of 1 services that have it/);
       assert.deepEqual(await argsLog(repo), [], "--schedule-only runs nothing");
       const plan = JSON.parse((await ays(repo, ["simulate", "--json"])).out);
       assert.deepEqual(plan.steps, [[{
@@ -82,8 +82,8 @@ describe("ays do, install, run, runs, simulate (in-process)", () => {
       );
       // The two jobs run in parallel: any order.
       assert.deepEqual((await argsLog(repo)).sort(), [
-        'a1 backup {"target":"s3","keep":3}',
-        'a2 backup {"target":"s3","keep":3}',
+        'a1 backup {"target":"s3","keep":"3"}',
+        'a2 backup {"target":"s3","keep":"3"}',
       ]);
 
       // --args FILE (YAML), install = do install, prerequisites get no args.

@@ -86,8 +86,8 @@ describe("ays blueprint, list, show, state", () => {
   it("--dry-run prints the change and writes nothing", async () => {
     const r = await ays("blueprint", "--dry-run");
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /create node!web1 \(node\.ssh\)/);
-    assert.match(r.out, /create disk!auto_1 \(disk\)/);
+    assert.match(r.out, /^\+ node!web1 \(node\.ssh\)$/m);
+    assert.match(r.out, /^\+ disk!auto_1 \(disk\)$/m);
     assert.match(r.out, /nothing written/);
     const summary = await json<{ created: unknown[]; dryRun: boolean }>(
       ays("blueprint", "--dry-run", "--json"),
@@ -162,7 +162,13 @@ describe("ays blueprint, list, show, state", () => {
       (await json<ListEntry[]>(ays("list", "--json", ...args))).map((e) => `${e.role}!${e.name}`);
     assert.deepEqual(await names("-r", "node"), ["node!cache", "node!web1", "node!web2"]);
     assert.deepEqual(await names("-r", "node.ssh"), ["node!web1", "node!web2"]);
-    assert.deepEqual(await names("-i", "web"), []);
+    // A filter that names nothing is a typo: exit 2 with the nearest name.
+    const typo = await ays("list", "-i", "web");
+    assert.equal(typo.code, 2);
+    assert.match(typo.err, /no service matches -i web \(did you mean 'web1'\?\)/);
+    const role = await ays("list", "-r", "nod");
+    assert.equal(role.code, 2);
+    assert.match(role.err, /unknown role or actor 'nod' \(did you mean 'node'\?\)/);
     assert.deepEqual(await names("-i", "web.*"), ["node!web1", "node!web2", "os!web1"]);
     assert.equal((await ays("list", "-i", "(")).code, 2);
   });

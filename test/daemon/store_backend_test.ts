@@ -23,6 +23,7 @@ import { queueRunRequest, storeRunQueue } from "../../src/daemon/store_queue.ts"
 import { InputError } from "../../src/errors.ts";
 import { listEntry, showEntry, sortServices } from "../../src/model/views.ts";
 import { loadRepoActors } from "../../src/repo/mod.ts";
+import { loadLastJobs } from "../../src/run/last_jobs.ts";
 import { WorkerPool } from "../../src/run/pool.ts";
 import { loadRunDetail, runListEntry } from "../../src/run/run_views.ts";
 import { openRepositoryStore } from "../../src/store/open.ts";
@@ -76,6 +77,8 @@ async function openSeeded(repo: TempDir, name: string, store?: string): Promise<
     );
     const next = structuredClone(service);
     for (const { action } of scheduled) next.actions[action].state = "scheduled";
+    // Up: recurring actions run only while their prerequisite (monitor ← start) is ok.
+    next.actions.start.state = "ok";
     return next;
   });
   const opened = await openRepositoryStore({
@@ -284,7 +287,9 @@ for (const backend of ["sqlite", "redis"] as const) {
       const good = services.find((s) => s.name === "good")!;
       const actor = (await served.store.loadActor(good.actor))!;
       const shown = await api.service(name, { role: "ticker", instance: "good" });
-      assert.deepEqual(shown, showEntry(good, actor.fields, { reveal: false }));
+      const jobs = await loadLastJobs(served.store, [good]);
+      assert.ok(jobs.size > 0, "the show body names the last jobs");
+      assert.deepEqual(shown, showEntry(good, actor.fields, { reveal: false, jobs }));
       assert.equal((shown as unknown as { data: { secret: string } }).data.secret, "***");
       assert.equal(await api.service(name, { role: "ticker", instance: "nope" }), null);
       assert.deepEqual(await api.runs(name), (await served.store.listRuns()).map(runListEntry));

@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { InputError } from "../../src/errors.ts";
 import {
   compileNameRegex,
+  markSatisfied,
   newActionRecord,
   onActionSucceeded,
   scheduleAction,
@@ -162,6 +163,38 @@ describe("onActionSucceeded", () => {
     assert.equal(after.actions.uninstall.state, "ok");
   });
 
+  it("the lifecycle is symmetric: each success resets its opposite to new", () => {
+    const up = { init: "ok", install: "ok", start: "ok", stop: "ok", uninstall: "ok" } as const;
+    const reset = (action: string) => {
+      const after = onActionSucceeded(service({ ...up, [action]: "running" }), action);
+      return Object.entries(states(after))
+        .filter(([name, state]) =>
+          name !== "monitor" && name !== "processChange" && state === "new"
+        )
+        .map(([name]) => name).sort();
+    };
+    assert.deepEqual(reset("install"), ["uninstall"]);
+    assert.deepEqual(reset("start"), ["stop"]);
+    assert.deepEqual(reset("stop"), ["start"]);
+    assert.deepEqual(reset("uninstall"), ["install", "start", "stop"]);
+    assert.deepEqual(reset("init"), []);
+  });
+
+  it("start, stop, start, stop: the second stop is due again", () => {
+    let s = service({ install: "ok" });
+    s = onActionSucceeded(s, "start");
+    s = onActionSucceeded(s, "stop");
+    assert.equal(s.actions.start.state, "new");
+    s = onActionSucceeded(s, "start");
+    assert.equal(s.actions.stop.state, "new");
+    assert.equal(scheduleAction(s, "stop").scheduled, true);
+  });
+
+  it("a disabled opposite stays disabled", () => {
+    const after = onActionSucceeded(service({ stop: "disabled", start: "running" }), "start");
+    assert.equal(after.actions.stop.state, "disabled");
+  });
+
   it("processChange ok clears changed", () => {
     const before = service({ processChange: "running" }, true);
     const after = onActionSucceeded(before, "processChange");
@@ -241,6 +274,28 @@ describe("filters", () => {
   });
 });
 
+describe("explicit actions", () => {
+  it("ays do schedules an explicit action whatever its state, a lifecycle one not when ok", () => {
+    const s = service({ install: "ok", setkey: "ok" });
+    const explicit = scheduleServices([s], "setkey");
+    assert.deepEqual(explicit.scheduled, ["node!web1"]);
+    const lifecycle = scheduleServices([s], "install");
+    assert.deepEqual(lifecycle.scheduled, []);
+    assert.deepEqual(lifecycle.skipped, [{ service: "node!web1", reason: "ok" }]);
+  });
+
+  it("outside ays do (a blueprint's actions:) an ok explicit action stays ok", () => {
+    const s = service({ monitor: "ok" });
+    assert.equal(scheduleAction(s, "monitor").scheduled, false);
+    assert.equal(scheduleAction(s, "monitor", { asked: true }).scheduled, true);
+  });
+
+  it("a disabled explicit action is never scheduled", () => {
+    const s = service({ monitor: "disabled" });
+    assert.equal(scheduleAction(s, "monitor", { asked: true }).reason, "disabled");
+  });
+});
+
 describe("scheduleServices", () => {
   const make = (name: string, actor: string, states: Record<string, ActionState> = {}) => ({
     ...service(states),
@@ -276,5 +331,22 @@ describe("scheduleServices", () => {
     assert.deepEqual(scheduleServices(services, "backup").skipped, [
       { service: "node!a", reason: "unknown-action" },
     ]);
+  });
+});
+
+describe("markSatisfied", () => {
+  it("marks job-less actions ok in order, with the lifecycle resets, copying the records", () => {
+    const s = service({ init: "new", install: "scheduled", start: "ok", stop: "ok" });
+    const services = new Map([["node!web1", s]]);
+    const [after] = markSatisfied(services, [
+      { service: "node!web1", action: "init" },
+      { service: "node!web1", action: "install" },
+      { service: "node!nosuch", action: "install" },
+    ]);
+    assert.equal(after.actions.init.state, "ok");
+    assert.equal(after.actions.install.state, "ok");
+    assert.equal(after.actions.uninstall.state, "new");
+    assert.equal(s.actions.install.state, "scheduled");
+    assert.deepEqual(markSatisfied(services, []), []);
   });
 });

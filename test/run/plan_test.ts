@@ -56,6 +56,62 @@ describe("planRun", () => {
     assert.deepEqual(ids(plan.steps), [["node!n1:init"], ["node!n1:start"], ["node!n1:backup"]]);
   });
 
+  it("uninstall of a started service stops it first, also when deps: leaves stop out", () => {
+    const custom = actor("node.custom", { uninstall: { deps: [] } });
+    const started = service("node.custom", "n1", {
+      states: { init: "ok", install: "ok", start: "ok", uninstall: "scheduled" },
+    });
+    const stopped = service("node.custom", "n2", {
+      states: { init: "ok", install: "ok", start: "new", stop: "ok", uninstall: "scheduled" },
+    });
+    assert.deepEqual(ids(planRun([started, stopped], [custom]).steps), [
+      ["node!n1:stop", "node!n2:uninstall"],
+      ["node!n1:uninstall"],
+    ]);
+  });
+
+  it("retries failed lifecycle actions and processChange, never a failed explicit action", () => {
+    const custom = actor("node.custom", {}, ["setkey"]);
+    const s = service("node.custom", "n1", {
+      states: { init: "ok", install: "error", processChange: "error", setkey: "error" },
+    });
+    assert.deepEqual(ids(planRun([s], [custom]).steps), [[
+      "node!n1:install",
+      "node!n1:processChange",
+    ]]);
+    const t = service("node.custom", "n2", {
+      states: { init: "ok", install: "ok", setkey: "error", monitor: "error" },
+    });
+    assert.deepEqual(planRun([t], [custom]).steps, []);
+    assert.deepEqual(planRun([t], [custom], { action: "setkey" }).steps, []);
+  });
+
+  it("plans a default action only where the actions file exports it (no phantom init)", () => {
+    const exporting = (name: string, exported: string[]) => ({ ...actor(name), exported });
+    const actorsHere = [exporting("app", ["install", "start"]), exporting("db", ["init"])];
+    const db = service("db", "d1");
+    const a = service("app", "a1", { states: { install: "scheduled" } });
+    link(a, db);
+    // db's install is not exported: a1's install waits for nothing and pulls nothing in.
+    assert.deepEqual(ids(planRun([a, db], actorsHere).steps), [["app!a1:install"]]);
+    // Job-less actions are passed through: start ← install ← init, only init exported.
+    const b = service("db", "d2", { states: { start: "scheduled" } });
+    const passed = planRun([b], actorsHere);
+    assert.deepEqual(ids(passed.steps), [["db!d2:init"]]);
+    assert.deepEqual(passed.satisfied.map((j) => j.action), ["install", "start"]);
+    // A due action that needs no job is satisfied, in lifecycle order, its prerequisites too.
+    const bare = exporting("bare", []);
+    const d = service("bare", "x", { states: { install: "scheduled", uninstall: "scheduled" } });
+    const plan = planRun([d], [bare]);
+    assert.deepEqual(plan.steps, []);
+    assert.deepEqual(plan.satisfied.map((j) => j.action), ["init", "install", "stop", "uninstall"]);
+    // Without the record of the exports (an older store) every action counts.
+    const c = service("app", "c1", { states: { install: "scheduled" } });
+    assert.deepEqual(ids(planRun([c], [actor("app")]).steps), [["app!c1:init"], [
+      "app!c1:install",
+    ]]);
+  });
+
   it("rejects deps naming an unknown action", () => {
     const custom = actor("node.custom", { install: { deps: ["nosuch"] } });
     const s = service("node.custom", "n1", { states: { install: "scheduled" } });
@@ -131,6 +187,21 @@ describe("planRun", () => {
     link(a, db);
     const plan = planRun([db, a], [actor("db"), actor("app")]);
     assert.deepEqual(ids(plan.steps), [["app!a1:monitor", "db!d1:processChange"]]);
+  });
+
+  it("runs a consumer's processChange after its producer's when both are in the run", () => {
+    const db = service("db", "d1", {
+      states: { init: "ok", install: "ok", processChange: "scheduled" },
+    });
+    const a = service("app", "a1", { states: { init: "ok", install: "ok" } });
+    const b = service("app", "b1", {
+      states: { init: "ok", install: "ok", processChange: "scheduled" },
+    });
+    link(a, db);
+    link(b, db);
+    // a1's processChange is not due: the producer's does not pull it in.
+    const plan = planRun([db, a, b], [actor("db"), actor("app")]);
+    assert.deepEqual(ids(plan.steps), [["db!d1:processChange"], ["app!b1:processChange"]]);
   });
 
   it("runs stop and uninstall of a producer after its consumers' (teardown in reverse)", () => {
@@ -244,7 +315,10 @@ describe("planRun", () => {
         "",
       ].join("\n"),
     );
-    assert.equal(renderSteps(plan), "step 1\n  os!h1 install\nstep 2\n  node!web1 install\n");
+    assert.equal(
+      renderSteps(plan),
+      "step 1\n  os!h1 install  (producer)\nstep 2\n  node!web1 install  (scheduled)\n",
+    );
     assert.equal(renderSteps(planRun([], [])), "nothing to do\n");
     assert.equal(
       renderMermaid(plan),

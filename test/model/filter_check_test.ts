@@ -1,0 +1,46 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { InputError } from "../../src/errors.ts";
+import { checkServiceFilter } from "../../src/model/filter_check.ts";
+
+const services = [
+  { role: "redis", actor: "redis", name: "main" },
+  { role: "app", actor: "app.web", name: "frontend" },
+];
+
+function refused(fn: () => void, message: RegExp) {
+  assert.throws(fn, (error: unknown) => {
+    assert.ok(error instanceof InputError);
+    assert.equal(error.exitCode, 2);
+    assert.match(error.message, message);
+    return true;
+  });
+}
+
+describe("checkServiceFilter", () => {
+  it("passes known roles, actors and matching instances", () => {
+    checkServiceFilter(services, {});
+    checkServiceFilter(services, { role: "redis" });
+    checkServiceFilter(services, { role: "app.web", instance: "front.*" });
+    checkServiceFilter(services, { role: "db" }, { actors: [{ name: "db", role: "db" }] });
+  });
+
+  it("refuses an unknown role with the nearest one", () => {
+    refused(
+      () => checkServiceFilter(services, { role: "redsi" }),
+      /^unknown role or actor 'redsi' \(did you mean 'redis'\?\)$/,
+    );
+    refused(() => checkServiceFilter(services, { role: "nosuchrole" }), /^unknown role.*'$/);
+  });
+
+  it("refuses an instance that matches nothing, suggesting within the role", () => {
+    refused(
+      () => checkServiceFilter(services, { instance: "frontedn" }),
+      /no service matches -i frontedn \(did you mean 'frontend'\?\)/,
+    );
+    refused(
+      () => checkServiceFilter(services, { role: "redis", instance: "frontend" }),
+      /-r redis$/,
+    );
+  });
+});
