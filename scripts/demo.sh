@@ -69,8 +69,9 @@ step show webserver:main
 printf '\n+ the server answers\n'
 fetch "http://127.0.0.1:$port/about.html"
 
-# The daemon runs recurring actions — the blueprint gave webserver's monitor a period of 30 s; it
-# never ran, so it is due at once — and serves the HTTP API. SIGTERM stops it cleanly.
+# The daemon runs recurring actions — the blueprint gave webserver's monitor a period of 30 s and,
+# as in v8.1, scheduled it, so `ays run` ran it once; the daemon repeats it every 30 s from that
+# run (docs/daemon.md) — and serves the HTTP API. SIGTERM stops it cleanly.
 api_port=${AYS_DEMO_API_PORT:-$(js 'const s = require("node:net").createServer();
   s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });')}
 printf '\n+ ays daemon --listen 127.0.0.1:%s &\n' "$api_port"

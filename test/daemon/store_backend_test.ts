@@ -181,6 +181,8 @@ for (const backend of ["sqlite", "redis"] as const) {
     it("a recurring job stopped by the daemon's signal is cancelled and leaves the action as it was", async () => {
       const run = storeRunRecurring([served], { pool });
       const waits = (await storeLoadServices([served])()).find((t) => t.service.name === "waits")!;
+      const before =
+        (await served.store.loadServiceByName("ticker", "waits"))!.actions.monitor.state;
       const stop = new AbortController();
       const done = run(waits, "monitor", info(Date.now(), stop.signal));
       // It is `running` (durable) while the job runs.
@@ -196,7 +198,7 @@ for (const backend of ["sqlite", "redis"] as const) {
       stop.abort();
       await assert.rejects(done);
       const service = (await served.store.loadServiceByName("ticker", "waits"))!;
-      assert.equal(service.actions.monitor.state, "new");
+      assert.equal(service.actions.monitor.state, before);
       const [job] = await loadRecurringJobs(served.store, "ticker!waits", "monitor");
       assert.equal(job.state, "cancelled");
     });

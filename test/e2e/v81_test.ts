@@ -95,7 +95,7 @@ describe("v8.1 repositories through dist/ays", () => {
       assert.equal(run.code, 1, run.stdout + run.stderr);
       assert.match(
         run.stdout + run.stderr,
-        /error app!web init: actions\.py of app is not ported to actions\.ts \(see docs\/from-v81\.md\)/,
+        /error app!web install: actions\.py of app is not ported to actions\.ts \(see docs\/from-v81\.md\)/,
       );
     } finally {
       await repo.remove();

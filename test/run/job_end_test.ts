@@ -53,10 +53,17 @@ describe("endAction", () => {
     assert.equal(service.actions.install.state, "running", "the input is not changed");
   });
 
-  it("ok of uninstall resets install and start", () => {
-    const next = endAction(service, "uninstall", { state: "ok", before: "new", jobId: "j2" });
+  it("ok of uninstall resets install, start and stop; a running action keeps its state", () => {
+    const installed = structuredClone(service);
+    installed.actions.install.state = "ok";
+    installed.actions.stop = { ...installed.actions.stop, state: "ok" };
+    const next = endAction(installed, "uninstall", { state: "ok", before: "new", jobId: "j2" });
     assert.equal(next.actions.install.state, "new");
     assert.equal(next.actions.start.state, "new");
+    assert.equal(next.actions.stop.state, "new");
+    // Another job owns a running action: the reset leaves it alone.
+    const busy = endAction(service, "uninstall", { state: "ok", before: "new", jobId: "j3" });
+    assert.equal(busy.actions.install.state, "running");
   });
 
   it("error marks the action error and keeps the data", () => {
