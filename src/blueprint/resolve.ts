@@ -17,6 +17,7 @@ import {
   type EventFilter,
   type FieldSpec,
   newActionRecord,
+  ownValue,
   parseServiceName,
   resolveField,
   roleOf,
@@ -835,7 +836,9 @@ function applyActions(
         continue;
       }
       for (const action of entry.actions) {
-        const having = matched.filter((sname) => view.get(sname)!.actions[action] !== undefined);
+        const having = matched.filter((sname) =>
+          ownValue(view.get(sname)!.actions, action) !== undefined
+        );
         if (having.length === 0) {
           const actors = [...new Set(matched.map((s) => view.get(s)!.actor))].sort(compareText);
           throw new InputError(

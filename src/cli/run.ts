@@ -8,7 +8,7 @@
 import { checkServiceFilter } from "../model/mod.ts";
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import process from "node:process";
-import { parseRunRequest, queueRunRequest } from "../daemon/mod.ts";
+import { checkRunRequest, parseRunRequest, queueRunRequest } from "../daemon/mod.ts";
 import { ExitCode, InputError } from "../errors.ts";
 import type { OpenedRepo } from "../repo/mod.ts";
 import {
@@ -212,6 +212,7 @@ async function queueFromCli(
     ...(options.parallel === undefined ? {} : { parallel: parseParallel(options.parallel) }),
   });
   await withSession(ctx, command, {}, async (session) => {
+    await checkRunRequest(session.store, request);
     const id = await queueRunRequest(session.driver, request, {
       repo: session.repo.name,
       source: "cli",

@@ -6,7 +6,7 @@
  */
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { InputError } from "../errors.ts";
-import { ACTION_STATES, type ActionState, serviceName } from "../model/mod.ts";
+import { ACTION_STATES, type ActionState, ownValue, serviceName } from "../model/mod.ts";
 import type { CliContext } from "./context.ts";
 import { INSTANCE_OPTION, ROLE_OPTION, selectServices } from "./service_filter.ts";
 import { printJson, withSession } from "./session.ts";
@@ -40,7 +40,7 @@ export function registerSetState(program: CommandUnknownOpts, ctx: CliContext): 
             instance: options.instance,
             required: true,
           });
-          const having = selected.filter((s) => s.actions[action] !== undefined);
+          const having = selected.filter((s) => ownValue(s.actions, action) !== undefined);
           if (having.length === 0) {
             throw new InputError(`no matching service has an action '${action}'`);
           }

@@ -6,16 +6,24 @@
  *
  * @module
  */
-import { loadLastJobs } from "../run/mod.ts";
-import { recurringPause } from "../model/mod.ts";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { InputError } from "../errors.ts";
-import { type JobRecord, listEntry, serviceName, showEntry, sortServices } from "../model/mod.ts";
+import {
+  checkServiceFilter,
+  type JobRecord,
+  listEntry,
+  ownValue,
+  recurringPause,
+  serviceName,
+  showEntry,
+  sortServices,
+} from "../model/mod.ts";
 import {
   executeRepoRun,
   holdRunLock,
   type JobRunner,
+  loadLastJobs,
   loadRunDetail,
   MAX_TIMER_MS,
   runJobId,
@@ -112,11 +120,10 @@ export function storeBackend(repos: readonly ServedRepo[]): DaemonBackend {
       }
       return null;
     },
-    queueRun(name, request: RunRequest) {
-      return queueRunRequest(repoOf(served, name).driver, request, {
-        repo: name,
-        source: "http",
-      });
+    async queueRun(name, request: RunRequest) {
+      const repo = repoOf(served, name);
+      await checkRunRequest(repo.store, request);
+      return queueRunRequest(repo.driver, request, { repo: name, source: "http" });
     },
   };
 }
@@ -181,7 +188,7 @@ export function storeRunRecurring(
   return async (target, action, info) => {
     const repo = repoOf(served, target.repo);
     const service = await repo.store.loadService(target.service.key);
-    const record = service?.actions[action];
+    const record = service ? ownValue(service.actions, action) : undefined;
     if (!service || !record || record.state === "disabled" || !(record.period > 0)) return;
     // Only while the service is up (monitor ← start): paused otherwise, without a job.
     const actor = await repo.store.loadActor(service.actor);
@@ -297,4 +304,19 @@ export function storeExecuteRun(
       await lock.release().catch(() => {});
     }
   };
+}
+
+/**
+ * Refuses, when it is queued, a run request the daemon could only drop later
+ * (docs/daemon.md): an unknown role or actor, an instance filter that matches nothing, an
+ * action no matching service has (looked up as an own property: `__proto__` is just a name).
+ * Throws InputError (400 over HTTP, exit 2 on the CLI); writes nothing.
+ */
+export async function checkRunRequest(store: RepoStore, request: RunRequest): Promise<void> {
+  const { action, role, instance } = request;
+  if (action === undefined && role === undefined && instance === undefined) return;
+  const [services, actors] = await Promise.all([store.loadServices(), store.loadActors()]);
+  checkServiceFilter(services, { role, instance }, { actors });
+  // Scheduling in memory is the check `ays do` makes; the result is not saved.
+  if (action !== undefined) scheduleForRun(services, action, { role, instance });
 }

@@ -20,7 +20,7 @@ export {
   zeroValue,
   zeroValueOfType,
 } from "./fields.ts";
-export { camelCase, parseServiceName, roleOf, serviceKey, serviceName } from "./names.ts";
+export { camelCase, ownValue, parseServiceName, roleOf, serviceKey, serviceName } from "./names.ts";
 export {
   compileNameRegex,
   type CompileRegexOptions,

@@ -36,3 +36,18 @@ export function camelCase(name: string): string {
   const parts = name.split(/[_.]/).filter((p) => p.length > 0);
   return parts.map((p, i) => (i === 0 ? p : p[0].toUpperCase() + p.slice(1))).join("");
 }
+
+/**
+ * `record[key]` when `key` is `record`'s own property, else undefined: names users give
+ * (actions, services, fields) are looked up this way, so `__proto__`, `constructor` or
+ * `toString` are just names that are not there — never `Object.prototype`'s members.
+ *
+ * @example
+ * ```ts
+ * ownValue({ install: 1 }, "install"); // 1
+ * ownValue({ install: 1 }, "constructor"); // undefined
+ * ```
+ */
+export function ownValue<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { ownValue } from "./names.ts";
 import { DEFAULT_ACTIONS, DEFAULT_DEPS } from "./types.ts";
 import type { ActorRecord, ServiceRecord } from "./types.ts";
 
@@ -21,7 +22,8 @@ export function runsJob(actor: ActorRecord | undefined, action: string): boolean
 
 /** The prerequisites of `action` on the same service: `actor.yaml` `deps:` or the defaults. */
 export function prerequisitesOf(actor: ActorRecord | undefined, action: string): readonly string[] {
-  return actor?.config.actions[action]?.deps ?? DEFAULT_DEPS[action] ?? [];
+  const configured = actor ? ownValue(actor.config.actions, action)?.deps : undefined;
+  return configured ?? ownValue(DEFAULT_DEPS, action) ?? [];
 }
 
 /**
@@ -39,7 +41,7 @@ export function recurringPause(
     for (const dep of prerequisitesOf(actor, of)) {
       if (seen.has(dep)) continue;
       seen.add(dep);
-      const state = service.actions[dep]?.state;
+      const state = ownValue(service.actions, dep)?.state;
       if (state === undefined || state === "ok") continue;
       if (!runsJob(actor, dep)) {
         const deeper = blocking(dep);

@@ -6,7 +6,7 @@
  * @module
  */
 import { InputError, type SourceLocation } from "../errors.ts";
-import { serviceName } from "./names.ts";
+import { ownValue, serviceName } from "./names.ts";
 import type { ActionRecord, ActionState, ServiceRecord, ServiceState } from "./types.ts";
 
 /** Options of {@link scheduleAction}. */
@@ -65,7 +65,7 @@ export function scheduleAction(
   action: string,
   options: ScheduleOptions = {},
 ): ScheduleOutcome {
-  const current = service.actions[action];
+  const current = ownValue(service.actions, action);
   if (!current) return { service, scheduled: false, reason: "unknown-action", unscheduled: [] };
   if (current.state === "disabled") {
     return { service, scheduled: false, reason: "disabled", unscheduled: [] };
@@ -76,7 +76,7 @@ export function scheduleAction(
     ? UP_ACTIONS
     : [];
   const toUnschedule = opposite.filter((name) => {
-    const record = service.actions[name];
+    const record = ownValue(service.actions, name);
     return record !== undefined && PENDING_STATES.includes(record.state);
   });
   const force = options.force || (options.asked === true && !isLifecycleAction(action));
@@ -152,7 +152,7 @@ export function markSatisfied(
   const changed = new Map<string, ServiceRecord>();
   for (const { service, action } of satisfied) {
     const current = changed.get(service) ?? services.get(service);
-    if (current?.actions[action] === undefined) continue;
+    if (current === undefined || ownValue(current.actions, action) === undefined) continue;
     changed.set(service, onActionSucceeded(current, action));
   }
   return [...changed.values()];

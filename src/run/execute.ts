@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ActionSettings, ActorRecord, PlannedJob } from "../model/mod.ts";
+import { type ActionSettings, type ActorRecord, ownValue, type PlannedJob } from "../model/mod.ts";
 import type { JobOutcome, JobRequest, JobRunner } from "./job_protocol.ts";
 import type { Plan, PlannedNode } from "./plan.ts";
 import { runJob } from "./run_job.ts";
@@ -20,7 +20,10 @@ export const DEFAULT_ACTION_SETTINGS: Readonly<ActionSettings> = {
 
 /** The settings of one action of an actor: `actor.yaml` values over the defaults. */
 export function actionSettings(actor: ActorRecord | undefined, action: string): ActionSettings {
-  return { ...DEFAULT_ACTION_SETTINGS, ...actor?.config.actions[action] };
+  return {
+    ...DEFAULT_ACTION_SETTINGS,
+    ...(actor ? ownValue(actor.config.actions, action) : undefined),
+  };
 }
 
 /** A job that failed for good; `outcome` is its last attempt. */

@@ -10,6 +10,7 @@ import {
   type ActorRecord,
   DEFAULT_ACTIONS,
   isLifecycleAction,
+  ownValue,
   type PlannedJob,
   prerequisitesOf,
   runsJob,
@@ -170,7 +171,7 @@ export function planRun(
     const svc = byName.get(node.service)!;
     const actor = actorByName.get(svc.actor);
     if (CONSUMER_ORDERED.has(node.action) || followsProducers(actor, node.action)) continue;
-    if (actor?.config.actions[node.action]?.producers === false) continue;
+    if (actor && ownValue(actor.config.actions, node.action)?.producers === false) continue;
     for (const producer of producersOf(svc)) {
       const pid = `${producer}:${node.action}`;
       if (pid !== id && graph.hasNode(pid)) graph.addEdge(id, pid);
@@ -261,11 +262,11 @@ function joins(state: ActionState): boolean {
 }
 
 function stateOf(svc: ServiceRecord, action: string): ActionState {
-  return svc.actions[action]?.state ?? "new";
+  return ownValue(svc.actions, action)?.state ?? "new";
 }
 
 function hasAction(svc: ServiceRecord, actor: ActorRecord | undefined, action: string): boolean {
-  return action in svc.actions || DEFAULT_ACTIONS.includes(action) ||
+  return Object.hasOwn(svc.actions, action) || DEFAULT_ACTIONS.includes(action) ||
     (actor?.actionNames.includes(action) ?? false);
 }
 
@@ -306,7 +307,8 @@ function jobPrerequisites(
 }
 
 function followsProducers(actor: ActorRecord | undefined, action: string): boolean {
-  return PRODUCER_ORDERED.has(action) || actor?.config.actions[action]?.producers === true;
+  return PRODUCER_ORDERED.has(action) ||
+    (actor !== undefined && ownValue(actor.config.actions, action)?.producers === true);
 }
 
 /** Producers of every role plus the parent, without duplicates. */

@@ -504,7 +504,14 @@ for (const backend of ["sqlite", "redis"] as const) {
         extraEnv: env(),
       });
       assert.equal(bad.code, 2, bad.stderr);
-      const queued = await json(["run", "--queue", "-r", "node"], repo.path);
+      // A role the repository does not have is refused now, not dropped by the daemon later.
+      const unknown = await runAys([...storeArgs(), "run", "--queue", "-r", "node"], {
+        cwd: repo.path,
+        extraEnv: env(),
+      });
+      assert.equal(unknown.code, 2, unknown.stderr);
+      assert.match(unknown.stderr, /unknown role or actor 'node'/);
+      const queued = await json(["run", "--queue"], repo.path);
       assert.match(queued.id, /^[0-9a-f-]{36}$/);
     });
   });
