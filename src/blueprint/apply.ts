@@ -25,6 +25,7 @@ import {
   listBlueprints,
   readBlueprintFiles,
 } from "./files.ts";
+import { checkActorsImport } from "./actions_check.ts";
 import { applyInputHooks } from "./input_hook.ts";
 import type { BlueprintDoc } from "./read.ts";
 import { applyBlueprints, type ChangeSet, type FieldChange } from "./resolve.ts";
@@ -50,7 +51,10 @@ export interface ApplyUnitOptions {
    * `ays blueprint -r ROLE -i INSTANCE` did; `actions:` and `eventfilters:` still apply.
    */
   only?: { role?: string; instance?: string };
-  /** How long one `input(ctx)` hook may take (default 30 000 ms). */
+  /**
+   * How long one `input(ctx)` hook, or the import check of one actions file, may take
+   * (default 30 000 ms).
+   */
   inputTimeoutMs?: number;
 }
 
@@ -201,6 +205,23 @@ function onlyServices(doc: BlueprintDoc, only: { role?: string; instance?: strin
   };
 }
 
+/** The actors of the services the unit declares, creates or changes, each once. */
+function unitActors(
+  docs: readonly BlueprintDoc[],
+  changes: ChangeSet,
+  actors: ReadonlyMap<string, ActorRecord>,
+): ActorRecord[] {
+  const names = new Set<string>();
+  for (const doc of docs) {
+    for (const entry of doc.services) {
+      names.add(actors.has(entry.actor) ? entry.actor : `blueprint.${entry.actor}`);
+    }
+  }
+  for (const service of changes.created) names.add(service.actor);
+  for (const { service } of changes.updated) names.add(service.actor);
+  return [...names].flatMap((name) => actors.get(name) ?? []);
+}
+
 /** Refuses `--archive` before anything is written when a `_<name>` is in the way. */
 async function checkArchiveTargets(files: readonly string[]): Promise<void> {
   for (const path of files) {
@@ -257,6 +278,11 @@ export async function applyBlueprintUnit(
     services,
     unusable: templates.unusable,
     compat,
+  });
+  // An actions file that does not import would fail every job of the run without a place:
+  // refuse it now, with its file:line:column (docs/blueprints.md#checking-actions-files).
+  await checkActorsImport(unitActors(withInput, changes, synced.actors), {
+    timeoutMs: options.inputTimeoutMs,
   });
   attachChangeArgs(changes, synced.actors);
   const { record, newActors } = unitRecordChange(changes, synced.actors, synced.fresh);
