@@ -13,6 +13,7 @@ export * from "./input_types.ts";
 export * from "./read.ts";
 export * from "./resolve.ts";
 export * from "./summary.ts";
+export * from "./validate.ts";
 export {
   type BlueprintDiff,
   blueprintDiff,
