@@ -205,10 +205,9 @@ function onlyServices(doc: BlueprintDoc, only: { role?: string; instance?: strin
   };
 }
 
-/** The actors of the services the unit declares, creates or changes, each once. */
-function unitActors(
+/** The actors a unit names: of its service entries, and those its `actions:` entries match. */
+function namedActors(
   docs: readonly BlueprintDoc[],
-  changes: ChangeSet,
   actors: ReadonlyMap<string, ActorRecord>,
 ): ActorRecord[] {
   const names = new Set<string>();
@@ -216,9 +215,30 @@ function unitActors(
     for (const entry of doc.services) {
       names.add(actors.has(entry.actor) ? entry.actor : `blueprint.${entry.actor}`);
     }
+    for (const entry of doc.actions) {
+      if (entry.actor === undefined) continue;
+      let pattern: RegExp;
+      try {
+        pattern = new RegExp(`^(?:${entry.actor})$`);
+      } catch {
+        continue; // the resolver reports the bad pattern
+      }
+      for (const name of actors.keys()) if (pattern.test(name)) names.add(name);
+    }
   }
+  return [...names].flatMap((name) => actors.get(name) ?? []);
+}
+
+/** The actors of the services the change set creates or changes, except those `done`. */
+function changedActors(
+  changes: ChangeSet,
+  actors: ReadonlyMap<string, ActorRecord>,
+  done: readonly ActorRecord[],
+): ActorRecord[] {
+  const names = new Set<string>();
   for (const service of changes.created) names.add(service.actor);
   for (const { service } of changes.updated) names.add(service.actor);
+  for (const actor of done) names.delete(actor.name);
   return [...names].flatMap((name) => actors.get(name) ?? []);
 }
 
@@ -272,6 +292,12 @@ export async function applyBlueprintUnit(
     repo: { name: store.repoName, path: options.repoPath },
     timeoutMs: options.inputTimeoutMs,
   });
+  // An actions file that does not import would fail every job of the run without a place:
+  // refuse it now, with its file:line:column (docs/blueprints.md#checking-actions-files).
+  // Before resolving: an action the broken file names would otherwise be reported as unknown.
+  const importOptions = { timeoutMs: options.inputTimeoutMs };
+  const named = namedActors(withInput, synced.actors);
+  await checkActorsImport(named, importOptions);
   const changes = applyBlueprints(withInput, {
     repoName: store.repoName,
     actors: synced.actors,
@@ -279,11 +305,7 @@ export async function applyBlueprintUnit(
     unusable: templates.unusable,
     compat,
   });
-  // An actions file that does not import would fail every job of the run without a place:
-  // refuse it now, with its file:line:column (docs/blueprints.md#checking-actions-files).
-  await checkActorsImport(unitActors(withInput, changes, synced.actors), {
-    timeoutMs: options.inputTimeoutMs,
-  });
+  await checkActorsImport(changedActors(changes, synced.actors, named), importOptions);
   attachChangeArgs(changes, synced.actors);
   const { record, newActors } = unitRecordChange(changes, synced.actors, synced.fresh);
   const warnings = [...templates.warnings, ...synced.warnings];

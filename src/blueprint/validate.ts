@@ -50,7 +50,7 @@ export interface ValidationReport {
   templates: number;
   actionsFiles: number;
   blueprints: number;
-  /** Every problem, grouped by kind in the order template, actions, blueprint. */
+  /** Every problem, by kind (template, actions, blueprint), then by file. */
   problems: ValidationProblem[];
   warnings: string[];
 }
@@ -235,7 +235,12 @@ export async function validateRepository(
     problems.push(...scheduledProblems(resolved.changes, resolved.actors, actions.exports));
   }
   const order: ProblemKind[] = ["template", "actions", "blueprint"];
-  problems.sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
+  // By kind, then by file (stable: one file's problems keep the order they were found in).
+  const fileOf = (p: ValidationProblem) => p.location?.file ?? "";
+  problems.sort((a, b) =>
+    order.indexOf(a.kind) - order.indexOf(b.kind) ||
+    (fileOf(a) < fileOf(b) ? -1 : fileOf(a) > fileOf(b) ? 1 : 0)
+  );
   return {
     templates: templates.count,
     actionsFiles: actions.count,
