@@ -20,7 +20,10 @@ const GOOD: Record<string, string> = {
   "blueprints/2_app.yaml": "app__a: {db: main}\nactions:\n  - action: flush\n    actor: db\n",
 };
 
-const SYNTAX = "export function install(job) {\n  if (job.x {\n    throw new Error('x');\n  }\n}\n";
+// The exports are still readable from the text: only importing the file finds the error.
+const SYNTAX =
+  "export function install(job) {\n  if (job.x {\n    throw new Error('x');\n  }\n}\n" +
+  "export function flush() {}\n";
 
 async function withRepo(
   files: Record<string, string>,
