@@ -114,9 +114,11 @@ async function checkActions(
   problems: ValidationProblem[],
 ): Promise<{ exports: Map<string, Set<string>>; count: number }> {
   const exports = new Map<string, Set<string>>();
+  let count = 0;
   for (const actor of actors.values()) {
     const path = importableActions(actor);
     if (!path) continue;
+    count++;
     const checked = await checkActionsFile(path, { timeoutMs });
     if (!checked.ok) {
       problems.push(problemOf("actions", actionsImportError(path, checked)));
@@ -141,7 +143,7 @@ async function checkActions(
       });
     }
   }
-  return { exports, count: exports.size + problems.filter((p) => p.kind === "actions").length };
+  return { exports, count };
 }
 
 /** The actor config file of an actor's template (`actor.yaml`, else `actor.hrd`), if any. */

@@ -124,6 +124,7 @@ describe("validateRepository", () => {
         ["blueprint", "blueprints/4_bad.yaml", 1, 10],
       ]);
       assert.match(report.problems[3].message, /configures action 'backup'/);
+      assert.equal(report.actionsFiles, 3); // each file once, whatever its problems
       assert.match(report.problems[4].message, /did you mean 'db'/);
     });
   });
