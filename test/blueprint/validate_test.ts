@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { checkActionsFile } from "../../src/blueprint/actions_check.ts";
 import { applyBlueprintUnit } from "../../src/blueprint/apply.ts";
 import { locateImportError } from "../../src/blueprint/import_error.ts";
 import { validateRepository } from "../../src/blueprint/validate.ts";
@@ -80,6 +81,42 @@ describe("locateImportError", () => {
     assert.deepEqual(locateImportError(error, "/r/a.ts"), {
       message: "boom",
       location: { file: "/r/a.ts", line: 7, column: 9 },
+    });
+  });
+});
+
+describe("checkActionsFile (a real worker)", () => {
+  it("names the functions a file exports", async () => {
+    await withRepo({
+      "a/actions.ts":
+        "export function install() {}\nexport const n = 1;\nexport const start = async () => {};\n",
+    }, async (repo) => {
+      const checked = await checkActionsFile(join(repo.path, "a/actions.ts"));
+      assert.deepEqual(checked, { ok: true, functions: ["install", "start"] });
+    });
+  });
+  it("places an error thrown by the top level at its line", async () => {
+    await withRepo({
+      "a/actions.ts": "export function install() {}\n\nthrow new Error('no config');\n",
+    }, async (repo) => {
+      const path = join(repo.path, "a/actions.ts");
+      const checked = await checkActionsFile(path);
+      assert.equal(checked.ok, false);
+      assert.ok(!checked.ok && /no config/.test(checked.message), JSON.stringify(checked));
+      assert.deepEqual(!checked.ok && [checked.location?.file, checked.location?.line], [path, 3]);
+    });
+  });
+  it("gives up on an import that never finishes", async () => {
+    await withRepo({
+      "a/actions.ts": "await new Promise(() => {});\nexport function install() {}\n",
+    }, async (repo) => {
+      const path = join(repo.path, "a/actions.ts");
+      const checked = await checkActionsFile(path, { timeoutMs: 200 });
+      assert.deepEqual(checked, {
+        ok: false,
+        message: "importing it did not finish within 0.2 s",
+        location: { file: path, line: 1, column: 1 },
+      });
     });
   });
 });
