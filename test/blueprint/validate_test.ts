@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { checkActionsFile } from "../../src/blueprint/actions_check.ts";
+import { checkActionsFile, checkActorsImport } from "../../src/blueprint/actions_check.ts";
+import { actor } from "./helpers.ts";
 import { applyBlueprintUnit } from "../../src/blueprint/apply.ts";
 import { locateImportError } from "../../src/blueprint/import_error.ts";
 import { validateRepository } from "../../src/blueprint/validate.ts";
@@ -117,6 +118,31 @@ describe("checkActionsFile (a real worker)", () => {
         message: "importing it did not finish within 0.2 s",
         location: { file: path, line: 1, column: 1 },
       });
+    });
+  });
+});
+
+describe("checkActorsImport", () => {
+  it("reports the first broken file in the actors' order, and passes when none is", async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 6; i++) {
+      files[`t${i}/actions.ts`] = i === 2 || i === 5 ? SYNTAX : "export function install() {}\n";
+    }
+    await withRepo(files, async (repo) => {
+      const actors = [0, 1, 2, 3, 4, 5, 0].map((i) => ({
+        ...actor(`t${i}`, []),
+        actionsPath: join(repo.path, `t${i}/actions.ts`),
+      }));
+      await assert.rejects(checkActorsImport(actors), (error: unknown) => {
+        assert.ok(error instanceof InputError);
+        assert.deepEqual(error.location, {
+          file: join(repo.path, "t2/actions.ts"),
+          line: 2,
+          column: 13,
+        });
+        return true;
+      });
+      await checkActorsImport(actors.filter((a) => !/t[25]/.test(a.name)));
     });
   });
 });
