@@ -25,6 +25,7 @@ import {
   listBlueprints,
   readBlueprintFiles,
 } from "./files.ts";
+import { checkActorsImport } from "./actions_check.ts";
 import { applyInputHooks } from "./input_hook.ts";
 import type { BlueprintDoc } from "./read.ts";
 import { applyBlueprints, type ChangeSet, type FieldChange } from "./resolve.ts";
@@ -50,7 +51,10 @@ export interface ApplyUnitOptions {
    * `ays blueprint -r ROLE -i INSTANCE` did; `actions:` and `eventfilters:` still apply.
    */
   only?: { role?: string; instance?: string };
-  /** How long one `input(ctx)` hook may take (default 30 000 ms). */
+  /**
+   * How long one `input(ctx)` hook, or the import check of one actions file, may take
+   * (default 30 000 ms).
+   */
   inputTimeoutMs?: number;
 }
 
@@ -201,6 +205,43 @@ function onlyServices(doc: BlueprintDoc, only: { role?: string; instance?: strin
   };
 }
 
+/** The actors a unit names: of its service entries, and those its `actions:` entries match. */
+function namedActors(
+  docs: readonly BlueprintDoc[],
+  actors: ReadonlyMap<string, ActorRecord>,
+): ActorRecord[] {
+  const names = new Set<string>();
+  for (const doc of docs) {
+    for (const entry of doc.services) {
+      names.add(actors.has(entry.actor) ? entry.actor : `blueprint.${entry.actor}`);
+    }
+    for (const entry of doc.actions) {
+      if (entry.actor === undefined) continue;
+      let pattern: RegExp;
+      try {
+        pattern = new RegExp(`^(?:${entry.actor})$`);
+      } catch {
+        continue; // the resolver reports the bad pattern
+      }
+      for (const name of actors.keys()) if (pattern.test(name)) names.add(name);
+    }
+  }
+  return [...names].flatMap((name) => actors.get(name) ?? []);
+}
+
+/** The actors of the services the change set creates or changes, except those `done`. */
+function changedActors(
+  changes: ChangeSet,
+  actors: ReadonlyMap<string, ActorRecord>,
+  done: readonly ActorRecord[],
+): ActorRecord[] {
+  const names = new Set<string>();
+  for (const service of changes.created) names.add(service.actor);
+  for (const { service } of changes.updated) names.add(service.actor);
+  for (const actor of done) names.delete(actor.name);
+  return [...names].flatMap((name) => actors.get(name) ?? []);
+}
+
 /** Refuses `--archive` before anything is written when a `_<name>` is in the way. */
 async function checkArchiveTargets(files: readonly string[]): Promise<void> {
   for (const path of files) {
@@ -251,6 +292,12 @@ export async function applyBlueprintUnit(
     repo: { name: store.repoName, path: options.repoPath },
     timeoutMs: options.inputTimeoutMs,
   });
+  // An actions file that does not import would fail every job of the run without a place:
+  // refuse it now, with its file:line:column (docs/blueprints.md#checking-actions-files).
+  // Before resolving: an action the broken file names would otherwise be reported as unknown.
+  const importOptions = { timeoutMs: options.inputTimeoutMs };
+  const named = namedActors(withInput, synced.actors);
+  await checkActorsImport(named, importOptions);
   const changes = applyBlueprints(withInput, {
     repoName: store.repoName,
     actors: synced.actors,
@@ -258,6 +305,7 @@ export async function applyBlueprintUnit(
     unusable: templates.unusable,
     compat,
   });
+  await checkActorsImport(changedActors(changes, synced.actors, named), importOptions);
   attachChangeArgs(changes, synced.actors);
   const { record, newActors } = unitRecordChange(changes, synced.actors, synced.fresh);
   const warnings = [...templates.warnings, ...synced.warnings];

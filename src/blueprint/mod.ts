@@ -4,13 +4,16 @@
  *
  * @module
  */
+export * from "./actions_check.ts";
 export * from "./apply.ts";
 export * from "./files.ts";
+export * from "./import_error.ts";
 export * from "./input_hook.ts";
 export * from "./input_types.ts";
 export * from "./read.ts";
 export * from "./resolve.ts";
 export * from "./summary.ts";
+export * from "./validate.ts";
 export {
   type BlueprintDiff,
   blueprintDiff,

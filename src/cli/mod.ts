@@ -30,6 +30,7 @@ import { registerShow } from "./show.ts";
 import { registerState } from "./state.ts";
 import { registerTypes } from "./types.ts";
 import { registerUpdate } from "./update.ts";
+import { registerValidate } from "./validate.ts";
 import { addGlobalOptions } from "./global_options.ts";
 import type { CliIo } from "./io.ts";
 
@@ -66,6 +67,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerDo(program, ctx);
   registerDaemon(program, ctx);
   registerBlueprint(program, ctx);
+  registerValidate(program, ctx);
   registerList(program, ctx);
   registerShow(program, ctx);
   registerState(program, ctx);
