@@ -21,6 +21,7 @@ import {
 } from "./job_protocol.ts";
 import { maskJson, maskText } from "../model/mod.ts";
 import { LogBuffer } from "./log_buffer.ts";
+import { LineCutter, LIVE_TRUNCATED_LINE } from "./log_limits.ts";
 import { timerDelay } from "./sleep.ts";
 
 /** Options of {@link WorkerPool}. */
@@ -46,6 +47,14 @@ interface ActiveJob {
   options: RunJobOptions;
   resolve: (outcome: JobOutcome) => void;
   log: LogBuffer;
+  /** Cuts over-long lines of the job's log stream. */
+  cutter: LineCutter;
+  /** UTF-8 bytes passed to `onLog` so far; past `LOG_CAP` the live log stops. */
+  streamed: number;
+  /** Whether the live log was stopped at `LOG_CAP`. */
+  liveCut: boolean;
+  /** Whether the last text passed to `onLog` ended a line. */
+  lineEnded: boolean;
   /** Process groups of running `exec` commands (not the detached ones). */
   groups: Set<number>;
   started: number;
@@ -136,6 +145,10 @@ export class WorkerPool implements JobRunner {
       options,
       resolve: q.resolve,
       log: new LogBuffer(LOG_CAP),
+      cutter: new LineCutter(),
+      streamed: 0,
+      liveCut: false,
+      lineEnded: true,
       groups: new Set(),
       started: performance.now(),
       cleanup: () => {},
@@ -204,6 +217,11 @@ export class WorkerPool implements JobRunner {
       if (w.job) this.#abort(w.job, message, {});
       else this.#discard(w);
     };
+    // Bun tells when a worker's thread ended (an exit the worker did not report).
+    worker.addEventListener("close", () => {
+      if (w.job) this.#abort(w.job, "the action ended its worker", {});
+      else this.#discard(w);
+    });
     this.#all.add(w);
     return w;
   }
@@ -212,12 +230,12 @@ export class WorkerPool implements JobRunner {
     const job = w.job;
     if (!job || message.type === "pong" || message.id !== job.id) return;
     switch (message.type) {
-      case "log": {
-        const text = maskText(message.text, job.request.secrets ?? []);
-        job.log.append(text);
-        job.options.onLog?.(text);
+      case "log":
+        this.#log(job, message.text);
         break;
-      }
+      case "exit":
+        this.#abort(job, "the action ended its worker (process.exit)", {});
+        break;
       case "exec":
         if (message.detached) break;
         if (message.state === "started") job.groups.add(message.pid);
@@ -230,6 +248,28 @@ export class WorkerPool implements JobRunner {
         this.#complete(job, { ok: false, result: null, data: message.data, error: message.error });
         break;
     }
+  }
+
+  /**
+   * Log text of a job: masked, its long lines cut, kept (the tail) for the outcome and passed
+   * to `onLog` until `LOG_CAP` bytes were passed — then one line says the log was truncated
+   * and the outcome's `log` (the tail) replaces the live log at the end.
+   */
+  #log(job: ActiveJob, raw: string): void {
+    const text = job.cutter.cut(maskText(raw, job.request.secrets ?? []));
+    if (text.length === 0) return;
+    job.log.append(text);
+    const onLog = job.options.onLog;
+    if (!onLog || job.liveCut) return;
+    const bytes = utf8Length(text);
+    if (job.streamed + bytes > LOG_CAP) {
+      job.liveCut = true;
+      onLog((job.lineEnded ? "" : "\n") + LIVE_TRUNCATED_LINE);
+      return;
+    }
+    job.streamed += bytes;
+    job.lineEnded = text.endsWith("\n");
+    onLog(text);
   }
 
   #complete(job: ActiveJob, done: WorkerDone): void {
@@ -248,6 +288,7 @@ export class WorkerPool implements JobRunner {
         ...(done.error.stack === undefined ? {} : { stack: maskText(done.error.stack, secrets) }),
       },
       ...(cancelled ? { cancelled: true } : {}),
+      ...(job.liveCut ? { logTruncated: true } : {}),
       attempt: job.request.attempt ?? 1,
       millis: performance.now() - job.started,
     });
@@ -302,9 +343,17 @@ function outcomeOf(
     error: { message: how.message },
     ...(how.timedOut ? { timedOut: true } : {}),
     ...(how.cancelled ? { cancelled: true } : {}),
+    ...(job.liveCut ? { logTruncated: true } : {}),
     attempt: job.request.attempt ?? 1,
     millis: performance.now() - job.started,
   };
+}
+
+const encoder = new TextEncoder();
+
+/** Bytes of `text` in UTF-8 (a log line is at most `MAX_LOG_LINE` characters). */
+function utf8Length(text: string): number {
+  return encoder.encode(text).length;
 }
 
 /** SIGKILL to each process group; a group that is already gone is fine. */
