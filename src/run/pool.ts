@@ -39,6 +39,8 @@ interface PoolWorker {
   worker: Worker;
   ephemeral: boolean;
   job: ActiveJob | null;
+  /** The actions files its jobs loaded: a module's timers outlive its job. */
+  modules: Set<string>;
 }
 
 interface ActiveJob {
@@ -46,6 +48,7 @@ interface ActiveJob {
   request: JobRequest;
   options: RunJobOptions;
   resolve: (outcome: JobOutcome) => void;
+  reject: (error: unknown) => void;
   log: LogBuffer;
   /** Cuts over-long lines of the job's log stream. */
   cutter: LineCutter;
@@ -68,6 +71,8 @@ interface Queued {
   options: RunJobOptions;
   resolve: (outcome: JobOutcome) => void;
   reject: (error: unknown) => void;
+  /** Run it on a new worker (its last one failed with another module's error). */
+  fresh?: boolean;
 }
 
 /** Runs jobs in Web Workers. Call {@link WorkerPool.close} when done. */
@@ -144,6 +149,7 @@ export class WorkerPool implements JobRunner {
       request,
       options,
       resolve: q.resolve,
+      reject: q.reject,
       log: new LogBuffer(LOG_CAP),
       cutter: new LineCutter(),
       streamed: 0,
@@ -160,8 +166,11 @@ export class WorkerPool implements JobRunner {
     this.#active++;
     const w = options.isolation === "job"
       ? this.#spawn(true)
+      : q.fresh
+      ? this.#spawn(false)
       : (this.#idle.pop() ?? this.#spawn(false));
     w.job = job;
+    w.modules.add(request.actionsPath ?? "");
     job.worker = w;
     const onCancel = () => {
       const reason = options.signal?.reason;
@@ -196,7 +205,7 @@ export class WorkerPool implements JobRunner {
 
   #spawn(ephemeral: boolean): PoolWorker {
     const worker = new Worker(this.#specifier, { type: "module" });
-    const w: PoolWorker = { worker, ephemeral, job: null };
+    const w: PoolWorker = { worker, ephemeral, job: null, modules: new Set() };
     worker.onmessage = (event: MessageEvent<unknown>) => {
       let message: WorkerMessage;
       try {
@@ -214,8 +223,9 @@ export class WorkerPool implements JobRunner {
       // An error outside the job's promise chain (an un-awaited rejection, a throw in a
       // timer) leaves the worker in an unknown state: fail its job and replace it.
       const message = `worker error: ${event.message ?? "unknown"}`;
-      if (w.job) this.#abort(w.job, message, {});
-      else this.#discard(w);
+      if (!w.job) this.#discard(w);
+      else if (strayError(w, w.job, event)) this.#retryOnFreshWorker(w.job);
+      else this.#abort(w.job, message, {});
     };
     // Bun tells when a worker's thread ended (an exit the worker did not report).
     worker.addEventListener("close", () => {
@@ -315,6 +325,26 @@ export class WorkerPool implements JobRunner {
     this.#dispatch();
   }
 
+  /**
+   * The worker failed with an error the running job's module did not raise (a timer another
+   * job's module left): retire the worker and run the job again on a new one, where an error
+   * can only be its own — no job is blamed for another's (docs/job_protocol.md).
+   */
+  #retryOnFreshWorker(job: ActiveJob): void {
+    const w = job.worker!;
+    job.cleanup();
+    w.job = null;
+    this.#discard(w);
+    killGroups(job.groups);
+    job.options.onLog?.(
+      "[warn] its worker failed with an error of another job's actions: running it again on a new worker\n",
+    );
+    this.#active--;
+    const { request, options, resolve, reject } = job;
+    this.#queue.unshift({ request, options, resolve, reject, fresh: true });
+    this.#dispatch();
+  }
+
   #discard(w: PoolWorker): void {
     w.worker.terminate();
     this.#all.delete(w);
@@ -347,6 +377,23 @@ function outcomeOf(
     attempt: job.request.attempt ?? 1,
     millis: performance.now() - job.started,
   };
+}
+
+/**
+ * Whether a worker's uncaught error cannot be the running job's: the worker ran other actions
+ * files before, and the error names none of the job's own (its message, file or stack).
+ */
+function strayError(w: PoolWorker, job: ActiveJob, event: ErrorEvent): boolean {
+  const own = job.request.actionsPath ?? "";
+  if ([...w.modules].every((path) => path === own)) return false;
+  let stack = "";
+  try {
+    stack = String((event.error as { stack?: unknown } | null)?.stack ?? "");
+  } catch {
+    // An error whose stack getter throws tells nothing.
+  }
+  const text = `${event.message ?? ""}\n${event.filename ?? ""}\n${stack}`;
+  return own === "" || !text.includes(own);
 }
 
 const encoder = new TextEncoder();

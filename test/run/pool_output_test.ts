@@ -4,6 +4,8 @@
  * is bounded in bytes and line length, and any thrown value reads as one line.
  */
 import assert from "node:assert/strict";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { LOG_CAP } from "../../src/run/job_protocol.ts";
 import { LINE_CUT_MARK, MAX_LOG_LINE } from "../../src/run/log_limits.ts";
@@ -44,6 +46,26 @@ export function badToString() {
 }
 export function throwsString() {
   throw "plain words";
+}
+export async function innocent() {
+  // On a worker the evil module ran on, its late timer fires now (not on a fresh worker).
+  if (globalThis.fireLate) {
+    globalThis.fireLate();
+    await new Promise((resolve) => setTimeout(resolve, 60_000));
+  }
+  return "innocent ok";
+}
+export function ownLate() {
+  setTimeout(() => { throw new Error("OWN-LATE"); }, 0);
+  return new Promise((resolve) => setTimeout(resolve, 60_000));
+}
+`;
+
+/** Another service's actions: its action returns, leaving a timer that throws later. */
+const EVIL = `
+export function install() {
+  globalThis.fireLate = () => setTimeout(() => { throw new Error("LATE-e1"); }, 0);
+  return "returned";
 }
 `;
 
@@ -92,6 +114,25 @@ describe("what an action does inside its worker", () => {
     assert.equal(next.ok, true, String(next.error?.message));
     assert.equal(next.result, "fine");
     assert.equal(pool.workers, 1);
+  });
+
+  it("does not blame a job for another module's late error: retried on a fresh worker", async () => {
+    const evil = join(dir.path, "evil", "actions.ts");
+    await mkdir(join(dir.path, "evil"), { recursive: true });
+    await writeFile(evil, EVIL);
+    const first = await pool.run(request(evil, "install", dir.path));
+    assert.equal(first.ok, true, String(first.error?.message));
+    const live: string[] = [];
+    const outcome = await pool.run(request(dir.actions, "innocent", dir.path), {
+      onLog: (text) => live.push(text),
+    });
+    assert.equal(outcome.ok, true, String(outcome.error?.message));
+    assert.equal(outcome.result, "innocent ok");
+    assert.match(live.join(""), /another job's actions: running it again on a new worker/);
+    // A job's own late error on a worker that ran only its module is its own.
+    const own = await pool.run(request(dir.actions, "ownLate", dir.path));
+    assert.equal(own.ok, false);
+    assert.match(own.error?.message ?? "", /OWN-LATE/);
   });
 
   it("caps the log in bytes and cuts long lines, live and in the outcome", async () => {
