@@ -28,6 +28,15 @@ export function install() {
 }
 `;
 
+const CHATTY = `
+export async function install(job) {
+  job.log("L".repeat(100_000_000));
+  await job.exec("head -c 50000000 /dev/zero | tr '\\\\0' E; echo; echo after-the-long-line");
+  for (let i = 0; i < 2000; i++) job.log("x".repeat(1000) + " line " + i);
+  job.log("the last line");
+}
+`;
+
 interface RunJson {
   id: string;
   state: string;
@@ -65,6 +74,38 @@ describe("an action's output and exits through the binary", () => {
   after(async () => {
     await repo?.remove();
     await dir?.remove();
+  });
+
+  it("bounds a job's log in bytes and line length, keeping its tail", async () => {
+    const chatty = await makeTempRepo({
+      name: "chatty",
+      files: {
+        "actorTemplates/chatty/schema.hrd": "x = type:str\n",
+        "actorTemplates/chatty/actions.ts": CHATTY,
+        "blueprints/all.yaml": "chatty__c:\n  x: one\nactions:\n  - action: install\n",
+      },
+    });
+    try {
+      const applied = await runAys(["blueprint"], { cwd: chatty.path, extraEnv: env });
+      assert.equal(applied.code, 0, applied.stderr);
+      const r = await runAys(["run", "--json"], { cwd: chatty.path, extraEnv: env });
+      assert.equal(r.code, 0, r.stderr);
+      const run = JSON.parse(r.stdout) as RunJson;
+      const shown = await runAys(["run", "show", run.id, "--json", "--tail", "100000"], {
+        cwd: chatty.path,
+        extraEnv: env,
+      });
+      assert.equal(shown.code, 0, shown.stderr);
+      const job = (JSON.parse(shown.stdout) as { jobs: { log: string[] }[] }).jobs[0];
+      const bytes = new TextEncoder().encode(job.log.join("\n")).length;
+      assert.ok(bytes <= 1024 * 1024 + 100, `the stored log holds ${bytes} bytes`);
+      assert.ok(bytes > 1024 * 1024 / 2, `the stored log holds only ${bytes} bytes`);
+      assert.match(job.log[0], /log truncated/);
+      assert.equal(job.log.at(-1), "[info] the last line");
+      assert.ok(job.log.every((line) => line.length <= 16 * 1024 + 40));
+    } finally {
+      await chatty.remove();
+    }
   });
 
   it("run --json prints only JSON; the output is in the job log, masked", async () => {
