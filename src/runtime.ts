@@ -55,3 +55,20 @@ export function workerSpecifier(name: string, moduleUrl: string = import.meta.ur
 export function exitProcess(code: number): never {
   process.exit(code);
 }
+
+/**
+ * Replaces the runtime's ways for code to end the process (`process.exit`, and `Deno.exit`
+ * under Deno) with `exit`, in the calling worker only: a job worker reports an action's exit
+ * to its host instead of ending silently. Under Deno the namespace may refuse the change;
+ * `process.exit` is replaced in every runtime.
+ */
+export function interceptExit(exit: (code?: unknown) => never): void {
+  Object.defineProperty(process, "exit", { value: exit, configurable: true, writable: true });
+  const deno = (globalThis as Record<string, unknown>).Deno;
+  if (typeof deno !== "object" || deno === null) return;
+  try {
+    Object.defineProperty(deno, "exit", { value: exit, configurable: true, writable: true });
+  } catch {
+    // A frozen namespace: process.exit is still intercepted.
+  }
+}

@@ -12,10 +12,11 @@
  */
 /// <reference lib="webworker" />
 import { spawn } from "node:child_process";
+import { format, inspect } from "node:util";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { DEFAULT_ACTIONS } from "../src/model/types.ts";
-import { runtimeName } from "../src/runtime.ts";
+import { interceptExit, runtimeName } from "../src/runtime.ts";
 import { serviceName } from "../src/model/names.ts";
 import type {
   ExecOptions,
@@ -31,6 +32,7 @@ import {
   parseHostMessage,
   type WorkerMessage,
 } from "../src/run/job_protocol.ts";
+import { LineCutter } from "../src/run/log_limits.ts";
 
 /** Output kept per stream of an exec result; the job log gets everything (capped by the pool). */
 const EXEC_OUTPUT_CAP = 1024 * 1024;
@@ -38,10 +40,81 @@ const EXEC_OUTPUT_CAP = 1024 * 1024;
 const DRAIN_MS = 100;
 
 const controllers = new Map<number, AbortController>();
+/**
+ * The job this worker runs (or ran last): what the action prints through `console` or
+ * `process.stdout` belongs to it. The worker runs one job at a time; output of a job that
+ * already ended carries its id and the host drops it.
+ */
+const current = { id: 0 };
 
 function send(message: WorkerMessage): void {
   postMessage(message);
 }
+
+/** Log text of the current job, its over-long lines cut (`job.log` sends whole lines). */
+function logText(text: string): void {
+  send({ type: "log", id: current.id, text: new LineCutter().cut(text) });
+}
+
+function logLine(level: LogLevel, text: string): void {
+  logText(`[${level}] ${text}${text.endsWith("\n") ? "" : "\n"}`);
+}
+
+/**
+ * What an action prints goes to its job log (masked by the host), never to ays' own standard
+ * output or error: `console.*` become log lines of their level, `process.stdout`/`stderr`
+ * writes raw log text (docs/runs.md).
+ */
+function captureOutput(): void {
+  const levels: [string, LogLevel][] = [
+    ["log", "info"],
+    ["info", "info"],
+    ["debug", "debug"],
+    ["trace", "debug"],
+    ["warn", "warn"],
+    ["error", "error"],
+  ];
+  for (const [method, level] of levels) {
+    Object.defineProperty(console, method, {
+      value: (...args: unknown[]) => logLine(level, format(...args)),
+      configurable: true,
+      writable: true,
+    });
+  }
+  Object.defineProperty(console, "dir", {
+    value: (value: unknown) => logLine("info", inspect(value)),
+    configurable: true,
+    writable: true,
+  });
+  for (const stream of [process.stdout, process.stderr]) {
+    Object.defineProperty(stream, "write", {
+      value: (chunk: unknown, ...rest: unknown[]) => {
+        logText(typeof chunk === "string" ? chunk : new TextDecoder().decode(chunk as Uint8Array));
+        const done = rest.find((x) => typeof x === "function") as (() => void) | undefined;
+        done?.();
+        return true;
+      },
+      configurable: true,
+      writable: true,
+    });
+  }
+}
+
+/**
+ * `process.exit` (or `Deno.exit`) in an action would end this worker silently and leave its
+ * job waiting for its timeout: tell the host instead, which fails the job at once and
+ * replaces the worker, and stop the action here.
+ */
+function captureExit(): void {
+  const exit = (code?: unknown): never => {
+    send({ type: "exit", id: current.id, code: Number.isSafeInteger(code) ? code as number : 0 });
+    throw new Error("the action ended its worker (process.exit)");
+  };
+  interceptExit(exit);
+}
+
+captureOutput();
+captureExit();
 
 self.onmessage = (event: MessageEvent<unknown>) => {
   // A message that breaks the protocol is thrown: the host sees a worker error, fails the job
@@ -63,6 +136,7 @@ self.onmessage = (event: MessageEvent<unknown>) => {
 async function runJob(id: number, request: JobRequest): Promise<void> {
   const controller = new AbortController();
   controllers.set(id, controller);
+  current.id = id;
   const job = makeJob(id, request, controller.signal);
   let end: WorkerMessage;
   try {
@@ -119,8 +193,32 @@ function toJson(value: unknown): unknown {
 }
 
 function errorOf(error: unknown): JobError {
-  if (error instanceof Error) return { message: error.message, stack: error.stack };
-  return { message: String(error) };
+  try {
+    if (error instanceof Error) {
+      const message = String(error.message);
+      const stack = error.stack;
+      return typeof stack === "string" ? { message, stack } : { message };
+    }
+  } catch {
+    // An Error whose message or stack getter throws: describe it as any other value.
+  }
+  return { message: `a non-Error value was thrown: ${describeThrown(error)}` };
+}
+
+/** One line describing a thrown value, whatever it is (no `toString`, one that throws…). */
+function describeThrown(value: unknown): string {
+  let text: string;
+  try {
+    text = typeof value === "string" ? JSON.stringify(value) : inspect(value, {
+      depth: 2,
+      breakLength: Infinity,
+      customInspect: false,
+    });
+  } catch {
+    text = Object.prototype.toString.call(value);
+  }
+  text = text.replace(/\s*\n\s*/g, " ");
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
 function deepFreeze<T>(value: T): T {
@@ -145,7 +243,12 @@ function makeJob(id: number, request: JobRequest, signal: AbortSignal): Job {
   };
   const log = (message: string, level: LogLevel = "info") => {
     const text = String(message);
-    send({ type: "log", id, text: `[${level}] ${text}${text.endsWith("\n") ? "" : "\n"}` });
+    // Cut here, so a 100 MB message is not even copied to the host.
+    send({
+      type: "log",
+      id,
+      text: new LineCutter().cut(`[${level}] ${text}${text.endsWith("\n") ? "" : "\n"}`),
+    });
   };
   const env: Record<string, string> = {
     AYS_REPO: request.repo.path,
@@ -221,17 +324,23 @@ function runCommand(
     const collect = (into: string[], which: "out" | "err") => {
       // One decoder per stream: a UTF-8 character may be split across chunks.
       const decoder = new TextDecoder();
-      return (chunk: Uint8Array | string) => collectText(into, which, decoder, chunk);
+      const cutter = new LineCutter();
+      return (chunk: Uint8Array | string) => collectText(into, which, decoder, cutter, chunk);
     };
     const collectText = (
       into: string[],
       which: "out" | "err",
       decoder: TextDecoder,
+      cutter: LineCutter,
       chunk: Uint8Array | string,
     ) => {
       const text = typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
       if (text.length === 0) return;
-      if (!options.quiet) send({ type: "log", id, text });
+      if (!options.quiet) {
+        // A 50 MB line without a newline reaches the host cut (the result keeps its tail).
+        const cut = cutter.cut(text);
+        if (cut.length > 0) send({ type: "log", id, text: cut });
+      }
       const length = which === "out" ? (outLength += text.length) : (errLength += text.length);
       into.push(text);
       if (length > 2 * EXEC_OUTPUT_CAP) {

@@ -70,6 +70,11 @@ export interface JobOutcome {
   timedOut?: boolean;
   /** Set when the job was cancelled or killed. */
   cancelled?: boolean;
+  /**
+   * Set when the live log (`onLog`) was cut at {@link LOG_CAP}: `log` then holds the tail,
+   * which the recorder stores in place of the live log's head.
+   */
+  logTruncated?: boolean;
   attempt: number;
   /** Milliseconds from posting the job to its end. */
   millis: number;
@@ -125,7 +130,12 @@ export type WorkerMessage =
   /** The job succeeded: its JSON result and the service data as it left it. */
   | { type: "result"; id: number; result: unknown; data: Record<string, unknown> }
   /** The job failed: its error and the service data as it left it. */
-  | { type: "error"; id: number; error: JobError; data: Record<string, unknown> };
+  | { type: "error"; id: number; error: JobError; data: Record<string, unknown> }
+  /**
+   * The action called `process.exit` (or `Deno.exit`): its worker is ending, the job fails
+   * at once and the host replaces the worker.
+   */
+  | { type: "exit"; id: number; code: number };
 
 /** A message that does not follow the protocol. */
 export class ProtocolError extends Error {
@@ -227,6 +237,9 @@ export function parseWorkerMessage(value: unknown): WorkerMessage {
     case "error":
       checkJobError(value.error, value);
       need(isRecord(value.data), "bad data", value);
+      break;
+    case "exit":
+      need(Number.isSafeInteger(value.code), "bad code", value);
       break;
     default:
       throw new ProtocolError(`unknown worker message type ${JSON.stringify(value.type)}`);

@@ -25,7 +25,7 @@ import { hashActionsFile } from "./job_request.ts";
 /** What a recorder writes through: the repository's records. */
 export type JobStore = Pick<
   RepoStore,
-  "saveJob" | "appendJobLog" | "updateService" | "saveActionSource"
+  "saveJob" | "appendJobLog" | "replaceJobLog" | "updateService" | "saveActionSource"
 >;
 
 /** How a job ended. */
@@ -190,7 +190,7 @@ export class JobRecorder {
     record.error = state === "ok" ? null : errorOf(last, error, state);
     const before = this.#options.before;
     const [, saved] = await Promise.all([
-      this.#drain(errorLogLine(last)),
+      this.#drain(errorLogLine(last), last?.logTruncated ? last.log : undefined),
       this.#store.updateService(
         this.#options.serviceKey,
         (svc) =>
@@ -230,10 +230,21 @@ export class JobRecorder {
       });
   }
 
-  /** Waits for the writes in flight, then appends the rest (a partial line) and `last`. */
-  async #drain(last: string | undefined): Promise<void> {
+  /**
+   * Waits for the writes in flight, then appends the rest (a partial line) and `last`. With
+   * `tail` (the log of an attempt whose live log was cut at its cap) the stored log is
+   * replaced by that tail and `last` instead: a capped log keeps its end, where the failure is.
+   */
+  async #drain(last: string | undefined, tail?: string): Promise<void> {
     while (this.#writing) await this.#writing;
-    const rest = [...logLines(this.#pending), ...(last === undefined ? [] : [last])];
+    const end = last === undefined ? [] : [last];
+    if (tail !== undefined) {
+      this.#pending = "";
+      await this.#store.replaceJobLog(this.#record.id, [...logLines(tail), ...end]);
+      if (this.#failed !== undefined) throw this.#failed;
+      return;
+    }
+    const rest = [...logLines(this.#pending), ...end];
     this.#pending = "";
     if (rest.length > 0) await this.#store.appendJobLog(this.#record.id, rest);
     if (this.#failed !== undefined) throw this.#failed;

@@ -21,6 +21,7 @@ import {
 } from "./job_protocol.ts";
 import { maskJson, maskText } from "../model/mod.ts";
 import { LogBuffer } from "./log_buffer.ts";
+import { LineCutter, LIVE_TRUNCATED_LINE } from "./log_limits.ts";
 import { timerDelay } from "./sleep.ts";
 
 /** Options of {@link WorkerPool}. */
@@ -38,6 +39,8 @@ interface PoolWorker {
   worker: Worker;
   ephemeral: boolean;
   job: ActiveJob | null;
+  /** The actions files its jobs loaded: a module's timers outlive its job. */
+  modules: Set<string>;
 }
 
 interface ActiveJob {
@@ -45,7 +48,16 @@ interface ActiveJob {
   request: JobRequest;
   options: RunJobOptions;
   resolve: (outcome: JobOutcome) => void;
+  reject: (error: unknown) => void;
   log: LogBuffer;
+  /** Cuts over-long lines of the job's log stream. */
+  cutter: LineCutter;
+  /** UTF-8 bytes passed to `onLog` so far; past `LOG_CAP` the live log stops. */
+  streamed: number;
+  /** Whether the live log was stopped at `LOG_CAP`. */
+  liveCut: boolean;
+  /** Whether the last text passed to `onLog` ended a line. */
+  lineEnded: boolean;
   /** Process groups of running `exec` commands (not the detached ones). */
   groups: Set<number>;
   started: number;
@@ -59,6 +71,8 @@ interface Queued {
   options: RunJobOptions;
   resolve: (outcome: JobOutcome) => void;
   reject: (error: unknown) => void;
+  /** Run it on a new worker (its last one failed with another module's error). */
+  fresh?: boolean;
 }
 
 /** Runs jobs in Web Workers. Call {@link WorkerPool.close} when done. */
@@ -135,7 +149,12 @@ export class WorkerPool implements JobRunner {
       request,
       options,
       resolve: q.resolve,
+      reject: q.reject,
       log: new LogBuffer(LOG_CAP),
+      cutter: new LineCutter(),
+      streamed: 0,
+      liveCut: false,
+      lineEnded: true,
       groups: new Set(),
       started: performance.now(),
       cleanup: () => {},
@@ -147,8 +166,11 @@ export class WorkerPool implements JobRunner {
     this.#active++;
     const w = options.isolation === "job"
       ? this.#spawn(true)
+      : q.fresh
+      ? this.#spawn(false)
       : (this.#idle.pop() ?? this.#spawn(false));
     w.job = job;
+    w.modules.add(request.actionsPath ?? "");
     job.worker = w;
     const onCancel = () => {
       const reason = options.signal?.reason;
@@ -183,7 +205,7 @@ export class WorkerPool implements JobRunner {
 
   #spawn(ephemeral: boolean): PoolWorker {
     const worker = new Worker(this.#specifier, { type: "module" });
-    const w: PoolWorker = { worker, ephemeral, job: null };
+    const w: PoolWorker = { worker, ephemeral, job: null, modules: new Set() };
     worker.onmessage = (event: MessageEvent<unknown>) => {
       let message: WorkerMessage;
       try {
@@ -201,9 +223,15 @@ export class WorkerPool implements JobRunner {
       // An error outside the job's promise chain (an un-awaited rejection, a throw in a
       // timer) leaves the worker in an unknown state: fail its job and replace it.
       const message = `worker error: ${event.message ?? "unknown"}`;
-      if (w.job) this.#abort(w.job, message, {});
-      else this.#discard(w);
+      if (!w.job) this.#discard(w);
+      else if (strayError(w, w.job, event)) this.#retryOnFreshWorker(w.job);
+      else this.#abort(w.job, message, {});
     };
+    // Bun tells when a worker's thread ended (an exit the worker did not report).
+    worker.addEventListener("close", () => {
+      if (w.job) this.#abort(w.job, "the action ended its worker", {});
+      else this.#discard(w);
+    });
     this.#all.add(w);
     return w;
   }
@@ -212,12 +240,12 @@ export class WorkerPool implements JobRunner {
     const job = w.job;
     if (!job || message.type === "pong" || message.id !== job.id) return;
     switch (message.type) {
-      case "log": {
-        const text = maskText(message.text, job.request.secrets ?? []);
-        job.log.append(text);
-        job.options.onLog?.(text);
+      case "log":
+        this.#log(job, message.text);
         break;
-      }
+      case "exit":
+        this.#abort(job, "the action ended its worker (process.exit)", {});
+        break;
       case "exec":
         if (message.detached) break;
         if (message.state === "started") job.groups.add(message.pid);
@@ -230,6 +258,28 @@ export class WorkerPool implements JobRunner {
         this.#complete(job, { ok: false, result: null, data: message.data, error: message.error });
         break;
     }
+  }
+
+  /**
+   * Log text of a job: masked, its long lines cut, kept (the tail) for the outcome and passed
+   * to `onLog` until `LOG_CAP` bytes were passed — then one line says the log was truncated
+   * and the outcome's `log` (the tail) replaces the live log at the end.
+   */
+  #log(job: ActiveJob, raw: string): void {
+    const text = job.cutter.cut(maskText(raw, job.request.secrets ?? []));
+    if (text.length === 0) return;
+    job.log.append(text);
+    const onLog = job.options.onLog;
+    if (!onLog || job.liveCut) return;
+    const bytes = utf8Length(text);
+    if (job.streamed + bytes > LOG_CAP) {
+      job.liveCut = true;
+      onLog((job.lineEnded ? "" : "\n") + LIVE_TRUNCATED_LINE);
+      return;
+    }
+    job.streamed += bytes;
+    job.lineEnded = text.endsWith("\n");
+    onLog(text);
   }
 
   #complete(job: ActiveJob, done: WorkerDone): void {
@@ -248,6 +298,7 @@ export class WorkerPool implements JobRunner {
         ...(done.error.stack === undefined ? {} : { stack: maskText(done.error.stack, secrets) }),
       },
       ...(cancelled ? { cancelled: true } : {}),
+      ...(job.liveCut ? { logTruncated: true } : {}),
       attempt: job.request.attempt ?? 1,
       millis: performance.now() - job.started,
     });
@@ -271,6 +322,26 @@ export class WorkerPool implements JobRunner {
     killGroups(job.groups);
     job.resolve(outcomeOf(job, { ...flags, message }));
     this.#active--;
+    this.#dispatch();
+  }
+
+  /**
+   * The worker failed with an error the running job's module did not raise (a timer another
+   * job's module left): retire the worker and run the job again on a new one, where an error
+   * can only be its own — no job is blamed for another's (docs/job_protocol.md).
+   */
+  #retryOnFreshWorker(job: ActiveJob): void {
+    const w = job.worker!;
+    job.cleanup();
+    w.job = null;
+    this.#discard(w);
+    killGroups(job.groups);
+    job.options.onLog?.(
+      "[warn] its worker failed with an error of another job's actions: running it again on a new worker\n",
+    );
+    this.#active--;
+    const { request, options, resolve, reject } = job;
+    this.#queue.unshift({ request, options, resolve, reject, fresh: true });
     this.#dispatch();
   }
 
@@ -302,9 +373,34 @@ function outcomeOf(
     error: { message: how.message },
     ...(how.timedOut ? { timedOut: true } : {}),
     ...(how.cancelled ? { cancelled: true } : {}),
+    ...(job.liveCut ? { logTruncated: true } : {}),
     attempt: job.request.attempt ?? 1,
     millis: performance.now() - job.started,
   };
+}
+
+/**
+ * Whether a worker's uncaught error cannot be the running job's: the worker ran other actions
+ * files before, and the error names none of the job's own (its message, file or stack).
+ */
+function strayError(w: PoolWorker, job: ActiveJob, event: ErrorEvent): boolean {
+  const own = job.request.actionsPath ?? "";
+  if ([...w.modules].every((path) => path === own)) return false;
+  let stack = "";
+  try {
+    stack = String((event.error as { stack?: unknown } | null)?.stack ?? "");
+  } catch {
+    // An error whose stack getter throws tells nothing.
+  }
+  const text = `${event.message ?? ""}\n${event.filename ?? ""}\n${stack}`;
+  return own === "" || !text.includes(own);
+}
+
+const encoder = new TextEncoder();
+
+/** Bytes of `text` in UTF-8 (a log line is at most `MAX_LOG_LINE` characters). */
+function utf8Length(text: string): number {
+  return encoder.encode(text).length;
 }
 
 /** SIGKILL to each process group; a group that is already gone is fine. */

@@ -539,6 +539,11 @@ export class RepoStore {
     return this.#runs.readJobLog(jobId);
   }
 
+  /** Replaces a job's log with `lines` (a log cut at its cap keeps its tail this way). */
+  replaceJobLog(jobId: string, lines: readonly string[]): Promise<void> {
+    return this.#runs.replaceJobLog(jobId, lines);
+  }
+
   /** Deletes jobs (of any runs) with their logs. */
   deleteJobs(jobs: readonly Pick<JobRecord, "id" | "runId">[]): Promise<void> {
     return this.#runs.deleteJobs(jobs);

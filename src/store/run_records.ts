@@ -91,6 +91,12 @@ export class RunRecords {
     return this.#driver.readLog(jobLogName(jobId));
   }
 
+  /** Replaces a job's log with `lines`: the old lines are deleted, then these appended. */
+  async replaceJobLog(jobId: string, lines: readonly string[]): Promise<void> {
+    await this.#driver.deleteLog(jobLogName(jobId));
+    if (lines.length > 0) await this.#driver.appendLog(jobLogName(jobId), lines);
+  }
+
   /** Deletes jobs (of any runs) with their logs: one batch for the records, then the logs. */
   async deleteJobs(jobs: readonly Pick<JobRecord, "id" | "runId">[]): Promise<void> {
     if (jobs.length === 0) return;

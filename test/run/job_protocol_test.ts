@@ -34,6 +34,7 @@ describe("job protocol messages", () => {
         { type: "exec", id: 1, pid: 42, state: "exited", detached: false },
         { type: "result", id: 1, result: null, data: { a: 1 } },
         { type: "error", id: 1, error: { message: "boom", stack: "at x" }, data: {} },
+        { type: "exit", id: 1, code: 3 },
       ]
     ) assert.deepEqual(parseWorkerMessage(message), message);
   });
@@ -60,6 +61,7 @@ describe("job protocol messages", () => {
       [{ type: "exec", id: 1, pid: 5, state: "gone", detached: false }, /bad state/],
       [{ type: "result", id: 1, result: 1 }, /bad data/],
       [{ type: "error", id: 1, error: "boom", data: {} }, /bad error/],
+      [{ type: "exit", id: 1, code: "3" }, /exit message: bad code/],
       [{ type: "done", id: 1 }, /unknown worker message type "done"/],
     ];
     for (const [message, pattern] of badWorker) {

@@ -93,6 +93,25 @@ describe("JobRecorder", () => {
     assert.deepEqual(seen.at(-1), ["error", true]);
   });
 
+  it("a log cut at its cap is stored as the outcome's tail, then the error", async () => {
+    const { job, recorder } = await setup();
+    await recorder.start();
+    recorder.log("head 1\nhead 2\n[warn] (log truncated: over 1 MiB, the tail is kept)\n");
+    const failed = outcome({
+      ok: false,
+      error: { message: "late boom" },
+      log: "[… log truncated, tail kept]\ntail 1\ntail 2\n",
+      logTruncated: true,
+    });
+    await recorder.end("error", failed);
+    assert.deepEqual(await store.readJobLog(job.id), [
+      "[… log truncated, tail kept]",
+      "tail 1",
+      "tail 2",
+      "[error] late boom",
+    ]);
+  });
+
   it("ok saves the job's data and result with the action's ok, in one write", async () => {
     const { service, job, recorder } = await setup();
     await recorder.start();

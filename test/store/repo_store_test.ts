@@ -213,6 +213,13 @@ for (const backend of backends) {
       const jobs = await store.loadJobs("run-1");
       assert.deepEqual(jobs.map((j) => [j.id, j.state]), [["j1", "ok"], ["j2", "new"]]);
       assert.deepEqual(await store.readJobLog("j1"), ["hello", "world"]);
+      await store.appendJobLog("j2", "untouched");
+      await store.replaceJobLog("j1", ["tail 1", "tail 2"]);
+      assert.deepEqual(await store.readJobLog("j1"), ["tail 1", "tail 2"]);
+      assert.deepEqual(await store.readJobLog("j2"), ["untouched"]);
+      await store.replaceJobLog("j2", []);
+      assert.deepEqual(await store.readJobLog("j2"), []);
+      await store.replaceJobLog("j1", ["hello", "world"]);
       assert.deepEqual(await store.pruneRuns(1), ["run-1"]);
       assert.equal(await store.loadRun("run-1"), null);
       assert.deepEqual(await store.loadJobs("run-1"), []);
