@@ -6,7 +6,7 @@
  * @module
  */
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
-import { type OpenedRepo, openRepo } from "../repo/mod.ts";
+import { type OpenedRepo, openRepo, REPO_NAME_PATTERN, writeRepoSetting } from "../repo/mod.ts";
 import {
   currentHolder,
   type HeldLock,
@@ -84,22 +84,26 @@ export async function openSession(
   options: OpenSessionOptions = {},
 ): Promise<OpenedSession> {
   const warn = warner(ctx, globals);
-  const repo = await openRepo(ctx.io.cwd, {
+  const opening = await openRepo(ctx.io.cwd, {
     repoFlag: options.repoFlag ?? globals.repo,
     env: ctx.io.env,
   });
-  repo.warnings.forEach(warn);
-  options.checkRepo?.(repo);
+  opening.warnings.forEach(warn);
+  options.checkRepo?.(opening);
+  const defaultName = opening.config.name === undefined;
   const opened = await openRepositoryStore({
-    repoPath: repo.path,
-    repoName: repo.name,
+    repoPath: opening.path,
+    repoName: opening.name,
+    defaultName,
     storeFlag: globals.store,
     env: ctx.io.env,
-    configStore: repo.config.store,
+    configStore: opening.config.store,
     mirror: Boolean(options.mirror),
     onMirrorError: (error) => warn(`the mirror was not written: ${String(error)}`),
     rebuild: options.rebuild,
   });
+  const repo = { ...opening, name: opened.repoName };
+  if (defaultName && options.mirror) await fixName(repo, warn);
   return {
     repo,
     store: opened.store,
@@ -107,6 +111,20 @@ export async function openSession(
     location: opened.location,
     warn,
   };
+}
+
+/**
+ * A writing command records the name a repository without `name:` is known by, so that it
+ * keeps it when its folder is renamed, moved or copied (docs/repositories.md). A folder name
+ * that is no valid name stays unrecorded; a config that cannot be written is a warning.
+ */
+async function fixName(repo: OpenedRepo, warn: (message: string) => void): Promise<void> {
+  if (!REPO_NAME_PATTERN.test(repo.name)) return;
+  try {
+    await writeRepoSetting(repo.path, { key: "name", value: repo.name });
+  } catch (error) {
+    warn(`name: ${repo.name} was not recorded in .ays/config.yaml: ${String(error)}`);
+  }
 }
 
 /** Runs `fn` with the repository of the command opened; always closes the store. */

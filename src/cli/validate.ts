@@ -44,6 +44,7 @@ async function storedRecords(
   const opened = await openRepositoryStore({
     repoPath: repo.path,
     repoName: repo.name,
+    defaultName: repo.config.name === undefined,
     storeFlag: globals.store,
     env: ctx.io.env,
     configStore: repo.config.store,

@@ -7,9 +7,9 @@
  */
 import { execFile } from "node:child_process";
 import { mkdir, readdir, stat, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { InputError, UnavailableError } from "../errors.ts";
-import { repoConfigPath } from "./config.ts";
+import { REPO_NAME_PATTERN, repoConfigPath } from "./config.ts";
 
 /** Options of {@link initRepo}. */
 export interface InitRepoOptions {
@@ -32,9 +32,19 @@ export const GITIGNORE =
   "# the embedded store of ays (the mirror in actors/ and services/ is for git)\n" +
   ".ays/store.db*\n";
 
-const CONFIG_TEMPLATE = `# ays repository settings; all optional.
-# name: myrepo              # default: the folder's name; used in store keys and HTTP paths
-# store: redis://localhost:6379/0   # default: the embedded store .ays/store.db
+/**
+ * The first `.ays/config.yaml`. The name is written out (not left to follow the folder) so that
+ * the repository keeps it when its folder is renamed, moved or copied (docs/repositories.md);
+ * a folder name that is not a valid repository name is left commented out.
+ */
+function configText(folderName: string): string {
+  const name = REPO_NAME_PATTERN.test(folderName)
+    ? `name: ${folderName}   # fixed at init: keys the store; kept when the folder moves\n`
+    : `# name: myrepo              # default: the folder's name; used in store keys and HTTP paths\n`;
+  return `# ays repository settings; all optional.\n${name}${CONFIG_REST}`;
+}
+
+const CONFIG_REST = `# store: redis://localhost:6379/0   # default: the embedded store .ays/store.db
 # parallel: 10              # default --parallel of runs
 `;
 
@@ -66,7 +76,7 @@ export async function initRepo(
   }
   try {
     await mkdir(join(root, ".ays"), { recursive: true });
-    await writeFile(repoConfigPath(root), CONFIG_TEMPLATE);
+    await writeFile(repoConfigPath(root), configText(basename(root)));
     await mkdir(join(root, "actorTemplates"), { recursive: true });
     await mkdir(join(root, "blueprints"), { recursive: true });
     await writeFile(join(root, ".gitignore"), GITIGNORE);

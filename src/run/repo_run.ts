@@ -122,7 +122,10 @@ export async function executeRepoRun(
       onLost: () => lockLost.abort(new Error("the repository lock was lost")),
     });
     // The run's own writes skip the store's mirror: RunMirror writes it off the critical path.
-    const runStore = await openRepoStore(session.driver, { repoName: session.repo.name });
+    const runStore = await openRepoStore(session.driver, {
+      repoName: session.repo.name,
+      repoPath: session.repo.path,
+    });
     const existing = await runStore.loadRun(runId);
     if (existing && FINAL_RUN_STATES.has(existing.state)) {
       return { run: existing, jobs: await runStore.loadJobs(runId) };

@@ -5,14 +5,14 @@
  *
  * @module
  */
-import { realpathSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { InputError } from "../errors.ts";
 import type { KeyValueStore, StoreDriver } from "./driver.ts";
 import { openRedisDriver } from "./redis.ts";
 import { countMirror } from "./mirror.ts";
 import { openRepoStore, type RepoStore } from "./repo_store.ts";
-import { openSqliteDriver } from "./sqlite.ts";
+import { openSqliteDriver, sqliteNamespaces } from "./sqlite.ts";
 import { storeLostSinceMirror } from "./store_lost.ts";
 import { maskUrl, storeKindOf } from "./url.ts";
 import { REPO_PATH_KEY } from "./record_keys.ts";
@@ -161,6 +161,16 @@ export async function claimRepository(
     if (recorded !== null) {
       const owner = new TextDecoder().decode(recorded);
       if (owner === mine) return;
+      if (!existsSync(join(owner, ".ays"))) {
+        // The owner's folder is no repository any more: it was moved (or renamed) to this one,
+        // which takes the name over — unless another folder was quicker.
+        const moved = await driver.batch(
+          [{ op: "set", key: REPO_PATH_KEY, value: encoder.encode(mine) }],
+          { guards: [{ key: REPO_PATH_KEY, value: recorded }] },
+        );
+        if (moved) return;
+        continue;
+      }
       throw new InputError(
         `the store ${driver.location} already holds a repository named "${name}" at ${owner}; ` +
           `give this one another name (name: in .ays/config.yaml) or use another store`,
@@ -197,10 +207,19 @@ export interface OpenRepositoryStoreOptions {
    * as one that lost its data (StoreLostError, exit 4).
    */
   rebuild?: boolean;
+  /**
+   * `repoName` is only the folder's name (no `name:` in `.ays/config.yaml`). Then the
+   * repository's own embedded store, when it holds the records of exactly one other name (the
+   * repository was made under an older folder name and moved), keeps being used under that
+   * name: see {@link OpenedRepositoryStore.repoName}.
+   */
+  defaultName?: boolean;
 }
 
 /** An opened repository store. */
 export interface OpenedRepositoryStore {
+  /** The name the store knows the repository by (see `defaultName`). */
+  repoName: string;
   /** The records layer. */
   store: RepoStore;
   /** The driver (locks, queues, logs); close it when done. */
@@ -224,25 +243,43 @@ export async function openRepositoryStore(
     env: options.env,
     config: { store: options.configStore },
   });
-  const storeOptions = { repoName: options.repoName, repoPath: options.repoPath };
+  const repoName = options.defaultName
+    ? storedName(url, options.repoPath) ?? options.repoName
+    : options.repoName;
+  const storeOptions = { repoName, repoPath: options.repoPath };
   const { driver, shared } = await openDriver(url, storeOptions);
   try {
     // Before the claim, which would write to a store that lost its data.
     if (!options.rebuild) await refuseLostStore(driver, options.repoPath);
     if (shared) {
-      await claimRepository(driver, { name: options.repoName, repoPath: options.repoPath });
+      await claimRepository(driver, { name: repoName, repoPath: options.repoPath });
     }
     const store = await openRepoStore(driver, {
-      repoName: options.repoName,
+      repoName,
+      repoPath: options.repoPath,
       mirror: options.mirror
         ? { repoPath: options.repoPath, onMirrorError: options.onMirrorError }
         : undefined,
     });
-    return { store, driver, location: driver.location, source };
+    return { repoName, store, driver, location: driver.location, source };
   } catch (error) {
     await driver.close();
     throw error;
   }
+}
+
+/**
+ * The one name the repository's own SQLite file (`.ays/store.db` inside `repoPath`) holds
+ * records under, or null (another store, no file, none or several names). A repository made
+ * before `ays init` wrote `name:` was keyed by its folder's name; after a rename of the folder
+ * its records are still found this way (docs/repositories.md).
+ */
+function storedName(url: string, repoPath: string): string | null {
+  if (storeKindOf(url) !== "sqlite") return null;
+  const path = sqlitePathOf(url, repoPath);
+  if (canonical(dirname(dirname(path))) !== canonical(repoPath)) return null;
+  const names = sqliteNamespaces(path);
+  return names.length === 1 ? names[0] : null;
 }
 
 /**

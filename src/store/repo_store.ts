@@ -26,6 +26,7 @@ import {
   type ServiceRecord,
 } from "../model/mod.ts";
 import type { BatchGuard, BatchOp, StoreDriver } from "./driver.ts";
+import { loadedActorPaths, storedActorPaths } from "./actor_paths.ts";
 import {
   type MirrorContent,
   readMirror,
@@ -100,6 +101,11 @@ export interface RepoStoreOptions {
    * (the store stays the source of truth); without a handler it is thrown.
    */
   mirror?: { repoPath: string; onMirrorError?: (error: unknown) => void };
+  /**
+   * The repository root: actor paths are stored relative to it and read back absolute
+   * (`actor_paths.ts`). Without it they are stored and read as they are.
+   */
+  repoPath?: string;
 }
 
 /** What {@link RepoStore.destroyAll} removed. */
@@ -179,6 +185,7 @@ export class RepoStore {
   readonly #actors = new Map<string, ActorRecord>();
   readonly #codecs = new Map<string, ServiceDataCodec>();
   readonly #mirror: RepoStoreOptions["mirror"];
+  readonly #repoPath: string | undefined;
   readonly #runs: RunRecords;
 
   /** Use {@link openRepoStore}, which checks the layout version first. */
@@ -195,6 +202,7 @@ export class RepoStore {
     this.#layoutVersion = layoutVersion;
     this.#versionRecorded = versionRecorded;
     this.#mirror = options.mirror;
+    this.#repoPath = options.repoPath ?? options.mirror?.repoPath;
     this.#runs = new RunRecords(driver, {
       records: this.#records,
       beforeWrite: () => this.#beforeWrite(),
@@ -241,7 +249,7 @@ export class RepoStore {
   /** Every actor, sorted by name (one bulk query); also fills the actor cache. */
   async loadActors(): Promise<ActorRecord[]> {
     const rows = await this.driver.getByPrefix(ACTOR_PREFIX);
-    const actors = rows.map((row) => this.#decode<ActorRecord>("actor", row.value));
+    const actors = rows.map((row) => this.#decodeActor(row.value));
     for (const actor of actors) this.#remember(actor);
     return actors;
   }
@@ -250,9 +258,18 @@ export class RepoStore {
   async loadActor(name: string): Promise<ActorRecord | null> {
     const bytes = await this.driver.get(actorKey(name));
     if (!bytes) return null;
-    const actor = this.#decode<ActorRecord>("actor", bytes);
+    const actor = this.#decodeActor(bytes);
     this.#remember(actor);
     return actor;
+  }
+
+  #decodeActor(bytes: Uint8Array): ActorRecord {
+    const actor = this.#decode<ActorRecord>("actor", bytes);
+    return this.#repoPath ? loadedActorPaths(actor, this.#repoPath) : actor;
+  }
+
+  #encodeActor(actor: ActorRecord): Uint8Array {
+    return this.#encode("actor", this.#repoPath ? storedActorPaths(actor, this.#repoPath) : actor);
   }
 
   #remember(actor: ActorRecord): void {
@@ -364,7 +381,7 @@ export class RepoStore {
     const services = change.services ?? [];
     const deleted = change.deleteServices ?? [];
     for (const actor of change.actors ?? []) {
-      ops.push({ op: "set", key: actorKey(actor.name), value: this.#encode("actor", actor) });
+      ops.push({ op: "set", key: actorKey(actor.name), value: this.#encodeActor(actor) });
     }
     if (change.repo) {
       ops.push({ op: "set", key: REPO_KEY, value: this.#encode("repository", change.repo) });

@@ -87,6 +87,30 @@ export function openSqliteDriver(path: string, options: SqliteDriverOptions): St
   return new SqliteDriver(path, options.namespace);
 }
 
+/**
+ * The namespaces (repository names) that hold records in the SQLite file at `path`: those with
+ * a layout record. `[]` when the file does not exist or has no ays tables.
+ */
+export function sqliteNamespaces(path: string): string[] {
+  if (!storeFileExists(path)) return [];
+  let db: DatabaseSync | undefined;
+  try {
+    db = new DatabaseSync(path, { timeout: SQLITE_BUSY_TIMEOUT_MS });
+    const rows = db.prepare("SELECT DISTINCT ns FROM meta WHERE name = 'layout' ORDER BY ns")
+      .all() as { ns: string }[];
+    return rows.map((row) => String(row.ns));
+  } catch (error) {
+    const failure = sqliteFailure(error, path, SQLITE_BUSY_TIMEOUT_MS);
+    if (failure instanceof UnavailableError) throw failure;
+    // No ays tables (yet): no namespaces.
+    return [];
+  } finally {
+    try {
+      db?.close();
+    } catch { /* already closed */ }
+  }
+}
+
 function toBytes(value: unknown): Uint8Array {
   if (value instanceof Uint8Array) {
     // node:sqlite hands out Uint8Array (Deno) or Buffer (Bun); callers get a plain one.

@@ -10,6 +10,19 @@ import { GITIGNORE, initRepo } from "../../src/repo/init.ts";
 import { makeTempDir } from "../helpers/mod.ts";
 
 describe("initRepo", () => {
+  it("leaves the name commented out when the folder's name is no valid repository name", async () => {
+    const dir = await makeTempDir();
+    try {
+      const target = join(dir.path, "my repo");
+      await initRepo(target);
+      const config = await readFile(join(target, ".ays", "config.yaml"), "utf8");
+      assert.deepEqual(parseRepoConfig(config, { file: "c" }), {});
+      assert.match(config, /^# name: /m);
+    } finally {
+      await dir.remove();
+    }
+  });
+
   it("makes .ays/config.yaml, actorTemplates/, blueprints/ and .gitignore in a new folder", async () => {
     const dir = await makeTempDir();
     try {
@@ -23,8 +36,8 @@ describe("initRepo", () => {
         "blueprints",
       ]);
       const config = await readFile(join(target, ".ays", "config.yaml"), "utf8");
-      // The config only has comments: everything is optional, and it parses.
-      assert.deepEqual(parseRepoConfig(config, { file: "c" }), {});
+      // Only the name is set (so it survives a rename of the folder); the rest are comments.
+      assert.deepEqual(parseRepoConfig(config, { file: "c" }), { name: "repo" });
       assert.equal(await readFile(join(target, ".gitignore"), "utf8"), GITIGNORE);
       assert.match(GITIGNORE, /^\.ays\/store\.db\*$/m);
       assert.equal((await findRepo(join(target, "blueprints"))).path, target);

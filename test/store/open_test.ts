@@ -2,7 +2,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { rm } from "node:fs/promises";
+import { mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { InputError } from "../../src/errors.ts";
 import {
@@ -77,6 +77,7 @@ describe("store selection", () => {
     const b = await makeTempDir();
     const shared = await makeTempDir();
     try {
+      for (const dir of [a, b]) await mkdir(join(dir.path, ".ays"));
       const url = `sqlite:${join(shared.path, "shared.db")}`;
       await (await openStore(url, { repoName: "web", repoPath: a.path })).close();
       await (await openStore(url, { repoName: "web", repoPath: a.path })).close();
@@ -84,6 +85,52 @@ describe("store selection", () => {
       await (await openStore(url, { repoName: "db", repoPath: b.path })).close();
     } finally {
       for (const dir of [a, b, shared]) await dir.remove();
+    }
+  });
+
+  it("hands the name to the folder a repository was moved to, not to a copy", async () => {
+    const dir = await makeTempDir();
+    try {
+      const url = `sqlite:${join(dir.path, "shared.db")}`;
+      const [first, moved, copy] = ["first", "moved", "copy"].map((name) => join(dir.path, name));
+      await mkdir(join(first, ".ays"), { recursive: true });
+      await (await openStore(url, { repoName: "web", repoPath: first })).close();
+      await rename(first, moved);
+      await (await openStore(url, { repoName: "web", repoPath: moved })).close();
+      await mkdir(join(copy, ".ays"), { recursive: true });
+      const refused = await openStore(url, { repoName: "web", repoPath: copy }).then(
+        () => null,
+        (error) => error,
+      );
+      assert.ok(refused instanceof InputError);
+      assert.match(refused.message, new RegExp(`named "web" at ${moved}`));
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it("finds an embedded store made under the folder's old name when no name is set", async () => {
+    const dir = await makeTempDir();
+    try {
+      const old = join(dir.path, "old");
+      await mkdir(join(old, ".ays"), { recursive: true });
+      const made = await openRepositoryStore({ repoPath: old, repoName: "old", env: {} });
+      await made.store.save({ actors: [makeActor("node")] });
+      await made.driver.close();
+      const renamed = join(dir.path, "renamed");
+      await rename(old, renamed);
+      const options = { repoPath: renamed, repoName: "renamed", env: {} };
+      const found = await openRepositoryStore({ ...options, defaultName: true });
+      assert.equal(found.repoName, "old");
+      assert.deepEqual((await found.store.loadActors()).map((actor) => actor.name), ["node"]);
+      await found.driver.close();
+      // A name set in the config is used as it is.
+      const named = await openRepositoryStore(options);
+      assert.equal(named.repoName, "renamed");
+      assert.deepEqual(await named.store.loadActors(), []);
+      await named.driver.close();
+    } finally {
+      await dir.remove();
     }
   });
 });
