@@ -151,7 +151,8 @@ describe("v8.1 repositories through dist/ays", () => {
       assert.equal(enabled.code, 0, enabled.stderr);
       assert.equal(
         await readFile(join(repo.path, ".ays", "config.yaml"), "utf8"),
-        "noexec: true\n",
+        // The restore, the first write, recorded the name (docs/repositories.md).
+        `name: ${basename(repo.path)}\nnoexec: true\n`,
       );
       // box has only an unported actions.py: under noexec its install is recorded as done.
       const run = await ays(repo, "run");
