@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
-import Redis from "ioredis";
+import { Redis } from "ioredis";
 import { type BackendRepo, BACKENDS, openBackendRepo } from "../helpers/mod.ts";
 import { serviceKey } from "../../src/model/names.ts";
 
