@@ -47,13 +47,13 @@ export function corruptService(
   return error?.named(serviceName(target.role, target.instance));
 }
 
+const RESTORE = "'ays restore' rebuilds the store's actors and services from the mirror";
+
 /** The exit-4 error a command ends with after showing what it could read. */
 export function corruptRecordsError(corrupt: readonly CorruptRecordError[]): UnavailableError {
   const lines = corrupt.map((error) => `  ${error.message}`);
   const named = corrupt.map((error) => error.service).filter((name) => name !== undefined);
-  const hint = named.length > 0
-    ? `'ays delete ${named[0]} --yes' removes it, 'ays restore' rebuilds the store from the mirror`
-    : "'ays restore' rebuilds the store from the mirror";
+  const hint = named.length > 0 ? `'ays delete ${named[0]} --yes' removes it, ${RESTORE}` : RESTORE;
   return new UnavailableError(
     `${corrupt.length} corrupted service record${corrupt.length === 1 ? "" : "s"}; ` +
       `${hint} (docs/store.md):\n${lines.join("\n")}`,

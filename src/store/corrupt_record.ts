@@ -6,6 +6,7 @@
  * @module
  */
 import { UnavailableError } from "../errors.ts";
+import { SERVICE_PREFIX } from "./record_keys.ts";
 
 /** Options of {@link CorruptRecordError}. */
 export interface CorruptRecordOptions {
@@ -33,6 +34,11 @@ export class CorruptRecordError extends UnavailableError {
     this.recordKey = recordKey;
     this.service = service;
     this.reason = reason;
+  }
+
+  /** Whether the record is a service's (`ays delete` can remove it by the service's name). */
+  get isService(): boolean {
+    return this.recordKey.startsWith(SERVICE_PREFIX);
   }
 
   /** The same error, naming the service `name`. */

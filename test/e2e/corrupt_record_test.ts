@@ -3,7 +3,8 @@
  * `node_modules/.bin/bun build.ts`): its bytes are overwritten directly in the store (SQLite:
  * UPDATE of its row; Redis: SET of its key). `list` and `show` show the other services, mark
  * the broken one by key and name and end with exit 4; `run` exits 4 naming the record and
- * leaves the store as it was; `restore` and `delete` of the broken service work around it
+ * leaves the store as it was; `restore` and `delete` of the broken service work around it, and
+ * `restore` also rebuilds a corrupted actor record
  * (docs/store.md, "A corrupted record").
  */
 import assert from "node:assert/strict";
@@ -145,7 +146,7 @@ for (const backend of BACKENDS) {
       const ran = await setup.ays("run");
       assert.equal(ran.code, 4, ran.stderr);
       assert.match(ran.stderr, new RegExp(`record service:${BROKEN_KEY} is corrupted`));
-      assert.match(ran.stderr, /'ays restore' rebuilds the store from the mirror/);
+      assert.match(ran.stderr, /'ays restore' rebuilds the store's actors and services from the/);
       assert.doesNotMatch(ran.stderr, /internal error|\n\s+at /);
       assert.deepEqual(await dump(setup), before);
     });
@@ -157,6 +158,21 @@ for (const backend of BACKENDS) {
       assert.equal(entries.length, 10);
       const web2 = entries.find((e) => e.role === "node" && e.name === "web2");
       assert.equal(web2?.parent, "datacenter!dc1");
+    });
+
+    it("a corrupted actor record: exit 4 naming it, restore rebuilds it", async () => {
+      const before = await dump(setup);
+      await overwrite(setup, "actor:db", GARBAGE);
+      const listed = await setup.ays("list");
+      assert.equal(listed.code, 4, listed.stderr);
+      assert.match(listed.stderr, /record actor:db is corrupted: malformed Cap'n Proto/);
+      assert.match(listed.stderr, /'ays restore' rebuilds the store's actors and services/);
+      assert.doesNotMatch(listed.stderr, /ays delete|internal error|\n\s+at /);
+      await setup.ok("restore");
+      assert.equal((await setup.json<unknown[]>("list")).length, 10);
+      // Records as they were (Redis also keeps the id of the restore's batch, for reconnects).
+      const records = (rows: string[]) => rows.filter((row) => !row.includes(":~batch:"));
+      assert.deepEqual(records(await dump(setup)), records(before));
     });
 
     it("delete of the broken service removes it with its index entries", async () => {
