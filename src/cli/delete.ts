@@ -6,10 +6,11 @@
  */
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { InputError } from "../errors.ts";
-import { planDelete, serviceName } from "../model/mod.ts";
+import { planDelete, serviceKey, serviceName } from "../model/mod.ts";
 import type { CliContext } from "./context.ts";
+import { corruptRecordsError, corruptService, nameFromMirror } from "./corrupt.ts";
 import { confirm } from "./confirm.ts";
-import { INSTANCE_OPTION, ROLE_OPTION, selectServices } from "./service_filter.ts";
+import { INSTANCE_OPTION, parseTarget, ROLE_OPTION, selectServices } from "./service_filter.ts";
 import { printJson, withSession } from "./session.ts";
 
 /** Adds `ays delete` to the program. */
@@ -34,16 +35,36 @@ export function registerDelete(program: CommandUnknownOpts, ctx: CliContext): vo
         command,
         { write: true, wait: Boolean(options.wait) },
         async (session) => {
-          const all = await session.store.loadServices();
-          const roots = selectServices(all, {
-            target,
-            role: options.role,
-            instance: options.instance,
-            required: true,
-          }).map((s) => serviceName(s.role, s.name));
-          const actors = new Map((await session.store.loadActors()).map((a) => [a.name, a]));
+          const { store } = session;
+          const scan = await store.scanServices();
+          const all = scan.services;
+          // A service whose record is corrupted can still be deleted by its name (its key is
+          // derived from it), with its children and the links to it (docs/store.md).
+          const wanted = target === undefined ? undefined : parseTarget(target);
+          const broken = wanted && corruptService(scan.corrupt, store.repoName, wanted);
+          const others = scan.corrupt.filter((e) => e.recordKey !== broken?.recordKey);
+          if (others.length > 0) {
+            session.warn(
+              corruptRecordsError(await nameFromMirror(others, session.repo.path)).message,
+            );
+          }
+          const roots = wanted && broken
+            ? [serviceName(wanted.role, wanted.instance)]
+            : selectServices(all, {
+              target,
+              role: options.role,
+              instance: options.instance,
+              required: true,
+            }).map((s) => serviceName(s.role, s.name));
+          const actors = new Map((await store.loadActors()).map((a) => [a.name, a]));
           const plan = planDelete(all, roots, { actors });
-          const names = plan.deleted.map((s) => serviceName(s.role, s.name));
+          const brokenKeys = wanted && broken
+            ? [serviceKey(store.repoName, wanted.role, wanted.instance)]
+            : [];
+          const names = [
+            ...(broken ? [roots[0]] : []),
+            ...plan.deleted.map((s) => serviceName(s.role, s.name)),
+          ];
           const ok = await confirm(
             ctx.io,
             `delete ${names.length} service${names.length === 1 ? "" : "s"} (${
@@ -55,9 +76,9 @@ export function registerDelete(program: CommandUnknownOpts, ctx: CliContext): vo
             ctx.io.stderr("ays: nothing deleted\n");
             return;
           }
-          await session.store.save({
+          await store.save({
             services: plan.updated,
-            deleteServices: plan.deleted.map((s) => s.key),
+            deleteServices: [...brokenKeys, ...plan.deleted.map((s) => s.key)],
           });
           plan.warnings.forEach(session.warn);
           const unlinked = plan.updated.map((s) => serviceName(s.role, s.name));

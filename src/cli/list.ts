@@ -1,11 +1,13 @@
 /**
- * `ays list [-r ROLE] [-i INSTANCE] [--json]` (docs/cli.md): the services, sorted by role then name.
+ * `ays list [-r ROLE] [-i INSTANCE] [--json]` (docs/cli.md): the services, sorted by role then name;
+ * corrupted records are marked and end the command with exit 4 (docs/store.md).
  *
  * @module
  */
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { listEntry } from "../model/mod.ts";
 import type { CliContext } from "./context.ts";
+import { corruptRecordsError, nameFromMirror } from "./corrupt.ts";
 import { renderList } from "./render.ts";
 import { INSTANCE_OPTION, ROLE_OPTION, selectServices } from "./service_filter.ts";
 import { printJson, withSession } from "./session.ts";
@@ -17,14 +19,22 @@ export function registerList(program: CommandUnknownOpts, ctx: CliContext): void
     .option(...INSTANCE_OPTION)
     .action(async (options, command) => {
       await withSession(ctx, command, {}, async (session) => {
-        const [all, actors] = await Promise.all([
-          session.store.loadServices(),
+        const [scan, actors] = await Promise.all([
+          session.store.scanServices(),
           session.store.loadActors(),
         ]);
-        const services = selectServices(all, { ...options, actors });
+        const services = selectServices(scan.services, { ...options, actors });
         const entries = services.map(listEntry);
+        // A corrupted record cannot say its role or instance: it is listed whatever the
+        // filters, so that it is never silently missing.
+        const corrupt = await nameFromMirror(scan.corrupt, session.repo.path);
         if (session.globals.json) printJson(ctx, entries);
-        else ctx.io.stdout(renderList(entries));
+        else {
+          ctx.io.stdout(
+            renderList(entries, { corrupt: corrupt.map((e) => e.service ?? e.recordKey) }),
+          );
+        }
+        if (corrupt.length > 0) throw corruptRecordsError(corrupt);
       });
     });
 }

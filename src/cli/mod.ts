@@ -7,6 +7,7 @@
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { AysError, ExitCode, formatLocated } from "../errors.ts";
 import { excerptFor } from "./excerpt.ts";
+import { CorruptRecordError } from "../store/mod.ts";
 import { VERSION } from "../version.ts";
 import { registerBlueprint } from "./blueprint.ts";
 import { registerCompletions } from "./completions.ts";
@@ -90,6 +91,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
+/** What a command that met a corrupted record can do next (docs/store.md). */
+function corruptHint(error: CorruptRecordError): string {
+  const restore = "'ays restore' rebuilds the store's actors and services from the mirror";
+  if (!error.isService) return `ays: ${restore} (docs/store.md)\n`;
+  return "ays: 'ays list' names the service of a corrupted record; " +
+    `'ays delete ROLE!INSTANCE --yes' removes it, ${restore} (docs/store.md)\n`;
+}
+
 /** Prints an error the way users see it and maps it to an exit code. */
 function reportError(error: unknown, io: CliIo): number {
   if (error instanceof CommanderError) {
@@ -106,6 +115,7 @@ function reportError(error: unknown, io: CliIo): number {
   if (error instanceof AysError) {
     io.stderr(`ays: ${formatLocated(error.message, error.location)}\n`);
     io.stderr(excerptFor(error.location, io.cwd));
+    if (error instanceof CorruptRecordError) io.stderr(corruptHint(error));
     return error.exitCode;
   }
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error);

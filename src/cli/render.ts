@@ -30,18 +30,31 @@ function joined(items: readonly string[]): string {
   return items.length === 0 ? "-" : items.join(", ");
 }
 
-/** `ays list`: one row per service. */
-export function renderList(entries: readonly ServiceListEntry[]): string {
-  if (entries.length === 0) return "no services\n";
+/** Options of {@link renderList}. */
+export interface RenderListOptions {
+  /** Corrupted service records (`ROLE!INSTANCE`, or the store key): rows marked `CORRUPTED`. */
+  corrupt?: readonly string[];
+}
+
+/** `ays list`: one row per service, then one per corrupted service record. */
+export function renderList(
+  entries: readonly ServiceListEntry[],
+  options: RenderListOptions = {},
+): string {
+  const { corrupt = [] } = options;
+  if (entries.length === 0 && corrupt.length === 0) return "no services\n";
   return table(
     ["SERVICE", "ACTOR", "STATE", "PARENT", "PRODUCERS"],
-    entries.map((e) => [
-      serviceName(e.role, e.name),
-      e.actor,
-      e.state,
-      e.parent ?? "-",
-      joined(e.producers),
-    ]),
+    [
+      ...entries.map((e) => [
+        serviceName(e.role, e.name),
+        e.actor,
+        e.state,
+        e.parent ?? "-",
+        joined(e.producers),
+      ]),
+      ...corrupt.map((name) => [name, "?", "CORRUPTED", "?", "?"]),
+    ],
   );
 }
 

@@ -22,7 +22,9 @@ import {
   sortServices,
 } from "../model/mod.ts";
 import { loadLastJobs } from "../run/mod.ts";
+import { CorruptRecordError } from "../store/mod.ts";
 import type { CliContext } from "./context.ts";
+import { corruptRecordsError, corruptService, nameFromMirror } from "./corrupt.ts";
 import { renderShow } from "./render.ts";
 import {
   type FilterOptions,
@@ -103,11 +105,16 @@ export function registerShow(program: CommandUnknownOpts, ctx: CliContext): void
         const { store } = session;
         let all: ServiceRecord[];
         let actors: Map<string, ActorRecord>;
+        let corrupt: CorruptRecordError[] = [];
         if (target !== undefined && !options.deep) {
           const { role, instance } = parseTarget(target);
-          const service = await store.loadServiceByName(role, instance);
+          const service = await store.loadServiceByName(role, instance).catch((error) => {
+            if (!(error instanceof CorruptRecordError)) throw error;
+            throw corruptRecordsError([error.named(serviceName(role, instance))]);
+          });
           if (!service) {
-            const names = (await store.loadServices()).map((s) => serviceName(s.role, s.name));
+            const names = (await store.scanServices()).services
+              .map((s) => serviceName(s.role, s.name));
             const name = serviceName(role, instance);
             throw new InputError(
               `no service ${name} in this repository${didYouMean(name, names)}`,
@@ -117,8 +124,13 @@ export function registerShow(program: CommandUnknownOpts, ctx: CliContext): void
           const actor = await store.loadActor(service.actor);
           actors = new Map(actor ? [[actor.name, actor]] : []);
         } else {
-          all = await store.loadServices();
+          const scan = await store.scanServices();
+          all = scan.services;
           actors = new Map((await store.loadActors()).map((a) => [a.name, a]));
+          corrupt = await nameFromMirror(scan.corrupt, session.repo.path);
+          const wanted = target === undefined ? undefined : parseTarget(target);
+          const broken = wanted && corruptService(corrupt, store.repoName, wanted);
+          if (broken) throw corruptRecordsError([broken]);
         }
         let shown = selectServices(all, {
           ...options,
@@ -134,10 +146,12 @@ export function registerShow(program: CommandUnknownOpts, ctx: CliContext): void
         );
         if (session.globals.json) {
           printJson(ctx, target !== undefined && !options.deep ? entries[0] ?? null : entries);
+          if (corrupt.length > 0) throw corruptRecordsError(corrupt);
           return;
         }
         if (entries.length === 0) {
           ctx.io.stdout("no services\n");
+          if (corrupt.length > 0) throw corruptRecordsError(corrupt);
           return;
         }
         const childrenOf = new Map<string, string[]>();
@@ -158,6 +172,7 @@ export function registerShow(program: CommandUnknownOpts, ctx: CliContext): void
           })
         );
         ctx.io.stdout(blocks.join("\n"));
+        if (corrupt.length > 0) throw corruptRecordsError(corrupt);
       });
     });
 }

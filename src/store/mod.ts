@@ -42,7 +42,7 @@ export {
   sqlitePathOf,
   type StoreUrlSource,
 } from "./open.ts";
-export { DAEMON_STATUS_KEY, recurringRunId } from "./record_keys.ts";
+export { DAEMON_STATUS_KEY, recurringRunId, serviceRecordKey } from "./record_keys.ts";
 export { maskUrl, parseRedisUrl, redact, type RedisTlsOptions, storeKindOf } from "./url.ts";
 export { openSqliteDriver, SQLITE_BUSY_TIMEOUT_MS, type SqliteDriverOptions } from "./sqlite.ts";
 export { openRedisDriver, type RedisDriverOptions } from "./redis.ts";
@@ -66,8 +66,10 @@ export {
   RepoStore,
   type RepoStoreOptions,
   RUN_QUEUE,
+  type ServiceScan,
   type StoredService,
 } from "./repo_store.ts";
+export { CorruptRecordError, type CorruptRecordOptions } from "./corrupt_record.ts";
 export {
   ACTOR_FILE,
   type MirrorContent,

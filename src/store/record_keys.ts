@@ -63,9 +63,12 @@ export function serviceRecordKey(key: string): string {
   return SERVICE_PREFIX + key;
 }
 
+/** Prefix of every index entry. */
+export const INDEX_PREFIX = "idx:";
+
 /** `idx:<kind>:<encoded value>:` — the prefix of one index value. */
 export function indexPrefix(kind: "actor" | "parent", value: string): string {
-  return `idx:${kind}:${encodeURIComponent(value)}:`;
+  return `${INDEX_PREFIX}${kind}:${encodeURIComponent(value)}:`;
 }
 
 /** The index entries a service needs: by actor, and by parent when it has one. */

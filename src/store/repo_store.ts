@@ -25,6 +25,7 @@ import {
   serviceName,
   type ServiceRecord,
 } from "../model/mod.ts";
+import { CorruptRecordError } from "./corrupt_record.ts";
 import type { BatchGuard, BatchOp, StoreDriver } from "./driver.ts";
 import { loadedActorPaths, storedActorPaths } from "./actor_paths.ts";
 import {
@@ -48,6 +49,7 @@ import {
 import {
   ACTOR_PREFIX,
   actorKey,
+  INDEX_PREFIX,
   indexKeys,
   indexPrefix,
   JOB_PREFIX,
@@ -65,6 +67,12 @@ import { RunRecords } from "./run_records.ts";
 export const LAYOUT_VERSION = 1;
 
 export { REPO_LOCK, RUN_QUEUE } from "./record_keys.ts";
+
+/** What {@link RepoStore.scanServices} read: the decodable services and the corrupted records. */
+export interface ServiceScan {
+  services: ServiceRecord[];
+  corrupt: CorruptRecordError[];
+}
 
 /** The repository itself, as recorded in its store (`{name, path, createdAt, layoutVersion}`). */
 export type RepoRecord = RepositoryRecord;
@@ -226,8 +234,13 @@ export class RepoStore {
     return this.#records.encode(kind, value);
   }
 
-  #decode<T>(kind: RecordKind, bytes: Uint8Array): T {
-    return this.#records.decode(kind, bytes) as T;
+  /** Decodes the record stored under `key`; undecodable bytes are a {@link CorruptRecordError}. */
+  #decode<T>(kind: RecordKind, key: string, bytes: Uint8Array): T {
+    try {
+      return this.#records.decode(kind, bytes) as T;
+    } catch (cause) {
+      throw new CorruptRecordError(key, { cause });
+    }
   }
 
   async #beforeWrite(): Promise<void> {
@@ -241,7 +254,7 @@ export class RepoStore {
   /** The repository record, or null before the first save. */
   async loadRepo(): Promise<RepoRecord | null> {
     const bytes = await this.driver.get(REPO_KEY);
-    return bytes ? this.#decode<RepoRecord>("repository", bytes) : null;
+    return bytes ? this.#decode<RepoRecord>("repository", REPO_KEY, bytes) : null;
   }
 
   // --- actors -----------------------------------------------------------------------------
@@ -249,7 +262,7 @@ export class RepoStore {
   /** Every actor, sorted by name (one bulk query); also fills the actor cache. */
   async loadActors(): Promise<ActorRecord[]> {
     const rows = await this.driver.getByPrefix(ACTOR_PREFIX);
-    const actors = rows.map((row) => this.#decodeActor(row.value));
+    const actors = rows.map((row) => this.#decodeActor(row.key, row.value));
     for (const actor of actors) this.#remember(actor);
     return actors;
   }
@@ -258,13 +271,13 @@ export class RepoStore {
   async loadActor(name: string): Promise<ActorRecord | null> {
     const bytes = await this.driver.get(actorKey(name));
     if (!bytes) return null;
-    const actor = this.#decodeActor(bytes);
+    const actor = this.#decodeActor(actorKey(name), bytes);
     this.#remember(actor);
     return actor;
   }
 
-  #decodeActor(bytes: Uint8Array): ActorRecord {
-    const actor = this.#decode<ActorRecord>("actor", bytes);
+  #decodeActor(key: string, bytes: Uint8Array): ActorRecord {
+    const actor = this.#decode<ActorRecord>("actor", key, bytes);
     return this.#repoPath ? loadedActorPaths(actor, this.#repoPath) : actor;
   }
 
@@ -294,14 +307,26 @@ export class RepoStore {
 
   async #fromStored(stored: StoredService): Promise<ServiceRecord> {
     const codec = await this.#codecOf(stored.actor);
-    return { ...stored, data: codec.decode(stored.data) };
+    try {
+      return { ...stored, data: codec.decode(stored.data) };
+    } catch (cause) {
+      throw new CorruptRecordError(serviceRecordKey(stored.key), {
+        service: serviceName(stored.role, stored.name),
+        cause,
+      });
+    }
+  }
+
+  /** Decodes the service record stored under `recordKey` with its data. */
+  async #service(recordKey: string, bytes: Uint8Array): Promise<ServiceRecord> {
+    return await this.#fromStored(this.#decode<StoredService>("service", recordKey, bytes));
   }
 
   /** One service by its key, or null: one query (plus its actor's, the first time). */
   async loadService(key: string): Promise<ServiceRecord | null> {
     const bytes = await this.driver.get(serviceRecordKey(key));
     if (!bytes) return null;
-    return await this.#fromStored(this.#decode<StoredService>("service", bytes));
+    return await this.#service(serviceRecordKey(key), bytes);
   }
 
   /** One service by `role` and `instance`, or null. */
@@ -309,17 +334,37 @@ export class RepoStore {
     return this.loadService(serviceKey(this.repoName, role, instance));
   }
 
-  /** Every service of the repository: one bulk query (plus one for the actors). */
+  /**
+   * Every service of the repository: one bulk query (plus one for the actors). A corrupted
+   * service record throws its {@link CorruptRecordError}; {@link RepoStore.scanServices} reads
+   * around it.
+   */
   async loadServices(): Promise<ServiceRecord[]> {
+    const { services, corrupt } = await this.scanServices();
+    if (corrupt.length > 0) throw corrupt[0];
+    return services;
+  }
+
+  /**
+   * Every service that can be decoded, and the errors of the service records that cannot
+   * (docs/store.md, "A corrupted record"): `ays list` and `ays show` show the rest.
+   */
+  async scanServices(): Promise<ServiceScan> {
     const [rows] = await Promise.all([
       this.driver.getByPrefix(SERVICE_PREFIX),
       this.#actors.size === 0 ? this.loadActors() : Promise.resolve(),
     ]);
     const services: ServiceRecord[] = [];
+    const corrupt: CorruptRecordError[] = [];
     for (const row of rows) {
-      services.push(await this.#fromStored(this.#decode<StoredService>("service", row.value)));
+      try {
+        services.push(await this.#service(row.key, row.value));
+      } catch (error) {
+        if (!(error instanceof CorruptRecordError)) throw error;
+        corrupt.push(error);
+      }
     }
-    return services;
+    return { services, corrupt };
   }
 
   /** Keys of the services of `actor` (from the index). */
@@ -359,7 +404,7 @@ export class RepoStore {
     for (let attempt = 1;; attempt++) {
       const bytes = await this.driver.get(serviceRecordKey(key));
       if (!bytes) return null;
-      const current = await this.#fromStored(this.#decode<StoredService>("service", bytes));
+      const current = await this.#service(serviceRecordKey(key), bytes);
       const next = mutate(structuredClone(current));
       if (next === null) return current;
       if (next.key !== key) throw new InputError(`updateService cannot change a service's key`);
@@ -395,16 +440,32 @@ export class RepoStore {
     const guards: BatchGuard[] = [];
     const oldIndex = new Set<string>();
     const previousParent = new Map<string, string | null>();
+    // A corrupted record being replaced or deleted (`ays delete`, `ays restore`) cannot say
+    // which index entries it had: those are found by its key instead, below.
+    const corruptKeys = new Set<string>();
     touched.forEach((key, i) => {
       const seen = expected.has(key) ? expected.get(key)! : previous[i];
       guards.push({ key: serviceRecordKey(key), value: seen });
       const bytes = previous[i];
       if (bytes) {
-        const old = this.#decode<StoredService>("service", bytes);
+        let old: StoredService;
+        try {
+          old = this.#decode<StoredService>("service", serviceRecordKey(key), bytes);
+        } catch (error) {
+          if (!(error instanceof CorruptRecordError)) throw error;
+          corruptKeys.add(key);
+          previousParent.set(key, null);
+          return;
+        }
         previousParent.set(old.key, old.parent);
         for (const indexKey of indexKeys(old)) oldIndex.add(indexKey);
       }
     });
+    if (corruptKeys.size > 0) {
+      for (const indexKey of await this.driver.listKeys(INDEX_PREFIX)) {
+        if (corruptKeys.has(lastSegment(indexKey))) oldIndex.add(indexKey);
+      }
+    }
     const newIndex = new Set<string>();
     const actorsHere = new Map((change.actors ?? []).map((actor) => [actor.name, actor]));
     for (const service of services) {
@@ -459,9 +520,10 @@ export class RepoStore {
         });
         if (keys.length === 0) break;
         let found = 0;
-        for (const bytes of await this.driver.getMany(keys)) {
+        const rows = await this.driver.getMany(keys);
+        for (const [i, bytes] of rows.entries()) {
           if (!bytes) continue;
-          const ancestor = this.#decode<StoredService>("service", bytes);
+          const ancestor = this.#decode<StoredService>("service", keys[i], bytes);
           known.set(serviceName(ancestor.role, ancestor.name), ancestor);
           found++;
         }
