@@ -7,6 +7,8 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import process from "node:process";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
 import { Redis } from "ioredis";
 import { InputError, UnavailableError } from "../../src/errors.ts";
 import type { BatchOp } from "../../src/store/driver.ts";
@@ -262,6 +264,10 @@ describe("redis store", () => {
       const a = await makeTempDir();
       const b = await makeTempDir();
       try {
+        // Both are repositories: a folder that no longer holds `.ays` would hand its name over
+        // (a moved repository, docs/repositories.md).
+        await mkdir(join(a.path, ".ays"));
+        await mkdir(join(b.path, ".ays"));
         const first = await openStore(server.url, { repoName: "shared", repoPath: a.path });
         await first.close();
         const again = await openStore(server.url, { repoName: "shared", repoPath: a.path });
