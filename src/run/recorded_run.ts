@@ -198,6 +198,7 @@ export class RecordedRun {
     return jobRequest(svc, job.action, {
       actor: this.#actorOf(job.service),
       lookup: (name) => this.#plan.services.get(name),
+      actors: (name) => this.#plan.actors.get(name),
       runId: this.#options.runId,
       repo: this.#session.repo,
       args: { ...base, ...this.#options.jobArgs?.(job, svc) },
