@@ -71,6 +71,7 @@ export {
 export {
   ACTOR_FILE,
   type MirrorContent,
+  MirrorWriteError,
   type MirrorWriteResult,
   readMirror,
   SERVICE_FILE,
