@@ -38,9 +38,9 @@ export interface JobRequest {
   repo: { name: string; path: string };
   service: JobServiceData;
   /**
-   * Values of the service's secret fields: masked as `***` in the job's log, error and result
-   * before they leave the runner (docs/repositories.md: secrets are never logged). Build with
-   * `secretValues`.
+   * Values of the secret fields of the service and of the services it sees (parent, producers,
+   * consumers): masked as `***` in the job's log, error and result before they leave the runner
+   * (docs/guide.md, "Secrets are masked for you"). Built by `jobRequest`.
    */
   secrets?: string[];
   /**

@@ -14,6 +14,9 @@ import type { JobRequest, JobServiceData } from "./job_protocol.ts";
 /** Looks a service up by `role!instance`. */
 export type ServiceLookup = (name: string) => ServiceRecord | undefined;
 
+/** Looks an actor up by its name. */
+export type ActorLookup = (name: string) => ActorRecord | undefined;
+
 /** The read-only view of a related service. */
 export function serviceView(service: ServiceRecord): ServiceView {
   return { name: service.name, actor: service.actor, role: service.role, data: service.data };
@@ -44,12 +47,40 @@ export function jobServiceData(service: ServiceRecord, lookup: ServiceLookup): J
   };
 }
 
+/**
+ * Every secret value a job is given, whoever owns it: the service's own secret fields and
+ * those of the parent, producers and consumers it sees, longest first (as `maskText` wants).
+ */
+function jobSecrets(
+  data: JobServiceData,
+  actor: ActorRecord | undefined,
+  actors: ActorLookup,
+): string[] {
+  const values = new Set(secretValues(actor?.fields ?? [], data.data));
+  const related = [
+    ...(data.parent ? [data.parent] : []),
+    ...Object.values(data.producers).flat(),
+    ...data.consumers,
+  ];
+  for (const view of related) {
+    for (const value of secretValues(actors(view.actor)?.fields ?? [], view.data)) {
+      values.add(value);
+    }
+  }
+  return [...values].sort((a, b) => b.length - a.length);
+}
+
 /** Options of {@link jobRequest}. */
 export interface JobRequestOptions {
   /** The service's actor (its actions file and secret fields), if it has one. */
   actor: ActorRecord | undefined;
   /** The related services (parent, producers, consumers) by `role!instance`. */
   lookup: ServiceLookup;
+  /**
+   * The actors of the related services: their secret fields are masked in the job's output
+   * too, since the job sees those services' data (docs/repositories.md).
+   */
+  actors: ActorLookup;
   runId: string;
   repo: { name: string; path: string };
   /** `job.args` over the action record's own `args`. */
@@ -67,15 +98,16 @@ export function jobRequest(
   action: string,
   options: JobRequestOptions,
 ): JobRequest {
-  const { actor, lookup, runId, repo, args, noexec = false } = options;
+  const { actor, lookup, actors, runId, repo, args, noexec = false } = options;
+  const serviceData = jobServiceData(service, lookup);
   return {
     actionsPath: actor?.actionsPath ?? null,
     action,
     args: { ...service.actions[action]?.args, ...args },
     runId,
     repo: { name: repo.name, path: repo.path },
-    service: jobServiceData(service, lookup),
-    secrets: secretValues(actor?.fields ?? [], service.data),
+    service: serviceData,
+    secrets: jobSecrets(serviceData, actor, actors),
     ...(noexec ? { noexec: true } : {}),
   };
 }

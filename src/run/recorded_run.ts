@@ -127,6 +127,8 @@ export class RecordedRun {
     await store.saveRun(this.#run);
     this.#emit({ type: "run", run: this.#run, jobs: this.#allJobs() });
     const signals = [options.signal, options.lockLost].filter((s): s is AbortSignal => !!s);
+    // A killed run can have left mirror files behind the store: bring them up to date first.
+    this.#mirror?.syncAll();
     this.#mirror?.start();
     try {
       const result = await executePlan(this.#plan.plan, {
@@ -198,6 +200,7 @@ export class RecordedRun {
     return jobRequest(svc, job.action, {
       actor: this.#actorOf(job.service),
       lookup: (name) => this.#plan.services.get(name),
+      actors: (name) => this.#plan.actors.get(name),
       runId: this.#options.runId,
       repo: this.#session.repo,
       args: { ...base, ...this.#options.jobArgs?.(job, svc) },

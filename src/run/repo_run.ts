@@ -20,6 +20,7 @@ import type { JobRunner } from "./job_protocol.ts";
 import { planRun } from "./plan.ts";
 import { WorkerPool } from "./pool.ts";
 import { RecordedRun } from "./recorded_run.ts";
+import { RunMirror } from "./run_mirror.ts";
 import { scheduleForRun } from "./schedule_for_run.ts";
 import type {
   PlanRepoRunOptions,
@@ -138,6 +139,17 @@ export async function executeRepoRun(
     if (satisfied.length > 0) await session.store.save({ services: satisfied });
     for (const s of satisfied) repoPlan.services.set(serviceName(s.role, s.name), s);
     if (options.skipEmpty && !existing && repoPlan.plan.steps.length === 0) {
+      // Nothing to run, yet a killed run may have left the mirror behind the store.
+      if (options.mirror !== false) {
+        const mirror = new RunMirror(
+          session.repo.path,
+          repoPlan.services,
+          repoPlan.actors,
+          (error) => options.onMirrorError?.(error),
+        );
+        mirror.syncAll();
+        await mirror.stop();
+      }
       const at = now();
       const run: RunRecord = {
         id: runId,

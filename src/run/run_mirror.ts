@@ -4,8 +4,9 @@
  * a temporary file and a rename per service). A run instead marks the services it changed and
  * writes their files in the background, several at once, every {@link MIRROR_INTERVAL_MS} and
  * once more before the run's end is recorded. The `running` state is transient and is not
- * mirrored on its own. The store stays the source of truth; a crash can leave the mirror a
- * moment behind, which the next run or writer brings up to date.
+ * mirrored on its own. The store stays the source of truth; a crash can leave the mirror
+ * behind, so each run starts by bringing every service's file that differs from the store up
+ * to date ({@link RunMirror.syncAll}).
  *
  * @module
  */
@@ -55,6 +56,21 @@ export class RunMirror {
     this.#dirty.add(name);
   }
 
+  /**
+   * Brings every service's mirror file that differs from the store up to date (one left
+   * stale by a killed run, say), in the background: the files' texts are taken now, before
+   * any job changes a state; files already current are only read and compared. A run calls
+   * this as it starts.
+   */
+  syncAll(): void {
+    const texts = new Map<string, string>();
+    for (const name of this.#services.keys()) {
+      this.#dirty.delete(name);
+      this.#addText(texts, name);
+    }
+    this.#writing = this.#writing.then(() => this.#writeTexts([...texts]));
+  }
+
   /** Writes what changed so far; resolves when it (and any write before it) is done. */
   flush(): Promise<void> {
     this.#writing = this.#writing.then(() => this.#write());
@@ -70,24 +86,37 @@ export class RunMirror {
 
   async #write(): Promise<void> {
     if (this.#dirty.size === 0) return;
-    const names = [...this.#dirty];
+    const texts = new Map<string, string>();
+    for (const name of this.#dirty) this.#addText(texts, name);
     this.#dirty.clear();
+    await this.#writeTexts([...texts]);
+  }
+
+  /** Adds the mirror path and text of service `name` (if known) to `texts`. */
+  #addText(texts: Map<string, string>, name: string): void {
     try {
+      const service = this.#services.get(name);
+      if (!service) return;
       // Parents do not change during a run: the folders are worked out once.
       this.#paths ??= servicePaths([...this.#services.values()]);
-      const chunks: Map<string, string>[] = Array.from({ length: WRITERS }, () => new Map());
-      names.forEach((name, i) => {
-        const service = this.#services.get(name);
-        if (!service) return;
-        const path = this.#paths!.get(service.key);
-        if (!path) return;
-        chunks[i % WRITERS].set(path, serviceMirrorText(service, this.#actors.get(service.actor)));
-      });
-      await Promise.all(
-        chunks.filter((c) => c.size > 0).map((c) => writeMirrorFiles(this.#repoPath, c)),
-      );
+      const path = this.#paths.get(service.key);
+      if (!path) return;
+      texts.set(path, serviceMirrorText(service, this.#actors.get(service.actor)));
     } catch (error) {
       this.#onError(error);
+    }
+  }
+
+  /** Writes files by `WRITERS` at once; each writer's failures go to `onError`. */
+  async #writeTexts(texts: [string, string][]): Promise<void> {
+    const chunks: Map<string, string>[] = Array.from({ length: WRITERS }, () => new Map());
+    texts.forEach(([path, text], i) => chunks[i % WRITERS].set(path, text));
+    // Each writer goes on past a failing file (writeMirrorFiles reports them together).
+    const settled = await Promise.allSettled(
+      chunks.filter((c) => c.size > 0).map((c) => writeMirrorFiles(this.#repoPath, c)),
+    );
+    for (const outcome of settled) {
+      if (outcome.status === "rejected") this.#onError(outcome.reason);
     }
   }
 }

@@ -8,6 +8,7 @@
  * @module
  */
 import {
+  type ActorRecord,
   flatProducers,
   type JobRecord,
   parseServiceName,
@@ -79,9 +80,11 @@ export async function runServiceJob(
   const started = await recorder.start(startedAt);
   if (!started) return recorder.job;
   const related = await loadRelated(store, started);
+  const relatedActors = await loadActors(store, related.values());
   const request = jobRequest(started, action, {
     actor,
     lookup: (name) => related.get(name),
+    actors: (name) => relatedActors.get(name),
     runId,
     repo: session.repo,
     noexec: session.repo.config?.noexec === true,
@@ -121,4 +124,17 @@ async function loadRelated(
     if (found) related.set(name, found);
   }
   return related;
+}
+
+/** The actors of `services` by name (their secret fields are masked in the job's output). */
+async function loadActors(
+  store: RepoStore,
+  services: Iterable<ServiceRecord>,
+): Promise<Map<string, ActorRecord>> {
+  const actors = new Map<string, ActorRecord>();
+  for (const name of new Set([...services].map((s) => s.actor))) {
+    const found = await store.loadActor(name);
+    if (found) actors.set(name, found);
+  }
+  return actors;
 }

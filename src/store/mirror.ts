@@ -39,6 +39,23 @@ export interface MirrorWriteResult {
   unchanged: number;
 }
 
+/**
+ * Some mirror files could not be written (e.g. ENAMETOOLONG for a very long instance name);
+ * the others were. `failures` holds each file's path (relative to the repository) and error.
+ */
+export class MirrorWriteError extends Error {
+  readonly failures: readonly { path: string; error: unknown }[];
+
+  constructor(failures: readonly { path: string; error: unknown }[]) {
+    const reasons = failures.map(({ path, error }) =>
+      `${path}: ${error instanceof Error ? error.message : String(error)}`
+    );
+    super(`${failures.length} mirror file(s) not written: ${reasons.join("; ")}`);
+    this.name = "MirrorWriteError";
+    this.failures = failures;
+  }
+}
+
 /** A folder name for a name: `/` cannot appear in one, nor can a leading dot hide it. */
 function folderName(name: string): string {
   return name.replaceAll("%", "%25").replaceAll("/", "%2F").replace(/^\./, "%2E");
@@ -131,28 +148,36 @@ async function pruneEmpty(dir: string, stop: string): Promise<void> {
 
 /**
  * Writes the given mirror files (paths relative to `repoPath`) whose text differs from what is
- * on disk, and nothing else. For changes that move or remove nothing.
+ * on disk, and nothing else. For changes that move or remove nothing. A file that cannot be
+ * written does not stop the others: afterwards a {@link MirrorWriteError} names each failure.
  */
 export async function writeMirrorFiles(
   repoPath: string,
   files: ReadonlyMap<string, string>,
 ): Promise<MirrorWriteResult> {
   const result: MirrorWriteResult = { written: 0, removed: 0, unchanged: 0 };
+  const failures: { path: string; error: unknown }[] = [];
   for (const [path, text] of files) {
     const absolute = join(repoPath, path);
     if ((await readText(absolute)) === text) {
       result.unchanged++;
       continue;
     }
-    await writeAtomically(absolute, text);
-    result.written++;
+    try {
+      await writeAtomically(absolute, text);
+      result.written++;
+    } catch (error) {
+      failures.push({ path, error });
+    }
   }
+  if (failures.length > 0) throw new MirrorWriteError(failures);
   return result;
 }
 
 /**
  * Brings `actors/` and `services/` of the repository at `repoPath` in line with the given
- * records: writes what changed, removes what is gone.
+ * records: writes what changed, removes what is gone. A file that cannot be written does not
+ * stop the others: afterwards a {@link MirrorWriteError} names each failure.
  */
 export async function writeMirror(
   repoPath: string,
@@ -185,14 +210,20 @@ export async function writeMirror(
     const top = path.includes(`${join(repoPath, "actors")}`) ? "actors" : "services";
     await pruneEmpty(join(path, ".."), join(repoPath, top));
   }
+  const failures: { path: string; error: unknown }[] = [];
   for (const [path, text] of wanted) {
     if ((await readText(path)) === text) {
       result.unchanged++;
       continue;
     }
-    await writeAtomically(path, text);
-    result.written++;
+    try {
+      await writeAtomically(path, text);
+      result.written++;
+    } catch (error) {
+      failures.push({ path: relative(repoPath, path), error });
+    }
   }
+  if (failures.length > 0) throw new MirrorWriteError(failures);
   return result;
 }
 

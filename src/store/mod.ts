@@ -73,6 +73,7 @@ export { CorruptRecordError, type CorruptRecordOptions } from "./corrupt_record.
 export {
   ACTOR_FILE,
   type MirrorContent,
+  MirrorWriteError,
   type MirrorWriteResult,
   readMirror,
   SERVICE_FILE,

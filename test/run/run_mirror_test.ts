@@ -1,11 +1,11 @@
 /** The mirror a run writes in the background: only what it changed, the latest version. */
 import assert from "node:assert/strict";
-import { readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { ServiceRecord } from "../../src/model/types.ts";
 import { RunMirror } from "../../src/run/run_mirror.ts";
-import { servicePaths } from "../../src/store/mirror.ts";
+import { MirrorWriteError, serviceMirrorText, servicePaths } from "../../src/store/mirror.ts";
 import { makeTempDir, type TempDir } from "../helpers/mod.ts";
 import { makeActor, makeService, nameOf } from "../store/fixtures.ts";
 
@@ -49,5 +49,33 @@ describe("RunMirror", () => {
     mirror.mark(nameOf(a));
     await mirror.stop();
     assert.equal(errors.length, 1);
+  });
+
+  it("syncAll brings stale files up to date, past a file that cannot be written", async () => {
+    const repo = join(dir.path, "sync");
+    const long = makeService("r", node, "x".repeat(300));
+    const all = [a, b, long];
+    const services = new Map<string, ServiceRecord>(all.map((s) => [nameOf(s), s]));
+    const paths = servicePaths(all);
+    const fileOf = (s: ServiceRecord) => join(repo, paths.get(s.key)!);
+    // `a` as a killed run left it (an older state), `b` current.
+    const stale = { ...a, actions: { ...a.actions, start: { ...a.actions.start, state: "ok" } } };
+    await mkdir(join(fileOf(a), ".."), { recursive: true });
+    await writeFile(fileOf(a), serviceMirrorText(stale as ServiceRecord, node));
+    await mkdir(join(fileOf(b), ".."), { recursive: true });
+    await writeFile(fileOf(b), serviceMirrorText(b, node));
+    const before = await stat(fileOf(b));
+    const errors: unknown[] = [];
+    const mirror = new RunMirror(repo, services, actors, (e) => errors.push(e));
+    mirror.syncAll();
+    // What the store holds when syncAll is called is written, not a later change.
+    services.set(nameOf(a), { ...a, data: { ...a.data, description: "changed later" } });
+    await mirror.flush();
+    assert.equal(await readFile(fileOf(a), "utf8"), serviceMirrorText(a, node));
+    assert.equal((await stat(fileOf(b))).mtimeMs, before.mtimeMs, "a current file is left alone");
+    assert.equal(errors.length, 1);
+    assert.ok(errors[0] instanceof MirrorWriteError);
+    assert.match(String(errors[0]), /ENAMETOOLONG/);
+    assert.deepEqual(errors[0].failures.map((f) => f.path), [paths.get(long.key)]);
   });
 });

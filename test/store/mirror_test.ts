@@ -9,7 +9,12 @@ import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { InputError } from "../../src/errors.ts";
 import { listEntry, sortServices } from "../../src/model/views.ts";
-import { readMirror, writeMirror } from "../../src/store/mirror.ts";
+import {
+  MirrorWriteError,
+  readMirror,
+  writeMirror,
+  writeMirrorFiles,
+} from "../../src/store/mirror.ts";
 import { openRepoStore } from "../../src/store/repo_store.ts";
 import { openSqliteDriver } from "../../src/store/sqlite.ts";
 import { makeTempRepo } from "../helpers/mod.ts";
@@ -158,6 +163,32 @@ describe("mirror", () => {
       assert.equal(webAgain?.data.description, "web");
       assert.deepEqual(await restored.childKeysOf("node!host1"), [web.key]);
       await fresh.close();
+    } finally {
+      await repo.remove();
+    }
+  });
+
+  it("a file that cannot be written does not stop the others; the error names it", async () => {
+    const repo = await makeTempRepo();
+    try {
+      const long = join("services", `node!${"x".repeat(300)}`, "service.json");
+      const files = new Map([[long, "{}\n"], [
+        join("services", "node!ok", "service.json"),
+        "{}\n",
+      ]]);
+      const error = await writeMirrorFiles(repo.path, files).then(() => null, (e) => e);
+      assert.ok(error instanceof MirrorWriteError, String(error));
+      assert.deepEqual(error.failures.map((f: { path: string }) => f.path), [long]);
+      assert.match(error.message, /ENAMETOOLONG/);
+      assert.ok(existsSync(join(repo.path, "services", "node!ok", "service.json")));
+
+      const longService = makeService("r", node, "y".repeat(300));
+      const { host } = records("r");
+      const whole = await writeMirror(repo.path, { actors: [node], services: [longService, host] })
+        .then(() => null, (e) => e);
+      assert.ok(whole instanceof MirrorWriteError, String(whole));
+      assert.equal(whole.failures.length, 1);
+      assert.ok(existsSync(join(repo.path, "services", "node!host1", "service.json")));
     } finally {
       await repo.remove();
     }
