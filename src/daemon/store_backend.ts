@@ -198,7 +198,7 @@ export function storeRunRecurring(
       store: repo.store,
       repo: { name: repo.name, path: repo.path, config: repo.config },
     };
-    const job = await runServiceJob(session, { service, action }, {
+    const job = await runServiceJob(session, { service, action, actor }, {
       pool: options.pool,
       runId,
       jobId: runJobId(runId, info.startedAt),
