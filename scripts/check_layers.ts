@@ -30,10 +30,11 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["hrd"],
   ["capnp"],
   ["store"],
-  ["repo"],
+  ["repo", "events", "executor"],
   ["blueprint"],
   ["run"],
-  ["daemon"],
+  ["fleet"],
+  ["daemon", "dashboard"],
   ["cli"],
   ["main.ts", "workers"],
 ];

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building and testing ays needs, skipping what is already there:
-# Debian packages (nodejs/npm to fetch the dev tools, redis-server and capnproto for the tests)
-# and the npm dependencies, Bun and Deno included. Safe to run again.
+# Debian packages (nodejs/npm to fetch the dev tools; for the tests redis-server, capnproto,
+# openssh-server and openssh-client for the SSH test hosts, chromium for the dashboard tests, make,
+# iproute2 for the test hosts' network namespaces) and the npm dependencies, Bun and Deno
+# included. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +12,11 @@ command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ "${1:-}" = "--test" ]; then
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   command -v capnp >/dev/null 2>&1 || missing+=(capnproto)
+  [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+  command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v make >/dev/null 2>&1 || missing+=(make)
+  command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
