@@ -36,6 +36,14 @@ export {
   WorkerPool,
 } from "./pool.ts";
 export { type RetryOptions, runWithRetries } from "./retry.ts";
+export {
+  DEFAULT_MEMORY_LIMIT,
+  formatMemoryLimit,
+  MIN_MEMORY_LIMIT,
+  ProcessWorker,
+  type ProcessWorkerOptions,
+} from "./process_worker.ts";
+export { serveJobWorker, type ServeJobWorkerOptions } from "./job_worker_process.ts";
 export { runJob, type RunJobSettingsOptions } from "./run_job.ts";
 export {
   acceptOutcome,

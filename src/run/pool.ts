@@ -23,6 +23,7 @@ import { maskJson, maskText } from "../model/mod.ts";
 import { LogBuffer } from "./log_buffer.ts";
 import { LineCutter, LIVE_TRUNCATED_LINE } from "./log_limits.ts";
 import { timerDelay } from "./sleep.ts";
+import { type JobWorker, ProcessWorker, WorkerEndEvent } from "./process_worker.ts";
 
 /** Options of {@link WorkerPool}. */
 export interface PoolOptions {
@@ -30,13 +31,18 @@ export interface PoolOptions {
   size?: number;
   /** The worker entry (default: `workers/job_worker.ts` of this packaging). */
   specifier?: string;
+  /**
+   * The child process of a job with `isolation: process` (default: this ays with
+   * `__job-worker`, docs/runs.md "Memory limits").
+   */
+  processCommand?: { command: string; args: string[] };
 }
 
 /** Options of {@link WorkerPool.run} (those of every {@link JobRunner}). */
 export type RunJobOptions = JobRunOptions;
 
 interface PoolWorker {
-  worker: Worker;
+  worker: JobWorker;
   ephemeral: boolean;
   job: ActiveJob | null;
   /** The actions files its jobs loaded: a module's timers outlive its job. */
@@ -79,6 +85,7 @@ interface Queued {
 export class WorkerPool implements JobRunner {
   readonly #size: number;
   readonly #specifier: string;
+  readonly #processCommand?: { command: string; args: string[] };
   readonly #idle: PoolWorker[] = [];
   readonly #all = new Set<PoolWorker>();
   readonly #queue: Queued[] = [];
@@ -89,6 +96,7 @@ export class WorkerPool implements JobRunner {
   constructor(options: PoolOptions = {}) {
     this.#size = Math.max(1, options.size ?? 10);
     this.#specifier = options.specifier ?? workerSpecifier("job_worker");
+    this.#processCommand = options.processCommand;
   }
 
   /** How many jobs run at once. */
@@ -105,9 +113,9 @@ export class WorkerPool implements JobRunner {
   async warm(): Promise<void> {
     const starting: Promise<void>[] = [];
     while (this.#all.size < this.#size) {
-      const w = this.#spawn(false);
-      this.#idle.push(w);
-      starting.push(ping(w.worker));
+      const worker = new Worker(this.#specifier, { type: "module" });
+      this.#idle.push(this.#spawn(false, worker));
+      starting.push(ping(worker));
     }
     await Promise.all(starting);
   }
@@ -164,7 +172,9 @@ export class WorkerPool implements JobRunner {
       return;
     }
     this.#active++;
-    const w = options.isolation === "job"
+    const w = options.isolation === "process"
+      ? this.#spawnProcess(options.memory)
+      : options.isolation === "job"
       ? this.#spawn(true)
       : q.fresh
       ? this.#spawn(false)
@@ -203,8 +213,15 @@ export class WorkerPool implements JobRunner {
     w.worker.postMessage({ type: "run", id: job.id, request } satisfies HostMessage);
   }
 
-  #spawn(ephemeral: boolean): PoolWorker {
-    const worker = new Worker(this.#specifier, { type: "module" });
+  /** A worker in a child process with a memory limit, for one job (`isolation: process`). */
+  #spawnProcess(memory: number | undefined): PoolWorker {
+    return this.#spawn(true, new ProcessWorker({ memory, command: this.#processCommand }));
+  }
+
+  #spawn(
+    ephemeral: boolean,
+    worker: JobWorker = new Worker(this.#specifier, { type: "module" }),
+  ): PoolWorker {
     const w: PoolWorker = { worker, ephemeral, job: null, modules: new Set() };
     worker.onmessage = (event: MessageEvent<unknown>) => {
       let message: WorkerMessage;
@@ -227,9 +244,11 @@ export class WorkerPool implements JobRunner {
       else if (strayError(w, w.job, event)) this.#retryOnFreshWorker(w.job);
       else this.#abort(w.job, message, {});
     };
-    // Bun tells when a worker's thread ended (an exit the worker did not report).
-    worker.addEventListener("close", () => {
-      if (w.job) this.#abort(w.job, "the action ended its worker", {});
+    // Bun tells when a worker's thread ended (an exit the worker did not report); a process
+    // worker says why it ended (out of memory).
+    worker.addEventListener("close", (event) => {
+      const reason = event instanceof WorkerEndEvent ? event.reason : "the action ended its worker";
+      if (w.job) this.#abort(w.job, reason, {});
       else this.#discard(w);
     });
     this.#all.add(w);
