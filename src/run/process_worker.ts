@@ -15,18 +15,13 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { DEFAULT_MEMORY_LIMIT, MIN_MEMORY_LIMIT } from "../hrd/mod.ts";
 import { selfCommand } from "../runtime.ts";
 import type { HostMessage } from "./job_protocol.ts";
 import { EXIT_WORKER_ENDED, EXIT_WORKER_ERROR } from "./job_worker_process.ts";
 
 /** How often the child's memory is read, in milliseconds. */
 export const MEMORY_CHECK_MS = 50;
-
-/** The default memory limit of a job with `isolation: process`: 1 GiB. */
-export const DEFAULT_MEMORY_LIMIT = 1024 * 1024 * 1024;
-
-/** The smallest memory limit ays accepts: 64 MiB (a child ays uses about 40 MiB idle). */
-export const MIN_MEMORY_LIMIT = 64 * 1024 * 1024;
 
 /** What the pool needs of a worker: a Web Worker, or a {@link ProcessWorker}. */
 export interface JobWorker extends EventTarget {

@@ -1,12 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { WorkerPool } from "../../src/run/pool.ts";
-import {
-  formatMemoryLimit,
-  MIN_MEMORY_LIMIT,
-  ProcessWorker,
-  residentMemory,
-} from "../../src/run/process_worker.ts";
+import { MIN_MEMORY_LIMIT } from "../../src/hrd/mod.ts";
+import { formatMemoryLimit, ProcessWorker, residentMemory } from "../../src/run/process_worker.ts";
 import {
   ACTIONS_TS,
   liveGroupMembers,
