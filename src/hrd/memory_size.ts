@@ -7,8 +7,11 @@
  */
 import { InputError, type SourceLocation } from "../errors.ts";
 
-/** The smallest memory limit: 64 MiB (a child ays with its worker uses about 50 MiB idle). */
-export const MIN_MEMORY_LIMIT = 64 * 1024 * 1024;
+/**
+ * The smallest memory limit: 128 MiB. A child ays with its worker uses about 57 MiB before the
+ * action loads (measured, docs/runs.md "Memory limits"): a smaller limit would fail every job.
+ */
+export const MIN_MEMORY_LIMIT = 128 * 1024 * 1024;
 
 /** The memory limit of a job with `isolation: process` when none is given: 1 GiB. */
 export const DEFAULT_MEMORY_LIMIT = 1024 * 1024 * 1024;
@@ -35,7 +38,7 @@ const SIZE_RE = /^(\d+(?:\.\d+)?)\s*(?:([kmgt])(?:ib)?)?$/i;
  * Bytes from `536870912`, `"512M"`, `"512MiB"`, `"1.5G"` (whole bytes, rounded down), at
  * least {@link MIN_MEMORY_LIMIT}. Throws {@link InputError} naming the bad text otherwise:
  * negative or fractional byte counts, unknown units (`512MB` is refused: write `512M`),
- * sizes below 64 MiB.
+ * sizes below 128 MiB.
  */
 export function parseMemorySize(
   input: string | number,
@@ -62,7 +65,7 @@ export function parseMemorySize(
   } else {
     return fail(syntax);
   }
-  if (bytes < MIN_MEMORY_LIMIT) fail("must be at least 64M");
+  if (bytes < MIN_MEMORY_LIMIT) fail("must be at least 128M");
   return bytes;
 }
 

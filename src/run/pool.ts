@@ -24,6 +24,8 @@ import { LogBuffer } from "./log_buffer.ts";
 import { LineCutter, LIVE_TRUNCATED_LINE } from "./log_limits.ts";
 import { timerDelay } from "./sleep.ts";
 import { type JobWorker, ProcessWorker, WorkerEndEvent } from "./process_worker.ts";
+import { MemoryGuard } from "./memory_guard.ts";
+import { DEFAULT_MEMORY_LIMIT } from "../hrd/mod.ts";
 
 /** Options of {@link WorkerPool}. */
 export interface PoolOptions {
@@ -36,6 +38,14 @@ export interface PoolOptions {
    * `__job-worker`, docs/runs.md "Memory limits").
    */
   processCommand?: { command: string; args: string[] };
+  /**
+   * Bytes by which jobs in worker threads may grow ays' resident memory (from when the pool was
+   * made) before the pool retires every busy thread worker and runs those jobs again, each in a
+   * process with its memory limit (default 1 GiB; docs/runs.md, "Memory limits").
+   */
+  guardMemory?: number;
+  /** Reads ays' resident memory in bytes (default `process.memoryUsage.rss()`). */
+  readMemory?: () => number;
 }
 
 /** Options of {@link WorkerPool.run} (those of every {@link JobRunner}). */
@@ -81,6 +91,11 @@ interface Queued {
   fresh?: boolean;
 }
 
+/** The live log line of a job the memory guard moves to a process of its own. */
+export const MOVED_TO_PROCESS_LINE = (rss: number) =>
+  `[warn] ays' memory reached ${Math.round(rss / 2 ** 20)} MiB with this job in a worker thread: ` +
+  "running it again in a process of its own, with its memory limit\n";
+
 /** Runs jobs in Web Workers. Call {@link WorkerPool.close} when done. */
 export class WorkerPool implements JobRunner {
   readonly #size: number;
@@ -92,11 +107,19 @@ export class WorkerPool implements JobRunner {
   #active = 0;
   #nextId = 0;
   #closed = false;
+  readonly #guard: MemoryGuard;
 
   constructor(options: PoolOptions = {}) {
     this.#size = Math.max(1, options.size ?? 10);
     this.#specifier = options.specifier ?? workerSpecifier("job_worker");
     this.#processCommand = options.processCommand;
+    const { guardMemory = DEFAULT_MEMORY_LIMIT, readMemory = () => process.memoryUsage.rss() } =
+      options;
+    this.#guard = new MemoryGuard({
+      limit: readMemory() + guardMemory,
+      read: readMemory,
+      onExceeded: (rss) => this.#onMemoryExceeded(rss),
+    });
   }
 
   /** How many jobs run at once. */
@@ -135,6 +158,7 @@ export class WorkerPool implements JobRunner {
   /** Terminates every worker; running jobs end cancelled, queued ones reject. */
   close(): Promise<void> {
     this.#closed = true;
+    this.#guard.stop();
     for (const q of this.#queue.splice(0)) q.reject(new Error("worker pool is closed"));
     for (const w of [...this.#all]) {
       if (w.job) this.#abort(w.job, "cancelled: the worker pool was closed", { cancelled: true });
@@ -181,6 +205,7 @@ export class WorkerPool implements JobRunner {
       : (this.#idle.pop() ?? this.#spawn(false));
     w.job = job;
     w.modules.add(request.actionsPath ?? "");
+    if (!(w.worker instanceof ProcessWorker)) this.#guard.start();
     job.worker = w;
     const onCancel = () => {
       const reason = options.signal?.reason;
@@ -361,6 +386,31 @@ export class WorkerPool implements JobRunner {
     this.#active--;
     const { request, options, resolve, reject } = job;
     this.#queue.unshift({ request, options, resolve, reject, fresh: true });
+    this.#dispatch();
+  }
+
+  /**
+   * ays' memory passed the guard's limit: which thread's heap grew cannot be known (docs/runs.md,
+   * "Memory limits"), so every job in a worker thread is run again in a process of its own.
+   */
+  #onMemoryExceeded(rss: number): void {
+    for (const w of [...this.#all]) {
+      if (!w.job || w.worker instanceof ProcessWorker) continue;
+      const job = w.job;
+      job.cleanup();
+      w.job = null;
+      this.#discard(w);
+      killGroups(job.groups);
+      job.options.onLog?.(MOVED_TO_PROCESS_LINE(rss));
+      this.#active--;
+      const { request, options, resolve, reject } = job;
+      this.#queue.unshift({
+        request,
+        options: { ...options, isolation: "process" },
+        resolve,
+        reject,
+      });
+    }
     this.#dispatch();
   }
 

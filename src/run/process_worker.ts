@@ -85,7 +85,7 @@ export class ProcessWorker extends EventTarget implements JobWorker {
     super();
     const { memory = DEFAULT_MEMORY_LIMIT, command = selfCommand(["__job-worker"]) } = options;
     if (!Number.isSafeInteger(memory) || memory < MIN_MEMORY_LIMIT) {
-      throw new RangeError(`memory limit must be at least 64 MiB, got ${memory} bytes`);
+      throw new RangeError(`memory limit must be at least 128 MiB, got ${memory} bytes`);
     }
     this.#limit = memory;
     this.#child = spawn(command.command, command.args, { stdio: ["pipe", "pipe", "pipe"] });

@@ -6,7 +6,7 @@
  * crashing. Bad `memory:` and `--isolation` values are exit 2 with their place.
  *
  * So that a limit that does not work cannot take the machine down, the hog stops by itself at
- * about 3 GiB, and ays runs in a memory cgroup of 2 GiB made for the test when this machine
+ * about 3 GiB, and ays runs in a memory cgroup of 3 GiB made for the test when this machine
  * lets it make one (cgroup v2 or v1, removed afterwards).
  */
 import assert from "node:assert/strict";
@@ -35,6 +35,7 @@ export async function install(job) {
 `;
 
 interface RunJson {
+  id: string;
   state: string;
   jobs: {
     service: string;
@@ -81,11 +82,11 @@ describe("a memory limit per job through the binary", () => {
   let cgroup: ReturnType<typeof makeMemoryCgroup> = null;
 
   /** `ays args…` in the repository, inside the test's memory cgroup when there is one. */
-  const ays = (args: string[]) => {
-    if (!cgroup) return runAys(args, { cwd: repo.path, extraEnv: env });
+  const ays = (args: string[], cwd = repo.path) => {
+    if (!cgroup) return runAys(args, { cwd, extraEnv: env });
     const script = `echo $$ > "$0/cgroup.procs" && exec "$@"`;
     return runAys(["-c", script, cgroup.path, aysBinary, ...args], {
-      cwd: repo.path,
+      cwd,
       extraEnv: env,
       binary: "/bin/sh",
     });
@@ -109,7 +110,7 @@ describe("a memory limit per job through the binary", () => {
     });
     const applied = await runAys(["blueprint"], { cwd: repo.path, extraEnv: env });
     assert.equal(applied.code, 0, applied.stderr);
-    cgroup = makeMemoryCgroup(2 * GiB);
+    cgroup = makeMemoryCgroup(3 * GiB);
   });
   after(async () => {
     try {
@@ -161,6 +162,37 @@ describe("a memory limit per job through the binary", () => {
     ]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /5 ok/);
+  });
+
+  it("moves a hog in a worker thread to a process when ays' memory grows past `memory`", async () => {
+    const threaded = await makeTempRepo({
+      name: "threaded",
+      files: {
+        ".ays/config.yaml": "memory: 384M\n",
+        "actorTemplates/hog/schema.hrd": "x = type:str\n",
+        "actorTemplates/hog/actions.ts": HOG,
+        "actorTemplates/napper/schema.hrd": "x = type:str\n",
+        "actorTemplates/napper/actions.ts": NAPPER,
+        "blueprints/all.yaml":
+          `hog__h:\n  x: h\nnapper__n1:\n  x: n1\nactions:\n  - action: install\n`,
+      },
+    });
+    try {
+      const applied = await runAys(["blueprint"], { cwd: threaded.path, extraEnv: env });
+      assert.equal(applied.code, 0, applied.stderr);
+      const result = await ays(["run", "--json"], threaded.path);
+      assert.equal(result.signal, null, `ays was killed: ${result.stderr}`);
+      assert.equal(result.code, 1, result.stderr);
+      const run = JSON.parse(result.stdout) as RunJson;
+      assert.deepEqual(
+        run.jobs.map((j) => [j.service, j.state, j.error?.message ?? null]),
+        [["hog!h", "error", "out of memory (limit 384 MiB)"], ["napper!n1", "ok", null]],
+      );
+      const shown = await ays(["run", "show", run.id], threaded.path);
+      assert.match(shown.stdout, /running it again in a process of its own/);
+    } finally {
+      await threaded.remove();
+    }
   });
 
   it("refuses a bad memory size in actor.yaml and a bad --isolation (exit 2)", async () => {

@@ -173,7 +173,7 @@ describe("readActorYaml", () => {
       () => readActorYaml("actions:\n  i: { memory: 12M }\n"),
       2,
       16,
-      /actions\.i\.memory: bad memory size "12M": must be at least 64M/,
+      /actions\.i\.memory: bad memory size "12M": must be at least 128M/,
     );
     rejects(
       () => readActorYaml("actions:\n  i: { memory: 512MB }\n"),

@@ -7,9 +7,9 @@ const MiB = 1024 * 1024;
 
 describe("parseMemorySize", () => {
   it("reads bytes and binary units", () => {
-    assert.equal(parseMemorySize(MIN_MEMORY_LIMIT), 64 * MiB);
-    assert.equal(parseMemorySize("67108864"), 64 * MiB);
-    assert.equal(parseMemorySize("65536K"), 64 * MiB);
+    assert.equal(parseMemorySize(MIN_MEMORY_LIMIT), 128 * MiB);
+    assert.equal(parseMemorySize("134217728"), 128 * MiB);
+    assert.equal(parseMemorySize("131072K"), 128 * MiB);
     assert.equal(parseMemorySize("512M"), 512 * MiB);
     assert.equal(parseMemorySize("512m"), 512 * MiB);
     assert.equal(parseMemorySize("512MiB"), 512 * MiB);
@@ -18,7 +18,7 @@ describe("parseMemorySize", () => {
     assert.equal(parseMemorySize("1T"), 1024 * 1024 * MiB);
   });
 
-  it("refuses other text, fractions of bytes, sizes below 64M, with the location", () => {
+  it("refuses other text, fractions of bytes, sizes below 128M, with the location", () => {
     const location = { file: "actor.yaml", line: 3, column: 7 };
     for (const bad of ["", "512MB", "-1G", "1.5", "G", "12 M B", "0x100M", "1e9", "∞"]) {
       assert.throws(
@@ -32,14 +32,14 @@ describe("parseMemorySize", () => {
     for (const bad of [-1, 1.5, Number.NaN, Infinity, 2 ** 60]) {
       assert.throws(() => parseMemorySize(bad), InputError, String(bad));
     }
-    assert.throws(() => parseMemorySize("63M"), /must be at least 64M/);
-    assert.throws(() => parseMemorySize(0), /must be at least 64M/);
+    assert.throws(() => parseMemorySize("127M"), /must be at least 128M/);
+    assert.throws(() => parseMemorySize(0), /must be at least 128M/);
     assert.throws(() => parseMemorySize("99999999999T"), /too large/);
     assert.throws(() => parseMemorySize(null as unknown as string), InputError);
   });
 
   it("formats sizes so that they read back", () => {
-    for (const bytes of [64 * MiB, 512 * MiB, 1024 * MiB, 1536 * MiB, 70_000_000, 2 ** 40]) {
+    for (const bytes of [128 * MiB, 512 * MiB, 1024 * MiB, 1536 * MiB, 170_000_000, 2 ** 40]) {
       assert.equal(parseMemorySize(formatMemorySize(bytes)), bytes);
     }
     assert.equal(formatMemorySize(1024 * MiB), "1G");

@@ -41,7 +41,7 @@ describe("repository config", () => {
       "name: x\nmemory: 12M\n",
       2,
       9,
-      /'memory': bad memory size "12M": must be at least 64M/,
+      /'memory': bad memory size "12M": must be at least 128M/,
     );
     failsAt("memory: 1GB\n", 1, 9, /'memory': bad memory size "1GB"/);
     failsAt("memory: [1]\n", 1, 9, /'memory': must be a memory size/);

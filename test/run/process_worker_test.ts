@@ -136,9 +136,9 @@ describe("isolation: process (a job in a child ays with a memory limit)", () => 
 });
 
 describe("ProcessWorker", () => {
-  it("refuses a limit below 64 MiB", () => {
-    assert.throws(() => new ProcessWorker({ memory: MIN_MEMORY_LIMIT - 1 }), /at least 64 MiB/);
-    assert.throws(() => new ProcessWorker({ memory: MIN_MEMORY_LIMIT + 0.5 }), /at least 64 MiB/);
+  it("refuses a limit below 128 MiB", () => {
+    assert.throws(() => new ProcessWorker({ memory: MIN_MEMORY_LIMIT - 1 }), /at least 128 MiB/);
+    assert.throws(() => new ProcessWorker({ memory: MIN_MEMORY_LIMIT + 0.5 }), /at least 128 MiB/);
   });
 
   it("ends with the reason when its child cannot start", async () => {
