@@ -98,6 +98,8 @@ struct ActorConfig {
     producers @8 :Bool;
     hasProducers @9 :Bool;
     isolation @10 :Text;
+    # Bytes a job may use with isolation "process"; 0 when not given.
+    memory @11 :Float64;
   }
 }
 

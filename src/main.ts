@@ -3,7 +3,8 @@
  *
  * `ays --version` is answered before the CLI and its dependencies are loaded: scripts call it
  * to probe for ays, and loading commander and every command costs several times the runtime's
- * own start-up (bench/startup.ts).
+ * own start-up (bench/startup.ts). So is the hidden `ays __job-worker`, the child process that
+ * runs one job with `isolation: process` (`src/run/job_worker_process.ts`).
  *
  * @module
  */
@@ -17,6 +18,11 @@ if (import.meta.main) {
     // process.stdout, whose set-up console.log avoids) alone costs more
     // than the runtime's whole start-up.
     console.log(VERSION);
+  } else if (argv.length === 1 && argv[0] === "__job-worker") {
+    // Hidden: the child process of a job with `isolation: process` (docs/runs.md, "Memory
+    // limits"), started by ays itself. Loads the job worker only, not the CLI.
+    const { serveJobWorker } = await import("./run/mod.ts");
+    exitProcess(await serveJobWorker());
   } else {
     const { processIo, runCli } = await import("./cli/mod.ts");
     const io = processIo();

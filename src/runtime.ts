@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { fileURLToPath } from "node:url";
 
 /** The runtime executing ays. */
 export type RuntimeName = "bun" | "deno" | "node";
@@ -71,4 +72,25 @@ export function interceptExit(exit: (code?: unknown) => never): void {
   } catch {
     // A frozen namespace: process.exit is still intercepted.
   }
+}
+
+/**
+ * The command that starts this same ays with `args`: the binary itself; the bundle or the
+ * sources under the runtime running them now (Deno with `run -A` and the project's
+ * `deno.json`). A job with `isolation: process` runs in such a child (`ays __job-worker`,
+ * docs/runs.md "Memory limits").
+ */
+export function selfCommand(
+  args: readonly string[],
+  moduleUrl: string = import.meta.url,
+): { command: string; args: string[] } {
+  const how = packaging(moduleUrl);
+  if (how === "binary") return { command: process.execPath, args: [...args] };
+  const main = fileURLToPath(how === "bundle" ? moduleUrl : new URL("./main.ts", moduleUrl));
+  if (runtimeName() !== "deno") return { command: process.execPath, args: [main, ...args] };
+  const deno = (globalThis as { Deno?: { execPath(): string } }).Deno!;
+  const config = how === "source"
+    ? ["--config", fileURLToPath(new URL("../deno.json", moduleUrl))]
+    : [];
+  return { command: deno.execPath(), args: ["run", "-A", "--quiet", ...config, main, ...args] };
 }

@@ -171,6 +171,7 @@ function configToCapnp(c: ActorConfig): Obj {
       producers: s.producers ?? false,
       hasProducers: s.producers !== undefined,
       isolation: s.isolation ?? null,
+      memory: s.memory ?? 0,
     })),
     flists: Object.entries(c.flists).map(([key, value]) => ({ key, value })),
     events: Object.entries(c.events).map(([key, value]) => ({ key, value })),
@@ -190,7 +191,10 @@ function configFromCapnp(o: Obj | null): ActorConfig {
     if (a.hasRetryDelay) s.retryDelay = num(a.retryDelay);
     if (Array.isArray(a.deps)) s.deps = texts(a.deps);
     if (a.hasProducers) s.producers = Boolean(a.producers);
-    if (a.isolation === "pool" || a.isolation === "job") s.isolation = a.isolation;
+    if (a.isolation === "pool" || a.isolation === "job" || a.isolation === "process") {
+      s.isolation = a.isolation;
+    }
+    if (num(a.memory) > 0) s.memory = num(a.memory);
     config.actions[String(a.action)] = s;
   }
   for (const kv of list(o.flists)) config.flists[String(kv.key)] = String(kv.value ?? "");

@@ -72,7 +72,12 @@ async function openServed(
       served.push({
         name: repo.name,
         path: repo.path,
-        config: { parallel: repo.config.parallel, noexec: repo.config.noexec },
+        config: {
+          parallel: repo.config.parallel,
+          noexec: repo.config.noexec,
+          isolation: repo.config.isolation,
+          memory: repo.config.memory,
+        },
         store: opened.store,
         driver: opened.driver,
       });

@@ -12,7 +12,7 @@ import { parse as parseYaml } from "yaml";
 import { InputError } from "../errors.ts";
 import { type JobArgs, scheduleForRun } from "../run/mod.ts";
 import type { CliContext } from "./context.ts";
-import { executeFromCli, parseParallel } from "./run.ts";
+import { executeFromCli, parseIsolation, parseParallel } from "./run.ts";
 
 /**
  * `--args` (docs/runs.md, "Job arguments"): one FILE (a YAML or JSON mapping: typed values),
@@ -71,6 +71,7 @@ interface DoOptions {
   args?: string[];
   scheduleOnly?: boolean;
   parallel?: string;
+  isolation?: string;
   failFast?: boolean;
   wait?: boolean;
 }
@@ -86,6 +87,7 @@ async function doAction(
   const instance = options.instance || undefined;
   await executeFromCli(ctx, command, {
     parallel: options.parallel === undefined ? undefined : parseParallel(options.parallel),
+    isolation: options.isolation === undefined ? undefined : parseIsolation(options.isolation),
     failFast: Boolean(options.failFast),
     wait: Boolean(options.wait),
     scope: { role, instance, action },
@@ -121,7 +123,12 @@ function addDoOptions(command: CommandUnknownOpts): CommandUnknownOpts {
     .option("--schedule-only", "only schedule; run later with ays run")
     .option("--parallel <n>", "jobs at once (default: parallel of .ays/config.yaml, else 10)")
     .option("--fail-fast", "start no new job after the first failure")
-    .option("--wait", "wait for the repository lock instead of exiting 3");
+    .option("--wait", "wait for the repository lock instead of exiting 3")
+    .option(
+      "--isolation <how>",
+      "pool, job or process, for actions whose actor.yaml names none (default: isolation of " +
+        ".ays/config.yaml, else pool)",
+    );
 }
 
 /** Adds `ays do ACTION` and `ays install` to the program. */

@@ -30,6 +30,8 @@ import { openSession, printJson, withSession } from "./session.ts";
 /** Options `ays run` and `ays do` share. */
 export interface RunCliOptions {
   parallel?: number;
+  /** `--isolation`: of the actions whose actor.yaml names none (over `.ays/config.yaml`). */
+  isolation?: Isolation;
   failFast?: boolean;
   wait?: boolean;
   role?: string;
@@ -43,6 +45,20 @@ export function parseParallel(value: string): number {
     throw new InputError(`--parallel must be a whole number of at least 1, not '${value}'`);
   }
   return n;
+}
+
+/** Where a job runs: a pooled worker, a fresh one, or a child process (docs/runs.md). */
+export type Isolation = "pool" | "job" | "process";
+
+const ISOLATIONS: readonly Isolation[] = ["pool", "job", "process"];
+
+/** `--isolation pool|job|process`. */
+export function parseIsolation(value: string): Isolation {
+  const found = ISOLATIONS.find((isolation) => isolation === value);
+  if (found === undefined) {
+    throw new InputError(`--isolation must be pool, job or process, not '${value}'`);
+  }
+  return found;
 }
 
 /** What {@link executeFromCli} lets a command do under the lock before the run. */
@@ -105,7 +121,12 @@ export async function executeFromCli(
     repo: {
       name: repo.name,
       path: repo.path,
-      config: { parallel: repo.config.parallel, noexec: repo.config.noexec },
+      config: {
+        parallel: repo.config.parallel,
+        noexec: repo.config.noexec,
+        isolation: options.isolation ?? repo.config.isolation,
+        memory: repo.config.memory,
+      },
     },
   };
   let lock: HeldLock | undefined;
@@ -233,6 +254,11 @@ export function registerRun(program: CommandUnknownOpts, ctx: CliContext): void 
     .option("--parallel <n>", "jobs at once (default: parallel of .ays/config.yaml, else 10)")
     .option("--fail-fast", "start no new job after the first failure")
     .option("--wait", "wait for the repository lock instead of exiting 3")
+    .option(
+      "--isolation <how>",
+      "pool, job or process, for actions whose actor.yaml names none (default: isolation of " +
+        ".ays/config.yaml, else pool)",
+    )
     .option("-r, --role <role>", "only services of this role or actor")
     .option("-i, --instance <regex>", "only instances matching this regex (whole name)")
     .option("--queue", "hand the run to the daemon: queue it, print the request id, exit 0")
@@ -243,6 +269,7 @@ export function registerRun(program: CommandUnknownOpts, ctx: CliContext): void 
       }
       await executeFromCli(ctx, command, {
         parallel: options.parallel === undefined ? undefined : parseParallel(options.parallel),
+        isolation: options.isolation === undefined ? undefined : parseIsolation(options.isolation),
         failFast: Boolean(options.failFast),
         wait: Boolean(options.wait),
         role: options.role,

@@ -51,8 +51,16 @@ export interface ServedRepo {
   name: string;
   /** Absolute path of the repository root. */
   path: string;
-  /** `noexec`: jobs are recorded as done without running (`ays noexec`). */
-  config?: { parallel?: number; noexec?: boolean };
+  /**
+   * `noexec`: jobs are recorded as done without running (`ays noexec`); `isolation`, `memory`:
+   * defaults of the action settings (docs/runs.md, "Memory limits").
+   */
+  config?: {
+    parallel?: number;
+    noexec?: boolean;
+    isolation?: "pool" | "job" | "process";
+    memory?: number;
+  };
   store: RepoStore;
   driver: StoreDriver;
 }

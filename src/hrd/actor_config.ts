@@ -11,6 +11,7 @@ import { parseYaml } from "../yaml/mod.ts";
 import type { ActionSettings, ActorConfig, RecurringSpec } from "../model/mod.ts";
 import { type HrdEntry, type HrdReadOptions, readHrd, splitHrdDict } from "./hrd.ts";
 import { parsePeriod } from "./period.ts";
+import { parseMemorySize } from "./memory_size.ts";
 
 /** An empty configuration: no recurring actions, no per-action settings. */
 export function emptyActorConfig(): ActorConfig {
@@ -156,6 +157,19 @@ function periodSchema(positive: boolean) {
   );
 }
 
+/** A memory size (bytes or text such as 512M) turned into bytes. */
+const memorySchema = z.pipe(
+  z.union([z.number(), z.string()], expected("a memory size such as 512M or 2G")),
+  z.transform((v: number | string, ctx) => {
+    try {
+      return parseMemorySize(v);
+    } catch (error) {
+      ctx.issues.push({ code: "custom", input: v, message: (error as Error).message });
+      return z.NEVER;
+    }
+  }),
+);
+
 const scalarText = z.pipe(
   z.union([z.string(), z.number(), z.boolean()], expected("text")),
   z.transform((v: string | number | boolean) => String(v)),
@@ -193,8 +207,18 @@ const actionSchema = z.pipe(
     retryDelay: z.optional(periodSchema(false)),
     deps: z.optional(depsSchema),
     producers: z.optional(z.boolean(expected("true or false"))),
-    isolation: z.optional(z.enum(["pool", "job"], expected("pool or job"))),
-  }, expected("a mapping of action settings")),
+    isolation: z.optional(z.enum(["pool", "job", "process"], expected("pool, job or process"))),
+    memory: z.optional(memorySchema),
+  }, expected("a mapping of action settings")).check(
+    // Only a process of its own can be limited (docs/runs.md, "Memory limits").
+    z.refine(
+      (s) => s.memory === undefined || s.isolation === undefined || s.isolation === "process",
+      {
+        error: "memory needs isolation: process (a worker thread cannot be limited)",
+        path: ["memory"],
+      },
+    ),
+  ),
 );
 
 const mapping = <T extends z.core.SomeType>(value: T) =>

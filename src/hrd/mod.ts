@@ -21,3 +21,10 @@ export {
 export { readSchemaHrd, type SchemaHrd } from "./schema_hrd.ts";
 export { emptyActorConfig, readActorHrd, readActorYaml } from "./actor_config.ts";
 export { formatPeriod, parsePeriod, type ParsePeriodOptions } from "./period.ts";
+export {
+  DEFAULT_MEMORY_LIMIT,
+  formatMemorySize,
+  MIN_MEMORY_LIMIT,
+  parseMemorySize,
+  type ParseMemorySizeOptions,
+} from "./memory_size.ts";

@@ -55,8 +55,13 @@ export interface ActionSettings {
   deps?: string[];
   /** A custom action ordered after the same action of the producers. */
   producers?: boolean;
-  /** `job`: a fresh worker for each job of this action. */
-  isolation?: "pool" | "job";
+  /**
+   * `job`: a fresh worker for each job of this action; `process`: a worker in a child process
+   * with a memory limit (docs/runs.md, "Memory limits").
+   */
+  isolation?: "pool" | "job" | "process";
+  /** Bytes a job of this action may use with `isolation: process` (default 1 GiB). */
+  memory?: number;
 }
 
 /** `recurring.<action>` of an actor (docs/hrd.md). */

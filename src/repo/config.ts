@@ -1,6 +1,6 @@
 /**
  * `.ays/config.yaml` (docs/repositories.md): all optional — `name`, `store` (URL), `parallel` (default for
- * runs), `compat` — and the repository's name that follows from it.
+ * runs), `compat`, `noexec`, `isolation` and `memory` (defaults of the action settings) — and the repository's name that follows from it.
  *
  * @module
  */
@@ -11,6 +11,7 @@ import { Document, isMap, isScalar, type Node, parseDocument } from "yaml";
 import { z } from "zod";
 import { InputError } from "../errors.ts";
 import { parseYaml } from "../yaml/mod.ts";
+import { parseMemorySize } from "../hrd/mod.ts";
 import { ensureAysDir } from "./find.ts";
 
 /** The settings of `.ays/config.yaml`. */
@@ -25,6 +26,13 @@ export interface RepoConfig {
   compat?: "v81";
   /** v8.1's noexec: runs record actions as done without executing them (`ays noexec`). */
   noexec?: boolean;
+  /**
+   * The isolation of actions whose `actor.yaml` names none (default `pool`; docs/runs.md,
+   * "Memory limits").
+   */
+  isolation?: "pool" | "job" | "process";
+  /** Bytes an `isolation: process` job may use when its action gives no `memory:` (1 GiB). */
+  memory?: number;
 }
 
 /**
@@ -42,6 +50,16 @@ const configSchema = z.strictObject({
   parallel: z.number().int("must be a whole number").min(1, "must be at least 1").optional(),
   compat: z.literal("v81", { error: "must be v81 (or left out)" }).optional(),
   noexec: z.boolean("must be true or false").optional(),
+  isolation: z.enum(["pool", "job", "process"], "must be pool, job or process").optional(),
+  memory: z.union([z.string(), z.number()], "must be a memory size such as 512M or 2G")
+    .transform((value, ctx) => {
+      try {
+        return parseMemorySize(value);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    }).optional(),
 });
 
 /** The path of a repository's config file. */
@@ -82,7 +100,7 @@ export function parseRepoConfig(text: string, options: ParseRepoConfigOptions): 
   if (doc.contents === null) return {};
   if (!isMap(doc.contents)) {
     throw new InputError(
-      "the repository config must be a mapping (name, store, parallel, compat, noexec)",
+      "the repository config must be a mapping (name, store, parallel, compat, noexec, isolation, memory)",
       {
         location: { file: options.file, line: 1, column: 1 },
       },
@@ -101,7 +119,8 @@ export function parseRepoConfig(text: string, options: ParseRepoConfigOptions): 
       isScalar(item.key) && String(item.key.value) === key
     );
     node = pair?.key as Node | undefined;
-    message = `unknown setting '${key}' (expected name, store, parallel, compat, noexec)`;
+    message =
+      `unknown setting '${key}' (expected name, store, parallel, compat, noexec, isolation, memory)`;
   } else {
     message = `'${key}': ${message.charAt(0).toLowerCase()}${message.slice(1)}`;
   }

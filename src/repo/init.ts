@@ -46,6 +46,8 @@ function configText(folderName: string): string {
 
 const CONFIG_REST = `# store: redis://localhost:6379/0   # default: the embedded store .ays/store.db
 # parallel: 10              # default --parallel of runs
+# isolation: pool           # default isolation of actions: pool, job or process (docs/runs.md)
+# memory: 1G                # memory limit of isolation: process jobs (docs/runs.md)
 `;
 
 /**

@@ -18,11 +18,40 @@ export const DEFAULT_ACTION_SETTINGS: Readonly<ActionSettings> = {
   retryDelay: 1,
 };
 
-/** The settings of one action of an actor: `actor.yaml` values over the defaults. */
-export function actionSettings(actor: ActorRecord | undefined, action: string): ActionSettings {
+/** Run-wide defaults of the action settings (`.ays/config.yaml`, `ays run --isolation`). */
+export interface RunSettingDefaults {
+  /** The isolation of actions whose `actor.yaml` names none (default `pool`). */
+  isolation?: ActionSettings["isolation"];
+  /** The memory limit of `isolation: process` jobs whose action gives none (default 1 GiB). */
+  memory?: number;
+}
+
+/** Options of {@link actionSettings}. */
+export interface ActionSettingsOptions {
+  /** The run-wide defaults, under the action's own settings. */
+  defaults?: RunSettingDefaults;
+}
+
+/**
+ * The settings of one action of an actor: `actor.yaml` values over the run-wide defaults over
+ * the built-in ones. An action with a `memory:` and no `isolation:` runs with `isolation:
+ * process`, the one isolation that can hold a limit (docs/runs.md, "Memory limits").
+ */
+export function actionSettings(
+  actor: ActorRecord | undefined,
+  action: string,
+  options: ActionSettingsOptions = {},
+): ActionSettings {
+  const { defaults = {} } = options;
+  const own = actor ? ownValue(actor.config.actions, action) : undefined;
+  const isolation = own?.isolation ??
+    (own?.memory !== undefined ? "process" : defaults.isolation);
+  const memory = own?.memory ?? defaults.memory;
   return {
     ...DEFAULT_ACTION_SETTINGS,
-    ...(actor ? ownValue(actor.config.actions, action) : undefined),
+    ...own,
+    ...(isolation === undefined ? {} : { isolation }),
+    ...(memory === undefined ? {} : { memory }),
   };
 }
 

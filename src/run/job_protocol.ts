@@ -87,8 +87,16 @@ export const LOG_CAP = 1024 * 1024;
 export interface JobRunOptions {
   /** Milliseconds before the job fails "timed out after …" (default: none). */
   timeoutMs?: number;
-  /** `job`: a fresh worker for this job, discarded after it. */
-  isolation?: "pool" | "job";
+  /**
+   * `job`: a fresh worker for this job, discarded after it; `process`: a worker in a child
+   * process with a memory limit (docs/runs.md, "Memory limits").
+   */
+  isolation?: "pool" | "job" | "process";
+  /**
+   * Bytes of memory the job may use; enforced for `isolation: process` (default 1 GiB), where
+   * a job past it fails "out of memory (limit …)".
+   */
+  memory?: number;
   /** Fires `job.signal` in the worker: the action should end soon (cancellation). */
   signal?: AbortSignal;
   /** Terminates the job at once: its worker and its exec process groups are killed. */

@@ -36,6 +36,8 @@ export {
   WorkerPool,
 } from "./pool.ts";
 export { type RetryOptions, runWithRetries } from "./retry.ts";
+export { formatMemoryLimit, ProcessWorker, type ProcessWorkerOptions } from "./process_worker.ts";
+export { serveJobWorker, type ServeJobWorkerOptions } from "./job_worker_process.ts";
 export { runJob, type RunJobSettingsOptions } from "./run_job.ts";
 export {
   acceptOutcome,
@@ -51,10 +53,12 @@ export {
 } from "./schedule_for_run.ts";
 export {
   actionSettings,
+  type ActionSettingsOptions,
   DEFAULT_ACTION_SETTINGS,
   type ExecuteOptions,
   executePlan,
   JobFailedError,
+  type RunSettingDefaults,
 } from "./execute.ts";
 export {
   type Action,

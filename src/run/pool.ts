@@ -23,6 +23,9 @@ import { maskJson, maskText } from "../model/mod.ts";
 import { LogBuffer } from "./log_buffer.ts";
 import { LineCutter, LIVE_TRUNCATED_LINE } from "./log_limits.ts";
 import { timerDelay } from "./sleep.ts";
+import { type JobWorker, ProcessWorker, WorkerEndEvent } from "./process_worker.ts";
+import { MemoryGuard } from "./memory_guard.ts";
+import { DEFAULT_MEMORY_LIMIT } from "../hrd/mod.ts";
 
 /** Options of {@link WorkerPool}. */
 export interface PoolOptions {
@@ -30,13 +33,26 @@ export interface PoolOptions {
   size?: number;
   /** The worker entry (default: `workers/job_worker.ts` of this packaging). */
   specifier?: string;
+  /**
+   * The child process of a job with `isolation: process` (default: this ays with
+   * `__job-worker`, docs/runs.md "Memory limits").
+   */
+  processCommand?: { command: string; args: string[] };
+  /**
+   * Bytes by which jobs in worker threads may grow ays' resident memory (from when the pool was
+   * made) before the pool retires every busy thread worker and runs those jobs again, each in a
+   * process with its memory limit (default 1 GiB; docs/runs.md, "Memory limits").
+   */
+  guardMemory?: number;
+  /** Reads ays' resident memory in bytes (default `process.memoryUsage.rss()`). */
+  readMemory?: () => number;
 }
 
 /** Options of {@link WorkerPool.run} (those of every {@link JobRunner}). */
 export type RunJobOptions = JobRunOptions;
 
 interface PoolWorker {
-  worker: Worker;
+  worker: JobWorker;
   ephemeral: boolean;
   job: ActiveJob | null;
   /** The actions files its jobs loaded: a module's timers outlive its job. */
@@ -75,20 +91,35 @@ interface Queued {
   fresh?: boolean;
 }
 
+/** The live log line of a job the memory guard moves to a process of its own. */
+export const MOVED_TO_PROCESS_LINE = (rss: number) =>
+  `[warn] ays' memory reached ${Math.round(rss / 2 ** 20)} MiB with this job in a worker thread: ` +
+  "running it again in a process of its own, with its memory limit\n";
+
 /** Runs jobs in Web Workers. Call {@link WorkerPool.close} when done. */
 export class WorkerPool implements JobRunner {
   readonly #size: number;
   readonly #specifier: string;
+  readonly #processCommand?: { command: string; args: string[] };
   readonly #idle: PoolWorker[] = [];
   readonly #all = new Set<PoolWorker>();
   readonly #queue: Queued[] = [];
   #active = 0;
   #nextId = 0;
   #closed = false;
+  readonly #guard: MemoryGuard;
 
   constructor(options: PoolOptions = {}) {
     this.#size = Math.max(1, options.size ?? 10);
     this.#specifier = options.specifier ?? workerSpecifier("job_worker");
+    this.#processCommand = options.processCommand;
+    const { guardMemory = DEFAULT_MEMORY_LIMIT, readMemory = () => process.memoryUsage.rss() } =
+      options;
+    this.#guard = new MemoryGuard({
+      limit: readMemory() + guardMemory,
+      read: readMemory,
+      onExceeded: (rss) => this.#onMemoryExceeded(rss),
+    });
   }
 
   /** How many jobs run at once. */
@@ -105,9 +136,9 @@ export class WorkerPool implements JobRunner {
   async warm(): Promise<void> {
     const starting: Promise<void>[] = [];
     while (this.#all.size < this.#size) {
-      const w = this.#spawn(false);
-      this.#idle.push(w);
-      starting.push(ping(w.worker));
+      const worker = new Worker(this.#specifier, { type: "module" });
+      this.#idle.push(this.#spawn(false, worker));
+      starting.push(ping(worker));
     }
     await Promise.all(starting);
   }
@@ -127,6 +158,7 @@ export class WorkerPool implements JobRunner {
   /** Terminates every worker; running jobs end cancelled, queued ones reject. */
   close(): Promise<void> {
     this.#closed = true;
+    this.#guard.stop();
     for (const q of this.#queue.splice(0)) q.reject(new Error("worker pool is closed"));
     for (const w of [...this.#all]) {
       if (w.job) this.#abort(w.job, "cancelled: the worker pool was closed", { cancelled: true });
@@ -164,13 +196,16 @@ export class WorkerPool implements JobRunner {
       return;
     }
     this.#active++;
-    const w = options.isolation === "job"
+    const w = options.isolation === "process"
+      ? this.#spawnProcess(options.memory)
+      : options.isolation === "job"
       ? this.#spawn(true)
       : q.fresh
       ? this.#spawn(false)
       : (this.#idle.pop() ?? this.#spawn(false));
     w.job = job;
     w.modules.add(request.actionsPath ?? "");
+    if (!(w.worker instanceof ProcessWorker)) this.#guard.start();
     job.worker = w;
     const onCancel = () => {
       const reason = options.signal?.reason;
@@ -203,8 +238,15 @@ export class WorkerPool implements JobRunner {
     w.worker.postMessage({ type: "run", id: job.id, request } satisfies HostMessage);
   }
 
-  #spawn(ephemeral: boolean): PoolWorker {
-    const worker = new Worker(this.#specifier, { type: "module" });
+  /** A worker in a child process with a memory limit, for one job (`isolation: process`). */
+  #spawnProcess(memory: number | undefined): PoolWorker {
+    return this.#spawn(true, new ProcessWorker({ memory, command: this.#processCommand }));
+  }
+
+  #spawn(
+    ephemeral: boolean,
+    worker: JobWorker = new Worker(this.#specifier, { type: "module" }),
+  ): PoolWorker {
     const w: PoolWorker = { worker, ephemeral, job: null, modules: new Set() };
     worker.onmessage = (event: MessageEvent<unknown>) => {
       let message: WorkerMessage;
@@ -227,9 +269,11 @@ export class WorkerPool implements JobRunner {
       else if (strayError(w, w.job, event)) this.#retryOnFreshWorker(w.job);
       else this.#abort(w.job, message, {});
     };
-    // Bun tells when a worker's thread ended (an exit the worker did not report).
-    worker.addEventListener("close", () => {
-      if (w.job) this.#abort(w.job, "the action ended its worker", {});
+    // Bun tells when a worker's thread ended (an exit the worker did not report); a process
+    // worker says why it ended (out of memory).
+    worker.addEventListener("close", (event) => {
+      const reason = event instanceof WorkerEndEvent ? event.reason : "the action ended its worker";
+      if (w.job) this.#abort(w.job, reason, {});
       else this.#discard(w);
     });
     this.#all.add(w);
@@ -342,6 +386,31 @@ export class WorkerPool implements JobRunner {
     this.#active--;
     const { request, options, resolve, reject } = job;
     this.#queue.unshift({ request, options, resolve, reject, fresh: true });
+    this.#dispatch();
+  }
+
+  /**
+   * ays' memory passed the guard's limit: which thread's heap grew cannot be known (docs/runs.md,
+   * "Memory limits"), so every job in a worker thread is run again in a process of its own.
+   */
+  #onMemoryExceeded(rss: number): void {
+    for (const w of [...this.#all]) {
+      if (!w.job || w.worker instanceof ProcessWorker) continue;
+      const job = w.job;
+      job.cleanup();
+      w.job = null;
+      this.#discard(w);
+      killGroups(job.groups);
+      job.options.onLog?.(MOVED_TO_PROCESS_LINE(rss));
+      this.#active--;
+      const { request, options, resolve, reject } = job;
+      this.#queue.unshift({
+        request,
+        options: { ...options, isolation: "process" },
+        resolve,
+        reject,
+      });
+    }
     this.#dispatch();
   }
 

@@ -9,7 +9,7 @@
 import process from "node:process";
 import type { ActorRecord, JobRecord, PlannedJob, RunRecord, ServiceRecord } from "../model/mod.ts";
 import { type RepoStore, thisHost } from "../store/mod.ts";
-import { actionSettings, executePlan } from "./execute.ts";
+import { actionSettings, executePlan, type RunSettingDefaults } from "./execute.ts";
 import { acceptOutcome } from "./job_end.ts";
 import type { JobOutcome, JobRequest, JobRunner } from "./job_protocol.ts";
 import { ActionSources, JobRecorder, newJobRecord } from "./job_recorder.ts";
@@ -28,7 +28,7 @@ import type {
 /** What a recorded run needs of its session. */
 export interface RecordedRunSession {
   store: RepoStore;
-  repo: { name: string; path: string; config?: { noexec?: boolean } };
+  repo: { name: string; path: string; config?: { noexec?: boolean } & RunSettingDefaults };
 }
 
 /** Options of {@link RecordedRun}: those of the run, resolved. */
@@ -138,7 +138,10 @@ export class RecordedRun {
         signal: AbortSignal.any(signals),
         killSignal: options.killSignal,
         graceMs: options.graceMs,
-        settings: (job) => actionSettings(this.#actorOf(job.service), job.action),
+        settings: (job) =>
+          actionSettings(this.#actorOf(job.service), job.action, {
+            defaults: this.#session.repo.config,
+          }),
         request: (job) => this.#request(job),
         accept: (job, outcome) => this.#accept(job, outcome),
         onLog: (job, text) => this.#recorder(graphId(job)).log(text),

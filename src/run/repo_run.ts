@@ -109,7 +109,9 @@ export async function executeRepoRun(
   const runId = options.runId ?? options.lock?.lock.holder.id ?? newRunId(now());
   options.onRunId?.(runId);
   const parallel = Math.max(1, options.parallel ?? session.repo.config?.parallel ?? 10);
-  const local = options.pool ? null : new WorkerPool({ size: parallel });
+  const local = options.pool
+    ? null
+    : new WorkerPool({ size: parallel, guardMemory: session.repo.config?.memory });
   const pool: JobRunner = options.pool ?? local!;
   // Starting workers costs tens of milliseconds each on Deno: overlap it with the store work.
   const warming = local ? local.warm().catch(() => {}) : Promise.resolve();

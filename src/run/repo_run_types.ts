@@ -7,6 +7,7 @@
  */
 import type { ActorRecord, JobRecord, PlannedJob, RunRecord, ServiceRecord } from "../model/mod.ts";
 import type { HeldLock, RepoStore, StoreDriver } from "../store/mod.ts";
+import type { RunSettingDefaults } from "./execute.ts";
 import type { JobRunner } from "./job_protocol.ts";
 import type { Plan } from "./plan.ts";
 
@@ -14,8 +15,15 @@ import type { Plan } from "./plan.ts";
 export interface RunSession {
   store: RepoStore;
   driver: StoreDriver;
-  /** `noexec`: jobs are recorded as done without running (`ays noexec`, docs/from-v81.md). */
-  repo: { name: string; path: string; config?: { parallel?: number; noexec?: boolean } };
+  /**
+   * `noexec`: jobs are recorded as done without running (`ays noexec`, docs/from-v81.md);
+   * `isolation`, `memory`: defaults of the action settings (docs/runs.md, "Memory limits").
+   */
+  repo: {
+    name: string;
+    path: string;
+    config?: { parallel?: number; noexec?: boolean } & RunSettingDefaults;
+  };
 }
 
 /** The filters of a run: `-r`, `-i`, and the action of `ays do ACTION`. */

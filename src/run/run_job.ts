@@ -35,6 +35,7 @@ export function runJob(
       pool.run({ ...request, attempt }, {
         timeoutMs: settings.timeout * 1000,
         isolation: settings.isolation,
+        memory: settings.memory,
         signal: options.signal,
         kill: options.kill,
         onLog: options.onLog,

@@ -16,7 +16,7 @@ import {
   type ServiceRecord,
 } from "../model/mod.ts";
 import type { RepoStore } from "../store/mod.ts";
-import { actionSettings } from "./execute.ts";
+import { actionSettings, type RunSettingDefaults } from "./execute.ts";
 import { acceptOutcome } from "./job_end.ts";
 import type { JobOutcome, JobRunner } from "./job_protocol.ts";
 import { ActionSources, JobRecorder, newJobRecord } from "./job_recorder.ts";
@@ -26,7 +26,7 @@ import { runJob } from "./run_job.ts";
 /** Where the job runs: the repository's records and folder. */
 export interface ServiceJobSession {
   store: RepoStore;
-  repo: { name: string; path: string; config?: { noexec?: boolean } };
+  repo: { name: string; path: string; config?: { noexec?: boolean } & RunSettingDefaults };
 }
 
 /** The job: an action of a service (as loaded by the caller). */
@@ -99,7 +99,7 @@ export async function runServiceJob(
   let outcome: JobOutcome;
   try {
     outcome = await runJob(pool, request, {
-      settings: actionSettings(actor, action),
+      settings: actionSettings(actor, action, { defaults: session.repo.config }),
       signal,
       onLog: (text) => recorder.log(text),
       onRetry: (failed, delayMs) => recorder.retry(failed, delayMs).then(() => {}),

@@ -61,6 +61,7 @@ const actor: ActorRecord = {
       install: { timeout: 600, retries: 2, retryDelay: 5, deps: ["init"] },
       backup: { timeout: 7200, producers: true, isolation: "job" },
       start: {},
+      build: { isolation: "process", memory: 512 * 1024 * 1024 },
     },
     flists: { root: "https://example.com/x.flist" },
     events: { "event.x": "y" },

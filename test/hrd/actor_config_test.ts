@@ -109,6 +109,19 @@ describe("readActorYaml", () => {
     });
   });
 
+  it("reads isolation: process and memory sizes in bytes", () => {
+    const MiB = 1024 * 1024;
+    const yaml =
+      "actions:\n  build: { isolation: process, memory: 512M }\n  big: { memory: 1.5G }\n" +
+      "  raw: { memory: 134217728 }\n  unit: { memory: 2GiB, isolation: process }\n";
+    assert.deepEqual(readActorYaml(yaml).actions, {
+      build: { isolation: "process", memory: 512 * MiB },
+      big: { memory: 1536 * MiB },
+      raw: { memory: 128 * MiB },
+      unit: { memory: 2048 * MiB, isolation: "process" },
+    });
+  });
+
   it("reads the minimal fixture, an empty file, empty sections and actions", () => {
     assert.deepEqual(readActorYaml(fixture("minimal.actor.yaml")).recurring, {
       monitor: { period: 60, log: false },
@@ -154,7 +167,31 @@ describe("readActorYaml", () => {
       () => readActorYaml("actions:\n  i: { isolation: thread }\n"),
       2,
       19,
-      /expected pool or job, got string "thread"/,
+      /expected pool, job or process, got string "thread"/,
+    );
+    rejects(
+      () => readActorYaml("actions:\n  i: { memory: 12M }\n"),
+      2,
+      16,
+      /actions\.i\.memory: bad memory size "12M": must be at least 128M/,
+    );
+    rejects(
+      () => readActorYaml("actions:\n  i: { memory: 512MB }\n"),
+      2,
+      16,
+      /bad memory size "512MB": expected bytes or a number with K, M, G or T/,
+    );
+    rejects(
+      () => readActorYaml("actions:\n  i: { memory: [512M] }\n"),
+      2,
+      16,
+      /expected a memory size such as 512M or 2G, got a list/,
+    );
+    rejects(
+      () => readActorYaml("actions:\n  i:\n    isolation: job\n    memory: 1G\n"),
+      4,
+      13,
+      /actions\.i\.memory: memory needs isolation: process/,
     );
     rejects(
       () => readActorYaml("actions:\n  i: { producers: yes }\n"),

@@ -28,6 +28,25 @@ describe("repository config", () => {
     );
   });
 
+  it("reads isolation and memory (in bytes), the defaults of the action settings", () => {
+    assert.deepEqual(parseRepoConfig("isolation: process\nmemory: 512M\n", { file: "c" }), {
+      isolation: "process",
+      memory: 512 * 1024 * 1024,
+    });
+    assert.deepEqual(parseRepoConfig("memory: 134217728\n", { file: "c" }), {
+      memory: 128 * 1024 * 1024,
+    });
+    failsAt("isolation: thread\n", 1, 12, /'isolation': must be pool, job or process/);
+    failsAt(
+      "name: x\nmemory: 12M\n",
+      2,
+      9,
+      /'memory': bad memory size "12M": must be at least 128M/,
+    );
+    failsAt("memory: 1GB\n", 1, 9, /'memory': bad memory size "1GB"/);
+    failsAt("memory: [1]\n", 1, 9, /'memory': must be a memory size/);
+  });
+
   it("an empty or comment-only config is empty", () => {
     assert.deepEqual(parseRepoConfig("", { file: "c" }), {});
     assert.deepEqual(parseRepoConfig("# name: x\n", { file: "c" }), {});
