@@ -24,6 +24,7 @@ import {
   storeLoadServices,
   storeRunRecurring,
 } from "../daemon/mod.ts";
+import { openRepoEvents } from "../events/mod.ts";
 import { WorkerPool } from "../run/mod.ts";
 import type { StoreDriver } from "../store/mod.ts";
 import type { CliContext } from "./context.ts";
@@ -135,6 +136,12 @@ async function serve(
   process.on("SIGINT", onInt);
   try {
     await refuseSecondDaemon(served);
+    for (const repo of served) {
+      repo.events = openRepoEvents(repo.driver, {
+        repo: repo.name,
+        onError: (error) => logger.warn("could not store events", { repo: repo.name, error }),
+      });
+    }
     const drivers = new Map<string, StoreDriver>(served.map((repo) => [repo.name, repo.driver]));
     const daemon = await startDaemon(storeDaemonRepos(served, logger), {
       backend: storeBackend(served),
@@ -145,6 +152,7 @@ async function serve(
       listen: settings.listen,
       token: settings.token,
       logger,
+      events: new Map(served.flatMap((repo) => repo.events ? [[repo.name, repo.events]] : [])),
     });
     await new Promise<void>((resolve) => {
       let stopping = false;

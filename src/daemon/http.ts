@@ -27,7 +27,31 @@ export interface HttpApiOptions {
   maxBodyBytes?: number;
   /** Extra fields of `GET /health` (no secrets: it needs no token). */
   health?: () => Record<string, unknown>;
+  /**
+   * Routes that write their own answer (a stream, a file), tried in order after the token
+   * check and before the JSON routes: `GET /events` (`events_route.ts`), the dashboard.
+   */
+  routes?: readonly HttpRoute[];
+  /**
+   * Another way a request may pass the token rule besides `Authorization: Bearer` (e.g. the
+   * dashboard's session cookie, or its login page needing none). Asked only when a token is
+   * set and the bearer header does not match; true lets the request through.
+   */
+  authorize?: RequestAuthorizer;
 }
+
+/**
+ * A route that writes its own answer: returns true when it took the request (it answers on
+ * `res`, also with errors), false when the path is not its own.
+ */
+export type HttpRoute = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  parts: readonly string[],
+) => boolean | Promise<boolean>;
+
+/** See {@link HttpApiOptions.authorize}; `parts` are the decoded path segments. */
+export type RequestAuthorizer = (req: IncomingMessage, parts: readonly string[]) => boolean;
 
 /** A running HTTP API. */
 export interface HttpApi {
@@ -90,7 +114,8 @@ function authorized(header: string | undefined, tokenDigest: Uint8Array): boolea
   return timingSafeEqual(given, tokenDigest) && match !== null;
 }
 
-function send(res: ServerResponse, status: number, body: unknown, headers = {}): void {
+/** Answers with `body` as JSON (error bodies are `{error: {status, message}}`). */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers = {}): void {
   const text = JSON.stringify(body) + "\n";
   res.writeHead(status, {
     "content-type": "application/json; charset=utf-8",
@@ -221,12 +246,21 @@ export async function startHttpApi(
     try {
       const parts = segmentsOf(req.url ?? "/");
       const isHealth = parts.length === 1 && parts[0] === "health";
-      if (tokenDigest && !isHealth && !authorized(req.headers.authorization, tokenDigest)) {
+      if (
+        tokenDigest && !isHealth && !authorized(req.headers.authorization, tokenDigest) &&
+        !options.authorize?.(req, parts)
+      ) {
         throw new HttpError(
           401,
           req.headers.authorization ? "wrong token" : "missing Authorization: Bearer <token>",
           { "www-authenticate": 'Bearer realm="ays"' },
         );
+      }
+      for (const own of options.routes ?? []) {
+        if (await own(req, res, parts)) {
+          status = res.statusCode;
+          return;
+        }
       }
       const methods = route(parts);
       if (methods === null) throw new HttpError(404, `no such endpoint: ${method} ${req.url}`);
@@ -237,12 +271,12 @@ export async function startHttpApi(
       }
       const [code, body] = await handler(req);
       status = code;
-      send(res, code, body);
+      sendJson(res, code, body);
     } catch (error) {
       const [code, message, headers] = errorAnswer(error);
       status = code;
       if (code >= 500) logger.error("request failed", { method, url: req.url, error });
-      if (!res.headersSent) send(res, code, { error: { status: code, message } }, headers);
+      if (!res.headersSent) sendJson(res, code, { error: { status: code, message } }, headers);
       else res.end();
     } finally {
       logger.debug("request", {

@@ -33,6 +33,7 @@ import {
   scheduleForRun,
   tidyJobHistory,
 } from "../run/mod.ts";
+import type { RepoEvents } from "../events/mod.ts";
 import { recurringRunId, type RepoStore, type StoreDriver } from "../store/mod.ts";
 import type {
   DaemonBackend,
@@ -63,6 +64,8 @@ export interface ServedRepo {
   };
   store: RepoStore;
   driver: StoreDriver;
+  /** Its event stream: the daemon's runs and recurring jobs publish to it (docs/events.md). */
+  events?: RepoEvents;
 }
 
 /** How many records of each recurring action (per service) are kept. */
@@ -214,6 +217,24 @@ export function storeRunRecurring(
       signal: info.signal,
       now,
     });
+    const name = serviceName(service.role, service.name);
+    repo.events?.writer.publish({
+      type: "recurring.ended",
+      service: name,
+      action,
+      state: job.state,
+      ...(job.state !== "ok" && job.error ? { error: job.error.message } : {}),
+      jobId: job.id,
+    });
+    // The action ends in the job's state (a cancelled one goes back to where it was).
+    if (job.state === "ok" || job.state === "error") {
+      repo.events?.writer.publish({
+        type: "service.state",
+        service: name,
+        action,
+        state: job.state,
+      });
+    }
     await tidyJobHistory(repo.store, runId, {
       keep: history,
       at: now(),
@@ -287,6 +308,7 @@ export function storeExecuteRun(
         signal,
         pool: options.pool,
         graceMs: options.graceMs ?? NO_GRACE,
+        events: repo.events?.writer,
       });
       logger.info("queued run recorded", {
         repo: repo.name,
