@@ -24,6 +24,7 @@ import {
   storeLoadServices,
   storeRunRecurring,
 } from "../daemon/mod.ts";
+import { dashboardExtension } from "../dashboard/mod.ts";
 import { WorkerPool } from "../run/mod.ts";
 import type { StoreDriver } from "../store/mod.ts";
 import type { CliContext } from "./context.ts";
@@ -139,6 +140,7 @@ async function serve(
       statusStore: storeDaemonStatus(drivers),
       listen: settings.listen,
       token: settings.token,
+      extension: dashboardExtension(served, { token: settings.token, logger }),
       logger,
     });
     await new Promise<void>((resolve) => {

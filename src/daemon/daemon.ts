@@ -17,7 +17,7 @@ import type {
   RunRecurring,
 } from "./backend.ts";
 import { isProcessAlive } from "../store/mod.ts";
-import { type HttpApi, startHttpApi } from "./http.ts";
+import { type HttpApi, type HttpExtension, startHttpApi } from "./http.ts";
 import { formatListen, type ListenAddress } from "./listen.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import { type Recurring, startRecurring } from "./recurring.ts";
@@ -47,6 +47,8 @@ export interface DaemonOptions {
   listen?: ListenAddress;
   /** Bearer token of the API (required off loopback). */
   token?: string;
+  /** Routes and rules added to the API (the web dashboard). */
+  extension?: HttpExtension;
   logger?: Logger;
   /** Lease holder name; default `host:pid:random`. */
   consumerId?: string;
@@ -93,6 +95,7 @@ export async function startDaemon(repos: DaemonRepo[], options: DaemonOptions): 
   const http: HttpApi = await startHttpApi(options.backend, {
     listen: options.listen,
     token: options.token,
+    extension: options.extension,
     logger,
     health: () => ({ since, repos: repos.map((repo) => repo.name) }),
   });

@@ -27,6 +27,30 @@ export interface HttpApiOptions {
   maxBodyBytes?: number;
   /** Extra fields of `GET /health` (no secrets: it needs no token). */
   health?: () => Record<string, unknown>;
+  /** Routes and rules added by another module (the web dashboard, docs/dashboard.md). */
+  extension?: HttpExtension;
+}
+
+/** The methods of one path and what each does: answers `[status, JSON body]`. */
+export type HttpRoute = Record<string, (req: IncomingMessage) => Promise<[number, unknown]>>;
+
+/**
+ * What a module adds to the API without the API knowing it (the dashboard does, and the CLI
+ * wires it): pages answered before the token check, another way in than the bearer header,
+ * the cross-site refusal of state-changing requests, and more JSON routes behind the token.
+ */
+export interface HttpExtension {
+  /** Answers a request before the token check (public assets, the login); true if it did. */
+  serve?(req: IncomingMessage, res: ServerResponse, parts: string[]): Promise<boolean>;
+  /** Whether a request without a valid bearer header may pass anyway (a session cookie). */
+  admit?(req: IncomingMessage): boolean;
+  /**
+   * Why a request that is not GET or HEAD is refused (403), or null to let it pass; `viaCookie`
+   * tells whether it was let in by {@link admit} rather than a bearer header or no token.
+   */
+  refuse?(req: IncomingMessage, options: { viaCookie: boolean }): string | null;
+  /** More routes behind the token, looked at after the API's own. */
+  route?(parts: string[]): HttpRoute | null;
 }
 
 /** A running HTTP API. */
@@ -40,7 +64,7 @@ export interface HttpApi {
 }
 
 /** An answer with a status other than 2xx, turned into `{error: {status, message}}`. */
-class HttpError extends Error {
+export class HttpError extends Error {
   constructor(readonly status: number, message: string, readonly headers = {}) {
     super(message);
   }
@@ -135,7 +159,7 @@ function segmentsOf(url: string): string[] {
 }
 
 /** One route: the methods it answers and what it does. */
-type Handler = (req: IncomingMessage) => Promise<[number, unknown]>;
+type Handler = HttpRoute[string];
 
 /**
  * Starts the API. Off loopback without a token it refuses ({@link InputError}, exit 2); a port
@@ -161,6 +185,7 @@ export async function startHttpApi(
     throw new InputError("the API token must not contain whitespace");
   }
   const tokenDigest = token === undefined ? undefined : digest(token);
+  const extension = options.extension;
 
   const needRepo = async (name: string) => {
     if (!(await backend.hasRepo(name))) throw new HttpError(404, `unknown repository '${name}'`);
@@ -220,15 +245,27 @@ export async function startHttpApi(
     let status = 500;
     try {
       const parts = segmentsOf(req.url ?? "/");
-      const isHealth = parts.length === 1 && parts[0] === "health";
-      if (tokenDigest && !isHealth && !authorized(req.headers.authorization, tokenDigest)) {
-        throw new HttpError(
-          401,
-          req.headers.authorization ? "wrong token" : "missing Authorization: Bearer <token>",
-          { "www-authenticate": 'Bearer realm="ays"' },
-        );
+      if (extension?.serve && await extension.serve(req, res, parts)) {
+        status = res.statusCode;
+        return;
       }
-      const methods = route(parts);
+      const isHealth = parts.length === 1 && parts[0] === "health";
+      let viaCookie = false;
+      if (tokenDigest && !isHealth && !authorized(req.headers.authorization, tokenDigest)) {
+        viaCookie = extension?.admit?.(req) ?? false;
+        if (!viaCookie) {
+          throw new HttpError(
+            401,
+            req.headers.authorization ? "wrong token" : "missing Authorization: Bearer <token>",
+            { "www-authenticate": 'Bearer realm="ays"' },
+          );
+        }
+      }
+      if (method !== "GET" && method !== "HEAD") {
+        const refusal = extension?.refuse?.(req, { viaCookie }) ?? null;
+        if (refusal !== null) throw new HttpError(403, refusal);
+      }
+      const methods = route(parts) ?? extension?.route?.(parts) ?? null;
       if (methods === null) throw new HttpError(404, `no such endpoint: ${method} ${req.url}`);
       const handler = methods[method];
       if (!handler) {
