@@ -250,14 +250,19 @@ export function dashboardRoutes(
         GET: async (req) => {
           const repo = repoOf(name);
           const { action, role, instance, limit } = graphOptions(query(req));
-          const { plan, services } = await planRepoRun(
-            { store: repo.store, driver: repo.driver, repo: repo },
-            {
-              scope: { action, role, instance },
-              // As `ays simulate --action A --force`: every job of A, whatever its state.
-              schedule: action === undefined ? undefined : { force: true },
-            },
-          );
+          const [{ plan }, stored] = await Promise.all([
+            planRepoRun(
+              { store: repo.store, driver: repo.driver, repo: repo },
+              {
+                scope: { action, role, instance },
+                // As `ays simulate --action A --force`: every job of A, whatever its state.
+                schedule: action === undefined ? undefined : { force: true },
+              },
+            ),
+            // The states as stored, not as the plan's in-memory scheduling left them.
+            repo.store.loadServices(),
+          ]);
+          const services = new Map(stored.map((s) => [serviceName(s.role, s.name), s]));
           return [200, graphView(plan, services, { limit })];
         },
       };
