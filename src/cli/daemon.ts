@@ -24,7 +24,8 @@ import {
   storeLoadServices,
   storeRunRecurring,
 } from "../daemon/mod.ts";
-import { dashboardExtension } from "../dashboard/mod.ts";
+import { dashboard } from "../dashboard/mod.ts";
+import { openRepoEvents } from "../events/mod.ts";
 import { WorkerPool } from "../run/mod.ts";
 import type { StoreDriver } from "../store/mod.ts";
 import type { CliContext } from "./context.ts";
@@ -131,6 +132,12 @@ async function serve(
   process.on("SIGINT", onInt);
   try {
     await refuseSecondDaemon(served);
+    for (const repo of served) {
+      repo.events = openRepoEvents(repo.driver, {
+        repo: repo.name,
+        onError: (error) => logger.warn("could not store events", { repo: repo.name, error }),
+      });
+    }
     const drivers = new Map<string, StoreDriver>(served.map((repo) => [repo.name, repo.driver]));
     const daemon = await startDaemon(storeDaemonRepos(served, logger), {
       backend: storeBackend(served),
@@ -140,8 +147,9 @@ async function serve(
       statusStore: storeDaemonStatus(drivers),
       listen: settings.listen,
       token: settings.token,
-      extension: dashboardExtension(served, { token: settings.token, logger }),
       logger,
+      events: new Map(served.flatMap((repo) => repo.events ? [[repo.name, repo.events]] : [])),
+      ...dashboard(served, { token: settings.token, logger }),
     });
     await new Promise<void>((resolve) => {
       let stopping = false;

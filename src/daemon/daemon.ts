@@ -16,8 +16,10 @@ import type {
   RunQueue,
   RunRecurring,
 } from "./backend.ts";
+import { type EventBus, type EventLog, EventTail, type EventWriter } from "../events/mod.ts";
 import { isProcessAlive } from "../store/mod.ts";
-import { type HttpApi, type HttpExtension, startHttpApi } from "./http.ts";
+import { eventsRoute, type RepoEventSource } from "./events_route.ts";
+import { type HttpApi, type HttpRoute, type RequestAuthorizer, startHttpApi } from "./http.ts";
 import { formatListen, type ListenAddress } from "./listen.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import { type Recurring, startRecurring } from "./recurring.ts";
@@ -29,6 +31,16 @@ export interface DaemonRepo {
   name: string;
   /** Its run queue. */
   queue: RunQueue;
+}
+
+/** The event stream of a served repository (docs/events.md). */
+export interface DaemonRepoEvents {
+  /** Its stored log, which `GET /events` reads. */
+  log: EventLog;
+  /** Where this process's writer emits: wakes the stream at once instead of at the next poll. */
+  bus?: EventBus;
+  /** Where the daemon publishes its own events (`daemon.started`, `daemon.stopped`). */
+  writer?: EventWriter;
 }
 
 /** Options of {@link startDaemon}. */
@@ -47,8 +59,6 @@ export interface DaemonOptions {
   listen?: ListenAddress;
   /** Bearer token of the API (required off loopback). */
   token?: string;
-  /** Routes and rules added to the API (the web dashboard). */
-  extension?: HttpExtension;
   logger?: Logger;
   /** Lease holder name; default `host:pid:random`. */
   consumerId?: string;
@@ -60,6 +70,14 @@ export interface DaemonOptions {
   popTimeoutMs?: number;
   /** See {@link RunQueueOptions.leaseRenewMs}. */
   leaseRenewMs?: number;
+  /** The event streams of the served repositories, by name: `GET /events` serves them. */
+  events?: ReadonlyMap<string, DaemonRepoEvents>;
+  /** How often `GET /events` looks for events of other processes; default 250 ms. */
+  eventPollMs?: number;
+  /** More routes that write their own answer (the dashboard), after `GET /events`. */
+  routes?: readonly HttpRoute[];
+  /** See {@link HttpApiOptions.authorize} (the dashboard's session cookie). */
+  authorize?: RequestAuthorizer;
 }
 
 /** A running daemon. */
@@ -92,13 +110,43 @@ export async function startDaemon(repos: DaemonRepo[], options: DaemonOptions): 
   const consumerId = options.consumerId ??
     `${host}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
 
-  const http: HttpApi = await startHttpApi(options.backend, {
-    listen: options.listen,
-    token: options.token,
-    extension: options.extension,
-    logger,
-    health: () => ({ since, repos: repos.map((repo) => repo.name) }),
-  });
+  const tails = new Map<string, RepoEventSource>();
+  for (const [name, events] of options.events ?? []) {
+    const tail = new EventTail(events.log, {
+      bus: events.bus,
+      pollMs: options.eventPollMs,
+      onError: (error) => logger.warn("reading events failed", { repo: name, error }),
+    });
+    await tail.start();
+    tails.set(name, { log: events.log, tail });
+  }
+  const stream = eventsRoute(tails, { logger });
+  const stopTails = () => Promise.all([...tails.values()].map(({ tail }) => tail.stop()));
+  let http: HttpApi;
+  try {
+    http = await startHttpApi(options.backend, {
+      listen: options.listen,
+      token: options.token,
+      logger,
+      health: () => ({ since, repos: repos.map((repo) => repo.name) }),
+      routes: [stream.route, ...(options.routes ?? [])],
+      authorize: options.authorize,
+    });
+  } catch (error) {
+    await stopTails();
+    throw error;
+  }
+  const publish = (type: "daemon.started" | "daemon.stopped") => {
+    for (const events of options.events?.values() ?? []) {
+      events.writer?.publish(
+        type === "daemon.started"
+          ? { type, daemon: `${host}:${process.pid}`, address: formatListen(http.address) }
+          : { type, daemon: `${host}:${process.pid}` },
+      );
+    }
+  };
+  const flushEvents = () =>
+    Promise.all([...options.events?.values() ?? []].map((events) => events.writer?.flush()));
 
   let recurring: Recurring | undefined;
   const loops: { repo: string; loop: RunQueueLoop }[] = [];
@@ -187,9 +235,12 @@ export async function startDaemon(repos: DaemonRepo[], options: DaemonOptions): 
   } catch (error) {
     await recurring?.stop();
     await Promise.all(loops.map(({ loop }) => loop.stop()));
+    stream.close();
+    await stopTails();
     await http.close();
     throw error;
   }
+  publish("daemon.started");
   const heartbeat = setInterval(() => void save(), heartbeatMs);
   logger.info("daemon started", {
     pid: process.pid,
@@ -209,6 +260,14 @@ export async function startDaemon(repos: DaemonRepo[], options: DaemonOptions): 
         });
         await Promise.all([recurring!.stop(), ...loops.map(({ loop }) => loop.stop())]);
         clearInterval(heartbeat);
+        publish("daemon.stopped");
+        await flushEvents();
+        // Clients get the daemon.stopped event before their streams end.
+        await Promise.all(
+          [...tails.values()].map(async ({ log, tail }) => tail.reached(await log.lastId())),
+        );
+        stream.close();
+        await stopTails();
         await http.close();
         await saving;
         if (options.statusStore) {

@@ -27,31 +27,31 @@ export interface HttpApiOptions {
   maxBodyBytes?: number;
   /** Extra fields of `GET /health` (no secrets: it needs no token). */
   health?: () => Record<string, unknown>;
-  /** Routes and rules added by another module (the web dashboard, docs/dashboard.md). */
-  extension?: HttpExtension;
+  /**
+   * Routes that write their own answer (a stream, a file), tried in order after the token
+   * check and before the JSON routes: `GET /events` (`events_route.ts`), the dashboard.
+   */
+  routes?: readonly HttpRoute[];
+  /**
+   * Another way a request may pass the token rule besides `Authorization: Bearer` (e.g. the
+   * dashboard's session cookie, or its login page needing none). Asked only when a token is
+   * set and the bearer header does not match; true lets the request through.
+   */
+  authorize?: RequestAuthorizer;
 }
-
-/** The methods of one path and what each does: answers `[status, JSON body]`. */
-export type HttpRoute = Record<string, (req: IncomingMessage) => Promise<[number, unknown]>>;
 
 /**
- * What a module adds to the API without the API knowing it (the dashboard does, and the CLI
- * wires it): pages answered before the token check, another way in than the bearer header,
- * the cross-site refusal of state-changing requests, and more JSON routes behind the token.
+ * A route that writes its own answer: returns true when it took the request (it answers on
+ * `res`, also with errors), false when the path is not its own.
  */
-export interface HttpExtension {
-  /** Answers a request before the token check (public assets, the login); true if it did. */
-  serve?(req: IncomingMessage, res: ServerResponse, parts: string[]): Promise<boolean>;
-  /** Whether a request without a valid bearer header may pass anyway (a session cookie). */
-  admit?(req: IncomingMessage): boolean;
-  /**
-   * Why a request that is not GET or HEAD is refused (403), or null to let it pass; `viaCookie`
-   * tells whether it was let in by {@link admit} rather than a bearer header or no token.
-   */
-  refuse?(req: IncomingMessage, options: { viaCookie: boolean }): string | null;
-  /** More routes behind the token, looked at after the API's own. */
-  route?(parts: string[]): HttpRoute | null;
-}
+export type HttpRoute = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  parts: readonly string[],
+) => boolean | Promise<boolean>;
+
+/** See {@link HttpApiOptions.authorize}; `parts` are the decoded path segments. */
+export type RequestAuthorizer = (req: IncomingMessage, parts: readonly string[]) => boolean;
 
 /** A running HTTP API. */
 export interface HttpApi {
@@ -64,7 +64,7 @@ export interface HttpApi {
 }
 
 /** An answer with a status other than 2xx, turned into `{error: {status, message}}`. */
-export class HttpError extends Error {
+class HttpError extends Error {
   constructor(readonly status: number, message: string, readonly headers = {}) {
     super(message);
   }
@@ -114,7 +114,8 @@ function authorized(header: string | undefined, tokenDigest: Uint8Array): boolea
   return timingSafeEqual(given, tokenDigest) && match !== null;
 }
 
-function send(res: ServerResponse, status: number, body: unknown, headers = {}): void {
+/** Answers with `body` as JSON (error bodies are `{error: {status, message}}`). */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers = {}): void {
   const text = JSON.stringify(body) + "\n";
   res.writeHead(status, {
     "content-type": "application/json; charset=utf-8",
@@ -159,7 +160,7 @@ function segmentsOf(url: string): string[] {
 }
 
 /** One route: the methods it answers and what it does. */
-type Handler = HttpRoute[string];
+type Handler = (req: IncomingMessage) => Promise<[number, unknown]>;
 
 /**
  * Starts the API. Off loopback without a token it refuses ({@link InputError}, exit 2); a port
@@ -185,7 +186,6 @@ export async function startHttpApi(
     throw new InputError("the API token must not contain whitespace");
   }
   const tokenDigest = token === undefined ? undefined : digest(token);
-  const extension = options.extension;
 
   const needRepo = async (name: string) => {
     if (!(await backend.hasRepo(name))) throw new HttpError(404, `unknown repository '${name}'`);
@@ -245,27 +245,24 @@ export async function startHttpApi(
     let status = 500;
     try {
       const parts = segmentsOf(req.url ?? "/");
-      if (extension?.serve && await extension.serve(req, res, parts)) {
-        status = res.statusCode;
-        return;
-      }
       const isHealth = parts.length === 1 && parts[0] === "health";
-      let viaCookie = false;
-      if (tokenDigest && !isHealth && !authorized(req.headers.authorization, tokenDigest)) {
-        viaCookie = extension?.admit?.(req) ?? false;
-        if (!viaCookie) {
-          throw new HttpError(
-            401,
-            req.headers.authorization ? "wrong token" : "missing Authorization: Bearer <token>",
-            { "www-authenticate": 'Bearer realm="ays"' },
-          );
+      if (
+        tokenDigest && !isHealth && !authorized(req.headers.authorization, tokenDigest) &&
+        !options.authorize?.(req, parts)
+      ) {
+        throw new HttpError(
+          401,
+          req.headers.authorization ? "wrong token" : "missing Authorization: Bearer <token>",
+          { "www-authenticate": 'Bearer realm="ays"' },
+        );
+      }
+      for (const own of options.routes ?? []) {
+        if (await own(req, res, parts)) {
+          status = res.statusCode;
+          return;
         }
       }
-      if (method !== "GET" && method !== "HEAD") {
-        const refusal = extension?.refuse?.(req, { viaCookie }) ?? null;
-        if (refusal !== null) throw new HttpError(403, refusal);
-      }
-      const methods = route(parts) ?? extension?.route?.(parts) ?? null;
+      const methods = route(parts);
       if (methods === null) throw new HttpError(404, `no such endpoint: ${method} ${req.url}`);
       const handler = methods[method];
       if (!handler) {
@@ -274,12 +271,12 @@ export async function startHttpApi(
       }
       const [code, body] = await handler(req);
       status = code;
-      send(res, code, body);
+      sendJson(res, code, body);
     } catch (error) {
       const [code, message, headers] = errorAnswer(error);
       status = code;
       if (code >= 500) logger.error("request failed", { method, url: req.url, error });
-      if (!res.headersSent) send(res, code, { error: { status: code, message } }, headers);
+      if (!res.headersSent) sendJson(res, code, { error: { status: code, message } }, headers);
       else res.end();
     } finally {
       logger.debug("request", {

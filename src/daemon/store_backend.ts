@@ -33,6 +33,7 @@ import {
   scheduleForRun,
   tidyJobHistory,
 } from "../run/mod.ts";
+import type { RepoEvents } from "../events/mod.ts";
 import { recurringRunId, type RepoStore, type StoreDriver } from "../store/mod.ts";
 import type {
   DaemonBackend,
@@ -55,6 +56,8 @@ export interface ServedRepo {
   config?: { parallel?: number; noexec?: boolean };
   store: RepoStore;
   driver: StoreDriver;
+  /** Its event stream: the daemon's runs and recurring jobs publish to it (docs/events.md). */
+  events?: RepoEvents;
 }
 
 /** How many records of each recurring action (per service) are kept. */

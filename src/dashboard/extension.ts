@@ -1,14 +1,21 @@
 /**
- * The dashboard as an extension of the daemon's HTTP API (docs/dashboard.md): the page and its
- * files at `/ui/`, the session at `/ui/session`, the cookie as a way in besides the bearer
- * header, the cross-site refusal of state-changing requests, and the routes of `/ui/api/`.
- * The daemon knows none of this; the CLI hands it to `startDaemon` as its `extension`.
+ * The dashboard on the daemon's HTTP API (docs/dashboard.md): the page and its files at `/ui/`,
+ * the session at `/ui/session`, the cookie as a way in besides the bearer header, the
+ * cross-site refusal of state-changing requests, and the routes of `/ui/api/`. The daemon knows
+ * none of this: the CLI gives {@link dashboard}'s `routes` and `authorize` to `startDaemon`.
  *
  * @module
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { HttpExtension, Logger, ServedRepo } from "../daemon/mod.ts";
+import {
+  type HttpRoute,
+  type Logger,
+  type RequestAuthorizer,
+  sendJson,
+  type ServedRepo,
+} from "../daemon/mod.ts";
+import { answerRoute, sendError } from "./answer.ts";
 import { type Asset, loadAssets, sendAsset } from "./assets.ts";
 import { crossSiteRefusal } from "./cross_site.ts";
 import { dashboardRoutes } from "./routes.ts";
@@ -21,7 +28,7 @@ import {
   sessionCookie,
 } from "./session.ts";
 
-/** Options of {@link dashboardExtension}. */
+/** Options of {@link dashboard}. */
 export interface DashboardOptions {
   /** The API's bearer token; without one the page needs no session. */
   token?: string;
@@ -42,19 +49,28 @@ export interface SessionState {
   signedIn: boolean;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers = {}): void {
-  const text = body === undefined ? "" : JSON.stringify(body) + "\n";
-  res.writeHead(status, {
-    ...(text === "" ? {} : { "content-type": "application/json; charset=utf-8" }),
-    "content-length": String(new TextEncoder().encode(text).length),
-    "cache-control": "no-store",
-    ...headers,
-  });
-  res.end(text);
+/** What the daemon takes from the dashboard (`startDaemon`'s `routes` and `authorize`). */
+export interface Dashboard {
+  /** The cross-site guard first, then the page, its session and `/ui/api/`. */
+  routes: HttpRoute[];
+  /** Lets the page, its files and the sign-in through, and requests with a session cookie. */
+  authorize: RequestAuthorizer;
 }
 
-function fail(res: ServerResponse, status: number, message: string, headers = {}): void {
-  sendJson(res, status, { error: { status, message } }, headers);
+function sendEmpty(res: ServerResponse, status: number, headers: Record<string, string> = {}) {
+  res.writeHead(status, { "content-length": "0", "cache-control": "no-store", ...headers });
+  res.end();
+}
+
+/** Files and the session: what a browser needs before it has a session. */
+function isPublic(parts: readonly string[]): boolean {
+  return parts[0] === "ui" && parts.length <= 2 && parts[1] !== "api";
+}
+
+/** Constant-time check of an `Authorization: Bearer` header against the token. */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header ?? "");
+  return sameSecret(match ? match[1] : "", token) && match !== null;
 }
 
 async function readToken(req: IncomingMessage): Promise<string | null> {
@@ -76,11 +92,11 @@ function sameSecret(given: string, token: string): boolean {
   return timingSafeEqual(digest(given), digest(token));
 }
 
-/** The dashboard for the served repositories, to give `startDaemon` as its `extension`. */
-export function dashboardExtension(
+/** The dashboard for the served repositories, to give `startDaemon` (see {@link Dashboard}). */
+export function dashboard(
   repos: readonly ServedRepo[],
   options: DashboardOptions = {},
-): HttpExtension {
+): Dashboard {
   const {
     token: given,
     sessionTtlMs = DEFAULT_SESSION_TTL_MS,
@@ -90,11 +106,9 @@ export function dashboardExtension(
   } = options;
   const token = given === "" ? undefined : given;
   if (!(sessionTtlMs >= 1000)) {
-    throw new RangeError(
-      `dashboardExtension: sessionTtlMs must be at least 1000, not ${sessionTtlMs}`,
-    );
+    throw new RangeError(`dashboard: sessionTtlMs must be at least 1000, not ${sessionTtlMs}`);
   }
-  const route = dashboardRoutes(repos, { logger });
+  const api = dashboardRoutes(repos, { logger });
   const signedIn = (req: IncomingMessage) =>
     token !== undefined &&
     checkSession(parseCookies(req.headers.cookie).get(SESSION_COOKIE), token, { now: now() });
@@ -109,30 +123,30 @@ export function dashboardExtension(
       return sendJson(res, 200, answer);
     }
     if (method !== "POST" && method !== "DELETE") {
-      return fail(res, 405, `${method} is not allowed here; use GET, POST, DELETE`, {
+      return sendError(res, 405, `${method} is not allowed here; use GET, POST, DELETE`, {
         allow: "GET, POST, DELETE",
       });
     }
     // Signing in and out change state: the same cross-site rules as every other change.
     const refusal = crossSiteRefusal(req.headers, { viaCookie: true });
-    if (refusal !== null) return fail(res, 403, refusal);
+    if (refusal !== null) return sendError(res, 403, refusal);
     const secure = req.headers["x-forwarded-proto"] === "https";
     if (method === "DELETE") {
-      return sendJson(res, 204, undefined, {
+      return sendEmpty(res, 204, {
         "set-cookie": sessionCookie("", { maxAgeSeconds: 0, secure }),
       });
     }
-    if (token === undefined) return sendJson(res, 204, undefined);
+    if (token === undefined) return sendEmpty(res, 204);
     const sent = await readToken(req);
-    if (sent === null) return fail(res, 400, 'expected a JSON body {"token": "…"}');
+    if (sent === null) return sendError(res, 400, 'expected a JSON body {"token": "…"}');
     if (!sameSecret(sent, token)) {
       logger?.warn("dashboard sign-in with a wrong token", {
         remote: req.socket.remoteAddress ?? "",
       });
-      return fail(res, 401, "wrong token");
+      return sendError(res, 401, "wrong token");
     }
     const value = newSession(token, { now: now(), ttlMs: sessionTtlMs });
-    return sendJson(res, 204, undefined, {
+    return sendEmpty(res, 204, {
       "set-cookie": sessionCookie(value, {
         maxAgeSeconds: Math.floor(sessionTtlMs / 1000),
         secure,
@@ -140,28 +154,49 @@ export function dashboardExtension(
     });
   };
 
-  return {
-    async serve(req, res, parts) {
-      if (parts[0] !== "ui" || parts.length > 2) return false;
-      const method = req.method ?? "GET";
-      const name = parts.length === 1 ? "index.html" : parts[1];
-      if (name === "session") {
-        await session(req, res);
-        return true;
-      }
-      if (name === "api") return false;
-      // A Map: `__proto__` or `constructor` are just names it does not have.
-      const asset = assets.get(name);
-      if (asset === undefined) return false;
-      if (method !== "GET" && method !== "HEAD") {
-        fail(res, 405, `${method} is not allowed here; use GET`, { allow: "GET, HEAD" });
-        return true;
-      }
-      sendAsset(req, res, asset);
+  /**
+   * Refuses cross-site changes of every route (the API's `POST /repos/{name}/runs` too): it
+   * runs before the others. With a token, a request that passed without a matching bearer
+   * header came in with the session cookie.
+   */
+  const guard: HttpRoute = (req, res) => {
+    const method = req.method ?? "GET";
+    if (method === "GET" || method === "HEAD") return false;
+    const viaCookie = token !== undefined && !bearerMatches(req.headers.authorization, token);
+    const refusal = crossSiteRefusal(req.headers, { viaCookie });
+    if (refusal === null) return false;
+    sendError(res, 403, refusal);
+    return true;
+  };
+
+  const ui: HttpRoute = async (req, res, parts) => {
+    if (parts[0] !== "ui") return false;
+    if (parts[1] === "api") {
+      const route = api([...parts]);
+      if (route === null) return false;
+      await answerRoute(req, res, route, { logger });
       return true;
-    },
-    admit: signedIn,
-    refuse: (req, { viaCookie }) => crossSiteRefusal(req.headers, { viaCookie }),
-    route,
+    }
+    if (parts.length > 2) return false;
+    const name = parts.length === 1 ? "index.html" : parts[1];
+    if (name === "session") {
+      await session(req, res);
+      return true;
+    }
+    // A Map: `__proto__` or `constructor` are just names it does not have.
+    const asset = assets.get(name);
+    if (asset === undefined) return false;
+    const method = req.method ?? "GET";
+    if (method !== "GET" && method !== "HEAD") {
+      sendError(res, 405, `${method} is not allowed here; use GET`, { allow: "GET, HEAD" });
+      return true;
+    }
+    sendAsset(req, res, asset);
+    return true;
+  };
+
+  return {
+    routes: [guard, ui],
+    authorize: (req, parts) => isPublic(parts) || signedIn(req),
   };
 }

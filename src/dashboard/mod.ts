@@ -1,13 +1,19 @@
 /**
  * The web dashboard (docs/dashboard.md): a page served by the daemon at `GET /ui/` from files
  * embedded in the binary, its session cookie, the cross-site rules and the `/ui/api/` routes.
- * The CLI gives {@link dashboardExtension} to `startDaemon`.
+ * The CLI gives {@link dashboard}'s routes and authorizer to `startDaemon`.
  *
  * @module
  */
 export { type Asset, CONTENT_SECURITY_POLICY, loadAssets, unpackAssets } from "./assets.ts";
 export { type CrossSiteOptions, crossSiteRefusal, DASHBOARD_HEADER } from "./cross_site.ts";
-export { dashboardExtension, type DashboardOptions, type SessionState } from "./extension.ts";
+export {
+  type Dashboard,
+  dashboard,
+  type DashboardOptions,
+  type SessionState,
+} from "./extension.ts";
+export { DashboardError, type JsonRoute } from "./answer.ts";
 export {
   type GraphEdge,
   type GraphNode,

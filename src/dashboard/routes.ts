@@ -23,13 +23,12 @@ import { type JobView, jobView, loadLastJobs, planRepoRun } from "../run/mod.ts"
 import { recurringRunId } from "../store/mod.ts";
 import {
   checkRunRequest,
-  HttpError,
-  type HttpRoute,
   type Logger,
   queueRunRequest,
   type ServedRepo,
   silentLogger,
 } from "../daemon/mod.ts";
+import { DashboardError, type JsonRoute } from "./answer.ts";
 import { graphView, MAX_GRAPH_NODES } from "./graph_view.ts";
 
 /** A service in `GET /ui/api/repos/{name}/services`: its list entry and its actions' errors. */
@@ -88,7 +87,7 @@ async function readJson(req: IncomingMessage, limit: number): Promise<Record<str
   for await (const chunk of req) {
     const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk as Uint8Array;
     size += bytes.length;
-    if (size > limit) throw new HttpError(413, `request body is larger than ${limit} bytes`);
+    if (size > limit) throw new DashboardError(413, `request body is larger than ${limit} bytes`);
     text += decoder.decode(bytes, { stream: true });
   }
   text += decoder.decode();
@@ -96,10 +95,10 @@ async function readJson(req: IncomingMessage, limit: number): Promise<Record<str
   try {
     body = JSON.parse(text);
   } catch (error) {
-    throw new HttpError(400, `request body is not valid JSON: ${(error as Error).message}`);
+    throw new DashboardError(400, `request body is not valid JSON: ${(error as Error).message}`);
   }
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new HttpError(400, "request body must be a JSON object");
+    throw new DashboardError(400, "request body must be a JSON object");
   }
   return body as Record<string, unknown>;
 }
@@ -166,7 +165,7 @@ export async function recurringHistory(
 async function loadService(repo: ServedRepo, name: string): Promise<ServiceRecord> {
   const { role, instance } = splitServiceName(name);
   const service = await repo.store.loadServiceByName(role, instance);
-  if (!service) throw new HttpError(404, `unknown service '${name}' in '${repo.name}'`);
+  if (!service) throw new DashboardError(404, `unknown service '${name}' in '${repo.name}'`);
   return service;
 }
 
@@ -230,15 +229,15 @@ function graphOptions(params: URLSearchParams) {
 export function dashboardRoutes(
   repos: readonly ServedRepo[],
   options: DashboardRoutesOptions = {},
-): (parts: string[]) => HttpRoute | null {
+): (parts: string[]) => JsonRoute | null {
   const { tail = 20, logger = silentLogger } = options;
   const byName = new Map(repos.map((repo) => [repo.name, repo]));
   const repoOf = (name: string): ServedRepo => {
     const repo = byName.get(name);
-    if (!repo) throw new HttpError(404, `unknown repository '${name}'`);
+    if (!repo) throw new DashboardError(404, `unknown repository '${name}'`);
     return repo;
   };
-  return (parts): HttpRoute | null => {
+  return (parts): JsonRoute | null => {
     const [ui, api, repos_, name, what, ...rest] = parts;
     if (ui !== "ui" || api !== "api" || repos_ !== "repos" || name === undefined) return null;
     const n = rest.length;
@@ -286,7 +285,9 @@ export function dashboardRoutes(
         GET: async () => {
           const repo = repoOf(name);
           const job = await repo.store.loadJob(runId, jobId);
-          if (job === null) throw new HttpError(404, `unknown job '${jobId}' of run '${runId}'`);
+          if (job === null) {
+            throw new DashboardError(404, `unknown job '${jobId}' of run '${runId}'`);
+          }
           const lines = await repo.store.readJobLog(jobId);
           return [200, {
             id: jobId,

@@ -5,12 +5,13 @@
  *
  * A driver is bound to ONE repository namespace when it is opened; keys are plain strings
  * (`service:<key>`, `run:<id>` …, chosen by the records layer) and values are bytes. Besides
- * the key space a driver offers a lock, a reliable queue, capped append-only logs and the
- * recorded layout version, because each backend has a much better way of doing those than a
+ * the key space a driver offers a lock, a reliable queue, capped append-only logs, the
+ * repository's event log and the recorded layout version, because each backend has a much better way of doing those than a
  * generic key value emulation would.
  *
  * The contract is split into capability interfaces — {@link KeyValueStore},
- * {@link LockStore}, {@link QueueStore}, {@link LogStore}, {@link LayoutStore} (each with
+ * {@link LockStore}, {@link QueueStore}, {@link LogStore}, {@link EventStore},
+ * {@link LayoutStore} (each with
  * {@link StoreInfo}) — so that a consumer names the part it uses: the repository lock needs a
  * {@link LockStore}, the run queue a {@link QueueStore}. {@link StoreDriver} is all of them;
  * every backend implements it whole.
@@ -214,6 +215,48 @@ export interface LogStore extends StoreInfo {
   deleteLog(key: string): Promise<void>;
 }
 
+/** One event of the repository's event log, as stored: its id and its text (JSON). */
+export interface StoredEvent {
+  /** Assigned by the store: 1 for the first event, then one more per event, never reused. */
+  id: number;
+  data: string;
+}
+
+/** Options of {@link EventStore.appendEvents}. */
+export interface AppendEventsOptions {
+  /** Keep at most this many events (the oldest go first). Default {@link DEFAULT_EVENT_CAP}. */
+  maxEvents?: number;
+}
+
+/** Options of {@link EventStore.readEvents}. */
+export interface ReadEventsOptions {
+  /** At most this many events; default 1000. */
+  limit?: number;
+}
+
+/** Events kept per repository when {@link AppendEventsOptions.maxEvents} is not given. */
+export const DEFAULT_EVENT_CAP = 100_000;
+
+/**
+ * The repository's event log (docs/events.md): a bounded, append-only sequence whose ids the
+ * store assigns — consecutive, increasing by one per event, and never reused, also after the
+ * oldest events were pruned or capped away.
+ */
+export interface EventStore extends StoreInfo {
+  /**
+   * Appends events in one atomic step (a re-send after a reconnect is not applied twice) and
+   * returns the id of the first; the others follow it one by one. Drops the oldest beyond the
+   * cap. Appending nothing returns the next id without storing anything.
+   */
+  appendEvents(data: readonly string[], options?: AppendEventsOptions): Promise<number>;
+  /** The events whose id is greater than `after`, oldest first. */
+  readEvents(after: number, options?: ReadEventsOptions): Promise<StoredEvent[]>;
+  /** The id of the last event ever appended (0 for none), also when it was pruned since. */
+  lastEventId(): Promise<number>;
+  /** Deletes the events whose id is less than `before`; returns how many went. */
+  pruneEvents(before: number): Promise<number>;
+}
+
 /** The recorded layout version of the records (what migrations key on). */
 export interface LayoutStore extends StoreInfo {
   /** The recorded layout version of the records, or null for a store never written. */
@@ -226,7 +269,8 @@ export interface LayoutStore extends StoreInfo {
  * A whole driver: every capability plus closing. Both backends implement it, checked by
  * `test/store/conformance.ts`; a consumer that needs only a part takes that part's type.
  */
-export interface StoreDriver extends KeyValueStore, LockStore, QueueStore, LogStore, LayoutStore {
+export interface StoreDriver
+  extends KeyValueStore, LockStore, QueueStore, LogStore, EventStore, LayoutStore {
   /** Releases the connection or file; the driver must not be used afterwards. */
   close(): Promise<void>;
 }

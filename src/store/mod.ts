@@ -6,10 +6,12 @@
  * @module
  */
 export type {
+  AppendEventsOptions,
   AppendLogOptions,
   BatchGuard,
   BatchOp,
   BatchOptions,
+  EventStore,
   Holder,
   KeyValue,
   KeyValueStore,
@@ -21,11 +23,13 @@ export type {
   QueueItem,
   QueueStats,
   QueueStore,
+  ReadEventsOptions,
+  StoredEvent,
   StoreDriver,
   StoreInfo,
   StoreKind,
 } from "./driver.ts";
-export { DEFAULT_LOG_CAP } from "./driver.ts";
+export { DEFAULT_EVENT_CAP, DEFAULT_LOG_CAP } from "./driver.ts";
 export { currentHolder, isDeadLocalHolder, isProcessAlive, thisHost } from "./holder.ts";
 export {
   claimRepository,

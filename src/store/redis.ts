@@ -11,7 +11,10 @@
  * - `ays:<repo>:~lock:<name>` — lock record (JSON), with a PX expiry;
  * - `ays:<repo>:~q:<queue>:{pending,items,inflight,owner,deliveries}` — a reliable queue;
  * - `ays:<repo>:~pop:<id>` — the item a pop request handed out, so a re-send is harmless;
- * - `ays:<repo>:~log:<key>` — a capped list of log lines.
+ * - `ays:<repo>:~log:<key>` — a capped list of log lines;
+ * - `ays:<repo>:~events` — sorted set of the event log (score = id, member `<id> <data>`),
+ *   `ays:<repo>:~events:seq` the last id given, `ays:<repo>:~events:append:<id>` an append's
+ *   marker.
  *
  * Every multi-key change is a Lua script carrying an id that the script records in the same
  * atomic step, so when ioredis re-sends it after a reconnect it is not applied twice.
@@ -22,9 +25,11 @@ import { Buffer } from "node:buffer";
 import { Redis, type RedisOptions } from "ioredis";
 import { InputError, UnavailableError } from "../errors.ts";
 import {
+  type AppendEventsOptions,
   type AppendLogOptions,
   type BatchOp,
   type BatchOptions,
+  DEFAULT_EVENT_CAP,
   DEFAULT_LOG_CAP,
   type Holder,
   type KeyValue,
@@ -32,6 +37,8 @@ import {
   type LockInfo,
   type QueueItem,
   type QueueStats,
+  type ReadEventsOptions,
+  type StoredEvent,
   type StoreDriver,
 } from "./driver.ts";
 import { isDeadLocalHolder, thisHost } from "./holder.ts";
@@ -89,6 +96,7 @@ interface Scripts {
   aysQueueRelease: Script;
   aysQueueHeartbeat: Script;
   aysLogAppend: Script;
+  aysEventsAppend: Script;
   aysLayoutSet: Script;
 }
 
@@ -107,6 +115,7 @@ const SCRIPTS: Record<string, string> = {
   aysQueueRelease: lua.QUEUE_RELEASE_LUA,
   aysQueueHeartbeat: lua.QUEUE_HEARTBEAT_LUA,
   aysLogAppend: lua.LOG_APPEND_LUA,
+  aysEventsAppend: lua.EVENTS_APPEND_LUA,
   aysLayoutSet: lua.LAYOUT_SET_LUA,
 };
 
@@ -558,6 +567,60 @@ class RedisDriver implements StoreDriver {
 
   async deleteLog(key: string): Promise<void> {
     await this.#call("log delete", () => this.#client.del(this.#k(`~log:${key}`)));
+  }
+
+  async appendEvents(data: readonly string[], options: AppendEventsOptions = {}): Promise<number> {
+    if (data.length === 0) return (await this.lastEventId()) + 1;
+    const cap = String(options.maxEvents ?? DEFAULT_EVENT_CAP);
+    // The marker id makes a re-sent append (after a reconnect) a no-op.
+    const marker = this.#k(`~events:append:${crypto.randomUUID()}`);
+    const first = await this.#call(
+      "events append",
+      () =>
+        this.#scripts.aysEventsAppend(
+          4,
+          this.#k("~events"),
+          this.#k("~events:seq"),
+          marker,
+          this.#k("~meta"),
+          cap,
+          this.#guard(),
+          String(MARKER_TTL_S),
+          [...data],
+        ),
+    );
+    return Number(first);
+  }
+
+  readEvents(after: number, options: ReadEventsOptions = {}): Promise<StoredEvent[]> {
+    return this.#call("events read", async () => {
+      const members = await this.#client.zrangebyscore(
+        this.#k("~events"),
+        `(${after}`,
+        "+inf",
+        "LIMIT",
+        0,
+        options.limit ?? 1000,
+      );
+      return members.map((member) => {
+        const space = member.indexOf(" ");
+        return { id: Number(member.slice(0, space)), data: member.slice(space + 1) };
+      });
+    });
+  }
+
+  lastEventId(): Promise<number> {
+    return this.#call(
+      "events read",
+      async () => Number(await this.#client.get(this.#k("~events:seq")) ?? 0),
+    );
+  }
+
+  pruneEvents(before: number): Promise<number> {
+    return this.#call(
+      "events prune",
+      () => this.#client.zremrangebyscore(this.#k("~events"), "-inf", `(${before}`),
+    );
   }
 
   getLayoutVersion(): Promise<number | null> {

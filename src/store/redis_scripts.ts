@@ -273,6 +273,28 @@ return 1
 `;
 
 /**
+ * Appends events to the repository's event log. KEYS: [1] sorted set of events (score = id,
+ * member = `<id> <data>`), [2] id counter, [3] append marker, [4] meta hash. ARGV: [1] cap,
+ * [2] lost-store guard flag, [3] marker ttl (s), then the events' texts. Returns the first id;
+ * an append whose marker exists returns the recorded first id without appending again.
+ */
+export const EVENTS_APPEND_LUA = LOST + `
+if ays_lost(KEYS[4], ARGV[2]) then return ${LOST_REPLY} end
+local prev = redis.call('GET', KEYS[3])
+if prev then return tonumber(prev) end
+local n = #ARGV - 3
+local last = redis.call('INCRBY', KEYS[2], n)
+local first = last - n + 1
+for i = 1, n do
+  local id = first + i - 1
+  redis.call('ZADD', KEYS[1], id, id .. ' ' .. ARGV[3 + i])
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', last - tonumber(ARGV[1]))
+redis.call('SET', KEYS[3], first, 'EX', tonumber(ARGV[3]))
+return first
+`;
+
+/**
  * Records the layout version. KEYS: [1] meta hash. ARGV: [1] version, [2] lost-store guard flag
  * (a store that lost its record must not get a new one silently).
  */

@@ -19,9 +19,11 @@ import { type Stats, statSync } from "node:fs";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { InputError, UnavailableError } from "../errors.ts";
 import {
+  type AppendEventsOptions,
   type AppendLogOptions,
   type BatchOp,
   type BatchOptions,
+  DEFAULT_EVENT_CAP,
   DEFAULT_LOG_CAP,
   type Holder,
   type KeyValue,
@@ -29,6 +31,8 @@ import {
   type LockInfo,
   type QueueItem,
   type QueueStats,
+  type ReadEventsOptions,
+  type StoredEvent,
   type StoreDriver,
 } from "./driver.ts";
 import { isDeadLocalHolder, thisHost } from "./holder.ts";
@@ -37,7 +41,7 @@ import { type StoreLostError, storeLostWhileInUse } from "./store_lost.ts";
 import { ensureStoreFolder } from "./v81_marker.ts";
 
 /** Version of this file's table layout, kept in `PRAGMA user_version`. */
-const SQLITE_FORMAT = 1;
+const SQLITE_FORMAT = 2;
 
 /** How long a writer waits for another process' transaction before giving up. */
 export const SQLITE_BUSY_TIMEOUT_MS = 10_000;
@@ -71,7 +75,13 @@ CREATE TABLE IF NOT EXISTS logs (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, ns TEXT NOT NULL, key TEXT NOT NULL,
   text TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS logs_key ON logs (ns, key, seq);
+CREATE TABLE IF NOT EXISTS events (
+  ns TEXT NOT NULL, id INTEGER NOT NULL, data TEXT NOT NULL,
+  PRIMARY KEY (ns, id)) WITHOUT ROWID;
 `;
+
+/** The meta row holding the id of the last event ever appended (ids are never reused). */
+const EVENT_SEQ = "events.seq";
 
 /** Options of {@link openSqliteDriver}. */
 export interface SqliteDriverOptions {
@@ -658,6 +668,67 @@ class SqliteDriver implements StoreDriver {
       if (this.#open(false)) {
         this.#run("DELETE FROM logs WHERE ns = ? AND key = ?", this.namespace, key);
       }
+    });
+  }
+
+  appendEvents(data: readonly string[], options: AppendEventsOptions = {}): Promise<number> {
+    return settle(() => {
+      const cap = options.maxEvents ?? DEFAULT_EVENT_CAP;
+      const ns = this.namespace;
+      if (data.length === 0) return this.#lastEventId() + 1;
+      return this.#write((db) => {
+        const row = this.#stmt(db, "SELECT value FROM meta WHERE ns = ? AND name = ?")
+          .get(ns, EVENT_SEQ) as { value: string } | undefined;
+        const first = Number(row?.value ?? 0) + 1;
+        const insert = this.#stmt(db, "INSERT INTO events (ns, id, data) VALUES (?, ?, ?)");
+        data.forEach((text, i) => insert.run(ns, first + i, text));
+        const last = first + data.length - 1;
+        this.#stmt(
+          db,
+          "INSERT INTO meta (ns, name, value) VALUES (?, ?, ?) " +
+            "ON CONFLICT (ns, name) DO UPDATE SET value = excluded.value",
+        ).run(ns, EVENT_SEQ, String(last));
+        // Ids are consecutive, so the cap is a bound on the id.
+        this.#stmt(db, "DELETE FROM events WHERE ns = ? AND id <= ?").run(ns, last - cap);
+        return first;
+      });
+    });
+  }
+
+  readEvents(after: number, options: ReadEventsOptions = {}): Promise<StoredEvent[]> {
+    return settle(() => {
+      const rows = this.#all(
+        "SELECT id, data FROM events WHERE ns = ? AND id > ? ORDER BY id LIMIT ?",
+        this.namespace,
+        after,
+        options.limit ?? 1000,
+      );
+      return rows.map((row) => ({ id: Number(row.id), data: String(row.data) }));
+    });
+  }
+
+  lastEventId(): Promise<number> {
+    return settle(() => this.#lastEventId());
+  }
+
+  #lastEventId(): number {
+    const row = this.#getRow(
+      "SELECT value FROM meta WHERE ns = ? AND name = ?",
+      this.namespace,
+      EVENT_SEQ,
+    );
+    return Number(row?.value ?? 0);
+  }
+
+  pruneEvents(before: number): Promise<number> {
+    return settle(() => {
+      if (!this.#open(false)) return 0;
+      const result = this.#run(
+        "DELETE FROM events WHERE ns = ? AND id < ?",
+        this.namespace,
+        before,
+      );
+      return Number(result.changes);
     });
   }
 

@@ -16,7 +16,7 @@ import {
   storeRunRecurring,
 } from "../../src/daemon/store_backend.ts";
 import { storeRunQueue } from "../../src/daemon/store_queue.ts";
-import { dashboardExtension } from "../../src/dashboard/extension.ts";
+import { dashboard } from "../../src/dashboard/extension.ts";
 import { SESSION_COOKIE } from "../../src/dashboard/session.ts";
 import { loadRepoActors } from "../../src/repo/mod.ts";
 import { WorkerPool } from "../../src/run/pool.ts";
@@ -102,12 +102,12 @@ describe("the dashboard on the daemon's API", () => {
     const listen = { host: "127.0.0.1", port: 0 };
     open = await startHttpApi(storeBackend([served]), {
       listen,
-      extension: dashboardExtension([served]),
+      ...dashboard([served]),
     });
     guarded = await startHttpApi(storeBackend([served]), {
       listen,
       token: TOKEN,
-      extension: dashboardExtension([served], { token: TOKEN, now: () => clock }),
+      ...dashboard([served], { token: TOKEN, now: () => clock }),
     });
   });
   after(async () => {

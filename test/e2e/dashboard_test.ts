@@ -186,23 +186,32 @@ describe("the web dashboard in chromium", { skip }, () => {
       await withBrowser(daemon.url, async (page, blocked) => {
         await page.goto(`${daemon.url}/ui/`);
         await page.waitForSelector('tr[data-service="app!web"]');
-        const names = await page.$$eval("tr[data-service]", (rows) =>
-          rows.map((row) => row.getAttribute("data-service")));
+        const names = await page.$$eval(
+          "tr[data-service]",
+          (rows) => rows.map((row) => row.getAttribute("data-service")),
+        );
         assert.deepEqual(names, listed.map((s) => `${s.role}!${s.name}`));
         await page.screenshot({ path: join(shots, "dashboard-services.png") });
 
         await page.type("#service-filter", "db");
-        await page.waitForFunction(() => document.querySelectorAll("tr[data-service]").length === 1);
+        await page.waitForFunction(() =>
+          document.querySelectorAll("tr[data-service]").length === 1
+        );
         assert.deepEqual(
-          await page.$$eval("tr[data-service]", (rows) => rows.map((r) => r.getAttribute("data-service"))),
+          await page.$$eval(
+            "tr[data-service]",
+            (rows) => rows.map((r) => r.getAttribute("data-service")),
+          ),
           ["db!main"],
         );
 
         await page.click('button[data-tab="graph"]');
         await page.click("#graph-draw");
         await page.waitForSelector("#graph-canvas svg g.node");
-        const nodes = await page.$$eval("#graph-canvas g.node", (gs) =>
-          gs.map((g) => g.getAttribute("data-node")).sort());
+        const nodes = await page.$$eval(
+          "#graph-canvas g.node",
+          (gs) => gs.map((g) => g.getAttribute("data-node")).sort(),
+        );
         assert.deepEqual(nodes, [
           "app!api:install",
           "app!bad:install",
@@ -246,13 +255,19 @@ describe("the web dashboard in chromium", { skip }, () => {
         );
         assert.equal(message, "install failed on purpose: disk full");
         await page.waitForSelector('#run-detail [data-state="error"]');
-        assert.equal(await page.evaluate(() => (window as unknown as { marker: number }).marker), 42);
+        assert.equal(
+          await page.evaluate(() => (window as unknown as { marker: number }).marker),
+          42,
+        );
         await page.screenshot({ path: join(shots, "dashboard-run.png") });
 
         // The job's log, and the failure on the services list.
         await page.click(job("app!bad", "error"));
         await page.waitForSelector("#job-log");
-        assert.match(await page.$eval("#job-log", (pre) => pre.textContent ?? ""), /installing bad/);
+        assert.match(
+          await page.$eval("#job-log", (pre) => pre.textContent ?? ""),
+          /installing bad/,
+        );
         assert.match(
           await page.$eval("#job-error", (pre) => pre.textContent ?? ""),
           /install failed on purpose: disk full/,
@@ -306,8 +321,11 @@ describe("the web dashboard in chromium", { skip }, () => {
         await page.waitForSelector('tr[data-service="app!web"]');
         assert.equal(await page.$("dialog#login[open]"), null);
         // From the page itself a change without the dashboard's header is refused.
-        const status = await page.evaluate(async (repoName) =>
-          (await fetch(`/repos/${repoName}/runs`, { method: "POST", body: "{}" })).status, "guarded");
+        const status = await page.evaluate(
+          async (repoName) =>
+            (await fetch(`/repos/${repoName}/runs`, { method: "POST", body: "{}" })).status,
+          "guarded",
+        );
         assert.equal(status, 403);
 
         const cookie = `ays_session=${session.value}`;
@@ -318,7 +336,10 @@ describe("the web dashboard in chromium", { skip }, () => {
         await noCookie.body?.cancel();
         const forged = await post({ cookie, "x-ays-request": "1", origin: "http://evil.example" });
         assert.equal(forged.status, 403);
-        assert.match(await forged.text(), /cross-site request refused: Origin http:\/\/evil\.example/);
+        assert.match(
+          await forged.text(),
+          /cross-site request refused: Origin http:\/\/evil\.example/,
+        );
         const reads = await fetch(`${daemon.url}/repos/guarded/services`);
         assert.equal(reads.status, 401);
         await reads.body?.cancel();

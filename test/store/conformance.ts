@@ -398,6 +398,66 @@ export function storeConformance(name: string, setup: () => Promise<StoreFixture
       });
     });
 
+    describe("the event log", () => {
+      it("gives consecutive ids from 1 and reads after an id, oldest first", async () => {
+        const store = await open();
+        assert.equal(await store.lastEventId(), 0);
+        assert.deepEqual(await store.readEvents(0), []);
+        assert.equal(await store.appendEvents(["a"]), 1);
+        assert.equal(await store.appendEvents(["b", "c d", '{"x": 1}']), 2);
+        assert.equal(await store.appendEvents([]), 5);
+        assert.equal(await store.lastEventId(), 4);
+        assert.deepEqual(await store.readEvents(0), [
+          { id: 1, data: "a" },
+          { id: 2, data: "b" },
+          { id: 3, data: "c d" },
+          { id: 4, data: '{"x": 1}' },
+        ]);
+        assert.deepEqual(await store.readEvents(2, { limit: 1 }), [{ id: 3, data: "c d" }]);
+        assert.deepEqual(await store.readEvents(4), []);
+      });
+
+      it("caps the log and prunes it without ever reusing an id", async () => {
+        const store = await open();
+        for (let i = 1; i <= 7; i++) await store.appendEvents([`e${i}`], { maxEvents: 5 });
+        assert.deepEqual((await store.readEvents(0)).map((e) => e.id), [3, 4, 5, 6, 7]);
+        assert.equal(await store.pruneEvents(6), 3);
+        assert.deepEqual((await store.readEvents(0)).map((e) => e.data), ["e6", "e7"]);
+        assert.equal(await store.pruneEvents(100), 2);
+        assert.deepEqual(await store.readEvents(0), []);
+        assert.equal(await store.lastEventId(), 7);
+        assert.equal(await store.appendEvents(["e8"]), 8);
+        assert.deepEqual(await store.readEvents(0), [{ id: 8, data: "e8" }]);
+      });
+
+      it("keeps one log per repository namespace", async () => {
+        const [one, two] = [await open(), await open()];
+        await one.appendEvents(["one"]);
+        await one.appendEvents(["one again"]);
+        assert.equal(await two.appendEvents(["two"]), 1);
+        assert.deepEqual(await two.readEvents(0), [{ id: 1, data: "two" }]);
+        assert.equal(await one.lastEventId(), 2);
+      });
+
+      it("gives ids that do not collide when two processes append at once", async () => {
+        const namespace = freshNamespace();
+        const [one, two] = [await open(namespace), await open(namespace)];
+        const firsts = await Promise.all([
+          ...Array.from({ length: 10 }, (_, i) => one.appendEvents([`a${i}`, `a${i}'`])),
+          ...Array.from({ length: 10 }, (_, i) => two.appendEvents([`b${i}`, `b${i}'`])),
+        ]);
+        const ids = firsts.flatMap((first) => [first, first + 1]).sort((a, b) => a - b);
+        assert.deepEqual(ids, Array.from({ length: 40 }, (_, i) => i + 1));
+        const stored = await one.readEvents(0);
+        assert.deepEqual(stored.map((e) => e.id), ids);
+        // Each append's events are consecutive.
+        for (const first of firsts) {
+          const a = stored.find((e) => e.id === first)!.data;
+          assert.equal(stored.find((e) => e.id === first + 1)!.data, `${a}'`);
+        }
+      });
+    });
+
     describe("a store that lost its data", () => {
       type Write = (store: StoreDriver) => Promise<unknown>;
       const writes: [string, Write][] = [
@@ -405,6 +465,7 @@ export function storeConformance(name: string, setup: () => Promise<StoreFixture
         ["delete", (store) => store.delete("before")],
         ["batch", (store) => store.batch([{ op: "set", key: "after", value: text("x") }])],
         ["appendLog", (store) => store.appendLog("job:1", "after")],
+        ["appendEvents", (store) => store.appendEvents(["after"])],
         ["acquireLock", (store) => store.acquireLock("other", currentHolder(), 10_000)],
         ["heartbeatLock", (store) => store.heartbeatLock("run", "me", 10_000)],
         ["push", (store) => store.push("requests", text("after"))],
@@ -425,6 +486,7 @@ export function storeConformance(name: string, setup: () => Promise<StoreFixture
           const fresh = await open(namespace);
           assert.deepEqual(await fresh.listKeys(""), []);
           assert.deepEqual(await fresh.readLog("job:1"), []);
+          assert.deepEqual(await fresh.readEvents(0), []);
           assert.deepEqual(await fresh.queueStats("requests"), { pending: 0, inFlight: 0 });
           assert.equal(await fresh.readLock("other"), null);
           assert.equal(await fresh.getLayoutVersion(), null);

@@ -22,7 +22,7 @@ storeConformance("sqlite", async () => {
     wipe: (namespace) => {
       const db = new DatabaseSync(path);
       try {
-        for (const table of ["kv", "meta", "batches", "locks", "queue", "logs"]) {
+        for (const table of ["kv", "meta", "batches", "locks", "queue", "logs", "events"]) {
           db.prepare(`DELETE FROM ${table} WHERE ns = ?`).run(namespace);
         }
       } finally {
