@@ -131,6 +131,9 @@ const EVENT_TYPES = [
 
 const PAGE = 50;
 
+/** The lifecycle actions (docs/runs.md): scheduling one that is ok needs --force. */
+const LIFECYCLE = ["init", "install", "start", "stop", "uninstall"];
+
 // ---------------------------------------------------------------------------------------------
 // Small DOM helpers
 
@@ -460,6 +463,11 @@ async function openService(name: string): Promise<void> {
           type: "button",
           class: "act do",
           "data-do": action,
+          // Queued runs take no --force: an ok lifecycle action would do nothing (the API says so).
+          disabled: view.state === "ok" && LIFECYCLE.includes(action),
+          title: view.state === "ok" && LIFECYCLE.includes(action)
+            ? `${action} is ok: ays do ${action} --force runs it again`
+            : `queue ays do ${action} for ${name}`,
           onclick: () => void doAction(name, action),
         }, `do ${action}`),
       ),
