@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { isLoopback } from "../daemon/mod.ts";
 
 /** The custom header the dashboard sends with every request it makes. */
 export const DASHBOARD_HEADER = "x-ays-request";
@@ -60,4 +61,19 @@ export function crossSiteRefusal(
       `(the dashboard sends it; scripts use Authorization: Bearer)`;
   }
   return null;
+}
+
+/**
+ * Why a request to a daemon without a token is refused because of its `Host`, or null: such a
+ * daemon listens on loopback only, and a page of another site whose name was made to resolve to
+ * 127.0.0.1 (DNS rebinding) would otherwise be "same-origin" with it, `Origin` and all. A
+ * browser sends that page's own name as `Host`; every loopback name passes (`localhost`,
+ * `*.localhost`, `127.0.0.0/8`, `[::1]`), with any port.
+ */
+export function rebindingRefusal(host: string | undefined): string | null {
+  const match = /^(\[[^\]]*\]|[^:]+)(?::\d+)?$/.exec(host ?? "");
+  if (match && isLoopback(match[1])) return null;
+  return `refused: Host ${JSON.stringify(host ?? "")} is not a loopback name; a daemon without ` +
+    `a token answers only requests to localhost, 127.0.0.1 or [::1] (against DNS rebinding): ` +
+    `give it a token (--token) to serve it under another name`;
 }

@@ -17,7 +17,7 @@ import {
 } from "../daemon/mod.ts";
 import { answerRoute, sendError } from "./answer.ts";
 import { type Asset, loadAssets, sendAsset } from "./assets.ts";
-import { crossSiteRefusal } from "./cross_site.ts";
+import { crossSiteRefusal, rebindingRefusal } from "./cross_site.ts";
 import { dashboardRoutes } from "./routes.ts";
 import {
   checkSession,
@@ -155,11 +155,21 @@ export function dashboard(
   };
 
   /**
-   * Refuses cross-site changes of every route (the API's `POST /repos/{name}/runs` too): it
-   * runs before the others. With a token, a request that passed without a matching bearer
+   * Refuses cross-site changes of every route (the API's `POST /repos/{name}/runs` too), and
+   * without a token any request addressed to a name that is not loopback: it runs before the
+   * others. With a token, a request that passed without a matching bearer
    * header came in with the session cookie.
    */
-  const guard: HttpRoute = (req, res) => {
+  const guard: HttpRoute = (req, res, parts) => {
+    // `GET /health` reveals nothing, and monitors may call it by any name.
+    const health = parts.length === 1 && parts[0] === "health";
+    if (token === undefined && !health) {
+      const refusal = rebindingRefusal(req.headers.host);
+      if (refusal !== null) {
+        sendError(res, 403, refusal);
+        return true;
+      }
+    }
     const method = req.method ?? "GET";
     if (method === "GET" || method === "HEAD") return false;
     const viaCookie = token !== undefined && !bearerMatches(req.headers.authorization, token);

@@ -4,7 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { crossSiteRefusal, DASHBOARD_HEADER } from "../../src/dashboard/cross_site.ts";
+import {
+  crossSiteRefusal,
+  DASHBOARD_HEADER,
+  rebindingRefusal,
+} from "../../src/dashboard/cross_site.ts";
 
 describe("crossSiteRefusal", () => {
   const host = "127.0.0.1:5000";
@@ -55,5 +59,18 @@ describe("crossSiteRefusal", () => {
       /needs the header x-ays-request/,
     );
     assert.equal(crossSiteRefusal({ host, origin: `http://${host}` }, { viaCookie: false }), null);
+  });
+
+  it("without a token, only loopback names may address the daemon (DNS rebinding)", () => {
+    for (
+      const host of ["127.0.0.1:5000", "localhost:5000", "[::1]:5000", "a.localhost", "127.9.9.9"]
+    ) {
+      assert.equal(rebindingRefusal(host), null, host);
+    }
+    for (
+      const host of ["evil.example:5000", "10.0.0.1:5000", "127.0.0.1.evil.example", "", undefined]
+    ) {
+      assert.match(rebindingRefusal(host) ?? "", /is not a loopback name/, String(host));
+    }
   });
 });

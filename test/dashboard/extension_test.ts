@@ -289,6 +289,24 @@ describe("the dashboard on the daemon's API", () => {
     assert.equal(await storeRunQueue(served.driver).pop("test", { timeoutMs: 0 }), null);
   });
 
+  it("without a token, a request addressed to another name is refused (DNS rebinding)", async () => {
+    const { request } = await import("node:http");
+    const statusFor = (path: string, host: string) =>
+      new Promise<number>((resolve, reject) => {
+        request(open.url + path, { headers: { host } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        }).on("error", reject).end();
+      });
+    const port = new URL(open.url).port;
+    for (const path of ["/repos", "/ui/", `/ui/api/repos/${name}/services`, "/events"]) {
+      assert.equal(await statusFor(path, `evil.example:${port}`), 403, path);
+    }
+    assert.equal(await statusFor("/repos", `localhost:${port}`), 200);
+    // The health check reveals nothing and stays open to any name.
+    assert.equal(await statusFor("/health", `evil.example:${port}`), 200);
+  });
+
   it("with a token: the page is public, the API needs the bearer or the session cookie", async () => {
     const page = await fetch(`${guarded.url}/ui/`);
     assert.equal(page.status, 200);

@@ -222,6 +222,17 @@ describe("the web dashboard in chromium", { skip }, () => {
         await page.screenshot({ path: join(shots, "dashboard-graph.png") });
         assert.deepEqual(blocked, [], "the page asked for something outside the daemon");
       });
+      // No token: a page whose name was rebound to 127.0.0.1 gets nothing, the stream neither.
+      const { request } = await import("node:http");
+      for (const path of ["/events?repo=shop", "/repos/shop/services", "/ui/"]) {
+        const status = await new Promise<number>((resolve, reject) => {
+          request(daemon.url + path, { headers: { host: "evil.example" } }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          }).on("error", reject).end();
+        });
+        assert.equal(status, 403, path);
+      }
     } finally {
       await stopDaemon(daemon);
     }
@@ -280,10 +291,45 @@ describe("the web dashboard in chromium", { skip }, () => {
             "install: install failed on purpose: disk full",
           )
         );
+
+        // The service's "do install" button queues `ays do install` for that one service; the
+        // new run opens by itself and fails again, live.
+        const first = await page.$eval(
+          "#run-detail [data-run]",
+          (el) => el.getAttribute("data-run"),
+        );
+        await page.click('tr[data-service="app!bad"]');
+        await page.waitForSelector('button[data-do="install"]:not([disabled])');
+        assert.equal(await page.$('button[data-do="start"][disabled]'), null, "start is new");
+        await page.click('button[data-do="install"]');
+        await page.click("#panel-close");
+        await page.click('button[data-tab="runs"]');
+        await page.waitForFunction(
+          (old) => {
+            const open = document.querySelector("#run-detail [data-run]");
+            return open !== null && open.getAttribute("data-run") !== old &&
+              open.getAttribute("data-state") === "error";
+          },
+          {},
+          first,
+        );
+        assert.deepEqual(
+          await page.$$eval(
+            "#jobs tr[data-job-name]",
+            (rows) =>
+              rows.map((r) => `${r.getAttribute("data-job-name")} ${r.getAttribute("data-state")}`),
+          ),
+          ["app!bad install error"],
+        );
+        assert.equal(
+          await page.evaluate(() => (window as unknown as { marker: number }).marker),
+          42,
+        );
         assert.deepEqual(blocked, []);
       });
       const runs = JSON.parse((await ays(repo.path, "runs", "--json")).stdout);
-      assert.equal(runs[0].state, "error");
+      assert.deepEqual(runs.map((run: { state: string }) => run.state), ["error", "error"]);
+      assert.deepEqual(runs[0].scope, { action: "install", role: "app", instance: "bad" });
     } finally {
       await stopDaemon(daemon);
     }
@@ -343,9 +389,26 @@ describe("the web dashboard in chromium", { skip }, () => {
         const reads = await fetch(`${daemon.url}/repos/guarded/services`);
         assert.equal(reads.status, 401);
         await reads.body?.cancel();
+        // Nothing was queued by the refused requests.
+        assert.deepEqual(JSON.parse((await ays(repo.path, "runs", "--json")).stdout), []);
+
+        // Signed in, the page's own "Queue a run" goes through and its run ends ok, live.
+        await writeFile(join(repo.path, "go"), "");
+        await page.click('button[data-tab="runs"]');
+        await page.type("#queue-role", "db");
+        await page.click("#queue-run");
+        await page.waitForSelector('#run-detail [data-state="ok"]');
+        assert.deepEqual(
+          await page.$$eval(
+            "#jobs tr[data-job-name]",
+            (rows) =>
+              rows.map((r) => `${r.getAttribute("data-job-name")} ${r.getAttribute("data-state")}`),
+          ),
+          ["db!main install ok"],
+        );
       });
-      // Nothing was queued by the refused requests.
-      assert.deepEqual(JSON.parse((await ays(repo.path, "runs", "--json")).stdout), []);
+      const runs = JSON.parse((await ays(repo.path, "runs", "--json")).stdout);
+      assert.deepEqual(runs.map((run: { scope: unknown }) => run.scope), [{ role: "db" }]);
     } finally {
       await stopDaemon(daemon);
     }
