@@ -65,3 +65,30 @@ export async function answerRoute(
     else res.end();
   }
 }
+
+/** Reads a JSON object body of at most `limit` bytes (413 beyond, 400 when it is not one). */
+export async function readJson(
+  req: IncomingMessage,
+  limit: number,
+): Promise<Record<string, unknown>> {
+  let text = "";
+  const decoder = new TextDecoder();
+  let size = 0;
+  for await (const chunk of req) {
+    const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk as Uint8Array;
+    size += bytes.length;
+    if (size > limit) throw new DashboardError(413, `request body is larger than ${limit} bytes`);
+    text += decoder.decode(bytes, { stream: true });
+  }
+  text += decoder.decode();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (error) {
+    throw new DashboardError(400, `request body is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new DashboardError(400, "request body must be a JSON object");
+  }
+  return body as Record<string, unknown>;
+}

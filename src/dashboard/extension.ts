@@ -15,7 +15,7 @@ import {
   sendJson,
   type ServedRepo,
 } from "../daemon/mod.ts";
-import { answerRoute, sendError } from "./answer.ts";
+import { answerRoute, readJson, sendError } from "./answer.ts";
 import { type Asset, loadAssets, sendAsset } from "./assets.ts";
 import { crossSiteRefusal, rebindingRefusal } from "./cross_site.ts";
 import { dashboardRoutes } from "./routes.ts";
@@ -74,17 +74,8 @@ function bearerMatches(header: string | undefined, token: string): boolean {
 }
 
 async function readToken(req: IncomingMessage): Promise<string | null> {
-  let text = "";
-  for await (const chunk of req) {
-    text += typeof chunk === "string" ? chunk : new TextDecoder().decode(chunk as Uint8Array);
-    if (text.length > 4096) return null;
-  }
-  try {
-    const body = JSON.parse(text);
-    return typeof body?.token === "string" ? body.token : null;
-  } catch {
-    return null;
-  }
+  const body = await readJson(req, 4096).catch(() => null);
+  return typeof body?.token === "string" ? body.token : null;
 }
 
 function sameSecret(given: string, token: string): boolean {

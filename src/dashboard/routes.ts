@@ -28,7 +28,7 @@ import {
   type ServedRepo,
   silentLogger,
 } from "../daemon/mod.ts";
-import { DashboardError, type JsonRoute } from "./answer.ts";
+import { DashboardError, type JsonRoute, readJson } from "./answer.ts";
 import { graphView, MAX_GRAPH_NODES } from "./graph_view.ts";
 
 /** A service in `GET /ui/api/repos/{name}/services`: its list entry and its actions' errors. */
@@ -78,29 +78,6 @@ function splitServiceName(name: unknown): { role: string; instance: string } {
 
 function query(req: IncomingMessage): URLSearchParams {
   return new URL(req.url ?? "/", "http://localhost").searchParams;
-}
-
-async function readJson(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
-  let text = "";
-  const decoder = new TextDecoder();
-  let size = 0;
-  for await (const chunk of req) {
-    const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk as Uint8Array;
-    size += bytes.length;
-    if (size > limit) throw new DashboardError(413, `request body is larger than ${limit} bytes`);
-    text += decoder.decode(bytes, { stream: true });
-  }
-  text += decoder.decode();
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch (error) {
-    throw new DashboardError(400, `request body is not valid JSON: ${(error as Error).message}`);
-  }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new DashboardError(400, "request body must be a JSON object");
-  }
-  return body as Record<string, unknown>;
 }
 
 /** The services of a repository with each failed action's message (one bulk load). */
