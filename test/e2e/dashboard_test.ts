@@ -17,6 +17,8 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import { openRepoEvents } from "../../src/events/mod.ts";
+import { openRepositoryStore } from "../../src/store/open.ts";
 import {
   aysBinary,
   freePort,
@@ -331,6 +333,90 @@ describe("the web dashboard in chromium", { skip }, () => {
       assert.deepEqual(runs.map((run: { state: string }) => run.state), ["error", "error"]);
       assert.deepEqual(runs[0].scope, { action: "install", role: "app", instance: "bad" });
     } finally {
+      await stopDaemon(daemon);
+    }
+  });
+
+  it("events another process stores reach the page live: a run drawn from its events alone", async () => {
+    const repo = await newRepo("stream");
+    const daemon = await startDaemon(repo.path, env());
+    const opened = await openRepositoryStore({
+      repoPath: repo.path,
+      repoName: "stream",
+      env: {},
+      mirror: false,
+    });
+    try {
+      const { writer } = openRepoEvents(opened.driver, { repo: "stream" });
+      await withBrowser(daemon.url, async (page, blocked) => {
+        await page.goto(`${daemon.url}/ui/#tab=runs`);
+        await page.waitForFunction(() => document.getElementById("live")?.textContent === "live");
+        await page.evaluate(() => ((window as unknown as { marker: number }).marker = 7));
+        // A run no store record backs: the page draws it from the events alone.
+        const runId = "20261201-synthetic";
+        const job = (n: number) => `${runId}.00000${n}`;
+        const row = (name: string, state: string) =>
+          `#jobs tr[data-job-name="${name}"][data-state="${state}"]`;
+        writer.publish({ type: "run.started", runId, jobs: 2 });
+        writer.publish({
+          type: "job.started",
+          runId,
+          jobId: job(1),
+          service: "db!main",
+          action: "install",
+          attempt: 1,
+        });
+        await writer.flush();
+        await page.waitForSelector(row("db!main install", "running"));
+        writer.publish({
+          type: "job.ended",
+          runId,
+          jobId: job(1),
+          service: "db!main",
+          action: "install",
+          state: "ok",
+          durationMs: 120,
+        });
+        writer.publish({
+          type: "job.started",
+          runId,
+          jobId: job(2),
+          service: "app!web",
+          action: "install",
+          attempt: 1,
+        });
+        writer.publish({
+          type: "job.ended",
+          runId,
+          jobId: job(2),
+          service: "app!web",
+          action: "install",
+          state: "error",
+          error: "synthetic failure\nsecond line",
+          durationMs: 80,
+        });
+        writer.publish({
+          type: "run.ended",
+          runId,
+          state: "error",
+          exitCode: 1,
+          counts: { ok: 1, error: 1 },
+        });
+        await writer.flush();
+        await page.waitForSelector(row("db!main install", "ok"));
+        await page.waitForSelector(`#run-detail [data-run="${runId}"][data-state="error"]`);
+        assert.equal(
+          await page.$eval(`${row("app!web install", "error")} .job-error`, (td) => td.textContent),
+          "synthetic failure",
+        );
+        assert.equal(
+          await page.evaluate(() => (window as unknown as { marker: number }).marker),
+          7,
+        );
+        assert.deepEqual(blocked, []);
+      });
+    } finally {
+      await opened.driver.close();
       await stopDaemon(daemon);
     }
   });

@@ -811,12 +811,36 @@ async function loadRuns(): Promise<void> {
   render();
 }
 
-async function openRun(id: string): Promise<void> {
-  state.jobEvents = new Map();
-  const detail = await api<RunDetail>(`/runs/${enc(id)}`);
-  state.run = detail;
-  // Events that came while the run was fetched are newer than the fetched records.
+/**
+ * Shows a run: at once as `skeleton` (built from its `run.started` event) when given, then as
+ * fetched, with what events said since laid over the fetched records (they are newer). A run
+ * the daemon cannot give (yet) stays as its events draw it.
+ */
+async function openRun(id: string, skeleton?: RunDetail): Promise<void> {
+  if (state.run?.id !== id) state.jobEvents = new Map();
+  if (skeleton) {
+    state.run = skeleton;
+    state.tab = "runs";
+    render();
+  }
+  let detail: RunDetail;
+  try {
+    detail = await api<RunDetail>(`/runs/${enc(id)}`);
+  } catch (error) {
+    if (skeleton) return;
+    throw error;
+  }
+  const shown = state.run?.id === id ? state.run : null;
   for (const job of detail.jobs) Object.assign(job, state.jobEvents.get(job.id) ?? {});
+  for (const job of shown?.jobs ?? []) {
+    if (!detail.jobs.some((j) => j.id === job.id)) detail.jobs.push(job);
+  }
+  if (shown && shown.endedAt !== null && detail.endedAt === null) {
+    detail.state = shown.state;
+    detail.endedAt = shown.endedAt;
+    detail.counts = shown.counts;
+  }
+  if (!skeleton || state.run?.id === id) state.run = detail;
   state.tab = "runs";
   render();
 }
@@ -981,7 +1005,18 @@ function onEvent(event: AysEvent): void {
       if (!state.runs.some((run) => run.id === entry.id)) state.runs.unshift(entry);
       if (state.followRuns || state.awaitedRun === event.runId) {
         state.awaitedRun = null;
-        void openRun(event.runId!).catch(() => {});
+        const skeleton: RunDetail = {
+          id: entry.id,
+          state: "running",
+          scope: {},
+          createdAt: event.time,
+          startedAt: event.time,
+          endedAt: null,
+          duration: null,
+          counts: {},
+          jobs: [],
+        };
+        void openRun(entry.id, skeleton).catch(() => {});
       }
       break;
     }
