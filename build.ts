@@ -4,7 +4,9 @@
  *   with no `node_modules` needed;
  * - `dist/ays`: a self-contained executable made by `bun build --compile`, with every worker
  *   entry of `workers/` embedded as an extra entry point (without them `new Worker()` fails
- *   with "ModuleNotFound" inside the binary).
+ *   with "ModuleNotFound" inside the binary);
+ * - before both, `src/dashboard/assets_embedded.ts`: the web dashboard's files
+ *   (`scripts/dashboard_assets.ts`), rewritten when `src/dashboard/client/` changed.
  *
  * Usage: `bun build.ts [--target linux-x64|linux-arm64|…] [--no-binary] [--outfile PATH]`.
  * Runs under Bun or Deno; `bun` is taken from `node_modules/.bin` when present.
@@ -17,6 +19,7 @@ import { mkdir, readdir, rm, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
+import { writeDashboardAssets } from "./scripts/dashboard_assets.ts";
 
 const root = dirname(fileURLToPath(import.meta.url));
 const dist = join(root, "dist");
@@ -106,6 +109,10 @@ async function main(): Promise<void> {
   await mkdir(dist, { recursive: true });
   await rm(join(dist, "workers"), { recursive: true, force: true });
   const workers = await workerEntries();
+  // The dashboard's page is embedded as a module: rebuilt first, so no binary serves a stale one.
+  if (await writeDashboardAssets()) {
+    console.log("src/dashboard/assets_embedded.ts rebuilt from src/dashboard/client/");
+  }
   await bundle(workers);
   const bundleSize = (await stat(join(dist, "ays.js"))).size;
   console.log(

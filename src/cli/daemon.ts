@@ -24,6 +24,7 @@ import {
   storeLoadServices,
   storeRunRecurring,
 } from "../daemon/mod.ts";
+import { dashboard } from "../dashboard/mod.ts";
 import { openRepoEvents } from "../events/mod.ts";
 import { WorkerPool } from "../run/mod.ts";
 import type { StoreDriver } from "../store/mod.ts";
@@ -153,6 +154,7 @@ async function serve(
       token: settings.token,
       logger,
       events: new Map(served.flatMap((repo) => repo.events ? [[repo.name, repo.events]] : [])),
+      ...dashboard(served, { token: settings.token, logger }),
     });
     await new Promise<void>((resolve) => {
       let stopping = false;

@@ -74,7 +74,7 @@ export interface DaemonOptions {
   events?: ReadonlyMap<string, DaemonRepoEvents>;
   /** How often `GET /events` looks for events of other processes; default 250 ms. */
   eventPollMs?: number;
-  /** More routes that write their own answer (the dashboard), after `GET /events`. */
+  /** More routes that write their own answer (the dashboard), before `GET /events`. */
   routes?: readonly HttpRoute[];
   /** See {@link HttpApiOptions.authorize} (the dashboard's session cookie). */
   authorize?: RequestAuthorizer;
@@ -129,7 +129,8 @@ export async function startDaemon(repos: DaemonRepo[], options: DaemonOptions): 
       token: options.token,
       logger,
       health: () => ({ since, repos: repos.map((repo) => repo.name) }),
-      routes: [stream.route, ...(options.routes ?? [])],
+      // The dashboard's guard refuses cross-site and rebinding requests before any route.
+      routes: [...(options.routes ?? []), stream.route],
       authorize: options.authorize,
     });
   } catch (error) {
