@@ -83,7 +83,12 @@ export const DUE_PREFIX = `${INDEX_PREFIX}due:`;
  * a running one a dead run left): every due action is in one of them. A superset of what is
  * due — the planner decides — but the planner takes no action in any other state.
  */
-export const DUE_STATES: ReadonlySet<string> = new Set(["scheduled", "changed", "error", "running"]);
+export const DUE_STATES: ReadonlySet<string> = new Set([
+  "scheduled",
+  "changed",
+  "error",
+  "running",
+]);
 
 /** Whether a service has an action in one of {@link DUE_STATES}. */
 export function hasDueAction(

@@ -29,9 +29,12 @@ import { CorruptRecordError } from "./corrupt_record.ts";
 import type { BatchGuard, BatchOp, StoreDriver } from "./driver.ts";
 import { loadedActorPaths, storedActorPaths } from "./actor_paths.ts";
 import {
+  actorMirrorPath,
+  actorMirrorText,
   type MirrorContent,
   readMirror,
   removeMirror,
+  sameMirrorSecrets,
   serviceMirrorText,
   servicePaths,
   writeMirror,
@@ -546,6 +549,8 @@ export class RepoStore {
     for (const key of oldIndex) if (!newIndex.has(key)) ops.push({ op: "delete", key });
     for (const key of newIndex) if (!oldIndex.has(key)) ops.push({ op: "set", key, value: EMPTY });
     if (ops.length === 0) return "nothing";
+    // Whether a stored actor's new version hides other fields from its services' files.
+    const secretsMove = await this.#secretsMove(change.actors ?? []);
     await this.#beforeWrite();
     if (!(await this.driver.batch(ops, { guards }))) return "conflict";
     for (const actor of change.actors ?? []) this.#remember(actor);
@@ -553,20 +558,48 @@ export class RepoStore {
       this.#actors.delete(name);
       this.#codecs.delete(name);
     }
-    // Only a change that moves or removes something (or touches an actor, whose secret
-    // fields shape every service file) needs the whole mirror; state updates of a run write
-    // just their own services' files.
+    // Only a change that moves or removes something (or changes the secret fields of a
+    // stored actor, which shape every file of its services) needs the whole mirror; others —
+    // an apply, state updates — write just their actors' and services' own files.
     const structural = deleted.length > 0 || (change.deleteActors ?? []).length > 0 ||
-      (change.actors ?? []).length > 0 ||
+      secretsMove ||
       changed.some((s) => previousParent.has(s.key) && previousParent.get(s.key) !== s.parent);
     if (structural) await this.refreshMirror();
-    else await this.#refreshMirrorOf(changed);
+    else {
+      const fresh = new Set(changed.filter((s) => !before.get(s.key)).map((s) => s.key));
+      await this.#refreshMirrorOf(changed, { actors: change.actors ?? [], fresh });
+    }
     return "saved";
   }
 
-  /** Writes the mirror files of `services` only (their ancestors give the folders). */
-  async #refreshMirrorOf(services: readonly ServiceRecord[]): Promise<void> {
-    if (!this.#mirror || services.length === 0) return;
+  /**
+   * Whether saving `actors` changes the secret fields of one already stored (a corrupted one
+   * counts as changed). Reads nothing without a mirror.
+   */
+  async #secretsMove(actors: readonly ActorRecord[]): Promise<boolean> {
+    if (!this.#mirror || actors.length === 0) return false;
+    const keys = actors.map((actor) => actorKey(actor.name));
+    const stored = await this.driver.getMany(keys);
+    return stored.some((bytes, i) => {
+      if (!bytes) return false;
+      try {
+        return !sameMirrorSecrets(this.#decodeActor(keys[i], bytes), actors[i]);
+      } catch {
+        return true;
+      }
+    });
+  }
+
+  /**
+   * Writes the mirror files of `services` (their ancestors give the folders) and `actors`
+   * only; the files of the services keyed in `fresh` (just created) are not read first.
+   */
+  async #refreshMirrorOf(
+    services: readonly ServiceRecord[],
+    options: { actors?: readonly ActorRecord[]; fresh?: ReadonlySet<string> } = {},
+  ): Promise<void> {
+    const { actors = [], fresh = new Set<string>() } = options;
+    if (!this.#mirror || (services.length === 0 && actors.length === 0)) return;
     try {
       type Placed = Pick<ServiceRecord, "key" | "role" | "name" | "parent">;
       const known = new Map<string, Placed>();
@@ -594,11 +627,15 @@ export class RepoStore {
       }
       const paths = servicePaths([...known.values()]);
       const files = new Map<string, string>();
+      const freshPaths = new Set<string>();
+      for (const actor of actors) files.set(actorMirrorPath(actor.name), actorMirrorText(actor));
       for (const service of services) {
         const actor = this.#actors.get(service.actor) ?? (await this.loadActor(service.actor));
-        files.set(paths.get(service.key)!, serviceMirrorText(service, actor ?? undefined));
+        const path = paths.get(service.key)!;
+        files.set(path, serviceMirrorText(service, actor ?? undefined));
+        if (fresh.has(service.key)) freshPaths.add(path);
       }
-      await writeMirrorFiles(this.#mirror.repoPath, files);
+      await writeMirrorFiles(this.#mirror.repoPath, files, { fresh: freshPaths });
     } catch (error) {
       if (!this.#mirror.onMirrorError) throw error;
       this.#mirror.onMirrorError(error);
