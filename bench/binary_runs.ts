@@ -21,6 +21,11 @@ import process from "node:process";
 /** One measured command. */
 export interface Measured {
   ms: number;
+  /**
+   * User + system CPU time (from `/usr/bin/time -v`, 10 ms steps; NaN without it): less
+   * sensitive than wall time to a machine loaded by others.
+   */
+  cpuMs: number;
   /** Peak resident memory (maximum RSS from `/usr/bin/time -v`, else VmHWM from /proc). */
   peakRssMiB: number;
   stdoutBytes: number;
@@ -92,10 +97,13 @@ export function measure(
       if (timeReport) rmSync(report);
       const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(timeReport);
       if (rss) hwmKiB = Number(rss[1]);
+      const user = /User time \(seconds\): ([\d.]+)/.exec(timeReport);
+      const system = /System time \(seconds\): ([\d.]+)/.exec(timeReport);
+      const cpuMs = user && system ? (Number(user[1]) + Number(system[1])) * 1000 : NaN;
       if (code !== 0) {
         for (const line of stderr.split("\n")) console.error(`  ${line}`);
         reject(new Error(`ays ${args.join(" ")} exited ${code}`));
-      } else resolve({ ms, peakRssMiB: hwmKiB / 1024, stdoutBytes, load });
+      } else resolve({ ms, cpuMs, peakRssMiB: hwmKiB / 1024, stdoutBytes, load });
     });
   });
 }

@@ -64,6 +64,8 @@ const COMMANDS = [
 
 interface Figure {
   ms: Stats;
+  /** User + system CPU time. */
+  cpuMs: Stats;
   peakRssMiB: Stats;
   /** Load averages when the measured commands started. */
   load: number[];
@@ -99,6 +101,7 @@ async function benchSize(
     const ms = stats(list.map((m) => m.ms));
     out[name] = {
       ms,
+      cpuMs: stats(list.map((m) => m.cpuMs)),
       peakRssMiB: stats(list.map((m) => m.peakRssMiB)),
       load: list.map((m) => m.load),
       usPerService: (ms.median * 1000) / (count + KEYS),
@@ -137,6 +140,7 @@ try {
       }
       const rows = Object.entries(results[name][count]).flatMap(([command, f]) => [
         { name: command, stats: f.ms, unit: "ms" },
+        { name: `${command} CPU`, stats: f.cpuMs, unit: "ms" },
         { name: `${command} peak RSS`, stats: f.peakRssMiB, unit: "MiB" },
       ]);
       const loads = Object.values(results[name][count]).flatMap((f) => f.load);

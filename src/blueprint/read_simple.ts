@@ -28,8 +28,13 @@ const BAD_INSTANCE_CHARS = /[!:/\\\s\p{Cc}]/u;
 const INDICATOR_START = /^[-?:,[\]{}#&*!|>'"%@`]/;
 const UNSAFE_PLAIN = /[[\]{}#]|: |:$/;
 
+/** The first characters of the core schema's null, bool, int and float forms. */
+const CORE_START = /^[-+.0-9~nNtTfF]/;
+
 /** What a value of YAML's core schema a plain scalar is; undefined: text. */
 function coreScalar(text: string): { value: unknown } | undefined {
+  // Most values are text: only these first characters can start anything else.
+  if (!CORE_START.test(text)) return undefined;
   if (/^(?:~|[Nn]ull|NULL)$/.test(text)) return { value: null };
   if (/^(?:[Tt]rue|TRUE)$/.test(text)) return { value: true };
   if (/^(?:[Ff]alse|FALSE)$/.test(text)) return { value: false };
