@@ -125,8 +125,12 @@ export async function executeRepoRun(
   const parallel = Math.max(1, options.parallel ?? session.repo.config?.parallel ?? 10);
   const local = options.pool ? null : new WorkerPool({ size: parallel });
   const pool: JobRunner = options.pool ?? local!;
-  // Starting workers costs tens of milliseconds each on Deno: overlap it with the store work.
-  const warming = local ? local.warm().catch(() => {}) : Promise.resolve();
+  // Starting workers costs tens of milliseconds each on Deno: overlap it with the store work —
+  // unless the due index says there is nothing to do (one query; a job would still start its
+  // worker on demand).
+  const idle = local !== null && options.scope?.action === undefined &&
+    (await session.store.dueServiceKeys()).length === 0;
+  const warming = local && !idle ? local.warm().catch(() => {}) : Promise.resolve();
   const lockLost = new AbortController();
   let lock: HeldLock | undefined = options.lock;
   const ownLock = lock === undefined;
