@@ -12,7 +12,7 @@
  * name one of 10 `sshkey` producers, and 10 `sshkey` services; the applied unit stores every
  * service, its links, its actions and its mirror file.
  *
- * Usage: `bun bench/services.ts [--count N] [--rounds N] [--list-rounds N]`.
+ * Usage: `bun bench/services.ts [--count N] [--rounds N] [--list-rounds N] [--binary PATH]`.
  *
  * @module
  */
@@ -38,6 +38,8 @@ const arg = (name: string, fallback: number): number => {
 const count = arg("--count", 10_000);
 const rounds = arg("--rounds", 3);
 const listRounds = arg("--list-rounds", 5);
+const binaryAt = process.argv.indexOf("--binary");
+const binary = binaryAt > 0 ? process.argv[binaryAt + 1] : aysBinary;
 
 interface BackendResult {
   blueprint: { ms: Stats; cpuMs: Stats; peakRssMiB: Stats };
@@ -59,7 +61,7 @@ async function bench(folders: FreshFolders, storeArgs: () => string[]): Promise<
     });
     const store = storeArgs();
     const run = (args: string[]) =>
-      measure(aysBinary, [...store, ...args], { cwd: repo.path, env: repo.env });
+      measure(binary, [...store, ...args], { cwd: repo.path, env: repo.env });
     applied.push(await run(["blueprint"]));
     // list --json over the 10,000 + 10 services, several times on the last repository.
     const times = round === rounds - 1 ? listRounds : 1;
@@ -85,8 +87,8 @@ async function bench(folders: FreshFolders, storeArgs: () => string[]): Promise<
   };
 }
 
-if (!existsSync(aysBinary)) {
-  console.error(`${aysBinary} is missing: run \`node_modules/.bin/bun build.ts\` first`);
+if (!existsSync(binary)) {
+  console.error(`${binary} is missing: run \`node_modules/.bin/bun build.ts\` first`);
   process.exit(2);
 }
 
@@ -107,7 +109,7 @@ try {
 }
 
 for (const [name, r] of [["sqlite", sqlite], ["redis", redisResult]] as const) {
-  printTable(`${name}: ${count + KEYS} services through dist/ays`, [
+  printTable(`${name}: ${count + KEYS} services through ${binary}`, [
     { name: "blueprint (apply, one unit)", stats: r.blueprint.ms, unit: "ms" },
     { name: "blueprint CPU", stats: r.blueprint.cpuMs, unit: "ms" },
     { name: "blueprint peak RSS", stats: r.blueprint.peakRssMiB, unit: "MiB" },
