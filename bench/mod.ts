@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const skip = new Set(["mod.ts", "stats.ts"]);
+const skip = new Set(["mod.ts", "stats.ts", "binary_runs.ts"]);
 const available = readdirSync(here).filter((f) =>
   f.endsWith(".ts") && !skip.has(f) && !f.endsWith("_test.ts")
 )

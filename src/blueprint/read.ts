@@ -20,65 +20,32 @@ import { InputError, type SourceLocation } from "../errors.ts";
 import { compileNameRegex, type EventFilter } from "../model/mod.ts";
 import { parsePeriod } from "../hrd/mod.ts";
 import { parseYaml, type YamlText } from "../yaml/mod.ts";
+import type {
+  BlueprintAction,
+  BlueprintAttribute,
+  BlueprintDoc,
+  BlueprintEventFilter,
+  BlueprintService,
+} from "./read_types.ts";
+import { readSimpleBlueprint } from "./read_simple.ts";
 
-/** One attribute of a service in a blueprint, e.g. `ssh.port: 22`. */
-export interface BlueprintAttribute {
-  /** The key as written (`ssh.port`, `sshPort`, an alias, a role). */
-  key: string;
-  /** The value as YAML gives it (string, number, boolean, null, array, object). */
-  value: unknown;
-  keyLocation: SourceLocation;
-  valueLocation: SourceLocation;
-  /** For a list value: where each item is. */
-  itemLocations?: SourceLocation[];
-}
-
-/** One `actor__instance:` entry. */
-export interface BlueprintService {
-  actor: string;
-  instance: string;
-  /** Where the `actor__instance` key is. */
-  location: SourceLocation;
-  attributes: BlueprintAttribute[];
-}
-
-/** One entry of the `actions:` section. */
-export interface BlueprintAction {
-  /** The action names of `action: install,start`. */
-  actions: string[];
-  /** Regex on the whole actor name. */
-  actor?: string;
-  /** Regex on the whole instance name. */
-  service?: string;
-  /** `recurring:` in seconds. */
-  recurring?: number;
-  force: boolean;
-  /** Where the entry starts. */
-  location: SourceLocation;
-  /** Where the value of `action:` is. */
-  actionLocation: SourceLocation;
-}
-
-/** One entry of the `eventfilters:` section. */
-export interface BlueprintEventFilter {
-  filter: EventFilter;
-  location: SourceLocation;
-}
-
-/** A blueprint read from one file. */
-export interface BlueprintDoc {
-  file: string;
-  services: BlueprintService[];
-  actions: BlueprintAction[];
-  eventFilters: BlueprintEventFilter[];
-  /** Things worth saying that are not errors (YAML warnings). */
-  warnings: string[];
-}
+export type {
+  BlueprintAction,
+  BlueprintAttribute,
+  BlueprintDoc,
+  BlueprintEventFilter,
+  BlueprintService,
+} from "./read_types.ts";
 
 /** Options of {@link readBlueprint}. */
 export interface ReadBlueprintOptions {
   /** The file name used in locations. */
   file: string;
+  /**
+   * Read the plain shape line by line (`read_simple.ts`; default true). False: always the
+   * full YAML parser — the same result, slower; for comparing the two.
+   */
+  simple?: boolean;
 }
 
 const ACTION_KEYS = new Set(["action", "actor", "service", "recurring", "force", "log"]);
@@ -182,8 +149,13 @@ export function readBlueprint(
   source: string | Uint8Array,
   options: ReadBlueprintOptions,
 ): BlueprintDoc {
-  const file = options.file;
-  const { text, indents } = expandIndentTabs(decodeText(source, file));
+  const { file, simple: trySimple = true } = options;
+  const decoded = decodeText(source, file);
+  // The plain shape of most blueprints is read line by line (read_simple.ts); anything else,
+  // and every error, by the YAML parser below.
+  const simple = trySimple ? readSimpleBlueprint(decoded, file) : null;
+  if (simple) return simple;
+  const { text, indents } = expandIndentTabs(decoded);
   const counter = new LineCounter();
   const where = new Positions(counter, file, indents);
   // yaml's own uniqueKeys check compares every key with every other (quadratic: seconds for

@@ -5,7 +5,6 @@
  * @module
  */
 import process from "node:process";
-import { createInterface } from "node:readline/promises";
 import { InputError } from "../errors.ts";
 import type { CliIo } from "./io.ts";
 
@@ -27,6 +26,8 @@ export async function confirm(
 ): Promise<boolean> {
   if (options.yes) return true;
   if (options.ask && io.isTTY && process.stdin.isTTY) {
+    // Loaded only when asking: every other command would pay for the module.
+    const { createInterface } = await import("node:readline/promises");
     const rl = createInterface({ input: process.stdin, output: process.stderr });
     try {
       const answer = await rl.question(`${what}? [y/N] `);

@@ -8,24 +8,9 @@
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import process from "node:process";
 import { ExitCode, InputError, LockedError } from "../errors.ts";
-import {
-  createLogger,
-  type DaemonStatus,
-  formatDaemonStatus,
-  isDaemonAlive,
-  readDaemonStatus,
-  resolveDaemonSettings,
-  type ServedRepo,
-  startDaemon,
-  storeBackend,
-  storeDaemonRepos,
-  storeDaemonStatus,
-  storeExecuteRun,
-  storeLoadServices,
-  storeRunRecurring,
-} from "../daemon/mod.ts";
-import { dashboard } from "../dashboard/mod.ts";
-import { openRepoEvents } from "../events/mod.ts";
+// Types only: the daemon's modules (HTTP server, queues) are loaded when a daemon command
+// runs, not for every command (src/cli/mod.ts, "Loading").
+import type { DaemonStatus, ServedRepo } from "../daemon/mod.ts";
 import { WorkerPool } from "../run/mod.ts";
 import type { StoreDriver } from "../store/mod.ts";
 import type { CliContext } from "./context.ts";
@@ -97,6 +82,7 @@ async function closeAll(served: readonly ServedRepo[]): Promise<void> {
 
 /** Refuses (exit 3) when a live daemon already serves one of the repositories. */
 async function refuseSecondDaemon(served: readonly ServedRepo[]): Promise<void> {
+  const { isDaemonAlive, readDaemonStatus } = await import("../daemon/mod.ts");
   for (const repo of served) {
     const status = await readDaemonStatus(repo.driver);
     if (status && isDaemonAlive(status)) {
@@ -114,6 +100,19 @@ async function serve(
   command: CommandUnknownOpts,
   flags: DaemonCliOptions,
 ): Promise<void> {
+  const {
+    createLogger,
+    resolveDaemonSettings,
+    startDaemon,
+    storeBackend,
+    storeDaemonRepos,
+    storeDaemonStatus,
+    storeExecuteRun,
+    storeLoadServices,
+    storeRunRecurring,
+  } = await import("../daemon/mod.ts");
+  const { dashboard } = await import("../dashboard/mod.ts");
+  const { openRepoEvents } = await import("../events/mod.ts");
   const globals = globalsOf(command, ctx.io.env);
   const settings = resolveDaemonSettings(
     { listen: flags.listen, token: flags.token, logFormat: flags.logFormat, color: globals.color },
@@ -193,6 +192,9 @@ export interface DaemonStatusView {
 }
 
 async function showStatus(ctx: CliContext, command: CommandUnknownOpts): Promise<void> {
+  const { formatDaemonStatus, isDaemonAlive, readDaemonStatus } = await import(
+    "../daemon/mod.ts"
+  );
   const globals = globalsOf(command, ctx.io.env);
   const served = await openServed(ctx, command, { mirror: false });
   try {

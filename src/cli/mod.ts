@@ -9,37 +9,96 @@ import { AysError, ExitCode, formatLocated } from "../errors.ts";
 import { excerptFor } from "./excerpt.ts";
 import { CorruptRecordError } from "../store/mod.ts";
 import { VERSION } from "../version.ts";
-import { registerBlueprint } from "./blueprint.ts";
-import { registerCompletions } from "./completions.ts";
 import type { CliContext } from "./context.ts";
-import { registerDaemon } from "./daemon.ts";
-import { registerDo } from "./do.ts";
-import { registerDelete } from "./delete.ts";
-import { registerDestroy } from "./destroy.ts";
-import { registerDoctor } from "./doctor.ts";
-import { registerInit } from "./init.ts";
-import { registerNoexec } from "./noexec.ts";
-import { registerList } from "./list.ts";
-import { registerRepos } from "./repos.ts";
-import { registerRestore } from "./restore.ts";
-import { registerRun } from "./run.ts";
-import { registerRuns } from "./runs.ts";
-import { registerSchema } from "./schema.ts";
-import { registerSetState } from "./set_state.ts";
-import { registerSimulate } from "./simulate.ts";
-import { registerShow } from "./show.ts";
-import { registerState } from "./state.ts";
-import { registerTypes } from "./types.ts";
-import { registerUpdate } from "./update.ts";
-import { registerValidate } from "./validate.ts";
 import { addGlobalOptions } from "./global_options.ts";
 import type { CliIo } from "./io.ts";
 
 export { captureIo, processIo } from "./io.ts";
 export type { CapturedIo, CliIo, ProcessIo } from "./io.ts";
 
-/** Builds the `ays` program with every command, writing to `ctx.io`. */
-export function buildProgram(ctx: CliContext): Command {
+/** Adds one module's commands to the program. */
+type Register = (program: Command, ctx: CliContext) => void;
+
+/**
+ * Every command module, in the order `ays --help` lists them, with the command names (and
+ * aliases) it adds. Loading: a module is imported only when its command runs — loading every
+ * command, with the run engine, the blueprint reader and the daemon, cost `ays list` on three
+ * services most of its time (docs/benchmarks.md). The compiled binary bundles each dynamic
+ * import of a static path as a chunk of its own.
+ */
+export const COMMAND_MODULES: readonly {
+  names: readonly string[];
+  load: () => Promise<Register>;
+}[] = [
+  { names: ["doctor"], load: async () => (await import("./doctor.ts")).registerDoctor },
+  {
+    names: ["completions"],
+    load: async () => (await import("./completions.ts")).registerCompletions,
+  },
+  { names: ["init", "create_repo"], load: async () => (await import("./init.ts")).registerInit },
+  { names: ["repos"], load: async () => (await import("./repos.ts")).registerRepos },
+  { names: ["restore"], load: async () => (await import("./restore.ts")).registerRestore },
+  { names: ["noexec"], load: async () => (await import("./noexec.ts")).registerNoexec },
+  { names: ["schema"], load: async () => (await import("./schema.ts")).registerSchema },
+  { names: ["types"], load: async () => (await import("./types.ts")).registerTypes },
+  { names: ["run"], load: async () => (await import("./run.ts")).registerRun },
+  { names: ["runs"], load: async () => (await import("./runs.ts")).registerRuns },
+  {
+    names: ["simulate", "plan"],
+    load: async () => (await import("./simulate.ts")).registerSimulate,
+  },
+  { names: ["do", "install"], load: async () => (await import("./do.ts")).registerDo },
+  { names: ["daemon", "start"], load: async () => (await import("./daemon.ts")).registerDaemon },
+  { names: ["blueprint"], load: async () => (await import("./blueprint.ts")).registerBlueprint },
+  { names: ["validate"], load: async () => (await import("./validate.ts")).registerValidate },
+  { names: ["list"], load: async () => (await import("./list.ts")).registerList },
+  { names: ["show"], load: async () => (await import("./show.ts")).registerShow },
+  { names: ["state"], load: async () => (await import("./state.ts")).registerState },
+  { names: ["set_state"], load: async () => (await import("./set_state.ts")).registerSetState },
+  { names: ["delete"], load: async () => (await import("./delete.ts")).registerDelete },
+  { names: ["destroy"], load: async () => (await import("./destroy.ts")).registerDestroy },
+  { names: ["update"], load: async () => (await import("./update.ts")).registerUpdate },
+];
+
+/** Global options that take a value (`--repo PATH`, `--store URL`). */
+const VALUE_OPTIONS = new Set(["--repo", "--store"]);
+/** Global options without a value. */
+const FLAG_OPTIONS = new Set(["--json", "-q", "--quiet", "--no-color"]);
+
+/**
+ * The command `argv` runs, when it can be told for sure: the first word after the global
+ * options. Undefined for anything else (`--help`, `help`, a typo, an unknown option), which
+ * needs every command (for the help, or commander's suggestion), as `completions` does.
+ */
+export function commandOf(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i];
+    if (VALUE_OPTIONS.has(word)) {
+      i++;
+      continue;
+    }
+    if (FLAG_OPTIONS.has(word) || [...VALUE_OPTIONS].some((o) => word.startsWith(`${o}=`))) {
+      continue;
+    }
+    // `completions` describes every command, so it needs them all.
+    if (word.startsWith("-") || word === "completions") return undefined;
+    return COMMAND_MODULES.some((m) => m.names.includes(word)) ? word : undefined;
+  }
+  return undefined;
+}
+
+/** Options of {@link buildProgram}. */
+export interface BuildProgramOptions {
+  /** Load and add only the module of this command (default: every command). */
+  command?: string;
+}
+
+/** Builds the `ays` program with every command (or only `options.command`'s), writing to `ctx.io`. */
+export async function buildProgram(
+  ctx: CliContext,
+  options: BuildProgramOptions = {},
+): Promise<Command> {
+  const { command } = options;
   const program = new Command("ays")
     .description("AtYourService: declarative service-lifecycle orchestrator")
     .version(VERSION, "-V, --version", "print the ays version")
@@ -54,36 +113,21 @@ export function buildProgram(ctx: CliContext): Command {
   // Subcommands copy the exit override and output settings when they are created, so these
   // must be set before any command is registered.
   addGlobalOptions(program);
-  registerDoctor(program, ctx);
-  registerCompletions(program, ctx);
-  registerInit(program, ctx);
-  registerRepos(program, ctx);
-  registerRestore(program, ctx);
-  registerNoexec(program, ctx);
-  registerSchema(program, ctx);
-  registerTypes(program, ctx);
-  registerRun(program, ctx);
-  registerRuns(program, ctx);
-  registerSimulate(program, ctx);
-  registerDo(program, ctx);
-  registerDaemon(program, ctx);
-  registerBlueprint(program, ctx);
-  registerValidate(program, ctx);
-  registerList(program, ctx);
-  registerShow(program, ctx);
-  registerState(program, ctx);
-  registerSetState(program, ctx);
-  registerDelete(program, ctx);
-  registerDestroy(program, ctx);
-  registerUpdate(program, ctx);
+  const modules = command === undefined
+    ? COMMAND_MODULES
+    : COMMAND_MODULES.filter((m) => m.names.includes(command));
+  if (modules.length === 0) throw new Error(`buildProgram: no command ${command}`);
+  // Imported together, added in order.
+  const registers = await Promise.all(modules.map((m) => m.load()));
+  for (const register of registers) register(program, ctx);
   return program;
 }
 
 /** Runs `ays` with `argv` (without the executable and script) and returns the exit code. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const ctx: CliContext = { io, exitCode: ExitCode.ok };
-  const program = buildProgram(ctx);
   try {
+    const program = await buildProgram(ctx, { command: commandOf(argv) });
     await program.parseAsync(argv, { from: "user" });
     return ctx.exitCode;
   } catch (error) {

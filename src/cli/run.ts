@@ -8,7 +8,6 @@
 import { checkServiceFilter } from "../model/mod.ts";
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import process from "node:process";
-import { checkRunRequest, parseRunRequest, queueRunRequest } from "../daemon/mod.ts";
 import { ExitCode, InputError } from "../errors.ts";
 import { openRepoEvents } from "../events/mod.ts";
 import type { OpenedRepo } from "../repo/mod.ts";
@@ -251,6 +250,8 @@ async function queueFromCli(
     const hint = options.events ? " (follow the queued run with ays watch ID)" : "";
     throw new InputError(`--queue cannot be combined with ${flag}${hint}`);
   }
+  // The daemon's modules are loaded only here (src/cli/mod.ts, "Loading").
+  const { checkRunRequest, parseRunRequest, queueRunRequest } = await import("../daemon/mod.ts");
   // The same validation as a POST to the API, so a bad filter fails now, not in the daemon.
   const request = parseRunRequest({
     ...(options.role ? { role: options.role } : {}),

@@ -29,12 +29,15 @@ export function registerSimulate(program: CommandUnknownOpts, ctx: CliContext): 
       }
       if (options.force && !options.action) throw new InputError("--force needs --action");
       await withSession(ctx, command, {}, async (session) => {
-        const [services, actors] = await Promise.all([
-          session.store.loadServices(),
-          session.store.loadActors(),
-        ]);
         const filter = { role: options.role || undefined, instance: options.instance || undefined };
-        checkServiceFilter(services, filter, { actors });
+        if (filter.role !== undefined || filter.instance !== undefined) {
+          // A typo in -r or -i is exit 2 with a suggestion, not a plan of nothing.
+          const [services, actors] = await Promise.all([
+            session.store.loadServices(),
+            session.store.loadActors(),
+          ]);
+          checkServiceFilter(services, filter, { actors });
+        }
         const { plan } = await planRepoRun(
           { store: session.store, driver: session.driver, repo: session.repo },
           {

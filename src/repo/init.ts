@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { execFile } from "node:child_process";
 import { mkdir, readdir, stat, writeFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { InputError, UnavailableError } from "../errors.ts";
@@ -100,8 +99,10 @@ export async function initRepo(
 }
 
 /** Runs git in `cwd`; a missing git is unavailable, a failing one bad input. */
-function git(args: string[], cwd: string): Promise<void> {
-  return new Promise((done, fail) => {
+async function git(args: string[], cwd: string): Promise<void> {
+  // Loaded here: every other command would pay for the module (docs/benchmarks.md).
+  const { execFile } = await import("node:child_process");
+  return await new Promise((done, fail) => {
     execFile("git", args, { cwd }, (error, _stdout, stderr) => {
       if (!error) return done();
       if ((error as NodeJS.ErrnoException).code === "ENOENT") {

@@ -64,15 +64,18 @@ export async function deadHolders(
  * holder that died (a live one would hold the lock). Ends it `error` and its jobs that were
  * running `error` ("interrupted"), those that never started `cancelled`, so history tells the
  * truth. The resumed run (`runId`) keeps its finished jobs; its interrupted ones end the same way
- * and its not started ones `cancelled` (the resumed run plans them again).
+ * and its not started ones `cancelled` (the resumed run plans them again). Returns the ids of
+ * the runs it closed (or re-planned): their mirror writes may not have happened.
  */
 export async function closeDeadRuns(
   store: Pick<RepoStore, "listRuns" | "loadJobs" | "saveJobs" | "saveRun">,
   runId: string,
   at: number,
-): Promise<void> {
+): Promise<string[]> {
+  const closed: string[] = [];
   for (const run of await store.listRuns()) {
     if (run.state !== "running" && !(run.id === runId && run.state === "new")) continue;
+    closed.push(run.id);
     const jobs = await store.loadJobs(run.id);
     const holder = run.holder ? `pid ${run.holder.pid} on ${run.holder.host}` : "its holder";
     const changed: JobRecord[] = [];
@@ -95,4 +98,5 @@ export async function closeDeadRuns(
     await store.saveJobs(changed);
     if (run.id !== runId) await store.saveRun({ ...run, state: "error", endedAt: at });
   }
+  return closed;
 }

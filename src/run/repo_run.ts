@@ -58,12 +58,26 @@ export function holdRunLock(
 
 /**
  * Plans a run from the store: every service in one bulk load, every actor, and — for
- * `running` actions — whether the run that started them is dead. Writes nothing.
+ * `running` actions — whether the run that started them is dead. Writes nothing. When the
+ * due index (docs/store.md, "The due index") holds no service and nothing is to be
+ * scheduled, the plan is empty without reading a service: the planner takes actions only in
+ * the states that index covers.
  */
 export async function planRepoRun(
   session: RunSession,
   options: PlanRepoRunOptions = {},
 ): Promise<RepoPlan> {
+  if (!(options.schedule && options.scope?.action)) {
+    const [due, actorList] = await Promise.all([
+      session.store.dueServiceKeys(),
+      session.store.loadActors(),
+    ]);
+    if (due.length === 0) {
+      const actors = new Map(actorList.map((a) => [a.name, a]));
+      const plan = planRun([], actorList);
+      return { plan, services: new Map(), actors, interrupted: [], complete: false };
+    }
+  }
   const [serviceList, actorList] = await Promise.all([
     session.store.loadServices(),
     session.store.loadActors(),
@@ -90,7 +104,7 @@ export async function planRepoRun(
       return gone;
     },
   });
-  return { plan, services, actors, interrupted };
+  return { plan, services, actors, interrupted, complete: true };
 }
 
 /**
@@ -113,8 +127,12 @@ export async function executeRepoRun(
     ? null
     : new WorkerPool({ size: parallel, guardMemory: session.repo.config?.memory });
   const pool: JobRunner = options.pool ?? local!;
-  // Starting workers costs tens of milliseconds each on Deno: overlap it with the store work.
-  const warming = local ? local.warm().catch(() => {}) : Promise.resolve();
+  // Starting workers costs tens of milliseconds each on Deno: overlap it with the store work —
+  // unless the due index says there is nothing to do (one query; a job would still start its
+  // worker on demand).
+  const idle = local !== null && options.scope?.action === undefined &&
+    (await session.store.dueServiceKeys()).length === 0;
+  const warming = local && !idle ? local.warm().catch(() => {}) : Promise.resolve();
   const lockLost = new AbortController();
   let lock: HeldLock | undefined = options.lock;
   const ownLock = lock === undefined;
@@ -133,7 +151,7 @@ export async function executeRepoRun(
     if (existing && FINAL_RUN_STATES.has(existing.state)) {
       return { run: existing, jobs: await runStore.loadJobs(runId) };
     }
-    await closeDeadRuns(runStore, runId, now());
+    const closed = await closeDeadRuns(runStore, runId, now());
     const scope = cleanScope(existing?.scope ?? options.scope ?? {});
     const repoPlan = await planRepoRun(session, { scope, lockHeld: true });
     // Due default actions the file does not export are done without a job (docs/runs.md).
@@ -141,11 +159,15 @@ export async function executeRepoRun(
     if (satisfied.length > 0) await session.store.save({ services: satisfied });
     for (const s of satisfied) repoPlan.services.set(serviceName(s.role, s.name), s);
     if (options.skipEmpty && !existing && repoPlan.plan.steps.length === 0) {
-      // Nothing to run, yet a killed run may have left the mirror behind the store.
-      if (options.mirror !== false) {
+      // Nothing to run, yet a killed run may have left the mirror behind the store: only
+      // then is every service read and its file compared (docs/store.md).
+      if (options.mirror !== false && closed.length > 0) {
+        const all = repoPlan.complete ? repoPlan.services : new Map(
+          (await session.store.loadServices()).map((s) => [serviceName(s.role, s.name), s]),
+        );
         const mirror = new RunMirror(
           session.repo.path,
-          repoPlan.services,
+          all,
           repoPlan.actors,
           (error) => options.onMirrorError?.(error),
         );

@@ -53,8 +53,13 @@ export interface PlanRepoRunOptions {
 /** A plan with the records it was made from. */
 export interface RepoPlan {
   plan: Plan;
-  /** Every service of the repository by `role!instance`. */
+  /**
+   * Every service of the repository by `role!instance` — or none when `complete` is false
+   * (nothing was due: the due index answered without reading a service).
+   */
   services: Map<string, ServiceRecord>;
+  /** Whether `services` holds every service of the repository. */
+  complete: boolean;
   /** Every actor by name. */
   actors: Map<string, ActorRecord>;
   /** Graph ids (`role!instance:action`) of the actions taken because their holder died. */

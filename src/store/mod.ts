@@ -49,7 +49,7 @@ export {
 export { DAEMON_STATUS_KEY, recurringRunId, serviceRecordKey } from "./record_keys.ts";
 export { maskUrl, parseRedisUrl, redact, type RedisTlsOptions, storeKindOf } from "./url.ts";
 export { openSqliteDriver, SQLITE_BUSY_TIMEOUT_MS, type SqliteDriverOptions } from "./sqlite.ts";
-export { openRedisDriver, type RedisDriverOptions } from "./redis.ts";
+export { openRedisDriver, type RedisDriverOptions } from "./redis_open.ts";
 export {
   capnpDataCodec,
   capnpRecordCodec,

@@ -9,7 +9,7 @@ import { existsSync, realpathSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { InputError } from "../errors.ts";
 import type { KeyValueStore, StoreDriver } from "./driver.ts";
-import { openRedisDriver } from "./redis.ts";
+import { openRedisDriver } from "./redis_open.ts";
 import { countMirror } from "./mirror.ts";
 import { openRepoStore, type RepoStore } from "./repo_store.ts";
 import { openSqliteDriver, sqliteNamespaces } from "./sqlite.ts";

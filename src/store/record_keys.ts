@@ -12,6 +12,7 @@
  * | `service:<key>`                | a service; its data encoded with the actor's schema    |
  * | `idx:actor:<actor>:<key>`      | empty: the services of an actor                        |
  * | `idx:parent:<role!name>:<key>` | empty: the children of a service                       |
+ * | `idx:due:<key>`                | empty: a service with an action a run may take         |
  * | `run:<id>`                     | a run (its steps, scope, state, times)                 |
  * | `job:<runId>:<jobId>`          | a job of a run, a record of its own                    |
  * | `source:<sha256>`              | the text of an actions file, by its SHA-256            |
@@ -71,12 +72,51 @@ export function indexPrefix(kind: "actor" | "parent", value: string): string {
   return `${INDEX_PREFIX}${kind}:${encodeURIComponent(value)}:`;
 }
 
-/** The index entries a service needs: by actor, and by parent when it has one. */
+/**
+ * Prefix of the due index (docs/store.md, "The due index"): one entry per service with an
+ * action in one of {@link DUE_STATES}, so that a run with nothing due reads no service.
+ */
+export const DUE_PREFIX = `${INDEX_PREFIX}due:`;
+
+/**
+ * The action states a run may take an action in (scheduled, changed, a failed one retried,
+ * a running one a dead run left): every due action is in one of them. A superset of what is
+ * due — the planner decides — but the planner takes no action in any other state.
+ */
+export const DUE_STATES: ReadonlySet<string> = new Set([
+  "scheduled",
+  "changed",
+  "error",
+  "running",
+]);
+
+/** Whether a service has an action in one of {@link DUE_STATES}. */
+export function hasDueAction(
+  service: { actions: Readonly<Record<string, { state: string }>> },
+): boolean {
+  for (const name in service.actions) {
+    if (Object.hasOwn(service.actions, name) && DUE_STATES.has(service.actions[name].state)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * The index entries a service needs: by actor, by parent when it has one, and in the due
+ * index when it has an action in a {@link DUE_STATES} state.
+ */
 export function indexKeys(
-  service: { key: string; actor: string; parent: string | null },
+  service: {
+    key: string;
+    actor: string;
+    parent: string | null;
+    actions: Readonly<Record<string, { state: string }>>;
+  },
 ): string[] {
   const keys = [indexPrefix("actor", service.actor) + service.key];
   if (service.parent) keys.push(indexPrefix("parent", service.parent) + service.key);
+  if (hasDueAction(service)) keys.push(DUE_PREFIX + service.key);
   return keys;
 }
 

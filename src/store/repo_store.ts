@@ -29,9 +29,12 @@ import { CorruptRecordError } from "./corrupt_record.ts";
 import type { BatchGuard, BatchOp, StoreDriver } from "./driver.ts";
 import { loadedActorPaths, storedActorPaths } from "./actor_paths.ts";
 import {
+  actorMirrorPath,
+  actorMirrorText,
   type MirrorContent,
   readMirror,
   removeMirror,
+  sameMirrorSecrets,
   serviceMirrorText,
   servicePaths,
   writeMirror,
@@ -49,6 +52,8 @@ import {
 import {
   ACTOR_PREFIX,
   actorKey,
+  DUE_PREFIX,
+  hasDueAction,
   INDEX_PREFIX,
   indexKeys,
   indexPrefix,
@@ -63,8 +68,8 @@ import {
 } from "./record_keys.ts";
 import { RunRecords } from "./run_records.ts";
 
-/** The layout of the records this version of ays writes. */
-export const LAYOUT_VERSION = 1;
+/** The layout of the records this version of ays writes (2: with the due index). */
+export const LAYOUT_VERSION = 2;
 
 export { REPO_LOCK, RUN_QUEUE } from "./record_keys.ts";
 
@@ -85,11 +90,46 @@ export interface Migration {
   from: number;
   /** What it does, for messages. */
   describe: string;
-  run(driver: StoreDriver): Promise<void>;
+  run(driver: StoreDriver, context: MigrationContext): Promise<void>;
+}
+
+/** What a {@link Migration} is given besides the driver. */
+export interface MigrationContext {
+  /** How the store's records become bytes (the store's own codec). */
+  records: RecordCodec;
 }
 
 /** The migrations from older layouts, in order. Layout 1 is the first. */
-export const MIGRATIONS: readonly Migration[] = [];
+export const MIGRATIONS: readonly Migration[] = [
+  { from: 1, describe: "build the due index", run: buildDueIndex },
+];
+
+/**
+ * Layout 1 → 2: one due index entry for each service with an action a run may take
+ * (docs/store.md, "The due index"), stale entries removed, in one batch. A corrupted record
+ * gets none: it cannot say its states, and replacing or deleting it fixes its entries.
+ */
+export async function buildDueIndex(
+  driver: StoreDriver,
+  context: MigrationContext,
+): Promise<void> {
+  const ops: BatchOp[] = [];
+  const wanted = new Set<string>();
+  for (const row of await driver.getByPrefix(SERVICE_PREFIX)) {
+    let stored: StoredService;
+    try {
+      stored = context.records.decode("service", row.value) as StoredService;
+    } catch {
+      continue;
+    }
+    if (hasDueAction(stored)) wanted.add(DUE_PREFIX + stored.key);
+  }
+  for (const key of await driver.listKeys(DUE_PREFIX)) {
+    if (!wanted.delete(key)) ops.push({ op: "delete", key });
+  }
+  for (const key of wanted) ops.push({ op: "set", key, value: EMPTY });
+  if (ops.length > 0) await driver.batch(ops);
+}
 
 /** Options of {@link openRepoStore}. */
 export interface RepoStoreOptions {
@@ -140,6 +180,13 @@ const EMPTY = new Uint8Array(0);
 /** Attempts of a save or update that keeps meeting concurrent writers before giving up. */
 const MAX_ATTEMPTS = 50;
 
+/** Whether two byte strings are equal. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function conflictError(attempts: number): Error {
   return new UnavailableError(
     `the store kept changing under this write (${attempts} attempts); try again`,
@@ -172,7 +219,7 @@ export async function openRepoStore(
             `migrate it from version ${version}`,
         );
       }
-      await step.run(driver);
+      await step.run(driver, { records: options.records ?? capnpRecordCodec });
       // Recorded after each step, so an interrupted migration resumes where it stopped.
       await driver.setLayoutVersion(version + 1);
     }
@@ -367,6 +414,14 @@ export class RepoStore {
     return { services, corrupt };
   }
 
+  /**
+   * Keys of the services with an action a run may take (the due index, docs/store.md): one
+   * query, no service read. Every due action is on one of them.
+   */
+  async dueServiceKeys(): Promise<string[]> {
+    return (await this.driver.listKeys(DUE_PREFIX)).map(lastSegment);
+  }
+
   /** Keys of the services of `actor` (from the index). */
   async serviceKeysOfActor(actor: string): Promise<string[]> {
     return (await this.driver.listKeys(indexPrefix("actor", actor))).map(lastSegment);
@@ -468,21 +523,34 @@ export class RepoStore {
     }
     const newIndex = new Set<string>();
     const actorsHere = new Map((change.actors ?? []).map((actor) => [actor.name, actor]));
+    const before = new Map(touched.map((key, i) => [key, previous[i]]));
+    const deletedKeys = new Set(deleted);
+    // The services whose record really changes: one saved as it is stored writes nothing
+    // (a re-apply that changes nothing writes nothing, nor its mirror file).
+    const changed: ServiceRecord[] = [];
     for (const service of services) {
       const actor = actorsHere.get(service.actor);
       const codec = actor ? this.#dataCodec(actor) : await this.#codecOf(service.actor);
       const stored: StoredService = { ...service, data: codec.encode(service.data) };
-      ops.push({
-        op: "set",
-        key: serviceRecordKey(service.key),
-        value: this.#encode("service", stored),
-      });
+      const value = this.#encode("service", stored);
       for (const key of indexKeys(service)) newIndex.add(key);
+      // Unchanged only when the store holds what the caller saw (a guarded version that moved
+      // on is a conflict, which only a batch would detect).
+      const old = before.get(service.key);
+      const seen = expected.has(service.key) ? expected.get(service.key) : old;
+      if (
+        old && seen && !deletedKeys.has(service.key) && sameBytes(old, value) &&
+        sameBytes(seen, old)
+      ) continue;
+      ops.push({ op: "set", key: serviceRecordKey(service.key), value });
+      changed.push(service);
     }
     for (const key of deleted) ops.push({ op: "delete", key: serviceRecordKey(key) });
     for (const key of oldIndex) if (!newIndex.has(key)) ops.push({ op: "delete", key });
     for (const key of newIndex) if (!oldIndex.has(key)) ops.push({ op: "set", key, value: EMPTY });
     if (ops.length === 0) return "nothing";
+    // Whether a stored actor's new version hides other fields from its services' files.
+    const secretsMove = await this.#secretsMove(change.actors ?? []);
     await this.#beforeWrite();
     if (!(await this.driver.batch(ops, { guards }))) return "conflict";
     for (const actor of change.actors ?? []) this.#remember(actor);
@@ -490,20 +558,48 @@ export class RepoStore {
       this.#actors.delete(name);
       this.#codecs.delete(name);
     }
-    // Only a change that moves or removes something (or touches an actor, whose secret
-    // fields shape every service file) needs the whole mirror; state updates of a run write
-    // just their own services' files.
+    // Only a change that moves or removes something (or changes the secret fields of a
+    // stored actor, which shape every file of its services) needs the whole mirror; others —
+    // an apply, state updates — write just their actors' and services' own files.
     const structural = deleted.length > 0 || (change.deleteActors ?? []).length > 0 ||
-      (change.actors ?? []).length > 0 ||
-      services.some((s) => previousParent.has(s.key) && previousParent.get(s.key) !== s.parent);
+      secretsMove ||
+      changed.some((s) => previousParent.has(s.key) && previousParent.get(s.key) !== s.parent);
     if (structural) await this.refreshMirror();
-    else await this.#refreshMirrorOf(services);
+    else {
+      const fresh = new Set(changed.filter((s) => !before.get(s.key)).map((s) => s.key));
+      await this.#refreshMirrorOf(changed, { actors: change.actors ?? [], fresh });
+    }
     return "saved";
   }
 
-  /** Writes the mirror files of `services` only (their ancestors give the folders). */
-  async #refreshMirrorOf(services: readonly ServiceRecord[]): Promise<void> {
-    if (!this.#mirror || services.length === 0) return;
+  /**
+   * Whether saving `actors` changes the secret fields of one already stored (a corrupted one
+   * counts as changed). Reads nothing without a mirror.
+   */
+  async #secretsMove(actors: readonly ActorRecord[]): Promise<boolean> {
+    if (!this.#mirror || actors.length === 0) return false;
+    const keys = actors.map((actor) => actorKey(actor.name));
+    const stored = await this.driver.getMany(keys);
+    return stored.some((bytes, i) => {
+      if (!bytes) return false;
+      try {
+        return !sameMirrorSecrets(this.#decodeActor(keys[i], bytes), actors[i]);
+      } catch {
+        return true;
+      }
+    });
+  }
+
+  /**
+   * Writes the mirror files of `services` (their ancestors give the folders) and `actors`
+   * only; the files of the services keyed in `fresh` (just created) are not read first.
+   */
+  async #refreshMirrorOf(
+    services: readonly ServiceRecord[],
+    options: { actors?: readonly ActorRecord[]; fresh?: ReadonlySet<string> } = {},
+  ): Promise<void> {
+    const { actors = [], fresh = new Set<string>() } = options;
+    if (!this.#mirror || (services.length === 0 && actors.length === 0)) return;
     try {
       type Placed = Pick<ServiceRecord, "key" | "role" | "name" | "parent">;
       const known = new Map<string, Placed>();
@@ -531,11 +627,15 @@ export class RepoStore {
       }
       const paths = servicePaths([...known.values()]);
       const files = new Map<string, string>();
+      const freshPaths = new Set<string>();
+      for (const actor of actors) files.set(actorMirrorPath(actor.name), actorMirrorText(actor));
       for (const service of services) {
         const actor = this.#actors.get(service.actor) ?? (await this.loadActor(service.actor));
-        files.set(paths.get(service.key)!, serviceMirrorText(service, actor ?? undefined));
+        const path = paths.get(service.key)!;
+        files.set(path, serviceMirrorText(service, actor ?? undefined));
+        if (fresh.has(service.key)) freshPaths.add(path);
       }
-      await writeMirrorFiles(this.#mirror.repoPath, files);
+      await writeMirrorFiles(this.#mirror.repoPath, files, { fresh: freshPaths });
     } catch (error) {
       if (!this.#mirror.onMirrorError) throw error;
       this.#mirror.onMirrorError(error);

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { cp, readFile, writeFile } from "node:fs/promises";
+import { cp, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { applyBlueprintUnit, attachChangeArgs } from "../../src/blueprint/apply.ts";
@@ -72,6 +72,41 @@ describe("applyBlueprintUnit", () => {
     const all = await applyBlueprintUnit(opened.store, { repoPath: repo });
     assert.equal(all.changes.created.length, 8);
     assert.equal((await opened.store.loadActors()).length, 8);
+  });
+
+  it("a re-apply that changes nothing writes nothing: no store write, no mirror file", async () => {
+    const files = async () => {
+      const found = new Map<string, string>();
+      for (const top of ["actors", "services"]) {
+        const names = await readdir(join(repo, top), { recursive: true });
+        for (const name of names) {
+          const info = await stat(join(repo, top, name));
+          found.set(join(top, name), `${info.ino} ${info.mtimeMs} ${info.ctimeMs}`);
+        }
+      }
+      return found;
+    };
+    const mirrored = await files();
+    assert.ok([...mirrored.keys()].some((path) => path.endsWith("service.json")));
+    const writes: string[] = [];
+    const { batch, set } = opened.driver;
+    opened.driver.batch = (ops, options) => {
+      const list = [...ops];
+      writes.push(...list.map((op) => op.key));
+      return batch.call(opened.driver, list, options);
+    };
+    opened.driver.set = (key, value) => {
+      writes.push(key);
+      return set.call(opened.driver, key, value);
+    };
+    try {
+      const again = await applyBlueprintUnit(opened.store, { repoPath: repo });
+      assert.equal(again.written, false);
+      assert.deepEqual(writes, []);
+      assert.deepEqual(await files(), mirrored);
+    } finally {
+      Object.assign(opened.driver, { batch, set });
+    }
   });
 
   it("an error anywhere in the unit writes nothing", async () => {

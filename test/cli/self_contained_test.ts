@@ -68,8 +68,8 @@ describe("no SPEC citations", () => {
     assert.deepEqual(await citations(projectRoot, ["src", "workers", "examples"]), []);
   });
 
-  it("no command's help mentions SPEC", () => {
-    const program = buildProgram({ io: captureIo(), exitCode: 0 });
+  it("no command's help mentions SPEC", async () => {
+    const program = await buildProgram({ io: captureIo(), exitCode: 0 });
     const commands = commandsOf(program);
     // The walk must really reach the subcommands (ays run show, ays daemon status, …).
     assert.ok(commands.length > 20, `only ${commands.length} commands found`);

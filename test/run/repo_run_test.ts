@@ -301,6 +301,66 @@ for (const backend of backends) {
       }
     });
 
+    it("nothing due: reads no service; after a dead run it brings the mirror up to date", async () => {
+      const t = await open(backend, { sleepMs: 1, mids: 1, leaves: 1 });
+      try {
+        const first = await executeRepoRun(t.session, { skipEmpty: true });
+        assert.equal(first.run.state, "ok");
+        const file = join(t.repo.path, "services", "base!main", "service.json");
+        const current = await readFile(file, "utf8");
+        assert.equal(JSON.parse(current).actions.install.state, "ok");
+
+        const { driver } = t.session;
+        const serviceReads: string[] = [];
+        const { getByPrefix, getMany, get } = driver;
+        driver.getByPrefix = (prefix) => {
+          if ("service:".startsWith(prefix) || prefix.startsWith("service:")) {
+            serviceReads.push(prefix);
+          }
+          return getByPrefix.call(driver, prefix);
+        };
+        driver.getMany = (keys) => {
+          serviceReads.push(...keys.filter((k) => k.startsWith("service:")));
+          return getMany.call(driver, keys);
+        };
+        driver.get = (key) => {
+          if (key.startsWith("service:")) serviceReads.push(key);
+          return get.call(driver, key);
+        };
+        try {
+          const idle = await executeRepoRun(t.session, { skipEmpty: true });
+          assert.deepEqual(idle.jobs, []);
+          assert.deepEqual(serviceReads, []);
+          const planned = await planRepoRun(t.session);
+          assert.equal(planned.plan.steps.length, 0);
+          assert.deepEqual(serviceReads, []);
+        } finally {
+          Object.assign(driver, { getByPrefix, getMany, get });
+        }
+
+        // As a run killed before its mirror writes leaves it: the file is behind the store,
+        // and the run is still recorded as running by a process that is gone.
+        await writeFile(file, current.replace('"ok"', '"scheduled"'));
+        await t.session.store.saveRun({
+          id: "20200101-000000-dead01",
+          repo: t.session.repo.name,
+          scope: {},
+          steps: [],
+          state: "running",
+          createdAt: 1,
+          startedAt: 2,
+          endedAt: null,
+          holder: { pid: spawnSync("true").pid!, host: (await import("node:os")).hostname() },
+        });
+        const after = await executeRepoRun(t.session, { skipEmpty: true });
+        assert.deepEqual(after.jobs, []);
+        assert.equal(await readFile(file, "utf8"), current);
+        assert.equal((await t.session.store.loadRun("20200101-000000-dead01"))!.state, "error");
+      } finally {
+        await t.close();
+      }
+    });
+
     it("a second run while the lock is held fails naming the holder", async () => {
       const t = await open(backend, { sleepMs: 1, mids: 1, leaves: 1 });
       try {

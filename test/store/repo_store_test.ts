@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { InputError } from "../../src/errors.ts";
-import type { JobRecord, RunRecord } from "../../src/model/types.ts";
+import type { ActionState, JobRecord, RunRecord, ServiceRecord } from "../../src/model/types.ts";
 import type { StoreDriver } from "../../src/store/driver.ts";
 import { openRedisDriver } from "../../src/store/redis.ts";
 import { LAYOUT_VERSION, openRepoStore } from "../../src/store/repo_store.ts";
@@ -278,6 +278,86 @@ for (const backend of backends) {
       assert.equal(await store.saveActionSource(source), sha);
       assert.equal(await store.loadActionSource(sha), source);
       assert.equal(await store.loadActionSource("0".repeat(64)), null);
+    });
+
+    it("keeps the due index exact through saves, updates, deletes and replaceAll", async () => {
+      const driver = await fresh();
+      const store = await openRepoStore(driver, { repoName: "r" });
+      const node = makeActor("node");
+      const withState = (service: ServiceRecord, action: string, state: ActionState) => ({
+        ...service,
+        actions: { ...service.actions, [action]: { ...service.actions[action], state } },
+      });
+      const a = makeService("r", node, "a");
+      const b = makeService("r", node, "b");
+      const c = makeService("r", node, "c");
+      await store.save({ actors: [node], services: [a, withState(b, "install", "ok"), c] });
+      assert.deepEqual(await store.dueServiceKeys(), []);
+      // Every state a run may take an action in puts the service in the index; others not.
+      for (const state of ["scheduled", "changed", "error", "running"] as const) {
+        await store.save({ services: [withState(a, "install", state)] });
+        assert.deepEqual(await store.dueServiceKeys(), [a.key], state);
+      }
+      for (const state of ["new", "ok", "disabled"] as const) {
+        await store.save({ services: [withState(a, "install", state)] });
+        assert.deepEqual(await store.dueServiceKeys(), [], state);
+      }
+      await store.save({ services: [withState(b, "start", "scheduled")] });
+      await store.updateService(c.key, (s) => withState(s, "install", "error"));
+      assert.deepEqual((await store.dueServiceKeys()).sort(), [b.key, c.key].sort());
+      await store.updateService(c.key, (s) => withState(s, "install", "ok"));
+      assert.deepEqual(await store.dueServiceKeys(), [b.key]);
+      await store.save({ deleteServices: [b.key] });
+      assert.deepEqual(await store.dueServiceKeys(), []);
+      await store.replaceAll({ actors: [node], services: [withState(a, "stop", "scheduled")] });
+      assert.deepEqual(await store.dueServiceKeys(), [a.key]);
+      assert.equal(await store.loadService(c.key), null);
+    });
+
+    it("saving services exactly as they are stored writes nothing", async () => {
+      const driver = await fresh();
+      const store = await openRepoStore(driver, { repoName: "r" });
+      const node = makeActor("node");
+      const a = makeService("r", node, "a");
+      const b = makeService("r", node, "b");
+      await store.save({ actors: [node], services: [a, b] });
+      const batches: number[] = [];
+      const batch = driver.batch.bind(driver);
+      driver.batch = (ops, options) => {
+        const list = [...ops];
+        batches.push(list.length);
+        return batch(list, options);
+      };
+      try {
+        const again = await openRepoStore(driver, { repoName: "r" });
+        await again.save({ services: [structuredClone(a), structuredClone(b)] });
+        assert.deepEqual(batches, []);
+        // One changed service among unchanged ones writes that one record only.
+        await again.save({ services: [a, { ...b, data: { ...b.data, sshPort: 2200 } }] });
+        assert.deepEqual(batches, [1]);
+      } finally {
+        driver.batch = batch;
+      }
+    });
+
+    it("migrates a layout 1 store by building its due index", async () => {
+      const driver = await fresh();
+      const node = makeActor("node");
+      const a = makeService("r", node, "a");
+      const b = makeService("r", node, "b");
+      const due = { ...a, actions: { ...a.actions, install: { ...a.actions.install } } };
+      due.actions.install.state = "scheduled";
+      const store = await openRepoStore(driver, { repoName: "r" });
+      await store.save({ actors: [node], services: [due, b] });
+      // As layout 1 left it: no due index, and a stray entry of a service that is gone.
+      await driver.batch([
+        { op: "delete", key: `idx:due:${a.key}` },
+        { op: "set", key: "idx:due:gone", value: new Uint8Array(0) },
+      ]);
+      await driver.setLayoutVersion(1);
+      const migrated = await openRepoStore(driver, { repoName: "r" });
+      assert.equal(await driver.getLayoutVersion(), 2);
+      assert.deepEqual(await migrated.dueServiceKeys(), [a.key]);
     });
 
     it("refuses a newer layout and migrates an older one", async () => {

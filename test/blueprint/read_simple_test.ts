@@ -1,0 +1,211 @@
+/**
+ * The fast path of reading blueprints (src/blueprint/read_simple.ts) against the full YAML
+ * reader: whenever the fast path reads a document, the result — values and every position —
+ * is the full reader's; whatever it does not read exactly, it leaves to the full reader.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { readBlueprint } from "../../src/blueprint/read.ts";
+import { readSimpleBlueprint } from "../../src/blueprint/read_simple.ts";
+
+const FILE = "blueprints/b.yaml";
+
+/** The full reader's result, or its error message. */
+function full(text: string): unknown {
+  try {
+    return readBlueprint(text, { file: FILE, simple: false });
+  } catch (error) {
+    return `error: ${(error as Error).message}`;
+  }
+}
+
+/** Asserts that the fast path reads `text` and gives exactly what the full reader gives. */
+function same(text: string): void {
+  const fast = readSimpleBlueprint(text, FILE);
+  assert.ok(fast, `the fast path should read:\n${text}`);
+  assert.deepEqual(fast, full(text), text);
+}
+
+/** Asserts that the fast path leaves `text` to the full reader. */
+function left(text: string): void {
+  assert.equal(readSimpleBlueprint(text, FILE), null, text);
+}
+
+/** Every value the fast path resolves itself, in YAML 1.2's core schema. */
+const SCALARS = [
+  "plain",
+  "two words",
+  "10.0.0.1",
+  "a:b",
+  "it's",
+  "x,y",
+  "<<",
+  "=",
+  "é ü",
+  "-.",
+  "1",
+  "-1",
+  "+1",
+  "-0",
+  "007",
+  "0",
+  "12345678901234567890",
+  "1_000",
+  "0o17",
+  "0o8",
+  "0x1F",
+  "0xg",
+  "1.5",
+  "-1.5",
+  ".5",
+  "1.",
+  "1.0",
+  "1e3",
+  "1.5E-3",
+  "-.5e+2",
+  "1e",
+  ".inf",
+  "-.Inf",
+  "+.INF",
+  ".nan",
+  ".NaN",
+  ".NAN",
+  "nan",
+  "inf",
+  "~",
+  "null",
+  "Null",
+  "NULL",
+  "nULL",
+  "true",
+  "True",
+  "TRUE",
+  "tRUE",
+  "false",
+  "False",
+  "FALSE",
+  "yes",
+  "no",
+  "on",
+  "off",
+  "y",
+  "n",
+  "'quoted'",
+  "'it''s'",
+  "''",
+  '"double"',
+  '""',
+  "'a' ",
+  '"x y"',
+  "[]",
+  "[a, b]",
+  "[bench, g7]",
+  "[1, 2.5, true, null, ~]",
+  "[ a ,b]",
+  "[two words, x]",
+  "[-1, .5]",
+  "[0x10, 0o7]",
+];
+
+describe("reading blueprints: the fast path", () => {
+  it("reads the plain shape exactly as the full reader does", () => {
+    same("");
+    same("# only a comment\n\n");
+    same("node__a:\n");
+    same("node__a:\nnode__b:   \n  x: 1\n");
+    same(
+      "# fleet\nsshkey__k0:\n  key.pub: 'ssh-ed25519 K0'\n\nnode.ssh__n0:\n" +
+        "  ssh.addr: 10.0.0.1\n  ssh.port: 1000\n  tags: [bench, g0]\n  password: pw0\n" +
+        "  # a comment line\n  sshkey: k0\n",
+    );
+    same("app__a:\n    deep: 4\n    indent: yes\napp__b:\n x: 1\n");
+    same("app__a:\n  x: trailing   \n  y: 'q'   \n");
+    same("a.b-c__x-1.2:\n  _k: v\n  k.-: v\n");
+  });
+
+  it("resolves every scalar as YAML's core schema does", () => {
+    for (const value of SCALARS) same(`app__a:\n  v: ${value}\n  w: 1\n`);
+  });
+
+  it("leaves everything else to the full reader", () => {
+    const others = [
+      "app__a:\n  v: 1 # comment\n",
+      "app__a:\n\tv: 1\n",
+      "app__a:\r\n  v: 1\r\n",
+      "app__a:\n  v:\n",
+      "app__a:\n  v:\n    - 1\n",
+      "app__a:\n  v: |\n    text\n",
+      "app__a:\n  v: >\n    text\n",
+      "app__a:\n  v: &x 1\n  w: *x\n",
+      "app__a:\n  v: !!str 1\n",
+      "app__a:\n  v: {a: 1}\n",
+      "app__a:\n  v: [a, [b]]\n",
+      "app__a:\n  v: [a, b,]\n",
+      "app__a:\n  v: [a: 1]\n",
+      "app__a:\n  v: ['a']\n",
+      "app__a:\n  v: a: b\n",
+      "app__a:\n  v: 'a\n    b'\n",
+      '"app__a":\n  v: 1\n',
+      'app__a:\n  v: "a\\tb"\n',
+      "app__a:\n  v: 'a'b'\n",
+      "app__a:\n  v: - 1\n",
+      "app__a:\n  v: -\n",
+      "app__a:\n  v: 1\n   w: 2\n",
+      "app__a:\n  v: 1\n  v: 2\n",
+      "app__a:\napp__a:\n",
+      "app__a: {}\n",
+      "app__a: null\n",
+      "actions:\n  - action: install\n",
+      "eventfilters:\n  - action: x\n",
+      "nounderscore:\n",
+      "__x:\n",
+      "app__:\n",
+      "  app__a:\n",
+      "---\napp__a:\n",
+      "%YAML 1.2\n---\napp__a:\n",
+      "app__a:\n  true: 1\n",
+      "app__a:\n  null: 1\n",
+      "app__a:\n  1: 1\n",
+      "app__a:\n  <<: *base\n",
+      "app__a:\n  v: ?x\n",
+      "app__a:\n  v: @x\n",
+      "app__a:\n  v: %x\n",
+      "app__a:\n  v: `x\n",
+    ];
+    for (const text of others) left(text);
+    // The full reader still reads (or refuses) them: the fast path changed nothing there.
+    for (const text of others) full(text);
+  });
+
+  it("agrees with the full reader on generated documents", () => {
+    // A fixed pseudo-random sequence (no clock): documents mixing every scalar above.
+    let seed = 42;
+    const next = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let doc = 0; doc < 200; doc++) {
+      const lines: string[] = [];
+      for (let s = 0; s < 1 + next(4); s++) {
+        lines.push(`role${next(3)}__i${doc}x${s}:${" ".repeat(next(2))}`);
+        const indent = " ".repeat(1 + next(4));
+        for (let a = 0; a < next(5); a++) {
+          if (next(6) === 0) lines.push(`${indent}# note ${a}`);
+          if (next(8) === 0) lines.push("");
+          lines.push(`${indent}k${a}.x: ${SCALARS[next(SCALARS.length)]}`);
+        }
+      }
+      same(lines.join("\n") + (next(2) ? "\n" : ""));
+    }
+  });
+
+  it("readBlueprint takes the fast path for the plain shape and the full one otherwise", () => {
+    const plain = readBlueprint("app__a:\n  v: 1\n", { file: FILE });
+    assert.deepEqual(plain, full("app__a:\n  v: 1\n"));
+    // An error in a file the fast path leaves still has its position.
+    assert.throws(
+      () => readBlueprint("app__a:\n  v: 1\n  v: 2\n", { file: FILE }),
+      /duplicate key 'v'/,
+    );
+  });
+});
