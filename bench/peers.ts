@@ -177,7 +177,12 @@ function aysTool(name: string, binary: string, store?: () => string): Tool {
         cwd: dir,
         env,
         before: () => {
-          if (!first) ays(["do", "install", "--force", "--schedule-only", "-q"]);
+          // Each round starts like the first: the actions scheduled again, and only the last
+          // run kept (each run reads every run record before it: closeDeadRuns of crash_recovery.ts).
+          if (!first) {
+            ays(["runs", "prune", "--keep", "1", "-q"]);
+            ays(["do", "install", "--force", "--schedule-only", "-q"]);
+          }
           first = false;
         },
         after: () => {

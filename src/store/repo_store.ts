@@ -62,6 +62,7 @@ import {
   sourceKey,
 } from "./record_keys.ts";
 import { RunRecords } from "./run_records.ts";
+import { WriteGroup } from "./write_group.ts";
 
 /** The layout of the records this version of ays writes. */
 export const LAYOUT_VERSION = 1;
@@ -137,6 +138,22 @@ export interface RecordChange {
 
 const EMPTY = new Uint8Array(0);
 
+/** A service as an update read it: its bytes (the guard) and what it had before the change. */
+interface SeenService {
+  bytes: Uint8Array;
+  /** Its index entries (`indexKeys`) before the change. */
+  index: string[];
+  parent: string | null;
+}
+
+/** Options of one save attempt (`#trySave`). */
+interface TrySaveOptions {
+  /** Services already read and decoded by the caller, by key: not read again. */
+  seen?: ReadonlyMap<string, SeenService>;
+  /** Commit through the write group (a job's service write) instead of a batch of its own. */
+  grouped?: boolean;
+}
+
 /** Attempts of a save or update that keeps meeting concurrent writers before giving up. */
 const MAX_ATTEMPTS = 50;
 
@@ -195,6 +212,8 @@ export class RepoStore {
   readonly #mirror: RepoStoreOptions["mirror"];
   readonly #repoPath: string | undefined;
   readonly #runs: RunRecords;
+  /** Group commit of the small writes of jobs (`write_group.ts`). */
+  readonly #group: WriteGroup;
 
   /** Use {@link openRepoStore}, which checks the layout version first. */
   constructor(
@@ -211,9 +230,11 @@ export class RepoStore {
     this.#versionRecorded = versionRecorded;
     this.#mirror = options.mirror;
     this.#repoPath = options.repoPath ?? options.mirror?.repoPath;
+    this.#group = new WriteGroup(driver, { beforeWrite: () => this.#beforeWrite() });
     this.#runs = new RunRecords(driver, {
       records: this.#records,
       beforeWrite: () => this.#beforeWrite(),
+      group: this.#group,
     });
   }
 
@@ -401,14 +422,21 @@ export class RepoStore {
     key: string,
     mutate: (service: ServiceRecord) => ServiceRecord | null,
   ): Promise<ServiceRecord | null> {
+    const recordKey = serviceRecordKey(key);
     for (let attempt = 1;; attempt++) {
-      const bytes = await this.driver.get(serviceRecordKey(key));
+      const bytes = await this.driver.get(recordKey);
       if (!bytes) return null;
-      const current = await this.#service(serviceRecordKey(key), bytes);
-      const next = mutate(structuredClone(current));
-      if (next === null) return current;
+      // One read and one decode: the fresh decode is mutate's copy, and what it had before
+      // (index entries, parent) is kept aside for the save.
+      const current = await this.#service(recordKey, bytes);
+      const seen: SeenService = { bytes, index: indexKeys(current), parent: current.parent };
+      const next = mutate(current);
+      if (next === null) return await this.#service(recordKey, bytes);
       if (next.key !== key) throw new InputError(`updateService cannot change a service's key`);
-      const outcome = await this.#trySave({ services: [next] }, new Map([[key, bytes]]));
+      const outcome = await this.#trySave({ services: [next] }, new Map([[key, bytes]]), {
+        seen: new Map([[key, seen]]),
+        grouped: true,
+      });
       if (outcome !== "conflict") return next;
       if (attempt >= MAX_ATTEMPTS) throw conflictError(attempt);
     }
@@ -421,7 +449,9 @@ export class RepoStore {
   async #trySave(
     change: RecordChange,
     expected: ReadonlyMap<string, Uint8Array | null>,
+    options: TrySaveOptions = {},
   ): Promise<"saved" | "nothing" | "conflict"> {
+    const { seen = new Map(), grouped = false } = options;
     const ops: BatchOp[] = [];
     const services = change.services ?? [];
     const deleted = change.deleteServices ?? [];
@@ -434,19 +464,28 @@ export class RepoStore {
     for (const name of change.deleteActors ?? []) ops.push({ op: "delete", key: actorKey(name) });
 
     const touched = [...new Set([...services.map((service) => service.key), ...deleted])];
-    const previous = touched.length === 0
-      ? []
-      : await this.driver.getMany(touched.map(serviceRecordKey));
+    // Services the caller just read and decoded are not read again.
+    const unread = touched.filter((key) => !seen.has(key));
+    const read = unread.length === 0 ? [] : await this.driver.getMany(unread.map(serviceRecordKey));
+    const readByKey = new Map(unread.map((key, i) => [key, read[i]]));
     const guards: BatchGuard[] = [];
     const oldIndex = new Set<string>();
     const previousParent = new Map<string, string | null>();
     // A corrupted record being replaced or deleted (`ays delete`, `ays restore`) cannot say
     // which index entries it had: those are found by its key instead, below.
     const corruptKeys = new Set<string>();
-    touched.forEach((key, i) => {
-      const seen = expected.has(key) ? expected.get(key)! : previous[i];
-      guards.push({ key: serviceRecordKey(key), value: seen });
-      const bytes = previous[i];
+    touched.forEach((key) => {
+      const known = seen.get(key);
+      const bytes = known ? known.bytes : readByKey.get(key)!;
+      guards.push({
+        key: serviceRecordKey(key),
+        value: expected.has(key) ? expected.get(key)! : bytes,
+      });
+      if (known) {
+        previousParent.set(key, known.parent);
+        for (const indexKey of known.index) oldIndex.add(indexKey);
+        return;
+      }
       if (bytes) {
         let old: StoredService;
         try {
@@ -483,8 +522,11 @@ export class RepoStore {
     for (const key of oldIndex) if (!newIndex.has(key)) ops.push({ op: "delete", key });
     for (const key of newIndex) if (!oldIndex.has(key)) ops.push({ op: "set", key, value: EMPTY });
     if (ops.length === 0) return "nothing";
-    await this.#beforeWrite();
-    if (!(await this.driver.batch(ops, { guards }))) return "conflict";
+    // A job's service write joins the other writes of the same moment (`write_group.ts`).
+    const applied = grouped
+      ? await this.#group.submit(ops, guards)
+      : (await this.#beforeWrite(), await this.driver.batch(ops, { guards }));
+    if (!applied) return "conflict";
     for (const actor of change.actors ?? []) this.#remember(actor);
     for (const name of change.deleteActors ?? []) {
       this.#actors.delete(name);
