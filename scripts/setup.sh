@@ -3,7 +3,8 @@
 # Debian packages (nodejs/npm to fetch the dev tools; for the tests redis-server, capnproto,
 # openssh-server and openssh-client for the SSH test hosts, chromium for the dashboard tests, make,
 # iproute2 for the test hosts' network namespaces) and the npm dependencies, Bun and Deno
-# included. Safe to run again.
+# included. `--bench` adds the peers `bench/peers.ts` compares ays with: make, GNU parallel,
+# Snakemake and Ansible (and redis-server). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,13 @@ if [ "${1:-}" = "--test" ]; then
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   command -v make >/dev/null 2>&1 || missing+=(make)
   command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+fi
+if [ "${1:-}" = "--bench" ]; then
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  command -v make >/dev/null 2>&1 || missing+=(make)
+  command -v parallel >/dev/null 2>&1 || missing+=(parallel)
+  command -v snakemake >/dev/null 2>&1 || missing+=(snakemake)
+  command -v ansible-playbook >/dev/null 2>&1 || missing+=(ansible)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""

@@ -75,6 +75,11 @@ export interface ExecuteOptions {
   request: (job: PlannedJob) => JobRequest | Promise<JobRequest>;
   /** The job's action settings (default {@link DEFAULT_ACTION_SETTINGS}). */
   settings?: (job: PlannedJob) => ActionSettings;
+  /**
+   * Which ready job starts first, by node id: the highest (default: the plan's
+   * {@link Plan.priority}, its critical paths counted in jobs).
+   */
+  priority?: (id: string) => number;
   /** Jobs at once (default: the pool's size). */
   concurrency?: number;
   failFast?: boolean;
@@ -122,6 +127,8 @@ export function executePlan(
     return outcome;
   }, {
     concurrency: options.concurrency ?? options.pool.size,
+    // Critical path first: the jobs with the longest remaining path start before the others.
+    priority: options.priority ?? ((id) => plan.priority.get(id) ?? 0),
     failFast: options.failFast,
     signal: options.signal,
     graceMs: options.graceMs,

@@ -20,6 +20,7 @@ import {
 } from "../model/mod.ts";
 
 export { runsJob };
+import { remainingPaths } from "./critical_path.ts";
 import { CycleError, Graph } from "./graph.ts";
 
 /** Why a job is part of a run. */
@@ -47,6 +48,12 @@ export interface Plan {
    * a job, so the run marks them `ok` (in lifecycle order) instead of running them.
    */
   satisfied: PlannedJob[];
+  /**
+   * Each job's remaining critical path (`critical_path.ts`) by node id: its weight plus the
+   * heaviest path of the jobs waiting for it. Among ready jobs the run starts the highest
+   * first (docs/runs.md, "Which ready job starts first").
+   */
+  priority: Map<string, number>;
 }
 
 /** Options of {@link planRun}. */
@@ -65,6 +72,11 @@ export interface PlanOptions {
    * `running` actions are not taken.
    */
   isInterrupted?: (service: ServiceRecord, action: string) => boolean;
+  /**
+   * How long a job is expected to take (any unit, ≥ 0), for {@link Plan.priority}. Default 1
+   * for every job: the remaining path is then counted in jobs.
+   */
+  weight?: (job: PlannedJob) => number;
 }
 
 /** Actions whose order follows the producers (the parent included). */
@@ -217,7 +229,9 @@ export function planRun(
       return { service: node.service, action: node.action };
     })
   );
-  return { steps, graph, satisfied: sortJobs([...satisfied.values()]) };
+  const weight = options.weight ?? (() => 1);
+  const priority = remainingPaths(graph, (_id, node) => weight(node), { layers });
+  return { steps, graph, satisfied: sortJobs([...satisfied.values()]), priority };
 }
 
 /** Why a service's action is due, or null when it is not. */

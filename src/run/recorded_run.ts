@@ -9,7 +9,9 @@
 import process from "node:process";
 import type { ActorRecord, JobRecord, PlannedJob, RunRecord, ServiceRecord } from "../model/mod.ts";
 import { type RepoStore, thisHost } from "../store/mod.ts";
+import { remainingPaths } from "./critical_path.ts";
 import { actionSettings, executePlan, type RunSettingDefaults } from "./execute.ts";
+import { jobWeight, loadActionDurations } from "./job_durations.ts";
 import { acceptOutcome } from "./job_end.ts";
 import type { JobOutcome, JobRequest, JobRunner } from "./job_protocol.ts";
 import { ActionSources, JobRecorder, newJobRecord } from "./job_recorder.ts";
@@ -54,12 +56,15 @@ export class RecordedRun {
   readonly #events: RunEvents;
   #run!: RunRecord;
   #previousJobs: JobRecord[] = [];
+  /** Each job's remaining critical path, weighed by its action's recorded durations. */
+  #priority: Map<string, number>;
 
   constructor(session: RecordedRunSession, plan: RepoPlan, options: RecordedRunOptions) {
     this.#session = session;
     this.#plan = plan;
     this.#options = options;
     this.#events = new RunEvents(options.events, options.runId);
+    this.#priority = plan.plan.priority;
     this.#mirror = options.mirror === false
       ? null
       : new RunMirror(session.repo.path, plan.services, plan.actors, (error) =>
@@ -71,6 +76,7 @@ export class RecordedRun {
     const { store } = this.#session;
     const { runId, existing, now } = this.#options;
     this.#previousJobs = existing ? await store.loadJobs(runId) : [];
+    await this.#weigh();
     const sources = new ActionSources(store);
     let seq = this.#previousJobs.length;
     for (const step of this.#plan.plan.steps) {
@@ -144,6 +150,7 @@ export class RecordedRun {
         signal: AbortSignal.any(signals),
         killSignal: options.killSignal,
         graceMs: options.graceMs,
+        priority: (id) => this.#priority.get(id) ?? 0,
         settings: (job) =>
           actionSettings(this.#actorOf(job.service), job.action, {
             defaults: this.#session.repo.config,
@@ -180,6 +187,20 @@ export class RecordedRun {
     } finally {
       await this.#mirror?.stop();
     }
+  }
+
+  /**
+   * Critical path first (docs/runs.md, "Which ready job starts first"): the plan's paths
+   * counted in jobs become paths in expected seconds once the actions have a job history.
+   */
+  async #weigh(): Promise<void> {
+    const { services, plan } = this.#plan;
+    if (plan.steps.length === 0) return;
+    const durations = await loadActionDurations(this.#session.store, services.values());
+    if (durations.size === 0) return;
+    const weight = jobWeight(durations, services);
+    const layers = plan.steps.map((step) => step.map(graphId));
+    this.#priority = remainingPaths(plan.graph, (_id, node) => weight(node), { layers });
   }
 
   #recorder(id: string): JobRecorder {

@@ -1,6 +1,7 @@
 /**
  * The eager walker: executes the nodes of a {@link Graph}, starting each one as soon as all
- * of its own dependencies succeeded — not at step barriers — within a concurrency limit.
+ * of its own dependencies succeeded — not at step barriers — within a concurrency limit, the
+ * ready ones with the highest priority (e.g. the longest remaining path) first.
  * A failed node's dependents are skipped (transitively) while unrelated branches go on.
  *
  * The walker knows nothing about jobs or workers: `run` does the work, `onEvent` lets the
@@ -64,6 +65,12 @@ export interface WalkOptions<T, R> {
   concurrency?: number;
   /** Stop starting nodes after the first failure; the not started ones end `skipped`. */
   failFast?: boolean;
+  /**
+   * Which ready node starts first: the one with the highest priority (e.g. its remaining
+   * critical path, `critical_path.ts`); ties, and every node without this option, go in step
+   * order, then the graph's order. Read once per node when the walk starts.
+   */
+  priority?: (id: string) => number;
   /** Cancels the walk: nothing new starts, running nodes get their `signal`. */
   signal?: AbortSignal;
   /** Milliseconds between cancellation and `kill` of the nodes still running (default 10 000). */
@@ -101,6 +108,9 @@ class Walker<T, R> {
   readonly #concurrency: number;
   readonly #ids: string[];
   readonly #rank = new Map<string, number>();
+  /** Position in start order (priority, then rank): the ready heap's key. */
+  readonly #order = new Map<string, number>();
+  readonly #byOrder: string[];
   readonly #waiting = new Map<string, number>();
   readonly #ready = new MinHeap();
   readonly #outcomes = new Map<string, NodeOutcome<R>>();
@@ -120,9 +130,12 @@ class Walker<T, R> {
     this.#run = run;
     this.#options = options;
     this.#concurrency = Math.max(1, options.concurrency ?? 10);
-    // The ready queue prefers earlier steps, then the graph's order: deterministic.
+    // The ready queue prefers the higher priority, then earlier steps, then the graph's order:
+    // deterministic.
     this.#ids = graph.layers().flat();
     this.#ids.forEach((id, i) => this.#rank.set(id, i));
+    this.#byOrder = startOrder(this.#ids, options.priority);
+    this.#byOrder.forEach((id, i) => this.#order.set(id, i));
   }
 
   start(): Promise<WalkResult<R>> {
@@ -133,7 +146,7 @@ class Walker<T, R> {
     for (const id of this.#ids) {
       const n = this.#graph.dependencyCount(id);
       this.#waiting.set(id, n);
-      if (n === 0) this.#ready.push(this.#rank.get(id)!);
+      if (n === 0) this.#ready.push(this.#order.get(id)!);
     }
     const { signal, killSignal } = this.#options;
     signal?.addEventListener("abort", this.#onCancel);
@@ -174,7 +187,7 @@ class Walker<T, R> {
     while (
       this.#stopReason === null && this.#inFlight < this.#concurrency && this.#ready.size > 0
     ) {
-      const id = this.#ids[this.#ready.pop()];
+      const id = this.#byOrder[this.#ready.pop()];
       if (this.#outcomes.has(id)) continue;
       this.#inFlight++;
       void this.#execute(id);
@@ -224,7 +237,7 @@ class Walker<T, R> {
         for (const dependent of this.#graph.dependentsUnsorted(id)) {
           const left = this.#waiting.get(dependent)! - 1;
           this.#waiting.set(dependent, left);
-          if (left === 0) this.#ready.push(this.#rank.get(dependent)!);
+          if (left === 0) this.#ready.push(this.#order.get(dependent)!);
         }
       } else if (outcome.state === "error") {
         if (this.#options.failFast && this.#stopReason === null) this.#stopReason = "fail-fast";
@@ -304,7 +317,24 @@ class Walker<T, R> {
   }
 }
 
-/** A binary min-heap of numbers (node ranks). */
+/**
+ * The ids in the order ready nodes start: higher priority first, then the given order (a
+ * stable sort). Without priorities, the given order.
+ */
+function startOrder(ids: readonly string[], priority?: (id: string) => number): string[] {
+  if (!priority) return [...ids];
+  const keyed = ids.map((id, i) => {
+    const p = priority(id);
+    if (typeof p !== "number" || Number.isNaN(p)) {
+      throw new TypeError(`the priority of ${id} must be a number, got ${String(p)}`);
+    }
+    return { id, i, p };
+  });
+  keyed.sort((a, b) => b.p - a.p || a.i - b.i);
+  return keyed.map((k) => k.id);
+}
+
+/** A binary min-heap of numbers (positions in start order). */
 class MinHeap {
   readonly #items: number[] = [];
 

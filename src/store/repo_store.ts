@@ -67,6 +67,7 @@ import {
   sourceKey,
 } from "./record_keys.ts";
 import { RunRecords } from "./run_records.ts";
+import { WriteGroup } from "./write_group.ts";
 
 /** The layout of the records this version of ays writes (2: with the due index). */
 export const LAYOUT_VERSION = 2;
@@ -177,6 +178,22 @@ export interface RecordChange {
 
 const EMPTY = new Uint8Array(0);
 
+/** A service as an update read it: its bytes (the guard) and what it had before the change. */
+interface SeenService {
+  bytes: Uint8Array;
+  /** Its index entries (`indexKeys`) before the change. */
+  index: string[];
+  parent: string | null;
+}
+
+/** Options of one save attempt (`#trySave`). */
+interface TrySaveOptions {
+  /** Services already read and decoded by the caller, by key: not read again. */
+  seen?: ReadonlyMap<string, SeenService>;
+  /** Commit through the write group (a job's service write) instead of a batch of its own. */
+  grouped?: boolean;
+}
+
 /** Attempts of a save or update that keeps meeting concurrent writers before giving up. */
 const MAX_ATTEMPTS = 50;
 
@@ -242,6 +259,8 @@ export class RepoStore {
   readonly #mirror: RepoStoreOptions["mirror"];
   readonly #repoPath: string | undefined;
   readonly #runs: RunRecords;
+  /** Group commit of the small writes of jobs (`write_group.ts`). */
+  readonly #group: WriteGroup;
 
   /** Use {@link openRepoStore}, which checks the layout version first. */
   constructor(
@@ -258,9 +277,11 @@ export class RepoStore {
     this.#versionRecorded = versionRecorded;
     this.#mirror = options.mirror;
     this.#repoPath = options.repoPath ?? options.mirror?.repoPath;
+    this.#group = new WriteGroup(driver, { beforeWrite: () => this.#beforeWrite() });
     this.#runs = new RunRecords(driver, {
       records: this.#records,
       beforeWrite: () => this.#beforeWrite(),
+      group: this.#group,
     });
   }
 
@@ -456,14 +477,21 @@ export class RepoStore {
     key: string,
     mutate: (service: ServiceRecord) => ServiceRecord | null,
   ): Promise<ServiceRecord | null> {
+    const recordKey = serviceRecordKey(key);
     for (let attempt = 1;; attempt++) {
-      const bytes = await this.driver.get(serviceRecordKey(key));
+      const bytes = await this.driver.get(recordKey);
       if (!bytes) return null;
-      const current = await this.#service(serviceRecordKey(key), bytes);
-      const next = mutate(structuredClone(current));
-      if (next === null) return current;
+      // One read and one decode: the fresh decode is mutate's copy, and what it had before
+      // (index entries, parent) is kept aside for the save.
+      const current = await this.#service(recordKey, bytes);
+      const seen: SeenService = { bytes, index: indexKeys(current), parent: current.parent };
+      const next = mutate(current);
+      if (next === null) return await this.#service(recordKey, bytes);
       if (next.key !== key) throw new InputError(`updateService cannot change a service's key`);
-      const outcome = await this.#trySave({ services: [next] }, new Map([[key, bytes]]));
+      const outcome = await this.#trySave({ services: [next] }, new Map([[key, bytes]]), {
+        seen: new Map([[key, seen]]),
+        grouped: true,
+      });
       if (outcome !== "conflict") return next;
       if (attempt >= MAX_ATTEMPTS) throw conflictError(attempt);
     }
@@ -476,7 +504,9 @@ export class RepoStore {
   async #trySave(
     change: RecordChange,
     expected: ReadonlyMap<string, Uint8Array | null>,
+    options: TrySaveOptions = {},
   ): Promise<"saved" | "nothing" | "conflict"> {
+    const { seen = new Map(), grouped = false } = options;
     const ops: BatchOp[] = [];
     const services = change.services ?? [];
     const deleted = change.deleteServices ?? [];
@@ -489,19 +519,28 @@ export class RepoStore {
     for (const name of change.deleteActors ?? []) ops.push({ op: "delete", key: actorKey(name) });
 
     const touched = [...new Set([...services.map((service) => service.key), ...deleted])];
-    const previous = touched.length === 0
-      ? []
-      : await this.driver.getMany(touched.map(serviceRecordKey));
+    // Services the caller just read and decoded are not read again.
+    const unread = touched.filter((key) => !seen.has(key));
+    const read = unread.length === 0 ? [] : await this.driver.getMany(unread.map(serviceRecordKey));
+    const readByKey = new Map(unread.map((key, i) => [key, read[i]]));
     const guards: BatchGuard[] = [];
     const oldIndex = new Set<string>();
     const previousParent = new Map<string, string | null>();
     // A corrupted record being replaced or deleted (`ays delete`, `ays restore`) cannot say
     // which index entries it had: those are found by its key instead, below.
     const corruptKeys = new Set<string>();
-    touched.forEach((key, i) => {
-      const seen = expected.has(key) ? expected.get(key)! : previous[i];
-      guards.push({ key: serviceRecordKey(key), value: seen });
-      const bytes = previous[i];
+    touched.forEach((key) => {
+      const known = seen.get(key);
+      const bytes = known ? known.bytes : readByKey.get(key)!;
+      guards.push({
+        key: serviceRecordKey(key),
+        value: expected.has(key) ? expected.get(key)! : bytes,
+      });
+      if (known) {
+        previousParent.set(key, known.parent);
+        for (const indexKey of known.index) oldIndex.add(indexKey);
+        return;
+      }
       if (bytes) {
         let old: StoredService;
         try {
@@ -523,7 +562,9 @@ export class RepoStore {
     }
     const newIndex = new Set<string>();
     const actorsHere = new Map((change.actors ?? []).map((actor) => [actor.name, actor]));
-    const before = new Map(touched.map((key, i) => [key, previous[i]]));
+    const before = new Map(
+      touched.map((key) => [key, seen.get(key)?.bytes ?? readByKey.get(key) ?? null]),
+    );
     const deletedKeys = new Set(deleted);
     // The services whose record really changes: one saved as it is stored writes nothing
     // (a re-apply that changes nothing writes nothing, nor its mirror file).
@@ -537,10 +578,10 @@ export class RepoStore {
       // Unchanged only when the store holds what the caller saw (a guarded version that moved
       // on is a conflict, which only a batch would detect).
       const old = before.get(service.key);
-      const seen = expected.has(service.key) ? expected.get(service.key) : old;
+      const pinned = expected.has(service.key) ? expected.get(service.key) : old;
       if (
-        old && seen && !deletedKeys.has(service.key) && sameBytes(old, value) &&
-        sameBytes(seen, old)
+        old && pinned && !deletedKeys.has(service.key) && sameBytes(old, value) &&
+        sameBytes(pinned, old)
       ) continue;
       ops.push({ op: "set", key: serviceRecordKey(service.key), value });
       changed.push(service);
@@ -551,8 +592,11 @@ export class RepoStore {
     if (ops.length === 0) return "nothing";
     // Whether a stored actor's new version hides other fields from its services' files.
     const secretsMove = await this.#secretsMove(change.actors ?? []);
-    await this.#beforeWrite();
-    if (!(await this.driver.batch(ops, { guards }))) return "conflict";
+    // A job's service write joins the other writes of the same moment (`write_group.ts`).
+    const applied = grouped
+      ? await this.#group.submit(ops, guards)
+      : (await this.#beforeWrite(), await this.driver.batch(ops, { guards }));
+    if (!applied) return "conflict";
     for (const actor of change.actors ?? []) this.#remember(actor);
     for (const name of change.deleteActors ?? []) {
       this.#actors.delete(name);

@@ -9,6 +9,7 @@ import type { JobRecord, RunRecord } from "../model/mod.ts";
 import type { BatchOp, StoreDriver } from "./driver.ts";
 import { jobKey, jobLogName, jobPrefix, RUN_PREFIX, runKey } from "./record_keys.ts";
 import type { RecordCodec } from "./record_codec.ts";
+import type { WriteGroup } from "./write_group.ts";
 
 /** Options of {@link RunRecords}. */
 export interface RunRecordsOptions {
@@ -16,6 +17,8 @@ export interface RunRecordsOptions {
   records: RecordCodec;
   /** Called before every write (records the layout version on the first one). */
   beforeWrite: () => Promise<void>;
+  /** Where single job writes go to be committed with the others of the same moment. */
+  group?: WriteGroup;
 }
 
 /** Runs, jobs and job logs over a driver. */
@@ -23,11 +26,13 @@ export class RunRecords {
   readonly #driver: StoreDriver;
   readonly #records: RecordCodec;
   readonly #beforeWrite: () => Promise<void>;
+  readonly #group: WriteGroup | undefined;
 
   constructor(driver: StoreDriver, options: RunRecordsOptions) {
     this.#driver = driver;
     this.#records = options.records;
     this.#beforeWrite = options.beforeWrite;
+    this.#group = options.group;
   }
 
   /** Saves a run record (its jobs are records of their own). */
@@ -50,10 +55,19 @@ export class RunRecords {
       .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
   }
 
-  /** Saves one job record. */
+  /**
+   * Saves one job record; with a write group, in the batch of the other writes of the same
+   * moment (durable when this resolves either way).
+   */
   async saveJob(job: JobRecord): Promise<void> {
+    const key = jobKey(job.runId, job.id);
+    const value = this.#records.encode("job", job);
+    if (this.#group) {
+      await this.#group.submit([{ op: "set", key, value }]);
+      return;
+    }
     await this.#beforeWrite();
-    await this.#driver.set(jobKey(job.runId, job.id), this.#records.encode("job", job));
+    await this.#driver.set(key, value);
   }
 
   /** Saves several jobs atomically (e.g. a run's jobs when it is recorded). */

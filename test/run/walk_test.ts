@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { remainingPaths } from "../../src/run/critical_path.ts";
 import { Graph } from "../../src/run/graph.ts";
 import { walk, type WalkEvent } from "../../src/run/walk.ts";
 
@@ -225,5 +226,55 @@ describe("walk", () => {
     const result = await walk(new Graph<number>(), async () => {});
     assert.equal(result.state, "ok");
     assert.equal(result.nodes.size, 0);
+  });
+
+  it("starts the ready nodes with the highest priority first: the chain of a skewed graph", async () => {
+    // A chain of 4 beside 6 independent nodes whose names sort first (arrival order would
+    // start them first); the priority is the remaining path, counted in nodes.
+    const nodes: Record<string, number> = {};
+    for (let i = 0; i < 6; i++) nodes[`a${i}`] = 0;
+    for (let i = 0; i < 4; i++) nodes[`c${i}`] = 0;
+    const g = graphOf(nodes, [["c1", "c0"], ["c2", "c1"], ["c3", "c2"]]);
+    const paths = remainingPaths(g, () => 1);
+    const order = async (priority?: (id: string) => number) => {
+      const events: string[] = [];
+      const result = await walk(g, async () => {}, {
+        concurrency: 2,
+        priority,
+        onEvent: (e) => {
+          events.push(`${e.type} ${e.id}`);
+        },
+      });
+      assert.equal(result.state, "ok");
+      return events;
+    };
+    const byArrival = await order();
+    assert.deepEqual(byArrival.slice(0, 2), ["start a0", "start a1"], "without: arrival order");
+    const events = await order((id) => paths.get(id)!);
+    const starts = events.filter((e) => e.startsWith("start")).map((e) => e.slice(6));
+    assert.equal(starts[0], "c0", "the chain's head starts first");
+    // c1 and c2 (paths 3 and 2) start as soon as their predecessor ended, before the waiting
+    // a nodes (path 1); c3 ties with those, and ties go in step order.
+    for (let i = 0; i < 2; i++) {
+      const ended = events.indexOf(`end c${i}`);
+      const next = events.slice(ended).find((e) => e.startsWith("start"));
+      assert.equal(next, `start c${i + 1}`, `c${i + 1} goes before the waiting a nodes`);
+    }
+    assert.deepEqual(starts.filter((id) => id.startsWith("a")), [
+      "a0",
+      "a1",
+      "a2",
+      "a3",
+      "a4",
+      "a5",
+    ]);
+  });
+
+  it("refuses a priority that is not a number", () => {
+    const g = graphOf({ a: 0 }, []);
+    assert.throws(
+      () => walk(g, async () => {}, { priority: () => Number.NaN }),
+      /priority of a must be a number/,
+    );
   });
 });
