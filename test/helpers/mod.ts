@@ -9,3 +9,4 @@ export * from "./ays_binary.ts";
 export * from "./until.ts";
 export * from "./backend_repo.ts";
 export * from "./netns.ts";
+export * from "./sshd.ts";

@@ -73,6 +73,8 @@ export interface TestHost {
   run(cmd: string[], options?: RunOptions): Promise<RunResult>;
   /** Spawns `command args` inside the namespace; the child is killed on {@link TestHosts.close}. */
   spawn(command: string, args: string[], options?: SpawnOptions): ChildProcess;
+  /** SIGKILLs every process in the namespace (the host "goes down"); resolves with their count. */
+  killAll(): Promise<number>;
 }
 
 /** A set of test hosts made by {@link createTestHosts}. */
@@ -207,14 +209,25 @@ async function namespaces(): Promise<string[]> {
   return out.split("\n").map((line) => line.split(" ")[0]).filter(Boolean);
 }
 
-/** Kills every process in namespace `name` and removes it; ignores a namespace already gone. */
-async function removeNamespace(name: string): Promise<void> {
+/**
+ * SIGKILLs every process in namespace `name` (`ip netns pids`: the namespaces share the
+ * machine's pid space, so a name pattern would also hit other tests' processes).
+ */
+async function killNamespace(name: string): Promise<number> {
   const pids = await exec(["ip", "netns", "pids", name], { timeoutMs: IP_TIMEOUT_MS });
+  let killed = 0;
   for (const pid of pids.stdout.split(/\s+/).filter(Boolean).map(Number)) {
     try {
       process.kill(pid, "SIGKILL");
+      killed++;
     } catch { /* already gone */ }
   }
+  return killed;
+}
+
+/** Kills every process in namespace `name` and removes it; ignores a namespace already gone. */
+async function removeNamespace(name: string): Promise<void> {
+  await killNamespace(name);
   await exec(["ip", "netns", "del", name], { timeoutMs: IP_TIMEOUT_MS });
 }
 
@@ -376,6 +389,7 @@ export async function createTestHosts(
           child.once("exit", () => children.delete(child));
           return child;
         },
+        killAll: () => killNamespace(name),
       });
     }
   } catch (error) {
