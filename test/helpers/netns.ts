@@ -15,7 +15,7 @@
  * @module
  */
 import { type ChildProcess, spawn as spawnChild, type SpawnOptions } from "node:child_process";
-import { mkdir, open, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -38,6 +38,9 @@ const OWN_DEVICE = /^ays[rn]\d+$/;
 
 /** Where index locks live (shared by every test process of the machine). */
 const LOCK_DIR = join(tmpdir(), "ays-netns-locks");
+
+/** Per-namespace files `ip netns exec` mounts over `/etc`. */
+const ETC_NETNS = "/etc/netns";
 
 /** Bound for one `ip` command: a safety net against a hung helper, not a speed claim. */
 const IP_TIMEOUT_MS = 15_000;
@@ -75,6 +78,11 @@ export interface TestHost {
   spawn(command: string, args: string[], options?: SpawnOptions): ChildProcess;
   /** SIGKILLs every process in the namespace (the host "goes down"); resolves with their count. */
   killAll(): Promise<number>;
+  /**
+   * Gives the host its own `/etc/FILE` (e.g. `passwd`): `ip netns exec` bind-mounts
+   * `/etc/netns/NAME/FILE` over it for what is started afterwards. Removed with the host.
+   */
+  setEtc(file: string, content: string): Promise<void>;
 }
 
 /** A set of test hosts made by {@link createTestHosts}. */
@@ -229,6 +237,7 @@ async function killNamespace(name: string): Promise<number> {
 async function removeNamespace(name: string): Promise<void> {
   await killNamespace(name);
   await exec(["ip", "netns", "del", name], { timeoutMs: IP_TIMEOUT_MS });
+  await rm(join(ETC_NETNS, name), { recursive: true, force: true });
 }
 
 /** Removes what a pair with `index` may have left: its root veth and its namespaces. */
@@ -390,6 +399,11 @@ export async function createTestHosts(
           return child;
         },
         killAll: () => killNamespace(name),
+        setEtc: async (file, content) => {
+          if (!/^[a-z0-9_.-]+$/i.test(file)) throw new Error(`setEtc: bad file name ${file}`);
+          await mkdir(join(ETC_NETNS, name), { recursive: true });
+          await writeFile(join(ETC_NETNS, name, file), content, { mode: 0o644 });
+        },
       });
     }
   } catch (error) {

@@ -1,8 +1,9 @@
 /**
  * Debian's `/usr/sbin/sshd` inside a test host (a network namespace of `netns.ts`), with a host
  * key and a client key generated for the test (`ssh-keygen`), its own config — no PAM, no
- * passwords, only the test's key, sshd's default `MaxSessions` — and a log file at `DEBUG1`
- * in which connections and sessions are counted.
+ * passwords, only the test's key, sshd's default `MaxSessions` — a home of its own for the
+ * host's root (its own `/etc/passwd` through `/etc/netns`), and a log file at `DEBUG1` in
+ * which connections and sessions are counted.
  *
  * @module
  */
@@ -32,6 +33,8 @@ export interface SshServer {
   logPath: string;
   /** Client connections accepted so far (one per authenticated TCP connection). */
   connections(): Promise<number>;
+  /** The home folder of the host's root (empty at the start). */
+  home: string;
   /** Sessions (channels of type `session`) opened so far, over every connection. */
   sessions(): Promise<number>;
   /**
@@ -117,6 +120,17 @@ export async function startSshd(
       "",
     ].join("\n"),
   );
+  // The host's root has a home of its own (an empty folder): the machine's root profile
+  // (whatever its shell start-up files do) is not the test host's.
+  const home = join(dir, "home");
+  await mkdir(home, { mode: 0o700 });
+  const passwd = (await readFile("/etc/passwd", "utf8")).split("\n").map((line) => {
+    const fields = line.split(":");
+    if (fields[0] !== "root") return line;
+    fields[5] = home;
+    return fields.join(":");
+  });
+  await host.setEtc("passwd", passwd.join("\n"));
   // sshd's privilege separation folder (made by the service on a normal start).
   await mkdir("/run/sshd", { recursive: true, mode: 0o755 });
   let child: ChildProcess | undefined;
@@ -165,6 +179,7 @@ export async function startSshd(
     privateKey: await readFile(keyPath, "utf8"),
     hostPublicKey,
     logPath,
+    home,
     connections: () => countLines(logPath, /Accepted publickey for /),
     sessions: () => countLines(logPath, /server_input_channel_open: ctype session/),
     stop,

@@ -58,7 +58,8 @@ describe("startSshd", { skip: await netnsSkipReason() }, () => {
     // SSH_CONNECTION: client address, client port, server address, server port.
     const [client, , address, port] = first.out.trim().split(" ");
     assert.deepEqual([client, address, port], [set.hosts[0].peerAddress, server.address, "22"]);
-    await ssh(server, knownHosts, "true");
+    const home = await ssh(server, knownHosts, "echo $HOME");
+    assert.equal(home.out.trim(), server.home);
     assert.equal(await server.connections(), 2);
     assert.equal(await server.sessions(), 2);
   });
