@@ -8,6 +8,7 @@
  * @module
  */
 import { workerSpecifier } from "../runtime.ts";
+import { RemoteExecutors } from "../executor/mod.ts";
 import {
   type HostMessage,
   type JobError,
@@ -19,6 +20,7 @@ import {
   parseWorkerMessage,
   type WorkerMessage,
 } from "./job_protocol.ts";
+import type { RemoteRequest } from "../executor/mod.ts";
 import { maskJson, maskText } from "../model/mod.ts";
 import { LogBuffer } from "./log_buffer.ts";
 import { LineCutter, LIVE_TRUNCATED_LINE } from "./log_limits.ts";
@@ -30,6 +32,11 @@ export interface PoolOptions {
   size?: number;
   /** The worker entry (default: `workers/job_worker.ts` of this packaging). */
   specifier?: string;
+  /**
+   * Carries out the workers' `remote` requests (jobs whose executor is an SSH target); default:
+   * the pool's own, closed — masters ended, key files removed — by {@link WorkerPool.close}.
+   */
+  remote?: RemoteExecutors;
 }
 
 /** Options of {@link WorkerPool.run} (those of every {@link JobRunner}). */
@@ -60,6 +67,8 @@ interface ActiveJob {
   lineEnded: boolean;
   /** Process groups of running `exec` commands (not the detached ones). */
   groups: Set<number>;
+  /** Aborts its remote requests (their process groups on the target are killed). */
+  remote: AbortController;
   started: number;
   timer?: ReturnType<typeof setTimeout>;
   cleanup: () => void;
@@ -85,10 +94,14 @@ export class WorkerPool implements JobRunner {
   #active = 0;
   #nextId = 0;
   #closed = false;
+  readonly #remote: RemoteExecutors;
+  readonly #ownsRemote: boolean;
 
   constructor(options: PoolOptions = {}) {
     this.#size = Math.max(1, options.size ?? 10);
     this.#specifier = options.specifier ?? workerSpecifier("job_worker");
+    this.#ownsRemote = options.remote === undefined;
+    this.#remote = options.remote ?? new RemoteExecutors();
   }
 
   /** How many jobs run at once. */
@@ -124,15 +137,18 @@ export class WorkerPool implements JobRunner {
     });
   }
 
-  /** Terminates every worker; running jobs end cancelled, queued ones reject. */
-  close(): Promise<void> {
+  /**
+   * Terminates every worker; running jobs end cancelled, queued ones reject. Resolves once the
+   * pool's own remote connections are closed (remote commands of ended jobs killed first).
+   */
+  async close(): Promise<void> {
     this.#closed = true;
     for (const q of this.#queue.splice(0)) q.reject(new Error("worker pool is closed"));
     for (const w of [...this.#all]) {
       if (w.job) this.#abort(w.job, "cancelled: the worker pool was closed", { cancelled: true });
     }
     for (const w of [...this.#all]) this.#discard(w);
-    return Promise.resolve();
+    if (this.#ownsRemote) await this.#remote.close();
   }
 
   #dispatch(): void {
@@ -156,6 +172,7 @@ export class WorkerPool implements JobRunner {
       liveCut: false,
       lineEnded: true,
       groups: new Set(),
+      remote: new AbortController(),
       started: performance.now(),
       cleanup: () => {},
     };
@@ -174,6 +191,7 @@ export class WorkerPool implements JobRunner {
     job.worker = w;
     const onCancel = () => {
       const reason = options.signal?.reason;
+      job.remote.abort(reason instanceof Error ? reason : new Error("cancelled"));
       w.worker.postMessage(
         {
           type: "cancel",
@@ -251,6 +269,9 @@ export class WorkerPool implements JobRunner {
         if (message.state === "started") job.groups.add(message.pid);
         else job.groups.delete(message.pid);
         break;
+      case "remote":
+        this.#remoteCall(w, job, message.call, message.request);
+        break;
       case "result":
         this.#complete(job, { ok: true, result: message.result, data: message.data, error: null });
         break;
@@ -258,6 +279,28 @@ export class WorkerPool implements JobRunner {
         this.#complete(job, { ok: false, result: null, data: message.data, error: message.error });
         break;
     }
+  }
+
+  /**
+   * Carries out a worker's `remote` request on the job's executor; its output goes into the
+   * job log as it comes; the reply goes back unless the job ended meanwhile.
+   */
+  #remoteCall(w: PoolWorker, job: ActiveJob, call: number, request: RemoteRequest): void {
+    const answer = (message: HostMessage) => {
+      if (w.job === job) w.worker.postMessage(message);
+    };
+    this.#remote.run(request, {
+      signal: job.remote.signal,
+      onOutput: (text) => {
+        if (w.job === job) this.#log(job, text);
+      },
+    }).then(
+      (reply) => answer({ type: "remote-reply", id: job.id, call, ok: true, reply }),
+      (error) => {
+        const message = error instanceof Error ? error.message : String(error);
+        answer({ type: "remote-reply", id: job.id, call, ok: false, error: { message } });
+      },
+    );
   }
 
   /**
@@ -320,6 +363,7 @@ export class WorkerPool implements JobRunner {
     w.job = null;
     this.#discard(w);
     killGroups(job.groups);
+    job.remote.abort(new Error(message));
     job.resolve(outcomeOf(job, { ...flags, message }));
     this.#active--;
     this.#dispatch();
@@ -336,6 +380,7 @@ export class WorkerPool implements JobRunner {
     w.job = null;
     this.#discard(w);
     killGroups(job.groups);
+    job.remote.abort(new Error("its worker failed"));
     job.options.onLog?.(
       "[warn] its worker failed with an error of another job's actions: running it again on a new worker\n",
     );
