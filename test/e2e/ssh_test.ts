@@ -50,6 +50,13 @@ export async function install(job) {
 }
 `;
 
+const PINNED_ACTIONS = `
+export async function install(job) {
+  const r = await job.exec('echo "conn=$SSH_CONNECTION"');
+  return { out: r.stdout.trim(), where: job.executor };
+}
+`;
+
 const SERVE_SH = "#!/bin/sh\nexec sleep 1000\n";
 
 /** The blueprint: nodes (with their address and key) and apps on them. */
@@ -86,6 +93,9 @@ async function makeRepo(bp: string, extra: Record<string, string> = {}) {
       "actorTemplates/slow/schema.hrd": "node = parent:node\n",
       "actorTemplates/slow/actions.js": SLOW_ACTIONS,
       "actorTemplates/slow/actor.yaml": "actions:\n  install: { timeout: 3s }\n",
+      "actorTemplates/pinned/schema.hrd": "node = parent:node\n",
+      "actorTemplates/pinned/actions.js": PINNED_ACTIONS,
+      "actorTemplates/pinned/actor.yaml": "executor: local\n",
       "files/serve.sh": SERVE_SH,
       "blueprints/1_nodes.yaml": bp,
       ...extra,
@@ -171,9 +181,30 @@ describe("executors over SSH end to end", { skip: await netnsSkipReason() }, () 
         { name: "c", address: c.address, key },
       ],
       [appsA, appsB, appsC],
-    ) + "slow__s1:\n  node: a\n";
+    ) + "slow__s1:\n  node: a\n\npinned__p1:\n  node: a\n";
     const repo = await makeRepo(bp);
     try {
+      // simulate and show name each job's executor (before anything ran).
+      const sim = await repo.ays(["simulate", "--json"]);
+      assert.equal(sim.code, 0, sim.stderr);
+      const planned = new Map(
+        (JSON.parse(sim.stdout).steps.flat() as { service: string; executor: string }[])
+          .map((j) => [j.service, j.executor]),
+      );
+      assert.equal(planned.get("app!a0"), `ssh root@${a.address}`);
+      assert.equal(planned.get("app!b3"), `ssh root@${b.address}`);
+      assert.equal(planned.get("pinned!p1"), "local");
+      const simText = await repo.ays(["simulate"]);
+      assert.match(
+        simText.stdout,
+        new RegExp(`app!a0 install  \\(\\w+\\)  on ssh root@${a.address}\n`),
+      );
+      assert.match(simText.stdout, /pinned!p1 install {2}\(\w+\)\n/);
+      const show = await repo.ays(["show", "app!b1", "--json"]);
+      assert.equal(JSON.parse(show.stdout).executor, `ssh root@${b.address}`);
+      const showText = await repo.ays(["show", "app!b1"]);
+      assert.match(showText.stdout, new RegExp(`\n  executor: +ssh root@${b.address}\n`));
+
       const running = repo.ays(["run", "--parallel", "10", "--json"]);
       const ps = await samplePs(running);
       const r = await running;
@@ -209,6 +240,11 @@ describe("executors over SSH end to end", { skip: await netnsSkipReason() }, () 
       assert.equal(await servers[0].connections(), 1);
       assert.equal(await servers[1].connections(), 1);
       assert.ok((await servers[0].sessions()) >= 10 * 7);
+
+      // A pinned actor runs its jobs here, whatever its parent's executor.
+      const pinned = byService.get("pinned!p1")!;
+      assert.equal(pinned.state, "ok", String(pinned.error?.message));
+      assert.deepEqual(pinned.result, { out: "conn=", where: { kind: "local" } });
 
       // The down host fails only its own services, as unreachable.
       for (const name of appsC) {
