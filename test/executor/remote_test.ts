@@ -192,6 +192,43 @@ describe("RemoteRunner over SshConnections", { skip: await netnsSkipReason() }, 
     }
   });
 
+  it("logs in with a password given through SSH_ASKPASS, never as an argument", async () => {
+    const other = set.hosts[1];
+    const password = `pw-${process.pid}-secret`;
+    const withPassword = await startSshd(other, { rootPassword: password });
+    try {
+      const viaPassword: SshTarget = {
+        kind: "ssh",
+        host: other.address,
+        user: "root",
+        password,
+        knownHosts: join(dir, "pw_known_hosts"),
+      };
+      const seen: string[] = [];
+      const sampling = (async () => {
+        const { spawnSync } = await import("node:child_process");
+        for (let i = 0; i < 40; i++) {
+          seen.push(spawnSync("ps", ["-eo", "args"], { encoding: "utf8" }).stdout);
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      })();
+      const reply = await runner.run({ op: "exec", target: viaPassword, command: "echo in" });
+      assert.equal(execResult(reply).stdout, "in\n");
+      await sampling;
+      assert.ok(seen.every((s) => !s.includes(password)), "the password appeared in ps");
+      await assert.rejects(
+        runner.run({
+          op: "exec",
+          target: { ...viaPassword, password: "wrong", knownHosts: join(dir, "pw2") },
+          command: "true",
+        }),
+        /^SshConnectError: authentication failed on root@/,
+      );
+    } finally {
+      await withPassword.close();
+    }
+  });
+
   it("removes the key files and control sockets on close", async () => {
     const folders = await readdir(tmpRoot);
     assert.equal(folders.length, 1);

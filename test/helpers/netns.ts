@@ -82,7 +82,7 @@ export interface TestHost {
    * Gives the host its own `/etc/FILE` (e.g. `passwd`): `ip netns exec` bind-mounts
    * `/etc/netns/NAME/FILE` over it for what is started afterwards. Removed with the host.
    */
-  setEtc(file: string, content: string): Promise<void>;
+  setEtc(file: string, content: string, mode?: number): Promise<void>;
 }
 
 /** A set of test hosts made by {@link createTestHosts}. */
@@ -399,10 +399,10 @@ export async function createTestHosts(
           return child;
         },
         killAll: () => killNamespace(name),
-        setEtc: async (file, content) => {
+        setEtc: async (file, content, mode = 0o644) => {
           if (!/^[a-z0-9_.-]+$/i.test(file)) throw new Error(`setEtc: bad file name ${file}`);
           await mkdir(join(ETC_NETNS, name), { recursive: true });
-          await writeFile(join(ETC_NETNS, name, file), content, { mode: 0o644 });
+          await writeFile(join(ETC_NETNS, name, file), content, { mode });
         },
       });
     }

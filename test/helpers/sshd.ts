@@ -54,6 +54,11 @@ export interface StartSshdOptions {
   clientKeyPath?: string;
   /** Extra `sshd_config` lines. */
   config?: string[];
+  /**
+   * Let the host's root log in with this password too (its own `/etc/shadow` through
+   * `/etc/netns`; `PasswordAuthentication yes`).
+   */
+  rootPassword?: string;
 }
 
 /** Runs a command in the root namespace; rejects with its output when it fails. */
@@ -71,6 +76,18 @@ function run(cmd: string, args: string[]): Promise<string> {
   });
 }
 
+/** Runs a command with `input` on its standard input; rejects when it fails. */
+function runInput(cmd: string, args: string[], input: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (c) => (out += String(c)));
+    child.once("error", reject);
+    child.once("close", (code) => code === 0 ? resolve(out) : reject(new Error(`${cmd} failed`)));
+    child.stdin.end(input);
+  });
+}
+
 /** Counts lines of `path` matching `pattern`. */
 async function countLines(path: string, pattern: RegExp): Promise<number> {
   const text = await readFile(path, "utf8").catch(() => "");
@@ -85,7 +102,7 @@ export async function startSshd(
   host: TestHost,
   options: StartSshdOptions = {},
 ): Promise<SshServer> {
-  const { config = [] } = options;
+  const { config = [], rootPassword } = options;
   const dir = await mkdtemp(join(tmpdir(), "ays-sshd-"));
   await chmod(dir, 0o700);
   const hostKey = join(dir, "host_ed25519");
@@ -108,10 +125,10 @@ export async function startSshd(
       `PidFile ${join(dir, "sshd.pid")}`,
       `AuthorizedKeysFile ${authorized}`,
       "UsePAM no",
-      "PasswordAuthentication no",
+      `PasswordAuthentication ${rootPassword ? "yes" : "no"}`,
       "KbdInteractiveAuthentication no",
       "PubkeyAuthentication yes",
-      "PermitRootLogin prohibit-password",
+      `PermitRootLogin ${rootPassword ? "yes" : "prohibit-password"}`,
       // The key files live in a temporary folder, not in root's home.
       "StrictModes no",
       "LogLevel DEBUG1",
@@ -131,6 +148,16 @@ export async function startSshd(
     return fields.join(":");
   });
   await host.setEtc("passwd", passwd.join("\n"));
+  if (rootPassword) {
+    const hash = (await runInput("openssl", ["passwd", "-6", "-stdin"], rootPassword)).trim();
+    const shadow = (await readFile("/etc/shadow", "utf8")).split("\n").map((line) => {
+      const fields = line.split(":");
+      if (fields[0] !== "root") return line;
+      fields[1] = hash;
+      return fields.join(":");
+    });
+    await host.setEtc("shadow", shadow.join("\n"), 0o600);
+  }
   // sshd's privilege separation folder (made by the service on a normal start).
   await mkdir("/run/sshd", { recursive: true, mode: 0o755 });
   let child: ChildProcess | undefined;
