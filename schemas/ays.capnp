@@ -78,6 +78,8 @@ struct ActorConfig {
   actions @1 :List(ActionSettings);
   flists @2 :List(KeyValue);
   events @3 :List(KeyValue);
+  # "local": the actor's jobs run on the machine ays runs on (docs/executors.md); absent: none.
+  executor @4 :Text;
 
   struct Recurring {
     action @0 :Text;

@@ -12,8 +12,9 @@
  */
 /// <reference lib="webworker" />
 import { spawn } from "node:child_process";
+import { chmod, copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { format, inspect } from "node:util";
-import { resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { DEFAULT_ACTIONS } from "../src/model/types.ts";
 import { interceptExit, runtimeName } from "../src/runtime.ts";
@@ -21,6 +22,7 @@ import { serviceName } from "../src/model/names.ts";
 import type {
   ExecOptions,
   ExecResult,
+  FileOptions,
   Job,
   JobService,
   LogLevel,
@@ -29,9 +31,14 @@ import type {
 import {
   type JobError,
   type JobRequest,
+  type JobServiceData,
   parseHostMessage,
   type WorkerMessage,
 } from "../src/run/job_protocol.ts";
+import type { ExecutorSpec } from "../src/executor/spec.ts";
+import { type ExecutorLink, resolveExecutor } from "../src/executor/resolve.ts";
+import type { RemoteExecResult, RemoteReply, RemoteRequest } from "../src/executor/remote.ts";
+import type { SshTarget } from "../src/executor/ssh_connections.ts";
 import { LineCutter } from "../src/run/log_limits.ts";
 
 /** Output kept per stream of an exec result; the job log gets everything (capped by the pool). */
@@ -40,6 +47,12 @@ const EXEC_OUTPUT_CAP = 1024 * 1024;
 const DRAIN_MS = 100;
 
 const controllers = new Map<number, AbortController>();
+/** Remote requests waiting for the host's `remote-reply`, by call number. */
+const calls = new Map<
+  number,
+  { resolve: (reply: RemoteReply) => void; reject: (e: Error) => void }
+>();
+const nextCall = { value: 0 };
 /**
  * The job this worker runs (or ran last): what the action prints through `console` or
  * `process.stdout` belongs to it. The worker runs one job at a time; output of a job that
@@ -130,23 +143,46 @@ self.onmessage = (event: MessageEvent<unknown>) => {
     case "run":
       void runJob(message.id, message.request);
       break;
+    case "remote-reply": {
+      const waiting = calls.get(message.call);
+      calls.delete(message.call);
+      if (message.ok) waiting?.resolve(message.reply);
+      else waiting?.reject(new Error(message.error.message));
+      break;
+    }
   }
 };
+
+/** Sends `request` to the host, which runs it on the job's SSH target. */
+function remote(id: number, request: RemoteRequest): Promise<RemoteReply> {
+  const call = ++nextCall.value;
+  return new Promise((resolve, reject) => {
+    calls.set(call, { resolve, reject });
+    send({ type: "remote", id, call, request });
+  });
+}
 
 async function runJob(id: number, request: JobRequest): Promise<void> {
   const controller = new AbortController();
   controllers.set(id, controller);
   current.id = id;
-  const job = makeJob(id, request, controller.signal);
   let end: WorkerMessage;
+  let job: Job | undefined;
   try {
     // v8.1's noexec: record the action as done, load and run nothing (docs/from-v81.md).
+    const executor = request.noexec ? { kind: "local" as const } : await jobExecutor(request);
+    job = makeJob(id, request, controller.signal, executor);
     if (request.noexec) job.log(`noexec: ${request.action} not executed`);
     const action = request.noexec ? null : await loadAction(request);
     const value = action ? await action(job) : undefined;
     end = { type: "result", id, result: toJson(value), data: job.service.data };
   } catch (error) {
-    end = { type: "error", id, error: errorOf(error), data: job.service.data };
+    end = {
+      type: "error",
+      id,
+      error: errorOf(error),
+      data: job?.service.data ?? request.service.data,
+    };
   } finally {
     controllers.delete(id);
   }
@@ -159,6 +195,36 @@ async function runJob(id: number, request: JobRequest): Promise<void> {
 }
 
 type ActionFn = (job: Job) => unknown;
+
+/** What `executor(job)` of a service receives: its read-only view and the repository. */
+function executorContext(request: JobRequest, service: JobServiceData) {
+  return deepFreeze({
+    repo: { ...request.repo },
+    service: structuredClone(service),
+  });
+}
+
+/** The job's executor: the walk up its service's parent chain (docs/executors.md). */
+async function jobExecutor(request: JobRequest): Promise<ExecutorSpec> {
+  const own = request.service;
+  const links: ExecutorLink[] = [
+    {
+      name: serviceName(own.role, own.name),
+      actionsPath: request.actionsPath,
+      job: executorContext(request, own),
+    },
+    ...(request.ancestors ?? []).map((a) => ({
+      name: serviceName(a.service.role, a.service.name),
+      actionsPath: a.actionsPath,
+      job: executorContext(request, a.service),
+    })),
+  ];
+  const { spec } = await resolveExecutor(links, {
+    load: (path) => import(pathToFileURL(path).href) as Promise<Record<string, unknown>>,
+    pinnedLocal: request.executorLocal === true,
+  });
+  return spec;
+}
 
 /** The exported action, null for a default action the file does not define. */
 async function loadAction(request: JobRequest): Promise<ActionFn | null> {
@@ -229,7 +295,12 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-function makeJob(id: number, request: JobRequest, signal: AbortSignal): Job {
+function makeJob(
+  id: number,
+  request: JobRequest,
+  signal: AbortSignal,
+  executor: ExecutorSpec,
+): Job {
   const s = request.service;
   const service: JobService = {
     name: s.name,
@@ -257,9 +328,29 @@ function makeJob(id: number, request: JobRequest, signal: AbortSignal): Job {
     AYS_ACTION: request.action,
     AYS_RUN: request.runId,
   };
-  const exec =
+  const root = request.repo.path;
+  const localExec =
     ((command: string, options: ExecOptions = {}) =>
-      runCommand(id, command, options, { root: request.repo.path, env, signal })) as Job["exec"];
+      runCommand(id, command, options, { root, env, signal })) as Job["exec"];
+  const files = executor.kind === "ssh"
+    ? remoteFiles(id, { ...executor, knownHosts: join(root, ".ays", "known_hosts") }, root)
+    : localFiles(root);
+  const exec = executor.kind === "ssh"
+    ? ((command: string, options: ExecOptions = {}) =>
+      remoteCommand(id, command, options, {
+        target: { ...executor, knownHosts: join(root, ".ays", "known_hosts") },
+        env,
+        signal,
+      })) as Job["exec"]
+    : localExec;
+  const shown = executor.kind === "ssh"
+    ? {
+      kind: "ssh" as const,
+      host: executor.host,
+      ...(executor.port === undefined ? {} : { port: executor.port }),
+      ...(executor.user === undefined ? {} : { user: executor.user }),
+    }
+    : { kind: "local" as const };
   return Object.freeze({
     repo: Object.freeze({ ...request.repo }),
     service: Object.seal(service),
@@ -269,8 +360,152 @@ function makeJob(id: number, request: JobRequest, signal: AbortSignal): Job {
     attempt: request.attempt ?? 1,
     signal,
     log,
+    executor: Object.freeze(shown),
     exec,
+    ...files,
+    local: Object.freeze({ exec: localExec }),
   });
+}
+
+type FileApi = Pick<Job, "upload" | "download" | "readFile" | "writeFile">;
+
+function checkMode(options: FileOptions): void {
+  const { mode } = options;
+  if (mode !== undefined && !(Number.isInteger(mode) && mode >= 0 && mode <= 0o7777)) {
+    throw new RangeError(`mode must be permission bits like 0o644, got ${mode}`);
+  }
+}
+
+function checkPath(path: unknown, what: string): asserts path is string {
+  if (typeof path !== "string" || path === "") {
+    throw new TypeError(`${what} must be a non-empty path`);
+  }
+}
+
+/** The file operations on the machine ays runs on (paths relative to the repository root). */
+function localFiles(root: string): FileApi {
+  const at = (path: string) => resolve(root, path);
+  const write = async (path: string, data: string | Uint8Array, options: FileOptions) => {
+    checkMode(options);
+    await mkdir(dirname(at(path)), { recursive: true });
+    await writeFile(at(path), data, options.mode === undefined ? {} : { mode: options.mode });
+  };
+  return {
+    upload: async (source, path, options = {}) => {
+      checkPath(path, "path");
+      if (typeof source === "string") {
+        checkMode(options);
+        await mkdir(dirname(at(path)), { recursive: true });
+        await copyFile(at(source), at(path));
+        if (options.mode !== undefined) {
+          await chmod(at(path), options.mode);
+        }
+      } else {
+        await write(path, source, options);
+      }
+    },
+    download: async (path, localPath) => {
+      checkPath(path, "path");
+      checkPath(localPath, "localPath");
+      await mkdir(dirname(at(localPath)), { recursive: true });
+      await copyFile(at(path), at(localPath));
+    },
+    readFile: (path) => {
+      checkPath(path, "path");
+      return readFile(at(path), "utf8");
+    },
+    writeFile: (path, data, options = {}) => {
+      checkPath(path, "path");
+      return write(path, data, options);
+    },
+  };
+}
+
+/** The file operations on an SSH target, through the host (local paths: repository root). */
+function remoteFiles(id: number, target: SshTarget, root: string): FileApi {
+  const put = async (
+    remotePath: string,
+    body: { localPath?: string; bytes?: Uint8Array },
+    options: FileOptions,
+  ) => {
+    checkPath(remotePath, "path");
+    checkMode(options);
+    await remote(id, {
+      op: "put",
+      target,
+      remotePath,
+      ...body,
+      ...(options.mode === undefined ? {} : { mode: options.mode }),
+    });
+  };
+  return {
+    upload: (source, path, options = {}) =>
+      typeof source === "string"
+        ? put(path, { localPath: resolve(root, source) }, options)
+        : put(path, { bytes: source }, options),
+    download: async (path, localPath) => {
+      checkPath(path, "path");
+      checkPath(localPath, "localPath");
+      const local = resolve(root, localPath);
+      await mkdir(dirname(local), { recursive: true });
+      await remote(id, { op: "get", target, remotePath: path, localPath: local });
+    },
+    readFile: async (path) => {
+      checkPath(path, "path");
+      const reply = await remote(id, { op: "get", target, remotePath: path });
+      return new TextDecoder().decode(
+        reply.op === "get" ? reply.bytes ?? new Uint8Array() : new Uint8Array(),
+      );
+    },
+    writeFile: (path, data, options = {}) =>
+      put(
+        path,
+        { bytes: typeof data === "string" ? new TextEncoder().encode(data) : data },
+        options,
+      ),
+  };
+}
+
+interface RemoteCommandContext {
+  target: SshTarget;
+  env: Record<string, string>;
+  signal: AbortSignal;
+}
+
+/**
+ * `job.exec` on an SSH target: the host runs it through the run's connection to the target
+ * and streams its output into the job log; a non-zero exit rejects as locally (unless
+ * `check: false`), a connection failure rejects with "host unreachable: …".
+ */
+async function remoteCommand(
+  id: number,
+  command: string,
+  options: ExecOptions,
+  context: RemoteCommandContext,
+): Promise<ExecResult | number> {
+  if (context.signal.aborted) throw context.signal.reason;
+  const reply = await remote(id, {
+    op: "exec",
+    target: context.target,
+    command,
+    env: { ...context.env, ...options.env },
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    ...(options.input === undefined ? {} : { input: options.input }),
+    ...(options.detach ? { detach: true } : {}),
+    ...(options.quiet ? { quiet: true } : {}),
+  });
+  if (reply.op === "detach") return reply.pid;
+  const result = (reply as { result: RemoteExecResult }).result;
+  if (options.check === false) return result.code;
+  if (result.code === 0) return result;
+  const tail = result.stderr.trim().split("\n").slice(-5).join("\n");
+  const error = new Error(
+    `command failed with exit code ${result.code} on ${context.target.host}: ${command}${
+      tail ? `\n${tail}` : ""
+    }`,
+  );
+  (error as Error & { result?: ExecResult }).result = result;
+  throw error;
 }
 
 interface CommandContext {
@@ -286,6 +521,17 @@ function runCommand(
   context: CommandContext,
 ): Promise<ExecResult | number> {
   const cwd = resolve(context.root, options.cwd ?? ".");
+  if (options.check === false && !options.detach) {
+    // Resolves with the exit code, 0 included.
+    return runCommand(id, command, { ...options, check: true }, context).then(
+      () => 0,
+      (error) => {
+        const result = (error as { result?: ExecResult }).result;
+        if (result) return result.code;
+        throw error;
+      },
+    );
+  }
   const env = { ...process.env, ...context.env, ...options.env };
   if (context.signal.aborted) return Promise.reject(context.signal.reason);
   if (options.detach) {

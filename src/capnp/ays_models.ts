@@ -175,6 +175,7 @@ function configToCapnp(c: ActorConfig): Obj {
     })),
     flists: Object.entries(c.flists).map(([key, value]) => ({ key, value })),
     events: Object.entries(c.events).map(([key, value]) => ({ key, value })),
+    executor: c.executor ?? null,
   };
 }
 
@@ -199,6 +200,7 @@ function configFromCapnp(o: Obj | null): ActorConfig {
   }
   for (const kv of list(o.flists)) config.flists[String(kv.key)] = String(kv.value ?? "");
   for (const kv of list(o.events)) config.events[String(kv.key)] = String(kv.value ?? "");
+  if (o.executor === "local") config.executor = "local";
   return config;
 }
 

@@ -82,6 +82,8 @@ export interface RenderShowOptions {
   fields?: readonly FieldSpec[];
   /** Children of the service, `role!name`. */
   children?: readonly string[];
+  /** Where its jobs run (docs/executors.md); a line only when not `local`. */
+  executor?: string;
 }
 
 /** `ays show`: one block per service. */
@@ -96,6 +98,9 @@ export function renderShow(entry: ServiceShowEntry, options: RenderShowOptions =
     `  consumers:  ${joined(entry.consumers)}`,
   ];
   if (options.children) lines.push(`  children:   ${joined(options.children)}`);
+  if (options.executor && options.executor !== "local") {
+    lines.push(`  executor:   ${options.executor}`);
+  }
   const ask = new Set((options.fields ?? []).filter((f) => f.ask).map((f) => f.camelName));
   const names = Object.keys(entry.data);
   lines.push(names.length === 0 ? "  data:       -" : "  data:");

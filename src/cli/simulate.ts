@@ -7,7 +7,14 @@
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { InputError } from "../errors.ts";
 import { checkServiceFilter } from "../model/mod.ts";
-import { jobId, planRepoRun, renderDot, renderMermaid, renderSteps } from "../run/mod.ts";
+import {
+  describeExecutors,
+  jobId,
+  planRepoRun,
+  renderDot,
+  renderMermaid,
+  renderSteps,
+} from "../run/mod.ts";
 import type { CliContext } from "./context.ts";
 import { printJson, withSession } from "./session.ts";
 
@@ -38,7 +45,7 @@ export function registerSimulate(program: CommandUnknownOpts, ctx: CliContext): 
           ]);
           checkServiceFilter(services, filter, { actors });
         }
-        const { plan } = await planRepoRun(
+        const { plan, services: byName, actors: actorsByName } = await planRepoRun(
           { store: session.store, driver: session.driver, repo: session.repo },
           {
             scope: {
@@ -51,6 +58,15 @@ export function registerSimulate(program: CommandUnknownOpts, ctx: CliContext): 
         );
         if (graph === "dot") return ctx.io.stdout(renderDot(plan));
         if (graph === "mermaid") return ctx.io.stdout(renderMermaid(plan));
+        const planned = new Set(plan.steps.flat().map((job) => job.service));
+        const executors = await describeExecutors(
+          [...planned].map((name) => byName.get(name)!).filter(Boolean),
+          {
+            lookup: (name) => byName.get(name),
+            actors: (name) => actorsByName.get(name),
+            repo: session.repo,
+          },
+        );
         if (session.globals.json) {
           const reasons = new Map(
             plan.graph.nodes().map((id) => [id, plan.graph.value(id).reason]),
@@ -61,13 +77,14 @@ export function registerSimulate(program: CommandUnknownOpts, ctx: CliContext): 
                 service: job.service,
                 action: job.action,
                 reason: reasons.get(jobId(job)),
+                executor: executors.get(job.service) ?? "local",
                 waitsFor: plan.graph.dependencies(jobId(job)).map(showJob),
               }))
             ),
             jobs: plan.steps.reduce((n, step) => n + step.length, 0),
           });
         }
-        ctx.io.stdout(renderSteps(plan));
+        ctx.io.stdout(renderSteps(plan, { executors }));
       });
     });
 }

@@ -230,7 +230,8 @@ const actorYamlSchema = z.strictObject({
   flists: mapping(scalarText),
   events: mapping(scalarText),
   event: mapping(scalarText),
-}, expected("a mapping with recurring, actions, flists, events"));
+  executor: z.optional(z.literal("local", expected("local"))),
+}, expected("a mapping with recurring, actions, flists, events, executor"));
 
 /** The top-level keys whose values map names (of actions, flists, events) to settings. */
 const SECTIONS = ["recurring", "actions", "flists", "events", "event"] as const;
@@ -321,5 +322,6 @@ export function readActorYaml(text: string, options: HrdReadOptions = {}): Actor
   }
   Object.assign(config.flists, parsed.flists ?? {});
   Object.assign(config.events, parsed.event ?? {}, parsed.events ?? {});
+  if (parsed.executor === "local") config.executor = "local";
   return config;
 }

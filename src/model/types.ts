@@ -79,6 +79,8 @@ export interface ActorConfig {
   flists: Record<string, string>;
   /** `event.*` / `events.*`: stored and shown, no behaviour. */
   events: Record<string, string>;
+  /** `executor: local`: the actor's jobs run on the machine ays runs on (docs/executors.md). */
+  executor?: "local";
 }
 
 /** The repository's copy of a template. */

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import type { RemoteReply, RemoteRequest } from "../executor/mod.ts";
 import type { ServiceView } from "./job_api.ts";
 
 /** The plain data of a job's service, as sent to the worker (views are frozen there). */
@@ -48,6 +49,19 @@ export interface JobRequest {
    * done without loading or running it.
    */
   noexec?: boolean;
+  /**
+   * The job's ancestors, parent first, for the executor walk (docs/executors.md): the first
+   * of the job's own actions file and theirs that exports `executor` gives the job's executor.
+   */
+  ancestors?: AncestorData[];
+  /** The job's actor is pinned to the local machine (`executor: local` in its config). */
+  executorLocal?: boolean;
+}
+
+/** One ancestor of a job's service, as the executor walk sees it. */
+export interface AncestorData {
+  actionsPath: string | null;
+  service: JobServiceData;
 }
 
 /** An error as stored on a job. */
@@ -123,7 +137,10 @@ export type HostMessage =
   /** The request: run this job (the worker runs one at a time). */
   | { type: "run"; id: number; request: JobRequest }
   /** Fires the job's `job.signal` with `reason`. */
-  | { type: "cancel"; id: number; reason: string };
+  | { type: "cancel"; id: number; reason: string }
+  /** The answer to the worker's `remote` request `call`: its reply, or why it failed. */
+  | { type: "remote-reply"; id: number; call: number; ok: true; reply: RemoteReply }
+  | { type: "remote-reply"; id: number; call: number; ok: false; error: JobError };
 
 /** Messages from a job worker to the host. */
 export type WorkerMessage =
@@ -143,7 +160,13 @@ export type WorkerMessage =
    * The action called `process.exit` (or `Deno.exit`): its worker is ending, the job fails
    * at once and the host replaces the worker.
    */
-  | { type: "exit"; id: number; code: number };
+  | { type: "exit"; id: number; code: number }
+  /**
+   * Run `request` on the job's executor (an SSH target): the host holds the run's connections
+   * and answers with `remote-reply` of the same `call`; a command's output goes into the job
+   * log on the host as it comes.
+   */
+  | { type: "remote"; id: number; call: number; request: RemoteRequest };
 
 /** A message that does not follow the protocol. */
 export class ProtocolError extends Error {
@@ -201,6 +224,39 @@ function checkRequest(value: unknown, message: Fields): void {
     message,
   );
   need(r.noexec === undefined || typeof r.noexec === "boolean", "bad noexec", message);
+  need(
+    r.ancestors === undefined || (Array.isArray(r.ancestors) &&
+      r.ancestors.every((a) =>
+        isRecord(a) && (a.actionsPath === null || typeof a.actionsPath === "string") &&
+        isRecord(a.service) && isRecord(a.service.data)
+      )),
+    "bad ancestors",
+    message,
+  );
+  need(
+    r.executorLocal === undefined || typeof r.executorLocal === "boolean",
+    "bad executorLocal",
+    message,
+  );
+}
+
+const REMOTE_OPS = new Set(["exec", "put", "get"]);
+
+function checkCall(message: Fields): void {
+  need(Number.isSafeInteger(message.call) && (message.call as number) >= 0, "bad call", message);
+}
+
+function checkRemoteRequest(value: unknown, message: Fields): void {
+  need(isRecord(value) && REMOTE_OPS.has(value.op as string), "bad request", message);
+  const r = value as Fields;
+  need(
+    isRecord(r.target) && r.target.kind === "ssh" && typeof r.target.host === "string" &&
+      typeof r.target.knownHosts === "string",
+    "bad target",
+    message,
+  );
+  if (r.op === "exec") need(typeof r.command === "string", "bad command", message);
+  else need(typeof r.remotePath === "string", "bad remotePath", message);
 }
 
 /** `value` as a {@link HostMessage}; throws {@link ProtocolError} when it is not one. */
@@ -215,6 +271,12 @@ export function parseHostMessage(value: unknown): HostMessage {
       break;
     case "cancel":
       need(typeof value.reason === "string", "bad reason", value);
+      break;
+    case "remote-reply":
+      checkCall(value);
+      if (value.ok === true) need(isRecord(value.reply), "bad reply", value);
+      else if (value.ok === false) checkJobError(value.error, value);
+      else need(false, "bad ok", value);
       break;
     default:
       throw new ProtocolError(`unknown host message type ${JSON.stringify(value.type)}`);
@@ -248,6 +310,10 @@ export function parseWorkerMessage(value: unknown): WorkerMessage {
       break;
     case "exit":
       need(Number.isSafeInteger(value.code), "bad code", value);
+      break;
+    case "remote":
+      checkCall(value);
+      checkRemoteRequest(value.request, value);
       break;
     default:
       throw new ProtocolError(`unknown worker message type ${JSON.stringify(value.type)}`);

@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { type ActorRecord, secretValues, type ServiceRecord } from "../model/mod.ts";
 import type { ServiceView } from "./job_api.ts";
-import type { JobRequest, JobServiceData } from "./job_protocol.ts";
+import type { AncestorData, JobRequest, JobServiceData } from "./job_protocol.ts";
 
 /** Looks a service up by `role!instance`. */
 export type ServiceLookup = (name: string) => ServiceRecord | undefined;
@@ -70,6 +70,38 @@ function jobSecrets(
   return [...values].sort((a, b) => b.length - a.length);
 }
 
+/** How many parents up the executor walk looks at most (a guard against a cycle). */
+const MAX_ANCESTORS = 64;
+
+/**
+ * The ancestors of `service` (parent first) that `lookup` knows, with their actions files, for
+ * the executor walk (docs/executors.md).
+ */
+export function jobAncestors(
+  service: ServiceRecord,
+  lookup: ServiceLookup,
+  actors: ActorLookup,
+): AncestorData[] {
+  const out: AncestorData[] = [];
+  const seen = new Set([serviceKeyOf(service)]);
+  let name = service.parent;
+  while (name && out.length < MAX_ANCESTORS) {
+    const parent = lookup(name);
+    if (!parent || seen.has(serviceKeyOf(parent))) break;
+    seen.add(serviceKeyOf(parent));
+    out.push({
+      actionsPath: actors(parent.actor)?.actionsPath ?? null,
+      service: jobServiceData(parent, lookup),
+    });
+    name = parent.parent;
+  }
+  return out;
+}
+
+function serviceKeyOf(service: ServiceRecord): string {
+  return `${service.role}!${service.name}`;
+}
+
 /** Options of {@link jobRequest}. */
 export interface JobRequestOptions {
   /** The service's actor (its actions file and secret fields), if it has one. */
@@ -100,6 +132,14 @@ export function jobRequest(
 ): JobRequest {
   const { actor, lookup, actors, runId, repo, args, noexec = false } = options;
   const serviceData = jobServiceData(service, lookup);
+  const ancestors = jobAncestors(service, lookup, actors);
+  const secrets = new Set(jobSecrets(serviceData, actor, actors));
+  // An executor's key may be a secret field of any ancestor: mask those too.
+  for (const a of ancestors) {
+    for (const value of secretValues(actors(a.service.actor)?.fields ?? [], a.service.data)) {
+      secrets.add(value);
+    }
+  }
   return {
     actionsPath: actor?.actionsPath ?? null,
     action,
@@ -107,8 +147,10 @@ export function jobRequest(
     runId,
     repo: { name: repo.name, path: repo.path },
     service: serviceData,
-    secrets: jobSecrets(serviceData, actor, actors),
+    secrets: [...secrets].sort((a, b) => b.length - a.length),
     ...(noexec ? { noexec: true } : {}),
+    ...(ancestors.length > 0 ? { ancestors } : {}),
+    ...(actor?.config.executor === "local" ? { executorLocal: true } : {}),
   };
 }
 

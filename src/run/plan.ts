@@ -420,13 +420,20 @@ export function renderMermaid(plan: Plan): string {
  * The plan as text for `ays simulate`: one `step N` line, then one indented line per job with
  * why it is in the run (`scheduled`, `prerequisite`, …).
  */
-export function renderSteps(plan: Plan): string {
+export function renderSteps(
+  plan: Plan,
+  options: { executors?: ReadonlyMap<string, string> } = {},
+): string {
+  const { executors } = options;
   if (plan.steps.length === 0) return "nothing to do\n";
   const lines: string[] = [];
   plan.steps.forEach((step, i) => {
     lines.push(`step ${i + 1}`);
     for (const job of step) {
-      lines.push(`  ${job.service} ${job.action}  (${plan.graph.value(jobId(job)).reason})`);
+      // A job that runs elsewhere than here says where (docs/executors.md).
+      const where = executors?.get(job.service) ?? "local";
+      const on = where === "local" ? "" : `  on ${where}`;
+      lines.push(`  ${job.service} ${job.action}  (${plan.graph.value(jobId(job)).reason})${on}`);
     }
   });
   return lines.join("\n") + "\n";

@@ -8,6 +8,7 @@
  * @module
  */
 import { workerSpecifier } from "../runtime.ts";
+import { RemoteExecutors } from "../executor/mod.ts";
 import {
   type HostMessage,
   type JobError,
@@ -19,6 +20,7 @@ import {
   parseWorkerMessage,
   type WorkerMessage,
 } from "./job_protocol.ts";
+import type { RemoteRequest } from "../executor/mod.ts";
 import { maskJson, maskText } from "../model/mod.ts";
 import { LogBuffer } from "./log_buffer.ts";
 import { LineCutter, LIVE_TRUNCATED_LINE } from "./log_limits.ts";
@@ -46,6 +48,11 @@ export interface PoolOptions {
   guardMemory?: number;
   /** Reads ays' resident memory in bytes (default `process.memoryUsage.rss()`). */
   readMemory?: () => number;
+  /**
+   * Carries out the workers' `remote` requests (jobs whose executor is an SSH target); default:
+   * the pool's own, closed — masters ended, key files removed — by {@link WorkerPool.close}.
+   */
+  remote?: RemoteExecutors;
 }
 
 /** Options of {@link WorkerPool.run} (those of every {@link JobRunner}). */
@@ -76,6 +83,8 @@ interface ActiveJob {
   lineEnded: boolean;
   /** Process groups of running `exec` commands (not the detached ones). */
   groups: Set<number>;
+  /** Aborts its remote requests (their process groups on the target are killed). */
+  remote: AbortController;
   started: number;
   timer?: ReturnType<typeof setTimeout>;
   cleanup: () => void;
@@ -108,6 +117,8 @@ export class WorkerPool implements JobRunner {
   #nextId = 0;
   #closed = false;
   readonly #guard: MemoryGuard;
+  readonly #remote: RemoteExecutors;
+  readonly #ownsRemote: boolean;
 
   constructor(options: PoolOptions = {}) {
     this.#size = Math.max(1, options.size ?? 10);
@@ -120,6 +131,8 @@ export class WorkerPool implements JobRunner {
       read: readMemory,
       onExceeded: (rss) => this.#onMemoryExceeded(rss),
     });
+    this.#ownsRemote = options.remote === undefined;
+    this.#remote = options.remote ?? new RemoteExecutors();
   }
 
   /** How many jobs run at once. */
@@ -155,8 +168,11 @@ export class WorkerPool implements JobRunner {
     });
   }
 
-  /** Terminates every worker; running jobs end cancelled, queued ones reject. */
-  close(): Promise<void> {
+  /**
+   * Terminates every worker; running jobs end cancelled, queued ones reject. Resolves once the
+   * pool's own remote connections are closed (remote commands of ended jobs killed first).
+   */
+  async close(): Promise<void> {
     this.#closed = true;
     this.#guard.stop();
     for (const q of this.#queue.splice(0)) q.reject(new Error("worker pool is closed"));
@@ -164,7 +180,7 @@ export class WorkerPool implements JobRunner {
       if (w.job) this.#abort(w.job, "cancelled: the worker pool was closed", { cancelled: true });
     }
     for (const w of [...this.#all]) this.#discard(w);
-    return Promise.resolve();
+    if (this.#ownsRemote) await this.#remote.close();
   }
 
   #dispatch(): void {
@@ -188,6 +204,7 @@ export class WorkerPool implements JobRunner {
       liveCut: false,
       lineEnded: true,
       groups: new Set(),
+      remote: new AbortController(),
       started: performance.now(),
       cleanup: () => {},
     };
@@ -209,6 +226,7 @@ export class WorkerPool implements JobRunner {
     job.worker = w;
     const onCancel = () => {
       const reason = options.signal?.reason;
+      job.remote.abort(reason instanceof Error ? reason : new Error("cancelled"));
       w.worker.postMessage(
         {
           type: "cancel",
@@ -295,6 +313,9 @@ export class WorkerPool implements JobRunner {
         if (message.state === "started") job.groups.add(message.pid);
         else job.groups.delete(message.pid);
         break;
+      case "remote":
+        this.#remoteCall(w, job, message.call, message.request);
+        break;
       case "result":
         this.#complete(job, { ok: true, result: message.result, data: message.data, error: null });
         break;
@@ -302,6 +323,28 @@ export class WorkerPool implements JobRunner {
         this.#complete(job, { ok: false, result: null, data: message.data, error: message.error });
         break;
     }
+  }
+
+  /**
+   * Carries out a worker's `remote` request on the job's executor; its output goes into the
+   * job log as it comes; the reply goes back unless the job ended meanwhile.
+   */
+  #remoteCall(w: PoolWorker, job: ActiveJob, call: number, request: RemoteRequest): void {
+    const answer = (message: HostMessage) => {
+      if (w.job === job) w.worker.postMessage(message);
+    };
+    this.#remote.run(request, {
+      signal: job.remote.signal,
+      onOutput: (text) => {
+        if (w.job === job) this.#log(job, text);
+      },
+    }).then(
+      (reply) => answer({ type: "remote-reply", id: job.id, call, ok: true, reply }),
+      (error) => {
+        const message = error instanceof Error ? error.message : String(error);
+        answer({ type: "remote-reply", id: job.id, call, ok: false, error: { message } });
+      },
+    );
   }
 
   /**
@@ -364,6 +407,7 @@ export class WorkerPool implements JobRunner {
     w.job = null;
     this.#discard(w);
     killGroups(job.groups);
+    job.remote.abort(new Error(message));
     job.resolve(outcomeOf(job, { ...flags, message }));
     this.#active--;
     this.#dispatch();
@@ -380,6 +424,7 @@ export class WorkerPool implements JobRunner {
     w.job = null;
     this.#discard(w);
     killGroups(job.groups);
+    job.remote.abort(new Error("its worker failed"));
     job.options.onLog?.(
       "[warn] its worker failed with an error of another job's actions: running it again on a new worker\n",
     );

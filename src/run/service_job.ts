@@ -130,6 +130,16 @@ async function loadRelated(
     const found = await store.loadServiceByName(parsed.role, parsed.instance);
     if (found) related.set(name, found);
   }
+  // The parent's ancestors too: the job's executor may come from any of them
+  // (docs/executors.md).
+  let ancestor = service.parent ? related.get(service.parent)?.parent : null;
+  for (let depth = 0; ancestor && !related.has(ancestor) && depth < 64; depth++) {
+    const parsed = parseServiceName(ancestor);
+    const found = parsed && await store.loadServiceByName(parsed.role, parsed.instance);
+    if (!found) break;
+    related.set(ancestor, found);
+    ancestor = found.parent;
+  }
   return related;
 }
 

@@ -65,6 +65,7 @@ const actor: ActorRecord = {
     },
     flists: { root: "https://example.com/x.flist" },
     events: { "event.x": "y" },
+    executor: "local",
   },
 };
 

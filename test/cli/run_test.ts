@@ -69,6 +69,7 @@ describe("ays do, install, run, runs, simulate (in-process)", () => {
         service: "app!a1",
         action: "backup",
         reason: "scheduled",
+        executor: "local",
         waitsFor: [],
       }]]);
 

@@ -10,3 +10,4 @@ export * from "./until.ts";
 export * from "./backend_repo.ts";
 export * from "./netns.ts";
 export * from "./sse_client.ts";
+export * from "./sshd.ts";

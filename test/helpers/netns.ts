@@ -15,7 +15,7 @@
  * @module
  */
 import { type ChildProcess, spawn as spawnChild, type SpawnOptions } from "node:child_process";
-import { mkdir, open, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -38,6 +38,9 @@ const OWN_DEVICE = /^ays[rn]\d+$/;
 
 /** Where index locks live (shared by every test process of the machine). */
 const LOCK_DIR = join(tmpdir(), "ays-netns-locks");
+
+/** Per-namespace files `ip netns exec` mounts over `/etc`. */
+const ETC_NETNS = "/etc/netns";
 
 /** Bound for one `ip` command: a safety net against a hung helper, not a speed claim. */
 const IP_TIMEOUT_MS = 15_000;
@@ -73,6 +76,13 @@ export interface TestHost {
   run(cmd: string[], options?: RunOptions): Promise<RunResult>;
   /** Spawns `command args` inside the namespace; the child is killed on {@link TestHosts.close}. */
   spawn(command: string, args: string[], options?: SpawnOptions): ChildProcess;
+  /** SIGKILLs every process in the namespace (the host "goes down"); resolves with their count. */
+  killAll(): Promise<number>;
+  /**
+   * Gives the host its own `/etc/FILE` (e.g. `passwd`): `ip netns exec` bind-mounts
+   * `/etc/netns/NAME/FILE` over it for what is started afterwards. Removed with the host.
+   */
+  setEtc(file: string, content: string, mode?: number): Promise<void>;
 }
 
 /** A set of test hosts made by {@link createTestHosts}. */
@@ -207,15 +217,27 @@ async function namespaces(): Promise<string[]> {
   return out.split("\n").map((line) => line.split(" ")[0]).filter(Boolean);
 }
 
-/** Kills every process in namespace `name` and removes it; ignores a namespace already gone. */
-async function removeNamespace(name: string): Promise<void> {
+/**
+ * SIGKILLs every process in namespace `name` (`ip netns pids`: the namespaces share the
+ * machine's pid space, so a name pattern would also hit other tests' processes).
+ */
+async function killNamespace(name: string): Promise<number> {
   const pids = await exec(["ip", "netns", "pids", name], { timeoutMs: IP_TIMEOUT_MS });
+  let killed = 0;
   for (const pid of pids.stdout.split(/\s+/).filter(Boolean).map(Number)) {
     try {
       process.kill(pid, "SIGKILL");
+      killed++;
     } catch { /* already gone */ }
   }
+  return killed;
+}
+
+/** Kills every process in namespace `name` and removes it; ignores a namespace already gone. */
+async function removeNamespace(name: string): Promise<void> {
+  await killNamespace(name);
   await exec(["ip", "netns", "del", name], { timeoutMs: IP_TIMEOUT_MS });
+  await rm(join(ETC_NETNS, name), { recursive: true, force: true });
 }
 
 /** Removes what a pair with `index` may have left: its root veth and its namespaces. */
@@ -375,6 +397,12 @@ export async function createTestHosts(
           children.add(child);
           child.once("exit", () => children.delete(child));
           return child;
+        },
+        killAll: () => killNamespace(name),
+        setEtc: async (file, content, mode = 0o644) => {
+          if (!/^[a-z0-9_.-]+$/i.test(file)) throw new Error(`setEtc: bad file name ${file}`);
+          await mkdir(join(ETC_NETNS, name), { recursive: true });
+          await writeFile(join(ETC_NETNS, name, file), content, { mode });
         },
       });
     }

@@ -131,6 +131,17 @@ describe("readActorYaml", () => {
     assert.deepEqual(readActorYaml("recurring:\nactions:\n  install:\n").actions, { install: {} });
   });
 
+  it("reads executor: local, and refuses any other executor with its position", () => {
+    assert.equal(readActorYaml("executor: local\n").executor, "local");
+    assert.equal(readActorYaml("actions:\n").executor, undefined);
+    rejects(
+      () => readActorYaml("recurring:\nexecutor: ssh\n", { file: "a.yaml" }),
+      2,
+      11,
+      /^executor: expected local/,
+    );
+  });
+
   it("accepts deps as a comma-separated string and numbers as flist text", () => {
     const config = readActorYaml("actions:\n  start: { deps: 'init, install' }\nflists:\n  v: 2\n");
     assert.deepEqual(config.actions.start.deps, ["init", "install"]);

@@ -14,6 +14,8 @@ import { request } from "./fixtures.ts";
 
 const REQUEST = request("/x/actions.js", "install", "/repo");
 
+const TARGET = { kind: "ssh", host: "10.0.0.1", knownHosts: "/repo/.ays/known_hosts" };
+
 describe("job protocol messages", () => {
   it("accepts every host message kind", () => {
     for (
@@ -21,6 +23,17 @@ describe("job protocol messages", () => {
         { type: "ping", id: 0 },
         { type: "run", id: 1, request: REQUEST },
         { type: "cancel", id: 1, reason: "stop" },
+        { type: "remote-reply", id: 1, call: 3, ok: true, reply: { op: "put" } },
+        { type: "remote-reply", id: 1, call: 4, ok: false, error: { message: "host unreachable" } },
+        {
+          type: "run",
+          id: 2,
+          request: {
+            ...REQUEST,
+            ancestors: [{ actionsPath: null, service: REQUEST.service }],
+            executorLocal: true,
+          },
+        },
       ]
     ) assert.deepEqual(parseHostMessage(message), message);
   });
@@ -35,6 +48,18 @@ describe("job protocol messages", () => {
         { type: "result", id: 1, result: null, data: { a: 1 } },
         { type: "error", id: 1, error: { message: "boom", stack: "at x" }, data: {} },
         { type: "exit", id: 1, code: 3 },
+        {
+          type: "remote",
+          id: 1,
+          call: 1,
+          request: { op: "exec", target: TARGET, command: "true" },
+        },
+        {
+          type: "remote",
+          id: 1,
+          call: 2,
+          request: { op: "get", target: TARGET, remotePath: "/x" },
+        },
       ]
     ) assert.deepEqual(parseWorkerMessage(message), message);
   });
@@ -47,6 +72,10 @@ describe("job protocol messages", () => {
       [{ type: "run", id: 1, request: { ...REQUEST, action: "" } }, /bad action/],
       [{ type: "run", id: 1, request: { ...REQUEST, secrets: [1] } }, /bad secrets/],
       [{ type: "cancel", id: 1 }, /bad reason/],
+      [{ type: "remote-reply", id: 1, call: -1, ok: true, reply: {} }, /bad call/],
+      [{ type: "remote-reply", id: 1, call: 1, ok: "yes" }, /bad ok/],
+      [{ type: "remote-reply", id: 1, call: 1, ok: false, error: "x" }, /bad error/],
+      [{ type: "run", id: 1, request: { ...REQUEST, ancestors: [{}] } }, /bad ancestors/],
       [{ type: "explode", id: 1 }, /unknown host message type "explode"/],
     ];
     for (const [message, pattern] of bad) {
@@ -63,6 +92,15 @@ describe("job protocol messages", () => {
       [{ type: "error", id: 1, error: "boom", data: {} }, /bad error/],
       [{ type: "exit", id: 1, code: "3" }, /exit message: bad code/],
       [{ type: "done", id: 1 }, /unknown worker message type "done"/],
+      [{ type: "remote", id: 1, call: 1, request: { op: "rm", target: TARGET } }, /bad request/],
+      [
+        { type: "remote", id: 1, call: 1, request: { op: "exec", target: { kind: "local" } } },
+        /remote message: bad target/,
+      ],
+      [
+        { type: "remote", id: 1, call: 1, request: { op: "put", target: TARGET } },
+        /bad remotePath/,
+      ],
     ];
     for (const [message, pattern] of badWorker) {
       assert.throws(

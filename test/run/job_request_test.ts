@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { readSchemaHrd } from "../../src/hrd/mod.ts";
 import type { ActorRecord, ServiceRecord } from "../../src/model/types.ts";
-import { jobRequest } from "../../src/run/job_request.ts";
+import { jobAncestors, jobRequest } from "../../src/run/job_request.ts";
 import { actor, link, service } from "./model_fixtures.ts";
 
 function secretActor(name: string, schema: string): ActorRecord {
@@ -61,5 +61,55 @@ describe("jobRequest secrets", () => {
       repo: { name: "repo", path: "/repo" },
     });
     assert.deepEqual(request.secrets, ["app-token", "web-key"]);
+  });
+});
+
+describe("jobRequest ancestors (the executor walk)", () => {
+  const actors = new Map<string, ActorRecord>([
+    ["node", { ...secretActor("node", "key = type:str secret\n"), actionsPath: "/t/node.js" }],
+    ["os", { ...actor("os"), actionsPath: null }],
+    ["app", { ...actor("app"), config: { ...actor("app").config, executor: "local" } }],
+  ]);
+  const node = service("node", "n1");
+  node.data = { key: "-----BEGIN PRIVATE KEY----- abc" };
+  const os = service("os", "o1");
+  const app = service("app", "a1");
+  link(os, node, true);
+  link(app, os, true);
+  const all = new Map<string, ServiceRecord>(
+    [node, os, app].map((s) => [`${s.role}!${s.name}`, s]),
+  );
+  const options = {
+    actor: actors.get("app"),
+    lookup: (name: string) => all.get(name),
+    actors: (name: string) => actors.get(name),
+    runId: "r1",
+    repo: { name: "repo", path: "/repo" },
+  };
+
+  it("lists the parent chain with actions files, and masks a grandparent's secrets", () => {
+    const request = jobRequest(app, "install", options);
+    assert.deepEqual(
+      request.ancestors?.map((a) => [a.service.role, a.service.name, a.actionsPath]),
+      [["os", "o1", null], ["node", "n1", "/t/node.js"]],
+    );
+    assert.ok(request.secrets?.includes("-----BEGIN PRIVATE KEY----- abc"));
+    assert.equal(request.executorLocal, true);
+    assert.equal(
+      jobRequest(node, "install", { ...options, actor: actors.get("node") }).ancestors,
+      undefined,
+    );
+  });
+
+  it("stops at a cycle or an unknown parent", () => {
+    const a = service("os", "x");
+    const b = service("os", "y");
+    a.parent = "os!y";
+    b.parent = "os!x";
+    const cyclic = new Map([["os!x", a], ["os!y", b]]);
+    assert.equal(jobAncestors(a, (n) => cyclic.get(n), () => undefined).length, 1);
+    const orphan = service("os", "z");
+    orphan.parent = "node!gone";
+    assert.deepEqual(jobAncestors(orphan, () => undefined, () => undefined), []);
   });
 });

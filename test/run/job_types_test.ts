@@ -18,7 +18,15 @@ export async function install(job: Job<{ port: number; installedAt?: number }>) 
   const parentName: string | undefined = job.service.parent?.name;
   const producers = job.service.producers["sshkey"]?.map((p) => p.data);
   job.signal.throwIfAborted();
-  return { ok: true, parentName, producers, attempt: job.attempt, run: job.runId };
+  const code: number = await job.exec("curl -fs localhost", { check: false });
+  await job.upload("files/app.tar", "/opt/app.tar", { mode: 0o644 });
+  await job.upload(new Uint8Array([1]), "/tmp/x");
+  await job.download("/var/log/app.log", "logs/app.log");
+  const conf: string = await job.readFile("/etc/app.conf");
+  await job.writeFile("/etc/app.conf", conf + code);
+  const here = await job.local.exec("hostname");
+  const where: string = job.executor.kind + (job.executor.host ?? "") + here.stdout;
+  return { ok: true, parentName, producers, attempt: job.attempt, run: job.runId, where };
 }
 `;
 
@@ -28,7 +36,9 @@ export async function install(job: Job) {
   const r: number = await job.exec("true");
   job.service.parent!.data.x = 1;
   job.log("x", "loud");
-  return r;
+  const c: string = await job.exec("true", { check: false });
+  await job.upload(42, "/x");
+  return r + c;
 }
 `;
 
@@ -86,10 +96,15 @@ describe("ays types", () => {
       const messages = typeCheck([d("ays.d.ts"), d("good.ts"), d("bad.ts")]);
       assert.deepEqual([...messages.keys()], ["bad.ts"], JSON.stringify([...messages]));
       const errors = messages.get("bad.ts")!;
-      assert.equal(errors.length, 3, errors.join("\n"));
+      assert.equal(errors.length, 5, errors.join("\n"));
       assert.match(errors.join("\n"), /ExecResult' is not assignable to type 'number'/);
       assert.match(errors.join("\n"), /only permits reading|read-only/);
       assert.match(errors.join("\n"), /"loud"/);
+      assert.match(errors.join("\n"), /'number' is not assignable to type 'string'/);
+      assert.match(
+        errors.join("\n"),
+        /'number' is not assignable to parameter of type 'string \| Uint8Array/,
+      );
     } finally {
       await dir.remove();
     }
