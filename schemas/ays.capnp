@@ -78,6 +78,8 @@ struct ActorConfig {
   actions @1 :List(ActionSettings);
   flists @2 :List(KeyValue);
   events @3 :List(KeyValue);
+  # The fleet label its jobs go to (docs/fleet.md); absent: the nearest ancestor's, or none.
+  worker @4 :Text;
 
   struct Recurring {
     action @0 :Text;
@@ -232,6 +234,8 @@ struct Job {
   resultJson @10 :Text;
   error @11 :Error;
   actionsHash @12 :Text;
+  # The fleet worker that ran the last attempt; absent for the local pool.
+  worker @13 :Text;
 
   struct Error {
     message @0 :Text;

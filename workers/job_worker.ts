@@ -256,6 +256,8 @@ function makeJob(id: number, request: JobRequest, signal: AbortSignal): Job {
     AYS_SERVICE: serviceName(s.role, s.name),
     AYS_ACTION: request.action,
     AYS_RUN: request.runId,
+    // A job of the fleet names the worker running it (docs/fleet.md).
+    ...(request.worker === undefined ? {} : { AYS_WORKER: request.worker }),
   };
   const exec =
     ((command: string, options: ExecOptions = {}) =>

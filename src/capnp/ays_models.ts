@@ -174,6 +174,7 @@ function configToCapnp(c: ActorConfig): Obj {
     })),
     flists: Object.entries(c.flists).map(([key, value]) => ({ key, value })),
     events: Object.entries(c.events).map(([key, value]) => ({ key, value })),
+    worker: c.worker ?? null,
   };
 }
 
@@ -195,6 +196,7 @@ function configFromCapnp(o: Obj | null): ActorConfig {
   }
   for (const kv of list(o.flists)) config.flists[String(kv.key)] = String(kv.value ?? "");
   for (const kv of list(o.events)) config.events[String(kv.key)] = String(kv.value ?? "");
+  if (typeof o.worker === "string") config.worker = o.worker;
   return config;
 }
 
@@ -284,6 +286,7 @@ function toCapnp(kind: RecordKind, record: unknown): Obj {
         resultJson: j.result === undefined || j.result === null ? null : JSON.stringify(j.result),
         error: j.error === null ? null : { message: j.error.message, stack: j.error.stack ?? null },
         actionsHash: j.actionsHash,
+        worker: j.worker ?? null,
       };
     }
   }
@@ -386,6 +389,7 @@ function fromCapnp(kind: RecordKind, o: Obj): unknown {
         result: typeof o.resultJson === "string" ? JSON.parse(o.resultJson) : null,
         error: jobError,
         actionsHash: text(o.actionsHash),
+        ...(typeof o.worker === "string" ? { worker: o.worker } : {}),
       } satisfies JobRecord;
     }
   }

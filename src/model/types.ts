@@ -74,6 +74,11 @@ export interface ActorConfig {
   flists: Record<string, string>;
   /** `event.*` / `events.*`: stored and shown, no behaviour. */
   events: Record<string, string>;
+  /**
+   * `worker: LABEL`: with the fleet, this actor's jobs (and those of its descendants without a
+   * label of their own) go to workers with that label (docs/fleet.md). Absent when not set.
+   */
+  worker?: string;
 }
 
 /** The repository's copy of a template. */
@@ -196,4 +201,6 @@ export interface JobRecord {
   error: { message: string; stack?: string } | null;
   /** SHA-256 of the actions file the job ran. */
   actionsHash: string | null;
+  /** The fleet worker that ran its last attempt (docs/fleet.md); absent for the local pool. */
+  worker?: string;
 }

@@ -25,6 +25,8 @@ export interface RepoConfig {
   compat?: "v81";
   /** v8.1's noexec: runs record actions as done without executing them (`ays noexec`). */
   noexec?: boolean;
+  /** Runs send their jobs to the fleet of `ays worker`s (docs/fleet.md); Redis store only. */
+  fleet?: boolean;
 }
 
 /**
@@ -42,6 +44,7 @@ const configSchema = z.strictObject({
   parallel: z.number().int("must be a whole number").min(1, "must be at least 1").optional(),
   compat: z.literal("v81", { error: "must be v81 (or left out)" }).optional(),
   noexec: z.boolean("must be true or false").optional(),
+  fleet: z.boolean("must be true or false").optional(),
 });
 
 /** The path of a repository's config file. */
@@ -82,7 +85,7 @@ export function parseRepoConfig(text: string, options: ParseRepoConfigOptions): 
   if (doc.contents === null) return {};
   if (!isMap(doc.contents)) {
     throw new InputError(
-      "the repository config must be a mapping (name, store, parallel, compat, noexec)",
+      "the repository config must be a mapping (name, store, parallel, compat, noexec, fleet)",
       {
         location: { file: options.file, line: 1, column: 1 },
       },
@@ -101,7 +104,7 @@ export function parseRepoConfig(text: string, options: ParseRepoConfigOptions): 
       isScalar(item.key) && String(item.key.value) === key
     );
     node = pair?.key as Node | undefined;
-    message = `unknown setting '${key}' (expected name, store, parallel, compat, noexec)`;
+    message = `unknown setting '${key}' (expected name, store, parallel, compat, noexec, fleet)`;
   } else {
     message = `'${key}': ${message.charAt(0).toLowerCase()}${message.slice(1)}`;
   }

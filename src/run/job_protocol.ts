@@ -48,6 +48,11 @@ export interface JobRequest {
    * done without loading or running it.
    */
   noexec?: boolean;
+  /**
+   * The name of the fleet worker running the job (docs/fleet.md): its commands see it as
+   * `AYS_WORKER`. Absent when the job runs in the local pool.
+   */
+  worker?: string;
 }
 
 /** An error as stored on a job. */
@@ -78,6 +83,8 @@ export interface JobOutcome {
   attempt: number;
   /** Milliseconds from posting the job to its end. */
   millis: number;
+  /** The fleet worker that ran it (docs/fleet.md); absent for the local pool. */
+  worker?: string;
 }
 
 /** A job log keeps at most this many bytes (1 MiB), the tail. */
@@ -193,6 +200,7 @@ function checkRequest(value: unknown, message: Fields): void {
     message,
   );
   need(r.noexec === undefined || typeof r.noexec === "boolean", "bad noexec", message);
+  need(r.worker === undefined || typeof r.worker === "string", "bad worker", message);
 }
 
 /** `value` as a {@link HostMessage}; throws {@link ProtocolError} when it is not one. */
