@@ -13,6 +13,7 @@ import { InputError } from "../errors.ts";
 import { type JobArgs, scheduleForRun } from "../run/mod.ts";
 import type { CliContext } from "./context.ts";
 import { executeFromCli, parseParallel } from "./run.ts";
+import { parseWorkerTimeout } from "./fleet_option.ts";
 
 /**
  * `--args` (docs/runs.md, "Job arguments"): one FILE (a YAML or JSON mapping: typed values),
@@ -73,6 +74,8 @@ interface DoOptions {
   parallel?: string;
   failFast?: boolean;
   wait?: boolean;
+  fleet?: boolean;
+  workerTimeout?: string;
 }
 
 async function doAction(
@@ -88,6 +91,10 @@ async function doAction(
     parallel: options.parallel === undefined ? undefined : parseParallel(options.parallel),
     failFast: Boolean(options.failFast),
     wait: Boolean(options.wait),
+    fleet: Boolean(options.fleet),
+    workerTimeoutMs: options.workerTimeout === undefined
+      ? undefined
+      : parseWorkerTimeout(options.workerTimeout),
     scope: { role, instance, action },
     args,
     before: async ({ session, globals, warn }) => {
@@ -121,7 +128,12 @@ function addDoOptions(command: CommandUnknownOpts): CommandUnknownOpts {
     .option("--schedule-only", "only schedule; run later with ays run")
     .option("--parallel <n>", "jobs at once (default: parallel of .ays/config.yaml, else 10)")
     .option("--fail-fast", "start no new job after the first failure")
-    .option("--wait", "wait for the repository lock instead of exiting 3");
+    .option("--wait", "wait for the repository lock instead of exiting 3")
+    .option("--fleet", "send the jobs to the fleet of ays workers (Redis store; docs/fleet.md)")
+    .option(
+      "--worker-timeout <period>",
+      "with the fleet: fail a job no worker takes in this long (default 10m)",
+    );
 }
 
 /** Adds `ays do ACTION` and `ays install` to the program. */

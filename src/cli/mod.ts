@@ -32,6 +32,8 @@ import { registerState } from "./state.ts";
 import { registerTypes } from "./types.ts";
 import { registerUpdate } from "./update.ts";
 import { registerValidate } from "./validate.ts";
+import { registerWorker } from "./worker.ts";
+import { registerWorkers } from "./workers.ts";
 import { addGlobalOptions } from "./global_options.ts";
 import type { CliIo } from "./io.ts";
 
@@ -67,6 +69,8 @@ export function buildProgram(ctx: CliContext): Command {
   registerSimulate(program, ctx);
   registerDo(program, ctx);
   registerDaemon(program, ctx);
+  registerWorker(program, ctx);
+  registerWorkers(program, ctx);
   registerBlueprint(program, ctx);
   registerValidate(program, ctx);
   registerList(program, ctx);

@@ -53,6 +53,11 @@ export interface FleetRunnerOptions {
   workerTimeoutMs?: number;
   /** How often jobs are checked on, besides their events (default 5 s). */
   pollMs?: number;
+  /**
+   * What the terminal should show besides the job's log: waiting for a worker of a label, an
+   * interrupted attempt handed to another worker, an adopted job (each also a log line).
+   */
+  onNotice?: (request: JobRequest, text: string) => void;
 }
 
 interface Pending {
@@ -202,10 +207,13 @@ export class FleetRunner implements JobRunner {
     const state = job ? await job.getState() : "unknown";
     if (state === "completed") {
       const result = parseResult(job!.returnvalue, request);
-      options.onLog?.(
-        `[info] adopted: the fleet ran this job while no coordinator was running${
+      this.#notice(
+        request,
+        options,
+        "info",
+        `adopted: the fleet ran this job while no coordinator was running${
           result.worker ? ` (worker ${result.worker})` : ""
-        }\n`,
+        }`,
       );
       this.#settle(pending, result);
       return outcome;
@@ -216,10 +224,13 @@ export class FleetRunner implements JobRunner {
     }
     pending.taken = state === "active";
     if (pending.taken) clearTimeout(pending.timer);
-    options.onLog?.(
-      `[info] adopted the job a previous coordinator handed to the fleet (${
+    this.#notice(
+      request,
+      options,
+      "info",
+      `adopted the job a previous coordinator handed to the fleet (${
         state === "active" ? "running on a worker" : "waiting for a worker"
-      })\n`,
+      })`,
     );
     return outcome;
   }
@@ -338,6 +349,15 @@ export class FleetRunner implements JobRunner {
     return events;
   }
 
+  #notice(request: JobRequest, options: JobRunOptions, level: string, text: string): void {
+    options.onLog?.(`[${level}] ${text}\n`);
+    try {
+      this.#options.onNotice?.(request, text);
+    } catch {
+      // Output must never break a run.
+    }
+  }
+
   #taken(id: string, worker: string | null): void {
     const p = this.#pending.get(id);
     if (!p) return;
@@ -345,8 +365,11 @@ export class FleetRunner implements JobRunner {
     clearTimeout(p.timer);
     if (worker === null) return;
     if (p.worker !== null && p.worker !== worker) {
-      p.options.onLog?.(
-        `[warn] interrupted attempt: worker ${p.worker} stopped answering; running it again on worker ${worker}\n`,
+      this.#notice(
+        p.request,
+        p.options,
+        "warn",
+        `interrupted attempt: worker ${p.worker} stopped answering; running it again on worker ${worker}`,
       );
     }
     p.worker = worker;
@@ -418,7 +441,12 @@ export class FleetRunner implements JobRunner {
     if (!p) return;
     const workers = await listWorkers(this.#redis).catch(() => null);
     if (workers && !servesLabel(workers, label) && this.#pending.get(id) === p && !p.taken) {
-      p.options.onLog?.(`[warn] waiting for a worker labeled ${label}: none is live\n`);
+      this.#notice(
+        p.request,
+        p.options,
+        "warn",
+        `waiting for a worker labeled ${label}: none is live`,
+      );
     }
   }
 
