@@ -8,3 +8,4 @@ export * from "./temp_repo.ts";
 export * from "./ays_binary.ts";
 export * from "./until.ts";
 export * from "./backend_repo.ts";
+export * from "./netns.ts";
