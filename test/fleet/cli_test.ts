@@ -74,7 +74,8 @@ describe("ays worker, ays workers and runs on the fleet (loopback Redis, worker 
 
   it("refuses the fleet on a SQLite store: exit 2 with a clear message", async () => {
     const r = await repo("onsqlite", fleetRepoFiles({ frees: 1 }), "fleet: true\n");
-    assert.equal((await r.ays(["blueprint"])).code, 0);
+    const applied = await r.ays(["blueprint"]);
+    assert.equal(applied.code, 0, applied.err);
     const run = await r.ays(["install"]);
     assert.equal(run.code, 2, run.err);
     assert.match(run.err, /the fleet needs a Redis store shared with its workers/);
@@ -102,7 +103,8 @@ describe("ays worker, ays workers and runs on the fleet (loopback Redis, worker 
     const table = await r.ays(["workers"]);
     assert.match(table.out, /^w-edge\s+\S+\s+edge,default\s+2\s+\d+\s+\d+ s ago\s+live$/m);
     assert.match(table.out, /^w-plain\s+\S+\s+default\s+2\s+/m);
-    assert.equal((await r.ays(["blueprint"])).code, 0);
+    const applied = await r.ays(["blueprint"]);
+    assert.equal(applied.code, 0, applied.err);
     const run = await r.ays(["install", "--json"]);
     assert.equal(run.code, 0, run.err);
     const trace = await readTrace(r.trace);
@@ -139,7 +141,8 @@ describe("ays worker, ays workers and runs on the fleet (loopback Redis, worker 
       what: "the worker",
       timeoutMs: 60_000,
     });
-    assert.equal((await r.ays(["blueprint"])).code, 0);
+    const applied = await r.ays(["blueprint"]);
+    assert.equal(applied.code, 0, applied.err);
     const running = r.ays(["do", "install", "-i", "f1", "--fleet"]);
     await until(async () => (await readTrace(r.trace)).some((l) => l.what === "start"), {
       what: "the job to start",
@@ -171,7 +174,8 @@ describe("ays worker, ays workers and runs on the fleet (loopback Redis, worker 
       what: "worker w-a",
       timeoutMs: 60_000,
     });
-    assert.equal((await r.ays(["blueprint"])).code, 0);
+    const applied = await r.ays(["blueprint"]);
+    assert.equal(applied.code, 0, applied.err);
     const running = r.ays(["do", "install", "-r", "free", "--json"]);
     await until(
       async () => (await readTrace(r.trace)).filter((l) => l.what === "start").length >= 2,
@@ -223,7 +227,8 @@ describe("ays worker, ays workers and runs on the fleet (loopback Redis, worker 
       what: "worker w-c",
       timeoutMs: 60_000,
     });
-    assert.equal((await r.ays(["blueprint"])).code, 0);
+    const applied = await r.ays(["blueprint"]);
+    assert.equal(applied.code, 0, applied.err);
     const [cmd, ...args] = aysCommand("bun");
     const coordinator = spawn(cmd, [...args, "do", "install", "-r", "free"], {
       cwd: r.dir.path,
