@@ -23,7 +23,7 @@ import { type KeyValueStore, saveTemplateTree } from "../store/mod.ts";
 import { fleetConnection, fleetSettings } from "./connection.ts";
 import { cancelledKey, CONTROL_CHANNEL, FLEET_PREFIX, handedKey, queueName } from "./names.ts";
 import { encodePayload, type FleetPayload } from "./payload.ts";
-import { listWorkers, servesLabel } from "./registry.ts";
+import { type ListedWorker, listWorkers, servesLabel } from "./registry.ts";
 import type { Router } from "./routing.ts";
 import { readTemplateTree } from "./template_tree.ts";
 import { type ControlMessage, parseResult, type ProgressData } from "./wire.ts";
@@ -91,6 +91,8 @@ export class FleetRunner implements JobRunner {
   readonly #pending = new Map<string, Pending>();
   readonly #trees = new Map<string, Promise<{ sha: string; root: string }>>();
   readonly #poll: ReturnType<typeof setInterval>;
+  /** The fleet's workers as last read, for a few seconds (every job asks). */
+  #workers: { at: number; list: Promise<ListedWorker[] | null> } | null = null;
   #closed = false;
 
   private constructor(redis: Redis, settings: RedisOptions, options: FleetRunnerOptions) {
@@ -170,12 +172,12 @@ export class FleetRunner implements JobRunner {
     this.#redis.disconnect();
   }
 
-  async #finish(field: string, id: string, outcome: JobOutcome): Promise<JobOutcome> {
+  async #finish(field: string, _id: string, outcome: JobOutcome): Promise<JobOutcome> {
     // A closed runner (its run stopped) leaves the record: the next run adopts the job.
     if (this.#closed) return outcome;
-    // The outcome is back: the next run has nothing to adopt (unless it is a newer job's).
-    const current = await this.#handed(field);
-    if (current?.id === id) await this.#redis.hdel(handedKey(this.#options.repo), field);
+    // The outcome is back: the next run has nothing to adopt. A run has one job of a
+    // service/action with the fleet at a time, so the record is this job's.
+    await this.#redis.hdel(handedKey(this.#options.repo), field);
     return outcome;
   }
 
@@ -439,7 +441,11 @@ export class FleetRunner implements JobRunner {
   async #warnWithoutWorker(id: string, label: string): Promise<void> {
     const p = this.#pending.get(id);
     if (!p) return;
-    const workers = await listWorkers(this.#redis).catch(() => null);
+    const now = performance.now();
+    if (!this.#workers || now - this.#workers.at > 2000) {
+      this.#workers = { at: now, list: listWorkers(this.#redis).catch(() => null) };
+    }
+    const workers = await this.#workers.list;
     if (workers && !servesLabel(workers, label) && this.#pending.get(id) === p && !p.taken) {
       this.#notice(
         p.request,
