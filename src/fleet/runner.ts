@@ -205,8 +205,7 @@ export class FleetRunner implements JobRunner {
     const queue = await this.#queue(handed.label);
     const outcome = this.#register(handed.id, handed.label, request, options);
     const pending = this.#pending.get(handed.id)!;
-    const job = await Job.fromId(queue, handed.id);
-    const state = job ? await job.getState() : "unknown";
+    const { state, job } = await stateOf(queue, handed.id);
     if (state === "completed") {
       const result = parseResult(job!.returnvalue, request);
       this.#notice(
@@ -463,8 +462,7 @@ export class FleetRunner implements JobRunner {
       if (now - p.sentAt < 5000) continue;
       const queue = this.#queues.get(p.label);
       if (!queue) continue;
-      const job = await Job.fromId(queue, p.id);
-      const state = job ? await job.getState() : "unknown";
+      const { state, job } = await stateOf(queue, p.id);
       if (state === "completed") this.#completed(p.id, job!.returnvalue);
       else if (state === "failed") this.#failed(p.id, job!.failedReason);
       else if (state === "unknown") {
@@ -472,6 +470,17 @@ export class FleetRunner implements JobRunner {
       } else if (state === "active") this.#taken(p.id, null);
     }
   }
+}
+
+/**
+ * A job's state, and the job when it is final — read after the state, so a job that finished
+ * in between is never read without its return value.
+ */
+async function stateOf(queue: Queue, id: string): Promise<{ state: string; job?: Job }> {
+  const state = await queue.getJobState(id);
+  if (state !== "completed" && state !== "failed") return { state };
+  const job = await Job.fromId(queue, id);
+  return job ? { state, job } : { state: "unknown" };
 }
 
 /** Removes a job that no worker took yet; false when it is running or gone. */
