@@ -80,6 +80,8 @@ struct ActorConfig {
   events @3 :List(KeyValue);
   # "local": the actor's jobs run on the machine ays runs on (docs/executors.md); absent: none.
   executor @4 :Text;
+  # The fleet label its jobs go to (docs/fleet.md); absent: the nearest ancestor's, or none.
+  worker @5 :Text;
 
   struct Recurring {
     action @0 :Text;
@@ -236,6 +238,8 @@ struct Job {
   resultJson @10 :Text;
   error @11 :Error;
   actionsHash @12 :Text;
+  # The fleet worker that ran the last attempt; absent for the local pool.
+  worker @13 :Text;
 
   struct Error {
     message @0 :Text;

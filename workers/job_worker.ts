@@ -327,6 +327,8 @@ function makeJob(
     AYS_SERVICE: serviceName(s.role, s.name),
     AYS_ACTION: request.action,
     AYS_RUN: request.runId,
+    // A job of the fleet names the worker running it (docs/fleet.md).
+    ...(request.worker === undefined ? {} : { AYS_WORKER: request.worker }),
   };
   const root = request.repo.path;
   const localExec =

@@ -176,6 +176,7 @@ function configToCapnp(c: ActorConfig): Obj {
     flists: Object.entries(c.flists).map(([key, value]) => ({ key, value })),
     events: Object.entries(c.events).map(([key, value]) => ({ key, value })),
     executor: c.executor ?? null,
+    worker: c.worker ?? null,
   };
 }
 
@@ -201,6 +202,7 @@ function configFromCapnp(o: Obj | null): ActorConfig {
   for (const kv of list(o.flists)) config.flists[String(kv.key)] = String(kv.value ?? "");
   for (const kv of list(o.events)) config.events[String(kv.key)] = String(kv.value ?? "");
   if (o.executor === "local") config.executor = "local";
+  if (typeof o.worker === "string") config.worker = o.worker;
   return config;
 }
 
@@ -290,6 +292,7 @@ function toCapnp(kind: RecordKind, record: unknown): Obj {
         resultJson: j.result === undefined || j.result === null ? null : JSON.stringify(j.result),
         error: j.error === null ? null : { message: j.error.message, stack: j.error.stack ?? null },
         actionsHash: j.actionsHash,
+        worker: j.worker ?? null,
       };
     }
   }
@@ -392,6 +395,7 @@ function fromCapnp(kind: RecordKind, o: Obj): unknown {
         result: typeof o.resultJson === "string" ? JSON.parse(o.resultJson) : null,
         error: jobError,
         actionsHash: text(o.actionsHash),
+        ...(typeof o.worker === "string" ? { worker: o.worker } : {}),
       } satisfies JobRecord;
     }
   }

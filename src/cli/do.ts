@@ -13,6 +13,7 @@ import { InputError } from "../errors.ts";
 import { type JobArgs, scheduleForRun } from "../run/mod.ts";
 import type { CliContext } from "./context.ts";
 import { executeFromCli, parseIsolation, parseParallel } from "./run.ts";
+import { parseWorkerTimeout } from "./fleet_option.ts";
 
 /**
  * `--args` (docs/runs.md, "Job arguments"): one FILE (a YAML or JSON mapping: typed values),
@@ -74,6 +75,8 @@ interface DoOptions {
   isolation?: string;
   failFast?: boolean;
   wait?: boolean;
+  fleet?: boolean;
+  workerTimeout?: string;
 }
 
 async function doAction(
@@ -90,6 +93,10 @@ async function doAction(
     isolation: options.isolation === undefined ? undefined : parseIsolation(options.isolation),
     failFast: Boolean(options.failFast),
     wait: Boolean(options.wait),
+    fleet: Boolean(options.fleet),
+    workerTimeoutMs: options.workerTimeout === undefined
+      ? undefined
+      : parseWorkerTimeout(options.workerTimeout),
     scope: { role, instance, action },
     args,
     before: async ({ session, globals, warn }) => {
@@ -128,6 +135,10 @@ function addDoOptions(command: CommandUnknownOpts): CommandUnknownOpts {
       "--isolation <how>",
       "pool, job or process, for actions whose actor.yaml names none (default: isolation of " +
         ".ays/config.yaml, else pool)",
+    ).option("--fleet", "send the jobs to the fleet of ays workers (Redis store; docs/fleet.md)")
+    .option(
+      "--worker-timeout <period>",
+      "with the fleet: fail a job no worker takes in this long (default 10m)",
     );
 }
 

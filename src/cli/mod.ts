@@ -49,6 +49,8 @@ export const COMMAND_MODULES: readonly {
   },
   { names: ["do", "install"], load: async () => (await import("./do.ts")).registerDo },
   { names: ["daemon", "start"], load: async () => (await import("./daemon.ts")).registerDaemon },
+  { names: ["worker"], load: async () => (await import("./worker.ts")).registerWorker },
+  { names: ["workers"], load: async () => (await import("./workers.ts")).registerWorkers },
   { names: ["blueprint"], load: async () => (await import("./blueprint.ts")).registerBlueprint },
   { names: ["validate"], load: async () => (await import("./validate.ts")).registerValidate },
   { names: ["list"], load: async () => (await import("./list.ts")).registerList },

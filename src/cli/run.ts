@@ -24,6 +24,7 @@ import {
 import type { HeldLock } from "../store/mod.ts";
 import type { CliContext } from "./context.ts";
 import { type GlobalOptions, globalsOf } from "./global_options.ts";
+import { openFleet, parseWorkerTimeout } from "./fleet_option.ts";
 import { formatSeconds, RunView } from "./progress.ts";
 import { openSession, printJson, withSession } from "./session.ts";
 
@@ -38,6 +39,10 @@ export interface RunCliOptions {
   instance?: string;
   /** `--events`: every event of the run as a JSON line on standard output (docs/events.md). */
   events?: boolean;
+  /** `--fleet`: send the jobs to the fleet of `ays worker`s (docs/fleet.md). */
+  fleet?: boolean;
+  /** `--worker-timeout` in milliseconds. */
+  workerTimeoutMs?: number;
 }
 
 /** `--parallel N`: a whole number ≥ 1. */
@@ -149,7 +154,13 @@ export async function executeFromCli(
     view.onEvent(event);
     if (options.events) ctx.io.stdout(JSON.stringify(event) + "\n");
   });
+  let fleet: Awaited<ReturnType<typeof openFleet>> = null;
   try {
+    fleet = await openFleet(ctx, opened, {
+      fleet: options.fleet,
+      workerTimeoutMs: options.workerTimeoutMs,
+      quiet: globals.quiet,
+    });
     const runId = newRunId();
     try {
       lock = await holdRunLock(opened.driver, runId, {
@@ -183,7 +194,9 @@ export async function executeFromCli(
       runId,
       lock,
       scope,
-      parallel: options.parallel,
+      // With the fleet the workers' concurrency paces the jobs (docs/fleet.md).
+      parallel: options.parallel ?? fleet?.size,
+      ...(fleet ? { pool: fleet } : {}),
       failFast: options.failFast,
       args: options.args,
       signal: cancel.signal,
@@ -225,6 +238,7 @@ export async function executeFromCli(
     process.off("SIGINT", onInt);
     process.off("SIGTERM", onTerm);
     await lock?.release().catch(() => {});
+    await fleet?.close();
     await opened.driver.close();
   }
 }
@@ -289,6 +303,11 @@ export function registerRun(program: CommandUnknownOpts, ctx: CliContext): void 
     .option("-i, --instance <regex>", "only instances matching this regex (whole name)")
     .option("--queue", "hand the run to the daemon: queue it, print the request id, exit 0")
     .option("--events", "print every event of the run as one JSON line on standard output")
+    .option("--fleet", "send the jobs to the fleet of ays workers (Redis store; docs/fleet.md)")
+    .option(
+      "--worker-timeout <period>",
+      "with the fleet: fail a job no worker takes in this long (default 10m)",
+    )
     .action(async (options, command) => {
       if (options.queue) {
         await queueFromCli(ctx, command, options);
@@ -302,6 +321,10 @@ export function registerRun(program: CommandUnknownOpts, ctx: CliContext): void 
         role: options.role,
         instance: options.instance,
         events: Boolean(options.events),
+        fleet: Boolean(options.fleet),
+        workerTimeoutMs: options.workerTimeout === undefined
+          ? undefined
+          : parseWorkerTimeout(options.workerTimeout),
       });
     });
   run
@@ -333,7 +356,8 @@ export function registerRun(program: CommandUnknownOpts, ctx: CliContext): void 
         for (const job of detail.jobs) {
           const took = job.duration === null ? "" : `  ${job.duration.toFixed(2)} s`;
           const tries = job.attempts > 1 ? `  (${job.attempts} attempts)` : "";
-          lines.push(`${job.state.padEnd(9)} ${job.service} ${job.action}${took}${tries}`);
+          const on = job.worker === undefined ? "" : `  on ${job.worker}`;
+          lines.push(`${job.state.padEnd(9)} ${job.service} ${job.action}${took}${tries}${on}`);
           if (job.error) lines.push(`    error: ${job.error.message}`);
           for (const line of job.log ?? []) lines.push(`    | ${line}`);
         }

@@ -25,6 +25,8 @@ export interface OpenedSession {
   driver: StoreDriver;
   /** The store URL with any password masked. */
   location: string;
+  /** The store URL as given, password included: never print it (`ays run --fleet` uses it). */
+  url: string;
   /** Prints a warning on stderr (unless `--quiet`). */
   warn(text: string): void;
 }
@@ -109,6 +111,7 @@ export async function openSession(
     store: opened.store,
     driver: opened.driver,
     location: opened.location,
+    url: opened.url,
     warn,
   };
 }

@@ -231,7 +231,15 @@ const actorYamlSchema = z.strictObject({
   events: mapping(scalarText),
   event: mapping(scalarText),
   executor: z.optional(z.literal("local", expected("local"))),
-}, expected("a mapping with recurring, actions, flists, events, executor"));
+  // The fleet label (docs/fleet.md): a name that goes into Redis keys.
+  worker: z.optional(
+    z.string(expected("a worker label")).check(
+      z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, {
+        error: "must start with a letter or digit and hold only letters, digits, '.', '_' and '-'",
+      }),
+    ),
+  ),
+}, expected("a mapping with recurring, actions, flists, events, executor, worker"));
 
 /** The top-level keys whose values map names (of actions, flists, events) to settings. */
 const SECTIONS = ["recurring", "actions", "flists", "events", "event"] as const;
@@ -269,7 +277,7 @@ function nodeAt(root: unknown, path: readonly PropertyKey[], wantKey = false): N
  *   backup:  { timeout: 2h, producers: true }
  * ```
  *
- * plus `flists:` and `events:` mappings. Only the settings given appear in `actions` (defaults
+ * plus `flists:` and `events:` mappings and `worker: LABEL` (docs/fleet.md). Only the settings given appear in `actions` (defaults
  * are the scheduler's). Throws {@link InputError} with file, line and column at the offending
  * key or value.
  */
@@ -323,5 +331,6 @@ export function readActorYaml(text: string, options: HrdReadOptions = {}): Actor
   Object.assign(config.flists, parsed.flists ?? {});
   Object.assign(config.events, parsed.event ?? {}, parsed.events ?? {});
   if (parsed.executor === "local") config.executor = "local";
+  if (parsed.worker !== undefined) config.worker = parsed.worker;
   return config;
 }

@@ -81,6 +81,11 @@ export interface ActorConfig {
   events: Record<string, string>;
   /** `executor: local`: the actor's jobs run on the machine ays runs on (docs/executors.md). */
   executor?: "local";
+  /**
+   * `worker: LABEL`: with the fleet, this actor's jobs (and those of its descendants without a
+   * label of their own) go to workers with that label (docs/fleet.md). Absent when not set.
+   */
+  worker?: string;
 }
 
 /** The repository's copy of a template. */
@@ -203,4 +208,6 @@ export interface JobRecord {
   error: { message: string; stack?: string } | null;
   /** SHA-256 of the actions file the job ran. */
   actionsHash: string | null;
+  /** The fleet worker that ran its last attempt (docs/fleet.md); absent for the local pool. */
+  worker?: string;
 }

@@ -33,6 +33,8 @@ export interface RepoConfig {
   isolation?: "pool" | "job" | "process";
   /** Bytes an `isolation: process` job may use when its action gives no `memory:` (1 GiB). */
   memory?: number;
+  /** Runs send their jobs to the fleet of `ays worker`s (docs/fleet.md); Redis store only. */
+  fleet?: boolean;
 }
 
 /**
@@ -60,6 +62,7 @@ const configSchema = z.strictObject({
         return z.NEVER;
       }
     }).optional(),
+  fleet: z.boolean("must be true or false").optional(),
 });
 
 /** The path of a repository's config file. */
@@ -100,7 +103,7 @@ export function parseRepoConfig(text: string, options: ParseRepoConfigOptions): 
   if (doc.contents === null) return {};
   if (!isMap(doc.contents)) {
     throw new InputError(
-      "the repository config must be a mapping (name, store, parallel, compat, noexec, isolation, memory)",
+      "the repository config must be a mapping (name, store, parallel, compat, noexec, isolation, memory, fleet)",
       {
         location: { file: options.file, line: 1, column: 1 },
       },
@@ -120,7 +123,7 @@ export function parseRepoConfig(text: string, options: ParseRepoConfigOptions): 
     );
     node = pair?.key as Node | undefined;
     message =
-      `unknown setting '${key}' (expected name, store, parallel, compat, noexec, isolation, memory)`;
+      `unknown setting '${key}' (expected name, store, parallel, compat, noexec, isolation, memory, fleet)`;
   } else {
     message = `'${key}': ${message.charAt(0).toLowerCase()}${message.slice(1)}`;
   }

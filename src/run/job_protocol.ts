@@ -50,6 +50,11 @@ export interface JobRequest {
    */
   noexec?: boolean;
   /**
+   * The name of the fleet worker running the job (docs/fleet.md): its commands see it as
+   * `AYS_WORKER`. Absent when the job runs in the local pool.
+   */
+  worker?: string;
+  /**
    * The job's ancestors, parent first, for the executor walk (docs/executors.md): the first
    * of the job's own actions file and theirs that exports `executor` gives the job's executor.
    */
@@ -92,6 +97,8 @@ export interface JobOutcome {
   attempt: number;
   /** Milliseconds from posting the job to its end. */
   millis: number;
+  /** The fleet worker that ran it (docs/fleet.md); absent for the local pool. */
+  worker?: string;
 }
 
 /** A job log keeps at most this many bytes (1 MiB), the tail. */
@@ -238,6 +245,7 @@ function checkRequest(value: unknown, message: Fields): void {
     "bad executorLocal",
     message,
   );
+  need(r.worker === undefined || typeof r.worker === "string", "bad worker", message);
 }
 
 const REMOTE_OPS = new Set(["exec", "put", "get"]);

@@ -188,6 +188,7 @@ export class JobRecorder {
     record.endedAt = this.#now();
     record.result = state === "ok" ? (last?.result ?? null) : null;
     record.error = state === "ok" ? null : errorOf(last, error, state);
+    if (last?.worker !== undefined) record.worker = last.worker;
     const before = this.#options.before;
     const [, saved] = await Promise.all([
       this.#drain(errorLogLine(last), last?.logTruncated ? last.log : undefined),

@@ -38,6 +38,8 @@ export interface JobView {
   result: unknown;
   error: JobRecord["error"];
   actionsHash: string | null;
+  /** The fleet worker that ran it (docs/fleet.md); absent for the local pool. */
+  worker?: string;
   /** The last lines of the job log (when asked for). */
   log?: string[];
 }
@@ -89,6 +91,7 @@ export function jobView(job: JobRecord, log?: string[]): JobView {
     error: job.error,
     actionsHash: job.actionsHash,
   };
+  if (job.worker !== undefined) view.worker = job.worker;
   if (log) view.log = log;
   return view;
 }

@@ -73,6 +73,12 @@ export {
   type ServiceScan,
   type StoredService,
 } from "./repo_store.ts";
+export {
+  loadTemplateTree,
+  saveTemplateTree,
+  templateTreeKey,
+  type TreeFile,
+} from "./template_files.ts";
 export { CorruptRecordError, type CorruptRecordOptions } from "./corrupt_record.ts";
 export {
   ACTOR_FILE,

@@ -226,6 +226,8 @@ export interface OpenedRepositoryStore {
   driver: StoreDriver;
   /** The store URL with its password masked. */
   location: string;
+  /** The store URL as given (with its password: never print it; the fleet connects to it). */
+  url: string;
   /** Where the URL came from. */
   source: StoreUrlSource;
 }
@@ -261,7 +263,7 @@ export async function openRepositoryStore(
         ? { repoPath: options.repoPath, onMirrorError: options.onMirrorError }
         : undefined,
     });
-    return { repoName, store, driver, location: driver.location, source };
+    return { repoName, store, driver, location: driver.location, url, source };
   } catch (error) {
     await driver.close();
     throw error;

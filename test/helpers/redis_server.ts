@@ -31,6 +31,12 @@ export interface StartRedisOptions {
   appendonly?: boolean;
   /** `requirepass`, to test URLs with a password. */
   password?: string;
+  /**
+   * The address to listen on (default 127.0.0.1): a root-side address of the test network
+   * (`test/helpers/netns.ts`) serves test hosts in network namespaces. Never a public one.
+   * Redis' protected mode then wants a `password`.
+   */
+  bind?: string;
 }
 
 /** Asks the kernel for a free loopback TCP port. */
@@ -56,6 +62,7 @@ const PORT_ATTEMPTS = 5;
  * start, and is then retried on another port.
  */
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
+  const { bind = "127.0.0.1" } = options;
   const dir = await mkdtemp(join(tmpdir(), "ays-redis-"));
   let port = 0;
   let child: ChildProcess | undefined;
@@ -66,7 +73,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
       "--port",
       String(port),
       "--bind",
-      "127.0.0.1",
+      bind,
       "--dir",
       dir,
       "--save",
@@ -129,7 +136,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   await start();
   const auth = options.password ? `:${encodeURIComponent(options.password)}@` : "";
   return {
-    url: `redis://${auth}127.0.0.1:${port}/0`,
+    url: `redis://${auth}${bind}:${port}/0`,
     port,
     dir,
     stop,

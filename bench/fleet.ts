@@ -1,0 +1,170 @@
+/**
+ * The fleet (docs/fleet.md) against the local pool, in the same run: 120 jobs × 500 ms through
+ * 1, 2 and 4 `ays worker` processes of concurrency 10 (ideal 6.0, 3.0, 1.5 s) and through a local
+ * pool of 10 (ideal 6.0 s); 2,000 no-op jobs through the 4-worker fleet and through the local pool
+ * (jobs/s). The coordinator is the fleet's job runner with every job in flight at once, as a run
+ * with `--parallel` ≥ the jobs hands them over. A private Redis on loopback; workers started from
+ * the sources (`--launch bun|deno`, default bun) or `dist/ays` (`--launch binary`).
+ *
+ * Usage: `bun bench/fleet.ts [--rounds N] [--launch bun|deno|binary]` (or `deno run -A …`).
+ *
+ * @module
+ */
+import { join } from "node:path";
+import process from "node:process";
+import { fleetConnection, FleetRunner, listWorkers } from "../src/fleet/mod.ts";
+import { type JobRequest, type JobRunner, WorkerPool } from "../src/run/mod.ts";
+import { runtimeName } from "../src/runtime.ts";
+import { openRedisDriver } from "../src/store/mod.ts";
+import { type AysLaunch, makeTempDir, startRedis, until, writeFiles } from "../test/helpers/mod.ts";
+import { spawnWorker, type WorkerProcess } from "../test/fleet/fleet_fixture.ts";
+import { printTable, type Row, stats, writeResults } from "./stats.ts";
+
+const arg = (name: string, fallback: string): string => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : fallback;
+};
+const rounds = Number(arg("--rounds", "2"));
+const launch = arg("--launch", "bun") as AysLaunch;
+const SLEEP_JOBS = 120;
+const SLEEP_MS = 500;
+const NOOP_JOBS = 2000;
+const CONCURRENCY = 10;
+
+const dir = await makeTempDir("ays-bench-fleet-");
+const actionsPath = join(dir.path, "actorTemplates", "bench", "actions.ts");
+await writeFiles(dir.path, {
+  "actorTemplates/bench/actions.ts": `
+export async function sleep(job) { await new Promise((r) => setTimeout(r, job.args.ms)); }
+export function noop() {}
+`,
+});
+
+let serial = 0;
+function request(action: string, args: Record<string, unknown> = {}): JobRequest {
+  const n = ++serial;
+  return {
+    actionsPath,
+    action,
+    args,
+    runId: "bench",
+    attempt: 1,
+    repo: { name: "bench", path: dir.path },
+    // One service per job: the fleet keeps one job per service/action with it.
+    service: {
+      name: `s${n}`,
+      actor: "bench",
+      role: "bench",
+      key: `k${n}`,
+      data: {},
+      parent: null,
+      producers: {},
+      consumers: [],
+    },
+    secrets: [],
+  };
+}
+
+/** Seconds for `count` jobs of `action`, all handed to `runner` at once. */
+async function batch(
+  runner: JobRunner,
+  count: number,
+  action: string,
+  args: Record<string, unknown> = {},
+): Promise<number> {
+  const requests = Array.from({ length: count }, () => request(action, args));
+  const started = performance.now();
+  const outcomes = await Promise.all(requests.map((r) => runner.run(r, { timeoutMs: 60_000 })));
+  const seconds = (performance.now() - started) / 1000;
+  const failed = outcomes.filter((o) => !o.ok);
+  if (failed.length > 0) {
+    throw new Error(`${failed.length} jobs failed: ${failed[0].error?.message}`);
+  }
+  return seconds;
+}
+
+const redis = await startRedis({ appendonly: false });
+const store = await openRedisDriver(redis.url, { namespace: "bench" });
+const client = await fleetConnection(redis.url);
+const fleet = await FleetRunner.open(redis.url, { repo: "bench", store, router: () => "default" });
+const rows: Row[] = [];
+const results: Record<string, unknown> = {};
+const workers: WorkerProcess[] = [];
+
+try {
+  const local = new WorkerPool({ size: CONCURRENCY });
+  await local.warm();
+  await batch(local, 20, "noop");
+  const localSleep: number[] = [];
+  const localNoop: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    localSleep.push(await batch(local, SLEEP_JOBS, "sleep", { ms: SLEEP_MS }));
+    localNoop.push(NOOP_JOBS / await batch(local, NOOP_JOBS, "noop"));
+  }
+  await local.close();
+  rows.push({
+    name: `local pool ${CONCURRENCY}: 120 × 500 ms`,
+    stats: stats(localSleep),
+    unit: "s",
+  });
+  results.localSleep = stats(localSleep);
+
+  for (const count of [1, 2, 4]) {
+    while (workers.length < count) {
+      workers.push(
+        spawnWorker(redis.url, `bench-${workers.length + 1}`, {
+          concurrency: CONCURRENCY,
+          launch,
+          env: { XDG_CACHE_HOME: join(dir.path, "cache", String(workers.length)) },
+        }),
+      );
+    }
+    await until(async () => (await listWorkers(client)).filter((w) => w.live).length === count, {
+      what: `${count} workers`,
+      timeoutMs: 120_000,
+    });
+    await batch(fleet, 40, "noop"); // every worker has the template cached and its pool warm
+    const times: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      times.push(await batch(fleet, SLEEP_JOBS, "sleep", { ms: SLEEP_MS }));
+    }
+    const ideal = (SLEEP_JOBS * SLEEP_MS) / 1000 / (count * CONCURRENCY);
+    const s = stats(times);
+    rows.push({ name: `fleet ${count} × ${CONCURRENCY}: 120 × 500 ms`, stats: s, unit: "s" });
+    results[`fleet${count}`] = { ...s, ideal, efficiency: ideal / s.median };
+  }
+  const fleetNoop: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    fleetNoop.push(NOOP_JOBS / await batch(fleet, NOOP_JOBS, "noop"));
+  }
+  rows.push({
+    name: `fleet 4 × ${CONCURRENCY}: 2,000 no-op jobs`,
+    stats: stats(fleetNoop),
+    unit: "jobs/s",
+  });
+  rows.push({
+    name: `local pool ${CONCURRENCY}: 2,000 no-op jobs`,
+    stats: stats(localNoop),
+    unit: "jobs/s",
+  });
+  results.fleetNoop = stats(fleetNoop);
+  results.localNoop = stats(localNoop);
+  printTable(`fleet vs local pool (${runtimeName()}, workers: ${launch})`, rows);
+  for (const count of [1, 2, 4]) {
+    const r = results[`fleet${count}`] as { ideal: number; efficiency: number };
+    console.log(
+      `fleet ${count} workers: ideal ${r.ideal.toFixed(1)} s, efficiency ${
+        r.efficiency.toFixed(2)
+      }`,
+    );
+  }
+  console.log(`wrote ${await writeResults("fleet", { launch, rounds, ...results })}`);
+} finally {
+  for (const w of workers) w.child.kill("SIGTERM");
+  for (const w of workers) await w.exited;
+  await fleet.close();
+  client.disconnect();
+  await store.close();
+  await redis.close();
+  await dir.remove();
+}

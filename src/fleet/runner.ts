@@ -1,0 +1,518 @@
+/**
+ * The coordinator's side of the fleet (docs/fleet.md): a {@link JobRunner} that sends each
+ * attempt of a job to the BullMQ queue of its label instead of the local pool, so the walker,
+ * the records, retries, `--fail-fast` and Ctrl-C above it stay what they are.
+ *
+ * One attempt is one BullMQ job. Its payload names the template's files by the hash of their
+ * tree (kept in the store); the worker that takes it streams its log back as progress events
+ * and answers with the attempt's {@link JobOutcome}. Which job of a repository's
+ * `service/action` is with the fleet is recorded (`handedKey`) until its outcome is back: a
+ * coordinator that was killed leaves that record behind, and the next run adopts the job —
+ * it waits for it, or takes the outcome of a job that finished meanwhile — instead of running
+ * it again.
+ *
+ * @module
+ */
+import { randomUUID } from "node:crypto";
+import { dirname, relative, sep } from "node:path";
+import { type ConnectionOptions, Job, Queue, QueueEvents } from "bullmq";
+import type { Redis, RedisOptions } from "ioredis";
+import type { JobOutcome, JobRequest, JobRunner, JobRunOptions } from "../run/mod.ts";
+import { formatDuration } from "../run/mod.ts";
+import { type KeyValueStore, saveTemplateTree } from "../store/mod.ts";
+import { fleetConnection, fleetSettings } from "./connection.ts";
+import { cancelledKey, CONTROL_CHANNEL, FLEET_PREFIX, handedKey, queueName } from "./names.ts";
+import { encodePayload, type FleetPayload } from "./payload.ts";
+import { type ListedWorker, listWorkers, servesLabel } from "./registry.ts";
+import type { Router } from "./routing.ts";
+import { readTemplateTree } from "./template_tree.ts";
+import { type ControlMessage, parseResult, type ProgressData } from "./wire.ts";
+
+/** Default `--worker-timeout`: how long a job may wait for a worker to take it. */
+export const DEFAULT_WORKER_TIMEOUT_MS = 10 * 60 * 1000;
+
+/** Jobs at once by default: the workers' concurrency paces the fleet, not the coordinator. */
+export const DEFAULT_FLEET_SIZE = 1000;
+
+/** How long finished jobs stay in BullMQ (seconds): a killed coordinator's next run adopts them. */
+const KEEP_FINISHED_S = 24 * 3600;
+
+/** Options of {@link FleetRunner.open}. */
+export interface FleetRunnerOptions {
+  /** The repository's name: its jobs and template trees are under it. */
+  repo: string;
+  /** The repository's store, where template trees are kept (`tree:<sha>`). */
+  store: Pick<KeyValueStore, "get" | "set">;
+  /** The label of each job. */
+  router: Router;
+  /** `AYS_FLEET_KEY`: payloads are signed with it when set. */
+  key?: string;
+  /** Jobs at once (default {@link DEFAULT_FLEET_SIZE}). */
+  size?: number;
+  /** How long a job waits for a worker to take it before it fails (default 10 min). */
+  workerTimeoutMs?: number;
+  /** How often jobs are checked on, besides their events (default 5 s). */
+  pollMs?: number;
+  /**
+   * What the terminal should show besides the job's log: waiting for a worker of a label, an
+   * interrupted attempt handed to another worker, an adopted job (each also a log line).
+   */
+  onNotice?: (request: JobRequest, text: string) => void;
+}
+
+interface Pending {
+  id: string;
+  label: string;
+  request: JobRequest;
+  options: JobRunOptions;
+  resolve: (outcome: JobOutcome) => void;
+  /** The worker that took it last (a second one means the first stopped answering). */
+  worker: string | null;
+  taken: boolean;
+  sentAt: number;
+  timer?: ReturnType<typeof setTimeout>;
+  cleanup: () => void;
+}
+
+interface Handed {
+  id: string;
+  label: string;
+}
+
+/** Runs jobs on the fleet. Call {@link FleetRunner.close} when done. */
+export class FleetRunner implements JobRunner {
+  readonly #redis: Redis;
+  readonly #settings: RedisOptions;
+  readonly #options: FleetRunnerOptions;
+  readonly #size: number;
+  readonly #workerTimeoutMs: number;
+  readonly #queues = new Map<string, Queue>();
+  readonly #events = new Map<string, Promise<QueueEvents>>();
+  readonly #pending = new Map<string, Pending>();
+  readonly #trees = new Map<string, Promise<{ sha: string; root: string }>>();
+  readonly #poll: ReturnType<typeof setInterval>;
+  /** The fleet's workers as last read, for a few seconds (every job asks). */
+  #workers: { at: number; list: Promise<ListedWorker[] | null> } | null = null;
+  #closed = false;
+
+  private constructor(redis: Redis, settings: RedisOptions, options: FleetRunnerOptions) {
+    this.#redis = redis;
+    this.#settings = settings;
+    this.#options = options;
+    this.#size = Math.max(1, options.size ?? DEFAULT_FLEET_SIZE);
+    this.#workerTimeoutMs = options.workerTimeoutMs ?? DEFAULT_WORKER_TIMEOUT_MS;
+    this.#poll = setInterval(() => void this.#check().catch(() => {}), options.pollMs ?? 5000);
+  }
+
+  /** Connects to the fleet's Redis at `url`; UnavailableError when it cannot be reached. */
+  static async open(url: string, options: FleetRunnerOptions): Promise<FleetRunner> {
+    const settings = fleetSettings(url);
+    if (options.workerTimeoutMs !== undefined && !(options.workerTimeoutMs > 0)) {
+      throw new RangeError("workerTimeoutMs must be positive");
+    }
+    const redis = await fleetConnection(url);
+    return new FleetRunner(redis, settings, options);
+  }
+
+  /** How many jobs it has with the fleet at once. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /**
+   * Runs one attempt on a worker of the job's label; resolves with its outcome whether the
+   * action succeeded or not, rejects only when the fleet cannot be reached.
+   */
+  async run(request: JobRequest, options: JobRunOptions = {}): Promise<JobOutcome> {
+    if (this.#closed) throw new Error("the fleet runner is closed");
+    const started = performance.now();
+    if (options.kill?.aborted || options.signal?.aborted) {
+      return failed(request, "cancelled before it started", started, { cancelled: true });
+    }
+    const field = `${request.service.key}/${request.action}`;
+    const handed = await this.#handed(field);
+    if (handed) {
+      const adopted = await this.#adopt(handed, request, options);
+      if (adopted) return await this.#finish(field, handed.id, adopted);
+    }
+    const label = await this.#options.router(request);
+    const payload = await this.#payload(request, label, options);
+    const id = `${this.#options.repo}.${randomUUID()}`;
+    const queue = await this.#queue(label);
+    const outcome = this.#register(id, label, request, options);
+    await this.#redis.hset(handedKey(this.#options.repo), field, JSON.stringify({ id, label }));
+    await queue.add(request.action, encodePayload(payload, this.#options.key), {
+      jobId: id,
+      attempts: 1,
+      removeOnComplete: { age: KEEP_FINISHED_S },
+      removeOnFail: { age: KEEP_FINISHED_S },
+    });
+    void this.#warnWithoutWorker(id, label);
+    return await this.#finish(field, id, await outcome);
+  }
+
+  /** Closes the connections; jobs still waiting here end cancelled. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#poll);
+    for (const p of [...this.#pending.values()]) {
+      this.#settle(
+        p,
+        failed(p.request, "cancelled: the fleet runner was closed", p.sentAt, {
+          cancelled: true,
+        }),
+      );
+    }
+    const events = await Promise.all([...this.#events.values()].map((e) => e.catch(() => null)));
+    await Promise.all([
+      ...events.map((e) => e?.close().catch(() => {})),
+      ...[...this.#queues.values()].map((q) => q.close().catch(() => {})),
+    ]);
+    this.#redis.disconnect();
+  }
+
+  async #finish(field: string, _id: string, outcome: JobOutcome): Promise<JobOutcome> {
+    // A closed runner (its run stopped) leaves the record: the next run adopts the job.
+    if (this.#closed) return outcome;
+    // The outcome is back: the next run has nothing to adopt. A run has one job of a
+    // service/action with the fleet at a time, so the record is this job's.
+    await this.#redis.hdel(handedKey(this.#options.repo), field);
+    return outcome;
+  }
+
+  async #handed(field: string): Promise<Handed | null> {
+    const text = await this.#redis.hget(handedKey(this.#options.repo), field);
+    if (text === null) return null;
+    try {
+      const h = JSON.parse(text) as Handed;
+      return typeof h.id === "string" && typeof h.label === "string" ? h : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * A job of this `service/action` that a killed coordinator handed to the fleet: its
+   * outcome when it finished meanwhile or once it does, or null when there is none to adopt
+   * (gone, failed on the worker's side).
+   */
+  async #adopt(
+    handed: Handed,
+    request: JobRequest,
+    options: JobRunOptions,
+  ): Promise<JobOutcome | null> {
+    const queue = await this.#queue(handed.label);
+    const outcome = this.#register(handed.id, handed.label, request, options);
+    const pending = this.#pending.get(handed.id)!;
+    const { state, job } = await stateOf(queue, handed.id);
+    if (state === "completed") {
+      const result = parseResult(job!.returnvalue, request);
+      this.#notice(
+        request,
+        options,
+        "info",
+        `adopted: the fleet ran this job while no coordinator was running${
+          result.worker ? ` (worker ${result.worker})` : ""
+        }`,
+      );
+      this.#settle(pending, result);
+      return outcome;
+    }
+    if (state === "failed" || state === "unknown") {
+      this.#unregister(pending);
+      return null;
+    }
+    pending.taken = state === "active";
+    if (pending.taken) clearTimeout(pending.timer);
+    this.#notice(
+      request,
+      options,
+      "info",
+      `adopted the job a previous coordinator handed to the fleet (${
+        state === "active" ? "running on a worker" : "waiting for a worker"
+      })`,
+    );
+    return outcome;
+  }
+
+  /** Waits for job `id`: its events, its worker timeout, cancellation and kill. */
+  #register(
+    id: string,
+    label: string,
+    request: JobRequest,
+    options: JobRunOptions,
+  ): Promise<JobOutcome> {
+    return new Promise<JobOutcome>((resolve) => {
+      const p: Pending = {
+        id,
+        label,
+        request,
+        options,
+        resolve,
+        worker: null,
+        taken: false,
+        sentAt: performance.now(),
+        cleanup: () => {},
+      };
+      const onCancel = () => void this.#cancel(p, "cancel");
+      const onKill = () => void this.#cancel(p, "kill");
+      options.signal?.addEventListener("abort", onCancel, { once: true });
+      options.kill?.addEventListener("abort", onKill, { once: true });
+      p.timer = setTimeout(() => void this.#workerTimeout(p), this.#workerTimeoutMs);
+      p.cleanup = () => {
+        clearTimeout(p.timer);
+        options.signal?.removeEventListener("abort", onCancel);
+        options.kill?.removeEventListener("abort", onKill);
+      };
+      this.#pending.set(id, p);
+    });
+  }
+
+  #unregister(p: Pending): void {
+    p.cleanup();
+    if (this.#pending.get(p.id) === p) this.#pending.delete(p.id);
+  }
+
+  #settle(p: Pending, outcome: JobOutcome): void {
+    if (this.#pending.get(p.id) !== p) return;
+    this.#unregister(p);
+    p.resolve(outcome);
+  }
+
+  /** The payload of an attempt, its template tree saved in the store first. */
+  async #payload(
+    request: JobRequest,
+    label: string,
+    options: JobRunOptions,
+  ): Promise<FleetPayload> {
+    let tree: string | null = null;
+    let actionsPath: string | null = null;
+    if (request.actionsPath) {
+      const folder = dirname(request.actionsPath);
+      let saved = this.#trees.get(folder);
+      if (!saved) {
+        saved = readTemplateTree(folder).then(async (t) => {
+          await saveTemplateTree(this.#options.store, t.sha, t.files);
+          return { sha: t.sha, root: folder };
+        });
+        this.#trees.set(folder, saved);
+        saved.catch(() => this.#trees.delete(folder));
+      }
+      const { sha, root } = await saved;
+      tree = sha;
+      actionsPath = relative(root, request.actionsPath).split(sep).join("/");
+    }
+    return {
+      v: 1,
+      request: { ...request, actionsPath },
+      tree,
+      label,
+      ...(options.timeoutMs === undefined || !Number.isFinite(options.timeoutMs)
+        ? {}
+        : { timeoutMs: options.timeoutMs }),
+      ...(options.isolation ? { isolation: options.isolation } : {}),
+    };
+  }
+
+  async #queue(label: string): Promise<Queue> {
+    let queue = this.#queues.get(label);
+    if (!queue) {
+      queue = new Queue(queueName(label), { connection: this.#redis, prefix: FLEET_PREFIX });
+      this.#queues.set(label, queue);
+    }
+    await this.#listen(label);
+    return queue;
+  }
+
+  /** The label's event stream, read from its current end, before any job is sent to it. */
+  #listen(label: string): Promise<QueueEvents> {
+    let events = this.#events.get(label);
+    if (!events) {
+      events = (async () => {
+        const stream = `${FLEET_PREFIX}:${queueName(label)}:events`;
+        const last = await this.#redis.xrevrange(stream, "+", "-", "COUNT", 1);
+        const qe = new QueueEvents(queueName(label), {
+          connection: { ...this.#settings, maxRetriesPerRequest: null } as ConnectionOptions,
+          prefix: FLEET_PREFIX,
+          lastEventId: last[0]?.[0] ?? "0-0",
+        });
+        qe.on("error", () => {});
+        qe.on("active", ({ jobId }) => this.#taken(jobId, null));
+        qe.on("progress", ({ jobId, data }) => this.#progress(jobId, data as ProgressData));
+        qe.on("completed", ({ jobId, returnvalue }) => this.#completed(jobId, returnvalue));
+        qe.on("failed", ({ jobId, failedReason }) => this.#failed(jobId, failedReason));
+        await qe.waitUntilReady();
+        return qe;
+      })();
+      this.#events.set(label, events);
+    }
+    return events;
+  }
+
+  #notice(request: JobRequest, options: JobRunOptions, level: string, text: string): void {
+    options.onLog?.(`[${level}] ${text}\n`);
+    try {
+      this.#options.onNotice?.(request, text);
+    } catch {
+      // Output must never break a run.
+    }
+  }
+
+  #taken(id: string, worker: string | null): void {
+    const p = this.#pending.get(id);
+    if (!p) return;
+    p.taken = true;
+    clearTimeout(p.timer);
+    if (worker === null) return;
+    if (p.worker !== null && p.worker !== worker) {
+      this.#notice(
+        p.request,
+        p.options,
+        "warn",
+        `interrupted attempt: worker ${p.worker} stopped answering; running it again on worker ${worker}`,
+      );
+    }
+    p.worker = worker;
+  }
+
+  #progress(id: string, data: ProgressData): void {
+    const p = this.#pending.get(id);
+    if (!p || typeof data !== "object" || data === null) return;
+    if (data.t === "start" && typeof data.worker === "string") this.#taken(id, data.worker);
+    else if (data.t === "log" && typeof data.text === "string") p.options.onLog?.(data.text);
+  }
+
+  #completed(id: string, value: unknown): void {
+    const p = this.#pending.get(id);
+    if (p) this.#settle(p, parseResult(value, p.request));
+  }
+
+  #failed(id: string, reason: string): void {
+    const p = this.#pending.get(id);
+    if (!p) return;
+    const who = p.worker ? `worker ${p.worker}` : "the fleet";
+    this.#settle(p, failed(p.request, `${who} did not run the job: ${reason}`, p.sentAt));
+  }
+
+  /** Cancellation reaches the worker's `job.signal`; a kill ends the job there at once. */
+  async #cancel(p: Pending, kind: ControlMessage["kind"]): Promise<void> {
+    const queue = this.#queues.get(p.label);
+    const reason = p.options.signal?.reason;
+    const message: ControlMessage = {
+      id: p.id,
+      kind,
+      reason: reason instanceof Error ? reason.message : "cancelled",
+    };
+    await this.#redis.set(cancelledKey(p.id), kind, "EX", 3600).catch(() => {});
+    await this.#redis.publish(CONTROL_CHANNEL, JSON.stringify(message)).catch(() => {});
+    // A job no worker took yet is taken out of its queue and never runs.
+    const removed = !p.taken && queue ? await removeWaiting(queue, p.id) : false;
+    if (removed || kind === "kill") {
+      this.#settle(
+        p,
+        failed(
+          p.request,
+          removed ? "cancelled before a worker took it" : "cancelled: the job was killed",
+          p.sentAt,
+          {
+            cancelled: true,
+          },
+        ),
+      );
+    }
+  }
+
+  async #workerTimeout(p: Pending): Promise<void> {
+    if (p.taken || this.#pending.get(p.id) !== p) return;
+    const queue = this.#queues.get(p.label);
+    if (!queue || !(await removeWaiting(queue, p.id))) return;
+    this.#settle(
+      p,
+      failed(
+        p.request,
+        `no worker labeled ${p.label} took the job within ${formatDuration(this.#workerTimeoutMs)}`,
+        p.sentAt,
+      ),
+    );
+  }
+
+  async #warnWithoutWorker(id: string, label: string): Promise<void> {
+    const p = this.#pending.get(id);
+    if (!p) return;
+    const now = performance.now();
+    if (!this.#workers || now - this.#workers.at > 2000) {
+      this.#workers = { at: now, list: listWorkers(this.#redis).catch(() => null) };
+    }
+    const workers = await this.#workers.list;
+    if (workers && !servesLabel(workers, label) && this.#pending.get(id) === p && !p.taken) {
+      this.#notice(
+        p.request,
+        p.options,
+        "warn",
+        `waiting for a worker labeled ${label}: none is live`,
+      );
+    }
+  }
+
+  /** Events can be missed (a reconnect, a trimmed stream): ask about jobs that wait long. */
+  async #check(): Promise<void> {
+    const now = performance.now();
+    for (const p of [...this.#pending.values()]) {
+      if (now - p.sentAt < 5000) continue;
+      const queue = this.#queues.get(p.label);
+      if (!queue) continue;
+      const { state, job } = await stateOf(queue, p.id);
+      if (state === "completed") this.#completed(p.id, job!.returnvalue);
+      else if (state === "failed") this.#failed(p.id, job!.failedReason);
+      else if (state === "unknown") {
+        this.#settle(p, failed(p.request, "the job is gone from the fleet's queue", p.sentAt));
+      } else if (state === "active") this.#taken(p.id, null);
+    }
+  }
+}
+
+/**
+ * A job's state, and the job when it is final — read after the state, so a job that finished
+ * in between is never read without its return value.
+ */
+async function stateOf(queue: Queue, id: string): Promise<{ state: string; job?: Job }> {
+  const state = await queue.getJobState(id);
+  if (state !== "completed" && state !== "failed") return { state };
+  const job = await Job.fromId(queue, id);
+  return job ? { state, job } : { state: "unknown" };
+}
+
+/** Removes a job that no worker took yet; false when it is running or gone. */
+async function removeWaiting(queue: Queue, id: string): Promise<boolean> {
+  const job = await Job.fromId(queue, id).catch(() => undefined);
+  if (!job) return false;
+  const state = await job.getState();
+  if (!["waiting", "delayed", "prioritized", "waiting-children"].includes(state)) return false;
+  try {
+    await job.remove();
+    return true;
+  } catch {
+    // A worker locked it meanwhile: it runs, and its outcome comes back.
+    return false;
+  }
+}
+
+/** A failed attempt's outcome, made on the coordinator's side. */
+export function failed(
+  request: JobRequest,
+  message: string,
+  started: number,
+  flags: { cancelled?: boolean; timedOut?: boolean } = {},
+): JobOutcome {
+  return {
+    ok: false,
+    result: null,
+    data: request.service.data,
+    log: "",
+    error: { message },
+    ...flags,
+    attempt: request.attempt ?? 1,
+    millis: performance.now() - started,
+  };
+}

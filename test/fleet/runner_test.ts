@@ -1,0 +1,259 @@
+import assert from "node:assert/strict";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { Redis } from "ioredis";
+import {
+  fleetConnection,
+  FleetRunner,
+  type FleetRunnerOptions,
+  FleetWorker,
+  type FleetWorkerEvent,
+  listWorkers,
+} from "../../src/fleet/mod.ts";
+import type { JobRequest } from "../../src/run/mod.ts";
+import { openRedisDriver, type StoreDriver } from "../../src/store/mod.ts";
+import {
+  makeTempDir,
+  type RedisServer,
+  startRedis,
+  type TempDir,
+  until,
+  writeFiles,
+} from "../helpers/mod.ts";
+
+const ACTIONS = `
+import { readFileSync, appendFileSync, existsSync } from "node:fs";
+import { helper } from "./lib/helper.ts";
+export async function install(job) {
+  const r = await job.exec("echo worker=$AYS_WORKER repo=$AYS_REPO_NAME");
+  appendFileSync(job.args.count, job.service.name + "\\n");
+  job.log("installing " + helper());
+  job.service.data.port = 8080;
+  return { out: r.stdout.trim() };
+}
+export async function waits(job) {
+  appendFileSync(job.args.count, "start\\n");
+  while (!existsSync(job.args.gate)) await new Promise((r) => setTimeout(r, 20));
+  appendFileSync(job.args.count, "end\\n");
+  return "done";
+}
+export async function cancellable(job) {
+  job.log("waiting for the signal");
+  await new Promise((resolve) => job.signal.addEventListener("abort", resolve));
+  throw new Error("saw " + job.signal.reason.message);
+}
+export async function fails(job) {
+  throw new Error("boom");
+}
+`;
+
+function request(dir: string, action: string, args: Record<string, unknown>): JobRequest {
+  return {
+    actionsPath: join(dir, "actorTemplates", "web", "actions.ts"),
+    action,
+    args,
+    runId: "run-1",
+    attempt: 1,
+    repo: { name: "fleetrepo", path: dir },
+    service: {
+      name: "web1",
+      actor: "web",
+      role: "web",
+      key: "k-web1",
+      data: { port: 80 },
+      parent: null,
+      producers: {},
+      consumers: [],
+    },
+    secrets: [],
+  };
+}
+
+describe("the fleet: a coordinator's runner and workers on a real Redis", () => {
+  let redis: RedisServer;
+  let dir: TempDir;
+  let store: StoreDriver;
+  let client: Redis;
+  const workers: FleetWorker[] = [];
+  const events: FleetWorkerEvent[] = [];
+  const runners: FleetRunner[] = [];
+
+  const startWorker = async (name: string, extra: { labels?: string[]; key?: string } = {}) => {
+    const w = await FleetWorker.start(redis.url, {
+      name,
+      concurrency: 2,
+      cacheDir: join(dir.path, "cache", name),
+      workDir: join(dir.path, "work", name),
+      onEvent: (e) => events.push(e),
+      ...extra,
+    });
+    workers.push(w);
+    return w;
+  };
+  const runner = async (options: Partial<FleetRunnerOptions> = {}) => {
+    const r = await FleetRunner.open(redis.url, {
+      repo: "fleetrepo",
+      store,
+      router: () => "default",
+      ...options,
+    });
+    runners.push(r);
+    return r;
+  };
+
+  before(async () => {
+    redis = await startRedis();
+    dir = await makeTempDir("ays-fleet-");
+    await writeFiles(dir.path, {
+      "actorTemplates/web/actions.ts": ACTIONS,
+      "actorTemplates/web/lib/helper.ts": `export const helper = () => "with a helper";\n`,
+    });
+    store = await openRedisDriver(redis.url, { namespace: "fleetrepo" });
+    client = await fleetConnection(redis.url);
+  });
+  after(async () => {
+    for (const r of runners) await r.close();
+    for (const w of workers) await w.stop({ force: true });
+    await store.close();
+    client.disconnect();
+    await redis.close();
+    await dir.remove();
+  });
+
+  it("runs a job on a worker: template files by hash, AYS_WORKER, data, log and the worker's name", async () => {
+    const w = await startWorker("alpha");
+    const r = await runner();
+    const count = join(dir.path, "count-1");
+    const logs: string[] = [];
+    const outcome = await r.run(request(dir.path, "install", { count }), {
+      onLog: (text) => logs.push(text),
+    });
+    assert.equal(outcome.ok, true, String(outcome.error?.message));
+    assert.equal(outcome.worker, "alpha");
+    assert.deepEqual(outcome.result, { out: "worker=alpha repo=fleetrepo" });
+    assert.deepEqual(outcome.data, { port: 8080 });
+    assert.match(logs.join(""), /installing with a helper/);
+    assert.match(outcome.log, /installing with a helper/);
+    assert.equal(await readFile(count, "utf8"), "web1\n");
+    // Live: its heartbeat is fresh at the time of its last beat (a clock of its own).
+    const listed = await listWorkers(client, { now: w.info.heartbeat });
+    assert.deepEqual(listed.map((x) => [x.name, x.live, x.labels]), [["alpha", true, ["default"]]]);
+    assert.deepEqual(events.map((e) => [e.type, e.worker.name]), [["worker.joined", "alpha"]]);
+    await w.stop();
+    workers.splice(workers.indexOf(w), 1);
+    assert.deepEqual(await listWorkers(client), []);
+    assert.deepEqual(events.map((e) => e.type), ["worker.joined", "worker.left"]);
+  });
+
+  it("routes a labeled job to a worker with that label only", async () => {
+    await startWorker("plain");
+    await startWorker("dbhost", { labels: ["db"] });
+    const r = await runner({ router: (req) => (req.action === "install" ? "db" : "default") });
+    for (let i = 0; i < 4; i++) {
+      const outcome = await r.run(request(dir.path, "install", { count: join(dir.path, "c2") }));
+      assert.equal(outcome.worker, "dbhost");
+    }
+  });
+
+  it("a job no live worker serves waits visibly, then fails after the worker timeout", async () => {
+    const r = await runner({ router: () => "nobody", workerTimeoutMs: 300 });
+    const logs: string[] = [];
+    const outcome = await r.run(request(dir.path, "install", { count: join(dir.path, "c3") }), {
+      onLog: (text) => logs.push(text),
+    });
+    assert.equal(outcome.ok, false);
+    assert.equal(outcome.error?.message, "no worker labeled nobody took the job within 300 ms");
+    assert.match(logs.join(""), /waiting for a worker labeled nobody: none is live/);
+  });
+
+  it("a failed action is a failed outcome, named by its worker", async () => {
+    const r = await runner();
+    const outcome = await r.run(request(dir.path, "fails", {}));
+    assert.equal(outcome.ok, false);
+    assert.equal(outcome.error?.message, "boom");
+    assert.ok(outcome.worker);
+  });
+
+  it("cancellation reaches the worker's job.signal", async () => {
+    const r = await runner();
+    const cancel = new AbortController();
+    const logs: string[] = [];
+    const running = r.run(request(dir.path, "cancellable", {}), {
+      signal: cancel.signal,
+      onLog: (text) => logs.push(text),
+    });
+    await until(() => logs.join("").includes("waiting for the signal"), { what: "the job's log" });
+    cancel.abort(new Error("cancelled by SIGINT"));
+    const outcome = await running;
+    assert.equal(outcome.ok, false);
+    assert.equal(outcome.cancelled, true);
+    assert.equal(outcome.error?.message, "saw cancelled by SIGINT");
+  });
+
+  it("a killed coordinator's job is adopted by the next one, which does not run it again", async () => {
+    const first = await runner();
+    const count = join(dir.path, "count-adopt");
+    const gate = join(dir.path, "gate-adopt");
+    const req = request(dir.path, "waits", { count, gate });
+    void first.run(req);
+    await until(async () => (await readFile(count, "utf8").catch(() => "")).includes("start"), {
+      what: "the job to start",
+    });
+    await first.close(); // the coordinator is gone; its job runs on
+    const second = await runner();
+    const logs: string[] = [];
+    const adopted = second.run(req, { onLog: (text) => logs.push(text) });
+    await writeFile(gate, "");
+    const outcome = await adopted;
+    assert.equal(outcome.ok, true, String(outcome.error?.message));
+    assert.equal(outcome.result, "done");
+    assert.equal(await readFile(count, "utf8"), "start\nend\n");
+    assert.match(logs.join(""), /adopted/);
+    // It finished: a third run of the same action sends a new job.
+    const again = await second.run(req);
+    assert.equal(await readFile(count, "utf8"), "start\nend\nstart\nend\n");
+    assert.equal(again.ok, true);
+  });
+
+  it("takes the outcome of a job that finished while no coordinator was running", async () => {
+    const first = await runner();
+    const count = join(dir.path, "count-finished");
+    const gate = join(dir.path, "gate-finished");
+    const req = request(dir.path, "waits", { count, gate });
+    void first.run(req);
+    await until(async () => (await readFile(count, "utf8").catch(() => "")).includes("start"), {
+      what: "the job to start",
+    });
+    await first.close();
+    await writeFile(gate, "");
+    await until(async () => (await readFile(count, "utf8")).includes("end"), {
+      what: "the job to end",
+    });
+    const second = await runner();
+    const logs: string[] = [];
+    const outcome = await second.run(req, { onLog: (text) => logs.push(text) });
+    assert.equal(outcome.ok, true, String(outcome.error?.message));
+    assert.equal(await readFile(count, "utf8"), "start\nend\n");
+    assert.match(logs.join(""), /adopted: the fleet ran this job while no coordinator was running/);
+  });
+
+  it("a worker with a fleet key refuses unsigned and wrongly signed jobs, runs signed ones", async () => {
+    for (const w of workers.splice(0)) await w.stop();
+    await startWorker("keyed", { key: "s3cret" });
+    const unsigned = await runner();
+    const wrong = await runner({ key: "not-it" });
+    const right = await runner({ key: "s3cret" });
+    const count = join(dir.path, "count-signed");
+    const a = await unsigned.run(request(dir.path, "install", { count }));
+    assert.equal(a.ok, false);
+    assert.match(a.error?.message ?? "", /refused: the job is not signed/);
+    const b = await wrong.run(request(dir.path, "install", { count }));
+    assert.equal(b.ok, false);
+    assert.match(b.error?.message ?? "", /refused: the job's signature does not match/);
+    assert.equal(await readFile(count, "utf8").catch(() => ""), "", "no refused job ran");
+    const c = await right.run(request(dir.path, "install", { count }));
+    assert.equal(c.ok, true, String(c.error?.message));
+    assert.equal(await readFile(count, "utf8"), "web1\n");
+  });
+});
