@@ -10,6 +10,7 @@ import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import process from "node:process";
 import { checkRunRequest, parseRunRequest, queueRunRequest } from "../daemon/mod.ts";
 import { ExitCode, InputError } from "../errors.ts";
+import { openRepoEvents } from "../events/mod.ts";
 import type { OpenedRepo } from "../repo/mod.ts";
 import {
   executeRepoRun,
@@ -24,7 +25,7 @@ import {
 import type { HeldLock } from "../store/mod.ts";
 import type { CliContext } from "./context.ts";
 import { type GlobalOptions, globalsOf } from "./global_options.ts";
-import { formatSeconds, RunProgress } from "./progress.ts";
+import { formatSeconds, RunView } from "./progress.ts";
 import { openSession, printJson, withSession } from "./session.ts";
 
 /** Options `ays run` and `ays do` share. */
@@ -34,6 +35,8 @@ export interface RunCliOptions {
   wait?: boolean;
   role?: string;
   instance?: string;
+  /** `--events`: every event of the run as a JSON line on standard output (docs/events.md). */
+  events?: boolean;
 }
 
 /** `--parallel N`: a whole number ≥ 1. */
@@ -77,6 +80,9 @@ export async function executeFromCli(
   options: ExecuteFromCliOptions,
 ): Promise<void> {
   const globals = globalsOf(command, ctx.io.env);
+  if (options.events && globals.json) {
+    throw new InputError("--events and --json cannot be combined: both print on standard output");
+  }
   const opened = await openSession(ctx, globals, { mirror: true });
   const { repo, warn } = opened;
   const cancel = new AbortController();
@@ -109,7 +115,20 @@ export async function executeFromCli(
     },
   };
   let lock: HeldLock | undefined;
-  const progress = new RunProgress(ctx.io, { quiet: globals.quiet });
+  // The run publishes to the repository's stream; the terminal view and --events read it.
+  const stream = openRepoEvents(opened.driver, {
+    repo: repo.name,
+    onError: (error) => warn(`events were not stored: ${String(error)}`),
+  });
+  const view = new RunView(ctx.io, {
+    quiet: globals.quiet,
+    color: globals.color,
+    columns: process.stderr.columns,
+  });
+  const unsubscribe = stream.bus.subscribe((event) => {
+    view.onEvent(event);
+    if (options.events) ctx.io.stdout(JSON.stringify(event) + "\n");
+  });
   try {
     const runId = newRunId();
     try {
@@ -149,18 +168,21 @@ export async function executeFromCli(
       args: options.args,
       signal: cancel.signal,
       killSignal: kill.signal,
-      onEvent: progress.onEvent,
+      events: stream.writer,
       onMirrorError: (error) => warn(`the mirror was not written: ${String(error)}`),
       skipEmpty: true,
     });
-    progress.end();
+    // The run's end is stored (and shown) before the command ends.
+    await stream.writer.flush();
+    view.end();
     const { run, jobs } = result;
     const counts: Record<string, number> = {};
     for (const job of jobs) counts[job.state] = (counts[job.state] ?? 0) + 1;
     if (globals.json) {
       printJson(ctx, runDetail(run, jobs));
     }
-    if (!globals.quiet || run.state !== "ok") {
+    // The view said how the run ended; without its run.ended (events not stored) say it here.
+    if ((!globals.quiet || run.state !== "ok") && !view.ended) {
       const summary = Object.entries(counts).map(([state, n]) => `${n} ${state}`).join(", ");
       const took = run.startedAt !== null && run.endedAt !== null
         ? ` in ${formatSeconds(run.endedAt - run.startedAt)}`
@@ -177,7 +199,9 @@ export async function executeFromCli(
       ? ExitCode.interrupted
       : ExitCode.failed;
   } finally {
-    progress.end();
+    await stream.writer.flush();
+    unsubscribe();
+    view.end();
     process.off("SIGINT", onInt);
     process.off("SIGTERM", onTerm);
     await lock?.release().catch(() => {});
@@ -198,12 +222,13 @@ async function queueFromCli(
     wait?: boolean;
     role?: string;
     instance?: string;
+    events?: boolean;
   },
 ): Promise<void> {
-  if (options.failFast || options.wait) {
-    throw new InputError(
-      `--queue cannot be combined with ${options.failFast ? "--fail-fast" : "--wait"}`,
-    );
+  if (options.failFast || options.wait || options.events) {
+    const flag = options.failFast ? "--fail-fast" : options.wait ? "--wait" : "--events";
+    const hint = options.events ? " (follow the queued run with ays watch ID)" : "";
+    throw new InputError(`--queue cannot be combined with ${flag}${hint}`);
   }
   // The same validation as a POST to the API, so a bad filter fails now, not in the daemon.
   const request = parseRunRequest({
@@ -236,6 +261,7 @@ export function registerRun(program: CommandUnknownOpts, ctx: CliContext): void 
     .option("-r, --role <role>", "only services of this role or actor")
     .option("-i, --instance <regex>", "only instances matching this regex (whole name)")
     .option("--queue", "hand the run to the daemon: queue it, print the request id, exit 0")
+    .option("--events", "print every event of the run as one JSON line on standard output")
     .action(async (options, command) => {
       if (options.queue) {
         await queueFromCli(ctx, command, options);
@@ -247,12 +273,13 @@ export function registerRun(program: CommandUnknownOpts, ctx: CliContext): void 
         wait: Boolean(options.wait),
         role: options.role,
         instance: options.instance,
+        events: Boolean(options.events),
       });
     });
   run
     .command("show")
     .description("show a run with its jobs and the tail of their logs")
-    .argument("<id>", "run id (or an unambiguous prefix)")
+    .argument("<id>", "run id (or an unambiguous prefix, or last)")
     .option("--tail <n>", "log lines per job (default 20)")
     .action(async (id, options, command) => {
       await withSession(ctx, command, {}, async (session) => {

@@ -209,6 +209,24 @@ export function storeRunRecurring(
       signal: info.signal,
       now,
     });
+    const name = serviceName(service.role, service.name);
+    repo.events?.writer.publish({
+      type: "recurring.ended",
+      service: name,
+      action,
+      state: job.state,
+      ...(job.state !== "ok" && job.error ? { error: job.error.message } : {}),
+      jobId: job.id,
+    });
+    // The action ends in the job's state (a cancelled one goes back to where it was).
+    if (job.state === "ok" || job.state === "error") {
+      repo.events?.writer.publish({
+        type: "service.state",
+        service: name,
+        action,
+        state: job.state,
+      });
+    }
     await tidyJobHistory(repo.store, runId, {
       keep: history,
       at: now(),
@@ -282,6 +300,7 @@ export function storeExecuteRun(
         signal,
         pool: options.pool,
         graceMs: options.graceMs ?? NO_GRACE,
+        events: repo.events?.writer,
       });
       logger.info("queued run recorded", {
         repo: repo.name,

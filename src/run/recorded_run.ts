@@ -16,6 +16,7 @@ import { ActionSources, JobRecorder, newJobRecord } from "./job_recorder.ts";
 import { jobRequest } from "./job_request.ts";
 import { jobId as graphId } from "./plan.ts";
 import { runJobId } from "./run_ids.ts";
+import { RunEvents } from "./run_events.ts";
 import { RunMirror } from "./run_mirror.ts";
 import type {
   RepoPlan,
@@ -50,6 +51,7 @@ export class RecordedRun {
   readonly #options: RecordedRunOptions;
   readonly #jobs = new Map<string, JobRecorder>();
   readonly #mirror: RunMirror | null;
+  readonly #events: RunEvents;
   #run!: RunRecord;
   #previousJobs: JobRecord[] = [];
 
@@ -57,6 +59,7 @@ export class RecordedRun {
     this.#session = session;
     this.#plan = plan;
     this.#options = options;
+    this.#events = new RunEvents(options.events, options.runId);
     this.#mirror = options.mirror === false
       ? null
       : new RunMirror(session.repo.path, plan.services, plan.actors, (error) =>
@@ -88,6 +91,8 @@ export class RecordedRun {
               // The run's view of the service follows; the mirror gets only final states.
               this.#plan.services.set(job.service, saved);
               if (final) this.#mirror?.mark(job.service);
+              const state = saved.actions[job.action]?.state;
+              if (state) this.#events.serviceState(job.service, job.action, state);
             },
           }),
         );
@@ -126,6 +131,7 @@ export class RecordedRun {
     this.#run = { ...this.#run, state: "running", startedAt: options.now() };
     await store.saveRun(this.#run);
     this.#emit({ type: "run", run: this.#run, jobs: this.#allJobs() });
+    this.#events.started(this.#run, this.#jobs.size);
     const signals = [options.signal, options.lockLost].filter((s): s is AbortSignal => !!s);
     // A killed run can have left mirror files behind the store: bring them up to date first.
     this.#mirror?.syncAll();
@@ -141,11 +147,16 @@ export class RecordedRun {
         settings: (job) => actionSettings(this.#actorOf(job.service), job.action),
         request: (job) => this.#request(job),
         accept: (job, outcome) => this.#accept(job, outcome),
-        onLog: (job, text) => this.#recorder(graphId(job)).log(text),
+        onLog: (job, text) => {
+          const recorder = this.#recorder(graphId(job));
+          recorder.log(text);
+          this.#events.log(recorder.job, text);
+        },
         onRetry: async (job, outcome, delayMs) => {
           const recorder = this.#recorder(graphId(job));
           const error = await recorder.retry(outcome, delayMs);
           this.#emit({ type: "retry", job: recorder.job, run: this.#run, error, delayMs });
+          this.#events.retry(recorder.job, error);
         },
         onEvent: async (event) => {
           const recorder = this.#recorder(event.id);
@@ -154,12 +165,14 @@ export class RecordedRun {
             await recorder.end(event.state, event.result, event.error);
           } else await recorder.skip(event.state, event.reason);
           this.#emit({ type: "job", job: recorder.job, run: this.#run });
+          this.#events.job(recorder.job);
         },
       });
       await this.#mirror?.stop();
       this.#run = { ...this.#run, state: result.state, endedAt: options.now() };
       await store.saveRun(this.#run);
       this.#emit({ type: "run", run: this.#run, jobs: this.#allJobs() });
+      this.#events.ended(this.#run, this.#allJobs());
       return { run: this.#run, jobs: this.#allJobs() };
     } finally {
       await this.#mirror?.stop();

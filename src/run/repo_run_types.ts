@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { EventSink } from "../events/mod.ts";
 import type { ActorRecord, JobRecord, PlannedJob, RunRecord, ServiceRecord } from "../model/mod.ts";
 import type { HeldLock, RepoStore, StoreDriver } from "../store/mod.ts";
 import type { JobRunner } from "./job_protocol.ts";
@@ -104,6 +105,11 @@ export interface RepoRunOptions {
   pool?: JobRunner;
   /** Each recorded change, after it is durable. */
   onEvent?: (event: RepoRunEvent) => void;
+  /**
+   * The repository's event stream (docs/events.md): the run publishes its start and end,
+   * its jobs' starts, log lines, retries and ends, and the actions' state changes.
+   */
+  events?: EventSink;
   /** Called with the run id as soon as it is known (before the lock is taken). */
   onRunId?: (id: string) => void;
   /** Clock (default `Date.now`). */

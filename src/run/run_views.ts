@@ -111,12 +111,18 @@ export function runDetail(
 }
 
 /**
- * Finds a run by its id or an unambiguous prefix of it; an unknown or ambiguous id is an
+ * Finds a run by its id, an unambiguous prefix of it, or `last` (the newest); an unknown or ambiguous id is an
  * {@link InputError} (exit 2).
  */
 export async function findRun(store: RepoStore, id: string): Promise<RunRecord> {
   const exact = await store.loadRun(id);
   if (exact) return exact;
+  if (id === "last") {
+    // The newest run (`ays run show last`, `ays watch last`).
+    const newest = (await store.listRuns())[0];
+    if (newest) return newest;
+    throw new InputError("no runs in this repository yet (see ays runs)");
+  }
   const matches = id === "" ? [] : (await store.listRuns()).filter((run) => run.id.startsWith(id));
   if (matches.length === 1) return matches[0];
   if (matches.length > 1) {

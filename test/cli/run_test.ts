@@ -200,16 +200,26 @@ describe("ays do, install, run, runs, simulate (in-process)", () => {
     }
   });
 
-  it("shows one live progress line on a terminal", async () => {
+  it("shows one live line on a terminal naming the running jobs, in colour", async () => {
     const repo = await repoWith(fanRepoFiles({ mids: 1, leaves: 1, sleepMs: 1 }));
     try {
       assert.equal((await ays(repo, ["blueprint"])).code, 0);
       const r = await ays(repo, ["install"], true);
       assert.equal(r.code, 0, r.err);
       // deno-lint-ignore no-control-regex
-      assert.match(r.err, /\r\x1b\[Kstep \d\/5 · \d\/8 done · \d running · 0 failed · \d+\.\d+ s/);
+      assert.match(r.err, /\r\x1b\[K\d\/8 done · \d running · 0 failed · \d+\.\d+ s/);
+      assert.match(r.err, /Still running… base!main init \[\d+s\]/);
       assert.doesNotMatch(r.err, /start base!main init/, "no per-event lines on a terminal");
-      assert.match(r.err, /ok: 8 ok/);
+      // deno-lint-ignore no-control-regex
+      assert.match(r.err, /\x1b\[32mok\x1b\[0m: 8 ok/);
+      const plain = await ays({ ...repo, env: { ...repo.env, NO_COLOR: "1" } }, [
+        "install",
+        "--force",
+      ], true);
+      assert.equal(plain.code, 0, plain.err);
+      assert.match(plain.err, /ok: 4 ok/);
+      // deno-lint-ignore no-control-regex
+      assert.doesNotMatch(plain.err, /\x1b\[3\dm/);
     } finally {
       await repo.dir.remove();
     }
