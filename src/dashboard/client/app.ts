@@ -1030,6 +1030,9 @@ function onEvent(event: AysEvent): void {
       if (open !== null && open.id === event.runId) {
         open.state = event.state ?? open.state;
         open.endedAt = event.time;
+        if (open.startedAt !== null) {
+          open.duration = (Date.parse(event.time) - Date.parse(open.startedAt)) / 1000;
+        }
         if (event.counts) open.counts = event.counts;
       }
       break;
