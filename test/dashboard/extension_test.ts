@@ -1,5 +1,5 @@
 /**
- * The dashboard served by the daemon's real HTTP API over a real SQLite store with real
+ * The dashboard served by the daemon's real HTTP API over a real store (SQLite, Redis) with real
  * workers: the page and its files, the `/ui/api/` routes (services with failed actions'
  * messages, the planner's graph, recurring history, a job's log, `do`), and the token rules —
  * the page asks once, the session cookie lets it in, requests without it or with a forged

@@ -1021,6 +1021,7 @@ function onEvent(event: AysEvent): void {
       break;
     }
     case "run.ended": {
+      void refreshServices();
       const run = state.runs.find((r) => r.id === event.runId);
       if (run) {
         run.state = event.state ?? run.state;
@@ -1077,7 +1078,9 @@ function onEvent(event: AysEvent): void {
         service.actions[event.action] = event.state;
         if (event.state !== "error") delete service.errors[event.action];
       }
-      if (event.state === "error" || event.state === "ok") void refreshServices();
+      // A failure's message and the derived service states come with the list: fetched once
+      // per burst of failures, and once at each run's end, not per event.
+      if (event.state === "error") void refreshServices();
       break;
     }
     case "recurring.ended": {
