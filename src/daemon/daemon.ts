@@ -19,6 +19,7 @@ import type {
 import { type EventBus, type EventLog, EventTail, type EventWriter } from "../events/mod.ts";
 import { isProcessAlive } from "../store/mod.ts";
 import { eventsRoute, type RepoEventSource } from "./events_route.ts";
+import { jobsRoute } from "./jobs_route.ts";
 import { type HttpApi, type HttpRoute, type RequestAuthorizer, startHttpApi } from "./http.ts";
 import { formatListen, type ListenAddress } from "./listen.ts";
 import { type Logger, silentLogger } from "./logger.ts";
@@ -129,7 +130,7 @@ export async function startDaemon(repos: DaemonRepo[], options: DaemonOptions): 
       token: options.token,
       logger,
       health: () => ({ since, repos: repos.map((repo) => repo.name) }),
-      routes: [stream.route, ...(options.routes ?? [])],
+      routes: [stream.route, jobsRoute(options.backend), ...(options.routes ?? [])],
       authorize: options.authorize,
     });
   } catch (error) {
