@@ -18,6 +18,7 @@ import { registerDelete } from "./delete.ts";
 import { registerDestroy } from "./destroy.ts";
 import { registerDoctor } from "./doctor.ts";
 import { registerInit } from "./init.ts";
+import { registerJobs } from "./jobs.ts";
 import { registerNoexec } from "./noexec.ts";
 import { registerList } from "./list.ts";
 import { registerRepos } from "./repos.ts";
@@ -32,6 +33,7 @@ import { registerState } from "./state.ts";
 import { registerTypes } from "./types.ts";
 import { registerUpdate } from "./update.ts";
 import { registerValidate } from "./validate.ts";
+import { registerWatch } from "./watch.ts";
 import { addGlobalOptions } from "./global_options.ts";
 import type { CliIo } from "./io.ts";
 
@@ -64,6 +66,8 @@ export function buildProgram(ctx: CliContext): Command {
   registerTypes(program, ctx);
   registerRun(program, ctx);
   registerRuns(program, ctx);
+  registerWatch(program, ctx);
+  registerJobs(program, ctx);
   registerSimulate(program, ctx);
   registerDo(program, ctx);
   registerDaemon(program, ctx);
