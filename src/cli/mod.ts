@@ -43,6 +43,8 @@ export const COMMAND_MODULES: readonly {
   { names: ["types"], load: async () => (await import("./types.ts")).registerTypes },
   { names: ["run"], load: async () => (await import("./run.ts")).registerRun },
   { names: ["runs"], load: async () => (await import("./runs.ts")).registerRuns },
+  { names: ["watch"], load: async () => (await import("./watch.ts")).registerWatch },
+  { names: ["jobs"], load: async () => (await import("./jobs.ts")).registerJobs },
   {
     names: ["simulate", "plan"],
     load: async () => (await import("./simulate.ts")).registerSimulate,

@@ -5,6 +5,7 @@
  */
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { InputError } from "../errors.ts";
+import { EventLog } from "../events/mod.ts";
 import { runListEntry } from "../run/mod.ts";
 import type { CliContext } from "./context.ts";
 import { scopeText } from "./run.ts";
@@ -40,7 +41,7 @@ export function registerRuns(program: CommandUnknownOpts, ctx: CliContext): void
     });
   runs
     .command("prune")
-    .description("keep the N newest runs, delete the others with their jobs and logs")
+    .description("keep the N newest runs, delete the others with their jobs, logs and events")
     .requiredOption("--keep <n>", "how many runs to keep")
     .option("--wait", "wait for a run holding the repository lock instead of exiting 3")
     .action(async (options, command) => {
@@ -54,9 +55,19 @@ export function registerRuns(program: CommandUnknownOpts, ctx: CliContext): void
         { write: true, wait: Boolean(options.wait) },
         async (session) => {
           const deleted = await session.store.pruneRuns(keep);
-          if (session.globals.json) return printJson(ctx, { deleted });
+          // The events go with the runs: those older than the oldest run kept (docs/events.md).
+          let events = 0;
+          if (deleted.length > 0) {
+            const oldest = (await session.store.listRuns()).at(-1);
+            const log = new EventLog(session.driver, { repo: session.repo.name });
+            events = await log.pruneBefore(oldest ? oldest.createdAt : Date.now());
+          }
+          if (session.globals.json) return printJson(ctx, { deleted, events });
           if (!session.globals.quiet) {
-            ctx.io.stderr(`deleted ${deleted.length} run${deleted.length === 1 ? "" : "s"}\n`);
+            ctx.io.stderr(
+              `deleted ${deleted.length} run${deleted.length === 1 ? "" : "s"} and ${events} ` +
+                `event${events === 1 ? "" : "s"}\n`,
+            );
           }
         },
       );

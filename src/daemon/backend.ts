@@ -6,6 +6,7 @@
  * @module
  */
 import type { ServiceRecord } from "../model/mod.ts";
+import type { JobFilter } from "../run/mod.ts";
 
 /** The body of `POST /repos/{name}/runs` and of `ays run --queue`: the filters of the run. */
 export interface RunRequest {
@@ -47,6 +48,11 @@ export interface DaemonBackend {
   runs(repo: string): Promise<unknown[]>;
   /** `ays run show ID --json` (any served repository), or null when there is no such run. */
   run(id: string): Promise<unknown | null>;
+  /**
+   * `ays jobs --json` of a served repository (`GET /repos/{name}/jobs`); a bad filter is an
+   * `InputError`. A backend without it answers that path with 404.
+   */
+  jobs?(repo: string, filter: JobFilter): Promise<unknown[]>;
   /**
    * Puts a request into the repository's reliable queue and returns its id. The run that
    * executes it should carry the same id, so `GET /runs/{id}` finds it once it started.

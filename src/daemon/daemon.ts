@@ -19,6 +19,7 @@ import type {
 import { type EventBus, type EventLog, EventTail, type EventWriter } from "../events/mod.ts";
 import { isProcessAlive } from "../store/mod.ts";
 import { eventsRoute, type RepoEventSource } from "./events_route.ts";
+import { jobsRoute } from "./jobs_route.ts";
 import { type HttpApi, type HttpRoute, type RequestAuthorizer, startHttpApi } from "./http.ts";
 import { formatListen, type ListenAddress } from "./listen.ts";
 import { type Logger, silentLogger } from "./logger.ts";
@@ -130,7 +131,7 @@ export async function startDaemon(repos: DaemonRepo[], options: DaemonOptions): 
       logger,
       health: () => ({ since, repos: repos.map((repo) => repo.name) }),
       // The dashboard's guard refuses cross-site and rebinding requests before any route.
-      routes: [...(options.routes ?? []), stream.route],
+      routes: [...(options.routes ?? []), stream.route, jobsRoute(options.backend)],
       authorize: options.authorize,
     });
   } catch (error) {

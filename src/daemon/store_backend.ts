@@ -23,6 +23,7 @@ import {
   executeRepoRun,
   holdRunLock,
   type JobRunner,
+  listJobs,
   loadLastJobs,
   loadRunDetail,
   MAX_TIMER_MS,
@@ -130,6 +131,9 @@ export function storeBackend(repos: readonly ServedRepo[]): DaemonBackend {
         return await loadRunDetail(repo.store, id, { tail: 20 });
       }
       return null;
+    },
+    async jobs(name, filter) {
+      return await listJobs(repoOf(served, name).store, filter);
     },
     async queueRun(name, request: RunRequest) {
       const repo = repoOf(served, name);

@@ -33,3 +33,4 @@ export { EventBus, type EventListener } from "./bus.ts";
 export { EventWriter, type EventWriterOptions } from "./writer.ts";
 export { EventTail, type EventTailOptions, followEvents, type FollowOptions } from "./follow.ts";
 export { openRepoEvents, type OpenRepoEventsOptions, type RepoEvents } from "./repo_events.ts";
+export { findRunStart, type FindRunStartOptions, isRunEvent } from "./run_stream.ts";

@@ -141,3 +141,10 @@ export {
   runListEntry,
 } from "./run_views.ts";
 export { loadLastJobs } from "./last_jobs.ts";
+export {
+  checkJobFilter,
+  JOB_STATES,
+  type JobFilter,
+  type JobListEntry,
+  listJobs,
+} from "./job_list.ts";

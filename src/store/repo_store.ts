@@ -752,6 +752,11 @@ export class RepoStore {
     return this.#runs.loadJob(runId, jobId);
   }
 
+  /** Every job of every run and of the recurring actions (one bulk query; `ays jobs`). */
+  loadAllJobs(): Promise<JobRecord[]> {
+    return this.#runs.loadAllJobs();
+  }
+
   /** Appends a line, or several in one write, to a job's log (capped). */
   appendJobLog(jobId: string, lines: string | readonly string[]): Promise<void> {
     return this.#runs.appendJobLog(jobId, lines);

@@ -7,7 +7,7 @@
  */
 import type { JobRecord, RunRecord } from "../model/mod.ts";
 import type { BatchOp, StoreDriver } from "./driver.ts";
-import { jobKey, jobLogName, jobPrefix, RUN_PREFIX, runKey } from "./record_keys.ts";
+import { JOB_PREFIX, jobKey, jobLogName, jobPrefix, RUN_PREFIX, runKey } from "./record_keys.ts";
 import type { RecordCodec } from "./record_codec.ts";
 import type { WriteGroup } from "./write_group.ts";
 
@@ -86,6 +86,12 @@ export class RunRecords {
   /** The jobs of a run (one bulk query), in key order. */
   async loadJobs(runId: string): Promise<JobRecord[]> {
     const rows = await this.#driver.getByPrefix(jobPrefix(runId));
+    return rows.map((row) => this.#records.decode("job", row.value) as JobRecord);
+  }
+
+  /** Every job of every run and recurring action (one bulk query), in key order. */
+  async loadAllJobs(): Promise<JobRecord[]> {
+    const rows = await this.#driver.getByPrefix(JOB_PREFIX);
     return rows.map((row) => this.#records.decode("job", row.value) as JobRecord);
   }
 

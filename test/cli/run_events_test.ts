@@ -87,6 +87,25 @@ describe("ays run --events", () => {
       } finally {
         await opened.driver.close();
       }
+      // A second run, then pruning the first: its events go, the second's stay, ids go on.
+      await ays(dir.path, ["do", "install", "-r", "mid", "--schedule-only"]);
+      const second = await ays(dir.path, ["run", "--events"]);
+      const secondEvents = parseEventLines(second.out);
+      assert.equal(secondEvents[0].id, events.at(-1)!.id + 1);
+      const pruned = await ays(dir.path, ["runs", "prune", "--keep", "1", "--json"]);
+      assert.equal(pruned.code, 0, pruned.err);
+      assert.deepEqual(JSON.parse(pruned.out), { deleted: [start.runId], events: events.length });
+      const reopened = await openRepositoryStore({
+        repoPath: dir.path,
+        repoName: "evrun",
+        env: {},
+      });
+      try {
+        const left = await new EventLog(reopened.driver, { repo: "evrun" }).since(0);
+        assert.deepEqual(left, secondEvents);
+      } finally {
+        await reopened.driver.close();
+      }
       const both = await ays(dir.path, ["run", "--events", "--json"]);
       assert.equal(both.code, 2);
       assert.match(both.err, /--events and --json cannot be combined/);

@@ -65,6 +65,15 @@ const FILES = {
   ].join("\n"),
 };
 
+/**
+ * Clicks the element `selector` names inside the page, in one step: the page re-renders as
+ * events arrive, so an element handle taken first may be gone when puppeteer clicks it.
+ */
+async function clickIn(page: Page, selector: string): Promise<void> {
+  await page.waitForSelector(selector);
+  await page.$eval(selector, (el) => (el as HTMLElement).click());
+}
+
 /** A daemon process of `dist/ays`, started and stopped by the test. */
 interface Daemon {
   child: ChildProcess;
@@ -207,8 +216,8 @@ describe("the web dashboard in chromium", { skip }, () => {
           ["db!main"],
         );
 
-        await page.click('button[data-tab="graph"]');
-        await page.click("#graph-draw");
+        await clickIn(page, 'button[data-tab="graph"]');
+        await clickIn(page, "#graph-draw");
         await page.waitForSelector("#graph-canvas svg g.node");
         const nodes = await page.$$eval(
           "#graph-canvas g.node",
@@ -275,7 +284,7 @@ describe("the web dashboard in chromium", { skip }, () => {
         await page.screenshot({ path: join(shots, "dashboard-run.png") });
 
         // The job's log, and the failure on the services list.
-        await page.click(job("app!bad", "error"));
+        await clickIn(page, job("app!bad", "error"));
         await page.waitForSelector("#job-log");
         assert.match(
           await page.$eval("#job-log", (pre) => pre.textContent ?? ""),
@@ -286,8 +295,8 @@ describe("the web dashboard in chromium", { skip }, () => {
           /install failed on purpose: disk full/,
         );
         await page.screenshot({ path: join(shots, "dashboard-job.png") });
-        await page.click("#panel-close");
-        await page.click('button[data-tab="services"]');
+        await clickIn(page, "#panel-close");
+        await clickIn(page, 'button[data-tab="services"]');
         await page.waitForFunction(() =>
           document.querySelector('tr[data-service="app!bad"] .error')?.textContent?.includes(
             "install: install failed on purpose: disk full",
@@ -296,16 +305,13 @@ describe("the web dashboard in chromium", { skip }, () => {
 
         // The service's "do install" button queues `ays do install` for that one service; the
         // new run opens by itself and fails again, live.
-        const first = await page.$eval(
-          "#run-detail [data-run]",
-          (el) => el.getAttribute("data-run"),
-        );
-        await page.click('tr[data-service="app!bad"]');
+        const first = queued;
+        await clickIn(page, 'tr[data-service="app!bad"]');
         await page.waitForSelector('button[data-do="install"]:not([disabled])');
         assert.equal(await page.$('button[data-do="start"][disabled]'), null, "start is new");
-        await page.click('button[data-do="install"]');
-        await page.click("#panel-close");
-        await page.click('button[data-tab="runs"]');
+        await clickIn(page, 'button[data-do="install"]');
+        await clickIn(page, "#panel-close");
+        await clickIn(page, 'button[data-tab="runs"]');
         await page.waitForFunction(
           (old) => {
             const open = document.querySelector("#run-detail [data-run]");
@@ -430,14 +436,14 @@ describe("the web dashboard in chromium", { skip }, () => {
         await page.goto(`${daemon.url}/ui/`);
         await page.waitForSelector("dialog#login[open]");
         await page.type("#token", "wrong");
-        await page.click("#login-submit");
+        await clickIn(page, "#login-submit");
         await page.waitForFunction(() =>
           document.getElementById("login-error")?.textContent === "wrong token"
         );
         await page.screenshot({ path: join(shots, "dashboard-login.png") });
         await page.$eval("#token", (input) => ((input as HTMLInputElement).value = ""));
         await page.type("#token", token);
-        await page.click("#login-submit");
+        await clickIn(page, "#login-submit");
         await page.waitForSelector('tr[data-service="app!web"]');
         assert.equal(await page.$("dialog#login[open]"), null);
 
@@ -480,9 +486,13 @@ describe("the web dashboard in chromium", { skip }, () => {
 
         // Signed in, the page's own "Queue a run" goes through and its run ends ok, live.
         await writeFile(join(repo.path, "go"), "");
-        await page.click('button[data-tab="runs"]');
-        await page.type("#queue-role", "db");
-        await page.click("#queue-run");
+        await clickIn(page, 'button[data-tab="runs"]');
+        // Set in one step: the runs view re-renders as its list loads, which a slow `type` races.
+        await page.$eval("#queue-role", (input) => {
+          (input as HTMLInputElement).value = "db";
+          input.dispatchEvent(new Event("input"));
+        });
+        await clickIn(page, "#queue-run");
         await page.waitForSelector('#run-detail [data-state="ok"]');
         assert.deepEqual(
           await page.$$eval(

@@ -1021,6 +1021,7 @@ function onEvent(event: AysEvent): void {
       break;
     }
     case "run.ended": {
+      void refreshServices();
       const run = state.runs.find((r) => r.id === event.runId);
       if (run) {
         run.state = event.state ?? run.state;
@@ -1030,6 +1031,9 @@ function onEvent(event: AysEvent): void {
       if (open !== null && open.id === event.runId) {
         open.state = event.state ?? open.state;
         open.endedAt = event.time;
+        if (open.startedAt !== null) {
+          open.duration = (Date.parse(event.time) - Date.parse(open.startedAt)) / 1000;
+        }
         if (event.counts) open.counts = event.counts;
       }
       break;
@@ -1074,7 +1078,9 @@ function onEvent(event: AysEvent): void {
         service.actions[event.action] = event.state;
         if (event.state !== "error") delete service.errors[event.action];
       }
-      if (event.state === "error" || event.state === "ok") void refreshServices();
+      // A failure's message and the derived service states come with the list: fetched once
+      // per burst of failures, and once at each run's end, not per event.
+      if (event.state === "error") void refreshServices();
       break;
     }
     case "recurring.ended": {
