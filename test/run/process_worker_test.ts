@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { LOG_CAP } from "../../src/run/job_protocol.ts";
 import { WorkerPool } from "../../src/run/pool.ts";
 import { MIN_MEMORY_LIMIT } from "../../src/hrd/mod.ts";
 import { formatMemoryLimit, ProcessWorker, residentMemory } from "../../src/run/process_worker.ts";
@@ -34,6 +35,17 @@ export function exits() {
 
 export function pid() {
   return process.pid;
+}
+
+export async function waitSignalLogged(job) {
+  job.log("waiting");
+  await new Promise((resolve) => job.signal.addEventListener("abort", resolve));
+  return "saw abort";
+}
+
+export async function sleeperLogged(job) {
+  const sleeping = job.exec("echo $$ > " + JSON.stringify(job.args.pidFile) + "; echo sleeping; sleep 600");
+  await sleeping;
 }
 `;
 
@@ -110,17 +122,57 @@ describe("isolation: process (a job in a child ays with a memory limit)", () => 
     assert.match(late.error?.message ?? "", /^worker error: .*thrown from a timer/);
   });
 
-  it("kills the child and its exec process group on a timeout", async () => {
-    const pidFile = `${dir.path}/sleeper.pid`;
-    const outcome = await pool.run(
-      request(dir.actions, "sleeper", dir.path, { args: { pidFile } }),
-      { isolation: "process", timeoutMs: 1500 },
-    );
+  it("fails the job past its timeout", async () => {
+    const outcome = await pool.run(request(dir.actions, "hang", dir.path), {
+      isolation: "process",
+      timeoutMs: 1500,
+    });
     assert.equal(outcome.timedOut, true);
     assert.equal(outcome.error?.message, "timed out after 1.5 s");
+  });
+
+  it("kills the child and its exec process group when the job is killed", async () => {
+    const pidFile = `${dir.path}/sleeper.pid`;
+    const kill = new AbortController();
+    const outcome = await pool.run(
+      request(dir.actions, "sleeperLogged", dir.path, { args: { pidFile } }),
+      {
+        isolation: "process",
+        kill: kill.signal,
+        // The command is running once it printed: then kill the job.
+        onLog: (text) => text.includes("sleeping") && kill.abort(),
+      },
+    );
+    assert.equal(outcome.cancelled, true);
     const { readFile } = await import("node:fs/promises");
     const pgid = Number((await readFile(pidFile, "utf8")).trim());
+    assert.ok(pgid > 0);
     assert.ok(await waitFor(() => liveGroupMembers(pgid).length === 0, 10_000));
+  });
+
+  it("fires job.signal on cancel, and caps the log at 1 MiB keeping its tail", async () => {
+    const cancel = new AbortController();
+    const pending = pool.run(request(dir.actions, "waitSignalLogged", dir.path), {
+      isolation: "process",
+      signal: cancel.signal,
+      // Cancelled once the action waits for the signal.
+      onLog: () => cancel.abort(new Error("cancelled by test")),
+    });
+    const outcome = await pending;
+    assert.equal(outcome.ok, true, String(outcome.error?.message));
+    assert.equal(outcome.result, "saw abort");
+    const big = await pool.run(request(dir.actions, "bigLog", dir.path), { isolation: "process" });
+    assert.equal(big.ok, true, String(big.error?.message));
+    assert.ok(new TextEncoder().encode(big.log).length <= LOG_CAP);
+    assert.match(big.log, /the last line\n$/);
+  });
+
+  it("masks the job's secrets in what leaves the process", async () => {
+    const outcome = await pool.run(
+      request(dir.actions, "logs", dir.path, { secrets: ["careful"] }),
+      { isolation: "process" },
+    );
+    assert.equal(outcome.log, "[info] hello log\n[warn] ***\n");
   });
 
   it("stops the job when it is killed", async () => {
