@@ -131,8 +131,8 @@ function addDoOptions(command: CommandUnknownOpts): CommandUnknownOpts {
     .option("--wait", "wait for the repository lock instead of exiting 3")
     .option("--fleet", "send the jobs to the fleet of ays workers (Redis store; docs/fleet.md)")
     .option(
-      "--worker-timeout <period>",
-      "with the fleet: fail a job no worker takes in this long (default 10m)",
+      "--worker-timeout <dur>",
+      "with the fleet: fail a job no worker takes within dur (default 10m)",
     );
 }
 
