@@ -137,8 +137,8 @@ function addDoOptions(command: CommandUnknownOpts): CommandUnknownOpts {
         ".ays/config.yaml, else pool)",
     ).option("--fleet", "send the jobs to the fleet of ays workers (Redis store; docs/fleet.md)")
     .option(
-      "--worker-timeout <period>",
-      "with the fleet: fail a job no worker takes in this long (default 10m)",
+      "--worker-timeout <dur>",
+      "with the fleet: fail a job no worker takes within dur (default 10m)",
     );
 }
 

@@ -305,8 +305,8 @@ export function registerRun(program: CommandUnknownOpts, ctx: CliContext): void 
     .option("--events", "print every event of the run as one JSON line on standard output")
     .option("--fleet", "send the jobs to the fleet of ays workers (Redis store; docs/fleet.md)")
     .option(
-      "--worker-timeout <period>",
-      "with the fleet: fail a job no worker takes in this long (default 10m)",
+      "--worker-timeout <dur>",
+      "with the fleet: fail a job no worker takes within dur (default 10m)",
     )
     .action(async (options, command) => {
       if (options.queue) {

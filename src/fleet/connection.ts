@@ -53,6 +53,11 @@ export async function fleetConnection(
     lastError = error;
     if (ready) options.onError?.(masked(error));
   });
+  // A server that shuts down cleanly closes the connection without an error; a disconnect of
+  // our own does not reconnect.
+  client.on("reconnecting", () => {
+    if (ready) options.onError?.("the connection was closed");
+  });
   client.on("ready", () => {
     if (ready) options.onReady?.();
     ready = true;

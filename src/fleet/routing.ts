@@ -13,12 +13,15 @@ import { DEFAULT_LABEL } from "./names.ts";
 /** Picks the label of a job. */
 export type Router = (request: JobRequest) => string | Promise<string>;
 
-/** The label of service `name` (`role!instance`) among `services` with `actors`. */
+/** The label of service `name` (`role!instance`) among the `services` with their `actors`. */
 export function labelOf(
   name: string,
-  services: ReadonlyMap<string, ServiceRecord>,
-  actors: ReadonlyMap<string, ActorRecord>,
+  records: {
+    services: ReadonlyMap<string, ServiceRecord>;
+    actors: ReadonlyMap<string, ActorRecord>;
+  },
 ): string {
+  const { services, actors } = records;
   const seen = new Set<string>();
   let current: string | null = name;
   while (current !== null && !seen.has(current)) {
@@ -44,6 +47,6 @@ export function storeRouter(store: Pick<RepoStore, "loadServices" | "loadActors"
       new Map(a.map((actor) => [actor.name, actor])),
     ]);
     const [services, actors] = await loaded;
-    return labelOf(serviceName(request.service.role, request.service.name), services, actors);
+    return labelOf(serviceName(request.service.role, request.service.name), { services, actors });
   };
 }

@@ -293,7 +293,7 @@ export class FleetRunner implements JobRunner {
       let saved = this.#trees.get(folder);
       if (!saved) {
         saved = readTemplateTree(folder).then(async (t) => {
-          await saveTemplateTree(this.#options.store, t.sha, t.files);
+          await saveTemplateTree(this.#options.store, t);
           return { sha: t.sha, root: folder };
         });
         this.#trees.set(folder, saved);
@@ -499,7 +499,7 @@ async function removeWaiting(queue: Queue, id: string): Promise<boolean> {
 }
 
 /** A failed attempt's outcome, made on the coordinator's side. */
-export function failed(
+function failed(
   request: JobRequest,
   message: string,
   started: number,

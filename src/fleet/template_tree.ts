@@ -67,18 +67,19 @@ function safePath(path: string): boolean {
 }
 
 /**
- * The folder of a worker's cache that holds the tree `sha`, writing `files` there first when
+ * The folder of a worker's cache that holds the tree `sha`, writing the files `load` gives there first when
  * it is not there yet (through a temporary folder and a rename, so a half-written copy is
  * never used). Refuses files that do not hash to `sha` or whose paths leave the folder.
  */
 export async function cacheTree(
   cacheDir: string,
   sha: string,
-  files: () => Promise<TreeFile[]>,
+  options: { load: () => Promise<TreeFile[]> },
 ): Promise<string> {
+  const { load } = options;
   const target = join(cacheDir, sha);
   if (await stat(target).then((s) => s.isDirectory(), () => false)) return target;
-  const got = await files();
+  const got = await load();
   if (treeHash(got) !== sha) {
     throw new Error(`the template files in the store do not match their hash ${sha}`);
   }

@@ -305,11 +305,13 @@ export class FleetWorker {
     let actionsPath: string | null = null;
     if (payload.tree !== null && request.actionsPath !== null) {
       const sha = payload.tree;
-      const folder = await cacheTree(this.#options.cacheDir, sha, async () => {
-        const driver = await this.#driver(request.repo.name);
-        const files = await loadTemplateTree(driver, sha);
-        if (!files) throw new Error(`the store has no template files ${sha}`);
-        return files;
+      const folder = await cacheTree(this.#options.cacheDir, sha, {
+        load: async () => {
+          const driver = await this.#driver(request.repo.name);
+          const files = await loadTemplateTree(driver, sha);
+          if (!files) throw new Error(`the store has no template files ${sha}`);
+          return files;
+        },
       });
       actionsPath = join(folder, ...request.actionsPath.split("/"));
     }

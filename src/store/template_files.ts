@@ -26,9 +26,9 @@ export function templateTreeKey(sha: string): string {
 /** Keeps the files of a tree under its hash; writes nothing when the store has it already. */
 export async function saveTemplateTree(
   store: Pick<KeyValueStore, "get" | "set">,
-  sha: string,
-  files: readonly TreeFile[],
+  tree: { sha: string; files: readonly TreeFile[] },
 ): Promise<void> {
+  const { sha, files } = tree;
   const key = templateTreeKey(sha);
   if ((await store.get(key)) !== null) return;
   const text = JSON.stringify({

@@ -88,6 +88,31 @@ describe("ays worker, ays workers and runs on the fleet (loopback Redis, worker 
     assert.equal(flag.code, 2, flag.err);
   });
 
+  it("a job no live worker serves: waiting on the terminal and in run show, fails after --worker-timeout", async () => {
+    const r = await repo("fleetnone", fleetRepoFiles({ frees: 1 }), `store: ${redis.url}\n`);
+    const applied = await r.ays(["blueprint"]);
+    assert.equal(applied.code, 0, applied.err);
+    const run = await r.ays([
+      "do",
+      "install",
+      "-r",
+      "node",
+      "--fleet",
+      "--worker-timeout",
+      "1s",
+      "--json",
+    ]);
+    assert.equal(run.code, 1, run.err);
+    assert.match(run.err, /node!n1 install: waiting for a worker labeled edge: none is live/);
+    const id = (JSON.parse(run.out) as { id: string }).id;
+    const show = await r.ays(["run", "show", id]);
+    assert.match(show.out, /waiting for a worker labeled edge: none is live/);
+    assert.match(show.out, /error: no worker labeled edge took the job within 1 s/);
+    const bad = await r.ays(["run", "--fleet", "--worker-timeout", "soon"]);
+    assert.equal(bad.code, 2, bad.err);
+    assert.match(bad.err, /--worker-timeout: bad period "soon"/);
+  });
+
   it("labeled jobs run on their label's worker, unlabeled ones spread; records name the worker", async () => {
     const r = await repo(
       "fleetone",

@@ -52,22 +52,24 @@ describe("template trees", () => {
         get: (key: string) => Promise.resolve(kv.get(key) ?? null),
         set: (key: string, value: Uint8Array) => Promise.resolve(void kv.set(key, value)),
       };
-      await saveTemplateTree(store, tree.sha, tree.files);
+      await saveTemplateTree(store, tree);
       assert.deepEqual([...kv.keys()], [`tree:${tree.sha}`]);
       const loaded = await loadTemplateTree(store, tree.sha);
       assert.equal(treeHash(loaded!), tree.sha);
       const cached = await cacheTree(
         join(dir.path, "cache"),
         tree.sha,
-        () => Promise.resolve(loaded!),
+        { load: () => Promise.resolve(loaded!) },
       );
       assert.equal(
         await readFile(join(cached, "lib", "helper.ts"), "utf8"),
         "export const h = 2;\n",
       );
       // A second job finds it cached and fetches nothing.
-      const again = await cacheTree(join(dir.path, "cache"), tree.sha, () => {
-        throw new Error("fetched again");
+      const again = await cacheTree(join(dir.path, "cache"), tree.sha, {
+        load: () => {
+          throw new Error("fetched again");
+        },
       });
       assert.equal(again, cached);
     } finally {
@@ -84,13 +86,13 @@ describe("template trees", () => {
         cacheTree(
           dir.path,
           sha,
-          () => Promise.resolve([{ path: "actions.ts", data: enc("evil") }]),
+          { load: () => Promise.resolve([{ path: "actions.ts", data: enc("evil") }]) },
         ),
         /do not match their hash/,
       );
       const escaping = [{ path: "../escape.ts", data: enc("x") }];
       await assert.rejects(
-        cacheTree(dir.path, treeHash(escaping), () => Promise.resolve(escaping)),
+        cacheTree(dir.path, treeHash(escaping), { load: () => Promise.resolve(escaping) }),
         /bad path/,
       );
     } finally {
@@ -143,10 +145,10 @@ describe("routing", () => {
   ]);
 
   it("takes the actor's label, else the nearest ancestor's, else default", () => {
-    assert.equal(labelOf("node!n1", services, actors), "edge");
-    assert.equal(labelOf("app!a1", services, actors), "edge");
-    assert.equal(labelOf("dc!d1", services, actors), "zone1");
-    assert.equal(labelOf("free!f1", services, actors), "default");
+    assert.equal(labelOf("node!n1", { services, actors }), "edge");
+    assert.equal(labelOf("app!a1", { services, actors }), "edge");
+    assert.equal(labelOf("dc!d1", { services, actors }), "zone1");
+    assert.equal(labelOf("free!f1", { services, actors }), "default");
   });
 
   it("a live worker serves its labels and default; a gone one serves nothing", () => {

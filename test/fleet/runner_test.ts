@@ -256,4 +256,27 @@ describe("the fleet: a coordinator's runner and workers on a real Redis", () => 
     assert.equal(c.ok, true, String(c.error?.message));
     assert.equal(await readFile(count, "utf8"), "web1\n");
   });
+
+  it("a worker that lost Redis reconnects and takes jobs again", async () => {
+    for (const w of workers.splice(0)) await w.stop();
+    const lines: string[] = [];
+    const w = await FleetWorker.start(redis.url, {
+      name: "phoenix",
+      cacheDir: join(dir.path, "cache", "phoenix"),
+      workDir: join(dir.path, "work", "phoenix"),
+      log: (line) => lines.push(line),
+    });
+    workers.push(w);
+    await redis.restart();
+    await until(() => lines.some((l) => l.startsWith("connected to Redis again")), {
+      what: "the worker to reconnect",
+      timeoutMs: 60_000,
+    });
+    assert.ok(lines.some((l) => l.startsWith("lost the connection to Redis")), lines.join("\n"));
+    const r = await runner();
+    const count = join(dir.path, "count-phoenix");
+    const outcome = await r.run(request(dir.path, "install", { count }));
+    assert.equal(outcome.ok, true, String(outcome.error?.message));
+    assert.equal(outcome.worker, "phoenix");
+  });
 });
