@@ -316,10 +316,14 @@ export class SshConnections {
       last = log;
       const reason = classifyFailure(log);
       if (reason !== "unreachable") {
-        throw connectError(reason, what, log, { knownHosts: master.target.knownHosts });
+        throw connectError(reason, {
+          target: what,
+          stderr: log,
+          knownHosts: master.target.knownHosts,
+        });
       }
     }
-    throw connectError("unreachable", what, last, { attempts });
+    throw connectError("unreachable", { target: what, stderr: last, attempts });
   }
 
   /** One attempt: `ssh -f -N -M` returns once the master is connected (0) or failed (255). */
