@@ -261,6 +261,9 @@ export class SshConnections {
       `UserKnownHostsFile=${t.knownHosts}`,
       "-o",
       "GlobalKnownHostsFile=/dev/null",
+      // Readable lines, so that the one of a host whose key changed can be found and removed.
+      "-o",
+      "HashKnownHosts=no",
       "-o",
       `StrictHostKeyChecking=${t.hostKeys === "strict" ? "yes" : "accept-new"}`,
       "-o",
