@@ -39,14 +39,24 @@ export function sshReason(stderr: string): string {
   return lines.slice(-2).join("; ") || "ssh failed without a message";
 }
 
+/** Options of {@link connectError}. */
+export interface ConnectErrorOptions {
+  /** `user@host:port`, as shown. */
+  target: string;
+  /** What ssh wrote. */
+  stderr: string;
+  /** Tries made (default 1). */
+  attempts?: number;
+  /** The known_hosts file checked. */
+  knownHosts?: string;
+}
+
 /** The error for a connection that failed with `reason` (after `attempts` tries when retried). */
 export function connectError(
   reason: ConnectFailure,
-  target: string,
-  stderr: string,
-  options: { attempts?: number; knownHosts?: string } = {},
+  options: ConnectErrorOptions,
 ): SshConnectError {
-  const { attempts = 1, knownHosts = ".ays/known_hosts" } = options;
+  const { target, stderr, attempts = 1, knownHosts = ".ays/known_hosts" } = options;
   const why = sshReason(stderr);
   switch (reason) {
     case "host-key-changed":

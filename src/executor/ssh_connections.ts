@@ -10,7 +10,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { classifyFailure, connectError, SshConnectError } from "./errors.ts";
@@ -116,9 +116,17 @@ export class SshConnections {
     return this.#ssh;
   }
 
-  /** The private folder (0700), made on first use. */
+  /**
+   * The private folder (0700), made on first use with the pid of its owner in it; folders of
+   * owners that are gone (an ays killed with `kill -9`) are removed then, key files with them.
+   */
   #folder(): Promise<string> {
-    this.#dir ??= mkdtemp(join(this.#tmpRoot, "ays-ssh-"));
+    this.#dir ??= (async () => {
+      await sweepDeadFolders(this.#tmpRoot);
+      const dir = await mkdtemp(join(this.#tmpRoot, "ays-ssh-"));
+      await writeFile(join(dir, "owner"), String(process.pid), { mode: 0o600 });
+      return dir;
+    })();
     return this.#dir;
   }
 
@@ -261,6 +269,9 @@ export class SshConnections {
       `UserKnownHostsFile=${t.knownHosts}`,
       "-o",
       "GlobalKnownHostsFile=/dev/null",
+      // Readable lines, so that the one of a host whose key changed can be found and removed.
+      "-o",
+      "HashKnownHosts=no",
       "-o",
       `StrictHostKeyChecking=${t.hostKeys === "strict" ? "yes" : "accept-new"}`,
       "-o",
@@ -316,10 +327,14 @@ export class SshConnections {
       last = log;
       const reason = classifyFailure(log);
       if (reason !== "unreachable") {
-        throw connectError(reason, what, log, { knownHosts: master.target.knownHosts });
+        throw connectError(reason, {
+          target: what,
+          stderr: log,
+          knownHosts: master.target.knownHosts,
+        });
       }
     }
-    throw connectError("unreachable", what, last, { attempts });
+    throw connectError("unreachable", { target: what, stderr: last, attempts });
   }
 
   /** One attempt: `ssh -f -N -M` returns once the master is connected (0) or failed (255). */
@@ -359,6 +374,26 @@ export class SshConnections {
       timeoutMs: 10_000,
     });
     await rm(master.controlPath, { force: true });
+  }
+}
+
+/** Removes the `ays-ssh-*` folders in `root` whose owner process no longer exists. */
+async function sweepDeadFolders(root: string): Promise<void> {
+  const names = await readdir(root).catch(() => [] as string[]);
+  for (const name of names.filter((n) => n.startsWith("ays-ssh-"))) {
+    const owner = Number(await readFile(join(root, name, "owner"), "utf8").catch(() => ""));
+    if (!(owner > 0) || alive(owner)) continue;
+    await rm(join(root, name), { recursive: true, force: true });
+  }
+}
+
+/** Whether process `pid` exists. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === "EPERM";
   }
 }
 

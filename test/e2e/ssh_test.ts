@@ -46,7 +46,7 @@ export async function install(job) {
 
 const SLOW_ACTIONS = `
 export async function install(job) {
-  await job.exec("sleep 300; echo never");
+  await job.exec("touch /tmp/ays-e2e-slow-" + job.runId + "; sleep 300; echo never");
 }
 `;
 
@@ -92,7 +92,7 @@ async function makeRepo(bp: string, extra: Record<string, string> = {}) {
       "actorTemplates/app/actions.js": APP_ACTIONS,
       "actorTemplates/slow/schema.hrd": "node = parent:node\n",
       "actorTemplates/slow/actions.js": SLOW_ACTIONS,
-      "actorTemplates/slow/actor.yaml": "actions:\n  install: { timeout: 3s }\n",
+      "actorTemplates/slow/actor.yaml": "actions:\n  install: { timeout: 8s }\n",
       "actorTemplates/pinned/schema.hrd": "node = parent:node\n",
       "actorTemplates/pinned/actions.js": PINNED_ACTIONS,
       "actorTemplates/pinned/actor.yaml": "executor: local\n",
@@ -255,12 +255,14 @@ describe("executors over SSH end to end", { skip: await netnsSkipReason() }, () 
       // The timed-out command left nothing behind on its host.
       const slow = byService.get("slow!s1")!;
       assert.equal(slow.state, "error");
-      assert.match(slow.error!.message, /timed out after 3 s/);
+      assert.match(slow.error!.message, /timed out after 8 s/);
       const commands = await Promise.all(
         (await nsPids(a.name)).map((pid) =>
           readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")
         ),
       );
+      // It had started there (its marker file), and nothing of it is left.
+      assert.equal((await a.run(["test", "-e", `/tmp/ays-e2e-slow-${run.id}`])).code, 0);
       assert.deepEqual(commands.filter((c) => c.includes("sleep\u0000300")), []);
       assert.ok(commands.some((c) => c.includes("sleep\u00001000")), "the detached servers run");
 

@@ -14,6 +14,7 @@ import {
 import { createTestHosts, netnsSkipReason, type TestHosts } from "../helpers/netns.ts";
 import { type SshServer, startSshd } from "../helpers/sshd.ts";
 import { until } from "../helpers/until.ts";
+import { writeFiles } from "../helpers/temp_repo.ts";
 
 function execResult(reply: RemoteReply) {
   assert.equal(reply.op, "exec");
@@ -34,6 +35,10 @@ describe("RemoteRunner over SshConnections", { skip: await netnsSkipReason() }, 
     dir = await mkdtemp(join(tmpdir(), "ays-remote-test-"));
     tmpRoot = join(dir, "tmp");
     await import("node:fs/promises").then((fs) => fs.mkdir(tmpRoot));
+    // What an ays killed with kill -9 left: its private folder with a key file; its owner is gone.
+    const { spawnSync } = await import("node:child_process");
+    const deadPid = spawnSync("sh", ["-c", "echo $$"], { encoding: "utf8" }).stdout.trim();
+    await writeFiles(join(tmpRoot, "ays-ssh-left"), { owner: deadPid, "k-0": "secret" });
     connections = new SshConnections({ tmpRoot, backoffMs: [50] });
     runner = new RemoteRunner(connections);
     target = {
@@ -229,9 +234,10 @@ describe("RemoteRunner over SshConnections", { skip: await netnsSkipReason() }, 
     }
   });
 
-  it("removes the key files and control sockets on close", async () => {
+  it("removes the key files and control sockets on close (and those of dead owners)", async () => {
     const folders = await readdir(tmpRoot);
     assert.equal(folders.length, 1);
+    assert.notEqual(folders[0], "ays-ssh-left");
     const files = await readdir(join(tmpRoot, folders[0]));
     assert.ok(files.some((f) => f.startsWith("k-")), files.join(","));
     await connections.close();

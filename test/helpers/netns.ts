@@ -16,7 +16,6 @@
  */
 import { type ChildProcess, spawn as spawnChild, type SpawnOptions } from "node:child_process";
 import { mkdir, open, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 /** A CIDR range test hosts may take their /30s from. */
@@ -36,8 +35,11 @@ const MAX_PAIRS = 1024;
 /** Interface names of our pairs: root side `aysr<index>`, namespace side `aysn<index>`. */
 const OWN_DEVICE = /^ays[rn]\d+$/;
 
-/** Where index locks live (shared by every test process of the machine). */
-const LOCK_DIR = join(tmpdir(), "ays-netns-locks");
+/**
+ * Where index locks live: one folder for the whole machine, like the interface names the
+ * indexes stand for (not `$TMPDIR`, which a test may change for the processes it starts).
+ */
+const LOCK_DIR = "/tmp/ays-netns-locks";
 
 /** Per-namespace files `ip netns exec` mounts over `/etc`. */
 const ETC_NETNS = "/etc/netns";
