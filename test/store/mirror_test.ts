@@ -168,6 +168,41 @@ describe("mirror", () => {
     }
   });
 
+  it("creates each folder once, nested ones parents first, and writes fresh files unread", async () => {
+    const repo = await makeTempRepo();
+    try {
+      const files = new Map<string, string>();
+      const fresh = new Set<string>();
+      for (let i = 0; i < 40; i++) {
+        // Children share their parent's folder: many writers race for the same folders.
+        const path = join("services", `node!h${i % 4}`, `app!a${i}`, "service.json");
+        files.set(path, `{"i": ${i}}\n`);
+        fresh.add(path);
+      }
+      // Not marked fresh, and its folder is missing: found missing, the folder made, written.
+      const stray = join("services", "node!gone", "service.json");
+      files.set(stray, "{}\n");
+      // Marked fresh but present with other content: overwritten without being read.
+      const present = join("services", "node!h0", "service.json");
+      await writeMirrorFiles(repo.path, new Map([[present, "old\n"]]));
+      files.set(present, "new\n");
+      fresh.add(present);
+      const result = await writeMirrorFiles(repo.path, files, { fresh });
+      assert.deepEqual(result, { written: 42, removed: 0, unchanged: 0 });
+      for (const [path, text] of files) {
+        assert.equal(readFileSync(join(repo.path, path), "utf8"), text, path);
+      }
+      // Nothing left behind but the files (no temporary files).
+      const again = await writeMirrorFiles(repo.path, files);
+      assert.deepEqual(again, { written: 0, removed: 0, unchanged: 42 });
+      const { readdir } = await import("node:fs/promises");
+      const all = await readdir(join(repo.path, "services"), { recursive: true });
+      assert.deepEqual(all.filter((name) => String(name).endsWith(".tmp")), []);
+    } finally {
+      await repo.remove();
+    }
+  });
+
   it("a file that cannot be written does not stop the others; the error names it", async () => {
     const repo = await makeTempRepo();
     try {
