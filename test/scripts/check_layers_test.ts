@@ -82,12 +82,12 @@ describe("check_layers", () => {
 
   it("reports a folder the layer table does not know, once", async () => {
     const root = await tree("unknown", {
-      "src/fleet/mod.ts": 'export * from "./a.ts";\n',
-      "src/fleet/a.ts": "export const a = 1;\n",
+      "src/gadgets/mod.ts": 'export * from "./a.ts";\n',
+      "src/gadgets/a.ts": "export const a = 1;\n",
     });
     const found = checkLayers(root).map(formatViolation);
     assert.deepEqual(found, [
-      'src/fleet/a.ts:1:1: "fleet" has no layer: add it to the layer table',
+      'src/gadgets/a.ts:1:1: "gadgets" has no layer: add it to the layer table',
     ]);
   });
 
