@@ -16,14 +16,13 @@ import {
   type ActorRecord,
   didYouMean,
   flatProducers,
-  parseServiceName,
   serviceName,
   type ServiceRecord,
   showEntry,
   sortServices,
 } from "../model/mod.ts";
-import { describeExecutors, loadLastJobs } from "../run/mod.ts";
-import { CorruptRecordError, type RepoStore } from "../store/mod.ts";
+import { loadLastJobs, storedExecutors } from "../run/mod.ts";
+import { CorruptRecordError } from "../store/mod.ts";
 import type { CliContext } from "./context.ts";
 import { corruptRecordsError, corruptService, nameFromMirror } from "./corrupt.ts";
 import { renderShow } from "./render.ts";
@@ -79,45 +78,6 @@ export function deepServices(
   });
   walk((name) => children.get(name) ?? []);
   return [...selected, ...sortServices(added)];
-}
-
-/**
- * Where the jobs of each shown service run (docs/executors.md). The walk needs every
- * ancestor: those not among the loaded services are loaded by name (and their actors).
- */
-async function showExecutors(
-  store: RepoStore,
-  shown: readonly ServiceRecord[],
-  all: readonly ServiceRecord[],
-  actors: Map<string, ActorRecord>,
-  repo: { name: string; path: string },
-): Promise<Map<string, string>> {
-  const byName = new Map(all.map((s) => [serviceName(s.role, s.name), s]));
-  for (const service of shown) {
-    let parent = service.parent;
-    for (let depth = 0; parent && depth < 64; depth++) {
-      let found = byName.get(parent);
-      if (!found) {
-        const parsed = parseServiceName(parent);
-        found = parsed
-          ? (await store.loadServiceByName(parsed.role, parsed.instance).catch(() => null)) ??
-            undefined
-          : undefined;
-        if (!found) break;
-        byName.set(parent, found);
-      }
-      if (!actors.has(found.actor)) {
-        const actor = await store.loadActor(found.actor).catch(() => null);
-        if (actor) actors.set(actor.name, actor);
-      }
-      parent = found.parent;
-    }
-  }
-  return await describeExecutors(shown, {
-    lookup: (name) => byName.get(name),
-    actors: (name) => actors.get(name),
-    repo,
-  });
 }
 
 /** Adds `ays show` to the program. */
@@ -181,7 +141,7 @@ export function registerShow(program: CommandUnknownOpts, ctx: CliContext): void
         if (options.deep) shown = deepServices(shown, all);
         const fieldsOf = (s: ServiceRecord) => actors.get(s.actor)?.fields ?? [];
         const jobs = await loadLastJobs(store, shown);
-        const executors = await showExecutors(store, shown, all, actors, session.repo);
+        const executors = await storedExecutors(store, shown, { all, actors, repo: session.repo });
         const entries = shown.map((s) => ({
           ...showEntry(s, fieldsOf(s), { reveal: options.reveal, jobs }),
           executor: executors.get(serviceName(s.role, s.name)) ?? "local",

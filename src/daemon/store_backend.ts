@@ -32,6 +32,7 @@ import {
   runServiceJob,
   type RunSession,
   scheduleForRun,
+  storedExecutors,
   tidyJobHistory,
 } from "../run/mod.ts";
 import type { RepoEvents } from "../events/mod.ts";
@@ -114,12 +115,19 @@ export function storeBackend(repos: readonly ServedRepo[]): DaemonBackend {
       return sortServices(services).map(listEntry);
     },
     async service(name, { role, instance }) {
-      const { store } = repoOf(served, name);
+      const repo = repoOf(served, name);
+      const { store } = repo;
       const service = await store.loadServiceByName(role, instance);
       if (!service) return null;
       const actor = await store.loadActor(service.actor);
       const jobs = await loadLastJobs(store, [service]);
-      return showEntry(service, actor?.fields ?? [], { reveal: false, jobs });
+      const actors = new Map(actor ? [[actor.name, actor]] : []);
+      const executors = await storedExecutors(store, [service], { actors, repo });
+      // The same entry as `ays show --json` (docs/daemon.md).
+      return {
+        ...showEntry(service, actor?.fields ?? [], { reveal: false, jobs }),
+        executor: executors.get(serviceName(service.role, service.name)) ?? "local",
+      };
     },
     async runs(name) {
       return (await repoOf(served, name).store.listRuns()).map(runListEntry);

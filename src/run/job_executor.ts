@@ -8,7 +8,13 @@
  */
 import { pathToFileURL } from "node:url";
 import { describeExecutor, type ExecutorLink, resolveExecutor } from "../executor/mod.ts";
-import { serviceName, type ServiceRecord } from "../model/mod.ts";
+import {
+  type ActorRecord,
+  parseServiceName,
+  serviceName,
+  type ServiceRecord,
+} from "../model/mod.ts";
+import type { RepoStore } from "../store/mod.ts";
 import {
   type ActorLookup,
   jobAncestors,
@@ -69,4 +75,61 @@ export async function describeExecutors(
     }
   }
   return out;
+}
+
+/** Options of {@link storedExecutors}. */
+export interface StoredExecutorsOptions {
+  /** Services already loaded (default none): ancestors not among them are loaded by name. */
+  all?: readonly ServiceRecord[];
+  /** Actors already loaded, by name (default none): the others are loaded as needed. */
+  actors?: ReadonlyMap<string, ActorRecord>;
+  repo: { name: string; path: string };
+}
+
+/**
+ * {@link describeExecutors} for services of a store: the walk needs every ancestor, so those
+ * not among `all` are loaded by name (and their actors). `ays show` and the daemon's
+ * `GET /repos/{name}/services/{role}/{instance}` use it, so both name the same executor.
+ */
+export async function storedExecutors(
+  store: RepoStore,
+  shown: readonly ServiceRecord[],
+  options: StoredExecutorsOptions,
+): Promise<Map<string, string>> {
+  const { all = [], repo } = options;
+  const actors = new Map(options.actors ?? []);
+  const byName = new Map(all.map((s) => [serviceName(s.role, s.name), s]));
+  for (const service of shown) {
+    byName.set(serviceName(service.role, service.name), service);
+    if (!actors.has(service.actor)) {
+      const actor = await store.loadActor(service.actor).catch(() => null);
+      if (actor) actors.set(actor.name, actor);
+    }
+  }
+  for (const service of shown) {
+    let parent = service.parent;
+    // Bounded: a parent chain is never this deep, and a corrupted one must not loop.
+    for (let depth = 0; parent && depth < 64; depth++) {
+      let found = byName.get(parent);
+      if (!found) {
+        const parsed = parseServiceName(parent);
+        found = parsed
+          ? (await store.loadServiceByName(parsed.role, parsed.instance).catch(() => null)) ??
+            undefined
+          : undefined;
+        if (!found) break;
+        byName.set(parent, found);
+      }
+      if (!actors.has(found.actor)) {
+        const actor = await store.loadActor(found.actor).catch(() => null);
+        if (actor) actors.set(actor.name, actor);
+      }
+      parent = found.parent;
+    }
+  }
+  return await describeExecutors(shown, {
+    lookup: (name) => byName.get(name),
+    actors: (name) => actors.get(name),
+    repo,
+  });
 }

@@ -92,7 +92,12 @@ export {
   type ServiceLookup,
   serviceView,
 } from "./job_request.ts";
-export { describeExecutors, type DescribeExecutorsOptions } from "./job_executor.ts";
+export {
+  describeExecutors,
+  type DescribeExecutorsOptions,
+  storedExecutors,
+  type StoredExecutorsOptions,
+} from "./job_executor.ts";
 export { MAX_TIMER_MS, sleep, type SleepOptions, timerDelay } from "./sleep.ts";
 export {
   ActionSources,
