@@ -8,6 +8,7 @@
  *
  * @module
  */
+import process from "node:process";
 import type { AysEvent } from "../events/mod.ts";
 import type { CliIo } from "./io.ts";
 
@@ -255,6 +256,17 @@ export class RunView {
 function firstLine(text: string): string {
   const line = text.split("\n").find((l) => l.trim() !== "") ?? "";
   return line.trim();
+}
+
+/**
+ * The width of standard error's terminal: its reported size, else `COLUMNS` (a pseudo-terminal
+ * without a size reports 0), else 100.
+ */
+export function terminalColumns(env: Record<string, string | undefined>): number {
+  const reported = process.stderr.columns;
+  if (reported > 0) return reported;
+  const given = Number(env.COLUMNS);
+  return Number.isInteger(given) && given > 0 ? given : 100;
 }
 
 /** `0.42 s`, `12.3 s`, `2 min 05 s`. */

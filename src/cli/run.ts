@@ -25,7 +25,7 @@ import type { HeldLock } from "../store/mod.ts";
 import type { CliContext } from "./context.ts";
 import { type GlobalOptions, globalsOf } from "./global_options.ts";
 import { openFleet, parseWorkerTimeout } from "./fleet_option.ts";
-import { formatSeconds, RunView } from "./progress.ts";
+import { formatSeconds, RunView, terminalColumns } from "./progress.ts";
 import { openSession, printJson, withSession } from "./session.ts";
 
 /** Options `ays run` and `ays do` share. */
@@ -148,7 +148,7 @@ export async function executeFromCli(
   const view = new RunView(ctx.io, {
     quiet: globals.quiet,
     color: globals.color,
-    columns: process.stderr.columns,
+    columns: terminalColumns(ctx.io.env),
   });
   const unsubscribe = stream.bus.subscribe((event) => {
     view.onEvent(event);

@@ -7,7 +7,6 @@
  * @module
  */
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
-import process from "node:process";
 import { ExitCode, InputError } from "../errors.ts";
 import {
   type AysEvent,
@@ -21,7 +20,7 @@ import type { RunRecord } from "../model/mod.ts";
 import { FINAL_RUN_STATES, findRun } from "../run/mod.ts";
 import { isProcessAlive, RUN_QUEUE, thisHost } from "../store/mod.ts";
 import type { CliContext } from "./context.ts";
-import { RunView } from "./progress.ts";
+import { RunView, terminalColumns } from "./progress.ts";
 import { withSession } from "./session.ts";
 
 /** How often the run's record is looked at, for a run whose events stopped coming. */
@@ -54,7 +53,7 @@ export function registerWatch(program: CommandUnknownOpts, ctx: CliContext): voi
         const view = new RunView(ctx.io, {
           quiet: globals.quiet || Boolean(options.events),
           color: globals.color,
-          columns: process.stderr.columns,
+          columns: terminalColumns(ctx.io.env),
         });
         const show = (event: AysEvent) => {
           if (options.events) ctx.io.stdout(JSON.stringify(event) + "\n");

@@ -73,6 +73,25 @@ export function eventsRoute(
   } = options;
   if (!(maxBufferedBytes > 0)) throw new RangeError("maxBufferedBytes must be positive");
   const open = new Set<() => void>();
+  // Every client gets the same event: turn it into JSON once, not once per client.
+  const texts = new WeakMap<AysEvent, string>();
+  const textOf = (event: AysEvent): string => {
+    let text = texts.get(event);
+    if (text === undefined) {
+      text = JSON.stringify(event);
+      texts.set(event, text);
+    }
+    return text;
+  };
+  const frames = new WeakMap<AysEvent, string>();
+  const frameOf = (event: AysEvent): string => {
+    let text = frames.get(event);
+    if (text === undefined) {
+      text = `id: ${event.id}\ndata: ${textOf(event)}\n\n`;
+      frames.set(event, text);
+    }
+    return text;
+  };
 
   const route: HttpRoute = (req, res, parts) => {
     if (parts.length !== 1 || parts[0] !== "events") return false;
@@ -140,12 +159,35 @@ export function eventsRoute(
       logger.warn("dropped an event stream client", { reason });
       end();
     };
-    /** Writes one event; false when the client's buffer is full. */
-    const write = (event: AysEvent): boolean => {
+    /** The message of one event, or null when this client had it already. */
+    const frame = (event: AysEvent): string | null => {
       const repo = event.repo;
-      if (event.id <= (sent.get(repo) ?? 0)) return true;
+      if (event.id <= (sent.get(repo) ?? 0)) return null;
       sent.set(repo, event.id);
-      return res.write(`id: ${cursorText()}\ndata: ${JSON.stringify(event)}\n\n`);
+      // One repository: the message is the same for every client, made once.
+      return single ? frameOf(event) : `id: ${cursorText()}\ndata: ${textOf(event)}\n\n`;
+    };
+    /** Writes one event at once; false when the client's buffer is full. */
+    const write = (event: AysEvent): boolean => {
+      const text = frame(event);
+      return text === null ? true : res.write(text);
+    };
+    // Live events come in bursts (a stored batch): one socket write per burst, not per event.
+    let burst: string[] = [];
+    const flushBurst = () => {
+      const text = burst.join("");
+      burst = [];
+      if (closed || text === "") return;
+      res.write(text);
+      if (res.writableLength > maxBufferedBytes) {
+        drop(`more than ${maxBufferedBytes} bytes unread: reconnect with Last-Event-ID`);
+      }
+    };
+    const enqueue = (event: AysEvent) => {
+      const text = frame(event);
+      if (text === null) return;
+      if (burst.length === 0) queueMicrotask(flushBurst);
+      burst.push(text);
     };
 
     for (const [repo, source] of start.repos) {
@@ -158,10 +200,7 @@ export function eventsRoute(
           pending.push(event);
           return;
         }
-        write(event);
-        if (res.writableLength > maxBufferedBytes) {
-          drop(`more than ${maxBufferedBytes} bytes unread: reconnect with Last-Event-ID`);
-        }
+        enqueue(event);
       }));
       const cursor = start.cursors.get(repo);
       if (cursor === undefined) {

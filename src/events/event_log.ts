@@ -90,8 +90,9 @@ export class EventLog {
       const batch = await this.#store.readEvents(after, { limit: 1000 });
       if (batch.length === 0) return this.prune(after + 1);
       for (const { id, data } of batch) {
+        // An entry without a time (not one of ours) goes with the old ones.
         const at = Date.parse(timeOf(data));
-        if (!(at < time)) return this.prune(id);
+        if (at >= time) return this.prune(id);
         after = id;
       }
     }

@@ -69,7 +69,11 @@ export async function* followEvents(
 export interface EventTailOptions {
   /** See {@link FollowOptions.pollMs}. */
   pollMs?: number;
-  /** See {@link FollowOptions.bus}. */
+  /**
+   * This process's events: handed on as they come when they follow the last one without a
+   * gap, instead of being read back from the store; a gap (another process stored events
+   * in between) is filled from the store at once.
+   */
   bus?: EventBus;
   /** A read of the log failed (the tail tries again after the poll interval). */
   onError?: (error: unknown) => void;
@@ -77,7 +81,8 @@ export interface EventTailOptions {
 
 /**
  * One follower of a log shared by many listeners (the daemon's SSE clients): the log is read
- * once per change, whatever the number of clients.
+ * once per change, whatever the number of clients, and this process's own events are not
+ * read back at all.
  */
 export class EventTail {
   readonly #log: EventLog;
@@ -87,6 +92,9 @@ export class EventTail {
   readonly #waiters = new Set<(force?: boolean) => void>();
   #last = 0;
   #running: Promise<void> | null = null;
+  #wake: (() => void) | null = null;
+  #poked = false;
+  #unsubscribe: (() => void) | null = null;
 
   constructor(log: EventLog, options: EventTailOptions = {}) {
     this.#log = log;
@@ -107,6 +115,11 @@ export class EventTail {
   async start(): Promise<void> {
     if (this.#running) return;
     this.#last = await this.#log.lastId();
+    this.#unsubscribe = this.#options.bus?.subscribe((event) => {
+      if (event.repo !== this.#log.repo) return;
+      if (event.id === this.#last + 1) this.#deliver(event);
+      else if (event.id > this.#last) this.#poke();
+    }) ?? null;
     this.#running = this.#loop();
   }
 
@@ -124,6 +137,7 @@ export class EventTail {
   reached(id: number, options: { timeoutMs?: number } = {}): Promise<void> {
     const { timeoutMs = 1000 } = options;
     if (this.#last >= id || this.#stop.signal.aborted) return Promise.resolve();
+    this.#poke();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -141,35 +155,52 @@ export class EventTail {
   /** Stops following. */
   async stop(): Promise<void> {
     this.#stop.abort();
+    this.#unsubscribe?.();
+    this.#poke();
     await this.#running;
     for (const waiter of [...this.#waiters]) waiter(true);
   }
 
-  async #loop(): Promise<void> {
-    const { pollMs = 250, bus, onError } = this.#options;
-    while (!this.#stop.signal.aborted) {
+  #poke(): void {
+    this.#poked = true;
+    this.#wake?.();
+  }
+
+  #deliver(event: AysEvent): void {
+    if (event.id <= this.#last) return;
+    this.#last = event.id;
+    for (const listener of [...this.#listeners]) {
       try {
-        const events = followEvents(this.#log, {
-          after: this.#last,
-          pollMs,
-          bus,
-          signal: this.#stop.signal,
-        });
-        for await (const event of events) {
-          this.#last = event.id;
-          for (const listener of [...this.#listeners]) {
-            try {
-              listener(event);
-            } catch {
-              // One client's failure is not the others'.
-            }
-          }
-          for (const waiter of [...this.#waiters]) waiter();
-        }
+        listener(event);
+      } catch {
+        // One client's failure is not the others'.
+      }
+    }
+    for (const waiter of [...this.#waiters]) waiter();
+  }
+
+  async #loop(): Promise<void> {
+    const { pollMs = 250, onError } = this.#options;
+    const signal = this.#stop.signal;
+    while (!signal.aborted) {
+      this.#poked = false;
+      let full = false;
+      try {
+        const batch = await this.#log.since(this.#last);
+        for (const event of batch) this.#deliver(event);
+        full = batch.length >= 1000;
       } catch (error) {
         onError?.(error);
-        await new Promise((resolve) => setTimeout(resolve, pollMs));
       }
+      if (full || this.#poked || signal.aborted) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pollMs);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#wake = null;
     }
   }
 }
