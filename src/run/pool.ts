@@ -85,6 +85,8 @@ export class WorkerPool implements JobRunner {
   #active = 0;
   #nextId = 0;
   #closed = false;
+  /** Workers {@link WorkerPool.warm} started that have not answered yet. */
+  #booting = 0;
 
   constructor(options: PoolOptions = {}) {
     this.#size = Math.max(1, options.size ?? 10);
@@ -101,13 +103,23 @@ export class WorkerPool implements JobRunner {
     return this.#all.size;
   }
 
-  /** Starts the pool's workers and waits until each answers, so the first jobs start fast. */
+  /**
+   * Starts the pool's workers and waits until each answers, so the first jobs start fast.
+   * Jobs given meanwhile wait in the queue and go to each worker as soon as it answered (their
+   * timeout counts from there): none waits for the slowest worker's start.
+   */
   async warm(): Promise<void> {
     const starting: Promise<void>[] = [];
     while (this.#all.size < this.#size) {
       const w = this.#spawn(false);
-      this.#idle.push(w);
-      starting.push(ping(w.worker));
+      this.#booting++;
+      starting.push(
+        ping(w.worker).finally(() => {
+          this.#booting--;
+          if (this.#all.has(w) && !this.#closed) this.#idle.push(w);
+          this.#dispatch();
+        }),
+      );
     }
     await Promise.all(starting);
   }
@@ -137,6 +149,9 @@ export class WorkerPool implements JobRunner {
 
   #dispatch(): void {
     while (!this.#closed && this.#active < this.#size && this.#queue.length > 0) {
+      // A worker still starting will take the job: no extra worker beside it.
+      const fresh = this.#queue[0].fresh || this.#queue[0].options.isolation === "job";
+      if (!fresh && this.#idle.length === 0 && this.#booting > 0) break;
       const q = this.#queue.shift()!;
       this.#start(q);
     }
@@ -423,6 +438,8 @@ function ping(worker: Worker): Promise<void> {
     };
     worker.addEventListener("message", onMessage);
     worker.addEventListener("error", (e) => reject(new Error(String(e.message))), { once: true });
+    // A worker whose thread ended before it answered never will (Bun tells).
+    worker.addEventListener("close", () => reject(new Error("the worker ended")), { once: true });
     worker.postMessage({ type: "ping", id: 0 } satisfies HostMessage);
   });
 }
