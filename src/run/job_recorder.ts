@@ -134,23 +134,21 @@ export class JobRecorder {
     record.attempts = Math.max(1, record.attempts);
     record.startedAt = at;
     let found = true;
-    const [saved] = await Promise.all([
-      this.#store.updateService(this.#options.serviceKey, (svc) => {
-        const action = svc.actions[record.action];
-        if (!action) {
-          found = false;
-          return null;
-        }
-        svc.actions[record.action] = {
-          ...action,
-          state: "running",
-          lastRun: at,
-          lastJob: record.id,
-        };
-        return svc;
-      }),
-      this.#store.saveJob({ ...record }),
-    ]);
+    // The action and the job become `running` in one atomic write.
+    const saved = await this.#store.updateService(this.#options.serviceKey, (svc) => {
+      const action = svc.actions[record.action];
+      if (!action) {
+        found = false;
+        return null;
+      }
+      svc.actions[record.action] = {
+        ...action,
+        state: "running",
+        lastRun: at,
+        lastJob: record.id,
+      };
+      return svc;
+    }, { jobs: [{ ...record }] });
     if (!saved || !found) {
       await this.skip("cancelled", "the service or its action was deleted");
       return null;
@@ -190,17 +188,28 @@ export class JobRecorder {
     record.error = state === "ok" ? null : errorOf(last, error, state);
     if (last?.worker !== undefined) record.worker = last.worker;
     const before = this.#options.before;
+    let written = false;
+    // The service and the job record end in one atomic write (with those of the other jobs
+    // ending in the same moment, `src/store/write_group.ts`).
     const [, saved] = await Promise.all([
       this.#drain(errorLogLine(last), last?.logTruncated ? last.log : undefined),
       this.#store.updateService(
         this.#options.serviceKey,
-        (svc) =>
-          svc.actions[record.action]
-            ? endAction(svc, record.action, { state, before, data: last?.data, jobId: record.id })
-            : null,
+        (svc) => {
+          written = Object.hasOwn(svc.actions, record.action);
+          if (!written) return null;
+          return endAction(svc, record.action, {
+            state,
+            before,
+            data: last?.data,
+            jobId: record.id,
+          });
+        },
+        { jobs: [{ ...record }] },
       ),
-      this.#store.saveJob({ ...record }),
     ]);
+    // No service or action left to end: the job record is written on its own.
+    if (!saved || !written) await this.#store.saveJob({ ...record });
     if (saved) this.#options.onService?.(saved, true);
     return { ...record };
   }

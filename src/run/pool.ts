@@ -119,6 +119,8 @@ export class WorkerPool implements JobRunner {
   readonly #guard: MemoryGuard;
   readonly #remote: RemoteExecutors;
   readonly #ownsRemote: boolean;
+  /** Workers {@link WorkerPool.warm} started that have not answered yet. */
+  #booting = 0;
 
   constructor(options: PoolOptions = {}) {
     this.#size = Math.max(1, options.size ?? 10);
@@ -145,13 +147,23 @@ export class WorkerPool implements JobRunner {
     return this.#all.size;
   }
 
-  /** Starts the pool's workers and waits until each answers, so the first jobs start fast. */
+  /**
+   * Starts the pool's workers and waits until each answers, so the first jobs start fast.
+   * Jobs given meanwhile wait in the queue and go to each worker as soon as it answered (their
+   * timeout counts from there): none waits for the slowest worker's start.
+   */
   async warm(): Promise<void> {
     const starting: Promise<void>[] = [];
     while (this.#all.size < this.#size) {
-      const worker = new Worker(this.#specifier, { type: "module" });
-      this.#idle.push(this.#spawn(false, worker));
-      starting.push(ping(worker));
+      const w = this.#spawn(false);
+      this.#booting++;
+      starting.push(
+        ping(w.worker).finally(() => {
+          this.#booting--;
+          if (this.#all.has(w) && !this.#closed) this.#idle.push(w);
+          this.#dispatch();
+        }),
+      );
     }
     await Promise.all(starting);
   }
@@ -185,6 +197,9 @@ export class WorkerPool implements JobRunner {
 
   #dispatch(): void {
     while (!this.#closed && this.#active < this.#size && this.#queue.length > 0) {
+      // A worker still starting will take the job: no extra worker beside it.
+      const fresh = this.#queue[0].fresh || this.#queue[0].options.isolation === "job";
+      if (!fresh && this.#idle.length === 0 && this.#booting > 0) break;
       const q = this.#queue.shift()!;
       this.#start(q);
     }
@@ -528,15 +543,21 @@ export function killGroups(groups: Iterable<number>): void {
   }
 }
 
-function ping(worker: Worker): Promise<void> {
+function ping(worker: JobWorker): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onMessage = (event: MessageEvent<WorkerMessage>) => {
-      if (event.data?.type !== "pong") return;
+    const onMessage = (event: Event) => {
+      if ((event as MessageEvent<WorkerMessage>).data?.type !== "pong") return;
       worker.removeEventListener("message", onMessage);
       resolve();
     };
     worker.addEventListener("message", onMessage);
-    worker.addEventListener("error", (e) => reject(new Error(String(e.message))), { once: true });
+    worker.addEventListener(
+      "error",
+      (e) => reject(new Error(String((e as ErrorEvent).message))),
+      { once: true },
+    );
+    // A worker whose thread ended before it answered never will (Bun tells).
+    worker.addEventListener("close", () => reject(new Error("the worker ended")), { once: true });
     worker.postMessage({ type: "ping", id: 0 } satisfies HostMessage);
   });
 }

@@ -192,6 +192,14 @@ interface TrySaveOptions {
   seen?: ReadonlyMap<string, SeenService>;
   /** Commit through the write group (a job's service write) instead of a batch of its own. */
   grouped?: boolean;
+  /** More writes of the same atomic batch (the job records of an update). */
+  extra?: BatchOp[];
+}
+
+/** Options of {@link RepoStore.updateService}. */
+export interface UpdateServiceOptions {
+  /** Job records saved in the same atomic write as the service. */
+  jobs?: readonly JobRecord[];
 }
 
 /** Attempts of a save or update that keeps meeting concurrent writers before giving up. */
@@ -471,12 +479,15 @@ export class RepoStore {
    * Read-modify-write of one service without losing a concurrent update: `mutate` gets the
    * current record (a copy) and returns the new one (or null to leave it); the write is
    * guarded on the version `mutate` saw and retried on a conflict. Returns the saved record,
-   * or null when there is no such service.
+   * or null when there is no such service. `jobs` are saved in the same atomic write as the
+   * service (a job's start or end, `job_recorder.ts`) — and only when the service is written.
    */
   async updateService(
     key: string,
     mutate: (service: ServiceRecord) => ServiceRecord | null,
+    options: UpdateServiceOptions = {},
   ): Promise<ServiceRecord | null> {
+    const { jobs = [] } = options;
     const recordKey = serviceRecordKey(key);
     for (let attempt = 1;; attempt++) {
       const bytes = await this.driver.get(recordKey);
@@ -491,6 +502,7 @@ export class RepoStore {
       const outcome = await this.#trySave({ services: [next] }, new Map([[key, bytes]]), {
         seen: new Map([[key, seen]]),
         grouped: true,
+        extra: jobs.map((job) => this.#runs.jobOp(job)),
       });
       if (outcome !== "conflict") return next;
       if (attempt >= MAX_ATTEMPTS) throw conflictError(attempt);
@@ -506,7 +518,7 @@ export class RepoStore {
     expected: ReadonlyMap<string, Uint8Array | null>,
     options: TrySaveOptions = {},
   ): Promise<"saved" | "nothing" | "conflict"> {
-    const { seen = new Map(), grouped = false } = options;
+    const { seen = new Map(), grouped = false, extra = [] } = options;
     const ops: BatchOp[] = [];
     const services = change.services ?? [];
     const deleted = change.deleteServices ?? [];
@@ -589,6 +601,7 @@ export class RepoStore {
     for (const key of deleted) ops.push({ op: "delete", key: serviceRecordKey(key) });
     for (const key of oldIndex) if (!newIndex.has(key)) ops.push({ op: "delete", key });
     for (const key of newIndex) if (!oldIndex.has(key)) ops.push({ op: "set", key, value: EMPTY });
+    ops.push(...extra);
     if (ops.length === 0) return "nothing";
     // Whether a stored actor's new version hides other fields from its services' files.
     const secretsMove = await this.#secretsMove(change.actors ?? []);

@@ -55,6 +55,11 @@ export class RunRecords {
       .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
   }
 
+  /** The write that saves `job` (for a batch of several records). */
+  jobOp(job: JobRecord): BatchOp {
+    return { op: "set", key: jobKey(job.runId, job.id), value: this.#records.encode("job", job) };
+  }
+
   /**
    * Saves one job record; with a write group, in the batch of the other writes of the same
    * moment (durable when this resolves either way).

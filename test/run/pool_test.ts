@@ -254,6 +254,24 @@ describe("WorkerPool with real workers", () => {
     assert.ok(pool.workers <= pool.size);
   });
 
+  it("gives jobs sent while it warms to its workers as each starts, never an extra worker", async () => {
+    const warming = new WorkerPool({ size: 3 });
+    try {
+      const warmed = warming.warm();
+      // Sent before any worker answered: they wait for the starting ones instead of each
+      // spawning a worker of its own.
+      const outcomes = await Promise.all(
+        Array.from({ length: 9 }, () => warming.run(request(dir.actions, "init", dir.path))),
+      );
+      assert.ok(outcomes.every((o) => o.ok), outcomes.map((o) => o.error?.message).join("; "));
+      assert.equal(warming.workers, 3);
+      await warmed;
+      assert.equal(warming.workers, 3);
+    } finally {
+      await warming.close();
+    }
+  });
+
   it("retries with the attempt number until the action succeeds", async () => {
     const delays: number[] = [];
     const outcome = await runWithRetries(
