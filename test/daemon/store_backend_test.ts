@@ -291,7 +291,11 @@ for (const backend of ["sqlite", "redis"] as const) {
       const shown = await api.service(name, { role: "ticker", instance: "good" });
       const jobs = await loadLastJobs(served.store, [good]);
       assert.ok(jobs.size > 0, "the show body names the last jobs");
-      assert.deepEqual(shown, showEntry(good, actor.fields, { reveal: false, jobs }));
+      // As `ays show --json`: the entry and where the service's jobs run (docs/executors.md).
+      assert.deepEqual(shown, {
+        ...showEntry(good, actor.fields, { reveal: false, jobs }),
+        executor: "local",
+      });
       assert.equal((shown as unknown as { data: { secret: string } }).data.secret, "***");
       assert.equal(await api.service(name, { role: "ticker", instance: "nope" }), null);
       assert.deepEqual(await api.runs(name), (await served.store.listRuns()).map(runListEntry));
