@@ -157,6 +157,11 @@ function h<K extends keyof HTMLElementTagNameMap>(
   return el;
 }
 
+/** A table's header row: one `th` per name. */
+function tableHead(...names: string[]): HTMLTableSectionElement {
+  return h("thead", {}, h("tr", {}, ...names.map((name) => h("th", {}, name))));
+}
+
 function svg(tag: string, attrs: Record<string, string | number> = {}): SVGElement {
   const el = document.createElementNS("http://www.w3.org/2000/svg", tag);
   for (const [name, value] of Object.entries(attrs)) el.setAttribute(name, String(value));
@@ -420,19 +425,7 @@ function servicesView(): HTMLElement {
     h(
       "table",
       {},
-      h(
-        "thead",
-        {},
-        h(
-          "tr",
-          {},
-          h("th", {}, "service"),
-          h("th", {}, "actor"),
-          h("th", {}, "state"),
-          h("th", {}, "actions"),
-          h("th", {}, "last error"),
-        ),
-      ),
+      tableHead("service", "actor", "state", "actions", "last error"),
       h("tbody", {}, ...rows),
     ),
     pager(page, shown.length, (p) => {
@@ -481,20 +474,7 @@ async function openService(name: string): Promise<void> {
     h(
       "table",
       {},
-      h(
-        "thead",
-        {},
-        h(
-          "tr",
-          {},
-          h("th", {}, "action"),
-          h("th", {}, "state"),
-          h("th", {}, "period"),
-          h("th", {}, "last job"),
-          h("th", {}, "error"),
-          h("th", {}, ""),
-        ),
-      ),
+      tableHead("action", "state", "period", "last job", "error", ""),
       h("tbody", {}, ...rows),
     ),
     h("h3", {}, "data"),
@@ -678,18 +658,7 @@ function runsView(): HTMLElement {
   const list = h(
     "table",
     { id: "run-list" },
-    h(
-      "thead",
-      {},
-      h(
-        "tr",
-        {},
-        h("th", {}, "run"),
-        h("th", {}, "state"),
-        h("th", {}, "jobs"),
-        h("th", {}, "created"),
-      ),
-    ),
+    tableHead("run", "state", "jobs", "created"),
     h(
       "tbody",
       {},
@@ -748,20 +717,7 @@ function runDetailView(run: RunDetail): HTMLElement {
     h(
       "table",
       { id: "jobs" },
-      h(
-        "thead",
-        {},
-        h(
-          "tr",
-          {},
-          h("th", {}, "service"),
-          h("th", {}, "action"),
-          h("th", {}, "state"),
-          h("th", {}, "attempts"),
-          h("th", {}, "duration"),
-          h("th", {}, "error"),
-        ),
-      ),
+      tableHead("service", "action", "state", "attempts", "duration", "error"),
       h(
         "tbody",
         {},
@@ -875,20 +831,7 @@ function recurringView(): HTMLElement {
     h(
       "table",
       {},
-      h(
-        "thead",
-        {},
-        h(
-          "tr",
-          {},
-          h("th", {}, "service"),
-          h("th", {}, "action"),
-          h("th", {}, "period"),
-          h("th", {}, "state"),
-          h("th", {}, "last run"),
-          h("th", {}, "paused"),
-        ),
-      ),
+      tableHead("service", "action", "period", "state", "last run", "paused"),
       h(
         "tbody",
         {},
