@@ -25,7 +25,7 @@ import {
   type TestHost,
   type TestHosts,
 } from "../helpers/netns.ts";
-import { fleetRepoFiles, readTrace } from "../fleet/fleet_fixture.ts";
+import { fleetRepoFiles, readTrace, untilTraced } from "../fleet/fleet_fixture.ts";
 
 interface HostWorker {
   name: string;
@@ -147,13 +147,7 @@ describe("the fleet over a test network (ays worker in network namespaces)", {
     const applied = await r.ays(["blueprint"]);
     assert.equal(applied.code, 0, applied.stderr);
     const running = r.ays(["do", "install", "-r", "free", "--json"]);
-    await until(
-      async () => (await readTrace(r.trace)).filter((l) => l.what === "start").length >= 2,
-      {
-        what: "the victim to start two jobs",
-        timeoutMs: 60_000,
-      },
-    );
+    await untilTraced(r.trace, "start", { count: 2, description: "the victim to start two jobs" });
     worker(h1, "survivor", r.trace);
     victim.child.kill("SIGKILL");
     const run = await running;
@@ -227,22 +221,13 @@ describe("the fleet over a test network (ays worker in network namespaces)", {
       stdio: "ignore",
     });
     const gone = new Promise((resolve) => coordinator.once("close", resolve));
-    await until(
-      async () => (await readTrace(r.trace)).filter((l) => l.what === "start").length >= 2,
-      {
-        what: "two jobs to start",
-        timeoutMs: 60_000,
-      },
-    );
+    await untilTraced(r.trace, "start", { count: 2, description: "two jobs to start" });
     coordinator.kill("SIGKILL");
     await gone;
-    await until(
-      async () => (await readTrace(r.trace)).filter((l) => l.what === "end").length >= 2,
-      {
-        what: "the jobs to finish on the worker",
-        timeoutMs: 60_000,
-      },
-    );
+    await untilTraced(r.trace, "end", {
+      count: 2,
+      description: "the jobs to finish on the worker",
+    });
     const run = await r.ays(["run"]);
     assert.equal(run.code, 0, run.stderr);
     const trace = await readTrace(r.trace);

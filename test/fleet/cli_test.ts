@@ -19,7 +19,13 @@ import {
   type TempDir,
   until,
 } from "../helpers/mod.ts";
-import { fleetRepoFiles, readTrace, spawnWorker, type WorkerProcess } from "./fleet_fixture.ts";
+import {
+  fleetRepoFiles,
+  readTrace,
+  spawnWorker,
+  untilTraced,
+  type WorkerProcess,
+} from "./fleet_fixture.ts";
 
 describe("ays worker, ays workers and runs on the fleet (loopback Redis, worker processes)", () => {
   let redis: RedisServer;
@@ -204,13 +210,7 @@ describe("ays worker, ays workers and runs on the fleet (loopback Redis, worker 
     const applied = await r.ays(["blueprint"]);
     assert.equal(applied.code, 0, applied.err);
     const running = r.ays(["do", "install", "-r", "free", "--json"]);
-    await until(
-      async () => (await readTrace(r.trace)).filter((l) => l.what === "start").length >= 2,
-      {
-        what: "w-a to start two jobs",
-        timeoutMs: 60_000,
-      },
-    );
+    await untilTraced(r.trace, "start", { count: 2, description: "w-a to start two jobs" });
     worker("w-b", r.trace);
     a.child.kill("SIGKILL");
     const run = await running;
@@ -264,23 +264,14 @@ describe("ays worker, ays workers and runs on the fleet (loopback Redis, worker 
     });
     const gone = new Promise((resolve) => coordinator.once("close", resolve));
     // w-c runs two at once: f1 and f2 start, f3 waits in the queue.
-    await until(
-      async () => (await readTrace(r.trace)).filter((l) => l.what === "start").length >= 2,
-      {
-        what: "two jobs to start",
-        timeoutMs: 60_000,
-      },
-    );
+    await untilTraced(r.trace, "start", { count: 2, description: "two jobs to start" });
     coordinator.kill("SIGKILL");
     await gone;
     // The fleet goes on without a coordinator: the jobs it had finish meanwhile.
-    await until(
-      async () => (await readTrace(r.trace)).filter((l) => l.what === "end").length >= 2,
-      {
-        what: "the jobs to finish on the worker",
-        timeoutMs: 60_000,
-      },
-    );
+    await untilTraced(r.trace, "end", {
+      count: 2,
+      description: "the jobs to finish on the worker",
+    });
     const run = await r.ays(["run"]);
     assert.equal(run.code, 0, run.err);
     const trace = await readTrace(r.trace);

@@ -10,7 +10,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import process from "node:process";
-import { aysCommand, type AysLaunch } from "../helpers/mod.ts";
+import { aysCommand, type AysLaunch, until } from "../helpers/mod.ts";
 
 /** The actions of every fixture actor: `sleepMs` of work, traced. */
 export function fleetActions(sleepMs: number): string {
@@ -73,6 +73,19 @@ export async function readTrace(path: string): Promise<TraceLine[]> {
     const [service, action, worker, what] = line.split(" ");
     return { service, action, worker, what };
   });
+}
+
+/** Waits (bounded: 60 s) until the trace holds at least `count` lines of `what`. */
+export async function untilTraced(
+  path: string,
+  what: string,
+  options: { count: number; description: string },
+): Promise<void> {
+  const { count, description } = options;
+  await until(
+    async () => (await readTrace(path)).filter((l) => l.what === what).length >= count,
+    { what: description, timeoutMs: 60_000 },
+  );
 }
 
 /** A running `ays worker` process. */
