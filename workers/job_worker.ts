@@ -35,7 +35,7 @@ import {
   parseHostMessage,
   type WorkerMessage,
 } from "../src/run/job_protocol.ts";
-import type { ExecutorSpec } from "../src/executor/spec.ts";
+import { type ExecutorSpec, parseExecutorSpec } from "../src/executor/spec.ts";
 import { type ExecutorLink, resolveExecutor } from "../src/executor/resolve.ts";
 import type { RemoteExecResult, RemoteReply, RemoteRequest } from "../src/executor/remote.ts";
 import type { SshTarget } from "../src/executor/ssh_connections.ts";
@@ -170,7 +170,12 @@ async function runJob(id: number, request: JobRequest): Promise<void> {
   let job: Job | undefined;
   try {
     // v8.1's noexec: record the action as done, load and run nothing (docs/from-v81.md).
-    const executor = request.noexec ? { kind: "local" as const } : await jobExecutor(request);
+    // A fleet coordinator sends the executor it resolved (docs/fleet.md); it is checked again.
+    const executor = request.noexec
+      ? { kind: "local" as const }
+      : request.executor !== undefined
+      ? parseExecutorSpec(request.executor)
+      : await jobExecutor(request);
     job = makeJob(id, request, controller.signal, executor);
     if (request.noexec) job.log(`noexec: ${request.action} not executed`);
     const action = request.noexec ? null : await loadAction(request);

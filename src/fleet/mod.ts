@@ -6,6 +6,7 @@
  *
  * @module
  */
+export { resolveFleetExecutor, type ResolveFleetExecutorOptions } from "./fleet_executor.ts";
 export { fleetConnection, type FleetConnectionOptions, fleetSettings } from "./connection.ts";
 export {
   checkLabel,

@@ -20,7 +20,9 @@ import type { Redis, RedisOptions } from "ioredis";
 import type { JobOutcome, JobRequest, JobRunner, JobRunOptions } from "../run/mod.ts";
 import { formatDuration } from "../run/mod.ts";
 import { type KeyValueStore, saveTemplateTree } from "../store/mod.ts";
+import type { ExecutorSpec } from "../executor/mod.ts";
 import { fleetConnection, fleetSettings } from "./connection.ts";
+import { resolveFleetExecutor } from "./fleet_executor.ts";
 import { cancelledKey, CONTROL_CHANNEL, FLEET_PREFIX, handedKey, queueName } from "./names.ts";
 import { encodePayload, type FleetPayload } from "./payload.ts";
 import { type ListedWorker, listWorkers, servesLabel } from "./registry.ts";
@@ -135,8 +137,15 @@ export class FleetRunner implements JobRunner {
       const adopted = await this.#adopt(handed, request, options);
       if (adopted) return await this.#finish(field, handed.id, adopted);
     }
+    // The executor walk runs here, where the ancestors' actions files are (docs/fleet.md).
+    let executor: ExecutorSpec;
+    try {
+      executor = await resolveFleetExecutor(request);
+    } catch (error) {
+      return failed(request, (error as Error).message, started);
+    }
     const label = await this.#options.router(request);
-    const payload = await this.#payload(request, label, options);
+    const payload = await this.#payload({ ...request, executor }, label, options);
     const id = `${this.#options.repo}.${randomUUID()}`;
     const queue = await this.#queue(label);
     const outcome = this.#register(id, label, request, options);

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { RemoteReply, RemoteRequest } from "../executor/mod.ts";
+import type { ExecutorSpec, RemoteReply, RemoteRequest } from "../executor/mod.ts";
 import type { ServiceView } from "./job_api.ts";
 
 /** The plain data of a job's service, as sent to the worker (views are frozen there). */
@@ -61,6 +61,12 @@ export interface JobRequest {
   ancestors?: AncestorData[];
   /** The job's actor is pinned to the local machine (`executor: local` in its config). */
   executorLocal?: boolean;
+  /**
+   * The job's executor, already resolved: the worker skips the walk over `ancestors`. A fleet
+   * coordinator sets it (docs/fleet.md, "A job's executor on the fleet"), since a worker has
+   * no copy of the ancestors' actions files.
+   */
+  executor?: ExecutorSpec;
 }
 
 /** One ancestor of a job's service, as the executor walk sees it. */
@@ -246,6 +252,7 @@ function checkRequest(value: unknown, message: Fields): void {
     message,
   );
   need(r.worker === undefined || typeof r.worker === "string", "bad worker", message);
+  need(r.executor === undefined || isRecord(r.executor), "bad executor", message);
 }
 
 const REMOTE_OPS = new Set(["exec", "put", "get"]);
