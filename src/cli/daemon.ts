@@ -14,6 +14,7 @@ import type { DaemonStatus, ServedRepo } from "../daemon/mod.ts";
 import { WorkerPool } from "../run/mod.ts";
 import type { StoreDriver } from "../store/mod.ts";
 import type { CliContext } from "./context.ts";
+import { daemonFleetRunner, servedFleetUrl } from "./daemon_fleet.ts";
 import { globalsOf } from "./global_options.ts";
 import { openSession, printJson } from "./session.ts";
 
@@ -30,7 +31,7 @@ interface DaemonCliOptions {
 async function openServed(
   ctx: CliContext,
   command: CommandUnknownOpts,
-  options: { mirror: boolean },
+  options: { mirror: boolean; serve: boolean },
 ): Promise<ServedRepo[]> {
   const globals = globalsOf(command, ctx.io.env);
   const paths = globals.repos.length > 0 ? globals.repos : [undefined];
@@ -67,6 +68,8 @@ async function openServed(
         },
         store: opened.store,
         driver: opened.driver,
+        // `ays daemon status` only reads: a fleet on the wrong store is the serving daemon's error.
+        ...(options.serve ? { fleetUrl: servedFleetUrl(repo, opened) } : {}),
       });
     }
   } catch (error) {
@@ -119,7 +122,7 @@ async function serve(
     ctx.io.env,
     { isTerminal: Boolean(process.stdout.isTTY) },
   );
-  const served = await openServed(ctx, command, { mirror: true });
+  const served = await openServed(ctx, command, { mirror: true, serve: true });
   const logger = createLogger({
     format: settings.logFormat,
     color: settings.color,
@@ -147,7 +150,10 @@ async function serve(
       backend: storeBackend(served),
       loadServices: storeLoadServices(served),
       runRecurring: storeRunRecurring(served, { pool, logger }),
-      executeRun: storeExecuteRun(served, { logger }),
+      executeRun: storeExecuteRun(served, {
+        logger,
+        openRunner: daemonFleetRunner({ key: ctx.io.env.AYS_FLEET_KEY || undefined, logger }),
+      }),
       statusStore: storeDaemonStatus(drivers),
       listen: settings.listen,
       token: settings.token,
@@ -196,7 +202,7 @@ async function showStatus(ctx: CliContext, command: CommandUnknownOpts): Promise
     "../daemon/mod.ts"
   );
   const globals = globalsOf(command, ctx.io.env);
-  const served = await openServed(ctx, command, { mirror: false });
+  const served = await openServed(ctx, command, { mirror: false, serve: false });
   try {
     const views: DaemonStatusView[] = [];
     for (const repo of served) {

@@ -66,6 +66,11 @@ export interface ServedRepo {
   };
   store: RepoStore;
   driver: StoreDriver;
+  /**
+   * The Redis URL (password included: never print it) of the fleet its queued runs go to, when
+   * its config says `fleet: true` (docs/fleet.md, "Queued runs of the daemon"); else absent.
+   */
+  fleetUrl?: string;
   /** Its event stream: the daemon's runs and recurring jobs publish to it (docs/events.md). */
   events?: RepoEvents;
 }
@@ -267,6 +272,12 @@ export interface ExecuteRunOptions {
    */
   pool?: JobRunner;
   /**
+   * The job runner of one queued run of `repo` when it is not the local pool — the fleet of a
+   * repository with `fleet: true` (docs/fleet.md) — or null; closed when the run ends.
+   * Ignored when `pool` is given.
+   */
+  openRunner?: (repo: ServedRepo) => Promise<(JobRunner & { close(): Promise<void> }) | null>;
+  /**
    * Milliseconds between the daemon's stop and terminating a queued run's running jobs.
    * Default: never (each job finishes or hits its own timeout, docs/daemon.md).
    */
@@ -297,6 +308,7 @@ export function storeExecuteRun(
       repo: { name: repo.name, path: repo.path, config: repo.config },
     };
     const lock = await holdRunLock(repo.driver, runId, { wait: true, signal });
+    let runner: (JobRunner & { close(): Promise<void> }) | null = null;
     try {
       if (signal.aborted) throw new Error("the daemon stopped before the run started");
       const { action, role, instance, parallel } = item.request;
@@ -312,13 +324,15 @@ export function storeExecuteRun(
         }
         if (result.updated.length > 0) await repo.store.save({ services: result.updated });
       }
+      runner = options.pool ? null : (await options.openRunner?.(repo)) ?? null;
       const { run, jobs } = await executeRepoRun(session, {
         runId,
         lock,
         scope: { action, role, instance },
-        parallel,
+        // With the fleet the workers' concurrency paces the jobs (docs/fleet.md).
+        parallel: parallel ?? runner?.size,
         signal,
-        pool: options.pool,
+        pool: options.pool ?? runner ?? undefined,
         graceMs: options.graceMs ?? NO_GRACE,
         events: repo.events?.writer,
       });
@@ -343,6 +357,7 @@ export function storeExecuteRun(
         });
       }
     } finally {
+      await runner?.close().catch(() => {});
       await lock.release().catch(() => {});
     }
   };
