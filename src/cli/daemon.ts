@@ -14,7 +14,12 @@ import type { DaemonStatus, ServedRepo } from "../daemon/mod.ts";
 import { WorkerPool } from "../run/mod.ts";
 import type { StoreDriver } from "../store/mod.ts";
 import type { CliContext } from "./context.ts";
-import { daemonFleetRunner, servedFleetUrl } from "./daemon_fleet.ts";
+import {
+  daemonFleetRunner,
+  type ServedPresence,
+  servedRedisUrl,
+  watchServedPresence,
+} from "./daemon_fleet.ts";
 import { globalsOf } from "./global_options.ts";
 import { openSession, printJson } from "./session.ts";
 
@@ -65,11 +70,12 @@ async function openServed(
           noexec: repo.config.noexec,
           isolation: repo.config.isolation,
           memory: repo.config.memory,
+          fleet: repo.config.fleet,
         },
         store: opened.store,
         driver: opened.driver,
         // `ays daemon status` only reads: a fleet on the wrong store is the serving daemon's error.
-        ...(options.serve ? { fleetUrl: servedFleetUrl(repo, opened) } : {}),
+        ...(options.serve ? { redisUrl: servedRedisUrl(repo, opened) } : {}),
       });
     }
   } catch (error) {
@@ -130,6 +136,7 @@ async function serve(
     secrets: settings.token ? [settings.token] : [],
   });
   const pool = new WorkerPool({ size: RECURRING_WORKERS });
+  let presence: ServedPresence | undefined;
   // Signals that come while starting stop the daemon as soon as it runs.
   let signalled: string | null = null;
   let onSignal: (signal: string) => void = (signal) => void (signalled ??= signal);
@@ -161,6 +168,8 @@ async function serve(
       events: new Map(served.flatMap((repo) => repo.events ? [[repo.name, repo.events]] : [])),
       ...dashboard(served, { token: settings.token, logger }),
     });
+    // After daemon.started: the streams tell the daemon's start, then the fleet's workers.
+    presence = await watchServedPresence(served, { logger });
     await new Promise<void>((resolve) => {
       let stopping = false;
       onSignal = (signal) => {
@@ -172,7 +181,9 @@ async function serve(
         }
         stopping = true;
         logger.info("signal received", { signal });
-        daemon.stop().then(resolve, (error) => {
+        // Worker events stop first, so daemon.stopped stays the streams' last event.
+        const stopped = presence ? presence.stop().then(() => daemon.stop()) : daemon.stop();
+        stopped.then(resolve, (error) => {
           logger.error("stopping failed", { error });
           resolve();
         });
@@ -183,6 +194,7 @@ async function serve(
   } finally {
     process.off("SIGTERM", onTerm);
     process.off("SIGINT", onInt);
+    await presence?.stop().catch(() => {});
     await pool.close().catch(() => {});
     await closeAll(served);
   }

@@ -7,6 +7,7 @@
  */
 import { InputError } from "../errors.ts";
 import { parsePeriod } from "../hrd/mod.ts";
+import type { RepoEvents } from "../events/mod.ts";
 import type { JobRunner } from "../run/mod.ts";
 import type { CliContext } from "./context.ts";
 import type { OpenedSession } from "./session.ts";
@@ -26,6 +27,11 @@ export interface OpenFleetOptions {
   workerTimeoutMs?: number;
   /** `--quiet`: no notices on stderr. */
   quiet?: boolean;
+  /**
+   * The run's event stream: while the run runs (from its `run.started` to its `run.ended`) the
+   * fleet's workers joining and leaving are published there (docs/fleet.md, "Events").
+   */
+  events?: Pick<RepoEvents, "bus" | "writer">;
 }
 
 /**
@@ -37,7 +43,7 @@ export async function openFleet(
   opened: OpenedSession,
   options: OpenFleetOptions,
 ): Promise<(JobRunner & { close(): Promise<void> }) | null> {
-  const { fleet = false, workerTimeoutMs, quiet = false } = options;
+  const { fleet = false, workerTimeoutMs, quiet = false, events } = options;
   if (!fleet && opened.repo.config.fleet !== true) return null;
   // BullMQ and the fleet's modules load only for a run that uses them (src/cli/mod.ts, "Loading").
   const { DEFAULT_WORKER_TIMEOUT_MS, FleetRunner, storeRouter } = await import("../fleet/mod.ts");
@@ -47,7 +53,7 @@ export async function openFleet(
     );
   }
   const key = ctx.io.env.AYS_FLEET_KEY || undefined;
-  return await FleetRunner.open(opened.url, {
+  const runner = await FleetRunner.open(opened.url, {
     repo: opened.repo.name,
     store: opened.driver,
     router: storeRouter(opened.store),
@@ -61,4 +67,44 @@ export async function openFleet(
       }
     },
   });
+  return events ? await withPresence(runner, opened, events) : runner;
+}
+
+/**
+ * The runner, watching the fleet's workers into the run's stream between its `run.started`
+ * and its `run.ended` (so `ays run --events` still ends with `run.ended`).
+ */
+async function withPresence(
+  runner: JobRunner & { close(): Promise<void> },
+  opened: OpenedSession,
+  events: Pick<RepoEvents, "bus" | "writer">,
+): Promise<JobRunner & { close(): Promise<void> }> {
+  const { fleetConnection, watchPresence } = await import("../fleet/mod.ts");
+  const redis = await fleetConnection(opened.url).catch(async (error) => {
+    await runner.close();
+    throw error;
+  });
+  let watch: { stop(): Promise<void> } | null = null;
+  let ended = false;
+  const unsubscribe = events.bus.subscribe((event) => {
+    if (event.type === "run.started" && !watch && !ended) {
+      watch = watchPresence(redis, { repo: opened.repo.name, sink: events.writer });
+    } else if (event.type === "run.ended") {
+      ended = true;
+      void watch?.stop();
+    }
+  });
+  return {
+    get size() {
+      return runner.size;
+    },
+    run: (request, runOptions) => runner.run(request, runOptions),
+    async close() {
+      unsubscribe();
+      ended = true;
+      await (watch as { stop(): Promise<void> } | null)?.stop();
+      redis.disconnect();
+      await runner.close();
+    },
+  };
 }

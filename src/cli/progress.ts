@@ -130,6 +130,14 @@ export class RunView {
         return this.#onJobEnded(event);
       case "run.ended":
         return this.#onEnded(event.runId, event.state, event.counts, Date.parse(event.time));
+      case "worker.joined":
+        return this.#say(`worker ${event.worker} joined the fleet`);
+      case "worker.left":
+        return this.#say(
+          `worker ${event.worker} left the fleet${
+            event.reason === "gone" ? " (no heartbeat for 15 s)" : ""
+          }`,
+        );
     }
   };
 

@@ -160,6 +160,7 @@ export async function executeFromCli(
       fleet: options.fleet,
       workerTimeoutMs: options.workerTimeoutMs,
       quiet: globals.quiet,
+      events: stream,
     });
     const runId = newRunId();
     try {

@@ -105,7 +105,9 @@ export function registerWatch(program: CommandUnknownOpts, ctx: CliContext): voi
           for await (
             const event of followEvents(log, { after: start ?? end, signal: stop.signal })
           ) {
-            if (!isRunEvent(event, runId)) continue;
+            // The fleet's workers joining and leaving meanwhile are shown too (docs/events.md).
+            const fleet = event.type === "worker.joined" || event.type === "worker.left";
+            if (!fleet && !isRunEvent(event, runId)) continue;
             show(event);
             if (event.type === "run.ended") {
               outcome = { code: event.exitCode };

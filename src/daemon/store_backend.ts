@@ -63,14 +63,17 @@ export interface ServedRepo {
     noexec?: boolean;
     isolation?: "pool" | "job" | "process";
     memory?: number;
+    /** Its queued runs go to the fleet (docs/fleet.md); needs `redisUrl`. */
+    fleet?: boolean;
   };
   store: RepoStore;
   driver: StoreDriver;
   /**
-   * The Redis URL (password included: never print it) of the fleet its queued runs go to, when
-   * its config says `fleet: true` (docs/fleet.md, "Queued runs of the daemon"); else absent.
+   * The URL of its store when that is Redis (password included: never print it): the Redis of
+   * the fleet its queued runs go to with `fleet: true` (docs/fleet.md, "Queued runs of the
+   * daemon") and whose workers its event stream reports; absent for SQLite.
    */
-  fleetUrl?: string;
+  redisUrl?: string;
   /** Its event stream: the daemon's runs and recurring jobs publish to it (docs/events.md). */
   events?: RepoEvents;
 }

@@ -125,12 +125,18 @@ export interface DaemonStoppedEvent extends EventBase {
 export interface WorkerJoinedEvent extends EventBase {
   type: "worker.joined";
   worker: string;
+  /** Its host name, labels (`default` included) and concurrency, as it registered. */
+  host?: string;
+  labels?: string[];
+  concurrency?: number;
 }
 
 /** A fleet worker left (stopped, or stopped answering). */
 export interface WorkerLeftEvent extends EventBase {
   type: "worker.left";
   worker: string;
+  /** `stopped`: it left the fleet; `gone`: its heartbeat is older than 15 s (docs/fleet.md). */
+  reason?: "stopped" | "gone";
 }
 
 /** Every event of a repository's stream. */

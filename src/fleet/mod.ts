@@ -34,6 +34,16 @@ export {
   WORKER_TTL_MS,
   type WorkerInfo,
 } from "./registry.ts";
+export {
+  checkPresence,
+  type CheckPresenceOptions,
+  PRESENCE_CHECK_MS,
+  type PresenceChange,
+  type PresenceWatch,
+  presentKey,
+  watchPresence,
+  type WatchPresenceOptions,
+} from "./presence.ts";
 export { labelOf, type Router, storeRouter } from "./routing.ts";
 export {
   DEFAULT_FLEET_SIZE,

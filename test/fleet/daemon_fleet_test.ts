@@ -11,6 +11,8 @@ import { join } from "node:path";
 import process from "node:process";
 import { after, before, describe, it } from "node:test";
 import { captureIo, runCli } from "../../src/cli/mod.ts";
+import { EventLog } from "../../src/events/mod.ts";
+import { openRedisDriver } from "../../src/store/mod.ts";
 import {
   aysCommand,
   makeTempRepo,
@@ -97,6 +99,30 @@ describe("the daemon's queued runs go to the fleet when the repository says flee
       ["ok", "dq-worker"],
       ["ok", "dq-worker"],
     ]);
+
+    // The daemon tells the repository's stream who joins and leaves the fleet.
+    const driver = await openRedisDriver(redis.url, { namespace: "dfleet" });
+    try {
+      const log = new EventLog(driver, { repo: "dfleet" });
+      const fleetEvents = async () =>
+        (await log.since(0)).filter((e) => e.type.startsWith("worker."))
+          .map((e) => `${e.type} ${(e as { worker: string }).worker}`);
+      await until(async () => (await fleetEvents()).length > 0, { what: "worker.joined" });
+      process.kill(worker.child.pid!, "SIGTERM");
+      await worker.exited;
+      await until(async () => (await fleetEvents()).length > 1, {
+        what: "worker.left",
+        timeoutMs: 60_000,
+      });
+      assert.deepEqual(await fleetEvents(), [
+        "worker.joined dq-worker",
+        "worker.left dq-worker",
+      ]);
+      const left = (await log.since(0)).find((e) => e.type === "worker.left");
+      assert.equal((left as { reason?: string }).reason, "stopped");
+    } finally {
+      await driver.close();
+    }
   });
 
   it("a SQLite repository with fleet: true: the daemon refuses to start, exit 2", async () => {
