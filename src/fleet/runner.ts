@@ -383,33 +383,51 @@ export class FleetRunner implements JobRunner {
     label: string,
     options: JobRunOptions,
   ): Promise<FleetPayload> {
-    let tree: string | null = null;
-    let actionsPath: string | null = null;
-    if (request.actionsPath) {
-      const folder = dirname(request.actionsPath);
-      let saved = this.#trees.get(folder);
-      if (!saved) {
-        saved = readTemplateTree(folder).then(async (t) => {
-          await saveTemplateTree(this.#options.store, t);
-          return { sha: t.sha, root: folder };
-        });
-        this.#trees.set(folder, saved);
-        saved.catch(() => this.#trees.delete(folder));
-      }
-      const { sha, root } = await saved;
-      tree = sha;
-      actionsPath = relative(root, request.actionsPath).split(sep).join("/");
-    }
+    const own = await this.#tree(request.actionsPath);
+    // The ancestors' actions files too (the executor walk of docs/executors.md reads them):
+    // a worker has no checkout, only the trees it fetches by hash.
+    const ancestors = request.ancestors === undefined
+      ? undefined
+      : await Promise.all(request.ancestors.map((a) => this.#tree(a.actionsPath)));
     return {
       v: 1,
-      request: { ...request, actionsPath },
-      tree,
+      request: {
+        ...request,
+        actionsPath: own.path,
+        ...(request.ancestors === undefined ? {} : {
+          ancestors: request.ancestors.map((a, i) => ({ ...a, actionsPath: ancestors![i].path })),
+        }),
+      },
+      tree: own.sha,
+      ...(ancestors === undefined ? {} : { ancestorTrees: ancestors.map((a) => a.sha) }),
       label,
       ...(options.timeoutMs === undefined || !Number.isFinite(options.timeoutMs)
         ? {}
         : { timeoutMs: options.timeoutMs }),
       ...(options.isolation ? { isolation: options.isolation } : {}),
     };
+  }
+
+  /**
+   * The template tree of an actions file (its folder's, saved in the store once per runner)
+   * and the file's path in it; nulls for no file.
+   */
+  async #tree(
+    actionsPath: string | null,
+  ): Promise<{ sha: string | null; path: string | null }> {
+    if (!actionsPath) return { sha: null, path: null };
+    const folder = dirname(actionsPath);
+    let saved = this.#trees.get(folder);
+    if (!saved) {
+      saved = readTemplateTree(folder).then(async (t) => {
+        await saveTemplateTree(this.#options.store, t);
+        return { sha: t.sha, root: folder };
+      });
+      this.#trees.set(folder, saved);
+      saved.catch(() => this.#trees.delete(folder));
+    }
+    const { sha, root } = await saved;
+    return { sha, path: relative(root, actionsPath).split(sep).join("/") };
   }
 
   async #queue(label: string): Promise<Queue> {

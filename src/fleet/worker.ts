@@ -368,14 +368,25 @@ export class FleetWorker {
       await mkdir(repoPath, { recursive: true });
       this.#workFolders.add(repoPath);
     }
-    let actionsPath: string | null = null;
-    if (payload.tree !== null && request.actionsPath !== null) {
-      const folder = await this.#tree(request.repo.name, payload.tree);
-      actionsPath = join(folder, ...request.actionsPath.split("/"));
-    }
+    const here = async (sha: string | null | undefined, path: string | null) =>
+      sha && path !== null
+        ? join(await this.#tree(request.repo.name, sha), ...path.split("/"))
+        : null;
+    const actionsPath = await here(payload.tree, request.actionsPath);
+    // The ancestors' actions files from their trees too: the executor walk reads them.
+    // (A coordinator before this version sent no trees for them: its paths are left as sent.)
+    const ancestors = request.ancestors === undefined || payload.ancestorTrees === undefined
+      ? request.ancestors
+      : await Promise.all(
+        request.ancestors.map(async (a, i) => ({
+          ...a,
+          actionsPath: await here(payload.ancestorTrees?.[i], a.actionsPath),
+        })),
+      );
     return {
       ...request,
       actionsPath,
+      ...(ancestors === undefined ? {} : { ancestors }),
       repo: { name: request.repo.name, path: repoPath },
       worker: this.#info.name,
     };

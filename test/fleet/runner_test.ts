@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { basename, join, sep } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import type { Redis } from "ioredis";
 import {
@@ -295,6 +296,58 @@ describe("the fleet: a coordinator's runner and workers on a real Redis", () => 
     assert.equal(outcome.cancelled, true);
     assert.equal(outcome.error?.message, "cancelled before it started");
     assert.equal(await readFile(installed, "utf8").catch(() => "never ran"), "never ran");
+  });
+
+  it("a worker with no checkout runs a job whose parent's actions matter: their tree by hash", async () => {
+    for (const w of workers.splice(0)) await w.stop();
+    const checkout = join(dir.path, "checkout");
+    await writeFiles(checkout, {
+      "actorTemplates/app/actions.js": `export function install() { return "installed"; }\n`,
+      // The executor walk of docs/executors.md reaches the parent's file: it says where it ran.
+      "actorTemplates/node/actions.js": `import { writeFileSync } from "node:fs";
+export function executor(job) {
+  writeFileSync(job.service.data.marker, import.meta.url);
+  return { kind: "local" };
+}
+`,
+    });
+    const marker = join(dir.path, "walked");
+    const parent = {
+      name: "n1",
+      actor: "node",
+      role: "node",
+      key: "k-node-n1",
+      data: { marker },
+      parent: null,
+      producers: {},
+      consumers: [],
+    };
+    const req: JobRequest = {
+      ...request(dir.path, "install", {}),
+      actionsPath: join(checkout, "actorTemplates", "app", "actions.js"),
+      service: { ...request(dir.path, "install", {}).service, key: "k-app-a1", parent },
+      ancestors: [{
+        actionsPath: join(checkout, "actorTemplates", "node", "actions.js"),
+        service: parent,
+      }],
+    };
+    const r = await runner();
+    const logs: string[] = [];
+    const running = r.run(req, { onLog: (text) => logs.push(text) });
+    await until(() => logs.join("").includes("waiting for a worker labeled default"), {
+      what: "the job to be sent",
+    });
+    // The coordinator's checkout is gone: the worker has only what the payload names.
+    await rm(checkout, { recursive: true });
+    const cacheDir = join(dir.path, "cache", "nocheckout");
+    await startWorker("nocheckout");
+    const outcome = await running;
+    assert.equal(outcome.ok, true, String(outcome.error?.message));
+    assert.equal(outcome.result, "installed");
+    const walked = fileURLToPath(await readFile(marker, "utf8"));
+    assert.ok(walked.startsWith(cacheDir + sep), `the parent's file ran from the cache: ${walked}`);
+    assert.equal(basename(walked), "actions.js");
+    assert.match(await readFile(walked, "utf8"), /export function executor/);
   });
 
   it("a worker that lost Redis reconnects and takes jobs again", async () => {
