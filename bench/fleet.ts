@@ -140,6 +140,30 @@ async function costs<T>(count: number, body: () => Promise<T>) {
   };
 }
 
+/**
+ * The commands clients sent Redis for `count` jobs (what MONITOR shows, less what scripts ran
+ * inside Redis), by name, per job: the round trips of the fleet. Not timed — MONITOR slows
+ * Redis down.
+ */
+async function roundTrips(count: number, body: () => Promise<unknown>) {
+  const monitor = await client.monitor();
+  const calls: Record<string, number> = {};
+  monitor.on("monitor", (_time: string, args: string[], source: string) => {
+    if (source === "lua") return;
+    const name = String(args[0]).toLowerCase();
+    calls[name] = (calls[name] ?? 0) + 1;
+  });
+  await body();
+  // What was sent before the last outcome came back was shown before it: a moment for the last.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  monitor.disconnect();
+  const perJob: Record<string, number> = {};
+  for (const [name, n] of Object.entries(calls)) {
+    if (name !== "monitor") perJob[name] = Math.round((n / count) * 100) / 100;
+  }
+  return perJob;
+}
+
 const redis = await startRedis({ appendonly: false });
 const store = await openRedisDriver(redis.url, { namespace: "bench" });
 const client = await fleetConnection(redis.url);
@@ -152,6 +176,8 @@ try {
   const local = new WorkerPool({ size: CONCURRENCY });
   await local.warm();
   await batch(local, 20, "noop");
+  // The first round of no-op jobs on fresh processes pays for the JIT: reported apart.
+  results.localNoopFirst = NOOP_JOBS / await batch(local, NOOP_JOBS, "noop");
   const localSleep: number[] = [];
   const localNoop: number[] = [];
   for (let r = 0; r < rounds; r++) {
@@ -190,6 +216,7 @@ try {
     rows.push({ name: `fleet ${count} × ${CONCURRENCY}: 120 × 500 ms`, stats: s, unit: "s" });
     results[`fleet${count}`] = { ...s, ideal, efficiency: ideal / s.median };
   }
+  results.fleetNoopFirst = NOOP_JOBS / await batch(fleet, NOOP_JOBS, "noop");
   const fleetNoop: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const measured = await costs(NOOP_JOBS, () => batch(fleet, NOOP_JOBS, "noop"));
@@ -200,9 +227,20 @@ try {
       redisCallsPerJob: measured.redisCallsPerJob,
     };
   }
+  results.roundTripsPerJob = await roundTrips(500, () => batch(fleet, 500, "noop"));
+  rows.push({
+    name: `fleet 4 × ${CONCURRENCY}: 2,000 no-op jobs, first round`,
+    stats: stats([results.fleetNoopFirst as number]),
+    unit: "jobs/s",
+  });
   rows.push({
     name: `fleet 4 × ${CONCURRENCY}: 2,000 no-op jobs`,
     stats: stats(fleetNoop),
+    unit: "jobs/s",
+  });
+  rows.push({
+    name: `local pool ${CONCURRENCY}: 2,000 no-op jobs, first round`,
+    stats: stats([results.localNoopFirst as number]),
     unit: "jobs/s",
   });
   rows.push({
@@ -230,6 +268,13 @@ try {
     `fleet no-op job: CPU ms per job ${JSON.stringify(c.cpuMsPerJob)}; Redis commands per job ${
       total.toFixed(1)
     } ${JSON.stringify(c.redisCallsPerJob)}`,
+  );
+  const trips = results.roundTripsPerJob as Record<string, number>;
+  const tripTotal = Object.values(trips).reduce((a, b) => a + b, 0);
+  console.log(
+    `fleet no-op job: commands sent to Redis per job ${tripTotal.toFixed(2)} ${
+      JSON.stringify(trips)
+    }`,
   );
   console.log(`wrote ${await writeResults("fleet", { launch, rounds, ...results })}`);
 } finally {
