@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { fleetConnection, FleetRunner, listWorkers } from "../src/fleet/mod.ts";
@@ -83,6 +84,86 @@ async function batch(
   return seconds;
 }
 
+/** CPU seconds (user + sys) of a process by pid, from /proc (Linux); null elsewhere. */
+function processCpu(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    // utime and stime, fields 14 and 15 of stat(5), in clock ticks (100 per second here).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/** Redis' own CPU seconds and the commands it ran, by command (scripts' inner ones too). */
+async function redisCosts(): Promise<{ cpu: number; calls: Record<string, number> }> {
+  const cpu = String(await client.info("cpu"));
+  const used = (name: string) => Number(new RegExp(`${name}:([0-9.]+)`).exec(cpu)?.[1] ?? 0);
+  const calls: Record<string, number> = {};
+  for (
+    const m of String(await client.info("commandstats")).matchAll(/cmdstat_([^:]+):calls=(\d+)/g)
+  ) {
+    calls[m[1]] = Number(m[2]);
+  }
+  return { cpu: used("used_cpu_user") + used("used_cpu_sys"), calls };
+}
+
+/** What `count` jobs cost: CPU ms per job of the coordinator, the workers and Redis; Redis calls. */
+async function costs<T>(count: number, body: () => Promise<T>) {
+  const before = {
+    redis: await redisCosts(),
+    self: process.cpuUsage(),
+    workers: workers.map((w) => processCpu(w.child.pid)),
+  };
+  const value = await body();
+  const self = process.cpuUsage(before.self);
+  const redisAfter = await redisCosts();
+  const workerCpu = workers.map((w, i) =>
+    (processCpu(w.child.pid) ?? NaN) - (before.workers[i] ?? NaN)
+  );
+  const calls: Record<string, number> = {};
+  for (const [name, n] of Object.entries(redisAfter.calls)) {
+    const d = n - (before.redis.calls[name] ?? 0);
+    // INFO itself is the measurement's own call.
+    if (d > 0 && name !== "info") calls[name] = Math.round((d / count) * 100) / 100;
+  }
+  const perJob = (s: number) => Math.round((s * 1000 / count) * 1000) / 1000;
+  return {
+    value,
+    cpuMsPerJob: {
+      coordinator: perJob((self.user + self.system) / 1e6),
+      workers: perJob(workerCpu.reduce((a, b) => a + b, 0)),
+      redis: perJob(redisAfter.cpu - before.redis.cpu),
+    },
+    redisCallsPerJob: calls,
+  };
+}
+
+/**
+ * The commands clients sent Redis for `count` jobs (what MONITOR shows, less what scripts ran
+ * inside Redis), by name, per job: the round trips of the fleet. Not timed — MONITOR slows
+ * Redis down.
+ */
+async function roundTrips(count: number, body: () => Promise<unknown>) {
+  const monitor = await client.monitor();
+  const calls: Record<string, number> = {};
+  monitor.on("monitor", (_time: string, args: string[], source: string) => {
+    if (source === "lua") return;
+    const name = String(args[0]).toLowerCase();
+    calls[name] = (calls[name] ?? 0) + 1;
+  });
+  await body();
+  // What was sent before the last outcome came back was shown before it: a moment for the last.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  monitor.disconnect();
+  const perJob: Record<string, number> = {};
+  for (const [name, n] of Object.entries(calls)) {
+    if (name !== "monitor") perJob[name] = Math.round((n / count) * 100) / 100;
+  }
+  return perJob;
+}
+
 const redis = await startRedis({ appendonly: false });
 const store = await openRedisDriver(redis.url, { namespace: "bench" });
 const client = await fleetConnection(redis.url);
@@ -95,6 +176,8 @@ try {
   const local = new WorkerPool({ size: CONCURRENCY });
   await local.warm();
   await batch(local, 20, "noop");
+  // The first round of no-op jobs on fresh processes pays for the JIT: reported apart.
+  results.localNoopFirst = NOOP_JOBS / await batch(local, NOOP_JOBS, "noop");
   const localSleep: number[] = [];
   const localNoop: number[] = [];
   for (let r = 0; r < rounds; r++) {
@@ -133,13 +216,31 @@ try {
     rows.push({ name: `fleet ${count} × ${CONCURRENCY}: 120 × 500 ms`, stats: s, unit: "s" });
     results[`fleet${count}`] = { ...s, ideal, efficiency: ideal / s.median };
   }
+  results.fleetNoopFirst = NOOP_JOBS / await batch(fleet, NOOP_JOBS, "noop");
   const fleetNoop: number[] = [];
   for (let r = 0; r < rounds; r++) {
-    fleetNoop.push(NOOP_JOBS / await batch(fleet, NOOP_JOBS, "noop"));
+    const measured = await costs(NOOP_JOBS, () => batch(fleet, NOOP_JOBS, "noop"));
+    fleetNoop.push(NOOP_JOBS / measured.value);
+    // The last round's costs (the rounds differ little).
+    results.noopCosts = {
+      cpuMsPerJob: measured.cpuMsPerJob,
+      redisCallsPerJob: measured.redisCallsPerJob,
+    };
   }
+  results.roundTripsPerJob = await roundTrips(500, () => batch(fleet, 500, "noop"));
+  rows.push({
+    name: `fleet 4 × ${CONCURRENCY}: 2,000 no-op jobs, first round`,
+    stats: stats([results.fleetNoopFirst as number]),
+    unit: "jobs/s",
+  });
   rows.push({
     name: `fleet 4 × ${CONCURRENCY}: 2,000 no-op jobs`,
     stats: stats(fleetNoop),
+    unit: "jobs/s",
+  });
+  rows.push({
+    name: `local pool ${CONCURRENCY}: 2,000 no-op jobs, first round`,
+    stats: stats([results.localNoopFirst as number]),
     unit: "jobs/s",
   });
   rows.push({
@@ -158,6 +259,23 @@ try {
       }`,
     );
   }
+  const c = results.noopCosts as {
+    cpuMsPerJob: Record<string, number>;
+    redisCallsPerJob: Record<string, number>;
+  };
+  const total = Object.values(c.redisCallsPerJob).reduce((a, b) => a + b, 0);
+  console.log(
+    `fleet no-op job: CPU ms per job ${JSON.stringify(c.cpuMsPerJob)}; Redis commands per job ${
+      total.toFixed(1)
+    } ${JSON.stringify(c.redisCallsPerJob)}`,
+  );
+  const trips = results.roundTripsPerJob as Record<string, number>;
+  const tripTotal = Object.values(trips).reduce((a, b) => a + b, 0);
+  console.log(
+    `fleet no-op job: commands sent to Redis per job ${tripTotal.toFixed(2)} ${
+      JSON.stringify(trips)
+    }`,
+  );
   console.log(`wrote ${await writeResults("fleet", { launch, rounds, ...results })}`);
 } finally {
   for (const w of workers) w.child.kill("SIGTERM");

@@ -13,6 +13,9 @@ import type { JobRequest } from "../run/mod.ts";
 /** The version of the payload format. */
 export const PAYLOAD_VERSION = 1;
 
+/** A template tree's name: the hex SHA-256 of its files. */
+const SHA = /^[0-9a-f]{64}$/;
+
 /** The job as a worker gets it. */
 export interface FleetPayload {
   v: number;
@@ -20,6 +23,12 @@ export interface FleetPayload {
   request: JobRequest;
   /** SHA-256 of the template folder's tree (null when the actor has no actions file). */
   tree: string | null;
+  /**
+   * The template trees of `request.ancestors`, in their order (null for one without an actions
+   * file); each ancestor's `actionsPath` is relative to its tree. Absent: the request has no
+   * ancestors.
+   */
+  ancestorTrees?: (string | null)[];
   /** The label of the queue it was sent to. */
   label: string;
   timeoutMs?: number;
@@ -84,8 +93,16 @@ export function decodePayload(data: unknown, key?: string): FleetPayload {
       `refused: payload version ${String(payload?.v)} (this worker reads ${PAYLOAD_VERSION})`,
     );
   }
-  if (payload.tree !== null && !/^[0-9a-f]{64}$/.test(String(payload.tree))) {
+  if (payload.tree !== null && !SHA.test(String(payload.tree))) {
     throw new RefusedJobError("refused: the job names no valid template tree");
+  }
+  const trees = payload.ancestorTrees;
+  if (
+    trees !== undefined &&
+    (!Array.isArray(trees) || trees.length !== (payload.request?.ancestors?.length ?? 0) ||
+      !trees.every((t) => t === null || SHA.test(String(t))))
+  ) {
+    throw new RefusedJobError("refused: the job names no valid template trees of its ancestors");
   }
   return payload;
 }

@@ -24,10 +24,11 @@ import type { ExecutorSpec } from "../executor/mod.ts";
 import { fleetConnection, fleetSettings } from "./connection.ts";
 import { resolveFleetExecutor } from "./fleet_executor.ts";
 import { cancelledKey, CONTROL_CHANNEL, FLEET_PREFIX, handedKey, queueName } from "./names.ts";
-import { encodePayload, type FleetPayload } from "./payload.ts";
+import { encodePayload, type FleetJobData, type FleetPayload } from "./payload.ts";
 import { type ListedWorker, listWorkers, servesLabel } from "./registry.ts";
 import type { Router } from "./routing.ts";
 import { readTemplateTree } from "./template_tree.ts";
+import { TickBatch } from "./tick_batch.ts";
 import { type ControlMessage, parseResult, type ProgressData } from "./wire.ts";
 
 /** Default `--worker-timeout`: how long a job may wait for a worker to take it. */
@@ -38,6 +39,22 @@ export const DEFAULT_FLEET_SIZE = 1000;
 
 /** How long finished jobs stay in BullMQ (seconds): a killed coordinator's next run adopts them. */
 const KEEP_FINISHED_S = 24 * 3600;
+
+/**
+ * How long after a worker took a job its name is read (the job's `processedBy`): a job that
+ * stalls was held for at least its lock (10 s), so the name is known when another worker takes
+ * it over, and a short job costs no call.
+ */
+const WHO_RUNS_AFTER_MS = 1000;
+
+/**
+ * How often a cancellation is published again while the job is with a worker: a worker that
+ * took the job just then, or whose subscription was down, still gets it (docs/fleet.md).
+ */
+const REPUBLISH_MS = 1000;
+
+/** How often a kill is published again (a killed job's outcome is not waited for). */
+const KILL_REPUBLISHES = 3;
 
 /** Options of {@link FleetRunner.open}. */
 export interface FleetRunnerOptions {
@@ -71,14 +88,27 @@ interface Pending {
   /** The worker that took it last (a second one means the first stopped answering). */
   worker: string | null;
   taken: boolean;
+  /** Stalled-job recovery put it back into its queue: the next worker to take it is another. */
+  stalled: boolean;
   sentAt: number;
   timer?: ReturnType<typeof setTimeout>;
+  /** Reads the worker's name a while after it took the job; republishes a cancellation. */
+  later?: ReturnType<typeof setTimeout>;
   cleanup: () => void;
 }
 
 interface Handed {
   id: string;
   label: string;
+}
+
+/** A job for the queue of its label, with its record of what is with the fleet. */
+interface Outgoing {
+  field: string;
+  id: string;
+  label: string;
+  name: string;
+  data: FleetJobData;
 }
 
 /** Runs jobs on the fleet. Call {@link FleetRunner.close} when done. */
@@ -95,6 +125,13 @@ export class FleetRunner implements JobRunner {
   readonly #poll: ReturnType<typeof setInterval>;
   /** The fleet's workers as last read, for a few seconds (every job asks). */
   #workers: { at: number; list: Promise<ListedWorker[] | null> } | null = null;
+  /** The records a previous coordinator left (read once, each taken by the job it names). */
+  #left: Promise<Map<string, Handed>> | null = null;
+  /** Jobs that became ready in the same turn: one round trip for their records and adds. */
+  readonly #outgoing = new TickBatch<Outgoing>((items) => this.#sendBatch(items));
+  /** Records of jobs whose outcome is back, removed together. */
+  readonly #forgetting = new TickBatch<string>((fields) => this.#forgetBatch(fields));
+  readonly #republishing = new Set<ReturnType<typeof setTimeout>>();
   #closed = false;
 
   private constructor(redis: Redis, settings: RedisOptions, options: FleetRunnerOptions) {
@@ -147,15 +184,17 @@ export class FleetRunner implements JobRunner {
     const label = await this.#options.router(request);
     const payload = await this.#payload({ ...request, executor }, label, options);
     const id = `${this.#options.repo}.${randomUUID()}`;
-    const queue = await this.#queue(label);
+    // The label's events are read from before the job is sent.
+    await this.#queue(label);
     const outcome = this.#register(id, label, request, options);
-    await this.#redis.hset(handedKey(this.#options.repo), field, JSON.stringify({ id, label }));
-    await queue.add(request.action, encodePayload(payload, this.#options.key), {
-      jobId: id,
-      attempts: 1,
-      removeOnComplete: { age: KEEP_FINISHED_S },
-      removeOnFail: { age: KEEP_FINISHED_S },
-    });
+    const data = encodePayload(payload, this.#options.key);
+    try {
+      await this.#outgoing.add({ field, id, label, name: request.action, data });
+    } catch (error) {
+      const p = this.#pending.get(id);
+      if (p) this.#unregister(p);
+      throw error;
+    }
     void this.#warnWithoutWorker(id, label);
     return await this.#finish(field, id, await outcome);
   }
@@ -165,6 +204,7 @@ export class FleetRunner implements JobRunner {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#poll);
+    for (const timer of this.#republishing) clearTimeout(timer);
     for (const p of [...this.#pending.values()]) {
       this.#settle(
         p,
@@ -185,20 +225,75 @@ export class FleetRunner implements JobRunner {
     // A closed runner (its run stopped) leaves the record: the next run adopts the job.
     if (this.#closed) return outcome;
     // The outcome is back: the next run has nothing to adopt. A run has one job of a
-    // service/action with the fleet at a time, so the record is this job's.
-    await this.#redis.hdel(handedKey(this.#options.repo), field);
+    // service/action with the fleet at a time, so the record is this job's. It is gone before
+    // the outcome is recorded: a run killed in between runs the job again rather than
+    // adopting a stale one later.
+    await this.#forgetting.add(field);
     return outcome;
   }
 
+  /**
+   * The job a previous coordinator left with the fleet for `field`, if any. The records are
+   * read once, by the runner's first job (a run holds its repository's lock: no other
+   * coordinator adds records meanwhile); each is taken by the first job of its field.
+   */
   async #handed(field: string): Promise<Handed | null> {
-    const text = await this.#redis.hget(handedKey(this.#options.repo), field);
-    if (text === null) return null;
-    try {
-      const h = JSON.parse(text) as Handed;
-      return typeof h.id === "string" && typeof h.label === "string" ? h : null;
-    } catch {
-      return null;
+    this.#left ??= this.#redis.hgetall(handedKey(this.#options.repo)).then(
+      (all) => {
+        const left = new Map<string, Handed>();
+        for (const [f, text] of Object.entries(all)) {
+          try {
+            const h = JSON.parse(text) as Handed;
+            if (typeof h.id === "string" && typeof h.label === "string") left.set(f, h);
+          } catch {
+            // A record that is not one of ours: nothing to adopt.
+          }
+        }
+        return left;
+      },
+      (error) => {
+        this.#left = null;
+        throw error;
+      },
+    );
+    const left = await this.#left;
+    const handed = left.get(field) ?? null;
+    left.delete(field);
+    return handed;
+  }
+
+  /**
+   * Sends the jobs of one turn: their records, then their adds, queue by queue, pipelined on
+   * the one connection — a job is never with the fleet without its record.
+   */
+  async #sendBatch(items: Outgoing[]): Promise<void> {
+    const record: string[] = [];
+    const byLabel = new Map<string, Outgoing[]>();
+    for (const item of items) {
+      record.push(item.field, JSON.stringify({ id: item.id, label: item.label }));
+      const list = byLabel.get(item.label);
+      if (list) list.push(item);
+      else byLabel.set(item.label, [item]);
     }
+    const recorded = this.#redis.hset(handedKey(this.#options.repo), ...record);
+    const added = [...byLabel].map(async ([label, list]) => {
+      const queue = await this.#queue(label);
+      await queue.addBulk(list.map((item) => ({
+        name: item.name,
+        data: item.data,
+        opts: {
+          jobId: item.id,
+          attempts: 1,
+          removeOnComplete: { age: KEEP_FINISHED_S },
+          removeOnFail: { age: KEEP_FINISHED_S },
+        },
+      })));
+    });
+    await Promise.all([recorded, ...added]);
+  }
+
+  async #forgetBatch(fields: string[]): Promise<void> {
+    await this.#redis.hdel(handedKey(this.#options.repo), ...fields);
   }
 
   /**
@@ -261,6 +356,7 @@ export class FleetRunner implements JobRunner {
         resolve,
         worker: null,
         taken: false,
+        stalled: false,
         sentAt: performance.now(),
         cleanup: () => {},
       };
@@ -271,6 +367,7 @@ export class FleetRunner implements JobRunner {
       p.timer = setTimeout(() => void this.#workerTimeout(p), this.#workerTimeoutMs);
       p.cleanup = () => {
         clearTimeout(p.timer);
+        clearTimeout(p.later);
         options.signal?.removeEventListener("abort", onCancel);
         options.kill?.removeEventListener("abort", onKill);
       };
@@ -295,33 +392,51 @@ export class FleetRunner implements JobRunner {
     label: string,
     options: JobRunOptions,
   ): Promise<FleetPayload> {
-    let tree: string | null = null;
-    let actionsPath: string | null = null;
-    if (request.actionsPath) {
-      const folder = dirname(request.actionsPath);
-      let saved = this.#trees.get(folder);
-      if (!saved) {
-        saved = readTemplateTree(folder).then(async (t) => {
-          await saveTemplateTree(this.#options.store, t);
-          return { sha: t.sha, root: folder };
-        });
-        this.#trees.set(folder, saved);
-        saved.catch(() => this.#trees.delete(folder));
-      }
-      const { sha, root } = await saved;
-      tree = sha;
-      actionsPath = relative(root, request.actionsPath).split(sep).join("/");
-    }
+    const own = await this.#tree(request.actionsPath);
+    // The ancestors' actions files too (the executor walk of docs/executors.md reads them):
+    // a worker has no checkout, only the trees it fetches by hash.
+    const ancestors = request.ancestors === undefined
+      ? undefined
+      : await Promise.all(request.ancestors.map((a) => this.#tree(a.actionsPath)));
     return {
       v: 1,
-      request: { ...request, actionsPath },
-      tree,
+      request: {
+        ...request,
+        actionsPath: own.path,
+        ...(request.ancestors === undefined ? {} : {
+          ancestors: request.ancestors.map((a, i) => ({ ...a, actionsPath: ancestors![i].path })),
+        }),
+      },
+      tree: own.sha,
+      ...(ancestors === undefined ? {} : { ancestorTrees: ancestors.map((a) => a.sha) }),
       label,
       ...(options.timeoutMs === undefined || !Number.isFinite(options.timeoutMs)
         ? {}
         : { timeoutMs: options.timeoutMs }),
       ...(options.isolation ? { isolation: options.isolation } : {}),
     };
+  }
+
+  /**
+   * The template tree of an actions file (its folder's, saved in the store once per runner)
+   * and the file's path in it; nulls for no file.
+   */
+  async #tree(
+    actionsPath: string | null,
+  ): Promise<{ sha: string | null; path: string | null }> {
+    if (!actionsPath) return { sha: null, path: null };
+    const folder = dirname(actionsPath);
+    let saved = this.#trees.get(folder);
+    if (!saved) {
+      saved = readTemplateTree(folder).then(async (t) => {
+        await saveTemplateTree(this.#options.store, t);
+        return { sha: t.sha, root: folder };
+      });
+      this.#trees.set(folder, saved);
+      saved.catch(() => this.#trees.delete(folder));
+    }
+    const { sha, root } = await saved;
+    return { sha, path: relative(root, actionsPath).split(sep).join("/") };
   }
 
   async #queue(label: string): Promise<Queue> {
@@ -347,7 +462,8 @@ export class FleetRunner implements JobRunner {
           lastEventId: last[0]?.[0] ?? "0-0",
         });
         qe.on("error", () => {});
-        qe.on("active", ({ jobId }) => this.#taken(jobId, null));
+        qe.on("active", ({ jobId }) => this.#active(jobId));
+        qe.on("stalled", ({ jobId }) => this.#stalled(jobId));
         qe.on("progress", ({ jobId, data }) => this.#progress(jobId, data as ProgressData));
         qe.on("completed", ({ jobId, returnvalue }) => this.#completed(jobId, returnvalue));
         qe.on("failed", ({ jobId, failedReason }) => this.#failed(jobId, failedReason));
@@ -366,6 +482,35 @@ export class FleetRunner implements JobRunner {
     } catch {
       // Output must never break a run.
     }
+  }
+
+  /**
+   * A worker took job `id`. Its name comes with the outcome; it is read only for a job that
+   * runs a while (an interrupted attempt names the worker that stopped answering), and at
+   * once for a job that another worker takes over after it stalled.
+   */
+  #active(id: string): void {
+    const p = this.#pending.get(id);
+    if (!p) return;
+    const again = p.stalled;
+    p.stalled = false;
+    this.#taken(id, null);
+    clearTimeout(p.later);
+    if (again) void this.#whoRuns(p);
+    else p.later = setTimeout(() => void this.#whoRuns(p), WHO_RUNS_AFTER_MS);
+  }
+
+  #stalled(id: string): void {
+    const p = this.#pending.get(id);
+    if (p) p.stalled = true;
+  }
+
+  /** Reads which worker holds `p` now (BullMQ's `processedBy` of the job). */
+  async #whoRuns(p: Pending): Promise<void> {
+    const queue = this.#queues.get(p.label);
+    if (!queue || this.#pending.get(p.id) !== p) return;
+    const name = await this.#redis.hget(queue.toKey(p.id), "pb").catch(() => null);
+    if (name && this.#pending.get(p.id) === p) this.#taken(p.id, name);
   }
 
   #taken(id: string, worker: string | null): void {
@@ -388,6 +533,7 @@ export class FleetRunner implements JobRunner {
   #progress(id: string, data: ProgressData): void {
     const p = this.#pending.get(id);
     if (!p || typeof data !== "object" || data === null) return;
+    // Workers before this version said so at each start; the name is read instead now.
     if (data.t === "start" && typeof data.worker === "string") this.#taken(id, data.worker);
     else if (data.t === "log" && typeof data.text === "string") p.options.onLog?.(data.text);
   }
@@ -414,9 +560,26 @@ export class FleetRunner implements JobRunner {
       reason: reason instanceof Error ? reason.message : "cancelled",
     };
     await this.#redis.set(cancelledKey(p.id), kind, "EX", 3600).catch(() => {});
-    await this.#redis.publish(CONTROL_CHANNEL, JSON.stringify(message)).catch(() => {});
+    const publish = () =>
+      this.#redis.publish(CONTROL_CHANNEL, JSON.stringify(message)).catch(() => {});
+    await publish();
     // A job no worker took yet is taken out of its queue and never runs.
     const removed = !p.taken && queue ? await removeWaiting(queue, p.id) : false;
+    if (!removed) {
+      // It is with a worker, or on its way to one: say it again until the worker has it —
+      // a cancel until the outcome is back, a kill a few times (its outcome is not waited for).
+      let left = kind === "kill" ? KILL_REPUBLISHES : Infinity;
+      const again = () => {
+        if (this.#closed || left-- <= 0) return;
+        if (kind === "cancel" && this.#pending.get(p.id) !== p) return;
+        const timer = setTimeout(() => {
+          this.#republishing.delete(timer);
+          void publish().then(again);
+        }, REPUBLISH_MS);
+        this.#republishing.add(timer);
+      };
+      again();
+    }
     if (removed || kind === "kill") {
       this.#settle(
         p,

@@ -42,7 +42,7 @@ import {
   type WorkerInfo,
 } from "./registry.ts";
 import { cacheTree } from "./template_tree.ts";
-import { type FleetResult, parseControl, type ProgressData } from "./wire.ts";
+import { type ControlMessage, type FleetResult, parseControl, type ProgressData } from "./wire.ts";
 
 /** A worker joined or left the fleet (what the event stream records as worker.joined/left). */
 export interface FleetWorkerEvent {
@@ -79,7 +79,18 @@ export interface FleetWorkerOptions {
 interface Running {
   cancel: AbortController;
   kill: AbortController;
+  /** It has a slot of the worker's concurrency (before that, it waits for one). */
+  started: boolean;
 }
+
+/**
+ * How long a control message for a job this worker does not hold is kept: it may have come
+ * before the job itself (the coordinator cancels a job a worker is just taking).
+ */
+const EARLY_CONTROL_MS = 60_000;
+
+/** The most such messages kept (the oldest go first). */
+const EARLY_CONTROL_MAX = 10_000;
 
 /** A running `ays worker`. */
 export class FleetWorker {
@@ -91,6 +102,12 @@ export class FleetWorker {
   readonly #info: WorkerInfo;
   readonly #workers: Worker[] = [];
   readonly #running = new Map<string, Running>();
+  /** Control messages for jobs it did not hold when they came, by job id. */
+  readonly #early = new Map<string, { message: ControlMessage; at: number }>();
+  /** The template trees of this worker's cache, by hash, once checked or written. */
+  readonly #trees = new Map<string, Promise<string>>();
+  /** The work folders of repositories, once made. */
+  readonly #workFolders = new Set<string>();
   readonly #drivers = new Map<string, Promise<StoreDriver>>();
   readonly #log: (line: string) => void;
   #slots: number;
@@ -173,7 +190,13 @@ export class FleetWorker {
 
   /** Its registration as it stands. */
   get info(): WorkerInfo {
-    return { ...this.#info, running: this.#running.size };
+    return { ...this.#info, running: this.#runningCount() };
+  }
+
+  #runningCount(): number {
+    let n = 0;
+    for (const r of this.#running.values()) if (r.started) n++;
+    return n;
   }
 
   async #begin(): Promise<void> {
@@ -183,13 +206,10 @@ export class FleetWorker {
     await this.#subscriber.subscribe(CONTROL_CHANNEL);
     this.#subscriber.on("message", (_channel: string, text: string) => {
       const message = parseControl(text);
-      const running = message && this.#running.get(message.id);
-      if (!message || !running) return;
-      this.#log(
-        `job ${message.id}: ${message.kind === "kill" ? "killed" : "cancelled"} by its coordinator`,
-      );
-      if (message.kind === "kill") running.kill.abort(new Error(message.reason));
-      else running.cancel.abort(new Error(message.reason));
+      if (!message) return;
+      const running = this.#running.get(message.id);
+      if (running) this.#control(message.id, running, message);
+      else this.#keepEarly(message);
     });
     const settings = fleetSettings(this.#url);
     for (const label of this.#info.labels) {
@@ -197,6 +217,8 @@ export class FleetWorker {
         connection: { ...settings, maxRetriesPerRequest: null } as ConnectionOptions,
         prefix: FLEET_PREFIX,
         concurrency: this.#info.concurrency,
+        // Kept with the job (`processedBy`): the coordinator reads it instead of a message.
+        name: this.#info.name,
         lockDuration: this.#options.lockMs ?? 10_000,
         stalledInterval: this.#options.stalledCheckMs ?? 5_000,
         // A stalled job is an interrupted attempt, not a failure: hand it on again and again.
@@ -215,7 +237,7 @@ export class FleetWorker {
 
   async #beat(): Promise<void> {
     this.#info.heartbeat = Date.now();
-    this.#info.running = this.#running.size;
+    this.#info.running = this.#runningCount();
     await putWorker(this.#redis, this.#info).catch(() => {});
   }
 
@@ -225,6 +247,28 @@ export class FleetWorker {
     } catch {
       // An observer must never break the worker.
     }
+  }
+
+  /** A cancel or kill reaches the job's `job.signal` (once; a coordinator may repeat it). */
+  #control(id: string, running: Running, message: ControlMessage): void {
+    const controller = message.kind === "kill" ? running.kill : running.cancel;
+    if (controller.signal.aborted) return;
+    this.#log(`job ${id}: ${message.kind === "kill" ? "killed" : "cancelled"} by its coordinator`);
+    controller.abort(new Error(message.reason));
+  }
+
+  /** A control message for a job not (yet) here: kept a while, in case the job comes next. */
+  #keepEarly(message: ControlMessage): void {
+    const now = Date.now();
+    for (const [id, early] of this.#early) {
+      if (now - early.at <= EARLY_CONTROL_MS && this.#early.size < EARLY_CONTROL_MAX) break;
+      this.#early.delete(id);
+    }
+    const kept = this.#early.get(message.id);
+    // A kill outranks a cancel of the same job.
+    if (kept?.message.kind === "kill" && message.kind === "cancel") return;
+    this.#early.delete(message.id);
+    this.#early.set(message.id, { message, at: now });
   }
 
   /** One slot of the worker's concurrency, shared by the queues of all its labels. */
@@ -252,16 +296,35 @@ export class FleetWorker {
       throw new UnrecoverableError(`worker ${this.#info.name} ${error.message}`);
     }
     const id = String(job.id);
-    await this.#acquire();
-    const running: Running = { cancel: new AbortController(), kill: new AbortController() };
+    // Held from here: a cancellation that comes while the job waits for a slot reaches it.
+    const running: Running = {
+      cancel: new AbortController(),
+      kill: new AbortController(),
+      started: false,
+    };
     this.#running.set(id, running);
+    const early = this.#early.get(id);
+    if (early) {
+      this.#early.delete(id);
+      this.#control(id, running, early.message);
+    }
+    let acquired = false;
     const r = payload.request;
     const what = `${r.service.role}!${r.service.name} ${r.action} (run ${r.runId})`;
     try {
-      if ((await this.#redis.get(cancelledKey(id))) !== null) {
+      await this.#acquire();
+      acquired = true;
+      running.started = true;
+      // A job handed on by stalled-job recovery may have been cancelled long ago, by a
+      // coordinator gone since: its mark says so. A first attempt learns of a cancellation
+      // from the control channel (the coordinator repeats it until the job is back).
+      const handedOn = job.stalledCounter > 0 || job.attemptsStarted > 1;
+      if (
+        running.cancel.signal.aborted || running.kill.signal.aborted ||
+        (handedOn && (await this.#redis.get(cancelledKey(id))) !== null)
+      ) {
         return { outcome: this.#failed(r, "cancelled before it started", { cancelled: true }) };
       }
-      await job.updateProgress({ t: "start", worker: this.#info.name } satisfies ProgressData);
       this.#log(`job ${id}: ${what} started`);
       let request: JobRequest;
       try {
@@ -293,7 +356,7 @@ export class FleetWorker {
       return { outcome: { ...outcome, worker: this.#info.name } };
     } finally {
       this.#running.delete(id);
-      this.#release();
+      if (acquired) this.#release();
     }
   }
 
@@ -301,26 +364,50 @@ export class FleetWorker {
   async #prepare(payload: FleetPayload): Promise<JobRequest> {
     const request = payload.request;
     const repoPath = join(this.#options.workDir, request.repo.name);
-    await mkdir(repoPath, { recursive: true });
-    let actionsPath: string | null = null;
-    if (payload.tree !== null && request.actionsPath !== null) {
-      const sha = payload.tree;
-      const folder = await cacheTree(this.#options.cacheDir, sha, {
+    if (!this.#workFolders.has(repoPath)) {
+      await mkdir(repoPath, { recursive: true });
+      this.#workFolders.add(repoPath);
+    }
+    const here = async (sha: string | null | undefined, path: string | null) =>
+      sha && path !== null
+        ? join(await this.#tree(request.repo.name, sha), ...path.split("/"))
+        : null;
+    const actionsPath = await here(payload.tree, request.actionsPath);
+    // The ancestors' actions files from their trees too: the executor walk reads them.
+    // (A coordinator before this version sent no trees for them: its paths are left as sent.)
+    const ancestors = request.ancestors === undefined || payload.ancestorTrees === undefined
+      ? request.ancestors
+      : await Promise.all(
+        request.ancestors.map(async (a, i) => ({
+          ...a,
+          actionsPath: await here(payload.ancestorTrees?.[i], a.actionsPath),
+        })),
+      );
+    return {
+      ...request,
+      actionsPath,
+      ...(ancestors === undefined ? {} : { ancestors }),
+      repo: { name: request.repo.name, path: repoPath },
+      worker: this.#info.name,
+    };
+  }
+
+  /** The folder of template tree `sha` in the cache, fetched from `repo`'s store once. */
+  #tree(repo: string, sha: string): Promise<string> {
+    let folder = this.#trees.get(sha);
+    if (!folder) {
+      folder = cacheTree(this.#options.cacheDir, sha, {
         load: async () => {
-          const driver = await this.#driver(request.repo.name);
+          const driver = await this.#driver(repo);
           const files = await loadTemplateTree(driver, sha);
           if (!files) throw new Error(`the store has no template files ${sha}`);
           return files;
         },
       });
-      actionsPath = join(folder, ...request.actionsPath.split("/"));
+      this.#trees.set(sha, folder);
+      folder.catch(() => this.#trees.delete(sha));
     }
-    return {
-      ...request,
-      actionsPath,
-      repo: { name: request.repo.name, path: repoPath },
-      worker: this.#info.name,
-    };
+    return folder;
   }
 
   #driver(repo: string): Promise<StoreDriver> {

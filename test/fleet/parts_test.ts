@@ -123,6 +123,25 @@ describe("payloads", () => {
       /payload version 99/,
     );
   });
+
+  it("names one tree or null per ancestor, each a SHA-256, or refuses the job", () => {
+    const sha = "a".repeat(64);
+    const ancestor = { actionsPath: "actions.js", service: { data: {} } };
+    const withAncestors = (ancestorTrees: unknown, count = 2) =>
+      encodePayload({
+        ...payload,
+        request: { ancestors: Array.from({ length: count }, () => ancestor) },
+        ancestorTrees,
+      } as unknown as FleetPayload);
+    assert.deepEqual(decodePayload(withAncestors([sha, null])).ancestorTrees, [sha, null]);
+    for (const bad of [[sha], [sha, "b".repeat(63)], "nope", [sha, 7]]) {
+      assert.throws(
+        () => decodePayload(withAncestors(bad)),
+        /no valid template trees of its ancestors/,
+        JSON.stringify(bad),
+      );
+    }
+  });
 });
 
 describe("routing", () => {

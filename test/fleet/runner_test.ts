@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
-import { readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { basename, join, sep } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import type { Redis } from "ioredis";
 import {
+  FLEET_PREFIX,
   fleetConnection,
   FleetRunner,
   type FleetRunnerOptions,
@@ -79,7 +81,11 @@ describe("the fleet: a coordinator's runner and workers on a real Redis", () => 
   const events: FleetWorkerEvent[] = [];
   const runners: FleetRunner[] = [];
 
-  const startWorker = async (name: string, extra: { labels?: string[]; key?: string } = {}) => {
+  const startWorker = async (
+    name: string,
+    extra: { labels?: string[]; key?: string; concurrency?: number; log?: (l: string) => void } =
+      {},
+  ) => {
     const w = await FleetWorker.start(redis.url, {
       name,
       concurrency: 2,
@@ -255,6 +261,93 @@ describe("the fleet: a coordinator's runner and workers on a real Redis", () => 
     const c = await right.run(request(dir.path, "install", { count }));
     assert.equal(c.ok, true, String(c.error?.message));
     assert.equal(await readFile(count, "utf8"), "web1\n");
+  });
+
+  it("a job cancelled while it waits on its worker for a slot ends before it starts", async () => {
+    for (const w of workers.splice(0)) await w.stop();
+    // One slot for both its queues: the db job is taken while the default one holds the slot.
+    const lines: string[] = [];
+    await startWorker("single", { labels: ["db"], concurrency: 1, log: (l) => lines.push(l) });
+    const r = await runner({ router: (req) => (req.action === "install" ? "db" : "default") });
+    const count = join(dir.path, "count-slot");
+    const gate = join(dir.path, "gate-slot");
+    const first = r.run(request(dir.path, "waits", { count, gate }));
+    await until(async () => (await readFile(count, "utf8").catch(() => "")).includes("start"), {
+      what: "the first job to start",
+    });
+    const cancel = new AbortController();
+    const installed = join(dir.path, "count-slot-2");
+    const second = r.run(request(dir.path, "install", { count: installed }), {
+      signal: cancel.signal,
+    });
+    await until(async () => (await client.llen(`${FLEET_PREFIX}:q-db:active`)) === 1, {
+      what: "the worker to take the second job",
+    });
+    cancel.abort(new Error("cancelled by SIGINT"));
+    // The cancellation reached the worker before the slot frees up.
+    await until(() => lines.some((l) => /cancelled by its coordinator/.test(l)), {
+      what: "the cancellation to reach the worker",
+    });
+    assert.equal(workers[0].info.running, 1, "the waiting job does not count as running");
+    await writeFile(gate, "");
+    assert.equal((await first).ok, true);
+    const outcome = await second;
+    assert.equal(outcome.ok, false);
+    assert.equal(outcome.cancelled, true);
+    assert.equal(outcome.error?.message, "cancelled before it started");
+    assert.equal(await readFile(installed, "utf8").catch(() => "never ran"), "never ran");
+  });
+
+  it("a worker with no checkout runs a job whose parent's actions matter: their tree by hash", async () => {
+    for (const w of workers.splice(0)) await w.stop();
+    const checkout = join(dir.path, "checkout");
+    await writeFiles(checkout, {
+      "actorTemplates/app/actions.js": `export function install() { return "installed"; }\n`,
+      // The executor walk of docs/executors.md reaches the parent's file: it says where it ran.
+      "actorTemplates/node/actions.js": `import { writeFileSync } from "node:fs";
+export function executor(job) {
+  writeFileSync(job.service.data.marker, import.meta.url);
+  return { kind: "local" };
+}
+`,
+    });
+    const marker = join(dir.path, "walked");
+    const parent = {
+      name: "n1",
+      actor: "node",
+      role: "node",
+      key: "k-node-n1",
+      data: { marker },
+      parent: null,
+      producers: {},
+      consumers: [],
+    };
+    const req: JobRequest = {
+      ...request(dir.path, "install", {}),
+      actionsPath: join(checkout, "actorTemplates", "app", "actions.js"),
+      service: { ...request(dir.path, "install", {}).service, key: "k-app-a1", parent },
+      ancestors: [{
+        actionsPath: join(checkout, "actorTemplates", "node", "actions.js"),
+        service: parent,
+      }],
+    };
+    const r = await runner();
+    const logs: string[] = [];
+    const running = r.run(req, { onLog: (text) => logs.push(text) });
+    await until(() => logs.join("").includes("waiting for a worker labeled default"), {
+      what: "the job to be sent",
+    });
+    // The coordinator's checkout is gone: the worker has only what the payload names.
+    await rm(checkout, { recursive: true });
+    const cacheDir = join(dir.path, "cache", "nocheckout");
+    await startWorker("nocheckout");
+    const outcome = await running;
+    assert.equal(outcome.ok, true, String(outcome.error?.message));
+    assert.equal(outcome.result, "installed");
+    const walked = fileURLToPath(await readFile(marker, "utf8"));
+    assert.ok(walked.startsWith(cacheDir + sep), `the parent's file ran from the cache: ${walked}`);
+    assert.equal(basename(walked), "actions.js");
+    assert.match(await readFile(walked, "utf8"), /export function executor/);
   });
 
   it("a worker that lost Redis reconnects and takes jobs again", async () => {
