@@ -66,11 +66,14 @@ import {
   serviceRecordKey,
   sourceKey,
 } from "./record_keys.ts";
-import { RunRecords } from "./run_records.ts";
+import { buildOpenRunIndex, RunRecords } from "./run_records.ts";
 import { WriteGroup } from "./write_group.ts";
 
-/** The layout of the records this version of ays writes (2: with the due index). */
-export const LAYOUT_VERSION = 2;
+/**
+ * The layout of the records this version of ays writes (2: with the due index; 3: with the
+ * open-runs index).
+ */
+export const LAYOUT_VERSION = 3;
 
 export { REPO_LOCK, RUN_QUEUE } from "./record_keys.ts";
 
@@ -103,6 +106,7 @@ export interface MigrationContext {
 /** The migrations from older layouts, in order. Layout 1 is the first. */
 export const MIGRATIONS: readonly Migration[] = [
   { from: 1, describe: "build the due index", run: buildDueIndex },
+  { from: 2, describe: "build the open-runs index", run: buildOpenRunIndex },
 ];
 
 /**
@@ -738,6 +742,11 @@ export class RepoStore {
   /** One run, or null. */
   loadRun(id: string): Promise<RunRecord | null> {
     return this.#runs.loadRun(id);
+  }
+
+  /** The runs not final yet (`new`, `running`), newest first, from the open-runs index. */
+  openRuns(): Promise<RunRecord[]> {
+    return this.#runs.openRuns();
   }
 
   /** Every run, newest first (one bulk query). */

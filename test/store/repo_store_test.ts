@@ -227,6 +227,50 @@ for (const backend of backends) {
       assert.equal((await store.loadRun("run-2"))?.createdAt, 2000);
     });
 
+    it("keeps the open-runs index exact through a run's states and pruning", async () => {
+      const driver = await fresh();
+      const store = await openRepoStore(driver, { repoName: "r" });
+      const open = async () => (await store.openRuns()).map((r) => [r.id, r.state]);
+      await store.saveRun(run("run-1", 1000));
+      await store.saveRun({ ...run("run-2", 2000), state: "running" });
+      assert.deepEqual(await open(), [["run-2", "running"], ["run-1", "new"]]);
+      for (const state of ["ok", "error", "cancelled"] as const) {
+        await store.saveRun({ ...run("run-1", 1000), state });
+        assert.deepEqual(await open(), [["run-2", "running"]], state);
+        await store.saveRun({ ...run("run-1", 1000), state: "running" });
+        assert.deepEqual(await open(), [["run-2", "running"], ["run-1", "running"]], state);
+      }
+      await store.pruneRuns(1);
+      assert.deepEqual(await open(), [["run-2", "running"]]);
+      assert.deepEqual(await driver.listKeys("idx:open-run:"), ["idx:open-run:run-2"]);
+      await store.deleteRuns(["run-2"]);
+      assert.deepEqual(await open(), []);
+      assert.deepEqual(await driver.listKeys("idx:"), []);
+    });
+
+    it("migrates a layout 2 store by building its open-runs index", async () => {
+      const driver = await fresh();
+      const store = await openRepoStore(driver, { repoName: "r" });
+      await store.saveRun({ ...run("done", 1000), state: "ok" });
+      await store.saveRun({ ...run("left", 2000), state: "running" });
+      await store.saveRun(run("fresh", 3000));
+      // As layout 2 left it: no open-runs index, and a stray entry of a run that is gone.
+      await driver.batch([
+        { op: "delete", key: "idx:open-run:left" },
+        { op: "delete", key: "idx:open-run:fresh" },
+        { op: "set", key: "idx:open-run:gone", value: new Uint8Array(0) },
+      ]);
+      await driver.setLayoutVersion(2);
+      assert.deepEqual(await store.openRuns(), []);
+      const migrated = await openRepoStore(driver, { repoName: "r" });
+      assert.equal(await driver.getLayoutVersion(), LAYOUT_VERSION);
+      assert.deepEqual((await migrated.openRuns()).map((r) => r.id), ["fresh", "left"]);
+      assert.deepEqual(await driver.listKeys("idx:open-run:"), [
+        "idx:open-run:fresh",
+        "idx:open-run:left",
+      ]);
+    });
+
     it("destroys every record of the repository, and only of that one", async () => {
       const driver = await fresh();
       const neighbour = await fresh();
@@ -356,7 +400,7 @@ for (const backend of backends) {
       ]);
       await driver.setLayoutVersion(1);
       const migrated = await openRepoStore(driver, { repoName: "r" });
-      assert.equal(await driver.getLayoutVersion(), 2);
+      assert.equal(await driver.getLayoutVersion(), LAYOUT_VERSION);
       assert.deepEqual(await migrated.dueServiceKeys(), [a.key]);
     });
 
