@@ -158,6 +158,50 @@ for (const backend of backends) {
       assert.equal(await store.updateService("missing", (s) => s), null);
     });
 
+    it("an update starts from the version it wrote, and from the store after another writer", async () => {
+      const name = `again${++counter}`;
+      const driver = await fresh(name);
+      const store = await openRepoStore(driver, { repoName: "r" });
+      const node = makeActor("node");
+      const tally = makeService("r", node, "tally", { data: { sshPort: 0 } });
+      await store.save({ actors: [node], services: [tally] });
+      const bump = (service: ServiceRecord) => ({
+        ...service,
+        data: { ...service.data, sshPort: Number(service.data.sshPort) + 1 },
+      });
+      let gets = 0;
+      const get = driver.get.bind(driver);
+      driver.get = (key) => (gets++, get(key));
+      try {
+        await store.updateService(tally.key, bump);
+        assert.equal(gets, 1);
+        // The second update of the same service reads nothing: it starts from what it wrote.
+        const seen: number[] = [];
+        await store.updateService(tally.key, (service) => {
+          seen.push(Number(service.data.sshPort));
+          return bump(service);
+        });
+        assert.deepEqual([gets, seen], [1, [1]]);
+        // Another writer in between: the guarded write conflicts and the update reads again.
+        const other = await openRepoStore(await fresh(name), { repoName: "r" });
+        await other.updateService(tally.key, (service) => bump(bump(bump(service))));
+        await store.updateService(tally.key, (service) => {
+          seen.push(Number(service.data.sshPort));
+          return bump(service);
+        });
+        assert.deepEqual(seen, [1, 2, 5]);
+        assert.equal((await store.loadService(tally.key))?.data.sshPort, 6);
+        // A save of the service in between is read again too, and a deleted one is gone.
+        await store.save({ services: [{ ...tally, data: { sshPort: 40 } }] });
+        assert.equal((await store.updateService(tally.key, bump))?.data.sshPort, 41);
+        await other.save({ deleteServices: [tally.key] });
+        assert.equal(await store.updateService(tally.key, bump), null);
+        assert.equal(await store.loadService(tally.key), null);
+      } finally {
+        driver.get = get;
+      }
+    });
+
     it("concurrent moves of one service leave exactly one parent index entry", async () => {
       const driver = await fresh();
       const store = await openRepoStore(driver, { repoName: "r" });
