@@ -53,6 +53,8 @@ const calls = new Map<
   { resolve: (reply: RemoteReply) => void; reject: (e: Error) => void }
 >();
 const nextCall = { value: 0 };
+/** The actions modules this worker imported, by path ({@link importActions}). */
+const modules = new Map<string, Promise<Record<string, unknown>>>();
 /**
  * The job this worker runs (or ran last): what the action prints through `console` or
  * `process.stdout` belongs to it. The worker runs one job at a time; output of a job that
@@ -209,23 +211,46 @@ function executorContext(request: JobRequest, service: JobServiceData) {
   });
 }
 
+/**
+ * An executor link whose `job` (a frozen copy of the service) is made only when its module
+ * exports `executor` and asks for it: most actions files export none, and a copy per job and
+ * ancestor is most of this worker's work on a run of short jobs.
+ */
+function executorLink(request: JobRequest, service: JobServiceData, actionsPath: string | null) {
+  let job: unknown;
+  return {
+    name: serviceName(service.role, service.name),
+    actionsPath,
+    get job() {
+      job ??= executorContext(request, service);
+      return job;
+    },
+  };
+}
+
+/**
+ * An actions module by its path: imported once per worker, the promise kept (a second
+ * `import()` of a loaded module still costs a module-map lookup and a URL per call).
+ */
+function importActions(path: string): Promise<Record<string, unknown>> {
+  let module = modules.get(path);
+  if (!module) {
+    module = import(pathToFileURL(path).href) as Promise<Record<string, unknown>>;
+    modules.set(path, module);
+    // A failed import is tried again by the next job (the file may be fixed meanwhile).
+    module.catch(() => modules.delete(path));
+  }
+  return module;
+}
+
 /** The job's executor: the walk up its service's parent chain (docs/executors.md). */
 async function jobExecutor(request: JobRequest): Promise<ExecutorSpec> {
-  const own = request.service;
   const links: ExecutorLink[] = [
-    {
-      name: serviceName(own.role, own.name),
-      actionsPath: request.actionsPath,
-      job: executorContext(request, own),
-    },
-    ...(request.ancestors ?? []).map((a) => ({
-      name: serviceName(a.service.role, a.service.name),
-      actionsPath: a.actionsPath,
-      job: executorContext(request, a.service),
-    })),
+    executorLink(request, request.service, request.actionsPath),
+    ...(request.ancestors ?? []).map((a) => executorLink(request, a.service, a.actionsPath)),
   ];
   const { spec } = await resolveExecutor(links, {
-    load: (path) => import(pathToFileURL(path).href) as Promise<Record<string, unknown>>,
+    load: importActions,
     pinnedLocal: request.executorLocal === true,
   });
   return spec;
@@ -242,7 +267,7 @@ async function loadAction(request: JobRequest): Promise<ActionFn | null> {
     );
   }
   if (actionsPath) {
-    const module = await import(pathToFileURL(actionsPath).href) as Record<string, unknown>;
+    const module = await importActions(actionsPath);
     fn = module[action];
   }
   if (typeof fn === "function") return fn as ActionFn;

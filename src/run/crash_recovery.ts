@@ -68,12 +68,13 @@ export async function deadHolders(
  * the runs it closed (or re-planned): their mirror writes may not have happened.
  */
 export async function closeDeadRuns(
-  store: Pick<RepoStore, "listRuns" | "loadJobs" | "saveJobs" | "saveRun">,
+  store: Pick<RepoStore, "openRuns" | "loadJobs" | "saveJobs" | "saveRun">,
   runId: string,
   at: number,
 ): Promise<string[]> {
   const closed: string[] = [];
-  for (const run of await store.listRuns()) {
+  // Only the runs not final yet (the open-runs index, docs/store.md): the history stays unread.
+  for (const run of await store.openRuns()) {
     if (run.state !== "running" && !(run.id === runId && run.state === "new")) continue;
     closed.push(run.id);
     const jobs = await store.loadJobs(run.id);

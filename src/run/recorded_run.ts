@@ -140,7 +140,8 @@ export class RecordedRun {
     this.#events.started(this.#run, this.#jobs.size);
     const signals = [options.signal, options.lockLost].filter((s): s is AbortSignal => !!s);
     // A killed run can have left mirror files behind the store: bring them up to date first.
-    this.#mirror?.syncAll();
+    // Its own jobs' services are written at the end anyway: not read and compared now.
+    this.#mirror?.syncAll({ later: this.#plan.plan.steps.flat().map((job) => job.service) });
     this.#mirror?.start();
     try {
       const result = await executePlan(this.#plan.plan, {

@@ -6,7 +6,8 @@
  * once more before the run's end is recorded. The `running` state is transient and is not
  * mirrored on its own. The store stays the source of truth; a crash can leave the mirror
  * behind, so each run starts by bringing every service's file that differs from the store up
- * to date ({@link RunMirror.syncAll}).
+ * to date ({@link RunMirror.syncAll}) — but for its own jobs' services, whose files it writes
+ * anyway before its end is recorded.
  *
  * @module
  */
@@ -26,6 +27,8 @@ export class RunMirror {
   readonly #actors: ReadonlyMap<string, ActorRecord>;
   readonly #onError: (error: unknown) => void;
   readonly #dirty = new Set<string>();
+  /** Services whose files are written at the end (the run's own jobs' services). */
+  readonly #atEnd = new Set<string>();
   #paths: Map<string, string> | undefined;
   #writing: Promise<void> = Promise.resolve();
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -60,13 +63,17 @@ export class RunMirror {
    * Brings every service's mirror file that differs from the store up to date (one left
    * stale by a killed run, say), in the background: the files' texts are taken now, before
    * any job changes a state; files already current are only read and compared. A run calls
-   * this as it starts.
+   * this as it starts. The services named in `later` (those of the run's own jobs) are not
+   * compared now: their files are written by {@link RunMirror.stop} at the latest, with the
+   * states the run left.
    */
-  syncAll(): void {
+  syncAll(options: { later?: Iterable<string> } = {}): void {
+    const later = new Set(options.later ?? []);
     const texts = new Map<string, string>();
     for (const name of this.#services.keys()) {
       this.#dirty.delete(name);
-      this.#addText(texts, name);
+      if (later.has(name)) this.#atEnd.add(name);
+      else this.#addText(texts, name);
     }
     this.#writing = this.#writing.then(() => this.#writeTexts([...texts]));
   }
@@ -77,17 +84,22 @@ export class RunMirror {
     return this.#writing;
   }
 
-  /** Stops the timer and writes the rest. */
+  /** Stops the timer and writes the rest (with the files left for the end). */
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    for (const name of this.#atEnd) this.#dirty.add(name);
+    this.#atEnd.clear();
     await this.flush();
   }
 
   async #write(): Promise<void> {
     if (this.#dirty.size === 0) return;
     const texts = new Map<string, string>();
-    for (const name of this.#dirty) this.#addText(texts, name);
+    for (const name of this.#dirty) {
+      this.#atEnd.delete(name);
+      this.#addText(texts, name);
+    }
     this.#dirty.clear();
     await this.#writeTexts([...texts]);
   }

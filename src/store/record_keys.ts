@@ -13,6 +13,7 @@
  * | `idx:actor:<actor>:<key>`      | empty: the services of an actor                        |
  * | `idx:parent:<role!name>:<key>` | empty: the children of a service                       |
  * | `idx:due:<key>`                | empty: a service with an action a run may take         |
+ * | `idx:open-run:<id>`            | empty: a run not final yet (`new` or `running`)        |
  * | `run:<id>`                     | a run (its steps, scope, state, times)                 |
  * | `job:<runId>:<jobId>`          | a job of a run, a record of its own                    |
  * | `source:<sha256>`              | the text of an actions file, by its SHA-256            |
@@ -123,6 +124,18 @@ export function indexKeys(
 /** The last `:`-separated part of a key (a service key in an index entry, a job id). */
 export function lastSegment(key: string): string {
   return key.slice(key.lastIndexOf(":") + 1);
+}
+
+/**
+ * Prefix of the open-runs index (docs/store.md, "The open-runs index"): one entry per run
+ * whose state is not final (`new`, `running`), so that a run looking for what a dead one left
+ * reads those runs only instead of decoding every run record of the history.
+ */
+export const OPEN_RUN_PREFIX = `${INDEX_PREFIX}open-run:`;
+
+/** The open-runs index entry of a run. */
+export function openRunKey(id: string): string {
+  return OPEN_RUN_PREFIX + id;
 }
 
 /** The key of a run record. */

@@ -66,11 +66,14 @@ import {
   serviceRecordKey,
   sourceKey,
 } from "./record_keys.ts";
-import { RunRecords } from "./run_records.ts";
+import { buildOpenRunIndex, RunRecords } from "./run_records.ts";
 import { WriteGroup } from "./write_group.ts";
 
-/** The layout of the records this version of ays writes (2: with the due index). */
-export const LAYOUT_VERSION = 2;
+/**
+ * The layout of the records this version of ays writes (2: with the due index; 3: with the
+ * open-runs index).
+ */
+export const LAYOUT_VERSION = 3;
 
 export { REPO_LOCK, RUN_QUEUE } from "./record_keys.ts";
 
@@ -103,6 +106,7 @@ export interface MigrationContext {
 /** The migrations from older layouts, in order. Layout 1 is the first. */
 export const MIGRATIONS: readonly Migration[] = [
   { from: 1, describe: "build the due index", run: buildDueIndex },
+  { from: 2, describe: "build the open-runs index", run: buildOpenRunIndex },
 ];
 
 /**
@@ -194,6 +198,8 @@ interface TrySaveOptions {
   grouped?: boolean;
   /** More writes of the same atomic batch (the job records of an update). */
   extra?: BatchOp[];
+  /** Gets each saved service's encoded record, by key (what the store holds once saved). */
+  encoded?: Map<string, Uint8Array>;
 }
 
 /** Options of {@link RepoStore.updateService}. */
@@ -210,6 +216,20 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/**
+ * A deep copy of a record of plain objects, arrays and primitives (what the codecs give):
+ * several times faster than `structuredClone` (≈ 3 against ≈ 20 µs for a job's service).
+ */
+function plainCopy<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(plainCopy) as T;
+  if (value === null || typeof value !== "object") return value;
+  // Anything but a plain object (bytes, a date) is copied the general way.
+  if (Object.getPrototypeOf(value) !== Object.prototype) return structuredClone(value);
+  const copy: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) copy[key] = plainCopy(field);
+  return copy as T;
 }
 
 function conflictError(attempts: number): Error {
@@ -269,6 +289,14 @@ export class RepoStore {
   readonly #runs: RunRecords;
   /** Group commit of the small writes of jobs (`write_group.ts`). */
   readonly #group: WriteGroup;
+  /**
+   * The version of each service this store last wrote through {@link RepoStore.updateService}:
+   * its bytes and a copy of the record they encode. The next update of that service starts
+   * from it instead of reading and decoding the record again (a job's start, then its end);
+   * the write stays guarded on those bytes, so another writer in between is a conflict that
+   * reads the store again.
+   */
+  readonly #updated = new Map<string, { bytes: Uint8Array; record: ServiceRecord }>();
 
   /** Use {@link openRepoStore}, which checks the layout version first. */
   constructor(
@@ -490,21 +518,29 @@ export class RepoStore {
     const { jobs = [] } = options;
     const recordKey = serviceRecordKey(key);
     for (let attempt = 1;; attempt++) {
-      const bytes = await this.driver.get(recordKey);
+      // The version this store wrote last (taken: the copy is mutate's), else one read and one
+      // decode; what it had before (index entries, parent) is kept aside for the save.
+      const known = this.#updated.get(key);
+      this.#updated.delete(key);
+      const bytes = known?.bytes ?? await this.driver.get(recordKey);
       if (!bytes) return null;
-      // One read and one decode: the fresh decode is mutate's copy, and what it had before
-      // (index entries, parent) is kept aside for the save.
-      const current = await this.#service(recordKey, bytes);
+      const current = known?.record ?? await this.#service(recordKey, bytes);
       const seen: SeenService = { bytes, index: indexKeys(current), parent: current.parent };
       const next = mutate(current);
       if (next === null) return await this.#service(recordKey, bytes);
       if (next.key !== key) throw new InputError(`updateService cannot change a service's key`);
+      const encoded = new Map<string, Uint8Array>();
       const outcome = await this.#trySave({ services: [next] }, new Map([[key, bytes]]), {
         seen: new Map([[key, seen]]),
         grouped: true,
         extra: jobs.map((job) => this.#runs.jobOp(job)),
+        encoded,
       });
-      if (outcome !== "conflict") return next;
+      if (outcome !== "conflict") {
+        const value = encoded.get(key);
+        if (value) this.#updated.set(key, { bytes: value, record: plainCopy(next) });
+        return next;
+      }
       if (attempt >= MAX_ATTEMPTS) throw conflictError(attempt);
     }
   }
@@ -518,7 +554,7 @@ export class RepoStore {
     expected: ReadonlyMap<string, Uint8Array | null>,
     options: TrySaveOptions = {},
   ): Promise<"saved" | "nothing" | "conflict"> {
-    const { seen = new Map(), grouped = false, extra = [] } = options;
+    const { seen = new Map(), grouped = false, extra = [], encoded } = options;
     const ops: BatchOp[] = [];
     const services = change.services ?? [];
     const deleted = change.deleteServices ?? [];
@@ -531,6 +567,8 @@ export class RepoStore {
     for (const name of change.deleteActors ?? []) ops.push({ op: "delete", key: actorKey(name) });
 
     const touched = [...new Set([...services.map((service) => service.key), ...deleted])];
+    // What updateService kept of these is no longer known to be what the store holds.
+    for (const key of touched) this.#updated.delete(key);
     // Services the caller just read and decoded are not read again.
     const unread = touched.filter((key) => !seen.has(key));
     const read = unread.length === 0 ? [] : await this.driver.getMany(unread.map(serviceRecordKey));
@@ -586,6 +624,7 @@ export class RepoStore {
       const codec = actor ? this.#dataCodec(actor) : await this.#codecOf(service.actor);
       const stored: StoredService = { ...service, data: codec.encode(service.data) };
       const value = this.#encode("service", stored);
+      encoded?.set(service.key, value);
       for (const key of indexKeys(service)) newIndex.add(key);
       // Unchanged only when the store holds what the caller saw (a guarded version that moved
       // on is a conflict, which only a batch would detect).
@@ -740,6 +779,11 @@ export class RepoStore {
     return this.#runs.loadRun(id);
   }
 
+  /** The runs not final yet (`new`, `running`), newest first, from the open-runs index. */
+  openRuns(): Promise<RunRecord[]> {
+    return this.#runs.openRuns();
+  }
+
   /** Every run, newest first (one bulk query). */
   listRuns(): Promise<RunRecord[]> {
     return this.#runs.listRuns();
@@ -819,6 +863,7 @@ export class RepoStore {
     for (const jobId of jobIds) await this.driver.deleteLog(jobLogName(jobId));
     this.#actors.clear();
     this.#codecs.clear();
+    this.#updated.clear();
     if (this.#mirror) await removeMirror(this.#mirror.repoPath);
     return counts;
   }

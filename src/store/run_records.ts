@@ -7,9 +7,63 @@
  */
 import type { JobRecord, RunRecord } from "../model/mod.ts";
 import type { BatchOp, StoreDriver } from "./driver.ts";
-import { JOB_PREFIX, jobKey, jobLogName, jobPrefix, RUN_PREFIX, runKey } from "./record_keys.ts";
+import {
+  JOB_PREFIX,
+  jobKey,
+  jobLogName,
+  jobPrefix,
+  OPEN_RUN_PREFIX,
+  openRunKey,
+  RUN_PREFIX,
+  runKey,
+} from "./record_keys.ts";
 import type { RecordCodec } from "./record_codec.ts";
 import type { WriteGroup } from "./write_group.ts";
+
+/** Whether a run in `state` may still change: `new` or `running` (in the open-runs index). */
+export function isOpenRun(state: RunRecord["state"]): boolean {
+  return state === "new" || state === "running";
+}
+
+/** The write of a run record with its open-runs index entry (set while open, else deleted). */
+function runOps(run: RunRecord, value: Uint8Array): BatchOp[] {
+  return [
+    { op: "set", key: runKey(run.id), value },
+    isOpenRun(run.state)
+      ? { op: "set", key: openRunKey(run.id), value: EMPTY }
+      : { op: "delete", key: openRunKey(run.id) },
+  ];
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Layout 2 → 3: the open-runs index (docs/store.md, "The open-runs index") from the run
+ * records, stale entries removed, in one batch. A run record that cannot be decoded gets an
+ * entry: it may be one a dead run left open, and the run that reads it reports it.
+ */
+export async function buildOpenRunIndex(
+  driver: StoreDriver,
+  context: { records: RecordCodec },
+): Promise<void> {
+  const wanted = new Set<string>();
+  for (const row of await driver.getByPrefix(RUN_PREFIX)) {
+    let run: RunRecord;
+    try {
+      run = context.records.decode("run", row.value) as RunRecord;
+    } catch {
+      wanted.add(openRunKey(row.key.slice(RUN_PREFIX.length)));
+      continue;
+    }
+    if (isOpenRun(run.state)) wanted.add(openRunKey(run.id));
+  }
+  const ops: BatchOp[] = [];
+  for (const key of await driver.listKeys(OPEN_RUN_PREFIX)) {
+    if (!wanted.delete(key)) ops.push({ op: "delete", key });
+  }
+  for (const key of wanted) ops.push({ op: "set", key, value: EMPTY });
+  if (ops.length > 0) await driver.batch(ops);
+}
 
 /** Options of {@link RunRecords}. */
 export interface RunRecordsOptions {
@@ -35,16 +89,34 @@ export class RunRecords {
     this.#group = options.group;
   }
 
-  /** Saves a run record (its jobs are records of their own). */
+  /**
+   * Saves a run record (its jobs are records of their own) with its open-runs index entry, in
+   * one atomic batch.
+   */
   async saveRun(run: RunRecord): Promise<void> {
     await this.#beforeWrite();
-    await this.#driver.set(runKey(run.id), this.#records.encode("run", run));
+    await this.#driver.batch(runOps(run, this.#records.encode("run", run)));
   }
 
   /** One run, or null. */
   async loadRun(id: string): Promise<RunRecord | null> {
     const bytes = await this.#driver.get(runKey(id));
     return bytes ? this.#records.decode("run", bytes) as RunRecord : null;
+  }
+
+  /**
+   * The runs that are not final (`new`, `running`) from the open-runs index: one query for the
+   * index and one for the records, however long the history. An entry whose record is gone
+   * is skipped.
+   */
+  async openRuns(): Promise<RunRecord[]> {
+    const ids = (await this.#driver.listKeys(OPEN_RUN_PREFIX)).map((key) =>
+      key.slice(OPEN_RUN_PREFIX.length)
+    );
+    if (ids.length === 0) return [];
+    const rows = await this.#driver.getMany(ids.map(runKey));
+    return rows.flatMap((bytes) => bytes ? [this.#records.decode("run", bytes) as RunRecord] : [])
+      .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
   }
 
   /** Every run, newest first (one bulk query). */
@@ -134,7 +206,7 @@ export class RunRecords {
     const ops: BatchOp[] = [];
     const jobIds: string[] = [];
     for (const id of ids) {
-      ops.push({ op: "delete", key: runKey(id) });
+      ops.push({ op: "delete", key: runKey(id) }, { op: "delete", key: openRunKey(id) });
       for (const key of await this.#driver.listKeys(jobPrefix(id))) {
         ops.push({ op: "delete", key });
         jobIds.push(key.slice(jobPrefix(id).length));

@@ -78,4 +78,29 @@ describe("RunMirror", () => {
     assert.match(String(errors[0]), /ENAMETOOLONG/);
     assert.deepEqual(errors[0].failures.map((f) => f.path), [paths.get(long.key)]);
   });
+
+  it("syncAll leaves the run's own services for the end, and writes them then", async () => {
+    const repo = join(dir.path, "later");
+    const services = new Map<string, ServiceRecord>([[nameOf(a), a], [nameOf(b), b]]);
+    const paths = servicePaths([a, b]);
+    const fileOf = (s: ServiceRecord) => join(repo, paths.get(s.key)!);
+    const stale = "stale, as a killed run left it\n";
+    for (const s of [a, b]) {
+      await mkdir(join(fileOf(s), ".."), { recursive: true });
+      await writeFile(fileOf(s), stale);
+    }
+    const errors: unknown[] = [];
+    const mirror = new RunMirror(repo, services, actors, (e) => errors.push(e));
+    mirror.syncAll({ later: [nameOf(a)] });
+    await mirror.flush();
+    assert.equal(await readFile(fileOf(b), "utf8"), serviceMirrorText(b, node));
+    assert.equal(await readFile(fileOf(a), "utf8"), stale, "not read nor written at the start");
+    // The run's job changes `a` without marking it (a job that ended without a service write):
+    // stop() still writes its file, with what the run's view holds at the end.
+    const ended = { ...a, data: { ...a.data, description: "at the end" } };
+    services.set(nameOf(a), ended);
+    await mirror.stop();
+    assert.equal(await readFile(fileOf(a), "utf8"), serviceMirrorText(ended, node));
+    assert.deepEqual(errors, []);
+  });
 });

@@ -158,6 +158,50 @@ for (const backend of backends) {
       assert.equal(await store.updateService("missing", (s) => s), null);
     });
 
+    it("an update starts from the version it wrote, and from the store after another writer", async () => {
+      const name = `again${++counter}`;
+      const driver = await fresh(name);
+      const store = await openRepoStore(driver, { repoName: "r" });
+      const node = makeActor("node");
+      const tally = makeService("r", node, "tally", { data: { sshPort: 0 } });
+      await store.save({ actors: [node], services: [tally] });
+      const bump = (service: ServiceRecord) => ({
+        ...service,
+        data: { ...service.data, sshPort: Number(service.data.sshPort) + 1 },
+      });
+      let gets = 0;
+      const get = driver.get.bind(driver);
+      driver.get = (key) => (gets++, get(key));
+      try {
+        await store.updateService(tally.key, bump);
+        assert.equal(gets, 1);
+        // The second update of the same service reads nothing: it starts from what it wrote.
+        const seen: number[] = [];
+        await store.updateService(tally.key, (service) => {
+          seen.push(Number(service.data.sshPort));
+          return bump(service);
+        });
+        assert.deepEqual([gets, seen], [1, [1]]);
+        // Another writer in between: the guarded write conflicts and the update reads again.
+        const other = await openRepoStore(await fresh(name), { repoName: "r" });
+        await other.updateService(tally.key, (service) => bump(bump(bump(service))));
+        await store.updateService(tally.key, (service) => {
+          seen.push(Number(service.data.sshPort));
+          return bump(service);
+        });
+        assert.deepEqual(seen, [1, 2, 5]);
+        assert.equal((await store.loadService(tally.key))?.data.sshPort, 6);
+        // A save of the service in between is read again too, and a deleted one is gone.
+        await store.save({ services: [{ ...tally, data: { sshPort: 40 } }] });
+        assert.equal((await store.updateService(tally.key, bump))?.data.sshPort, 41);
+        await other.save({ deleteServices: [tally.key] });
+        assert.equal(await store.updateService(tally.key, bump), null);
+        assert.equal(await store.loadService(tally.key), null);
+      } finally {
+        driver.get = get;
+      }
+    });
+
     it("concurrent moves of one service leave exactly one parent index entry", async () => {
       const driver = await fresh();
       const store = await openRepoStore(driver, { repoName: "r" });
@@ -225,6 +269,50 @@ for (const backend of backends) {
       assert.deepEqual(await store.loadJobs("run-1"), []);
       assert.deepEqual(await store.readJobLog("j1"), []);
       assert.equal((await store.loadRun("run-2"))?.createdAt, 2000);
+    });
+
+    it("keeps the open-runs index exact through a run's states and pruning", async () => {
+      const driver = await fresh();
+      const store = await openRepoStore(driver, { repoName: "r" });
+      const open = async () => (await store.openRuns()).map((r) => [r.id, r.state]);
+      await store.saveRun(run("run-1", 1000));
+      await store.saveRun({ ...run("run-2", 2000), state: "running" });
+      assert.deepEqual(await open(), [["run-2", "running"], ["run-1", "new"]]);
+      for (const state of ["ok", "error", "cancelled"] as const) {
+        await store.saveRun({ ...run("run-1", 1000), state });
+        assert.deepEqual(await open(), [["run-2", "running"]], state);
+        await store.saveRun({ ...run("run-1", 1000), state: "running" });
+        assert.deepEqual(await open(), [["run-2", "running"], ["run-1", "running"]], state);
+      }
+      await store.pruneRuns(1);
+      assert.deepEqual(await open(), [["run-2", "running"]]);
+      assert.deepEqual(await driver.listKeys("idx:open-run:"), ["idx:open-run:run-2"]);
+      await store.deleteRuns(["run-2"]);
+      assert.deepEqual(await open(), []);
+      assert.deepEqual(await driver.listKeys("idx:"), []);
+    });
+
+    it("migrates a layout 2 store by building its open-runs index", async () => {
+      const driver = await fresh();
+      const store = await openRepoStore(driver, { repoName: "r" });
+      await store.saveRun({ ...run("done", 1000), state: "ok" });
+      await store.saveRun({ ...run("left", 2000), state: "running" });
+      await store.saveRun(run("fresh", 3000));
+      // As layout 2 left it: no open-runs index, and a stray entry of a run that is gone.
+      await driver.batch([
+        { op: "delete", key: "idx:open-run:left" },
+        { op: "delete", key: "idx:open-run:fresh" },
+        { op: "set", key: "idx:open-run:gone", value: new Uint8Array(0) },
+      ]);
+      await driver.setLayoutVersion(2);
+      assert.deepEqual(await store.openRuns(), []);
+      const migrated = await openRepoStore(driver, { repoName: "r" });
+      assert.equal(await driver.getLayoutVersion(), LAYOUT_VERSION);
+      assert.deepEqual((await migrated.openRuns()).map((r) => r.id), ["fresh", "left"]);
+      assert.deepEqual(await driver.listKeys("idx:open-run:"), [
+        "idx:open-run:fresh",
+        "idx:open-run:left",
+      ]);
     });
 
     it("destroys every record of the repository, and only of that one", async () => {
@@ -356,7 +444,7 @@ for (const backend of backends) {
       ]);
       await driver.setLayoutVersion(1);
       const migrated = await openRepoStore(driver, { repoName: "r" });
-      assert.equal(await driver.getLayoutVersion(), 2);
+      assert.equal(await driver.getLayoutVersion(), LAYOUT_VERSION);
       assert.deepEqual(await migrated.dueServiceKeys(), [a.key]);
     });
 
