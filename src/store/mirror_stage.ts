@@ -28,7 +28,7 @@ export type MirrorStageReply =
   | { type: "error"; message: string };
 
 /** Files posted to the worker per message: the texts of one chunk are let go once posted. */
-const CHUNK = 1000;
+const CHUNK = 256;
 
 /** Options of {@link MirrorStage.start}. */
 export interface MirrorStageOptions {
@@ -42,6 +42,9 @@ export class MirrorStage {
   readonly #worker: Worker;
   readonly #reply: Promise<MirrorStageReply>;
   #ended = false;
+  /** The files not handed over yet, and the chunk being filled. */
+  #files: Iterator<readonly [string, string]> | undefined;
+  #chunk: [string, string][] = [];
 
   private constructor(repoPath: string, worker: Worker) {
     this.#repoPath = repoPath;
@@ -63,29 +66,52 @@ export class MirrorStage {
   }
 
   /**
-   * Hands over files (paths relative to the repository, known not to exist yet) to be written
-   * to temporary names now; nothing becomes visible before {@link MirrorStage.commit}.
+   * Takes the files to stage (paths relative to the repository, known not to exist yet),
+   * produced as they are pulled: the first {@link CHUNK} go to the worker now, the others as
+   * the caller {@link MirrorStage.pump}s and {@link MirrorStage.flush}es — so the worker keeps
+   * pace with the caller's own work and the texts of all files are never held at once.
+   * Nothing becomes visible before {@link MirrorStage.commit}.
    */
   stage(files: Iterable<readonly [string, string]>): void {
-    if (this.#ended) throw new Error("MirrorStage.stage: the stage has ended");
-    let chunk: [string, string][] = [];
-    const post = () => {
-      const request: MirrorStageRequest = {
-        type: "stage",
-        root: this.#repoPath,
-        // The same temporary names as the mirror's own writes (`mirror.ts`), so a file
-        // written again after a failed stage replaces its leftover.
-        tag: String(process.pid),
-        files: chunk,
-      };
-      this.#worker.postMessage(request);
-      chunk = [];
-    };
-    for (const [path, text] of files) {
-      chunk.push([join(this.#repoPath, path), text]);
-      if (chunk.length >= CHUNK) post();
+    if (this.#ended || this.#files) throw new Error("MirrorStage.stage: already staging");
+    this.#files = files[Symbol.iterator]();
+    this.pump(CHUNK);
+  }
+
+  /** Hands over the next `count` files (default 1); a chunk goes when full. */
+  pump(count = 1): void {
+    const files = this.#files;
+    if (!files) return;
+    for (let i = 0; i < count; i++) {
+      const next = files.next();
+      if (next.done) {
+        this.#files = undefined;
+        this.#post();
+        return;
+      }
+      const [path, text] = next.value;
+      this.#chunk.push([join(this.#repoPath, path), text]);
+      if (this.#chunk.length >= CHUNK) this.#post();
     }
-    if (chunk.length > 0) post();
+  }
+
+  /** Hands over every file not handed over yet. */
+  flush(): void {
+    while (this.#files) this.pump(CHUNK);
+  }
+
+  #post(): void {
+    if (this.#chunk.length === 0) return;
+    const request: MirrorStageRequest = {
+      type: "stage",
+      root: this.#repoPath,
+      // The same temporary names as the mirror's own writes (`mirror.ts`), so a file
+      // written again after a failed stage replaces its leftover.
+      tag: String(process.pid),
+      files: this.#chunk,
+    };
+    this.#worker.postMessage(request);
+    this.#chunk = [];
   }
 
   /**
@@ -95,6 +121,7 @@ export class MirrorStage {
    * them itself.
    */
   async commit(): Promise<MirrorWriteResult> {
+    this.flush();
     const reply = await this.#end("commit");
     if (reply.type === "error") throw new Error(reply.message);
     if (reply.failures.length > 0) {

@@ -629,7 +629,10 @@ export class RepoStore {
         ) continue;
         ops.push({ op: "set", key: serviceRecordKey(service.key), value });
         changed.push(service);
+        // The worker gets new files as fast as the records are encoded.
+        staging?.stage.pump();
       }
+      staging?.stage.flush();
       for (const key of deleted) ops.push({ op: "delete", key: serviceRecordKey(key) });
       for (const key of oldIndex) if (!newIndex.has(key)) ops.push({ op: "delete", key });
       for (const key of newIndex) {
@@ -716,7 +719,7 @@ export class RepoStore {
     } catch {
       return undefined; // no worker here: the files are written after the commit
     }
-    // Generated as they are posted, so the texts of all services are never held at once.
+    // Generated as they are handed over, so the texts of all services are never held at once.
     stage.stage((function* () {
       for (const service of placed) {
         yield [paths.get(service.key)!, serviceMirrorText(service, actorOf.get(service.actor))];
