@@ -264,7 +264,7 @@ export async function applyBlueprintUnit(
   store: RepoStore,
   options: ApplyUnitOptions,
 ): Promise<AppliedUnit> {
-  const { compat, only } = options;
+  const { compat } = options;
   if (compat !== undefined && compat !== "v81") {
     throw new InputError(`unknown compat mode '${compat}' (expected v81)`);
   }
@@ -276,6 +276,30 @@ export async function applyBlueprintUnit(
     tolerant: true,
     compat,
   });
+  // The documents read (every attribute with its positions: about half the memory of a large
+  // apply) and the stored services are needed only to resolve: resolveUnit lets them go before
+  // the records are saved.
+  const { changes, synced } = await resolveUnit(store, { files, templates, options });
+  return await saveUnit(store, { files, changes, synced, templates, options });
+}
+
+/** Context of {@link resolveUnit} and {@link saveUnit}. */
+interface UnitContext {
+  files: string[];
+  templates: Awaited<ReturnType<typeof loadRepoActors>>;
+  options: ApplyUnitOptions;
+}
+
+/**
+ * Reads the unit's blueprints, loads the store's actors and services, syncs the actors, runs
+ * the input hooks, checks the actions files and resolves the unit into a change set.
+ */
+async function resolveUnit(
+  store: RepoStore,
+  context: UnitContext,
+): Promise<{ changes: ChangeSet; synced: ReturnType<typeof syncActors> }> {
+  const { files, templates, options } = context;
+  const { compat, only } = options;
   const docs: BlueprintDoc[] = (await readBlueprintFiles(files, {
     relativeTo: options.relativeTo ?? options.repoPath,
   })).map((doc) => only ? onlyServices(doc, only) : doc);
@@ -306,6 +330,15 @@ export async function applyBlueprintUnit(
     compat,
   });
   await checkActorsImport(changedActors(changes, synced.actors, named), importOptions);
+  return { changes, synced };
+}
+
+/** Completes the change set and saves it as one change (unless dry). */
+async function saveUnit(
+  store: RepoStore,
+  context: UnitContext & { changes: ChangeSet; synced: ReturnType<typeof syncActors> },
+): Promise<AppliedUnit> {
+  const { files, changes, synced, templates, options } = context;
   attachChangeArgs(changes, synced.actors);
   const { record, newActors } = unitRecordChange(changes, synced.actors, synced.fresh);
   const warnings = [...templates.warnings, ...synced.warnings];

@@ -13,13 +13,8 @@
  *
  * @module
  */
-import type { SourceLocation } from "../errors.ts";
 import type { BlueprintAttribute, BlueprintDoc, BlueprintService } from "./read_types.ts";
 
-/** A top-level entry: `actor__instance:` and nothing after it. */
-const ENTRY = /^([A-Za-z_][A-Za-z0-9_.-]*):[ ]*$/;
-/** An attribute line: indentation, a plain key, `:`, and a value after one space. */
-const ATTRIBUTE = /^([ ]+)([A-Za-z_][A-Za-z0-9_.-]*):[ ]+(\S.*)$/;
 /** Keys YAML reads as something other than text. */
 const NOT_TEXT = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE|[Nn]ull|NULL)$/;
 /** Characters an instance name may not hold (as `read.ts`). */
@@ -102,56 +97,94 @@ function flowList(
   return { value, columns };
 }
 
+/** Whether a char code may start a plain key (`[A-Za-z_]`). */
+function isKeyStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+}
+
+/** Whether a char code may continue a plain key (`[A-Za-z0-9_.-]`). */
+function isKeyChar(c: number): boolean {
+  return isKeyStart(c) || (c >= 48 && c <= 57) || c === 46 || c === 45;
+}
+
+/** Where the plain key starting at `start` ends, or -1 when none starts there. */
+function keyEnd(line: string, start: number): number {
+  if (!isKeyStart(line.charCodeAt(start))) return -1;
+  let end = start + 1;
+  while (end < line.length && isKeyChar(line.charCodeAt(end))) end++;
+  return end;
+}
+
+/** Line separators that JavaScript's `.` does not match and YAML may treat apart. */
+const ODD_BREAKS = /[\u2028\u2029\u0085]/;
+
 /**
  * Reads `text` (decoded, without a BOM) when it is a plain list of entries and attributes,
  * as `readBlueprint` would; null when anything in it needs the full YAML reader.
+ *
+ * Each line is taken apart by its characters, not by regular expressions: at 100,000
+ * services the match arrays, one closure per line and the array of all lines were most of
+ * what reading allocated.
  */
 export function readSimpleBlueprint(text: string, file: string): BlueprintDoc | null {
-  if (text.includes("\t") || text.includes("\r")) return null;
+  if (text.includes("\t") || text.includes("\r") || ODD_BREAKS.test(text)) return null;
   const doc: BlueprintDoc = { file, services: [], actions: [], eventFilters: [], warnings: [] };
   const seen = new Set<string>();
   let service: BlueprintService | null = null;
   let keys = new Set<string>();
   let indent = 0;
-  const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i];
-    const first = line.search(/\S/);
-    if (first === -1) continue;
-    if (line[first] === "#") {
-      // A comment line; at the top level it must not start a document marker.
-      continue;
-    }
+  let lineNumber = 0;
+  for (let start = 0; start <= text.length; lineNumber++) {
+    let stop = text.indexOf("\n", start);
+    if (stop === -1) stop = text.length;
+    const line = text.slice(start, stop);
+    start = stop + 1;
+    let first = 0;
+    while (first < line.length && line.charCodeAt(first) === 32) first++;
+    // Blank lines and comment lines; any other `#` needs the full reader.
+    if (first === line.length || line.charCodeAt(first) === 35) continue;
     if (line.includes("#")) return null;
-    const at = (index: number): SourceLocation => ({ file, line: i + 1, column: index + 1 });
+    const row = lineNumber + 1;
     if (first === 0) {
-      const entry = ENTRY.exec(line);
-      if (!entry) return null;
-      const key = entry[1];
+      // `actor__instance:` and nothing after it but spaces.
+      const end = keyEnd(line, 0);
+      if (end === -1 || line.charCodeAt(end) !== 58) return null;
+      for (let i = end + 1; i < line.length; i++) if (line.charCodeAt(i) !== 32) return null;
+      const key = line.slice(0, end);
       const split = key.indexOf("__");
       if (split <= 0 || seen.has(key)) return null;
       const instance = key.slice(split + 2);
       if (instance === "" || BAD_INSTANCE_CHARS.test(instance)) return null;
       seen.add(key);
-      service = { actor: key.slice(0, split), instance, location: at(0), attributes: [] };
+      service = {
+        actor: key.slice(0, split),
+        instance,
+        location: { file, line: row, column: 1 },
+        attributes: [],
+      };
       doc.services.push(service);
       keys = new Set();
       indent = 0;
       continue;
     }
-    const match = ATTRIBUTE.exec(line);
-    if (!service || !match) return null;
-    const [, spaces, key, raw] = match;
-    if (indent === 0) indent = spaces.length;
-    if (spaces.length !== indent || keys.has(key) || NOT_TEXT.test(key)) return null;
+    // An attribute: indentation, a plain key, `:`, one space or more, and a value.
+    if (!service) return null;
+    const end = keyEnd(line, first);
+    if (end === -1 || line.charCodeAt(end) !== 58 || line.charCodeAt(end + 1) !== 32) return null;
+    let column = end + 2;
+    while (column < line.length && line.charCodeAt(column) === 32) column++;
+    // A value starts with a character that is not white space of any kind (as `\S`).
+    if (column === line.length || /\s/.test(line[column])) return null;
+    const key = line.slice(first, end);
+    if (indent === 0) indent = first;
+    if (first !== indent || keys.has(key) || NOT_TEXT.test(key)) return null;
     keys.add(key);
-    const valueText = raw.trimEnd();
-    const column = line.length - raw.length;
+    const valueText = line.slice(column).trimEnd();
     const attribute: BlueprintAttribute = {
       key,
       value: undefined,
-      keyLocation: at(indent),
-      valueLocation: at(column),
+      keyLocation: { file, line: row, column: indent + 1 },
+      valueLocation: { file, line: row, column: column + 1 },
     };
     if (valueText[0] === "'" || valueText[0] === '"') {
       const quoted = quotedValue(valueText);
@@ -161,7 +194,7 @@ export function readSimpleBlueprint(text: string, file: string): BlueprintDoc | 
       const list = flowList(valueText, column);
       if (!list) return null;
       attribute.value = list.value;
-      attribute.itemLocations = list.columns.map((c) => at(c));
+      attribute.itemLocations = list.columns.map((c) => ({ file, line: row, column: c + 1 }));
     } else {
       const plain = plainValue(valueText);
       if (!plain) return null;

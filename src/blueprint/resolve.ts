@@ -140,7 +140,7 @@ class View {
   mutable(sname: string): ServiceRecord {
     const service = this.byName.get(sname)!;
     if (this.createdNames.has(sname) || this.originals.has(sname)) return service;
-    const copy = structuredClone(service);
+    const copy = copyJson(service);
     this.originals.set(sname, service);
     this.byName.set(sname, copy);
     return copy;
@@ -170,6 +170,22 @@ class View {
     }
     return set;
   }
+}
+
+/**
+ * A deep copy of a JSON-like value (records, their data): plain objects and arrays copied
+ * member by member, anything else (a Date, bytes) by `structuredClone`. Several times faster
+ * than `structuredClone` for the small records of an apply, where it ran once per service.
+ */
+function copyJson<T>(value: T): T {
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) return value.map(copyJson) as T;
+  if (Object.getPrototypeOf(value) !== Object.prototype) return structuredClone(value);
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    copy[key] = copyJson((value as Record<string, unknown>)[key]);
+  }
+  return copy as T;
 }
 
 function compareText(a: string, b: string): number {
@@ -294,7 +310,7 @@ export function applyBlueprints(
       parent: null,
       producers: {},
       consumers: [],
-      data: structuredClone(data),
+      data: copyJson(data),
       changed: false,
       actions,
       eventFilters: [],
@@ -436,7 +452,7 @@ function recordChange(
   let changes = view.changes.get(sname);
   if (!changes) view.changes.set(sname, changes = {});
   const earlier = changes[field];
-  changes[field] = { old: earlier ? earlier.old : structuredClone(oldValue), new: newValue };
+  changes[field] = { old: earlier ? earlier.old : copyJson(oldValue), new: newValue };
 }
 
 /** Merges the unit's `actor__instance` entries by service, checking actors and attributes. */
@@ -578,7 +594,7 @@ function resolveLinks(
   const fields = (declared?.actor ?? actors.get(current.actor))?.fields ?? [];
   const at = declared?.location ?? { file: "<auto>" };
   let parent = current.parent;
-  const producers: Record<string, string[]> = structuredClone(current.producers);
+  const producers: Record<string, string[]> = copyJson(current.producers);
   let touched = false;
 
   for (const field of fields) {

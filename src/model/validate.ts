@@ -264,12 +264,62 @@ export function fieldSchema(field: FieldSpec): Schema {
   return schema;
 }
 
+/** Types whose valid values are any string, stored as given. */
+const PLAIN_TEXT_TYPES: ReadonlySet<HrdType> = new Set([
+  "str",
+  "multiline",
+  "password",
+  "path",
+  "tel",
+]);
+
+/**
+ * A predicate that accepts, without zod, the values of one item that the field's zod schema
+ * certainly accepts and stores unchanged; undefined when the field has none (a type that
+ * converts, a regex or choices). Anything it does not accept goes through zod, which gives
+ * the error or the converted value: the result is the same either way, only cheaper for the
+ * common values (zod's safeParse was a quarter of a 10,000-service apply).
+ */
+function quickItemCheck(field: FieldSpec): ((v: unknown) => boolean) | undefined {
+  if (field.regex !== undefined || field.singlechoice !== undefined) return undefined;
+  if (field.multichoice !== undefined) return undefined;
+  const { minval: min, maxval: max } = field;
+  const inRange = (v: number) => (min === undefined || v >= min) && (max === undefined || v <= max);
+  if (PLAIN_TEXT_TYPES.has(field.type)) return (v) => typeof v === "string";
+  if (field.type === "int") return (v) => Number.isSafeInteger(v) && inRange(v as number);
+  if (field.type === "float") return (v) => Number.isFinite(v) && inRange(v as number);
+  if (field.type === "bool") return (v) => typeof v === "boolean";
+  if (field.type === "ipaddr" || field.type === "ipaddress") {
+    return (v) => typeof v === "string" && (v === "" || IPV4_RE.test(v));
+  }
+  return undefined;
+}
+
+const quickChecks = new WeakMap<FieldSpec, ((v: unknown) => boolean) | null>();
+
+/** The value as {@link checkFieldValue} stores it when the quick check accepts it; else undefined. */
+function quickAccept(field: FieldSpec, value: unknown): { value: unknown } | undefined {
+  let check = quickChecks.get(field);
+  if (check === undefined) {
+    check = quickItemCheck(field) ?? null;
+    quickChecks.set(field, check);
+  }
+  if (check === null) return undefined;
+  if (!field.list) return check(value) ? { value } : undefined;
+  // A list field: zod stores a new array of the items (a single item as a one-item list).
+  if (!Array.isArray(value)) return check(value) ? { value: [value] } : undefined;
+  for (const item of value) if (!check(item)) return undefined;
+  return { value: [...value] };
+}
+
 /**
  * Checks one value against a field (type, format, constraints) and returns the value to store
  * (ISO dates become epoch seconds, ports become digit text), or the rule that failed. The
  * message does not name the field; a list item's message starts with its index (`[2]: …`).
  */
 export function checkFieldValue(field: FieldSpec, value: unknown): FieldCheck {
+  const quick = quickAccept(field, value);
+  if (quick) return { ok: true, value: quick.value };
   const result = z.safeParse(fieldSchema(field), value);
   if (result.success) return { ok: true, value: result.data };
   const issue = result.error.issues[0];

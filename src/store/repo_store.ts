@@ -32,6 +32,7 @@ import {
   actorMirrorPath,
   actorMirrorText,
   type MirrorContent,
+  MirrorWriteError,
   readMirror,
   removeMirror,
   sameMirrorSecrets,
@@ -66,6 +67,7 @@ import {
   serviceRecordKey,
   sourceKey,
 } from "./record_keys.ts";
+import { MirrorStage } from "./mirror_stage.ts";
 import { buildOpenRunIndex, RunRecords } from "./run_records.ts";
 import { WriteGroup } from "./write_group.ts";
 
@@ -153,7 +155,15 @@ export interface RepoStoreOptions {
    * change of actors or services. A failure to write it is reported to `onMirrorError`
    * (the store stays the source of truth); without a handler it is thrown.
    */
-  mirror?: { repoPath: string; onMirrorError?: (error: unknown) => void };
+  mirror?: {
+    repoPath: string;
+    onMirrorError?: (error: unknown) => void;
+    /**
+     * A save creating at least this many services writes their new files in the mirror
+     * worker beside the commit (`mirror_stage.ts`; default {@link MIRROR_STAGE_FROM}).
+     */
+    stageFrom?: number;
+  };
   /**
    * The repository root: actor paths are stored relative to it and read back absolute
    * (`actor_paths.ts`). Without it they are stored and read as they are.
@@ -206,6 +216,19 @@ interface TrySaveOptions {
 export interface UpdateServiceOptions {
   /** Job records saved in the same atomic write as the service. */
   jobs?: readonly JobRecord[];
+}
+
+/**
+ * From how many new services a save stages their mirror files in the worker: below it,
+ * starting a worker costs more than the files.
+ */
+export const MIRROR_STAGE_FROM = 500;
+
+/** New services' mirror files handed to the worker before the commit (`#stageNewFiles`). */
+interface Staging {
+  stage: MirrorStage;
+  /** Keys of the services whose files are staged. */
+  keys: Set<string>;
 }
 
 /** Attempts of a save or update that keeps meeting concurrent writers before giving up. */
@@ -616,39 +639,63 @@ export class RepoStore {
       touched.map((key) => [key, seen.get(key)?.bytes ?? readByKey.get(key) ?? null]),
     );
     const deletedKeys = new Set(deleted);
-    // The services whose record really changes: one saved as it is stored writes nothing
-    // (a re-apply that changes nothing writes nothing, nor its mirror file).
+    // New files of a large change are written beside the commit, by the mirror worker
+    // (`mirror_stage.ts`), and removed again when the change is not applied.
+    const staging = await this.#stageNewFiles(services, {
+      isNew: (key) => !before.get(key) && !deletedKeys.has(key),
+      actors: actorsHere,
+    });
     const changed: ServiceRecord[] = [];
-    for (const service of services) {
-      const actor = actorsHere.get(service.actor);
-      const codec = actor ? this.#dataCodec(actor) : await this.#codecOf(service.actor);
-      const stored: StoredService = { ...service, data: codec.encode(service.data) };
-      const value = this.#encode("service", stored);
-      encoded?.set(service.key, value);
-      for (const key of indexKeys(service)) newIndex.add(key);
-      // Unchanged only when the store holds what the caller saw (a guarded version that moved
-      // on is a conflict, which only a batch would detect).
-      const old = before.get(service.key);
-      const pinned = expected.has(service.key) ? expected.get(service.key) : old;
-      if (
-        old && pinned && !deletedKeys.has(service.key) && sameBytes(old, value) &&
-        sameBytes(pinned, old)
-      ) continue;
-      ops.push({ op: "set", key: serviceRecordKey(service.key), value });
-      changed.push(service);
+    let secretsMove = false;
+    let applied: boolean;
+    try {
+      // The services whose record really changes: one saved as it is stored writes nothing
+      // (a re-apply that changes nothing writes nothing, nor its mirror file).
+      for (const service of services) {
+        const actor = actorsHere.get(service.actor);
+        const codec = actor ? this.#dataCodec(actor) : await this.#codecOf(service.actor);
+        const stored: StoredService = { ...service, data: codec.encode(service.data) };
+        const value = this.#encode("service", stored);
+        encoded?.set(service.key, value);
+        for (const key of indexKeys(service)) newIndex.add(key);
+        // Unchanged only when the store holds what the caller saw (a guarded version that moved
+        // on is a conflict, which only a batch would detect).
+        const old = before.get(service.key);
+        const pinned = expected.has(service.key) ? expected.get(service.key) : old;
+        if (
+          old && pinned && !deletedKeys.has(service.key) && sameBytes(old, value) &&
+          sameBytes(pinned, old)
+        ) continue;
+        ops.push({ op: "set", key: serviceRecordKey(service.key), value });
+        changed.push(service);
+        // The worker gets new files as fast as the records are encoded.
+        staging?.stage.pump();
+      }
+      staging?.stage.flush();
+      for (const key of deleted) ops.push({ op: "delete", key: serviceRecordKey(key) });
+      for (const key of oldIndex) if (!newIndex.has(key)) ops.push({ op: "delete", key });
+      for (const key of newIndex) {
+        if (!oldIndex.has(key)) ops.push({ op: "set", key, value: EMPTY });
+      }
+      ops.push(...extra);
+      if (ops.length === 0) {
+        await staging?.stage.abort();
+        return "nothing";
+      }
+      // Whether a stored actor's new version hides other fields from its services' files.
+      secretsMove = await this.#secretsMove(change.actors ?? []);
+      // A job's service write joins the other writes of the same moment (`write_group.ts`).
+      applied = grouped
+        ? await this.#group.submit(ops, guards)
+        : (await this.#beforeWrite(), await this.driver.batch(ops, { guards }));
+    } catch (error) {
+      await staging?.stage.abort();
+      throw error;
     }
-    for (const key of deleted) ops.push({ op: "delete", key: serviceRecordKey(key) });
-    for (const key of oldIndex) if (!newIndex.has(key)) ops.push({ op: "delete", key });
-    for (const key of newIndex) if (!oldIndex.has(key)) ops.push({ op: "set", key, value: EMPTY });
-    ops.push(...extra);
-    if (ops.length === 0) return "nothing";
-    // Whether a stored actor's new version hides other fields from its services' files.
-    const secretsMove = await this.#secretsMove(change.actors ?? []);
-    // A job's service write joins the other writes of the same moment (`write_group.ts`).
-    const applied = grouped
-      ? await this.#group.submit(ops, guards)
-      : (await this.#beforeWrite(), await this.driver.batch(ops, { guards }));
-    if (!applied) return "conflict";
+    if (!applied) {
+      await staging?.stage.abort();
+      return "conflict";
+    }
     for (const actor of change.actors ?? []) this.#remember(actor);
     for (const name of change.deleteActors ?? []) {
       this.#actors.delete(name);
@@ -660,12 +707,85 @@ export class RepoStore {
     const structural = deleted.length > 0 || (change.deleteActors ?? []).length > 0 ||
       secretsMove ||
       changed.some((s) => previousParent.has(s.key) && previousParent.get(s.key) !== s.parent);
+    const { rest, failed } = staging
+      ? await this.#commitStaged(staging, changed)
+      : { rest: changed, failed: undefined };
     if (structural) await this.refreshMirror();
     else {
-      const fresh = new Set(changed.filter((s) => !before.get(s.key)).map((s) => s.key));
-      await this.#refreshMirrorOf(changed, { actors: change.actors ?? [], fresh });
+      const fresh = new Set(rest.filter((s) => !before.get(s.key)).map((s) => s.key));
+      await this.#refreshMirrorOf(rest, { actors: change.actors ?? [], fresh });
     }
+    if (failed) throw failed;
     return "saved";
+  }
+
+  /**
+   * Hands the mirror files of the services `isNew` (not stored yet) to the mirror worker, when
+   * there are at least `stageFrom` of them: those whose parents are all in `services` too (their
+   * folders follow from this change alone; others are written after the commit as usual).
+   */
+  async #stageNewFiles(
+    services: readonly ServiceRecord[],
+    options: { isNew: (key: string) => boolean; actors: ReadonlyMap<string, ActorRecord> },
+  ): Promise<Staging | undefined> {
+    const { isNew, actors } = options;
+    const threshold = this.#mirror?.stageFrom ?? MIRROR_STAGE_FROM;
+    if (!this.#mirror || services.length < threshold) return undefined;
+    const byName = new Map(services.map((s) => [serviceName(s.role, s.name), s]));
+    const placed = services.filter((service) => {
+      if (!isNew(service.key)) return false;
+      let at: ServiceRecord | undefined = service;
+      for (let depth = 0; at && at.parent !== null; depth++) {
+        if (depth > byName.size) return false; // a cycle: the usual path handles it
+        at = byName.get(at.parent);
+      }
+      return at !== undefined;
+    });
+    if (placed.length < threshold) return undefined;
+    const paths = servicePaths(services);
+    const actorOf = new Map<string, ActorRecord | undefined>();
+    for (const service of placed) {
+      if (actorOf.has(service.actor)) continue;
+      actorOf.set(
+        service.actor,
+        actors.get(service.actor) ?? this.#actors.get(service.actor) ??
+          (await this.loadActor(service.actor)) ?? undefined,
+      );
+    }
+    let stage: MirrorStage;
+    try {
+      stage = MirrorStage.start(this.#mirror.repoPath);
+    } catch {
+      return undefined; // no worker here: the files are written after the commit
+    }
+    // Generated as they are handed over, so the texts of all services are never held at once.
+    stage.stage((function* () {
+      for (const service of placed) {
+        yield [paths.get(service.key)!, serviceMirrorText(service, actorOf.get(service.actor))];
+      }
+    })());
+    return { stage, keys: new Set(placed.map((service) => service.key)) };
+  }
+
+  /**
+   * Renames the staged files into place after the commit. Returns the changed services whose
+   * files are still to write (all of them when the worker failed), and the files that could
+   * not be written when there is no `onMirrorError` to report them to (to throw afterwards,
+   * as the mirror's own writes do).
+   */
+  async #commitStaged(
+    staging: Staging,
+    changed: readonly ServiceRecord[],
+  ): Promise<{ rest: ServiceRecord[]; failed?: MirrorWriteError }> {
+    try {
+      await staging.stage.commit();
+    } catch (error) {
+      if (!(error instanceof MirrorWriteError)) return { rest: [...changed] };
+      const rest = changed.filter((service) => !staging.keys.has(service.key));
+      if (!this.#mirror?.onMirrorError) return { rest, failed: error };
+      this.#mirror.onMirrorError(error);
+    }
+    return { rest: changed.filter((service) => !staging.keys.has(service.key)) };
   }
 
   /**

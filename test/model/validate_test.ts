@@ -328,6 +328,50 @@ describe("checkFieldValue", () => {
       message: "0 is not a port number (1-65535)",
     });
   });
+
+  it("accepts plain values of plain types as they are, and checks their bounds and formats", () => {
+    // These values take the quick path (no zod); the results are those zod gives.
+    const [n, f, s, b, ip, tags] = schema([
+      "n = type:int minval:1 maxval:10",
+      "f = type:float maxval:1.5",
+      "s = type:str",
+      "b = type:bool",
+      "ip = type:ipaddr",
+      "tags = type:str list",
+    ]);
+    assert.deepEqual(checkFieldValue(n, 1), { ok: true, value: 1 });
+    assert.deepEqual(checkFieldValue(n, 10), { ok: true, value: 10 });
+    assert.deepEqual(checkFieldValue(n, 11), { ok: false, message: "11 is above maxval 10" });
+    assert.deepEqual(checkFieldValue(n, 0), { ok: false, message: "0 is below minval 1" });
+    assert.equal(checkFieldValue(n, 2.5).ok, false);
+    assert.deepEqual(checkFieldValue(n, 3n), { ok: true, value: 3 }, "a bigint becomes a number");
+    assert.deepEqual(checkFieldValue(f, 1.5), { ok: true, value: 1.5 });
+    assert.equal(checkFieldValue(f, NaN).ok, false);
+    assert.equal(checkFieldValue(f, 2).ok, false);
+    assert.deepEqual(checkFieldValue(s, ""), { ok: true, value: "" });
+    assert.deepEqual(checkFieldValue(s, 22), {
+      ok: false,
+      message: "expected a string, got number 22",
+    });
+    assert.deepEqual(checkFieldValue(b, false), { ok: true, value: false });
+    assert.equal(checkFieldValue(b, "yes").ok, false);
+    assert.deepEqual(checkFieldValue(ip, "10.0.0.255"), { ok: true, value: "10.0.0.255" });
+    assert.deepEqual(checkFieldValue(ip, ""), { ok: true, value: "" });
+    assert.deepEqual(checkFieldValue(ip, "::1"), { ok: true, value: "::1" }, "IPv6 through zod");
+    assert.deepEqual(checkFieldValue(ip, "10.0.0.256"), {
+      ok: false,
+      message: '"10.0.0.256" is not an IP address',
+    });
+    const given = ["a", "b"];
+    const stored = checkFieldValue(tags, given);
+    assert.deepEqual(stored, { ok: true, value: ["a", "b"] });
+    assert.notEqual((stored as { value: unknown }).value, given, "a list is stored as a copy");
+    assert.deepEqual(checkFieldValue(tags, "a"), { ok: true, value: ["a"] });
+    assert.deepEqual(checkFieldValue(tags, ["a", 1]), {
+      ok: false,
+      message: "[1]: expected a string, got number 1",
+    });
+  });
 });
 
 describe("helpers", () => {

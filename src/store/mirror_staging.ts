@@ -1,0 +1,116 @@
+/**
+ * The file work of writing mirror files that do not exist yet, in two steps around a store
+ * commit (docs/store.md, "The readable mirror"): before the commit each file is **staged** —
+ * its folders created, its text written to a temporary file beside it; after the commit the
+ * temporary files are **committed** (renamed into place, so a reader never sees half a file);
+ * when the commit fails they are **aborted** (removed, with the folders staging created), so
+ * the mirror stays as it was.
+ *
+ * Synchronous on purpose: these run in the mirror worker (`workers/mirror_worker.ts`, started
+ * by `mirror_stage.ts`), on another core than the one encoding and committing the records, and
+ * a plain loop of system calls is the cheapest way to make 10,000 files (the kernel's work per
+ * file is the cost; promises add a third to it).
+ *
+ * @module
+ */
+import { mkdirSync, renameSync, rmdirSync, unlinkSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+
+/** A file that could not be staged or committed: its path and why. */
+export interface StagingFailure {
+  path: string;
+  message: string;
+}
+
+/** What is staged under one root: the files written to temporary names, the folders made. */
+export interface Staged {
+  /** The root folder (the repository); folders above it are never made. */
+  readonly root: string;
+  /** Added to each file's name for its temporary file (`<file>.<tag>.tmp`). */
+  readonly tag: string;
+  /** Absolute paths of the files staged, in order. */
+  readonly files: string[];
+  /** Folders staging created, parents before children. */
+  readonly folders: string[];
+  /** Folders known to exist (made here, or found). */
+  readonly known: Set<string>;
+  readonly failures: StagingFailure[];
+}
+
+/** Starts an empty staging under `root`; `tag` makes the temporary names (e.g. the pid). */
+export function newStaged(root: string, tag: string): Staged {
+  if (root === "" || tag === "" || /[/\\]/.test(tag)) {
+    throw new TypeError(`newStaged: a root and a tag without slashes are needed`);
+  }
+  return { root, tag, files: [], folders: [], known: new Set([root]), failures: [] };
+}
+
+function temporaryOf(staged: Staged, path: string): string {
+  return `${path}.${staged.tag}.tmp`;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Makes `dir` and its missing parents below the root, recording the ones it made. */
+function ensureFolder(staged: Staged, dir: string): void {
+  if (staged.known.has(dir)) return;
+  if (!dir.startsWith(staged.root + "/")) return;
+  ensureFolder(staged, dirname(dir));
+  try {
+    mkdirSync(dir);
+    staged.folders.push(dir);
+  } catch (error) {
+    if ((error as { code?: string })?.code !== "EEXIST") throw error;
+  }
+  staged.known.add(dir);
+}
+
+/**
+ * Stages `files` (absolute path → text, paths below the root): folders first, then each
+ * text in a temporary file. A file that fails is recorded in `staged.failures` and the others
+ * go on.
+ */
+export function stageFiles(staged: Staged, files: readonly (readonly [string, string])[]): void {
+  for (const [path, text] of files) {
+    try {
+      ensureFolder(staged, dirname(path));
+      writeFileSync(temporaryOf(staged, path), text);
+      staged.files.push(path);
+    } catch (error) {
+      staged.failures.push({ path, message: messageOf(error) });
+    }
+  }
+}
+
+/** Renames every staged file into place; returns how many were written. */
+export function commitStaged(staged: Staged): number {
+  let written = 0;
+  for (const path of staged.files) {
+    try {
+      renameSync(temporaryOf(staged, path), path);
+      written++;
+    } catch (error) {
+      staged.failures.push({ path, message: messageOf(error) });
+    }
+  }
+  staged.files.length = 0;
+  return written;
+}
+
+/** Removes every staged file and the folders staging made (children first), as far as it can. */
+export function abortStaged(staged: Staged): void {
+  for (const path of staged.files) {
+    try {
+      unlinkSync(temporaryOf(staged, path));
+    } catch { /* already gone */ }
+  }
+  staged.files.length = 0;
+  for (const dir of [...staged.folders].reverse()) {
+    try {
+      rmdirSync(dir);
+    } catch { /* not empty (something else wrote there) or gone */ }
+  }
+  staged.folders.length = 0;
+}

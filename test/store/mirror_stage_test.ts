@@ -1,0 +1,182 @@
+/**
+ * New mirror files staged beside a commit: the staging steps themselves (temporary files, the
+ * folders made, commit and abort), the mirror worker, and a store save that stages its new
+ * services' files — written when the save commits, gone without a trace when it does not.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  abortStaged,
+  commitStaged,
+  newStaged,
+  stageFiles,
+} from "../../src/store/mirror_staging.ts";
+import { MirrorStage } from "../../src/store/mirror_stage.ts";
+import { MirrorWriteError, readMirror, serviceMirrorText } from "../../src/store/mirror.ts";
+import { openRepoStore } from "../../src/store/repo_store.ts";
+import { openSqliteDriver } from "../../src/store/sqlite.ts";
+import { makeTempRepo } from "../helpers/mod.ts";
+import { makeActor, makeService } from "./fixtures.ts";
+
+/** Every path below `dir`, relative, sorted (folders end in `/`). */
+function tree(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  const walk = (at: string, prefix: string) => {
+    for (const entry of readdirSync(at, { withFileTypes: true })) {
+      const name = `${prefix}${entry.name}`;
+      if (entry.isDirectory()) {
+        out.push(`${name}/`);
+        walk(join(at, entry.name), `${name}/`);
+      } else out.push(name);
+    }
+  };
+  walk(dir, "");
+  return out.sort();
+}
+
+describe("mirror staging", () => {
+  it("stages to temporary files, then renames them into place", async () => {
+    const repo = await makeTempRepo();
+    try {
+      const staged = newStaged(repo.path, "77");
+      const file = join(repo.path, "services", "a!x", "b!y", "service.json");
+      stageFiles(staged, [[file, "one\n"]]);
+      assert.equal(existsSync(file), false, "nothing is visible before the commit");
+      assert.equal(readFileSync(`${file}.77.tmp`, "utf8"), "one\n");
+      assert.equal(commitStaged(staged), 1);
+      assert.equal(readFileSync(file, "utf8"), "one\n");
+      assert.deepEqual(tree(join(repo.path, "services")), [
+        "a!x/",
+        "a!x/b!y/",
+        "a!x/b!y/service.json",
+      ]);
+    } finally {
+      await repo.remove();
+    }
+  });
+
+  it("abort removes the files and the folders it made, and keeps folders that were there", async () => {
+    const repo = await makeTempRepo();
+    try {
+      mkdirSync(join(repo.path, "services", "kept"), { recursive: true });
+      const staged = newStaged(repo.path, "77");
+      stageFiles(staged, [
+        [join(repo.path, "services", "kept", "c!z", "service.json"), "x"],
+        [join(repo.path, "services", "a!x", "service.json"), "y"],
+      ]);
+      assert.equal(staged.files.length, 2);
+      abortStaged(staged);
+      assert.deepEqual(tree(join(repo.path, "services")), ["kept/"]);
+    } finally {
+      await repo.remove();
+    }
+  });
+
+  it("a file that cannot be staged is a failure and the others go on", async () => {
+    const repo = await makeTempRepo();
+    try {
+      const staged = newStaged(repo.path, "77");
+      const long = join(repo.path, "services", `a!${"x".repeat(300)}`, "service.json");
+      const ok = join(repo.path, "services", "a!ok", "service.json");
+      stageFiles(staged, [[long, "x"], [ok, "y"]]);
+      assert.equal(staged.failures.length, 1);
+      assert.equal(staged.failures[0].path, long);
+      assert.equal(commitStaged(staged), 1);
+      assert.equal(readFileSync(ok, "utf8"), "y");
+    } finally {
+      await repo.remove();
+    }
+  });
+});
+
+describe("MirrorStage (the mirror worker)", () => {
+  it("writes the files staged when committed, and names those it could not write", async () => {
+    const repo = await makeTempRepo();
+    try {
+      const stage = MirrorStage.start(repo.path);
+      const long = join("services", `a!${"x".repeat(300)}`, "service.json");
+      stage.stage([[join("services", "a!1", "service.json"), "1"], [long, "2"]]);
+      const error = await stage.commit().then(() => null, (e) => e);
+      assert.ok(error instanceof MirrorWriteError);
+      assert.deepEqual(error.failures.map((f) => f.path), [long]);
+      assert.deepEqual(tree(join(repo.path, "services")), ["a!1/", "a!1/service.json"]);
+    } finally {
+      await repo.remove();
+    }
+  });
+
+  it("leaves nothing behind when aborted", async () => {
+    const repo = await makeTempRepo();
+    try {
+      const stage = MirrorStage.start(repo.path);
+      const files = Array.from(
+        { length: 1500 },
+        (_, i) => [join("services", `a!${i}`, "service.json"), `${i}`] as const,
+      );
+      stage.stage(files);
+      await stage.abort();
+      assert.deepEqual(tree(join(repo.path, "services")), []);
+    } finally {
+      await repo.remove();
+    }
+  });
+});
+
+describe("a save that creates many services", () => {
+  const node = makeActor("node.ssh");
+
+  async function opened(repoPath: string) {
+    const driver = openSqliteDriver(join(repoPath, ".ays", "store.db"), { namespace: "r" });
+    const store = await openRepoStore(driver, {
+      repoName: "r",
+      mirror: { repoPath, stageFrom: 2 },
+    });
+    return { driver, store };
+  }
+
+  it("writes their files through the worker, children in their parents' folders", async () => {
+    const repo = await makeTempRepo();
+    const { driver, store } = await opened(repo.path);
+    try {
+      const host = makeService("r", node, "host");
+      const children = Array.from(
+        { length: 5 },
+        (_, i) => makeService("r", node, `c${i}`, { parent: "node!host" }),
+      );
+      await store.save({ actors: [node], services: [host, ...children] });
+      const file = join(repo.path, "services", "node!host", "node!c3", "service.json");
+      assert.equal(readFileSync(file, "utf8"), serviceMirrorText(children[3], node));
+      const mirror = await readMirror(repo.path);
+      assert.equal(mirror.services.length, 6);
+      assert.equal(tree(repo.path).filter((p) => p.endsWith(".tmp")).length, 0);
+    } finally {
+      await driver.close();
+      await repo.remove();
+    }
+  });
+
+  it("leaves the mirror as it was when the commit fails", async () => {
+    const repo = await makeTempRepo();
+    const { driver, store } = await opened(repo.path);
+    try {
+      const first = makeService("r", node, "first");
+      await store.save({ actors: [node], services: [first, makeService("r", node, "second")] });
+      const before = tree(join(repo.path, "services"));
+      // The store fails at the commit, after the worker was handed the files.
+      driver.batch = () => Promise.reject(new Error("disk on fire"));
+      const many = Array.from({ length: 50 }, (_, i) => makeService("r", node, `n${i}`));
+      await assert.rejects(store.save({ services: many }), /disk on fire/);
+      assert.deepEqual(tree(join(repo.path, "services")), before);
+      assert.deepEqual((await store.loadServices()).map((s) => s.name).sort(), [
+        "first",
+        "second",
+      ]);
+    } finally {
+      await driver.close();
+      await repo.remove();
+    }
+  });
+});

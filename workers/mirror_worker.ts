@@ -1,0 +1,45 @@
+/**
+ * The Web Worker that stages new mirror files while the main thread encodes and commits the
+ * records (`src/store/mirror_stage.ts`): `stage` messages bring files to write to temporary
+ * names, then one `commit` (rename them into place) or `abort` (remove them) ends it, answered
+ * by one `done` message. Messages are handled in order, each synchronously.
+ *
+ * @module
+ */
+/// <reference lib="webworker" />
+import {
+  abortStaged,
+  commitStaged,
+  newStaged,
+  type Staged,
+  stageFiles,
+} from "../src/store/mirror_staging.ts";
+import type { MirrorStageReply, MirrorStageRequest } from "../src/store/mirror_stage.ts";
+
+/** Answers the host's messages; the staging lives as long as the worker (one per save). */
+function serve(): void {
+  let staged: Staged | undefined;
+  self.onmessage = (event: MessageEvent<MirrorStageRequest>) => {
+    const request = event.data;
+    try {
+      if (request.type === "stage") {
+        staged ??= newStaged(request.root, request.tag);
+        stageFiles(staged, request.files);
+        return;
+      }
+      let written = 0;
+      if (staged && request.type === "commit") written = commitStaged(staged);
+      else if (staged) abortStaged(staged);
+      const reply: MirrorStageReply = { type: "done", written, failures: staged?.failures ?? [] };
+      postMessage(reply);
+    } catch (error) {
+      const reply: MirrorStageReply = {
+        type: "error",
+        message: error instanceof Error ? error.message : String(error),
+      };
+      postMessage(reply);
+    }
+  };
+}
+
+serve();
