@@ -7,10 +7,10 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { Message, Pointer, utils } from "capnp-es";
 import { InputError } from "../errors.ts";
 import { malformed } from "./malformed.ts";
 import { unpack } from "./packing.ts";
+import { frameSegments, type SegmentView } from "./segment_view.ts";
 import {
   BOOL,
   DATA,
@@ -61,7 +61,7 @@ const MAX_DEPTH = 64;
 const TWO32 = 4294967296;
 const textDecoder = new TextDecoder("utf-8", { fatal: false });
 
-type Segment = Pointer["segment"];
+type Segment = SegmentView;
 
 /**
  * The root of a framed message (stream framing) as a plain object in JSON form of plan `plan`.
@@ -74,27 +74,18 @@ export function decodeMessage(
   options: DecodeMessageOptions = {},
 ): Record<string, unknown> {
   const { packed = false } = options;
-  let message: Message;
+  let segments: SegmentView[];
   try {
-    const unpacked = packed ? unpack(bytes) : bytes;
-    checkFrame(unpacked);
-    const frame = new DataView(unpacked.buffer, unpacked.byteOffset, 8);
-    if (frame.getUint32(0, true) === 0) {
-      // One segment: hand capnp-es that segment alone (one copy, no segment table).
-      const end = 8 + frame.getUint32(4, true) * 8;
-      message = new Message(unpacked.slice(8, end).buffer, false, true);
-    } else {
-      message = new Message(unpacked, false);
-    }
+    segments = frameSegments(packed ? unpack(bytes) : bytes);
   } catch (error) {
     if (error instanceof InputError) throw error;
     throw new InputError(
       `malformed Cap'n Proto message${packed ? " (packed)" : ""}: ${(error as Error).message}`,
     );
   }
-  const reader = new MessageReader(options);
+  const reader = new MessageReader(options, segments);
   try {
-    return reader.readRoot(message.getSegment(0), plan);
+    return reader.readRoot(segments[0], plan);
   } catch (error) {
     if (error instanceof InputError) throw error;
     if (error instanceof RangeError) malformed("a pointer leads outside its segment");
@@ -107,29 +98,10 @@ export function decodeMessage(
  * every plan of `structs` is complete: a struct default reads like the struct it encodes.
  */
 export function settleDefaults(structs: StructPlan[], form: DecodeForm = {}): void {
-  const reader = new MessageReader({ bytes: form.bytes ?? false, nulls: false });
+  const reader = new MessageReader({ bytes: form.bytes ?? false, nulls: false }, []);
   for (const plan of structs) {
     for (const f of plan.fields) reader.settleDefault(f);
   }
-}
-
-/**
- * Checks the stream frame before capnp-es reads it: a garbage header would otherwise make it
- * allocate a segment table as long as the header claims.
- */
-function checkFrame(bytes: Uint8Array): void {
-  if (bytes.length < 8) malformed(`${bytes.length} bytes is too short for a message`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const count = view.getUint32(0, true) + 1;
-  if (count > 512) malformed(`its frame claims ${count} segments`);
-  const header = (4 + count * 4 + 7) & ~7;
-  if (header > bytes.length) malformed("its frame header is cut off");
-  let body = 0;
-  for (let i = 0; i < count; i++) body += view.getUint32(4 + i * 4, true) * 8;
-  if (header + body > bytes.length) {
-    malformed(`its frame claims ${header + body} bytes but ${bytes.length} were given`);
-  }
-  if (view.getUint32(4, true) === 0) malformed("its first segment is empty");
 }
 
 /** Refuses content that would reach past the end of its segment (checked before allocating). */
@@ -168,19 +140,19 @@ class MessageReader {
   private content = 0;
   /** Reading budget in words, against messages that point at the same data many times. */
   private budget = TRAVERSAL_WORDS;
-  /** A byte view of the segment texts were last read from, so short texts need no view each. */
-  private textSeg: Segment | undefined = undefined;
-  private textBytes: Uint8Array | undefined = undefined;
   /** Bits of floats with a non-zero default, made when first needed. */
   private floatBits: DataView | undefined = undefined;
   /** The fields whose default {@link settleDefault} is computing. */
   private settling: Set<FieldPlan> | undefined = undefined;
   private readonly bytes: boolean;
   private readonly nulls: boolean;
+  /** The message's segments, for far pointers. */
+  private readonly segments: readonly SegmentView[];
 
-  constructor(form: DecodeForm) {
+  constructor(form: DecodeForm, segments: readonly SegmentView[]) {
     this.bytes = form.bytes ?? false;
     this.nulls = form.nulls ?? false;
+    this.segments = segments;
   }
 
   readRoot(seg: Segment, plan: StructPlan): Record<string, unknown> {
@@ -252,39 +224,61 @@ class MessageReader {
       this.content = addr + 8 + ((lo | 0) >> 2) * 8;
       return true;
     }
-    const p = new Pointer(seg, addr);
-    const tag = utils.followFars(p);
-    const tagLo = tag.segment.getUint32(tag.byteOffset);
-    const tagHi = tag.segment.getUint32(tag.byteOffset + 4);
+    // A far pointer: its landing pad, in the segment it names, is the pointer to follow.
+    const pad = this.segmentOf(hi);
+    const padAt = (lo >>> 3) * 8;
+    if ((lo & 4) === 0) {
+      // Single far: the pad is an ordinary pointer, its offset counted from the pad.
+      checkBounds(pad, padAt, 8);
+      const tagLo = pad.getUint32(padAt);
+      const tagHi = pad.getUint32(padAt + 4);
+      if ((tagLo & 3) === 2) malformed("a far pointer leads to another far pointer");
+      this.seg = pad;
+      this.lo = tagLo;
+      this.hi = tagHi;
+      this.content = padAt + 8 + ((tagLo | 0) >> 2) * 8;
+      return true;
+    }
+    // Double far: the pad's first word is a far pointer to the content's start, the second
+    // the tag (kind and size) of what is there.
+    checkBounds(pad, padAt, 16);
+    const farLo = pad.getUint32(padAt);
+    const farHi = pad.getUint32(padAt + 4);
+    const tagLo = pad.getUint32(padAt + 8);
+    const tagHi = pad.getUint32(padAt + 12);
+    if ((farLo & 7) !== 2) malformed("a double-far landing pad does not start with a far pointer");
     if ((tagLo & 3) === 2) malformed("a far pointer leads to another far pointer");
-    const content = utils.getContent(p);
-    const composite = (tagLo & 3) === 1 && (tagHi & 7) === SIZE_COMPOSITE;
-    this.seg = content.segment;
+    this.seg = this.segmentOf(farHi);
     this.lo = tagLo;
     this.hi = tagHi;
-    this.content = content.byteOffset - (composite ? 8 : 0);
+    this.content = (farLo >>> 3) * 8;
     return true;
+  }
+
+  /** The segment a far pointer names. */
+  private segmentOf(id: number): SegmentView {
+    const seg = this.segments[id];
+    if (seg === undefined) malformed(`a far pointer names segment ${id}, which it lacks`);
+    return seg;
   }
 
   private decodeText(seg: Segment, offset: number, count: number): string {
     const n = count - 1;
     if (n <= 0) return "";
-    let bytes = this.textBytes;
-    if (seg !== this.textSeg || bytes === undefined || bytes.buffer !== seg.buffer) {
-      this.textSeg = seg;
-      bytes = this.textBytes = new Uint8Array(seg.buffer);
-    }
+    const bytes = seg.bytes;
+    const start = seg.base + offset;
+    const end = start + n;
     if (n < 24) {
       // Short ASCII is the common case (names, addresses); skip TextDecoder's call overhead.
       let ascii = "";
-      for (let i = offset; i < offset + n; i++) {
+      for (let i = start; i < end; i++) {
         const c = bytes[i];
-        if (c >= 0x80) return textDecoder.decode(bytes.subarray(offset, offset + n));
+        if (c >= 0x80) return textDecoder.decode(bytes.subarray(start, end));
         ascii += String.fromCharCode(c);
       }
       return ascii;
     }
-    return textDecoder.decode(bytes.subarray(offset, offset + n));
+    return textDecoder.decode(bytes.subarray(start, end));
   }
 
   /**
@@ -386,8 +380,8 @@ class MessageReader {
         this.budget -= (count + 7) >> 3;
         if (this.budget < 0) malformed("it reads more data than it holds");
         if (type.code === TEXT) return this.decodeText(target, content, count);
-        const view = new Uint8Array(target.buffer, content, count);
-        return this.bytes ? Uint8Array.from(view) : Buffer.from(view).toString("base64");
+        const view = target.view(content, count);
+        return this.bytes ? view.slice() : Buffer.from(view).toString("base64");
       }
       case STRUCT: {
         if (kind !== 0) malformed(`${type.label} is not a struct pointer`);
