@@ -59,4 +59,5 @@ export {
   treeHash,
 } from "./template_tree.ts";
 export { FleetWorker, type FleetWorkerEvent, type FleetWorkerOptions } from "./worker.ts";
+export { type WorkerView, workerView } from "./worker_view.ts";
 export { type ControlMessage, type FleetResult, parseResult, type ProgressData } from "./wire.ts";
