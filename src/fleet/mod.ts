@@ -6,7 +6,11 @@
  *
  * @module
  */
-export { resolveFleetExecutor, type ResolveFleetExecutorOptions } from "./fleet_executor.ts";
+export {
+  actionsLoader,
+  resolveFleetExecutor,
+  type ResolveFleetExecutorOptions,
+} from "./fleet_executor.ts";
 export { fleetConnection, type FleetConnectionOptions, fleetSettings } from "./connection.ts";
 export {
   checkLabel,
