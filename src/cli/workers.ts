@@ -7,7 +7,7 @@
  */
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { InputError } from "../errors.ts";
-import { fleetConnection, listWorkers } from "../fleet/mod.ts";
+import { fleetConnection, listWorkers, workerView } from "../fleet/mod.ts";
 import type { CliContext } from "./context.ts";
 import { globalsOf } from "./global_options.ts";
 import { openSession, printJson } from "./session.ts";
@@ -38,21 +38,7 @@ export function registerWorkers(program: CommandUnknownOpts, ctx: CliContext): v
         const now = Date.now();
         const workers = await listWorkers(redis, { now });
         if (globals.json) {
-          printJson(
-            ctx,
-            workers.map((w) => ({
-              name: w.name,
-              host: w.host,
-              pid: w.pid,
-              labels: w.labels,
-              concurrency: w.concurrency,
-              running: w.running,
-              live: w.live,
-              signed: w.signed,
-              startedAt: new Date(w.startedAt).toISOString(),
-              heartbeat: new Date(w.heartbeat).toISOString(),
-            })),
-          );
+          printJson(ctx, workers.map(workerView));
           return;
         }
         if (workers.length === 0) {

@@ -30,6 +30,7 @@ import {
 } from "../daemon/mod.ts";
 import { DashboardError, type JsonRoute, readJson } from "./answer.ts";
 import { graphView, MAX_GRAPH_NODES } from "./graph_view.ts";
+import { fleetWorkers } from "./workers_route.ts";
 
 /** A service in `GET /ui/api/repos/{name}/services`: its list entry and its actions' errors. */
 export interface DashboardService extends ServiceListEntry {
@@ -274,6 +275,9 @@ export function dashboardRoutes(
           }];
         },
       };
+    }
+    if (what === "workers" && n === 0) {
+      return { GET: async () => [200, await fleetWorkers(repoOf(name))] };
     }
     if (what === "do" && n === 0) {
       return {

@@ -9,7 +9,7 @@
  * @module
  */
 import { pathToFileURL } from "node:url";
-import { type ExecutorLink, type ExecutorSpec, resolveExecutor } from "../executor/mod.ts";
+import { type ExecutorLink, type ExecutorSpec, LOCAL, resolveExecutor } from "../executor/mod.ts";
 import { serviceName } from "../model/mod.ts";
 import type { JobRequest, JobServiceData } from "../run/mod.ts";
 
@@ -21,6 +21,25 @@ export interface ResolveFleetExecutorOptions {
 
 function importActions(path: string): Promise<Record<string, unknown>> {
   return import(pathToFileURL(path).href) as Promise<Record<string, unknown>>;
+}
+
+/**
+ * A `load` for {@link resolveFleetExecutor} that imports each actions file once: a dynamic
+ * `import()` of a module already loaded still costs more than the rest of the walk, and a
+ * coordinator walks for every job. A failed import is not kept (the runtime's own module
+ * cache may still remember it).
+ */
+export function actionsLoader(): (path: string) => Promise<Record<string, unknown>> {
+  const modules = new Map<string, Promise<Record<string, unknown>>>();
+  return (path) => {
+    let module = modules.get(path);
+    if (!module) {
+      module = importActions(path);
+      modules.set(path, module);
+      module.catch(() => modules.delete(path));
+    }
+    return module;
+  };
 }
 
 /** What `executor(job)` receives: the service's read-only view and the repository. */
@@ -45,23 +64,26 @@ export async function resolveFleetExecutor(
     throw new TypeError("resolveFleetExecutor: load must be a function");
   }
   // v8.1's noexec loads nothing (docs/from-v81.md): the worker runs no command for it.
-  if (request.noexec) return { kind: "local" };
+  if (request.noexec || request.executorLocal === true) return LOCAL;
   const own = request.service;
-  const links: ExecutorLink[] = [
-    {
-      name: serviceName(own.role, own.name),
-      actionsPath: request.actionsPath,
-      job: context(request, own),
-    },
-    ...(request.ancestors ?? []).map((a) => ({
-      name: serviceName(a.service.role, a.service.name),
-      actionsPath: a.actionsPath,
-      job: context(request, a.service),
-    })),
+  const chain: [string, string | null, JobServiceData][] = [
+    [serviceName(own.role, own.name), request.actionsPath, own],
+    ...(request.ancestors ?? []).map((a): [string, string | null, JobServiceData] => [
+      serviceName(a.service.role, a.service.name),
+      a.actionsPath,
+      a.service,
+    ]),
   ];
-  const { spec } = await resolveExecutor(links, {
-    load,
-    pinnedLocal: request.executorLocal === true,
-  });
-  return spec;
+  // Every fleet job passes here: the service views are copied only for the one service whose
+  // file exports `executor` (most jobs have none), then the walk of docs/executors.md calls
+  // it, with its checks and messages.
+  for (const [name, actionsPath, service] of chain) {
+    if (!actionsPath || /\.py$/.test(actionsPath)) continue;
+    const module = await load(actionsPath);
+    if (!Object.hasOwn(module, "executor")) continue;
+    const link: ExecutorLink = { name, actionsPath, job: context(request, service) };
+    const { spec } = await resolveExecutor([link], { load: () => Promise.resolve(module) });
+    return spec;
+  }
+  return LOCAL;
 }

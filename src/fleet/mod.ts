@@ -6,7 +6,11 @@
  *
  * @module
  */
-export { resolveFleetExecutor, type ResolveFleetExecutorOptions } from "./fleet_executor.ts";
+export {
+  actionsLoader,
+  resolveFleetExecutor,
+  type ResolveFleetExecutorOptions,
+} from "./fleet_executor.ts";
 export { fleetConnection, type FleetConnectionOptions, fleetSettings } from "./connection.ts";
 export {
   checkLabel,
@@ -59,4 +63,5 @@ export {
   treeHash,
 } from "./template_tree.ts";
 export { FleetWorker, type FleetWorkerEvent, type FleetWorkerOptions } from "./worker.ts";
+export { type WorkerView, workerView } from "./worker_view.ts";
 export { type ControlMessage, type FleetResult, parseResult, type ProgressData } from "./wire.ts";

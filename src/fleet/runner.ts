@@ -22,7 +22,7 @@ import { formatDuration } from "../run/mod.ts";
 import { type KeyValueStore, saveTemplateTree } from "../store/mod.ts";
 import type { ExecutorSpec } from "../executor/mod.ts";
 import { fleetConnection, fleetSettings } from "./connection.ts";
-import { resolveFleetExecutor } from "./fleet_executor.ts";
+import { actionsLoader, resolveFleetExecutor } from "./fleet_executor.ts";
 import { cancelledKey, CONTROL_CHANNEL, FLEET_PREFIX, handedKey, queueName } from "./names.ts";
 import { encodePayload, type FleetJobData, type FleetPayload } from "./payload.ts";
 import { type ListedWorker, listWorkers, servesLabel } from "./registry.ts";
@@ -122,6 +122,8 @@ export class FleetRunner implements JobRunner {
   readonly #events = new Map<string, Promise<QueueEvents>>();
   readonly #pending = new Map<string, Pending>();
   readonly #trees = new Map<string, Promise<{ sha: string; root: string }>>();
+  /** Imports the actions files of the executor walk, each once. */
+  readonly #loadActions = actionsLoader();
   readonly #poll: ReturnType<typeof setInterval>;
   /** The fleet's workers as last read, for a few seconds (every job asks). */
   #workers: { at: number; list: Promise<ListedWorker[] | null> } | null = null;
@@ -177,7 +179,7 @@ export class FleetRunner implements JobRunner {
     // The executor walk runs here, where the ancestors' actions files are (docs/fleet.md).
     let executor: ExecutorSpec;
     try {
-      executor = await resolveFleetExecutor(request);
+      executor = await resolveFleetExecutor(request, { load: this.#loadActions });
     } catch (error) {
       return failed(request, (error as Error).message, started);
     }

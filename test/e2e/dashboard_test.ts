@@ -25,7 +25,9 @@ import {
   makeTempDir,
   makeTempRepo,
   projectRoot,
+  type RedisServer,
   runAys,
+  startRedis,
   type TempDir,
 } from "../helpers/mod.ts";
 
@@ -424,6 +426,99 @@ describe("the web dashboard in chromium", { skip }, () => {
     } finally {
       await opened.driver.close();
       await stopDaemon(daemon);
+    }
+  });
+
+  it("the Workers tab lists the fleet's workers live; a SQLite repository says the fleet needs Redis", async () => {
+    let redis: RedisServer | undefined;
+    let daemon: Daemon | undefined;
+    let worker: ChildProcess | undefined;
+    try {
+      redis = await startRedis();
+      const onRedis = await makeTempRepo({ name: "fleetdash", files: FILES });
+      repos.push(onRedis);
+      await writeFile(
+        join(onRedis.path, ".ays", "config.yaml"),
+        `name: fleetdash\nstore: ${redis.url}\n`,
+      );
+      await ays(onRedis.path, "blueprint");
+      const onSqlite = await newRepo("localonly");
+      daemon = await startDaemon(onRedis.path, env(), [
+        "--repo",
+        onRedis.path,
+        "--repo",
+        onSqlite.path,
+      ]);
+      const url = daemon.url;
+      await withBrowser(url, async (page, blocked) => {
+        await page.goto(`${url}/ui/#repo=fleetdash&tab=workers`);
+        await page.waitForFunction(() =>
+          document.querySelector("#workers")?.textContent?.includes("no workers in the fleet")
+        );
+        await page.evaluate(() => ((window as unknown as { marker: number }).marker = 17));
+
+        // A worker starts: its row appears without a reload, live, with its labels.
+        worker = spawn(aysBinary, [
+          "worker",
+          "--store",
+          redis!.url,
+          "--name",
+          "dash-w1",
+          "--label",
+          "db",
+          "--concurrency",
+          "3",
+        ], {
+          env: { ...process.env as Record<string, string>, XDG_CACHE_HOME: join(cfg.path, "wc") },
+          stdio: "ignore",
+        });
+        await page.waitForSelector('#workers tr[data-worker="dash-w1"] [data-state="live"]', {
+          timeout: 60_000,
+        });
+        const row = await page.$eval(
+          '#workers tr[data-worker="dash-w1"]',
+          (tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent),
+        );
+        assert.equal(row[0], "dash-w1");
+        assert.equal(row[2], "db, default");
+        assert.equal(row[3], "3");
+        assert.equal(row[6], "live");
+        assert.equal(
+          await page.evaluate(() => (window as unknown as { marker: number }).marker),
+          17,
+        );
+        await page.screenshot({ path: join(shots, "dashboard-workers.png") });
+        // The same list as ays workers --json.
+        const listed = JSON.parse((await ays(onRedis.path, "workers", "--json")).stdout) as {
+          name: string;
+        }[];
+        assert.deepEqual(listed.map((w) => w.name), ["dash-w1"]);
+
+        // It stops: it leaves the fleet, and the page says so.
+        const exited = new Promise((resolve) => worker!.once("exit", resolve));
+        worker!.kill("SIGTERM");
+        await exited;
+        worker = undefined;
+        await page.waitForFunction(
+          () =>
+            document.querySelector("#workers")?.textContent?.includes("no workers in the fleet"),
+          { timeout: 60_000 },
+        );
+
+        // A SQLite repository has no fleet: the tab says why, not as an error.
+        await page.select("#repo", "localonly");
+        await page.waitForFunction(() =>
+          document.querySelector("#workers p")?.textContent?.startsWith("the fleet needs")
+        );
+        const note = await page.$eval("#workers p.muted", (p) => p.textContent ?? "");
+        assert.match(note, /^the fleet needs a Redis store shared with its workers/);
+        assert.equal(await page.$("#workers p.error"), null);
+        assert.deepEqual(blocked, []);
+      });
+    } finally {
+      worker?.kill("SIGKILL");
+      await stopDaemon(daemon);
+      await redis?.close();
     }
   });
 

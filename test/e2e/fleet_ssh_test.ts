@@ -7,7 +7,10 @@
  * Test hosts reach the root namespace but not each other (no forwarding, see netns.ts), so the
  * worker shares its namespace with the sshd it connects to. Which process made the SSH
  * connection still shows: a connection from the root namespace comes from the host's root-side
- * peer address, one from the worker from the host's own address.
+ * peer address, one from the worker from the host's own address. The worker runs in a mount
+ * namespace of its own where the repository's folder is an empty tmpfs: like a worker on
+ * another machine it cannot read the checkout, so the `executor` of the job's parent can only
+ * have been called by the coordinator.
  */
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
@@ -18,6 +21,7 @@ import { after, before, describe, it } from "node:test";
 import {
   aysBinary,
   createTestHosts,
+  makeTempDir,
   makeTempRepo,
   netnsSkipReason,
   type RedisServer,
@@ -28,6 +32,7 @@ import {
   type TempDir,
   type TestHosts,
   until,
+  writeFiles,
 } from "../helpers/mod.ts";
 
 const NODE_ACTIONS = `
@@ -44,7 +49,16 @@ export async function install(job) {
   await job.writeFile(path, "by " + job.service.name);
   const back = await job.readFile(path);
   const local = await job.local.exec('echo "\${SSH_CONNECTION:-none}|$AYS_WORKER|$AYS_REPO"');
-  return { remote: r.stdout.trim(), back, local: local.stdout.trim(), where: job.executor };
+  const checkout = await job.local.exec('test -e "$CHECKOUT/blueprints" && echo seen || echo hidden', {
+    env: { CHECKOUT: job.service.data.checkout },
+  });
+  return {
+    remote: r.stdout.trim(),
+    back,
+    local: local.stdout.trim(),
+    checkout: checkout.stdout.trim(),
+    where: job.executor,
+  };
 }
 `;
 
@@ -70,6 +84,7 @@ describe("a fleet job on its SSH executor (ays worker and sshd on a test host)",
   let redis: RedisServer;
   let sshd: SshServer;
   let dir: TempDir;
+  let workerDir: TempDir;
   let worker: ChildProcess | undefined;
 
   before(async () => {
@@ -83,41 +98,47 @@ describe("a fleet job on its SSH executor (ays worker and sshd on a test host)",
     await redis?.close();
     await net?.close();
     await dir?.remove();
+    await workerDir?.remove();
   });
 
   it("the worker runs job.exec on the job's SSH target, holds the master and its known_hosts", async () => {
     const [host] = net.hosts;
     const key = sshd.privateKey.trim().split("\n").map((l) => `    ${l}`).join("\n");
+    dir = await makeTempRepo();
+    workerDir = await makeTempDir("ays-fleet-ssh-worker-");
     const bp = [
       "node__n1:",
       `  ipaddr: ${host.address}`,
       "  sshkey: |",
       key,
       "",
-      ...["a1", "a2", "a3"].flatMap((a) => [`app__${a}:`, "  node: n1", ""]),
+      ...["a1", "a2", "a3"].flatMap((a) => [
+        `app__${a}:`,
+        "  node: n1",
+        `  checkout: ${dir.path}`,
+        "",
+      ]),
       "pinned__p1:",
       "  node: n1",
       "",
     ].join("\n");
-    dir = await makeTempRepo({
-      files: {
-        "actorTemplates/node/schema.hrd": "ipaddr = type:str\nsshkey = type:password\n",
-        "actorTemplates/node/actions.js": NODE_ACTIONS,
-        "actorTemplates/app/schema.hrd": "node = parent:node\n",
-        "actorTemplates/app/actions.js": APP_ACTIONS,
-        "actorTemplates/pinned/schema.hrd": "node = parent:node\n",
-        "actorTemplates/pinned/actions.js": PINNED_ACTIONS,
-        "actorTemplates/pinned/actor.yaml": "executor: local\n",
-        "blueprints/1_nodes.yaml": bp,
-      },
+    await writeFiles(dir.path, {
+      "actorTemplates/node/schema.hrd": "ipaddr = type:str\nsshkey = type:password\n",
+      "actorTemplates/node/actions.js": NODE_ACTIONS,
+      "actorTemplates/app/schema.hrd": "node = parent:node\ncheckout = type:str\n",
+      "actorTemplates/app/actions.js": APP_ACTIONS,
+      "actorTemplates/pinned/schema.hrd": "node = parent:node\n",
+      "actorTemplates/pinned/actions.js": PINNED_ACTIONS,
+      "actorTemplates/pinned/actor.yaml": "executor: local\n",
+      "blueprints/1_nodes.yaml": bp,
     });
     const repoName = `fleetssh${process.pid}`;
     await writeFile(
       join(dir.path, ".ays", "config.yaml"),
       `name: ${repoName}\nstore: ${redis.url}\nfleet: true\n`,
     );
-    const cache = join(dir.path, ".worker-cache");
-    const workerTmp = join(dir.path, ".worker-tmp");
+    const cache = join(workerDir.path, "cache");
+    const workerTmp = join(workerDir.path, "tmp");
     await mkdir(workerTmp);
     const env: Record<string, string> = {
       ...process.env as Record<string, string>,
@@ -126,10 +147,19 @@ describe("a fleet job on its SSH executor (ays worker and sshd on a test host)",
     };
     delete env.AYS_FLEET_KEY;
     delete env.AYS_STORE;
-    worker = host.spawn(aysBinary, ["worker", "--store", redis.url, "--name", "sshw"], {
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    // unshare execs sh, which execs ays: SIGTERM reaches the worker itself.
+    worker = host.spawn("unshare", [
+      "--mount",
+      "--propagation",
+      "private",
+      "sh",
+      "-c",
+      'mount -t tmpfs ays-hidden "$1" && exec "$2" worker --store "$3" --name sshw',
+      "sh",
+      dir.path,
+      aysBinary,
+      redis.url,
+    ], { env, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     worker.stdout!.on("data", (c) => (out += String(c)));
     worker.stderr!.on("data", (c) => (out += String(c)));
@@ -162,8 +192,10 @@ describe("a fleet job on its SSH executor (ays worker and sshd on a test host)",
       assert.equal(service, `app!${name}`);
       assert.equal(result.back, `by ${name}`);
       assert.deepEqual(result.where, { kind: "ssh", host: host.address, user: "root" });
-      // job.local.exec ran on the worker, in its work folder for the repository.
+      // job.local.exec ran on the worker, in its work folder for the repository, which cannot
+      // read the checkout.
       assert.equal(result.local, `none|sshw|${join(cache, "ays", "fleet", "work", repoName)}`);
+      assert.equal(result.checkout, "hidden");
     }
     // executor: local pins the job to the worker's machine.
     const pinned = byService.get("pinned!p1")!;

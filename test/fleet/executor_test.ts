@@ -8,7 +8,12 @@ import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { FleetRunner, FleetWorker, resolveFleetExecutor } from "../../src/fleet/mod.ts";
+import {
+  actionsLoader,
+  FleetRunner,
+  FleetWorker,
+  resolveFleetExecutor,
+} from "../../src/fleet/mod.ts";
 import type { JobRequest, JobServiceData } from "../../src/run/mod.ts";
 import { openRedisDriver, type StoreDriver } from "../../src/store/mod.ts";
 import {
@@ -158,6 +163,15 @@ describe("a fleet job's executor: resolved by the coordinator, honoured by the w
       resolveFleetExecutor(req({}), { load: () => Promise.resolve({ executor: () => ({}) }) }),
       /executor\(\) of app!a1 \(\/t\/app\.js\): /,
     );
+  });
+
+  it("actionsLoader imports each file once; a missing one rejects", async () => {
+    const load = actionsLoader();
+    const path = join(dir.path, "actorTemplates", "node", "actions.js");
+    const first = load(path);
+    assert.equal(load(path), first, "the same import");
+    assert.equal(typeof (await first).executor, "function");
+    await assert.rejects(load(join(dir.path, "missing.js")));
   });
 
   it("the worker runs the job on the executor the coordinator resolved", async () => {

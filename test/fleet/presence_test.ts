@@ -183,6 +183,13 @@ describe("fleet presence: worker.joined and worker.left per repository", () => {
       assert.ok(joined.id > 0);
       // Off a terminal, the view says it in one line.
       assert.match(io.err.join(""), /\d\d:\d\d:\d\d worker latecomer joined the fleet\n/);
+      // ays watch shows it with the run, from the stored events.
+      const runId = (events()[0] as { runId: string }).runId;
+      const watched = captureIo({ env, cwd: dir.path });
+      assert.equal(await runCli(["watch", runId, "--events"], watched), 0, watched.err.join(""));
+      const again = watched.out.join("").trim().split("\n").map((l) => JSON.parse(l) as AysEvent);
+      assert.deepEqual(again.filter(joinedLate).map((e) => e.id), [joined.id]);
+      assert.equal(again.at(-1)?.type, "run.ended");
     } finally {
       await worker?.stop({ force: true });
       await dir.remove();

@@ -83,6 +83,19 @@ interface RecurringEntry {
   paused: string | null;
 }
 
+/** A fleet worker (`GET /ui/api/repos/{name}/workers`, as `ays workers --json`). */
+interface WorkerEntry {
+  name: string;
+  host: string;
+  labels: string[];
+  concurrency: number;
+  running: number;
+  live: boolean;
+  signed: boolean;
+  startedAt: string;
+  heartbeat: string;
+}
+
 interface GraphAnswer {
   total: number;
   truncated: boolean;
@@ -116,6 +129,7 @@ interface AysEvent {
   durationMs?: number;
   counts?: Record<string, number>;
   jobs?: unknown;
+  worker?: string;
 }
 
 const EVENT_TYPES = [
@@ -127,7 +141,12 @@ const EVENT_TYPES = [
   "job.ended",
   "service.state",
   "recurring.ended",
+  "worker.joined",
+  "worker.left",
 ];
+
+/** How often the Workers tab reads the fleet again while it shows (running jobs, heartbeats). */
+const WORKERS_POLL_MS = 5000;
 
 const PAGE = 50;
 
@@ -250,6 +269,10 @@ interface State {
   awaitedRun: string | null;
   recurring: RecurringEntry[];
   recurringPage: number;
+  /** The fleet's workers, or null before they are read. */
+  workers: WorkerEntry[] | null;
+  /** Why the repository has no fleet (its store is not Redis), or a failure to read it. */
+  workersNote: { text: string; error: boolean } | null;
   openLog: { runId: string; jobId: string; lines: string[] } | null;
   graph: { action: string; role: string; instance: string; limit: string };
   queue: { action: string; role: string; instance: string; parallel: string };
@@ -273,6 +296,8 @@ const state: State = {
   awaitedRun: null,
   recurring: [],
   recurringPage: 0,
+  workers: null,
+  workersNote: null,
   openLog: null,
   graph: { action: "install", role: "", instance: "", limit: "300" },
   queue: { action: "", role: "", instance: "", parallel: "" },
@@ -305,6 +330,8 @@ function renderNow(): void {
     ? graphView()
     : state.tab === "runs"
     ? runsView()
+    : state.tab === "workers"
+    ? workersView()
     : recurringView();
   // The graph keeps its drawing across renders: it is drawn only when asked.
   if (state.tab === "graph" && main.dataset.view === "graph") return;
@@ -885,6 +912,96 @@ async function openHistory(entry: RecurringEntry): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // The side panel
 
+// ---------------------------------------------------------------------------------------------
+// Workers
+
+function workersView(): HTMLElement {
+  const note = state.workersNote;
+  if (note) {
+    return h(
+      "section",
+      { id: "workers" },
+      h("p", { class: note.error ? "error" : "muted" }, note.text),
+    );
+  }
+  if (state.workers === null) {
+    return h("section", { id: "workers" }, h("p", { class: "muted" }, "loading…"));
+  }
+  if (state.workers.length === 0) {
+    return h(
+      "section",
+      { id: "workers" },
+      h("p", { class: "muted" }, "no workers in the fleet (start one with ays worker)"),
+    );
+  }
+  return h(
+    "section",
+    { id: "workers" },
+    h(
+      "table",
+      {},
+      tableHead("name", "host", "labels", "concurrency", "running", "heartbeat", "state"),
+      h(
+        "tbody",
+        {},
+        ...state.workers.map((w) =>
+          h(
+            "tr",
+            { "data-worker": w.name },
+            h("td", {}, w.name),
+            h("td", {}, w.host),
+            h("td", {}, w.labels.join(", ")),
+            h("td", {}, String(w.concurrency)),
+            h("td", {}, String(w.running)),
+            h("td", {}, when(w.heartbeat)),
+            h("td", {}, badge(w.live ? "live" : "gone")),
+          )
+        ),
+      ),
+    ),
+  );
+}
+
+let workersLoad: { repo: string; done: Promise<void> } | null = null;
+
+/**
+ * Reads the fleet's workers (one request at a time per repository); a repository without a
+ * fleet says why.
+ */
+function loadWorkers(): Promise<void> {
+  const repo = state.repo;
+  if (repo === null) return Promise.resolve();
+  if (workersLoad?.repo === repo) return workersLoad.done;
+  const entry = { repo, done: Promise.resolve() };
+  entry.done = (async () => {
+    try {
+      const res = await fetch(`/ui/api/repos/${enc(repo)}/workers`, {
+        headers: { "x-ays-request": "dashboard" },
+        credentials: "same-origin",
+      });
+      if (res.status === 401) return askToken();
+      const body = await res.json().catch(() => null);
+      if (repo !== state.repo) return;
+      if (res.ok) {
+        state.workers = body as WorkerEntry[];
+        state.workersNote = null;
+      } else {
+        // 409: the repository has no fleet — a fact to show, not a failure.
+        state.workers = null;
+        state.workersNote = {
+          text: body?.error?.message ?? `${res.status} ${res.statusText}`,
+          error: res.status !== 409,
+        };
+      }
+      render();
+    } finally {
+      if (workersLoad === entry) workersLoad = null;
+    }
+  })();
+  workersLoad = entry;
+  return entry.done;
+}
+
 function showPanel(...children: Child[]): void {
   byId("panel-body").replaceChildren(...children.filter((c): c is Node | string => Boolean(c)));
   byId("panel").hidden = false;
@@ -1026,6 +1143,10 @@ function onEvent(event: AysEvent): void {
       if (event.state === "error") void refreshServices();
       break;
     }
+    case "worker.joined":
+    case "worker.left":
+      void loadWorkers();
+      return;
     case "recurring.ended": {
       const entry = state.recurring.find((r) =>
         r.service === event.service && r.action === event.action
@@ -1124,7 +1245,10 @@ async function selectRepo(repo: string): Promise<void> {
   state.services = services;
   state.runs = runs;
   state.recurring = recurring;
+  state.workers = null;
+  state.workersNote = null;
   render();
+  void loadWorkers();
 }
 
 function writeHash(): void {
@@ -1162,9 +1286,16 @@ function main(): void {
       state.tab = button.dataset.tab ?? "services";
       writeHash();
       if (state.tab === "runs" && state.repo) void loadRuns();
+      if (state.tab === "workers" && state.repo) void loadWorkers();
       render();
     });
   }
+  // Running jobs and heartbeats change without events: read them again while the tab shows.
+  setInterval(() => {
+    if (state.tab === "workers" && !document.hidden && state.workersNote?.error !== false) {
+      void loadWorkers().catch(() => {});
+    }
+  }, WORKERS_POLL_MS);
   start().catch((error) => {
     if (!(error instanceof AuthNeeded)) {
       byId("main").replaceChildren(h("p", { class: "error" }, (error as Error).message));
