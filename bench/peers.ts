@@ -178,7 +178,8 @@ function aysTool(name: string, binary: string, store?: () => string): Tool {
         env,
         before: () => {
           // Each round starts like the first: the actions scheduled again, and only the last
-          // run kept (each run reads every run record before it: closeDeadRuns of crash_recovery.ts).
+          // run kept (the history no longer costs a run — the open-runs index, docs/store.md —
+          // but the event log and the store file stay the size of one round's).
           if (!first) {
             ays(["runs", "prune", "--keep", "1", "-q"]);
             ays(["do", "install", "--force", "--schedule-only", "-q"]);
