@@ -363,6 +363,9 @@ export class FleetRunner implements JobRunner {
         options.kill?.removeEventListener("abort", onKill);
       };
       this.#pending.set(id, p);
+      // Aborted while the job was being prepared: no abort event comes any more.
+      if (options.kill?.aborted) onKill();
+      else if (options.signal?.aborted) onCancel();
     });
   }
 
@@ -563,9 +566,20 @@ export class FleetRunner implements JobRunner {
       const again = () => {
         if (this.#closed || left-- <= 0) return;
         if (kind === "cancel" && this.#pending.get(p.id) !== p) return;
-        const timer = setTimeout(() => {
+        const timer = setTimeout(async () => {
           this.#republishing.delete(timer);
-          void publish().then(again);
+          // A job that was on its way into its queue is there now: taken out, it never runs.
+          if (!p.taken && queue && (await removeWaiting(queue, p.id).catch(() => false))) {
+            this.#settle(
+              p,
+              failed(p.request, "cancelled before a worker took it", p.sentAt, {
+                cancelled: true,
+              }),
+            );
+            return;
+          }
+          await publish();
+          again();
         }, REPUBLISH_MS);
         this.#republishing.add(timer);
       };

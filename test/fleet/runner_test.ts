@@ -197,6 +197,21 @@ describe("the fleet: a coordinator's runner and workers on a real Redis", () => 
     assert.equal(outcome.error?.message, "saw cancelled by SIGINT");
   });
 
+  it("a job cancelled while it is being sent is taken out of its queue once it is there", async () => {
+    // No worker serves the label: the job could only end by its cancellation or its timeout.
+    const r = await runner({ router: () => "nobody", workerTimeoutMs: 30_000 });
+    const cancel = new AbortController();
+    const running = r.run(request(dir.path, "install", { count: join(dir.path, "c-sent") }), {
+      signal: cancel.signal,
+    });
+    cancel.abort(new Error("cancelled by SIGINT"));
+    const outcome = await running;
+    assert.equal(outcome.ok, false);
+    assert.equal(outcome.cancelled, true);
+    assert.equal(outcome.error?.message, "cancelled before a worker took it");
+    assert.equal(await client.llen(`${FLEET_PREFIX}:q-nobody:wait`), 0);
+  });
+
   it("a killed coordinator's job is adopted by the next one, which does not run it again", async () => {
     const first = await runner();
     const count = join(dir.path, "count-adopt");
