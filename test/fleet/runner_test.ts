@@ -3,6 +3,7 @@ import { readFile, rm, writeFile } from "node:fs/promises";
 import { basename, join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
+import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import {
   FLEET_PREFIX,
@@ -210,6 +211,25 @@ describe("the fleet: a coordinator's runner and workers on a real Redis", () => 
     assert.equal(outcome.cancelled, true);
     assert.equal(outcome.error?.message, "cancelled before a worker took it");
     assert.equal(await client.llen(`${FLEET_PREFIX}:q-nobody:wait`), 0);
+  });
+
+  it("a job gone from its queue without an event is found by the check on it", async () => {
+    const r = await runner({ router: () => "lost", pollMs: 50, workerTimeoutMs: 30_000 });
+    const logs: string[] = [];
+    const running = r.run(request(dir.path, "install", { count: join(dir.path, "c-lost") }), {
+      onLog: (text) => logs.push(text),
+    });
+    await until(() => logs.join("").includes("waiting for a worker labeled lost"), {
+      what: "the job to be sent",
+    });
+    // Taken out behind the coordinator's back: BullMQ's "removed" event is not one it reads.
+    const [id] = await client.lrange(`${FLEET_PREFIX}:q-lost:wait`, 0, -1);
+    const queue = new Queue("q-lost", { connection: client, prefix: FLEET_PREFIX });
+    assert.equal(await queue.remove(id), 1);
+    await queue.close();
+    const outcome = await running;
+    assert.equal(outcome.ok, false);
+    assert.equal(outcome.error?.message, "the job is gone from the fleet's queue");
   });
 
   it("a killed coordinator's job is adopted by the next one, which does not run it again", async () => {
