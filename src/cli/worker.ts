@@ -10,6 +10,7 @@ import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { homedir, hostname } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
+import { setImmediate } from "node:timers";
 import { ExitCode, InputError } from "../errors.ts";
 import { FleetWorker } from "../fleet/mod.ts";
 import type { CliContext } from "./context.ts";
@@ -47,8 +48,18 @@ async function serveWorker(
     throw new InputError("ays worker needs the fleet's Redis: --store redis://… (or AYS_STORE)");
   }
   const cache = options.cache ?? defaultCache(ctx.io.env);
+  // The lines of one turn go out with one write: a worker running hundreds of short jobs a
+  // second logs two lines for each.
+  let lines = "";
+  const flush = () => {
+    const text = lines;
+    lines = "";
+    if (text !== "") ctx.io.stdout(text);
+  };
   const log = (line: string) => {
-    if (!globals.quiet) ctx.io.stdout(`${new Date().toISOString()} ${line}\n`);
+    if (globals.quiet) return;
+    if (lines === "") setImmediate(flush);
+    lines += `${new Date().toISOString()} ${line}\n`;
   };
   let signalled: string | null = null;
   let onSignal: (signal: string) => void = (signal) => void (signalled ??= signal);
@@ -87,6 +98,7 @@ async function serveWorker(
     });
     ctx.exitCode = ExitCode.ok;
   } finally {
+    flush();
     process.off("SIGTERM", onTerm);
     process.off("SIGINT", onInt);
   }

@@ -37,6 +37,9 @@ export const DEFAULT_WORKER_TIMEOUT_MS = 10 * 60 * 1000;
 /** Jobs at once by default: the workers' concurrency paces the fleet, not the coordinator. */
 export const DEFAULT_FLEET_SIZE = 1000;
 
+/** The longest wait between two checks on a job whose events say nothing (its safety net). */
+const MAX_CHECK_EVERY_MS = 60_000;
+
 /** How long finished jobs stay in BullMQ (seconds): a killed coordinator's next run adopts them. */
 const KEEP_FINISHED_S = 24 * 3600;
 
@@ -70,7 +73,10 @@ export interface FleetRunnerOptions {
   size?: number;
   /** How long a job waits for a worker to take it before it fails (default 10 min). */
   workerTimeoutMs?: number;
-  /** How often jobs are checked on, besides their events (default 5 s). */
+  /**
+   * How often jobs are checked on, besides their events (default 5 s): a job is first asked
+   * about this long after it was sent, then after twice as long each time, up to a minute.
+   */
   pollMs?: number;
   /**
    * What the terminal should show besides the job's log: waiting for a worker of a label, an
@@ -91,6 +97,9 @@ interface Pending {
   /** Stalled-job recovery put it back into its queue: the next worker to take it is another. */
   stalled: boolean;
   sentAt: number;
+  /** When it is next asked about, in case its events were missed; the wait doubles each time. */
+  checkAt: number;
+  checkEvery: number;
   timer?: ReturnType<typeof setTimeout>;
   /** Reads the worker's name a while after it took the job; republishes a cancellation. */
   later?: ReturnType<typeof setTimeout>;
@@ -125,6 +134,8 @@ export class FleetRunner implements JobRunner {
   /** Imports the actions files of the executor walk, each once. */
   readonly #loadActions = actionsLoader();
   readonly #poll: ReturnType<typeof setInterval>;
+  readonly #pollMs: number;
+  #checking = false;
   /** The fleet's workers as last read, for a few seconds (every job asks). */
   #workers: { at: number; list: Promise<ListedWorker[] | null> } | null = null;
   /** The records a previous coordinator left (read once, each taken by the job it names). */
@@ -142,7 +153,8 @@ export class FleetRunner implements JobRunner {
     this.#options = options;
     this.#size = Math.max(1, options.size ?? DEFAULT_FLEET_SIZE);
     this.#workerTimeoutMs = options.workerTimeoutMs ?? DEFAULT_WORKER_TIMEOUT_MS;
-    this.#poll = setInterval(() => void this.#check().catch(() => {}), options.pollMs ?? 5000);
+    this.#pollMs = options.pollMs ?? 5000;
+    this.#poll = setInterval(() => void this.#check(), this.#pollMs);
   }
 
   /** Connects to the fleet's Redis at `url`; UnavailableError when it cannot be reached. */
@@ -150,6 +162,9 @@ export class FleetRunner implements JobRunner {
     const settings = fleetSettings(url);
     if (options.workerTimeoutMs !== undefined && !(options.workerTimeoutMs > 0)) {
       throw new RangeError("workerTimeoutMs must be positive");
+    }
+    if (options.pollMs !== undefined && !(options.pollMs > 0)) {
+      throw new RangeError("pollMs must be positive");
     }
     const redis = await fleetConnection(url);
     return new FleetRunner(redis, settings, options);
@@ -360,6 +375,8 @@ export class FleetRunner implements JobRunner {
         taken: false,
         stalled: false,
         sentAt: performance.now(),
+        checkAt: performance.now() + this.#pollMs,
+        checkEvery: this.#pollMs,
         cleanup: () => {},
       };
       const onCancel = () => void this.#cancel(p, "cancel");
@@ -374,6 +391,9 @@ export class FleetRunner implements JobRunner {
         options.kill?.removeEventListener("abort", onKill);
       };
       this.#pending.set(id, p);
+      // Aborted while the job was being prepared: no abort event comes any more.
+      if (options.kill?.aborted) onKill();
+      else if (options.signal?.aborted) onCancel();
     });
   }
 
@@ -574,9 +594,20 @@ export class FleetRunner implements JobRunner {
       const again = () => {
         if (this.#closed || left-- <= 0) return;
         if (kind === "cancel" && this.#pending.get(p.id) !== p) return;
-        const timer = setTimeout(() => {
+        const timer = setTimeout(async () => {
           this.#republishing.delete(timer);
-          void publish().then(again);
+          // A job that was on its way into its queue is there now: taken out, it never runs.
+          if (!p.taken && queue && (await removeWaiting(queue, p.id).catch(() => false))) {
+            this.#settle(
+              p,
+              failed(p.request, "cancelled before a worker took it", p.sentAt, {
+                cancelled: true,
+              }),
+            );
+            return;
+          }
+          await publish();
+          again();
         }, REPUBLISH_MS);
         this.#republishing.add(timer);
       };
@@ -631,17 +662,32 @@ export class FleetRunner implements JobRunner {
 
   /** Events can be missed (a reconnect, a trimmed stream): ask about jobs that wait long. */
   async #check(): Promise<void> {
-    const now = performance.now();
-    for (const p of [...this.#pending.values()]) {
-      if (now - p.sentAt < 5000) continue;
-      const queue = this.#queues.get(p.label);
-      if (!queue) continue;
-      const { state, job } = await stateOf(queue, p.id);
-      if (state === "completed") this.#completed(p.id, job!.returnvalue);
-      else if (state === "failed") this.#failed(p.id, job!.failedReason);
-      else if (state === "unknown") {
-        this.#settle(p, failed(p.request, "the job is gone from the fleet's queue", p.sentAt));
-      } else if (state === "active") this.#taken(p.id, null);
+    // One check at a time; a job is asked about again after twice as long as before (5 s,
+    // 10 s, … a minute): a run of a thousand long jobs costs few calls a second.
+    if (this.#checking) return;
+    this.#checking = true;
+    try {
+      const now = performance.now();
+      const due = [...this.#pending.values()].filter((p) => p.checkAt <= now);
+      for (const p of due) {
+        p.checkEvery = Math.min(MAX_CHECK_EVERY_MS, p.checkEvery * 2);
+        p.checkAt = now + p.checkEvery;
+      }
+      await Promise.all(due.map(async (p) => {
+        const queue = this.#queues.get(p.label);
+        if (!queue) return;
+        const { state, job } = await stateOf(queue, p.id).catch(() => ({
+          state: "?",
+          job: undefined,
+        }));
+        if (state === "completed") this.#completed(p.id, job!.returnvalue);
+        else if (state === "failed") this.#failed(p.id, job!.failedReason);
+        else if (state === "unknown") {
+          this.#settle(p, failed(p.request, "the job is gone from the fleet's queue", p.sentAt));
+        } else if (state === "active") this.#taken(p.id, null);
+      }));
+    } finally {
+      this.#checking = false;
     }
   }
 }

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { readFile, rm, writeFile } from "node:fs/promises";
-import { basename, join, sep } from "node:path";
-import { fileURLToPath } from "node:url";
+import { basename, join, relative, sep } from "node:path";
+import { pathToFileURL } from "node:url";
 import { after, before, describe, it } from "node:test";
+import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import {
   FLEET_PREFIX,
@@ -197,6 +198,40 @@ describe("the fleet: a coordinator's runner and workers on a real Redis", () => 
     assert.equal(outcome.error?.message, "saw cancelled by SIGINT");
   });
 
+  it("a job cancelled while it is being sent is taken out of its queue once it is there", async () => {
+    // No worker serves the label: the job could only end by its cancellation or its timeout.
+    const r = await runner({ router: () => "nobody", workerTimeoutMs: 30_000 });
+    const cancel = new AbortController();
+    const running = r.run(request(dir.path, "install", { count: join(dir.path, "c-sent") }), {
+      signal: cancel.signal,
+    });
+    cancel.abort(new Error("cancelled by SIGINT"));
+    const outcome = await running;
+    assert.equal(outcome.ok, false);
+    assert.equal(outcome.cancelled, true);
+    assert.equal(outcome.error?.message, "cancelled before a worker took it");
+    assert.equal(await client.llen(`${FLEET_PREFIX}:q-nobody:wait`), 0);
+  });
+
+  it("a job gone from its queue without an event is found by the check on it", async () => {
+    const r = await runner({ router: () => "lost", pollMs: 50, workerTimeoutMs: 30_000 });
+    const logs: string[] = [];
+    const running = r.run(request(dir.path, "install", { count: join(dir.path, "c-lost") }), {
+      onLog: (text) => logs.push(text),
+    });
+    await until(() => logs.join("").includes("waiting for a worker labeled lost"), {
+      what: "the job to be sent",
+    });
+    // Taken out behind the coordinator's back: BullMQ's "removed" event is not one it reads.
+    const [id] = await client.lrange(`${FLEET_PREFIX}:q-lost:wait`, 0, -1);
+    const queue = new Queue("q-lost", { connection: client, prefix: FLEET_PREFIX });
+    assert.equal(await queue.remove(id), 1);
+    await queue.close();
+    const outcome = await running;
+    assert.equal(outcome.ok, false);
+    assert.equal(outcome.error?.message, "the job is gone from the fleet's queue");
+  });
+
   it("a killed coordinator's job is adopted by the next one, which does not run it again", async () => {
     const first = await runner();
     const count = join(dir.path, "count-adopt");
@@ -298,56 +333,104 @@ describe("the fleet: a coordinator's runner and workers on a real Redis", () => 
     assert.equal(await readFile(installed, "utf8").catch(() => "never ran"), "never ran");
   });
 
-  it("a worker with no checkout runs a job whose parent's actions matter: their tree by hash", async () => {
-    for (const w of workers.splice(0)) await w.stop();
-    const checkout = join(dir.path, "checkout");
-    await writeFiles(checkout, {
-      "actorTemplates/app/actions.js": `export function install() { return "installed"; }\n`,
-      // The executor walk of docs/executors.md reaches the parent's file: it says where it ran.
-      "actorTemplates/node/actions.js": `import { writeFileSync } from "node:fs";
+  describe("the ancestors' template trees", () => {
+    const parentActions = `import { writeFileSync } from "node:fs";
 export function executor(job) {
   writeFileSync(job.service.data.marker, import.meta.url);
   return { kind: "local" };
 }
-`,
-    });
-    const marker = join(dir.path, "walked");
-    const parent = {
-      name: "n1",
-      actor: "node",
-      role: "node",
-      key: "k-node-n1",
-      data: { marker },
-      parent: null,
-      producers: {},
-      consumers: [],
+`;
+    const jobWith = (checkout: string, marker: string): JobRequest => {
+      const parent = {
+        name: "n1",
+        actor: "node",
+        role: "node",
+        key: "k-node-n1",
+        data: { marker },
+        parent: null,
+        producers: {},
+        consumers: [],
+      };
+      const base = request(dir.path, "install", {});
+      return {
+        ...base,
+        actionsPath: join(checkout, "actorTemplates", "app", "actions.js"),
+        service: { ...base.service, key: `k-app-${basename(checkout)}`, parent },
+        ancestors: [{
+          actionsPath: join(checkout, "actorTemplates", "node", "actions.js"),
+          service: parent,
+        }],
+      };
     };
-    const req: JobRequest = {
-      ...request(dir.path, "install", {}),
-      actionsPath: join(checkout, "actorTemplates", "app", "actions.js"),
-      service: { ...request(dir.path, "install", {}).service, key: "k-app-a1", parent },
-      ancestors: [{
-        actionsPath: join(checkout, "actorTemplates", "node", "actions.js"),
-        service: parent,
-      }],
+    /** Sends `req` while no worker is live, then removes the coordinator's checkout. */
+    const sendThenRemove = async (req: JobRequest, checkout: string) => {
+      for (const w of workers.splice(0)) await w.stop();
+      const r = await runner();
+      const logs: string[] = [];
+      const running = r.run(req, { onLog: (text) => logs.push(text) });
+      await until(() => logs.join("").includes("waiting for a worker labeled default"), {
+        what: "the job to be sent",
+      });
+      await rm(checkout, { recursive: true });
+      return { outcome: running };
     };
-    const r = await runner();
-    const logs: string[] = [];
-    const running = r.run(req, { onLog: (text) => logs.push(text) });
-    await until(() => logs.join("").includes("waiting for a worker labeled default"), {
-      what: "the job to be sent",
+    const writeCheckout = async (name: string) => {
+      const checkout = join(dir.path, name);
+      await writeFiles(checkout, {
+        "actorTemplates/app/actions.js": `export function install() { return "installed"; }\n`,
+        "actorTemplates/node/actions.js": parentActions,
+      });
+      return checkout;
+    };
+
+    it("a worker with no checkout runs a job whose parent's actions matter", async () => {
+      const checkout = await writeCheckout("checkout-run");
+      const marker = join(dir.path, "walked");
+      const { outcome: running } = await sendThenRemove(jobWith(checkout, marker), checkout);
+      await startWorker("nocheckout");
+      const outcome = await running;
+      assert.equal(outcome.ok, true, String(outcome.error?.message));
+      assert.equal(outcome.result, "installed");
+      // The parent's executor() was called on its file (where: the next test).
+      assert.match(await readFile(marker, "utf8"), /\/actions\.js$/);
     });
-    // The coordinator's checkout is gone: the worker has only what the payload names.
-    await rm(checkout, { recursive: true });
-    const cacheDir = join(dir.path, "cache", "nocheckout");
-    await startWorker("nocheckout");
-    const outcome = await running;
-    assert.equal(outcome.ok, true, String(outcome.error?.message));
-    assert.equal(outcome.result, "installed");
-    const walked = fileURLToPath(await readFile(marker, "utf8"));
-    assert.ok(walked.startsWith(cacheDir + sep), `the parent's file ran from the cache: ${walked}`);
-    assert.equal(basename(walked), "actions.js");
-    assert.match(await readFile(walked, "utf8"), /export function executor/);
+
+    it("the job as it runs on the worker names them in the worker's cache, by hash", async () => {
+      const checkout = await writeCheckout("checkout-echo");
+      const marker = join(dir.path, "walked-echo");
+      const { outcome: running } = await sendThenRemove(jobWith(checkout, marker), checkout);
+      // A job worker that answers with the request it got: what the worker's pool runs.
+      const echo = join(dir.path, "echo_worker.js");
+      await writeFile(
+        echo,
+        `self.onmessage = (event) => {
+          const m = event.data;
+          if (m.type === "ping") postMessage({ type: "pong", id: m.id, runtime: "test" });
+          if (m.type === "run") {
+            const r = m.request;
+            postMessage({ type: "result", id: m.id, data: r.service.data, result: {
+              own: r.actionsPath, ancestors: r.ancestors.map((a) => a.actionsPath) } });
+          }
+        };\n`,
+      );
+      const cacheDir = join(dir.path, "cache", "echo");
+      const w = await FleetWorker.start(redis.url, {
+        name: "echo",
+        cacheDir,
+        workDir: join(dir.path, "work", "echo"),
+        poolSpecifier: pathToFileURL(echo).href,
+      });
+      workers.push(w);
+      const outcome = await running;
+      assert.equal(outcome.ok, true, String(outcome.error?.message));
+      const { own, ancestors } = outcome.result as { own: string; ancestors: string[] };
+      assert.equal(ancestors.length, 1);
+      for (const path of [own, ...ancestors]) {
+        assert.ok(path.startsWith(cacheDir + sep), `${path} is in the worker's cache`);
+      }
+      assert.equal(relative(cacheDir, ancestors[0]).split(sep).length, 2, "<sha>/actions.js");
+      assert.equal(await readFile(ancestors[0], "utf8"), parentActions);
+    });
   });
 
   it("a worker that lost Redis reconnects and takes jobs again", async () => {
