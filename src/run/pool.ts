@@ -545,7 +545,8 @@ export function killGroups(groups: Iterable<number>): void {
 
 function ping(worker: JobWorker): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onMessage = (event: Event) => {
+    // Typed as the listener itself: Deno's and Node's `Event` types differ.
+    const onMessage: EventListener = (event) => {
       if ((event as MessageEvent<WorkerMessage>).data?.type !== "pong") return;
       worker.removeEventListener("message", onMessage);
       resolve();
