@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { writeSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 /** The runtime executing ays. */
@@ -93,4 +94,37 @@ export function selfCommand(
     ? ["--config", fileURLToPath(new URL("../deno.json", moduleUrl))]
     : [];
   return { command: deno.execPath(), args: ["run", "-A", "--quiet", ...config, main, ...args] };
+}
+
+/**
+ * Longest write handed to the system at once. Deno's `node:fs` `writeSync` loses count when a
+ * non-blocking pipe fills half-way through a write, so Deno writes at most `PIPE_BUF` (4096)
+ * bytes at once, which a pipe takes whole or not at all.
+ */
+function writeChunk(): number {
+  return runtimeName() === "deno" ? 4096 : 1 << 20;
+}
+
+/**
+ * Writes all of `bytes` to standard output (`fd` 1) or standard error (2), synchronously: when
+ * it returns, the reader has it all or is gone. A non-blocking pipe that is full (the parent
+ * made it so) is waited for, a millisecond at a time. Returns false when the reader has gone
+ * (EPIPE); nothing is written after that.
+ */
+export function writeAllSync(fd: 1 | 2, bytes: Uint8Array): boolean {
+  const chunk = writeChunk();
+  let pause: Int32Array | undefined;
+  let done = 0;
+  while (done < bytes.length) {
+    try {
+      done += writeSync(fd, bytes, done, Math.min(chunk, bytes.length - done));
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === "EPIPE") return false;
+      if (code !== "EAGAIN") throw error;
+      pause ??= new Int32Array(new SharedArrayBuffer(4));
+      Atomics.wait(pause, 0, 0, 1);
+    }
+  }
+  return true;
 }
