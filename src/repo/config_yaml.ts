@@ -1,47 +1,19 @@
 /**
- * `.ays/config.yaml` (docs/repositories.md): all optional — `name`, `store` (URL), `parallel` (default for
- * runs), `compat`, `noexec`, `isolation` and `memory` (defaults of the action settings) — and the repository's name that follows from it.
+ * `.ays/config.yaml` read and written through the YAML parser and its schema (docs/repositories.md):
+ * every error with its `file:line:column`, edits that keep the file's comments. Loaded only when
+ * needed (`config.ts`): the plain `key: value` file most repositories have is read without it.
  *
  * @module
  */
-import { readFile, rename, stat, writeFile } from "node:fs/promises";
+import { readFile, rename, writeFile } from "node:fs/promises";
 import process from "node:process";
-import { basename, join } from "node:path";
 import { Document, isMap, isScalar, type Node, parseDocument } from "yaml";
 import { z } from "zod";
 import { InputError } from "../errors.ts";
 import { parseYaml } from "../yaml/mod.ts";
 import { parseMemorySize } from "../hrd/mod.ts";
 import { ensureAysDir } from "./find.ts";
-
-/** The settings of `.ays/config.yaml`. */
-export interface RepoConfig {
-  /** The repository's name; default the folder's name. */
-  name?: string;
-  /** Store URL (SQLite path or `redis://…`). */
-  store?: string;
-  /** Default `--parallel` of runs. */
-  parallel?: number;
-  /** `v81`: apply blueprints as v8.1 did, with a warning each (docs/from-v81.md). */
-  compat?: "v81";
-  /** v8.1's noexec: runs record actions as done without executing them (`ays noexec`). */
-  noexec?: boolean;
-  /**
-   * The isolation of actions whose `actor.yaml` names none (default `pool`; docs/runs.md,
-   * "Memory limits").
-   */
-  isolation?: "pool" | "job" | "process";
-  /** Bytes an `isolation: process` job may use when its action gives no `memory:` (1 GiB). */
-  memory?: number;
-  /** Runs send their jobs to the fleet of `ays worker`s (docs/fleet.md); Redis store only. */
-  fleet?: boolean;
-}
-
-/**
- * Repository names go into Redis keys and HTTP paths, so they are kept to characters that
- * need no escaping there.
- */
-export const REPO_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+import { REPO_NAME_PATTERN, type RepoConfig, repoConfigPath } from "./config.ts";
 
 const configSchema = z.strictObject({
   name: z.string().regex(
@@ -64,30 +36,6 @@ const configSchema = z.strictObject({
     }).optional(),
   fleet: z.boolean("must be true or false").optional(),
 });
-
-/** The path of a repository's config file. */
-export function repoConfigPath(repoPath: string): string {
-  return join(repoPath, ".ays", "config.yaml");
-}
-
-/**
- * Reads `.ays/config.yaml`. A missing file (or a v8.1 repository whose `.ays` is a file) is
- * an empty config. Syntax errors, unknown keys and wrong values are {@link InputError}s with
- * `file:line:column`.
- */
-export async function readRepoConfig(repoPath: string): Promise<RepoConfig> {
-  const file = repoConfigPath(repoPath);
-  const marker = await stat(join(repoPath, ".ays")).catch(() => null);
-  if (!marker?.isDirectory()) return {};
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return {};
-    throw error;
-  }
-  return parseRepoConfig(text, { file });
-}
 
 /** Options of {@link parseRepoConfig}. */
 export interface ParseRepoConfigOptions {
@@ -136,7 +84,7 @@ export function parseRepoConfig(text: string, options: ParseRepoConfigOptions): 
  * the file — comments included — as it is. The new file is validated before it is written
  * (through a temporary file and a rename); a v8.1 `.ays` marker file becomes a folder.
  */
-export async function writeRepoSetting(
+export async function writeRepoSettingYaml(
   repoPath: string,
   setting: { key: keyof RepoConfig; value: unknown },
 ): Promise<RepoConfig> {
@@ -170,9 +118,4 @@ export async function writeRepoSetting(
   await writeFile(temporary, next);
   await rename(temporary, file);
   return config;
-}
-
-/** The repository's name: `name:` of its config, else its folder's name (docs/repositories.md). */
-export function repoNameOf(repoPath: string, config: RepoConfig): string {
-  return config.name ?? basename(repoPath);
 }
