@@ -66,14 +66,13 @@ export {
   checkFieldValue,
   type FieldCheck,
   fieldSchema,
-  fromStorable,
   isIpAddress,
   isoToEpochSeconds,
   maskSecrets,
-  toStorable,
   validateData,
   type ValidateOptions,
 } from "./validate.ts";
+export { fromStorable, toStorable } from "./storable.ts";
 export {
   type ActionView,
   flatProducers,

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../digest.ts";
 import { InputError, UnavailableError } from "../errors.ts";
 import {
   type ActorRecord,
@@ -827,7 +827,7 @@ export class RepoStore {
 
   /** Keeps the text of an actions file by its SHA-256 (hex), which it returns. */
   async saveActionSource(text: string): Promise<string> {
-    const sha = createHash("sha256").update(text, "utf8").digest("hex");
+    const sha = sha256Hex(text);
     const key = sourceKey(sha);
     if ((await this.driver.get(key)) === null) {
       await this.#beforeWrite();
