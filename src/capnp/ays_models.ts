@@ -23,6 +23,7 @@ import {
   type RunState,
   serviceName,
   type ServiceRecord,
+  type ServiceSummary,
   toStorable,
 } from "../model/mod.ts";
 import { AYS_SCHEMA_TEXT } from "./ays_schema_text.ts";
@@ -68,6 +69,19 @@ const STRUCT_OF: Record<RecordKind, string> = {
 type Obj = Record<string, unknown>;
 
 let codecs: Map<RecordKind, StructCodec> | undefined;
+let summaryCodec: StructCodec | undefined;
+
+/** What {@link decodeServiceSummary} reads of a service record. */
+const SUMMARY_PICK = {
+  key: true,
+  instance: true,
+  actor: true,
+  parent: true,
+  producers: true,
+  consumers: true,
+  changed: true,
+  actions: { name: true, state: true },
+} as const;
 
 /** The codecs of the five record structs, compiled once on first use. */
 function codecOf(kind: RecordKind): StructCodec {
@@ -77,6 +91,12 @@ function codecOf(kind: RecordKind): StructCodec {
     for (const [k, struct] of Object.entries(STRUCT_OF)) {
       codecs.set(k as RecordKind, compileCodec(file, { struct, data: "bytes", nulls: true }));
     }
+    summaryCodec = compileCodec(file, {
+      struct: "Service",
+      data: "bytes",
+      nulls: true,
+      pick: SUMMARY_PICK,
+    });
   }
   return codecs.get(kind)!;
 }
@@ -409,6 +429,32 @@ export function encodeRecord<K extends RecordKind>(kind: K, value: RecordKinds[K
 /** Decodes a message written by {@link encodeRecord}. Throws InputError when malformed. */
 export function decodeRecord<K extends RecordKind>(kind: K, bytes: Uint8Array): RecordKinds[K] {
   return fromCapnp(kind, codecOf(kind).decode(bytes)) as RecordKinds[K];
+}
+
+/**
+ * The summary of a service record ({@link ServiceSummary}: what `ays list` shows), reading
+ * only those fields of the message. Throws InputError when malformed, as
+ * {@link decodeRecord} does; a record whose other fields are damaged may still read.
+ */
+export function decodeServiceSummary(bytes: Uint8Array): ServiceSummary {
+  codecOf("service");
+  const o = summaryCodec!.decode(bytes);
+  const actor = (o.actor ?? {}) as Obj;
+  const producers: Record<string, string[]> = {};
+  for (const g of list(o.producers)) producers[String(g.role)] = list(g.services).map(joinService);
+  const actions: Record<string, { state: ActionState }> = {};
+  for (const a of list(o.actions)) actions[String(a.name)] = { state: a.state as ActionState };
+  return {
+    key: text(o.key) ?? "",
+    name: text(o.instance) ?? "",
+    actor: text(actor.name) ?? "",
+    role: text(actor.role) ?? "",
+    parent: o.parent ? joinService(o.parent as Obj) : null,
+    producers,
+    consumers: list(o.consumers).map(joinService),
+    changed: Boolean(o.changed),
+    actions,
+  };
 }
 
 /** Encoder and decoder of one actor's service data. */

@@ -61,6 +61,7 @@ export {
   type RunState,
   type ServiceRecord,
   type ServiceState,
+  type ServiceSummary,
 } from "./types.ts";
 export {
   checkFieldValue,
