@@ -28,6 +28,7 @@ import {
 } from "../model/mod.ts";
 import { AYS_SCHEMA_TEXT } from "./ays_schema_text.ts";
 import { compileCodec, type StructCodec } from "./codec.ts";
+import type { SchemaFile } from "./model.ts";
 import { parseCapnp } from "./parse.ts";
 
 /** The repository record (not in `types.ts`: only the store keeps it). */
@@ -68,8 +69,10 @@ const STRUCT_OF: Record<RecordKind, string> = {
 
 type Obj = Record<string, unknown>;
 
-let codecs: Map<RecordKind, StructCodec> | undefined;
-let summaryCodec: StructCodec | undefined;
+/** `ays.capnp`, parsed at the first use of a codec. */
+let schemaFile: SchemaFile | undefined;
+/** The codecs compiled so far: each when first used (`ays list` needs two of the six). */
+const codecs = new Map<RecordKind | "summary", StructCodec>();
 
 /** What {@link decodeServiceSummary} reads of a service record. */
 const SUMMARY_PICK = {
@@ -83,22 +86,21 @@ const SUMMARY_PICK = {
   actions: { name: true, state: true },
 } as const;
 
-/** The codecs of the five record structs, compiled once on first use. */
-function codecOf(kind: RecordKind): StructCodec {
-  if (!codecs) {
-    const file = parseCapnp(AYS_SCHEMA_TEXT, { file: "schemas/ays.capnp" });
-    codecs = new Map();
-    for (const [k, struct] of Object.entries(STRUCT_OF)) {
-      codecs.set(k as RecordKind, compileCodec(file, { struct, data: "bytes", nulls: true }));
-    }
-    summaryCodec = compileCodec(file, {
+/** The codec of a record struct (or the service summary), compiled on first use. */
+function codecOf(kind: RecordKind | "summary"): StructCodec {
+  const known = codecs.get(kind);
+  if (known) return known;
+  schemaFile ??= parseCapnp(AYS_SCHEMA_TEXT, { file: "schemas/ays.capnp" });
+  const codec = kind === "summary"
+    ? compileCodec(schemaFile, {
       struct: "Service",
       data: "bytes",
       nulls: true,
       pick: SUMMARY_PICK,
-    });
-  }
-  return codecs.get(kind)!;
+    })
+    : compileCodec(schemaFile, { struct: STRUCT_OF[kind], data: "bytes", nulls: true });
+  codecs.set(kind, codec);
+  return codec;
 }
 
 // Small helpers for the conventions of ays.capnp: absent pointer = null, has-flags.
@@ -437,8 +439,7 @@ export function decodeRecord<K extends RecordKind>(kind: K, bytes: Uint8Array): 
  * {@link decodeRecord} does; a record whose other fields are damaged may still read.
  */
 export function decodeServiceSummary(bytes: Uint8Array): ServiceSummary {
-  codecOf("service");
-  const o = summaryCodec!.decode(bytes);
+  const o = codecOf("summary").decode(bytes);
   const actor = (o.actor ?? {}) as Obj;
   const producers: Record<string, string[]> = {};
   for (const g of list(o.producers)) producers[String(g.role)] = list(g.services).map(joinService);
