@@ -14,7 +14,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SERVICE_TEMPLATES, servicesBlueprint } from "./binary_runs.ts";
 import { printTable, stats, writeResults } from "./stats.ts";
@@ -106,7 +106,7 @@ async function compileFloor(dir: string): Promise<string> {
 }
 
 const binaryArg = process.argv.indexOf("--binary");
-const ays = binaryArg > 0 ? process.argv[binaryArg + 1] : join(root, "dist", "ays");
+const ays = binaryArg > 0 ? resolve(process.argv[binaryArg + 1]) : join(root, "dist", "ays");
 if (!existsSync(ays)) throw new Error("dist/ays is missing: run `npm run build` first");
 const dir = await mkdtemp(join(tmpdir(), "ays-bench-startup-"));
 try {
