@@ -1,6 +1,6 @@
 /**
  * ays' own records as Cap'n Proto messages (docs/capnp.md, "ays' own models"), with the structs of `schemas/ays.capnp`
- * (embedded as {@link AYS_SCHEMA_TEXT}, so the binary needs no file). The store calls
+ * (kept parsed in `ays_schema_model.ts`, generated from it: the binary needs no file and parses nothing). The store calls
  * {@link encodeRecord} / {@link decodeRecord}; service data is encoded with the actor's own
  * schema ({@link actorDataCodec}) and kept inside the service record as Data.
  *
@@ -26,9 +26,8 @@ import {
   type ServiceSummary,
   toStorable,
 } from "../model/mod.ts";
-import { AYS_SCHEMA_TEXT } from "./ays_schema_text.ts";
+import { AYS_SCHEMA_MODEL } from "./ays_schema_model.ts";
 import { compileCodec, type StructCodec } from "./codec.ts";
-import type { SchemaFile } from "./model.ts";
 import { parseCapnp } from "./parse.ts";
 
 /** The repository record (not in `types.ts`: only the store keeps it). */
@@ -69,8 +68,6 @@ const STRUCT_OF: Record<RecordKind, string> = {
 
 type Obj = Record<string, unknown>;
 
-/** `ays.capnp`, parsed at the first use of a codec. */
-let schemaFile: SchemaFile | undefined;
 /** The codecs compiled so far: each when first used (`ays list` needs two of the six). */
 const codecs = new Map<RecordKind | "summary", StructCodec>();
 
@@ -90,15 +87,11 @@ const SUMMARY_PICK = {
 function codecOf(kind: RecordKind | "summary"): StructCodec {
   const known = codecs.get(kind);
   if (known) return known;
-  schemaFile ??= parseCapnp(AYS_SCHEMA_TEXT, { file: "schemas/ays.capnp" });
+  // Generated from the schema text (`ays_schema_model.ts`): parsing it cost every start-up.
+  const file = AYS_SCHEMA_MODEL;
   const codec = kind === "summary"
-    ? compileCodec(schemaFile, {
-      struct: "Service",
-      data: "bytes",
-      nulls: true,
-      pick: SUMMARY_PICK,
-    })
-    : compileCodec(schemaFile, { struct: STRUCT_OF[kind], data: "bytes", nulls: true });
+    ? compileCodec(file, { struct: "Service", data: "bytes", nulls: true, pick: SUMMARY_PICK })
+    : compileCodec(file, { struct: STRUCT_OF[kind], data: "bytes", nulls: true });
   codecs.set(kind, codec);
   return codec;
 }
