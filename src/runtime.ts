@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { writeSync } from "node:fs";
+import { write } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 /** The runtime executing ays. */
@@ -106,25 +106,33 @@ function writeChunk(): number {
 }
 
 /**
- * Writes all of `bytes` to standard output (`fd` 1) or standard error (2), synchronously: when
- * it returns, the reader has it all or is gone. A non-blocking pipe that is full (the parent
- * made it so) is waited for, a millisecond at a time. Returns false when the reader has gone
- * (EPIPE); nothing is written after that.
+ * Writes all of `bytes` to standard output (`fd` 1) or standard error (2), without blocking the
+ * event loop (a write is done by the runtime's I/O threads): it resolves when the reader has it
+ * all, true, or has gone (EPIPE), false. A non-blocking pipe that is full (the parent made it
+ * so) is waited for, a millisecond at a time.
  */
-export function writeAllSync(fd: 1 | 2, bytes: Uint8Array): boolean {
+export async function writeAll(fd: 1 | 2, bytes: Uint8Array): Promise<boolean> {
   const chunk = writeChunk();
-  let pause: Int32Array | undefined;
   let done = 0;
   while (done < bytes.length) {
     try {
-      done += writeSync(fd, bytes, done, Math.min(chunk, bytes.length - done));
+      done += await writeSome(fd, bytes.subarray(done, Math.min(bytes.length, done + chunk)));
     } catch (error) {
       const code = (error as { code?: string }).code;
       if (code === "EPIPE") return false;
       if (code !== "EAGAIN") throw error;
-      pause ??= new Int32Array(new SharedArrayBuffer(4));
-      Atomics.wait(pause, 0, 0, 1);
+      await new Promise((resolve) => setTimeout(resolve, 1));
     }
   }
   return true;
+}
+
+/** One write of `bytes` to `fd`: how many bytes were written. */
+function writeSome(fd: number, bytes: Uint8Array): Promise<number> {
+  return new Promise((resolve, reject) => {
+    write(fd, bytes, 0, bytes.length, null, (error, written) => {
+      if (error) reject(error);
+      else resolve(written);
+    });
+  });
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { writeAllSync } from "../runtime.ts";
+import { writeAll } from "../runtime.ts";
 
 /** Output sinks and environment of one CLI invocation. */
 export interface CliIo {
@@ -30,22 +30,23 @@ export interface ProcessIo extends CliIo {
 }
 
 /**
- * The io of the real process. Output is written to the file descriptors directly and
- * synchronously (`writeAllSync`): a command's output is complete when the command returns,
- * also on a slow pipe or a non-blocking one, and the process streams (whose first touch alone
- * costs `ays list` more than the runtime's start-up, docs/benchmarks.md) are not made at all. A
- * reader that closes early (EPIPE, as `ays list | head` does) is not an error: what is left to
- * write is dropped, quietly, and the command ends with its own exit code (docs/cli.md,
- * "Conventions").
+ * The io of the real process. Output is written to the file descriptors (`writeAll`), in order,
+ * without blocking the event loop (a daemon or a run whose reader is slow goes on working) and
+ * without the process streams, whose first touch alone cost `ays list` more than the runtime's
+ * start-up (docs/benchmarks.md, "list and start-up"). What a slow or non-blocking pipe has not
+ * taken yet is queued: the process must {@link ProcessIo.flush} before it exits. A reader that
+ * closes early (EPIPE, as `ays list | head` does) is not an error: what is left to write is
+ * dropped, quietly, and the command ends with its own exit code (docs/cli.md, "Conventions").
  */
 export function processIo(): ProcessIo {
   const stdout = fdSink(1);
   const stderr = fdSink(2);
   return {
-    stdout,
-    stderr,
-    // Every write has been made when it returned.
-    flush: () => Promise.resolve(),
+    stdout: stdout.write,
+    stderr: stderr.write,
+    flush: async () => {
+      await Promise.all([stdout.flushed(), stderr.flushed()]);
+    },
     // Asked only by commands that draw progress or colour: touching process.stderr is costly.
     get isTTY() {
       return Boolean(process.stderr.isTTY);
@@ -55,12 +56,27 @@ export function processIo(): ProcessIo {
   };
 }
 
-/** A writer to standard output or error that drops everything once the reader has gone. */
-function fdSink(fd: 1 | 2): (text: string) => void {
+/**
+ * A writer to standard output or error: each write after the one before, all dropped once the
+ * reader has gone (or the descriptor failed, as a stream's 'error' would end it).
+ */
+function fdSink(fd: 1 | 2): { write(text: string): void; flushed(): Promise<void> } {
   let gone = false;
-  return (text) => {
-    if (gone || text.length === 0) return;
-    gone = !writeAllSync(fd, Buffer.from(text, "utf8"));
+  let tail: Promise<void> = Promise.resolve();
+  return {
+    write: (text) => {
+      if (gone || text.length === 0) return;
+      const bytes = Buffer.from(text, "utf8");
+      tail = tail.then(async () => {
+        if (gone) return;
+        try {
+          gone = !(await writeAll(fd, bytes));
+        } catch {
+          gone = true;
+        }
+      });
+    },
+    flushed: () => tail,
   };
 }
 
