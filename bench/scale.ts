@@ -2,9 +2,10 @@
  * ays at scale through the compiled binary: generated repositories of 1,000, 10,000 and
  * 100,000 services (`bench/binary_runs.ts`, the blueprint of `bench/services.ts`), and for
  * each: `ays blueprint` (apply), the same `ays blueprint` again (a re-apply that changes
- * nothing), `ays list --json`, `ays simulate --json` and `ays run` with nothing due. Wall time
- * (process start included) and peak memory of each command, with the machine's load average
- * beside each figure; the per-service time shows whether the growth is linear.
+ * nothing), `ays list --json`, `ays list` (the table), `ays simulate --json` and `ays run` with
+ * nothing due. Wall time (process start included) and peak memory of each command, with the
+ * machine's load average beside each figure; the per-service time shows whether the growth is
+ * linear.
  *
  * Every round applies into a new repository folder; nothing is deleted before the end
  * (`FreshFolders`: deletions of large trees slow later folder creation).
@@ -58,6 +59,7 @@ const COMMANDS = [
   { name: "apply", args: ["blueprint"] },
   { name: "re-apply", args: ["blueprint"] },
   { name: "list --json", args: ["--json", "list"] },
+  { name: "list", args: ["list"] },
   { name: "simulate --json", args: ["--json", "simulate"] },
   { name: "run, nothing due", args: ["run"] },
 ] as const;

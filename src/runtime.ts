@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { write } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 /** The runtime executing ays. */
@@ -93,4 +94,45 @@ export function selfCommand(
     ? ["--config", fileURLToPath(new URL("../deno.json", moduleUrl))]
     : [];
   return { command: deno.execPath(), args: ["run", "-A", "--quiet", ...config, main, ...args] };
+}
+
+/**
+ * Longest write handed to the system at once. Deno's `node:fs` `writeSync` loses count when a
+ * non-blocking pipe fills half-way through a write, so Deno writes at most `PIPE_BUF` (4096)
+ * bytes at once, which a pipe takes whole or not at all.
+ */
+function writeChunk(): number {
+  return runtimeName() === "deno" ? 4096 : 1 << 20;
+}
+
+/**
+ * Writes all of `bytes` to standard output (`fd` 1) or standard error (2), without blocking the
+ * event loop (a write is done by the runtime's I/O threads): it resolves when the reader has it
+ * all, true, or has gone (EPIPE), false. A non-blocking pipe that is full (the parent made it
+ * so) is waited for, a millisecond at a time.
+ */
+export async function writeAll(fd: 1 | 2, bytes: Uint8Array): Promise<boolean> {
+  const chunk = writeChunk();
+  let done = 0;
+  while (done < bytes.length) {
+    try {
+      done += await writeSome(fd, bytes.subarray(done, Math.min(bytes.length, done + chunk)));
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === "EPIPE") return false;
+      if (code !== "EAGAIN") throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
+  return true;
+}
+
+/** One write of `bytes` to `fd`: how many bytes were written. */
+function writeSome(fd: number, bytes: Uint8Array): Promise<number> {
+  return new Promise((resolve, reject) => {
+    write(fd, bytes, 0, bytes.length, null, (error, written) => {
+      if (error) reject(error);
+      else resolve(written);
+    });
+  });
 }

@@ -1,6 +1,6 @@
 /**
  * ays' own records as Cap'n Proto messages (docs/capnp.md, "ays' own models"), with the structs of `schemas/ays.capnp`
- * (embedded as {@link AYS_SCHEMA_TEXT}, so the binary needs no file). The store calls
+ * (kept parsed in `ays_schema_model.ts`, generated from it: the binary needs no file and parses nothing). The store calls
  * {@link encodeRecord} / {@link decodeRecord}; service data is encoded with the actor's own
  * schema ({@link actorDataCodec}) and kept inside the service record as Data.
  *
@@ -23,9 +23,10 @@ import {
   type RunState,
   serviceName,
   type ServiceRecord,
+  type ServiceSummary,
   toStorable,
 } from "../model/mod.ts";
-import { AYS_SCHEMA_TEXT } from "./ays_schema_text.ts";
+import { AYS_SCHEMA_MODEL } from "./ays_schema_model.ts";
 import { compileCodec, type StructCodec } from "./codec.ts";
 import { parseCapnp } from "./parse.ts";
 
@@ -67,18 +68,32 @@ const STRUCT_OF: Record<RecordKind, string> = {
 
 type Obj = Record<string, unknown>;
 
-let codecs: Map<RecordKind, StructCodec> | undefined;
+/** The codecs compiled so far: each when first used (`ays list` needs two of the six). */
+const codecs = new Map<RecordKind | "summary", StructCodec>();
 
-/** The codecs of the five record structs, compiled once on first use. */
-function codecOf(kind: RecordKind): StructCodec {
-  if (!codecs) {
-    const file = parseCapnp(AYS_SCHEMA_TEXT, { file: "schemas/ays.capnp" });
-    codecs = new Map();
-    for (const [k, struct] of Object.entries(STRUCT_OF)) {
-      codecs.set(k as RecordKind, compileCodec(file, { struct, data: "bytes", nulls: true }));
-    }
-  }
-  return codecs.get(kind)!;
+/** What {@link decodeServiceSummary} reads of a service record. */
+const SUMMARY_PICK = {
+  key: true,
+  instance: true,
+  actor: true,
+  parent: true,
+  producers: true,
+  consumers: true,
+  changed: true,
+  actions: { name: true, state: true },
+} as const;
+
+/** The codec of a record struct (or the service summary), compiled on first use. */
+function codecOf(kind: RecordKind | "summary"): StructCodec {
+  const known = codecs.get(kind);
+  if (known) return known;
+  // Generated from the schema text (`ays_schema_model.ts`): parsing it cost every start-up.
+  const file = AYS_SCHEMA_MODEL;
+  const codec = kind === "summary"
+    ? compileCodec(file, { struct: "Service", data: "bytes", nulls: true, pick: SUMMARY_PICK })
+    : compileCodec(file, { struct: STRUCT_OF[kind], data: "bytes", nulls: true });
+  codecs.set(kind, codec);
+  return codec;
 }
 
 // Small helpers for the conventions of ays.capnp: absent pointer = null, has-flags.
@@ -409,6 +424,31 @@ export function encodeRecord<K extends RecordKind>(kind: K, value: RecordKinds[K
 /** Decodes a message written by {@link encodeRecord}. Throws InputError when malformed. */
 export function decodeRecord<K extends RecordKind>(kind: K, bytes: Uint8Array): RecordKinds[K] {
   return fromCapnp(kind, codecOf(kind).decode(bytes)) as RecordKinds[K];
+}
+
+/**
+ * The summary of a service record ({@link ServiceSummary}: what `ays list` shows), reading
+ * only those fields of the message. Throws InputError when malformed, as
+ * {@link decodeRecord} does; a record whose other fields are damaged may still read.
+ */
+export function decodeServiceSummary(bytes: Uint8Array): ServiceSummary {
+  const o = codecOf("summary").decode(bytes);
+  const actor = (o.actor ?? {}) as Obj;
+  const producers: Record<string, string[]> = {};
+  for (const g of list(o.producers)) producers[String(g.role)] = list(g.services).map(joinService);
+  const actions: Record<string, { state: ActionState }> = {};
+  for (const a of list(o.actions)) actions[String(a.name)] = { state: a.state as ActionState };
+  return {
+    key: text(o.key) ?? "",
+    name: text(o.instance) ?? "",
+    actor: text(actor.name) ?? "",
+    role: text(actor.role) ?? "",
+    parent: o.parent ? joinService(o.parent as Obj) : null,
+    producers,
+    consumers: list(o.consumers).map(joinService),
+    changed: Boolean(o.changed),
+    actions,
+  };
 }
 
 /** Encoder and decoder of one actor's service data. */

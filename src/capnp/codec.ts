@@ -21,6 +21,7 @@ import { InputError } from "../errors.ts";
 import type { StructLayout } from "./layout.ts";
 import { findStruct, indexSchema, type SchemaFile } from "./model.ts";
 import { decodeMessage, settleDefaults } from "./reader.ts";
+import { type FieldPick, pickPlan } from "./plan_pick.ts";
 import { planStructs } from "./type_plan.ts";
 import { encodeMessage } from "./writer.ts";
 
@@ -35,6 +36,8 @@ export interface CompileCodecOptions {
    * for records whose optional fields are absent pointers.
    */
   nulls?: boolean;
+  /** Decode only these fields (`plan_pick.ts`); encoding still takes every field. */
+  pick?: FieldPick;
 }
 
 /** Options of {@link StructCodec.encode} and {@link StructCodec.decode}. */
@@ -62,7 +65,7 @@ export interface StructCodec {
  * of `file`. The work of planning is done here, once.
  */
 export function compileCodec(file: SchemaFile, options: CompileCodecOptions = {}): StructCodec {
-  const { struct: rootName = "Schema", data = "base64", nulls = false } = options;
+  const { struct: rootName = "Schema", data = "base64", nulls = false, pick } = options;
   if (data !== "base64" && data !== "bytes") {
     throw new InputError(`compileCodec: data must be "base64" or "bytes", not ${String(data)}`);
   }
@@ -76,9 +79,12 @@ export function compileCodec(file: SchemaFile, options: CompileCodecOptions = {}
   const bytes = data === "bytes";
   const { root, structs } = planStructs(file, model);
   settleDefaults(structs, { bytes });
+  // Picked after the defaults are settled: the reduced plans share the fields' defaults.
+  const readRoot = pick ? pickPlan(root, pick) : root;
   // Made once: a call passes one of these along instead of making an options object.
-  const unpackedForm = { packed: false, bytes, nulls };
-  const packedForm = { packed: true, bytes, nulls };
+  const texts = new Map<number, string>();
+  const unpackedForm = { packed: false, bytes, nulls, texts };
+  const packedForm = { packed: true, bytes, nulls, texts };
   return {
     name: root.name,
     layout: root.layout,
@@ -86,7 +92,7 @@ export function compileCodec(file: SchemaFile, options: CompileCodecOptions = {}
       return encodeMessage(root, value, callOptions);
     },
     decode(message, callOptions = {}) {
-      return decodeMessage(message, root, callOptions.packed ? packedForm : unpackedForm);
+      return decodeMessage(message, readRoot, callOptions.packed ? packedForm : unpackedForm);
     },
   };
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
+import { sha256 } from "../digest.ts";
 import { InputError } from "../errors.ts";
 import type { FieldSpec, HrdType } from "../model/mod.ts";
 import type { CapnpType, FieldModel, SchemaFile } from "./model.ts";
@@ -42,7 +42,7 @@ export function capnpTypeOf(spec: Pick<FieldSpec, "type" | "list">): CapnpType {
  * name (outside a repository, the schema file's folder name) with the top bit set.
  */
 export function schemaFileId(actorName: string): bigint {
-  const digest = createHash("sha256").update(actorName, "utf8").digest();
+  const digest = sha256(actorName);
   let id = 0n;
   for (let i = 0; i < 8; i++) id = (id << 8n) | BigInt(digest[i]);
   return id | (1n << 63n);

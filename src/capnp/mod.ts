@@ -31,6 +31,7 @@ export {
   lgSizeOf,
 } from "./layout.ts";
 export type { CodecCallOptions, CompileCodecOptions, StructCodec } from "./codec.ts";
+export type { FieldPick } from "./plan_pick.ts";
 export { compileCodec } from "./codec.ts";
 export type {
   DataCodec,
@@ -43,6 +44,7 @@ export {
   actorDataCodec,
   decodeRecord,
   decodeService,
+  decodeServiceSummary,
   encodeRecord,
   encodeService,
 } from "./ays_models.ts";

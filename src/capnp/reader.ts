@@ -43,6 +43,12 @@ import {
 export interface DecodeForm {
   /** Data as Uint8Array instead of base64 (default false). */
   bytes?: boolean;
+  /**
+   * Short texts already read, by a hash of their bytes: the same names and states recur in
+   * every record, and one string for them all saves building (and keeping) each again. Made
+   * by the codec, kept across its decodes.
+   */
+  texts?: Map<number, string>;
   /** Null pointers as null instead of their default (default false). */
   nulls?: boolean;
 }
@@ -55,6 +61,10 @@ export interface DecodeMessageOptions extends DecodeForm {
 
 /** Traversal limit per message, in words (as capnp's default of 64 MiB). */
 const TRAVERSAL_WORDS = 8 * 1024 * 1024;
+/** Longest text kept in {@link DecodeForm.texts}. */
+const SHARED_TEXT_BYTES = 16;
+/** Most texts kept there (a bound for texts that never recur, such as instance names). */
+const SHARED_TEXTS = 4096;
 /** Deepest nesting of pointers read. */
 const MAX_DEPTH = 64;
 
@@ -104,6 +114,18 @@ export function settleDefaults(structs: StructPlan[], form: DecodeForm = {}): vo
   }
 }
 
+/** Whether `text` is the `n` ASCII bytes at `start`. */
+function sameText(text: string, bytes: Uint8Array, start: number, n: number): boolean {
+  if (text.length !== n) return false;
+  for (let i = 0; i < n; i++) if (text.charCodeAt(i) !== bytes[start + i]) return false;
+  return true;
+}
+
+/** The ASCII bytes from `start` to `end` as one flat string. */
+function asciiText(bytes: Uint8Array, start: number, end: number): string {
+  return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+}
+
 /** Refuses content that would reach past the end of its segment (checked before allocating). */
 function checkBounds(seg: Segment, offset: number, bytes: number): void {
   if (offset < 0 || offset + bytes > seg.byteLength) {
@@ -146,12 +168,14 @@ class MessageReader {
   private settling: Set<FieldPlan> | undefined = undefined;
   private readonly bytes: boolean;
   private readonly nulls: boolean;
+  private readonly texts: Map<number, string> | undefined;
   /** The message's segments, for far pointers. */
   private readonly segments: readonly SegmentView[];
 
   constructor(form: DecodeForm, segments: readonly SegmentView[]) {
     this.bytes = form.bytes ?? false;
     this.nulls = form.nulls ?? false;
+    this.texts = form.texts;
     this.segments = segments;
   }
 
@@ -268,6 +292,19 @@ class MessageReader {
     const bytes = seg.bytes;
     const start = seg.base + offset;
     const end = start + n;
+    if (n <= SHARED_TEXT_BYTES && this.texts) {
+      let hash = n;
+      for (let i = start; i < end; i++) {
+        const c = bytes[i];
+        if (c >= 0x80) return textDecoder.decode(bytes.subarray(start, end));
+        hash = (Math.imul(hash, 31) + c) | 0;
+      }
+      const known = this.texts.get(hash);
+      if (known !== undefined && sameText(known, bytes, start, n)) return known;
+      const text = asciiText(bytes, start, end);
+      if (known === undefined && this.texts.size < SHARED_TEXTS) this.texts.set(hash, text);
+      return text;
+    }
     if (n < 24) {
       // Short ASCII is the common case (names, addresses); skip TextDecoder's call overhead.
       let ascii = "";

@@ -3,6 +3,8 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
+import { writeAll } from "../runtime.ts";
 
 /** Output sinks and environment of one CLI invocation. */
 export interface CliIo {
@@ -28,63 +30,53 @@ export interface ProcessIo extends CliIo {
 }
 
 /**
- * The io of the real process. Output to a pipe is written asynchronously (Bun queues what the
- * pipe cannot take yet), so the process must {@link ProcessIo.flush} before it exits. A reader
- * that closes early (EPIPE, as `ays list | head` does) is not an error: what is left to write
- * is dropped, quietly, and the command ends with its own exit code (docs/cli.md, "Conventions").
+ * The io of the real process. Output is written to the file descriptors (`writeAll`), in order,
+ * without blocking the event loop (a daemon or a run whose reader is slow goes on working) and
+ * without the process streams, whose first touch alone cost `ays list` more than the runtime's
+ * start-up (docs/benchmarks.md, "list and start-up"). What a slow or non-blocking pipe has not
+ * taken yet is queued: the process must {@link ProcessIo.flush} before it exits. A reader that
+ * closes early (EPIPE, as `ays list | head` does) is not an error: what is left to write is
+ * dropped, quietly, and the command ends with its own exit code (docs/cli.md, "Conventions").
  */
 export function processIo(): ProcessIo {
-  const stdout = streamSink(process.stdout);
-  const stderr = streamSink(process.stderr);
+  const stdout = fdSink(1);
+  const stderr = fdSink(2);
   return {
     stdout: stdout.write,
     stderr: stderr.write,
     flush: async () => {
       await Promise.all([stdout.flushed(), stderr.flushed()]);
     },
-    isTTY: Boolean(process.stderr.isTTY),
+    // Asked only by commands that draw progress or colour: touching process.stderr is costly.
+    get isTTY() {
+      return Boolean(process.stderr.isTTY);
+    },
     env: process.env,
     cwd: process.cwd(),
   };
 }
 
-/** The part of a process stream a sink uses. */
-interface OutputStream {
-  write(text: string): boolean;
-  on(event: "drain" | "error" | "close", listener: () => void): unknown;
-}
-
-/** A stream's writer that remembers whether data is still queued, and survives EPIPE. */
-function streamSink(stream: OutputStream): { write(text: string): void; flushed(): Promise<void> } {
-  let queued = false;
+/**
+ * A writer to standard output or error: each write after the one before, all dropped once the
+ * reader has gone (or the descriptor failed, as a stream's 'error' would end it).
+ */
+function fdSink(fd: 1 | 2): { write(text: string): void; flushed(): Promise<void> } {
   let gone = false;
-  let waiters: (() => void)[] = [];
-  const settle = () => {
-    const ready = waiters;
-    waiters = [];
-    for (const resolve of ready) resolve();
-  };
-  // 'drain' comes once everything queued has been written; the stream keeps the order.
-  stream.on("drain", () => {
-    queued = false;
-    settle();
-  });
-  const end = () => {
-    gone = true;
-    settle();
-  };
-  // Without this listener an EPIPE would be an uncaught error with a stack trace.
-  stream.on("error", end);
-  stream.on("close", end);
+  let tail: Promise<void> = Promise.resolve();
   return {
     write: (text) => {
-      if (gone || text === "") return;
-      if (!stream.write(text)) queued = true;
+      if (gone || text.length === 0) return;
+      const bytes = Buffer.from(text, "utf8");
+      tail = tail.then(async () => {
+        if (gone) return;
+        try {
+          gone = !(await writeAll(fd, bytes));
+        } catch {
+          gone = true;
+        }
+      });
     },
-    flushed: () => {
-      if (!queued || gone) return Promise.resolve();
-      return new Promise((resolve) => waiters.push(resolve));
-    },
+    flushed: () => tail,
   };
 }
 

@@ -10,7 +10,7 @@ import type { CliContext } from "./context.ts";
 import { corruptRecordsError, nameFromMirror } from "./corrupt.ts";
 import { renderList } from "./render.ts";
 import { INSTANCE_OPTION, ROLE_OPTION, selectServices } from "./service_filter.ts";
-import { printJson, withSession } from "./session.ts";
+import { printJsonList, withSession } from "./session.ts";
 
 /** Adds `ays list` to the program. */
 export function registerList(program: CommandUnknownOpts, ctx: CliContext): void {
@@ -19,8 +19,9 @@ export function registerList(program: CommandUnknownOpts, ctx: CliContext): void
     .option(...INSTANCE_OPTION)
     .action(async (options, command) => {
       await withSession(ctx, command, {}, async (session) => {
+        // Summaries: list shows no data, so none is decoded (docs/store.md).
         const [scan, actors] = await Promise.all([
-          session.store.scanServices(),
+          session.store.scanServiceSummaries(),
           session.store.loadActors(),
         ]);
         const services = selectServices(scan.services, { ...options, actors });
@@ -28,7 +29,7 @@ export function registerList(program: CommandUnknownOpts, ctx: CliContext): void
         // A corrupted record cannot say its role or instance: it is listed whatever the
         // filters, so that it is never silently missing.
         const corrupt = await nameFromMirror(scan.corrupt, session.repo.path);
-        if (session.globals.json) printJson(ctx, entries);
+        if (session.globals.json) printJsonList(ctx, entries);
         else {
           ctx.io.stdout(
             renderList(entries, { corrupt: corrupt.map((e) => e.service ?? e.recordKey) }),

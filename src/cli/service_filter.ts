@@ -62,14 +62,14 @@ export interface SelectOptions extends FilterOptions {
  * The services a command works on, sorted by role then name: the target (an unknown one is an
  * {@link InputError}, exit 2) and/or those the filters match.
  */
-export function selectServices(
-  services: readonly ServiceRecord[],
+export function selectServices<T extends Pick<ServiceRecord, "role" | "actor" | "name">>(
+  services: readonly T[],
   options: SelectOptions,
-): ServiceRecord[] {
+): T[] {
   const matches = serviceMatcher({ role: options.role, instance: options.instance });
   // A typo in -r or -i is an error with a suggestion, not an empty selection.
   checkServiceFilter(services, options, { actors: options.actors });
-  let selected: ServiceRecord[];
+  let selected: T[];
   if (options.target !== undefined) {
     const { role, instance } = parseTarget(options.target);
     const found = services.find((s) => s.role === role && s.name === instance);

@@ -158,3 +158,24 @@ export async function withSession<T>(
 export function printJson(ctx: CliContext, value: unknown): void {
   ctx.io.stdout(JSON.stringify(value, null, 2) + "\n");
 }
+
+/** Items written per write by {@link printJsonList}. */
+const JSON_BATCH = 512;
+
+/**
+ * Writes `items` as indented JSON on stdout, byte for byte what {@link printJson} writes for the
+ * array, a batch of items at a time: a list of 100,000 services is never one 40 MB string.
+ */
+export function printJsonList(ctx: CliContext, items: readonly unknown[]): void {
+  if (items.length === 0) return printJson(ctx, items);
+  let text = "[\n";
+  for (let i = 0; i < items.length; i++) {
+    const item = JSON.stringify(items[i], null, 2) ?? "null";
+    text += `  ${item.replaceAll("\n", "\n  ")}${i === items.length - 1 ? "\n]\n" : ",\n"}`;
+    if ((i + 1) % JSON_BATCH === 0) {
+      ctx.io.stdout(text);
+      text = "";
+    }
+  }
+  ctx.io.stdout(text);
+}

@@ -61,19 +61,19 @@ export {
   type RunState,
   type ServiceRecord,
   type ServiceState,
+  type ServiceSummary,
 } from "./types.ts";
 export {
   checkFieldValue,
   type FieldCheck,
   fieldSchema,
-  fromStorable,
   isIpAddress,
   isoToEpochSeconds,
   maskSecrets,
-  toStorable,
   validateData,
   type ValidateOptions,
 } from "./validate.ts";
+export { fromStorable, toStorable } from "./storable.ts";
 export {
   type ActionView,
   flatProducers,

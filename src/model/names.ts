@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../digest.ts";
 
 /** The role of an actor: the part of its name before the first dot (`node.ssh` → `node`). */
 export function roleOf(actor: string): string {
@@ -28,7 +28,7 @@ export function parseServiceName(text: string): { role: string; instance: string
  * service gets the same key after `ays restore`.
  */
 export function serviceKey(repo: string, role: string, instance: string): string {
-  return createHash("sha256").update(`${repo}/${role}!${instance}`).digest("hex").slice(0, 32);
+  return sha256Hex(`${repo}/${role}!${instance}`).slice(0, 32);
 }
 
 /** camelCase of an HRD field name: split on `_` and `.`, capitalise every later part. */

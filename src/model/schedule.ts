@@ -7,7 +7,13 @@
  */
 import { InputError, type SourceLocation } from "../errors.ts";
 import { ownValue, serviceName } from "./names.ts";
-import type { ActionRecord, ActionState, ServiceRecord, ServiceState } from "./types.ts";
+import type {
+  ActionRecord,
+  ActionState,
+  ServiceRecord,
+  ServiceState,
+  ServiceSummary,
+} from "./types.ts";
 
 /** Options of {@link scheduleAction}. */
 export interface ScheduleOptions {
@@ -163,7 +169,7 @@ export function markSatisfied(
  * else `changed` while its data changed and `processChange` is not yet `ok`, else `ok` if
  * `install` is `ok`, else `new`.
  */
-export function serviceState(service: ServiceRecord): ServiceState {
+export function serviceState(service: ServiceSummary): ServiceState {
   const records = Object.values(service.actions);
   if (records.some((record) => record.state === "error")) return "error";
   if (service.changed && service.actions.processChange?.state !== "ok") return "changed";

@@ -153,6 +153,17 @@ export interface ServiceRecord {
   eventFilters: EventFilter[];
 }
 
+/**
+ * What a listing shows of a service (`ays list`): the record without its data, event filters
+ * and the actions' details. Read without decoding the rest (docs/store.md).
+ */
+export type ServiceSummary =
+  & Pick<
+    ServiceRecord,
+    "key" | "name" | "actor" | "role" | "parent" | "producers" | "consumers" | "changed"
+  >
+  & { actions: Record<string, Pick<ActionRecord, "state">> };
+
 /** One `eventfilters:` entry of a blueprint. */
 export interface EventFilter {
   actor?: string;

@@ -15,6 +15,9 @@ import { InputError, type SourceLocation } from "../errors.ts";
 import type { FieldSpec, HrdType } from "./field_spec.ts";
 import { defaultValue, resolveField, zeroValue } from "./fields.ts";
 
+// They lived here; `storable.ts` keeps them apart from the schema library.
+export { fromStorable, toStorable } from "./storable.ts";
+
 /** Options of {@link validateData}. */
 export interface ValidateOptions {
   /** File the data comes from; put on errors. */
@@ -408,60 +411,6 @@ export function validateData(
     data[field.camelName] = check.value;
   }
   return data;
-}
-
-/**
- * A copy of `data` with every `dict` value (and every item of a `dict` list) as JSON text, so a
- * codec that only knows `Text` can store it (docs/capnp.md: `dict` → `Text`).
- */
-export function toStorable(
-  fields: readonly FieldSpec[],
-  data: Record<string, unknown>,
-): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...data };
-  for (const field of fields) {
-    if (field.type !== "dict" || !(field.camelName in data)) continue;
-    const value = data[field.camelName];
-    out[field.camelName] = Array.isArray(value)
-      ? value.map((v) => (typeof v === "string" ? v : JSON.stringify(v)))
-      : typeof value === "string"
-      ? value
-      : JSON.stringify(value);
-  }
-  return out;
-}
-
-/**
- * The inverse of {@link toStorable}: JSON text of `dict` fields back to objects (empty text is
- * `{}`). Throws {@link InputError} naming the field when the text is not a JSON object.
- */
-export function fromStorable(
-  fields: readonly FieldSpec[],
-  data: Record<string, unknown>,
-): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...data };
-  const parse = (field: FieldSpec, text: unknown): unknown => {
-    if (typeof text !== "string") return text;
-    if (text === "") return {};
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      throw new InputError(`${field.camelName}: stored dict is not JSON`, { cause: error });
-    }
-    if (!isPlainObject(value)) {
-      throw new InputError(`${field.camelName}: stored dict is not a JSON object`);
-    }
-    return value;
-  };
-  for (const field of fields) {
-    if (field.type !== "dict" || !(field.camelName in data)) continue;
-    const value = data[field.camelName];
-    out[field.camelName] = Array.isArray(value)
-      ? value.map((v) => parse(field, v))
-      : parse(field, value);
-  }
-  return out;
 }
 
 /** A copy of `data` with non-empty secret fields shown as `***` (docs/hrd.md). */

@@ -6,7 +6,14 @@
  */
 import type { FieldSpec } from "./field_spec.ts";
 import { serviceState } from "./schedule.ts";
-import type { ActionState, JobRecord, JobState, ServiceRecord, ServiceState } from "./types.ts";
+import type {
+  ActionState,
+  JobRecord,
+  JobState,
+  ServiceRecord,
+  ServiceState,
+  ServiceSummary,
+} from "./types.ts";
 
 /** One service as `ays list --json` prints it. */
 export interface ServiceListEntry {
@@ -73,12 +80,12 @@ export function sortServices<T extends Pick<ServiceRecord, "role" | "name">>(ser
 }
 
 /** The flat, sorted producer list of a service. */
-export function flatProducers(service: ServiceRecord): string[] {
+export function flatProducers(service: Pick<ServiceRecord, "producers">): string[] {
   return Object.values(service.producers).flat().sort();
 }
 
 /** The `ays list --json` entry of a service. */
-export function listEntry(service: ServiceRecord): ServiceListEntry {
+export function listEntry(service: ServiceSummary): ServiceListEntry {
   const actions: Record<string, ActionState> = {};
   for (const [name, action] of Object.entries(service.actions)) actions[name] = action.state;
   return {

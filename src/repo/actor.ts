@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../digest.ts";
 import { readFile } from "node:fs/promises";
 import {
   type CapnpType,
@@ -92,7 +92,7 @@ export async function loadActor(
   const actionsFile = template.actions ?? template.actionsPy;
   if (actionsFile) {
     const source = await readFile(actionsFile);
-    actionsHash = createHash("sha256").update(source).digest("hex");
+    actionsHash = sha256Hex(source);
     const text = new TextDecoder().decode(source);
     exported = template.actions ? exportedNames(text) : pythonActionNames(text);
   }

@@ -2,73 +2,20 @@
  * `.ays/config.yaml` (docs/repositories.md): all optional — `name`, `store` (URL), `parallel` (default for
  * runs), `compat`, `noexec`, `isolation` and `memory` (defaults of the action settings) — and the repository's name that follows from it.
  *
+ * Every command reads the file, and most files are a few plain `key: value` lines: those are
+ * read here, without the YAML parser and the schema, whose loading alone cost `ays list` more
+ * than the rest of its start-up (docs/benchmarks.md, "start-up"). Anything else — quotes, an
+ * unusual value, a mistake — goes to `config_yaml.ts`, which reads every YAML form and reports
+ * every error at its `file:line:column`. The quick reader only ever accepts what the YAML
+ * reader reads to the same settings (`test/repo/config_test.ts` compares the two).
+ *
  * @module
  */
-import { readFile, rename, stat, writeFile } from "node:fs/promises";
-import process from "node:process";
+import { readFile, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { Document, isMap, isScalar, type Node, parseDocument } from "yaml";
-import { z } from "zod";
-import { InputError } from "../errors.ts";
-import { parseYaml } from "../yaml/mod.ts";
-import { parseMemorySize } from "../hrd/mod.ts";
-import { ensureAysDir } from "./find.ts";
+import { type RepoConfig, repoConfigPath, SETTING_NAMES } from "./config_settings.ts";
 
-/** The settings of `.ays/config.yaml`. */
-export interface RepoConfig {
-  /** The repository's name; default the folder's name. */
-  name?: string;
-  /** Store URL (SQLite path or `redis://…`). */
-  store?: string;
-  /** Default `--parallel` of runs. */
-  parallel?: number;
-  /** `v81`: apply blueprints as v8.1 did, with a warning each (docs/from-v81.md). */
-  compat?: "v81";
-  /** v8.1's noexec: runs record actions as done without executing them (`ays noexec`). */
-  noexec?: boolean;
-  /**
-   * The isolation of actions whose `actor.yaml` names none (default `pool`; docs/runs.md,
-   * "Memory limits").
-   */
-  isolation?: "pool" | "job" | "process";
-  /** Bytes an `isolation: process` job may use when its action gives no `memory:` (1 GiB). */
-  memory?: number;
-  /** Runs send their jobs to the fleet of `ays worker`s (docs/fleet.md); Redis store only. */
-  fleet?: boolean;
-}
-
-/**
- * Repository names go into Redis keys and HTTP paths, so they are kept to characters that
- * need no escaping there.
- */
-export const REPO_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-
-const configSchema = z.strictObject({
-  name: z.string().regex(
-    REPO_NAME_PATTERN,
-    "must start with a letter or digit and hold only letters, digits, '.', '_' and '-'",
-  ).optional(),
-  store: z.string().min(1, "must not be empty").optional(),
-  parallel: z.number().int("must be a whole number").min(1, "must be at least 1").optional(),
-  compat: z.literal("v81", { error: "must be v81 (or left out)" }).optional(),
-  noexec: z.boolean("must be true or false").optional(),
-  isolation: z.enum(["pool", "job", "process"], "must be pool, job or process").optional(),
-  memory: z.union([z.string(), z.number()], "must be a memory size such as 512M or 2G")
-    .transform((value, ctx) => {
-      try {
-        return parseMemorySize(value);
-      } catch (error) {
-        ctx.addIssue({ code: "custom", message: (error as Error).message });
-        return z.NEVER;
-      }
-    }).optional(),
-  fleet: z.boolean("must be true or false").optional(),
-});
-
-/** The path of a repository's config file. */
-export function repoConfigPath(repoPath: string): string {
-  return join(repoPath, ".ays", "config.yaml");
-}
+export { REPO_NAME_PATTERN, type RepoConfig, repoConfigPath } from "./config_settings.ts";
 
 /**
  * Reads `.ays/config.yaml`. A missing file (or a v8.1 repository whose `.ays` is a file) is
@@ -86,49 +33,10 @@ export async function readRepoConfig(repoPath: string): Promise<RepoConfig> {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return {};
     throw error;
   }
+  const quick = quickRepoConfig(text);
+  if (quick) return quick;
+  const { parseRepoConfig } = await import("./config_yaml.ts");
   return parseRepoConfig(text, { file });
-}
-
-/** Options of {@link parseRepoConfig}. */
-export interface ParseRepoConfigOptions {
-  /** The file name used in error locations. */
-  file: string;
-}
-
-/** Parses and validates the text of `.ays/config.yaml`. */
-export function parseRepoConfig(text: string, options: ParseRepoConfigOptions): RepoConfig {
-  const yaml = parseYaml(text, { file: options.file });
-  const doc = yaml.doc;
-  const at = yaml.at;
-  if (doc.contents === null) return {};
-  if (!isMap(doc.contents)) {
-    throw new InputError(
-      "the repository config must be a mapping (name, store, parallel, compat, noexec, isolation, memory, fleet)",
-      {
-        location: { file: options.file, line: 1, column: 1 },
-      },
-    );
-  }
-  const parsed = configSchema.safeParse(yaml.data.toJS());
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const path = issue.path.map(String);
-  let node = path.length > 0 ? (doc.getIn(path, true) as Node | undefined) : undefined;
-  let message = issue.message;
-  let key = path.join(".");
-  if (issue.code === "unrecognized_keys") {
-    key = issue.keys[0];
-    const pair = doc.contents.items.find((item) =>
-      isScalar(item.key) && String(item.key.value) === key
-    );
-    node = pair?.key as Node | undefined;
-    message =
-      `unknown setting '${key}' (expected name, store, parallel, compat, noexec, isolation, memory, fleet)`;
-  } else {
-    message = `'${key}': ${message.charAt(0).toLowerCase()}${message.slice(1)}`;
-  }
-  const location = node?.range ? at(node.range[0]) : { file: options.file, line: 1, column: 1 };
-  throw new InputError(message, { location });
 }
 
 /**
@@ -140,39 +48,72 @@ export async function writeRepoSetting(
   repoPath: string,
   setting: { key: keyof RepoConfig; value: unknown },
 ): Promise<RepoConfig> {
-  const { key, value } = setting;
-  if (!(key in configSchema.shape)) throw new TypeError(`unknown setting ${String(key)}`);
-  const file = repoConfigPath(repoPath);
-  await ensureAysDir(repoPath);
-  let text = "";
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-  }
-  parseRepoConfig(text, { file });
-  const doc = parseDocument(text);
-  let next: string;
-  if (doc.contents === null) {
-    // An empty file (or only comments): start the mapping after what is there.
-    next = value === undefined
-      ? text
-      : `${text}${text === "" || text.endsWith("\n") ? "" : "\n"}${
-        new Document({ [key]: value }).toString()
-      }`;
-  } else {
-    if (value === undefined) doc.delete(key);
-    else doc.set(key, value);
-    next = doc.toString();
-  }
-  const config = parseRepoConfig(next, { file });
-  const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, next);
-  await rename(temporary, file);
-  return config;
+  const { writeRepoSettingYaml } = await import("./config_yaml.ts");
+  return await writeRepoSettingYaml(repoPath, setting);
 }
 
 /** The repository's name: `name:` of its config, else its folder's name (docs/repositories.md). */
 export function repoNameOf(repoPath: string, config: RepoConfig): string {
   return config.name ?? basename(repoPath);
+}
+
+/** A blank line or a comment. */
+const NOTHING = /^[ \t]*(?:#.*)?$/;
+/** `key: value`, the value one plain word, maybe a comment after it. */
+const SETTING = /^([a-z]+): +([^\s#]+)(?: +(?:#.*)?)?$/;
+/** Plain words YAML reads as something other than text. */
+const NOT_TEXT = new Set([
+  "true",
+  "True",
+  "TRUE",
+  "false",
+  "False",
+  "FALSE",
+  "null",
+  "Null",
+  "NULL",
+]);
+/** A name that YAML reads as text (it starts with a letter) and that is a valid name. */
+const PLAIN_NAME = /^[A-Za-z][A-Za-z0-9._-]*$/;
+/** A store URL that YAML reads as text: a scheme, a colon, then URL characters. */
+const PLAIN_STORE = /^[A-Za-z][A-Za-z0-9+.-]*:[A-Za-z0-9._~/@%+=?&:-]*[A-Za-z0-9._~/@%+=?&-]$/;
+
+/** One setting's value, when `word` is a plain form of a valid value; else undefined. */
+function quickValue(key: string, word: string): RepoConfig[keyof RepoConfig] | undefined {
+  switch (key) {
+    case "name":
+      return PLAIN_NAME.test(word) && !NOT_TEXT.has(word) ? word : undefined;
+    case "store":
+      return PLAIN_STORE.test(word) ? word : undefined;
+    case "parallel":
+      return /^[1-9][0-9]{0,8}$/.test(word) ? Number(word) : undefined;
+    case "compat":
+      return word === "v81" ? word : undefined;
+    case "noexec":
+    case "fleet":
+      return word === "true" ? true : word === "false" ? false : undefined;
+    case "isolation":
+      return word === "pool" || word === "job" || word === "process" ? word : undefined;
+  }
+  // `memory` and unknown keys: the YAML reader.
+  return undefined;
+}
+
+/**
+ * The settings of a config made only of blank lines, comments and `key: value` lines whose
+ * values are plain, valid words; undefined for anything else (the YAML reader decides).
+ */
+export function quickRepoConfig(text: string): RepoConfig | undefined {
+  const found = new Map<string, unknown>();
+  for (const line of text.split("\n")) {
+    if (NOTHING.test(line)) continue;
+    const match = SETTING.exec(line);
+    if (!match || found.has(match[1])) return undefined;
+    const value = quickValue(match[1], match[2]);
+    if (value === undefined) return undefined;
+    found.set(match[1], value);
+  }
+  const config: Record<string, unknown> = {};
+  for (const key of SETTING_NAMES) if (found.has(key)) config[key] = found.get(key);
+  return config as RepoConfig;
 }

@@ -71,6 +71,7 @@ export {
   type RepoStoreOptions,
   RUN_QUEUE,
   type ServiceScan,
+  type ServiceSummaryScan,
   type StoredService,
 } from "./repo_store.ts";
 export {

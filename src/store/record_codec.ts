@@ -8,11 +8,12 @@
 import {
   actorDataCodec,
   decodeRecord,
+  decodeServiceSummary,
   encodeRecord,
   type RecordKind,
   type RecordKinds,
 } from "../capnp/mod.ts";
-import type { ActorRecord } from "../model/mod.ts";
+import type { ActorRecord, ServiceSummary } from "../model/mod.ts";
 
 export type { RecordKind, RecordKinds };
 
@@ -22,6 +23,8 @@ export interface RecordCodec {
   readonly name: string;
   encode(kind: RecordKind, value: unknown): Uint8Array;
   decode(kind: RecordKind, bytes: Uint8Array): unknown;
+  /** What a listing shows of a service record, reading nothing else of it. */
+  decodeServiceSummary(bytes: Uint8Array): ServiceSummary;
 }
 
 /** Encodes and decodes the data of the services of one actor. */
@@ -41,6 +44,7 @@ export const capnpRecordCodec: RecordCodec = {
   name: "capnp",
   encode: (kind, value) => encodeRecord(kind, value as RecordKinds[typeof kind]),
   decode: (kind, bytes) => decodeRecord(kind, bytes),
+  decodeServiceSummary,
 };
 
 /**

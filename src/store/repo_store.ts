@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../digest.ts";
 import { InputError, UnavailableError } from "../errors.ts";
 import {
   type ActorRecord,
@@ -24,6 +24,7 @@ import {
   serviceKey,
   serviceName,
   type ServiceRecord,
+  type ServiceSummary,
 } from "../model/mod.ts";
 import { CorruptRecordError } from "./corrupt_record.ts";
 import type { BatchGuard, BatchOp, StoreDriver } from "./driver.ts";
@@ -78,6 +79,12 @@ import { WriteGroup } from "./write_group.ts";
 export const LAYOUT_VERSION = 3;
 
 export { REPO_LOCK, RUN_QUEUE } from "./record_keys.ts";
+
+/** What {@link RepoStore.scanServiceSummaries} read: the summaries and the corrupted records. */
+export interface ServiceSummaryScan {
+  services: ServiceSummary[];
+  corrupt: CorruptRecordError[];
+}
 
 /** What {@link RepoStore.scanServices} read: the decodable services and the corrupted records. */
 export interface ServiceScan {
@@ -489,6 +496,26 @@ export class RepoStore {
       } catch (error) {
         if (!(error instanceof CorruptRecordError)) throw error;
         corrupt.push(error);
+      }
+    }
+    return { services, corrupt };
+  }
+
+  /**
+   * What `ays list` shows of every service (one bulk query): the records' names, relations and
+   * action states, read without their data (no actor schema is compiled). A record that cannot
+   * be read is returned as its {@link CorruptRecordError}, as {@link RepoStore.scanServices}
+   * does.
+   */
+  async scanServiceSummaries(): Promise<ServiceSummaryScan> {
+    const rows = await this.driver.getByPrefix(SERVICE_PREFIX);
+    const services: ServiceSummary[] = [];
+    const corrupt: CorruptRecordError[] = [];
+    for (const row of rows) {
+      try {
+        services.push(this.#records.decodeServiceSummary(row.value));
+      } catch (cause) {
+        corrupt.push(new CorruptRecordError(row.key, { cause }));
       }
     }
     return { services, corrupt };
@@ -992,7 +1019,7 @@ export class RepoStore {
 
   /** Keeps the text of an actions file by its SHA-256 (hex), which it returns. */
   async saveActionSource(text: string): Promise<string> {
-    const sha = createHash("sha256").update(text, "utf8").digest("hex");
+    const sha = sha256Hex(text);
     const key = sourceKey(sha);
     if ((await this.driver.get(key)) === null) {
       await this.#beforeWrite();

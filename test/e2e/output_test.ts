@@ -97,6 +97,43 @@ describe("output to a pipe", () => {
       assert.equal(r.stderr, "");
     });
 
+    it(`${launch}: a slow reader of a non-blocking pipe gets all of it`, async () => {
+      // The parent made its pipe non-blocking: writes that would block fail with EAGAIN, and
+      // ays goes on through the process stream instead of losing the rest.
+      const script = [
+        "import os, subprocess, sys, time, json",
+        "r, w = os.pipe()",
+        "os.set_blocking(w, False)",
+        "child = subprocess.Popen(sys.argv[1:], stdout=w, stderr=subprocess.PIPE)",
+        "os.close(w)",
+        "time.sleep(0.3)",
+        "data = b''",
+        "while True:",
+        "    chunk = os.read(r, 65536)",
+        "    if not chunk: break",
+        "    data += chunk",
+        "err = child.stderr.read().decode()",
+        "print(json.dumps({'code': child.wait(), 'length': len(data), 'err': err,",
+        "  'text': len(json.loads(data)['data']['text']) if child.returncode == 0 else 0}))",
+      ].join("\n");
+      const out = await new Promise<string>((resolve, reject) => {
+        execFile(
+          "python3",
+          ["-c", script, ...aysCommand(launch), "show", "note!big", "--json"],
+          {
+            cwd: repo.path,
+            env: { ...process.env as Record<string, string>, ...env },
+            maxBuffer: 1 << 20,
+          },
+          (error, stdout) => (error ? reject(error) : resolve(stdout)),
+        );
+      });
+      const r = JSON.parse(out) as { code: number; length: number; err: string; text: number };
+      assert.equal(r.code, 0, r.err);
+      assert.equal(r.err, "");
+      assert.equal(r.text, TEXT_LENGTH, `only ${r.length} bytes arrived`);
+    });
+
     it(`${launch}: a failing command keeps its exit code when the reader is gone`, async () => {
       const r = await piped(launch, ["show", "note!nope"], "true");
       assert.equal(r.code, 2);

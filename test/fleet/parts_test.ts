@@ -16,7 +16,7 @@ import {
 } from "../../src/fleet/mod.ts";
 import { readActorYaml } from "../../src/hrd/mod.ts";
 import type { ActorRecord } from "../../src/model/mod.ts";
-import { parseRepoConfig } from "../../src/repo/config.ts";
+import { parseRepoConfig } from "../../src/repo/config_yaml.ts";
 import { loadTemplateTree, saveTemplateTree } from "../../src/store/mod.ts";
 import { makeTempDir, writeFiles } from "../helpers/mod.ts";
 import { makeServiceRecord } from "../helpers/service_record.ts";

@@ -4,11 +4,12 @@ import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { InputError } from "../../src/errors.ts";
 import {
-  parseRepoConfig,
+  quickRepoConfig,
   readRepoConfig,
   repoNameOf,
   writeRepoSetting,
 } from "../../src/repo/config.ts";
+import { parseRepoConfig } from "../../src/repo/config_yaml.ts";
 import { makeTempDir, makeTempRepo } from "../helpers/mod.ts";
 
 function failsAt(text: string, line: number, column: number, fragment: RegExp): void {
@@ -103,6 +104,138 @@ describe("repository config", () => {
       });
     } finally {
       await repo.remove();
+    }
+  });
+});
+
+describe("the quick config reader", () => {
+  /** The YAML reader's settings, or its error's message. */
+  function full(text: string): unknown {
+    try {
+      return parseRepoConfig(text, { file: "c" });
+    } catch (error) {
+      return (error as Error).message;
+    }
+  }
+
+  const WORDS = [
+    "web",
+    "my-repo.2",
+    "9lives",
+    "true",
+    "False",
+    "null",
+    "~",
+    "123",
+    "1e3",
+    "0x1F",
+    "v81",
+    "pool",
+    "job",
+    "process",
+    "Process",
+    "4",
+    "04",
+    "0",
+    "-1",
+    "2.5",
+    "1000000000",
+    "yes",
+    "redis://127.0.0.1:6379/0",
+    "sqlite:/abs/file.db",
+    "sqlite:rel/f.db",
+    "sqlite:",
+    "redis://u:p@h:1/2?x=1",
+    "a#b",
+    "'web'",
+    '"web"',
+    "[a]",
+    "{a: 1}",
+    "*x",
+    "&x y",
+    "!!str x",
+    "web:",
+    "a: b",
+    "512M",
+  ];
+  const KEYS = [
+    "name",
+    "store",
+    "parallel",
+    "compat",
+    "noexec",
+    "isolation",
+    "memory",
+    "fleet",
+    "nope",
+  ];
+
+  it("reads only what the YAML reader reads the same, in the same order", () => {
+    const texts: string[] = ["", "\n", "# only a comment\n", "---\nname: x\n", "name: x\r\n"];
+    for (const key of KEYS) {
+      for (const word of WORDS) {
+        texts.push(`${key}: ${word}\n`, `${key}: ${word} # note\n`, `${key}:  ${word}`);
+        texts.push(`  ${key}: ${word}\n`, `${key}:\t${word}\n`, `${key}: ${word}\n  more\n`);
+      }
+    }
+    texts.push("name: a\nname: b\n", "parallel: 3\nname: web\n# c\n\nnoexec: true\n");
+    texts.push("fleet: false\nisolation: job\ncompat: v81\nstore: sqlite:x.db\n");
+    let quick = 0;
+    for (const text of texts) {
+      const read = quickRepoConfig(text);
+      if (read === undefined) continue;
+      quick++;
+      const yaml = full(text);
+      assert.deepEqual(read, yaml, JSON.stringify(text));
+      assert.deepEqual(Object.keys(read), Object.keys(yaml as object), JSON.stringify(text));
+    }
+    // The plain forms are read quickly (else this test would prove nothing).
+    assert.ok(quick > 40, `only ${quick} texts were read quickly`);
+    assert.deepEqual(quickRepoConfig("parallel: 3\nname: web\n# c\n\nnoexec: true\n"), {
+      name: "web",
+      parallel: 3,
+      noexec: true,
+    });
+  });
+
+  it("leaves mistakes and unusual forms to the YAML reader", () => {
+    for (
+      const text of [
+        "name: true\n",
+        "name: 123\n",
+        "parallel: 0\n",
+        "name: a\nname: b\n",
+        "nope: 1\n",
+        "name: 'web'\n",
+        "memory: 512M\n",
+        "store: sqlite:\n",
+        "name: x\r\n",
+        "- a\n",
+      ]
+    ) {
+      assert.equal(quickRepoConfig(text), undefined, JSON.stringify(text));
+    }
+  });
+
+  it("readRepoConfig takes either reader: the same settings, errors at their position", async () => {
+    const plain = await makeTempRepo({ files: { ".ays/config.yaml": "name: web\nparallel: 2\n" } });
+    const quoted = await makeTempRepo({
+      files: { ".ays/config.yaml": "name: 'web'\nmemory: 512M\n" },
+    });
+    const wrong = await makeTempRepo({ files: { ".ays/config.yaml": "name: web\nparallel: 0\n" } });
+    try {
+      assert.deepEqual(await readRepoConfig(plain.path), { name: "web", parallel: 2 });
+      assert.deepEqual(await readRepoConfig(quoted.path), { name: "web", memory: 512 * 2 ** 20 });
+      await assert.rejects(readRepoConfig(wrong.path), (error: unknown) => {
+        assert.ok(error instanceof InputError);
+        assert.equal(error.location?.line, 2);
+        assert.equal(error.location?.column, 11);
+        return true;
+      });
+    } finally {
+      await plain.remove();
+      await quoted.remove();
+      await wrong.remove();
     }
   });
 });

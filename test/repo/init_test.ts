@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { InputError } from "../../src/errors.ts";
-import { parseRepoConfig } from "../../src/repo/config.ts";
+import { parseRepoConfig } from "../../src/repo/config_yaml.ts";
 import { findRepo } from "../../src/repo/find.ts";
 import { GITIGNORE, initRepo } from "../../src/repo/init.ts";
 import { makeTempDir } from "../helpers/mod.ts";

@@ -55,6 +55,27 @@ describe("a corrupted service record", () => {
     assert.deepEqual(scan.corrupt.map((e) => e.recordKey), [`service:${child.key}`]);
     assert.equal(scan.corrupt[0].named("node!b").service, "node!b");
     assert.match(scan.corrupt[0].named("node!b").message, /\(service node!b\) is corrupted/);
+
+    // What `ays list` reads: the same services (as summaries), the same corrupted record.
+    const summaries = await store.scanServiceSummaries();
+    assert.deepEqual(
+      summaries.services.map((s) => [s.key, s.name, s.actor, s.role, s.parent]).sort(),
+      scan.services.map((s) => [s.key, s.name, s.actor, s.role, s.parent]).sort(),
+    );
+    for (const summary of summaries.services) {
+      const service = scan.services.find((s) => s.key === summary.key)!;
+      assert.deepEqual(summary.producers, service.producers);
+      assert.deepEqual(summary.consumers, service.consumers);
+      assert.equal(summary.changed, service.changed);
+      assert.deepEqual(
+        summary.actions,
+        Object.fromEntries(
+          Object.entries(service.actions).map(([n, a]) => [n, { state: a.state }]),
+        ),
+      );
+    }
+    assert.deepEqual(summaries.corrupt.map((e) => e.recordKey), [`service:${child.key}`]);
+    assert.ok(summaries.corrupt[0] instanceof CorruptRecordError);
   });
 
   it("is replaced by a save, which drops the index entries it had", async () => {

@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import { InputError, type SourceLocation } from "../../src/errors.ts";
 import { readBlueprint } from "../../src/blueprint/read.ts";
 import { readActorYaml } from "../../src/hrd/actor_config.ts";
-import { parseRepoConfig } from "../../src/repo/config.ts";
+import { parseRepoConfig } from "../../src/repo/config_yaml.ts";
 
 function refuses(fn: () => unknown, location: SourceLocation, message: RegExp): void {
   assert.throws(fn, (error: unknown) => {
