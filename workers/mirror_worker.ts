@@ -9,6 +9,7 @@
 /// <reference lib="webworker" />
 import {
   abortStaged,
+  chunkFiles,
   commitStaged,
   newStaged,
   type Staged,
@@ -24,7 +25,7 @@ function serve(): void {
     try {
       if (request.type === "stage") {
         staged ??= newStaged(request.root, request.tag);
-        stageFiles(staged, request.files);
+        stageFiles(staged, chunkFiles(request));
         return;
       }
       let written = 0;

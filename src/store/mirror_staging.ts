@@ -68,19 +68,33 @@ function ensureFolder(staged: Staged, dir: string): void {
 }
 
 /**
- * Stages `files` (absolute path → text, paths below the root): folders first, then each
- * text in a temporary file. A file that fails is recorded in `staged.failures` and the others
- * go on.
+ * Stages files (absolute paths below the root) with their contents: folders first, then each
+ * content in a temporary file. A file that fails is recorded in `staged.failures` and the
+ * others go on.
  */
-export function stageFiles(staged: Staged, files: readonly (readonly [string, string])[]): void {
-  for (const [path, text] of files) {
+export function stageFiles(
+  staged: Staged,
+  files: Iterable<readonly [string, string | Uint8Array]>,
+): void {
+  for (const [path, content] of files) {
     try {
       ensureFolder(staged, dirname(path));
-      writeFileSync(temporaryOf(staged, path), text);
+      writeFileSync(temporaryOf(staged, path), content);
       staged.files.push(path);
     } catch (error) {
       staged.failures.push({ path, message: messageOf(error) });
     }
+  }
+}
+
+/** The files of a chunk sent as paths, one buffer and where each file's bytes end. */
+export function* chunkFiles(
+  chunk: { paths: readonly string[]; bytes: Uint8Array; ends: readonly number[] },
+): Generator<[string, Uint8Array]> {
+  let start = 0;
+  for (let i = 0; i < chunk.paths.length; i++) {
+    yield [chunk.paths[i], chunk.bytes.subarray(start, chunk.ends[i])];
+    start = chunk.ends[i];
   }
 }
 

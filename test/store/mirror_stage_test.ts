@@ -98,11 +98,19 @@ describe("MirrorStage (the mirror worker)", () => {
     try {
       const stage = MirrorStage.start(repo.path);
       const long = join("services", `a!${"x".repeat(300)}`, "service.json");
-      stage.stage([[join("services", "a!1", "service.json"), "1"], [long, "2"]]);
+      const texts = ["héllo ✓ 🎉\n", "plain\n", "", "ünïcode ☃\n"];
+      stage.stage([
+        ...texts.map((text, i) => [join("services", `a!${i}`, "service.json"), text] as const),
+        [long, "2"],
+      ]);
       const error = await stage.commit().then(() => null, (e) => e);
       assert.ok(error instanceof MirrorWriteError);
       assert.deepEqual(error.failures.map((f) => f.path), [long]);
-      assert.deepEqual(tree(join(repo.path, "services")), ["a!1/", "a!1/service.json"]);
+      texts.forEach((text, i) => {
+        const file = join(repo.path, "services", `a!${i}`, "service.json");
+        assert.equal(readFileSync(file, "utf8"), text, "each file gets exactly its own bytes");
+      });
+      assert.equal(tree(join(repo.path, "services")).length, 8);
     } finally {
       await repo.remove();
     }
