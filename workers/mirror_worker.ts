@@ -7,6 +7,7 @@
  * @module
  */
 /// <reference lib="webworker" />
+import { join } from "node:path";
 import {
   abortStaged,
   chunkFiles,
@@ -24,7 +25,10 @@ function serve(): void {
     const request = event.data;
     try {
       if (request.type === "stage") {
-        staged ??= newStaged(request.root, request.tag);
+        // A first apply builds the mirror's `services/` whole, renamed once at the commit.
+        staged ??= newStaged(request.root, request.tag, {
+          fresh: join(request.root, "services"),
+        });
         stageFiles(staged, chunkFiles(request));
         return;
       }

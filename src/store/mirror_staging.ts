@@ -13,8 +13,16 @@
  *
  * @module
  */
-import { mkdirSync, renameSync, rmdirSync, unlinkSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import {
+  existsSync,
+  mkdirSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { basename, dirname, join } from "node:path";
 
 /** A file that could not be staged or committed: its path and why. */
 export interface StagingFailure {
@@ -35,17 +43,43 @@ export interface Staged {
   /** Folders known to exist (made here, or found). */
   readonly known: Set<string>;
   readonly failures: StagingFailure[];
+  /**
+   * A folder that did not exist when staging began, built whole under a hidden temporary name
+   * and renamed into place once at the commit (one rename instead of one per file).
+   */
+  readonly whole: { final: string; temp: string } | null;
+}
+
+/** Options of {@link newStaged}. */
+export interface NewStagedOptions {
+  /**
+   * A folder below the root (e.g. the mirror's `services/`): when it does not exist yet, the
+   * files below it are staged in a hidden folder that becomes it at the commit.
+   */
+  fresh?: string;
 }
 
 /** Starts an empty staging under `root`; `tag` makes the temporary names (e.g. the pid). */
-export function newStaged(root: string, tag: string): Staged {
+export function newStaged(root: string, tag: string, options: NewStagedOptions = {}): Staged {
+  const { fresh } = options;
   if (root === "" || tag === "" || /[/\\]/.test(tag)) {
     throw new TypeError(`newStaged: a root and a tag without slashes are needed`);
   }
-  return { root, tag, files: [], folders: [], known: new Set([root]), failures: [] };
+  if (fresh !== undefined && !fresh.startsWith(root + "/")) {
+    throw new TypeError(`newStaged: ${fresh} is not below ${root}`);
+  }
+  const whole = fresh === undefined || existsSync(fresh)
+    ? null
+    : { final: fresh, temp: join(dirname(fresh), `.${basename(fresh)}.${tag}.tmp`) };
+  return { root, tag, files: [], folders: [], known: new Set([root]), failures: [], whole };
 }
 
+/** Where a file is staged: in the whole folder's temporary twin, or beside itself. */
 function temporaryOf(staged: Staged, path: string): string {
+  const whole = staged.whole;
+  if (whole && path.startsWith(whole.final + "/")) {
+    return whole.temp + path.slice(whole.final.length);
+  }
   return `${path}.${staged.tag}.tmp`;
 }
 
@@ -78,8 +112,9 @@ export function stageFiles(
 ): void {
   for (const [path, content] of files) {
     try {
-      ensureFolder(staged, dirname(path));
-      writeFileSync(temporaryOf(staged, path), content);
+      const temporary = temporaryOf(staged, path);
+      ensureFolder(staged, dirname(temporary));
+      writeFileSync(temporary, content);
       staged.files.push(path);
     } catch (error) {
       staged.failures.push({ path, message: messageOf(error) });
@@ -98,11 +133,24 @@ export function* chunkFiles(
   }
 }
 
-/** Renames every staged file into place; returns how many were written. */
+/** Renames every staged file (or the whole folder) into place; returns how many were written. */
 export function commitStaged(staged: Staged): number {
   let written = 0;
+  const whole = staged.whole;
+  if (whole && existsSync(whole.temp)) {
+    try {
+      renameSync(whole.temp, whole.final);
+      written = staged.files.length;
+      staged.files.length = 0;
+      staged.folders.length = 0;
+      return written;
+    } catch {
+      // The folder appeared meanwhile: each file is moved into it below.
+    }
+  }
   for (const path of staged.files) {
     try {
+      ensureFolder(staged, dirname(path));
       renameSync(temporaryOf(staged, path), path);
       written++;
     } catch (error) {
@@ -110,6 +158,7 @@ export function commitStaged(staged: Staged): number {
     }
   }
   staged.files.length = 0;
+  if (whole) rmSync(whole.temp, { recursive: true, force: true });
   return written;
 }
 
