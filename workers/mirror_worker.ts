@@ -7,8 +7,10 @@
  * @module
  */
 /// <reference lib="webworker" />
+import { join } from "node:path";
 import {
   abortStaged,
+  chunkFiles,
   commitStaged,
   newStaged,
   type Staged,
@@ -23,8 +25,11 @@ function serve(): void {
     const request = event.data;
     try {
       if (request.type === "stage") {
-        staged ??= newStaged(request.root, request.tag);
-        stageFiles(staged, request.files);
+        // A first apply builds the mirror's `services/` whole, renamed once at the commit.
+        staged ??= newStaged(request.root, request.tag, {
+          fresh: join(request.root, "services"),
+        });
+        stageFiles(staged, chunkFiles(request));
         return;
       }
       let written = 0;

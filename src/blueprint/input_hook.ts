@@ -133,6 +133,17 @@ export async function applyInputHooks(
     }
     return hooked.get(path)!;
   };
+  // Most units name no actor with a hook: then there is nothing to run, copy or index.
+  const named = new Set<ActorRecord>();
+  for (const doc of docs) {
+    for (const entry of doc.services) {
+      const actor = actors.get(entry.actor) ?? actors.get(`blueprint.${entry.actor}`);
+      if (actor) named.add(actor);
+    }
+  }
+  let anyHook = false;
+  for (const actor of named) if (await hookOf(actor)) anyHook = true;
+  if (!anyHook) return [...docs];
   const stored = new Map(services.map((s) => [`${s.role}!${s.name}`, s]));
   let views: InputServiceView[] | undefined;
   const out: BlueprintDoc[] = [];

@@ -60,10 +60,19 @@ class Positions {
   /** Per line (0-based): [original indent length, expanded indent length]. */
   readonly #indents: Map<number, [number, number]>;
 
-  constructor(counter: LineCounter, file: string, indents: Map<number, [number, number]>) {
+  /** Lines of the file before the text parsed (a part of a file read alone). */
+  readonly #lineOffset: number;
+
+  constructor(
+    counter: LineCounter,
+    file: string,
+    indents: Map<number, [number, number]>,
+    lineOffset = 0,
+  ) {
     this.#counter = counter;
     this.#file = file;
     this.#indents = indents;
+    this.#lineOffset = lineOffset;
   }
 
   /** The location of an offset in the parsed (tab-expanded) text. */
@@ -75,7 +84,7 @@ class Positions {
       const [original, expanded] = indent;
       column = col - 1 >= expanded ? col - (expanded - original) : Math.min(col, original + 1);
     }
-    return { file: this.#file, line, column };
+    return { file: this.#file, line: line + this.#lineOffset, column };
   }
 
   /** The location where a node starts. */
@@ -153,11 +162,67 @@ export function readBlueprint(
   const decoded = decodeText(source, file);
   // The plain shape of most blueprints is read line by line (read_simple.ts); anything else,
   // and every error, by the YAML parser below.
-  const simple = trySimple ? readSimpleBlueprint(decoded, file) : null;
+  const simple = trySimple
+    ? readSimpleBlueprint(decoded, file) ??
+      readWithSections(decoded, file)
+    : null;
   if (simple) return simple;
+  return readFull(decoded, file);
+}
+
+/** A top-level `actions:` or `eventfilters:` line. */
+const SECTION_LINE = /^(?:actions|eventfilters):[ ]*(?:#[^\n]*)?$/m;
+/** Lines that could change how YAML reads a part of a file read alone. */
+const DOCUMENT_LINE = /^(?:---|\.\.\.|%)/m;
+
+/**
+ * The common large blueprint: plain service entries, then an `actions:` (or `eventfilters:`)
+ * section. The entries before the first such line are read line by line, the rest by the YAML
+ * parser, its positions counted from that line so every one is the file's own. Null —
+ * the whole file goes to the YAML parser — when the first part is not plain, the rest has an
+ * error or a document marker, or names a service the first part names (the parser of the
+ * whole file reports those itself, with their positions).
+ */
+export function readWithSections(decoded: string, file: string): BlueprintDoc | null {
+  const section = SECTION_LINE.exec(decoded);
+  if (!section || section.index === 0) return null;
+  const head = readSimpleBlueprint(decoded.slice(0, section.index), file);
+  if (!head) return null;
+  const rest = decoded.slice(section.index);
+  if (DOCUMENT_LINE.test(rest)) return null;
+  let lines = 0;
+  for (
+    let i = decoded.indexOf("\n");
+    i !== -1 && i < section.index;
+    i = decoded.indexOf("\n", i + 1)
+  ) {
+    lines++;
+  }
+  let tail: BlueprintDoc;
+  try {
+    tail = readFull(rest, file, lines);
+  } catch {
+    return null;
+  }
+  const named = new Set(head.services.map((entry) => `${entry.actor}__${entry.instance}`));
+  if (tail.services.some((entry) => named.has(`${entry.actor}__${entry.instance}`))) return null;
+  return {
+    file,
+    services: [...head.services, ...tail.services],
+    actions: tail.actions,
+    eventFilters: tail.eventFilters,
+    warnings: [...head.warnings, ...tail.warnings],
+  };
+}
+
+/**
+ * Reads decoded text with the YAML parser (every shape, every error); `lineOffset` lines of
+ * the file come before the text.
+ */
+function readFull(decoded: string, file: string, lineOffset = 0): BlueprintDoc {
   const { text, indents } = expandIndentTabs(decoded);
   const counter = new LineCounter();
-  const where = new Positions(counter, file, indents);
+  const where = new Positions(counter, file, indents, lineOffset);
   // yaml's own uniqueKeys check compares every key with every other (quadratic: seconds for
   // 10,000 services), so duplicates are found with a set below instead.
   const yaml = parseYaml(text, {

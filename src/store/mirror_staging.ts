@@ -13,8 +13,16 @@
  *
  * @module
  */
-import { mkdirSync, renameSync, rmdirSync, unlinkSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import {
+  existsSync,
+  mkdirSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { basename, dirname, join } from "node:path";
 
 /** A file that could not be staged or committed: its path and why. */
 export interface StagingFailure {
@@ -35,17 +43,43 @@ export interface Staged {
   /** Folders known to exist (made here, or found). */
   readonly known: Set<string>;
   readonly failures: StagingFailure[];
+  /**
+   * A folder that did not exist when staging began, built whole under a hidden temporary name
+   * and renamed into place once at the commit (one rename instead of one per file).
+   */
+  readonly whole: { final: string; temp: string } | null;
+}
+
+/** Options of {@link newStaged}. */
+export interface NewStagedOptions {
+  /**
+   * A folder below the root (e.g. the mirror's `services/`): when it does not exist yet, the
+   * files below it are staged in a hidden folder that becomes it at the commit.
+   */
+  fresh?: string;
 }
 
 /** Starts an empty staging under `root`; `tag` makes the temporary names (e.g. the pid). */
-export function newStaged(root: string, tag: string): Staged {
+export function newStaged(root: string, tag: string, options: NewStagedOptions = {}): Staged {
+  const { fresh } = options;
   if (root === "" || tag === "" || /[/\\]/.test(tag)) {
     throw new TypeError(`newStaged: a root and a tag without slashes are needed`);
   }
-  return { root, tag, files: [], folders: [], known: new Set([root]), failures: [] };
+  if (fresh !== undefined && !fresh.startsWith(root + "/")) {
+    throw new TypeError(`newStaged: ${fresh} is not below ${root}`);
+  }
+  const whole = fresh === undefined || existsSync(fresh)
+    ? null
+    : { final: fresh, temp: join(dirname(fresh), `.${basename(fresh)}.${tag}.tmp`) };
+  return { root, tag, files: [], folders: [], known: new Set([root]), failures: [], whole };
 }
 
+/** Where a file is staged: in the whole folder's temporary twin, or beside itself. */
 function temporaryOf(staged: Staged, path: string): string {
+  const whole = staged.whole;
+  if (whole && path.startsWith(whole.final + "/")) {
+    return whole.temp + path.slice(whole.final.length);
+  }
   return `${path}.${staged.tag}.tmp`;
 }
 
@@ -68,15 +102,19 @@ function ensureFolder(staged: Staged, dir: string): void {
 }
 
 /**
- * Stages `files` (absolute path → text, paths below the root): folders first, then each
- * text in a temporary file. A file that fails is recorded in `staged.failures` and the others
- * go on.
+ * Stages files (absolute paths below the root) with their contents: folders first, then each
+ * content in a temporary file. A file that fails is recorded in `staged.failures` and the
+ * others go on.
  */
-export function stageFiles(staged: Staged, files: readonly (readonly [string, string])[]): void {
-  for (const [path, text] of files) {
+export function stageFiles(
+  staged: Staged,
+  files: Iterable<readonly [string, string | Uint8Array]>,
+): void {
+  for (const [path, content] of files) {
     try {
-      ensureFolder(staged, dirname(path));
-      writeFileSync(temporaryOf(staged, path), text);
+      const temporary = temporaryOf(staged, path);
+      ensureFolder(staged, dirname(temporary));
+      writeFileSync(temporary, content);
       staged.files.push(path);
     } catch (error) {
       staged.failures.push({ path, message: messageOf(error) });
@@ -84,11 +122,35 @@ export function stageFiles(staged: Staged, files: readonly (readonly [string, st
   }
 }
 
-/** Renames every staged file into place; returns how many were written. */
+/** The files of a chunk sent as paths, one buffer and where each file's bytes end. */
+export function* chunkFiles(
+  chunk: { paths: readonly string[]; bytes: Uint8Array; ends: readonly number[] },
+): Generator<[string, Uint8Array]> {
+  let start = 0;
+  for (let i = 0; i < chunk.paths.length; i++) {
+    yield [chunk.paths[i], chunk.bytes.subarray(start, chunk.ends[i])];
+    start = chunk.ends[i];
+  }
+}
+
+/** Renames every staged file (or the whole folder) into place; returns how many were written. */
 export function commitStaged(staged: Staged): number {
   let written = 0;
+  const whole = staged.whole;
+  if (whole && existsSync(whole.temp)) {
+    try {
+      renameSync(whole.temp, whole.final);
+      written = staged.files.length;
+      staged.files.length = 0;
+      staged.folders.length = 0;
+      return written;
+    } catch {
+      // The folder appeared meanwhile: each file is moved into it below.
+    }
+  }
   for (const path of staged.files) {
     try {
+      ensureFolder(staged, dirname(path));
       renameSync(temporaryOf(staged, path), path);
       written++;
     } catch (error) {
@@ -96,6 +158,7 @@ export function commitStaged(staged: Staged): number {
     }
   }
   staged.files.length = 0;
+  if (whole) rmSync(whole.temp, { recursive: true, force: true });
   return written;
 }
 

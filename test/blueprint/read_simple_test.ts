@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { readBlueprint } from "../../src/blueprint/read.ts";
+import { readBlueprint, readWithSections } from "../../src/blueprint/read.ts";
 import { readSimpleBlueprint } from "../../src/blueprint/read_simple.ts";
 
 const FILE = "blueprints/b.yaml";
@@ -207,5 +207,52 @@ describe("reading blueprints: the fast path", () => {
       () => readBlueprint("app__a:\n  v: 1\n  v: 2\n", { file: FILE }),
       /duplicate key 'v'/,
     );
+  });
+});
+
+describe("plain entries followed by an actions: or eventfilters: section", () => {
+  /** readBlueprint's result (fast head, parsed tail) or its error, against the full reader. */
+  function sameAsFull(text: string): void {
+    let split: unknown;
+    try {
+      split = readBlueprint(text, { file: FILE });
+    } catch (error) {
+      split = `error: ${(error as Error).message}`;
+    }
+    assert.deepEqual(split, full(text), text);
+  }
+
+  const head = "app__a:\n  v: 1\n  tags: [x, y]\n\napp__b:\n  v: two\n";
+
+  it("reads the entries line by line and the section with the parser, at the file's positions", () => {
+    for (
+      const tail of [
+        "actions:\n  - action: install\n",
+        "actions:\n  - action: install\n    service: 'a|b'\n    force: true\n",
+        "eventfilters:\n  - channel: email\n",
+        "actions:\n  - action: install\napp__c:\n  v: 3\neventfilters:\n  - cmd: x\n",
+        "actions:\n\t- action: install\n",
+        "actions: # the installs\n  - {action: install, actor: app}\n",
+        "actions:\n",
+      ]
+    ) {
+      assert.ok(readWithSections(head + tail, FILE), `read in two parts:\n${tail}`);
+      sameAsFull(head + tail);
+    }
+  });
+
+  it("leaves whatever the section does wrong to the parser of the whole file", () => {
+    for (
+      const tail of [
+        "actions:\n  - action: 'no such'\n",
+        "actions:\n  - action: install\napp__a:\n  v: again\n",
+        "actions:\n  - action: install\nactions:\n  - action: start\n",
+        "actions:\n  - action: install\n---\napp__z:\n",
+        "actions:\n  - [\n",
+      ]
+    ) {
+      assert.equal(readWithSections(head + tail, FILE), null, `left to the parser:\n${tail}`);
+      sameAsFull(head + tail);
+    }
   });
 });

@@ -92,17 +92,80 @@ describe("mirror staging", () => {
   });
 });
 
+describe("mirror staging of a folder that does not exist yet", () => {
+  it("builds it whole under a hidden name and renames it once", async () => {
+    const repo = await makeTempRepo();
+    try {
+      const services = join(repo.path, "services");
+      const staged = newStaged(repo.path, "77", { fresh: services });
+      stageFiles(staged, [
+        [join(services, "a!x", "service.json"), "x"],
+        [join(services, "a!x", "b!y", "service.json"), "y"],
+      ]);
+      assert.equal(existsSync(services), false, "nothing is visible before the commit");
+      assert.ok(existsSync(join(repo.path, ".services.77.tmp", "a!x", "b!y", "service.json")));
+      assert.equal(commitStaged(staged), 2);
+      assert.deepEqual(tree(services), [
+        "a!x/",
+        "a!x/b!y/",
+        "a!x/b!y/service.json",
+        "a!x/service.json",
+      ]);
+      assert.equal(existsSync(join(repo.path, ".services.77.tmp")), false);
+    } finally {
+      await repo.remove();
+    }
+  });
+
+  it("aborted, leaves neither the folder nor its hidden twin", async () => {
+    const repo = await makeTempRepo();
+    try {
+      const services = join(repo.path, "services");
+      const staged = newStaged(repo.path, "77", { fresh: services });
+      stageFiles(staged, [[join(services, "a!x", "service.json"), "x"]]);
+      abortStaged(staged);
+      assert.equal(existsSync(services), false);
+      assert.equal(existsSync(join(repo.path, ".services.77.tmp")), false);
+    } finally {
+      await repo.remove();
+    }
+  });
+
+  it("moves the files one by one when the folder appeared meanwhile", async () => {
+    const repo = await makeTempRepo();
+    try {
+      const services = join(repo.path, "services");
+      const staged = newStaged(repo.path, "77", { fresh: services });
+      stageFiles(staged, [[join(services, "a!x", "service.json"), "x"]]);
+      mkdirSync(join(services, "other"), { recursive: true });
+      assert.equal(commitStaged(staged), 1);
+      assert.deepEqual(tree(services), ["a!x/", "a!x/service.json", "other/"]);
+      assert.equal(existsSync(join(repo.path, ".services.77.tmp")), false);
+    } finally {
+      await repo.remove();
+    }
+  });
+});
+
 describe("MirrorStage (the mirror worker)", () => {
   it("writes the files staged when committed, and names those it could not write", async () => {
     const repo = await makeTempRepo();
     try {
       const stage = MirrorStage.start(repo.path);
       const long = join("services", `a!${"x".repeat(300)}`, "service.json");
-      stage.stage([[join("services", "a!1", "service.json"), "1"], [long, "2"]]);
+      const texts = ["héllo ✓ 🎉\n", "plain\n", "", "ünïcode ☃\n"];
+      stage.stage([
+        ...texts.map((text, i) => [join("services", `a!${i}`, "service.json"), text] as const),
+        [long, "2"],
+      ]);
       const error = await stage.commit().then(() => null, (e) => e);
       assert.ok(error instanceof MirrorWriteError);
       assert.deepEqual(error.failures.map((f) => f.path), [long]);
-      assert.deepEqual(tree(join(repo.path, "services")), ["a!1/", "a!1/service.json"]);
+      texts.forEach((text, i) => {
+        const file = join(repo.path, "services", `a!${i}`, "service.json");
+        assert.equal(readFileSync(file, "utf8"), text, "each file gets exactly its own bytes");
+      });
+      assert.equal(tree(join(repo.path, "services")).length, 8);
     } finally {
       await repo.remove();
     }
@@ -118,7 +181,7 @@ describe("MirrorStage (the mirror worker)", () => {
       );
       stage.stage(files);
       await stage.abort();
-      assert.deepEqual(tree(join(repo.path, "services")), []);
+      assert.deepEqual(tree(repo.path).filter((path) => path.includes("services")), []);
     } finally {
       await repo.remove();
     }
