@@ -11,9 +11,6 @@
  * @module
  */
 /// <reference lib="webworker" />
-import { EventEmitter } from "node:events";
-import { dirname, join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { DEFAULT_ACTIONS } from "../src/model/types.ts";
 import { interceptExit, runtimeName } from "../src/runtime.ts";
 import { serviceName } from "../src/model/names.ts";
@@ -46,11 +43,15 @@ const DRAIN_MS = 100;
 
 /**
  * Node modules most jobs never use, loaded at their first use (`process.getBuiltinModule`, at
- * once and cached): imported up front they cost every worker's start — about a quarter of it,
- * 20 workers at a time — for jobs that neither print, run commands nor touch files.
+ * once and cached): imported up front they cost every worker's start — `node:events`, `node:url`
+ * and `node:path` alone 7 ms of CPU, as much as the rest of it, 20 workers at a time — for jobs
+ * that neither print, run commands nor touch files.
  */
 const lazy = {
   childProcess: () => process.getBuiltinModule("node:child_process"),
+  events: () => process.getBuiltinModule("node:events"),
+  path: () => process.getBuiltinModule("node:path"),
+  url: () => process.getBuiltinModule("node:url"),
   fs: () => process.getBuiltinModule("node:fs/promises"),
   util: () => process.getBuiltinModule("node:util"),
 };
@@ -122,9 +123,51 @@ function captureOutput(): void {
  * into it) become raw text of the job log. Not a terminal (`isTTY` false) and no file
  * descriptor: its output goes to the log, not to ays' own.
  */
-class CapturedOutput extends EventEmitter {
+class CapturedOutput {
   readonly isTTY = false;
   readonly writable = true;
+  /** The events of a stream (`pipe` listens to its destination), made at the first listener. */
+  #emitter: import("node:events").EventEmitter | undefined;
+
+  #events(): import("node:events").EventEmitter {
+    return this.#emitter ??= new (lazy.events().EventEmitter)();
+  }
+
+  on(event: string | symbol, listener: (...args: unknown[]) => void): this {
+    this.#events().on(event, listener);
+    return this;
+  }
+
+  addListener(event: string | symbol, listener: (...args: unknown[]) => void): this {
+    return this.on(event, listener);
+  }
+
+  once(event: string | symbol, listener: (...args: unknown[]) => void): this {
+    this.#events().once(event, listener);
+    return this;
+  }
+
+  prependListener(event: string | symbol, listener: (...args: unknown[]) => void): this {
+    this.#events().prependListener(event, listener);
+    return this;
+  }
+
+  off(event: string | symbol, listener: (...args: unknown[]) => void): this {
+    this.#emitter?.off(event, listener);
+    return this;
+  }
+
+  removeListener(event: string | symbol, listener: (...args: unknown[]) => void): this {
+    return this.off(event, listener);
+  }
+
+  emit(event: string | symbol, ...args: unknown[]): boolean {
+    return this.#emitter?.emit(event, ...args) ?? false;
+  }
+
+  listenerCount(event: string | symbol): number {
+    return this.#emitter?.listenerCount(event) ?? 0;
+  }
 
   write(chunk: unknown, ...rest: unknown[]): boolean {
     logText(typeof chunk === "string" ? chunk : new TextDecoder().decode(chunk as Uint8Array));
@@ -262,7 +305,7 @@ function executorLink(request: JobRequest, service: JobServiceData, actionsPath:
 function importActions(path: string): Promise<Record<string, unknown>> {
   let module = modules.get(path);
   if (!module) {
-    module = import(pathToFileURL(path).href) as Promise<Record<string, unknown>>;
+    module = import(lazy.url().pathToFileURL(path).href) as Promise<Record<string, unknown>>;
     modules.set(path, module);
     // A failed import is tried again by the next job (the file may be fixed meanwhile).
     module.catch(() => modules.delete(path));
@@ -392,12 +435,16 @@ function makeJob(
     ((command: string, options: ExecOptions = {}) =>
       runCommand(id, command, options, { root, env, signal })) as Job["exec"];
   const files = executor.kind === "ssh"
-    ? remoteFiles(id, { ...executor, knownHosts: join(root, ".ays", "known_hosts") }, root)
+    ? remoteFiles(
+      id,
+      { ...executor, knownHosts: lazy.path().join(root, ".ays", "known_hosts") },
+      root,
+    )
     : localFiles(root);
   const exec = executor.kind === "ssh"
     ? ((command: string, options: ExecOptions = {}) =>
       remoteCommand(id, command, options, {
-        target: { ...executor, knownHosts: join(root, ".ays", "known_hosts") },
+        target: { ...executor, knownHosts: lazy.path().join(root, ".ays", "known_hosts") },
         env,
         signal,
       })) as Job["exec"]
@@ -443,10 +490,10 @@ function checkPath(path: unknown, what: string): asserts path is string {
 
 /** The file operations on the machine ays runs on (paths relative to the repository root). */
 function localFiles(root: string): FileApi {
-  const at = (path: string) => resolve(root, path);
+  const at = (path: string) => lazy.path().resolve(root, path);
   const write = async (path: string, data: string | Uint8Array, options: FileOptions) => {
     checkMode(options);
-    await lazy.fs().mkdir(dirname(at(path)), { recursive: true });
+    await lazy.fs().mkdir(lazy.path().dirname(at(path)), { recursive: true });
     await lazy.fs().writeFile(
       at(path),
       data,
@@ -458,7 +505,7 @@ function localFiles(root: string): FileApi {
       checkPath(path, "path");
       if (typeof source === "string") {
         checkMode(options);
-        await lazy.fs().mkdir(dirname(at(path)), { recursive: true });
+        await lazy.fs().mkdir(lazy.path().dirname(at(path)), { recursive: true });
         await lazy.fs().copyFile(at(source), at(path));
         if (options.mode !== undefined) {
           await lazy.fs().chmod(at(path), options.mode);
@@ -470,7 +517,7 @@ function localFiles(root: string): FileApi {
     download: async (path, localPath) => {
       checkPath(path, "path");
       checkPath(localPath, "localPath");
-      await lazy.fs().mkdir(dirname(at(localPath)), { recursive: true });
+      await lazy.fs().mkdir(lazy.path().dirname(at(localPath)), { recursive: true });
       await lazy.fs().copyFile(at(path), at(localPath));
     },
     readFile: (path) => {
@@ -504,13 +551,13 @@ function remoteFiles(id: number, target: SshTarget, root: string): FileApi {
   return {
     upload: (source, path, options = {}) =>
       typeof source === "string"
-        ? put(path, { localPath: resolve(root, source) }, options)
+        ? put(path, { localPath: lazy.path().resolve(root, source) }, options)
         : put(path, { bytes: source }, options),
     download: async (path, localPath) => {
       checkPath(path, "path");
       checkPath(localPath, "localPath");
-      const local = resolve(root, localPath);
-      await lazy.fs().mkdir(dirname(local), { recursive: true });
+      const local = lazy.path().resolve(root, localPath);
+      await lazy.fs().mkdir(lazy.path().dirname(local), { recursive: true });
       await remote(id, { op: "get", target, remotePath: path, localPath: local });
     },
     readFile: async (path) => {
@@ -583,7 +630,7 @@ function runCommand(
   options: ExecOptions,
   context: CommandContext,
 ): Promise<ExecResult | number> {
-  const cwd = resolve(context.root, options.cwd ?? ".");
+  const cwd = lazy.path().resolve(context.root, options.cwd ?? ".");
   if (options.check === false && !options.detach) {
     // Resolves with the exit code, 0 included.
     return runCommand(id, command, { ...options, check: true }, context).then(
