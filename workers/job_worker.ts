@@ -11,7 +11,8 @@
  * @module
  */
 /// <reference lib="webworker" />
-import { dirname, join, resolve } from "node:path";
+// Every job imports its actions module by URL: loaded with the worker, while the run is planned,
+// not on its first job's way.
 import { pathToFileURL } from "node:url";
 import { DEFAULT_ACTIONS } from "../src/model/types.ts";
 import { interceptExit, runtimeName } from "../src/runtime.ts";
@@ -45,11 +46,14 @@ const DRAIN_MS = 100;
 
 /**
  * Node modules most jobs never use, loaded at their first use (`process.getBuiltinModule`, at
- * once and cached): imported up front they cost every worker's start — about a quarter of it,
- * 20 workers at a time — for jobs that neither print, run commands nor touch files.
+ * once and cached): imported up front they cost every worker's start — `node:events` and
+ * `node:path` alone 5 ms of CPU, 20 workers at a time — for jobs that neither print, run commands
+ * nor touch files.
  */
 const lazy = {
   childProcess: () => process.getBuiltinModule("node:child_process"),
+  events: () => process.getBuiltinModule("node:events"),
+  path: () => process.getBuiltinModule("node:path"),
   fs: () => process.getBuiltinModule("node:fs/promises"),
   util: () => process.getBuiltinModule("node:util"),
 };
@@ -109,17 +113,77 @@ function captureOutput(): void {
     configurable: true,
     writable: true,
   });
-  for (const stream of [process.stdout, process.stderr]) {
-    Object.defineProperty(stream, "write", {
-      value: (chunk: unknown, ...rest: unknown[]) => {
-        logText(typeof chunk === "string" ? chunk : new TextDecoder().decode(chunk as Uint8Array));
-        const done = rest.find((x) => typeof x === "function") as (() => void) | undefined;
-        done?.();
-        return true;
-      },
-      configurable: true,
-      writable: true,
-    });
+  // Replaced by assignment, never read or redefined: Bun builds the real stream (an fs
+  // WriteStream with its sink, ≈ 15 ms of CPU) the moment `process.stdout` is read, described
+  // or redefined — for each of the 20 workers of a run, most of whose jobs never print.
+  process.stdout = new CapturedOutput() as unknown as typeof process.stdout;
+  process.stderr = new CapturedOutput() as unknown as typeof process.stderr;
+}
+
+/**
+ * What an action sees as `process.stdout` and `process.stderr`: writes (and streams piped
+ * into it) become raw text of the job log. Not a terminal (`isTTY` false) and no file
+ * descriptor: its output goes to the log, not to ays' own.
+ */
+class CapturedOutput {
+  readonly isTTY = false;
+  readonly writable = true;
+  /** The events of a stream (`pipe` listens to its destination), made at the first listener. */
+  #emitter: import("node:events").EventEmitter | undefined;
+
+  #events(): import("node:events").EventEmitter {
+    return this.#emitter ??= new (lazy.events().EventEmitter)();
+  }
+
+  on(event: string | symbol, listener: (...args: unknown[]) => void): this {
+    this.#events().on(event, listener);
+    return this;
+  }
+
+  addListener(event: string | symbol, listener: (...args: unknown[]) => void): this {
+    return this.on(event, listener);
+  }
+
+  once(event: string | symbol, listener: (...args: unknown[]) => void): this {
+    this.#events().once(event, listener);
+    return this;
+  }
+
+  prependListener(event: string | symbol, listener: (...args: unknown[]) => void): this {
+    this.#events().prependListener(event, listener);
+    return this;
+  }
+
+  off(event: string | symbol, listener: (...args: unknown[]) => void): this {
+    this.#emitter?.off(event, listener);
+    return this;
+  }
+
+  removeListener(event: string | symbol, listener: (...args: unknown[]) => void): this {
+    return this.off(event, listener);
+  }
+
+  emit(event: string | symbol, ...args: unknown[]): boolean {
+    return this.#emitter?.emit(event, ...args) ?? false;
+  }
+
+  listenerCount(event: string | symbol): number {
+    return this.#emitter?.listenerCount(event) ?? 0;
+  }
+
+  write(chunk: unknown, ...rest: unknown[]): boolean {
+    logText(typeof chunk === "string" ? chunk : new TextDecoder().decode(chunk as Uint8Array));
+    const done = rest.find((x) => typeof x === "function") as (() => void) | undefined;
+    done?.();
+    return true;
+  }
+
+  /** Ends nothing (the job's log goes on): a stream piped in may call it when it ends. */
+  end(chunk?: unknown, ...rest: unknown[]): this {
+    if (chunk !== undefined && typeof chunk !== "function") this.write(chunk);
+    const done = [chunk, ...rest].find((x) => typeof x === "function") as (() => void) | undefined;
+    done?.();
+    return this;
   }
 }
 
@@ -373,12 +437,16 @@ function makeJob(
     ((command: string, options: ExecOptions = {}) =>
       runCommand(id, command, options, { root, env, signal })) as Job["exec"];
   const files = executor.kind === "ssh"
-    ? remoteFiles(id, { ...executor, knownHosts: join(root, ".ays", "known_hosts") }, root)
+    ? remoteFiles(
+      id,
+      { ...executor, knownHosts: lazy.path().join(root, ".ays", "known_hosts") },
+      root,
+    )
     : localFiles(root);
   const exec = executor.kind === "ssh"
     ? ((command: string, options: ExecOptions = {}) =>
       remoteCommand(id, command, options, {
-        target: { ...executor, knownHosts: join(root, ".ays", "known_hosts") },
+        target: { ...executor, knownHosts: lazy.path().join(root, ".ays", "known_hosts") },
         env,
         signal,
       })) as Job["exec"]
@@ -424,10 +492,10 @@ function checkPath(path: unknown, what: string): asserts path is string {
 
 /** The file operations on the machine ays runs on (paths relative to the repository root). */
 function localFiles(root: string): FileApi {
-  const at = (path: string) => resolve(root, path);
+  const at = (path: string) => lazy.path().resolve(root, path);
   const write = async (path: string, data: string | Uint8Array, options: FileOptions) => {
     checkMode(options);
-    await lazy.fs().mkdir(dirname(at(path)), { recursive: true });
+    await lazy.fs().mkdir(lazy.path().dirname(at(path)), { recursive: true });
     await lazy.fs().writeFile(
       at(path),
       data,
@@ -439,7 +507,7 @@ function localFiles(root: string): FileApi {
       checkPath(path, "path");
       if (typeof source === "string") {
         checkMode(options);
-        await lazy.fs().mkdir(dirname(at(path)), { recursive: true });
+        await lazy.fs().mkdir(lazy.path().dirname(at(path)), { recursive: true });
         await lazy.fs().copyFile(at(source), at(path));
         if (options.mode !== undefined) {
           await lazy.fs().chmod(at(path), options.mode);
@@ -451,7 +519,7 @@ function localFiles(root: string): FileApi {
     download: async (path, localPath) => {
       checkPath(path, "path");
       checkPath(localPath, "localPath");
-      await lazy.fs().mkdir(dirname(at(localPath)), { recursive: true });
+      await lazy.fs().mkdir(lazy.path().dirname(at(localPath)), { recursive: true });
       await lazy.fs().copyFile(at(path), at(localPath));
     },
     readFile: (path) => {
@@ -485,13 +553,13 @@ function remoteFiles(id: number, target: SshTarget, root: string): FileApi {
   return {
     upload: (source, path, options = {}) =>
       typeof source === "string"
-        ? put(path, { localPath: resolve(root, source) }, options)
+        ? put(path, { localPath: lazy.path().resolve(root, source) }, options)
         : put(path, { bytes: source }, options),
     download: async (path, localPath) => {
       checkPath(path, "path");
       checkPath(localPath, "localPath");
-      const local = resolve(root, localPath);
-      await lazy.fs().mkdir(dirname(local), { recursive: true });
+      const local = lazy.path().resolve(root, localPath);
+      await lazy.fs().mkdir(lazy.path().dirname(local), { recursive: true });
       await remote(id, { op: "get", target, remotePath: path, localPath: local });
     },
     readFile: async (path) => {
@@ -564,7 +632,7 @@ function runCommand(
   options: ExecOptions,
   context: CommandContext,
 ): Promise<ExecResult | number> {
-  const cwd = resolve(context.root, options.cwd ?? ".");
+  const cwd = lazy.path().resolve(context.root, options.cwd ?? ".");
   if (options.check === false && !options.detach) {
     // Resolves with the exit code, 0 included.
     return runCommand(id, command, { ...options, check: true }, context).then(

@@ -23,6 +23,16 @@ export function printing() {
   process.stderr.write("raw stderr\\n");
   return "printed";
 }
+export async function piping() {
+  const { Readable } = await import("node:stream");
+  await new Promise((resolve, reject) => {
+    const source = Readable.from(["piped one\\n", "piped two hunter2-secret\\n"]);
+    source.on("end", resolve).on("error", reject);
+    source.pipe(process.stdout);
+  });
+  await new Promise((resolve) => process.stderr.write(Buffer.from("bytes with a callback\\n"), resolve));
+  return { stdoutTTY: process.stdout.isTTY, stderrTTY: process.stderr.isTTY };
+}
 export function exits() {
   process.exit(3);
   return "after exit";
@@ -100,6 +110,15 @@ describe("what an action does inside its worker", () => {
     assert.match(log, /^raw stderr$/m);
     assert.doesNotMatch(log, /hunter2/);
     assert.equal(live.join(""), log);
+  });
+
+  it("puts streams piped into process.stdout in the job log; the streams are no terminal", async () => {
+    const outcome = await pool.run(
+      request(dir.actions, "piping", dir.path, { secrets: ["hunter2-secret"] }),
+    );
+    assert.equal(outcome.ok, true, String(outcome.error?.message));
+    assert.deepEqual(outcome.result, { stdoutTTY: false, stderrTTY: false });
+    assert.equal(outcome.log, "piped one\npiped two ***\nbytes with a callback\n");
   });
 
   it("fails a job whose action calls process.exit at once, and replaces the worker", async () => {
