@@ -1,7 +1,7 @@
 /**
- * Encode + decode of a 20-field service data object with the capnp codec, objects/s, beside
- * `JSON.stringify` + `JSON.parse` of the same object in the same run. Goal (docs/benchmarks.md):
- * ≥ 100,000 objects/s.
+ * Encode + decode (and encode alone) of a 20-field service data object with the capnp codec,
+ * objects/s, beside `JSON.stringify` + `JSON.parse` of the same object in the same run. Goal
+ * (docs/benchmarks.md): ≥ 100,000 objects/s.
  *
  * Usage: `bun bench/codec.ts [--rounds N] [--count N] [--against DIR]` (or
  * `deno run -A bench/codec.ts …`). `--against DIR` also measures the codec of another checkout
@@ -98,6 +98,8 @@ const capnpUnpacked = () => (sink = codec.decode(codec.encode(value)));
 const capnpPacked =
   () => (sink = codec.decode(codec.encode(value, { packed: true }), { packed: true }));
 const json = () => (sink = JSON.parse(JSON.stringify(value)));
+// Encoding alone: what the store does at each record it writes.
+const encodeOnly = () => (sink = codec.encode(value));
 
 // The other checkout's codec, compiled from the same fields.
 type CodecModule = typeof import("../src/capnp/mod.ts");
@@ -106,6 +108,7 @@ const other = against
   : undefined;
 const otherCodec = other?.compileCodec(other.schemaFromFields(fields, { actor: "node.web" }));
 const otherUnpacked = () => (sink = otherCodec!.decode(otherCodec!.encode(value)));
+const otherEncode = () => (sink = otherCodec!.encode(value));
 const otherPacked = () => (sink = otherCodec!.decode(otherCodec!.encode(value, { packed: true }), {
   packed: true,
 }));
@@ -115,29 +118,35 @@ for (let i = 0; i < 20_000; i++) {
   capnpUnpacked();
   capnpPacked();
   json();
+  encodeOnly();
   if (otherCodec) {
     otherUnpacked();
     otherPacked();
+    otherEncode();
   }
 }
 const series: Record<string, number[]> = {
   unpacked: [],
   packed: [],
   json: [],
+  encode: [],
   otherUnpacked: [],
   otherPacked: [],
+  otherEncode: [],
   ratioUnpacked: [],
   ratioPacked: [],
+  ratioEncode: [],
 };
 for (let r = 0; r < rounds; r++) {
   if (!otherCodec) {
     series.unpacked.push(measure(capnpUnpacked));
     series.packed.push(measure(capnpPacked));
+    series.encode.push(measure(encodeOnly));
   } else {
     // Alternating which goes first, so neither always runs on the warmer or cooler machine.
-    for (const kind of ["Unpacked", "Packed"] as const) {
-      const ours = kind === "Unpacked" ? capnpUnpacked : capnpPacked;
-      const theirs = kind === "Unpacked" ? otherUnpacked : otherPacked;
+    for (const kind of ["Unpacked", "Packed", "Encode"] as const) {
+      const ours = { Unpacked: capnpUnpacked, Packed: capnpPacked, Encode: encodeOnly }[kind];
+      const theirs = { Unpacked: otherUnpacked, Packed: otherPacked, Encode: otherEncode }[kind];
       let a: number;
       let b: number;
       if (r % 2 === 0) {
@@ -147,7 +156,7 @@ for (let r = 0; r < rounds; r++) {
         b = measure(theirs);
         a = measure(ours);
       }
-      series[kind === "Unpacked" ? "unpacked" : "packed"].push(a);
+      series[kind.toLowerCase()].push(a);
       series[`other${kind}`].push(b);
       series[`ratio${kind}`].push(a / b);
     }
@@ -159,9 +168,11 @@ void sink;
 const unpacked = stats(series.unpacked);
 const packed = stats(series.packed);
 const jsonStats = stats(series.json);
+const encodeStats = stats(series.encode);
 printTable(`codec, 20-field object, ${rounds} rounds × ${count} (${runtimeName()})`, [
   { name: "capnp encode+decode (unpacked)", stats: unpacked, unit: "objects/s" },
   { name: "capnp encode+decode (packed)", stats: packed, unit: "objects/s" },
+  { name: "capnp encode only (unpacked)", stats: encodeStats, unit: "objects/s" },
   { name: "JSON.stringify+JSON.parse", stats: jsonStats, unit: "objects/s" },
 ]);
 let comparison: Record<string, unknown> | undefined;
@@ -170,6 +181,8 @@ if (otherCodec) {
   const ratioPacked = stats(series.ratioPacked);
   const otherUnpackedStats = stats(series.otherUnpacked);
   const otherPackedStats = stats(series.otherPacked);
+  const ratioEncode = stats(series.ratioEncode);
+  const otherEncodeStats = stats(series.otherEncode);
   printTable(`against ${against} (same process, alternating rounds)`, [
     {
       name: "theirs: capnp encode+decode (unpacked)",
@@ -177,13 +190,19 @@ if (otherCodec) {
       unit: "objects/s",
     },
     { name: "theirs: capnp encode+decode (packed)", stats: otherPackedStats, unit: "objects/s" },
+    { name: "theirs: capnp encode only", stats: otherEncodeStats, unit: "objects/s" },
     { name: "ours / theirs per round (unpacked)", stats: ratioUnpacked, unit: "ratio" },
     { name: "ours / theirs per round (packed)", stats: ratioPacked, unit: "ratio" },
+    { name: "ours / theirs per round (encode only)", stats: ratioEncode, unit: "ratio" },
   ]);
   comparison = {
     against,
-    objectsPerSecond: { unpacked: otherUnpackedStats, packed: otherPackedStats },
-    oursOverTheirs: { unpacked: ratioUnpacked, packed: ratioPacked },
+    objectsPerSecond: {
+      unpacked: otherUnpackedStats,
+      packed: otherPackedStats,
+      encode: otherEncodeStats,
+    },
+    oursOverTheirs: { unpacked: ratioUnpacked, packed: ratioPacked, encode: ratioEncode },
   };
 }
 console.log(
@@ -196,7 +215,7 @@ const path = await writeResults("codec", {
   perRound: count,
   fields: fields.length,
   bytes: { unpacked: encodedBytes, packed: packedBytes, json: jsonBytes },
-  objectsPerSecond: { unpacked, packed, json: jsonStats },
+  objectsPerSecond: { unpacked, packed, encode: encodeStats, json: jsonStats },
   goal: { objectsPerSecond: 100_000 },
   ...(comparison ? { comparison } : {}),
 });

@@ -2,13 +2,11 @@
  * Encodes JS values into Cap'n Proto messages and decodes them back, for any struct of a
  * {@link SchemaFile}, without generated code (docs/capnp.md, "Codec").
  *
- * capnp-es provides the message: framing, segments, allocation, packing (`Message`,
- * `Segment.allocate`, `toArrayBuffer`, `toPackedArrayBuffer`, `new Message(buf, packed)`), the
- * root struct (`initRoot` with a runtime `Struct` class of the computed `ObjectSize`) and far
- * pointers (`utils.followFars`, `utils.getContent`, `utils.initPointer`). Field values are read
- * and written at the offsets `layoutStruct` (`layout.ts`) computes, through the segment's typed
- * accessors; each struct gets a plan once (`type_plan.ts`), so a call does no schema work. The
- * state of one call lives in the writer (`writer.ts`) or reader (`reader.ts`) it makes.
+ * The writer (`writer.ts`) lays a message out in one scratch segment the codec keeps and copies
+ * it out framed at its exact size; the reader (`reader.ts`) views the given bytes' segments and
+ * follows near and far pointers. Field values are read and written at the offsets `layoutStruct`
+ * (`layout.ts`) computes; each struct gets a plan once (`type_plan.ts`), so a call does no schema
+ * work. The state of one call lives in the codec's writer or in the reader the call makes.
  *
  * JSON form (docs/capnp.md, "JSON form"): Int64/UInt64 are numbers when safe, else decimal
  * strings; Data is base64 (or a Uint8Array with `data: "bytes"`); enums are enumerant names; Void
@@ -23,7 +21,7 @@ import { findStruct, indexSchema, type SchemaFile } from "./model.ts";
 import { decodeMessage, settleDefaults } from "./reader.ts";
 import { type FieldPick, pickPlan } from "./plan_pick.ts";
 import { planStructs } from "./type_plan.ts";
-import { encodeMessage } from "./writer.ts";
+import { MessageWriter } from "./writer.ts";
 
 /** Options of {@link compileCodec}. */
 export interface CompileCodecOptions {
@@ -85,11 +83,13 @@ export function compileCodec(file: SchemaFile, options: CompileCodecOptions = {}
   const texts = new Map<number, string>();
   const unpackedForm = { packed: false, bytes, nulls, texts };
   const packedForm = { packed: true, bytes, nulls, texts };
+  // One writer per codec: its scratch segment is reused by every message the codec encodes.
+  const writer = new MessageWriter();
   return {
     name: root.name,
     layout: root.layout,
     encode(value, callOptions = {}) {
-      return encodeMessage(root, value, callOptions);
+      return writer.encode(root, value, callOptions);
     },
     decode(message, callOptions = {}) {
       return decodeMessage(message, readRoot, callOptions.packed ? packedForm : unpackedForm);

@@ -1,12 +1,13 @@
 /**
  * The codec's writer (docs/capnp.md, "Codec"): a JS value in JSON form into a message of a
- * planned struct, one segment as a rule, pointer targets depth-first in ordinal order as capnp's
- * own writer lays them out. capnp-es supplies the message, its segments and far pointers.
+ * planned struct, in one segment, pointer targets depth-first in ordinal order as capnp's own
+ * writer lays them out. The segment is a scratch buffer the writer keeps and reuses from message
+ * to message (growing by doubling), so a message costs one allocation: its output, at its exact
+ * size. One segment means no far pointers are ever written.
  *
  * @module
  */
 import { Buffer } from "node:buffer";
-import { Message, Pointer, type Struct, type StructCtor, utils } from "capnp-es";
 import { InputError } from "../errors.ts";
 import { pack } from "./packing.ts";
 import {
@@ -36,7 +37,7 @@ import {
   VOID,
 } from "./type_plan.ts";
 
-/** Options of {@link encodeMessage}. */
+/** Options of {@link encodeMessage} and {@link MessageWriter.encode}. */
 export interface EncodeMessageOptions {
   /** The packed encoding (default: unpacked). */
   packed?: boolean;
@@ -46,43 +47,26 @@ export interface EncodeMessageOptions {
 
 /**
  * A message (stream framing) holding `value` as its root struct of plan `plan`. A value that
- * does not fit its field's type is an `InputError` naming the path and the type.
+ * does not fit its field's type is an `InputError` naming the path and the type. Each call makes
+ * a writer of its own; a caller that encodes many messages keeps one {@link MessageWriter}.
  */
 export function encodeMessage(
   plan: StructPlan,
   value: Record<string, unknown>,
   options: EncodeMessageOptions = {},
 ): Uint8Array {
-  const { packed = false, strict = false } = options;
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new InputError(`expected an object for struct ${plan.name}`);
-  }
-  const message = new Message();
-  const root = message.initRoot(plan.ctor as unknown as StructCtor<Struct>);
-  const content = utils.getContent(root);
-  if (plan.dataWords + plan.pointerCount === 0) {
-    // A zero-sized root still needs a non-null pointer: offset -1, as capnp writes it.
-    content.segment.setUint32(0, 0xfffffffc);
-  }
-  const writer = new MessageWriter(strict);
-  writer.writeStruct(content.segment, content.byteOffset, plan, value, "");
-  const seg = content.segment;
-  if (seg.id !== 0 || writer.spilled) {
-    return new Uint8Array(packed ? message.toPackedArrayBuffer() : message.toArrayBuffer());
-  }
-  // One segment (the usual case): frame it here, one allocation instead of three.
-  const out = new Uint8Array(8 + seg.byteLength);
-  const view = new DataView(out.buffer);
-  view.setUint32(4, seg.byteLength / 8, true);
-  out.set(new Uint8Array(seg.buffer, 0, seg.byteLength), 8);
-  return packed ? pack(out) : out;
+  return new MessageWriter().encode(plan, value, options);
 }
 
-type Segment = Pointer["segment"];
+/** Scratch bytes a writer starts with: ays' records and typical service data fit. */
+const INITIAL_SCRATCH = 1024;
+/** A scratch grown beyond this by one large message is not kept for the next ones. */
+const KEPT_SCRATCH = 1 << 20;
+/** The largest segment the frame can describe (its size in words is a UInt32). */
+const MAX_SEGMENT_BYTES = 0xffffffff - 7;
 
 const TWO32 = 4294967296;
 const textEncoder = new TextEncoder();
-
 function typeError(path: string, type: TypePlan, value: unknown): never {
   const shown = typeof value === "string" ? JSON.stringify(value) : String(value);
   throw new InputError(
@@ -144,28 +128,106 @@ function toBytes(path: string, type: TypePlan, v: unknown): Uint8Array {
 }
 
 /**
- * The state of one encode. Its fields are results the hot path hands from callee to caller
- * without a result object per pointer or per 64-bit value.
+ * Encodes messages into a scratch segment it keeps, then copies each out at its exact size.
+ * The fields past the scratch are results the hot path hands from callee to caller without a
+ * result object per pointer or per 64-bit value. A writer is not shared between threads; a call
+ * made while another is under way (a getter of the value encoding with the same writer) gets a
+ * writer of its own.
  */
-class MessageWriter {
-  /** Set when content went outside the first segment (then capnp-es frames the message). */
-  spilled = false;
+export class MessageWriter {
+  /** The scratch segment; zero past `end` (and wholly zero between calls). */
+  private buffer: ArrayBuffer;
+  private view: DataView;
+  private bytes: Uint8Array;
+  /** Bytes of the segment allocated so far (a multiple of 8). */
+  private end = 0;
+  /** Set while `encode` runs. */
+  private busy = false;
+  private strict = false;
   /** The two halves of the 64-bit value last split by `int64Halves`. */
   private halfLo = 0;
   private halfHi = 0;
-  /** The segment and byte offset of the target last allocated by `allocateTarget`. */
-  private targetSeg: Segment | undefined = undefined;
-  private targetOffset = 0;
-  /** A byte view of the buffer texts were last written to; a segment's buffer changes as it grows. */
-  private textBuffer: ArrayBuffer | undefined = undefined;
-  private textBytes: Uint8Array | undefined = undefined;
   /** Bits of floats with a non-zero default, made when first needed. */
   private floatBits: DataView | undefined = undefined;
 
-  constructor(private readonly strict: boolean) {}
+  constructor() {
+    this.buffer = new ArrayBuffer(INITIAL_SCRATCH);
+    this.view = new DataView(this.buffer);
+    this.bytes = new Uint8Array(this.buffer);
+  }
+
+  /** A message (stream framing, one segment) holding `value` as its root struct of `plan`. */
+  encode(
+    plan: StructPlan,
+    value: Record<string, unknown>,
+    options: EncodeMessageOptions = {},
+  ): Uint8Array {
+    const { packed = false, strict = false } = options;
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      throw new InputError(`expected an object for struct ${plan.name}`);
+    }
+    if (this.busy) return new MessageWriter().encode(plan, value, options);
+    this.busy = true;
+    this.strict = strict;
+    try {
+      // The root pointer, then the root struct, as capnp-es' and capnp's writers place them.
+      const words = plan.dataWords + plan.pointerCount;
+      this.allocate(8);
+      const root = this.allocate(words * 8);
+      if (words === 0) {
+        // A zero-sized root still needs a non-null pointer: offset -1, as capnp writes it.
+        this.view.setUint32(0, 0xfffffffc, true);
+      } else {
+        this.view.setUint32(4, (plan.dataWords | (plan.pointerCount << 16)) >>> 0, true);
+      }
+      this.writeStruct(root, plan, value, "");
+      const size = this.end;
+      const out = new Uint8Array(8 + size);
+      new DataView(out.buffer).setUint32(4, size / 8, true);
+      out.set(this.bytes.subarray(0, size), 8);
+      return packed ? pack(out) : out;
+    } finally {
+      this.reset();
+      this.busy = false;
+    }
+  }
+
+  /** Zeroes what the last message wrote, or drops a scratch one large message grew. */
+  private reset(): void {
+    if (this.buffer.byteLength > KEPT_SCRATCH) {
+      this.buffer = new ArrayBuffer(INITIAL_SCRATCH);
+      this.view = new DataView(this.buffer);
+      this.bytes = new Uint8Array(this.buffer);
+    } else {
+      this.bytes.fill(0, 0, this.end);
+    }
+    this.end = 0;
+  }
+
+  /** Allocates `bytes` (rounded up to whole words) at the end of the segment; its offset. */
+  private allocate(bytes: number): number {
+    const offset = this.end;
+    const end = offset + ((bytes + 7) & ~7);
+    if (end > this.buffer.byteLength) this.grow(end);
+    this.end = end;
+    return offset;
+  }
+
+  private grow(needed: number): void {
+    if (needed > MAX_SEGMENT_BYTES) {
+      throw new InputError(`the message would exceed ${MAX_SEGMENT_BYTES} bytes`);
+    }
+    let size = this.buffer.byteLength * 2;
+    while (size < needed) size *= 2;
+    const buffer = new ArrayBuffer(Math.min(size, MAX_SEGMENT_BYTES));
+    const bytes = new Uint8Array(buffer);
+    bytes.set(this.bytes.subarray(0, this.end));
+    this.buffer = buffer;
+    this.view = new DataView(buffer);
+    this.bytes = bytes;
+  }
 
   writeStruct(
-    seg: Segment,
     dataAddr: number,
     plan: StructPlan,
     value: Record<string, unknown>,
@@ -191,7 +253,6 @@ class MessageWriter {
       if (f.inherited && !Object.hasOwn(value, f.name)) continue;
       if (f.ptrIndex < 0) {
         this.writeData(
-          seg,
           dataAddr + f.byteOffset,
           f.type,
           v,
@@ -202,7 +263,6 @@ class MessageWriter {
         );
       } else {
         this.writePointer(
-          seg,
           ptrAddr + f.ptrIndex * 8,
           f.type,
           v,
@@ -214,7 +274,6 @@ class MessageWriter {
 
   /** Writes a data-section value at `addr`, XOR-ed with the default bits. */
   private writeData(
-    seg: Segment,
     addr: number,
     type: TypePlan,
     v: unknown,
@@ -229,21 +288,21 @@ class MessageWriter {
       case BOOL: {
         if (typeof v !== "boolean") typeError(path, type, v);
         if ((v as boolean) !== (defLo !== 0)) {
-          seg.setUint8(addr, seg.getUint8(addr) | bitMask);
+          this.view.setUint8(addr, this.bytes[addr] | bitMask);
         }
         return;
       }
       case INT8:
-        seg.setUint8(addr, (intValue(path, type, v, -128, 127) & 0xff) ^ defLo);
+        this.view.setUint8(addr, (intValue(path, type, v, -128, 127) & 0xff) ^ defLo);
         return;
       case UINT8:
-        seg.setUint8(addr, intValue(path, type, v, 0, 255) ^ defLo);
+        this.view.setUint8(addr, intValue(path, type, v, 0, 255) ^ defLo);
         return;
       case INT16:
-        seg.setUint16(addr, (intValue(path, type, v, -32768, 32767) & 0xffff) ^ defLo);
+        this.view.setUint16(addr, (intValue(path, type, v, -32768, 32767) & 0xffff) ^ defLo, true);
         return;
       case UINT16:
-        seg.setUint16(addr, intValue(path, type, v, 0, 65535) ^ defLo);
+        this.view.setUint16(addr, intValue(path, type, v, 0, 65535) ^ defLo, true);
         return;
       case ENUM: {
         let ordinal: number | undefined;
@@ -257,41 +316,45 @@ class MessageWriter {
               `got ${JSON.stringify(v)}`,
           );
         }
-        seg.setUint16(addr, ordinal ^ defLo);
+        this.view.setUint16(addr, ordinal ^ defLo, true);
         return;
       }
       case INT32:
-        seg.setUint32(addr, (intValue(path, type, v, -2147483648, 2147483647) ^ defLo) >>> 0);
+        this.view.setUint32(
+          addr,
+          (intValue(path, type, v, -2147483648, 2147483647) ^ defLo) >>> 0,
+          true,
+        );
         return;
       case UINT32:
-        seg.setUint32(addr, (intValue(path, type, v, 0, 4294967295) ^ defLo) >>> 0);
+        this.view.setUint32(addr, (intValue(path, type, v, 0, 4294967295) ^ defLo) >>> 0, true);
         return;
       case INT64:
       case UINT64:
         this.int64Halves(path, type, v, type.code === INT64);
-        seg.setUint32(addr, (this.halfLo ^ defLo) >>> 0);
-        seg.setUint32(addr + 4, (this.halfHi ^ defHi) >>> 0);
+        this.view.setUint32(addr, (this.halfLo ^ defLo) >>> 0, true);
+        this.view.setUint32(addr + 4, (this.halfHi ^ defHi) >>> 0, true);
         return;
       case FLOAT32: {
         const f = floatValue(path, type, v);
         if (defLo === 0) {
-          seg.setFloat32(addr, f);
+          this.view.setFloat32(addr, f, true);
         } else {
           const bits = this.floatBits ??= new DataView(new ArrayBuffer(8));
           bits.setFloat32(0, f, true);
-          seg.setUint32(addr, (bits.getUint32(0, true) ^ defLo) >>> 0);
+          this.view.setUint32(addr, (bits.getUint32(0, true) ^ defLo) >>> 0, true);
         }
         return;
       }
       case FLOAT64: {
         const f = floatValue(path, type, v);
         if (defLo === 0 && defHi === 0) {
-          seg.setFloat64(addr, f);
+          this.view.setFloat64(addr, f, true);
         } else {
           const bits = this.floatBits ??= new DataView(new ArrayBuffer(8));
           bits.setFloat64(0, f, true);
-          seg.setUint32(addr, (bits.getUint32(0, true) ^ defLo) >>> 0);
-          seg.setUint32(addr + 4, (bits.getUint32(4, true) ^ defHi) >>> 0);
+          this.view.setUint32(addr, (bits.getUint32(0, true) ^ defLo) >>> 0, true);
+          this.view.setUint32(addr + 4, (bits.getUint32(4, true) ^ defHi) >>> 0, true);
         }
         return;
       }
@@ -331,61 +394,35 @@ class MessageWriter {
 
   /**
    * Allocates `bytes` for the target of the pointer at `addr` and writes the pointer with the
-   * given type bits (0 struct, 1 list) and upper word. The content's segment and offset are left
-   * in `targetSeg` and `targetOffset`.
+   * given type bits (0 struct, 1 list) and upper word; the target's offset.
    */
-  private allocateTarget(
-    seg: Segment,
-    addr: number,
-    bytes: number,
-    typeBits: number,
-    upper: number,
-  ): void {
-    const content = seg.allocate(bytes);
-    if (content.segment === seg) {
-      const offsetWords = (content.byteOffset - addr - 8) / 8;
-      seg.setUint32(addr, ((offsetWords << 2) | typeBits) >>> 0);
-      seg.setUint32(addr + 4, upper >>> 0);
-      this.targetSeg = seg;
-      this.targetOffset = content.byteOffset;
-      return;
-    }
-    // The target landed in another segment: capnp-es writes the far pointer and landing pad.
-    this.spilled = true;
-    const res = utils.initPointer(content.segment, content.byteOffset, new Pointer(seg, addr));
-    const p = res.pointer;
-    p.segment.setUint32(p.byteOffset, ((res.offsetWords << 2) | typeBits) >>> 0);
-    p.segment.setUint32(p.byteOffset + 4, upper >>> 0);
-    this.targetSeg = content.segment;
-    this.targetOffset = content.byteOffset;
+  private allocateTarget(addr: number, bytes: number, typeBits: number, upper: number): number {
+    const offset = this.allocate(bytes);
+    const offsetWords = (offset - addr - 8) / 8;
+    this.view.setUint32(addr, ((offsetWords << 2) | typeBits) >>> 0, true);
+    this.view.setUint32(addr + 4, upper >>> 0, true);
+    return offset;
   }
 
-  private writeText(seg: Segment, addr: number, s: string): void {
+  private writeText(addr: number, s: string): void {
     const n = utf8Length(s);
-    this.allocateTarget(seg, addr, n + 1, 1, SIZE_BYTE | ((n + 1) << 3));
-    const target = this.targetSeg!;
-    const offset = this.targetOffset;
+    const offset = this.allocateTarget(addr, n + 1, 1, SIZE_BYTE | ((n + 1) << 3));
     if (n === s.length && n < 64) {
-      let bytes = this.textBytes;
-      if (this.textBuffer !== target.buffer || bytes === undefined) {
-        this.textBuffer = target.buffer;
-        bytes = this.textBytes = new Uint8Array(target.buffer);
-      }
+      const bytes = this.bytes;
       for (let i = 0; i < n; i++) bytes[offset + i] = s.charCodeAt(i);
     } else {
-      textEncoder.encodeInto(s, new Uint8Array(target.buffer, offset, n));
+      textEncoder.encodeInto(s, this.bytes.subarray(offset, offset + n));
     }
   }
 
-  private writeBytes(seg: Segment, addr: number, bytes: Uint8Array): void {
+  private writeBytes(addr: number, bytes: Uint8Array): void {
     const n = bytes.length;
-    this.allocateTarget(seg, addr, n, 1, SIZE_BYTE | (n << 3));
-    new Uint8Array(this.targetSeg!.buffer, this.targetOffset, n).set(bytes);
+    const offset = this.allocateTarget(addr, n, 1, SIZE_BYTE | (n << 3));
+    this.bytes.set(bytes, offset);
   }
 
   /** Writes the pointer at `addr` to a new copy of `v` of pointer type `type`. */
   private writePointer(
-    seg: Segment,
     addr: number,
     type: TypePlan,
     v: unknown,
@@ -394,10 +431,10 @@ class MessageWriter {
     switch (type.code) {
       case TEXT:
         if (typeof v !== "string") typeError(path, type, v);
-        this.writeText(seg, addr, v as string);
+        this.writeText(addr, v as string);
         return;
       case DATA:
-        this.writeBytes(seg, addr, toBytes(path, type, v));
+        this.writeBytes(addr, toBytes(path, type, v));
         return;
       case STRUCT: {
         if (typeof v !== "object" || v === null || Array.isArray(v)) typeError(path, type, v);
@@ -405,29 +442,27 @@ class MessageWriter {
         const words = plan.dataWords + plan.pointerCount;
         if (words === 0) {
           // A zero-sized struct still needs a non-null pointer: offset -1 points at itself.
-          seg.setUint32(addr, 0xfffffffc);
-          seg.setUint32(addr + 4, 0);
+          this.view.setUint32(addr, 0xfffffffc, true);
+          this.view.setUint32(addr + 4, 0, true);
           return;
         }
-        this.allocateTarget(seg, addr, words * 8, 0, plan.dataWords | (plan.pointerCount << 16));
-        this.writeStruct(
-          this.targetSeg!,
-          this.targetOffset,
-          plan,
-          v as Record<string, unknown>,
-          path,
+        const offset = this.allocateTarget(
+          addr,
+          words * 8,
+          0,
+          plan.dataWords | (plan.pointerCount << 16),
         );
+        this.writeStruct(offset, plan, v as Record<string, unknown>, path);
         return;
       }
       case LIST:
         if (!Array.isArray(v)) typeError(path, type, v);
-        this.writeList(seg, addr, type.element!, v as unknown[], path);
+        this.writeList(addr, type.element!, v as unknown[], path);
         return;
     }
   }
 
   private writeList(
-    seg: Segment,
     addr: number,
     element: TypePlan,
     items: unknown[],
@@ -437,54 +472,53 @@ class MessageWriter {
     switch (element.listSize) {
       case SIZE_VOID:
         // No content, but pointing at the end of what is written, as capnp's writer does.
-        this.allocateTarget(seg, addr, 0, 1, SIZE_VOID | (n << 3));
+        this.allocateTarget(addr, 0, 1, SIZE_VOID | (n << 3));
         return;
       case SIZE_BIT: {
-        this.allocateTarget(seg, addr, (n + 7) >> 3, 1, SIZE_BIT | (n << 3));
-        const t = this.targetSeg!;
-        const offset = this.targetOffset;
+        const offset = this.allocateTarget(addr, (n + 7) >> 3, 1, SIZE_BIT | (n << 3));
         for (let i = 0; i < n; i++) {
           const v = items[i];
           if (typeof v !== "boolean") typeError(`${path}[${i}]`, element, v);
-          if (v) t.setUint8(offset + (i >> 3), t.getUint8(offset + (i >> 3)) | (1 << (i & 7)));
+          if (v) {
+            this.view.setUint8(offset + (i >> 3), this.bytes[offset + (i >> 3)] | (1 << (i & 7)));
+          }
         }
         return;
       }
       case SIZE_POINTER: {
-        this.allocateTarget(seg, addr, n * 8, 1, SIZE_POINTER | (n << 3));
-        const t = this.targetSeg!;
-        const offset = this.targetOffset;
+        const offset = this.allocateTarget(addr, n * 8, 1, SIZE_POINTER | (n << 3));
         for (let i = 0; i < n; i++) {
           const v = items[i];
           if (v === null || v === undefined) continue;
-          this.writePointer(t, offset + i * 8, element, v, `${path}[${i}]`);
+          this.writePointer(offset + i * 8, element, v, `${path}[${i}]`);
         }
         return;
       }
       case SIZE_COMPOSITE: {
         const plan = element.struct!;
         const words = plan.dataWords + plan.pointerCount;
-        this.allocateTarget(seg, addr, 8 + n * words * 8, 1, SIZE_COMPOSITE | ((n * words) << 3));
-        const t = this.targetSeg!;
-        const offset = this.targetOffset;
+        const offset = this.allocateTarget(
+          addr,
+          8 + n * words * 8,
+          1,
+          SIZE_COMPOSITE | ((n * words) << 3),
+        );
         // The tag word: a struct pointer whose offset field counts the elements.
-        t.setUint32(offset, (n << 2) >>> 0);
-        t.setUint32(offset + 4, (plan.dataWords | (plan.pointerCount << 16)) >>> 0);
+        this.view.setUint32(offset, (n << 2) >>> 0, true);
+        this.view.setUint32(offset + 4, (plan.dataWords | (plan.pointerCount << 16)) >>> 0, true);
         for (let i = 0; i < n; i++) {
           const v = items[i];
           const p = `${path}[${i}]`;
           if (typeof v !== "object" || v === null || Array.isArray(v)) typeError(p, element, v);
-          this.writeStruct(t, offset + 8 + i * words * 8, plan, v as Record<string, unknown>, p);
+          this.writeStruct(offset + 8 + i * words * 8, plan, v as Record<string, unknown>, p);
         }
         return;
       }
       default: {
         const size = element.listBytes;
-        this.allocateTarget(seg, addr, n * size, 1, element.listSize | (n << 3));
-        const t = this.targetSeg!;
-        const offset = this.targetOffset;
+        const offset = this.allocateTarget(addr, n * size, 1, element.listSize | (n << 3));
         for (let i = 0; i < n; i++) {
-          this.writeData(t, offset + i * size, element, items[i], 0, 0, 0, `${path}[${i}]`);
+          this.writeData(offset + i * size, element, items[i], 0, 0, 0, `${path}[${i}]`);
         }
       }
     }
