@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { ObjectSize, Struct } from "capnp-es";
 import { InputError } from "../errors.ts";
 import { layoutStruct, type StructLayout } from "./layout.ts";
 import {
@@ -150,8 +149,6 @@ export interface StructPlan {
    * does (our packed bytes then equal the tool's).
    */
   writeOrder: FieldPlan[];
-  /** A capnp-es struct class of the struct's size, for `Message.initRoot`. */
-  ctor: typeof Struct;
   layout: StructLayout;
   /**
    * The struct contains itself through struct fields (at any depth): its struct of defaults
@@ -204,10 +201,6 @@ class Planner {
     const existing = this.structs.get(model.fullName);
     if (existing) return existing;
     const layout = layoutStruct(model);
-    const size = new ObjectSize(layout.dataWords * 8, layout.pointerCount);
-    const ctor = class extends Struct {
-      static override readonly _capnp = { displayName: model.fullName, id: "0", size };
-    };
     const plan: StructPlan = {
       name: model.fullName,
       fieldNames: new Set(model.fields.map((f) => f.name)),
@@ -216,7 +209,6 @@ class Planner {
       dataBytes: layout.dataWords * 8,
       fields: [],
       writeOrder: [],
-      ctor: ctor as unknown as typeof Struct,
       layout,
       recursive: false,
     };
