@@ -336,11 +336,6 @@ function fromCapnp(kind: RecordKind, o: Obj): unknown {
         ...(o.exportedActions == null ? {} : { exported: texts(o.exportedActions) }),
       } satisfies ActorRecord;
     case "service": {
-      const actor = (o.actor ?? {}) as Obj;
-      const producers: Record<string, string[]> = {};
-      for (const g of list(o.producers)) {
-        producers[String(g.role)] = list(g.services).map(joinService);
-      }
       const actions: Record<string, ActionRecord> = {};
       for (const a of list(o.actions)) {
         const action: ActionRecord = {
@@ -353,15 +348,8 @@ function fromCapnp(kind: RecordKind, o: Obj): unknown {
         actions[String(a.name)] = action;
       }
       return {
-        key: text(o.key) ?? "",
-        name: text(o.instance) ?? "",
-        actor: text(actor.name) ?? "",
-        role: text(actor.role) ?? "",
-        parent: o.parent ? joinService(o.parent as Obj) : null,
-        producers,
-        consumers: list(o.consumers).map(joinService),
+        ...serviceHeader(o),
         data: (o.data as Uint8Array | null) ?? new Uint8Array(0),
-        changed: Boolean(o.changed),
         actions,
         eventFilters: list(o.eventFilters).map((f) => {
           const filter: EventFilter = {};
@@ -433,11 +421,16 @@ export function decodeRecord<K extends RecordKind>(kind: K, bytes: Uint8Array): 
  */
 export function decodeServiceSummary(bytes: Uint8Array): ServiceSummary {
   const o = codecOf("summary").decode(bytes);
+  const actions: Record<string, { state: ActionState }> = {};
+  for (const a of list(o.actions)) actions[String(a.name)] = { state: a.state as ActionState };
+  return { ...serviceHeader(o), actions };
+}
+
+/** The names and relations of a decoded service message: what its record and summary share. */
+function serviceHeader(o: Obj): Omit<ServiceSummary, "actions"> {
   const actor = (o.actor ?? {}) as Obj;
   const producers: Record<string, string[]> = {};
   for (const g of list(o.producers)) producers[String(g.role)] = list(g.services).map(joinService);
-  const actions: Record<string, { state: ActionState }> = {};
-  for (const a of list(o.actions)) actions[String(a.name)] = { state: a.state as ActionState };
   return {
     key: text(o.key) ?? "",
     name: text(o.instance) ?? "",
@@ -447,7 +440,6 @@ export function decodeServiceSummary(bytes: Uint8Array): ServiceSummary {
     producers,
     consumers: list(o.consumers).map(joinService),
     changed: Boolean(o.changed),
-    actions,
   };
 }
 
