@@ -168,14 +168,12 @@ const JSON_BATCH = 512;
  */
 export function printJsonList(ctx: CliContext, items: readonly unknown[]): void {
   if (items.length === 0) return printJson(ctx, items);
-  let text = "[\n";
-  for (let i = 0; i < items.length; i++) {
-    const item = JSON.stringify(items[i], null, 2) ?? "null";
-    text += `  ${item.replaceAll("\n", "\n  ")}${i === items.length - 1 ? "\n]\n" : ",\n"}`;
-    if ((i + 1) % JSON_BATCH === 0) {
-      ctx.io.stdout(text);
-      text = "";
-    }
+  // A batch stringified as an array is its items as the whole array holds them, between
+  // "[\n" and "\n]": the batches' insides joined by ",\n" are the whole array's.
+  for (let start = 0; start < items.length; start += JSON_BATCH) {
+    const batch = JSON.stringify(items.slice(start, start + JSON_BATCH), null, 2);
+    const inside = batch.slice(2, -2);
+    const last = start + JSON_BATCH >= items.length;
+    ctx.io.stdout(`${start === 0 ? "[\n" : ""}${inside}${last ? "\n]\n" : ",\n"}`);
   }
-  ctx.io.stdout(text);
 }
