@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import process from "node:process";
 import { after, before, describe, it } from "node:test";
 import {
   type RemoteReply,
@@ -127,13 +128,17 @@ describe("RemoteRunner over SshConnections", { skip: await netnsSkipReason() }, 
 
   it("kills the remote process group when the request is aborted", async () => {
     const abort = new AbortController();
+    // Test hosts share the machine's process table, and the Bun and Deno suites run this test at
+    // the same time: sleeps of durations derived from this process's pid are this test's alone.
+    const first = 1_000_000 + process.pid * 2;
     const running = runner.run({
       op: "exec",
       target,
-      command: "sleep 300 & sleep 301; echo never",
+      command: `sleep ${first} & sleep ${first + 1}; echo never`,
     }, { signal: abort.signal });
     const host = set.hosts[0];
-    const sleeping = () => host.run(["pgrep", "-f", "^sleep 30[01]$"]).then((r) => r.stdout.trim());
+    const sleeping = () =>
+      host.run(["pgrep", "-f", `^sleep (${first}|${first + 1})$`]).then((r) => r.stdout.trim());
     await until(async () => (await sleeping()).split("\n").length === 2, { what: "both sleeps" });
     abort.abort(new Error("timed out"));
     await assert.rejects(running, /timed out/);
