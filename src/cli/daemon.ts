@@ -22,6 +22,7 @@ import {
 } from "./daemon_fleet.ts";
 import { globalsOf } from "./global_options.ts";
 import { openSession, printJson } from "./session.ts";
+import { StopSignals } from "./stop_signals.ts";
 
 /** Workers shared by the recurring jobs of all served repositories. */
 const RECURRING_WORKERS = 10;
@@ -138,12 +139,7 @@ async function serve(
   const pool = new WorkerPool({ size: RECURRING_WORKERS });
   let presence: ServedPresence | undefined;
   // Signals that come while starting stop the daemon as soon as it runs.
-  let signalled: string | null = null;
-  let onSignal: (signal: string) => void = (signal) => void (signalled ??= signal);
-  const onTerm = () => onSignal("SIGTERM");
-  const onInt = () => onSignal("SIGINT");
-  process.on("SIGTERM", onTerm);
-  process.on("SIGINT", onInt);
+  const signals = new StopSignals();
   try {
     await refuseSecondDaemon(served);
     for (const repo of served) {
@@ -172,7 +168,7 @@ async function serve(
     presence = await watchServedPresence(served, { logger });
     await new Promise<void>((resolve) => {
       let stopping = false;
-      onSignal = (signal) => {
+      signals.handle((signal) => {
         if (stopping) {
           logger.warn("already stopping: waiting for running jobs to finish or time out", {
             signal,
@@ -187,13 +183,11 @@ async function serve(
           logger.error("stopping failed", { error });
           resolve();
         });
-      };
-      if (signalled) onSignal(signalled);
+      });
     });
     ctx.exitCode = ExitCode.ok;
   } finally {
-    process.off("SIGTERM", onTerm);
-    process.off("SIGINT", onInt);
+    signals.close();
     await presence?.stop().catch(() => {});
     await pool.close().catch(() => {});
     await closeAll(served);

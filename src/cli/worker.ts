@@ -9,12 +9,12 @@
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { homedir, hostname } from "node:os";
 import { join } from "node:path";
-import process from "node:process";
 import { setImmediate } from "node:timers";
 import { ExitCode, InputError } from "../errors.ts";
 import { FleetWorker } from "../fleet/mod.ts";
 import type { CliContext } from "./context.ts";
 import { globalsOf } from "./global_options.ts";
+import { StopSignals } from "./stop_signals.ts";
 
 interface WorkerCliOptions {
   name?: string;
@@ -61,12 +61,7 @@ async function serveWorker(
     if (lines === "") setImmediate(flush);
     lines += `${new Date().toISOString()} ${line}\n`;
   };
-  let signalled: string | null = null;
-  let onSignal: (signal: string) => void = (signal) => void (signalled ??= signal);
-  const onTerm = () => onSignal("SIGTERM");
-  const onInt = () => onSignal("SIGINT");
-  process.on("SIGTERM", onTerm);
-  process.on("SIGINT", onInt);
+  const signals = new StopSignals();
   try {
     const worker = await FleetWorker.start(url, {
       name: options.name ?? hostname(),
@@ -81,7 +76,7 @@ async function serveWorker(
     });
     await new Promise<void>((resolve) => {
       let stopping = false;
-      onSignal = (signal) => {
+      signals.handle((signal) => {
         if (stopping) {
           log(`${signal} again: ending the running jobs now`);
           void worker.stop({ force: true });
@@ -93,14 +88,12 @@ async function serveWorker(
           log(`stopping failed: ${String(error)}`);
           resolve();
         });
-      };
-      if (signalled) onSignal(signalled);
+      });
     });
     ctx.exitCode = ExitCode.ok;
   } finally {
     flush();
-    process.off("SIGTERM", onTerm);
-    process.off("SIGINT", onInt);
+    signals.close();
   }
 }
 

@@ -29,7 +29,7 @@ import { type ListedWorker, listWorkers, servesLabel } from "./registry.ts";
 import type { Router } from "./routing.ts";
 import { readTemplateTree } from "./template_tree.ts";
 import { TickBatch } from "./tick_batch.ts";
-import { type ControlMessage, parseResult, type ProgressData } from "./wire.ts";
+import { type ControlMessage, failedOutcome, parseResult, type ProgressData } from "./wire.ts";
 
 /** Default `--worker-timeout`: how long a job may wait for a worker to take it. */
 export const DEFAULT_WORKER_TIMEOUT_MS = 10 * 60 * 1000;
@@ -725,14 +725,5 @@ function failed(
   started: number,
   flags: { cancelled?: boolean; timedOut?: boolean } = {},
 ): JobOutcome {
-  return {
-    ok: false,
-    result: null,
-    data: request.service.data,
-    log: "",
-    error: { message },
-    ...flags,
-    attempt: request.attempt ?? 1,
-    millis: performance.now() - started,
-  };
+  return failedOutcome(request, message, { ...flags, millis: performance.now() - started });
 }

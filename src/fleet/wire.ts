@@ -8,6 +8,38 @@
  */
 import type { JobOutcome, JobRequest } from "../run/mod.ts";
 
+/** What {@link failedOutcome} adds to a failed attempt's outcome. */
+export interface FailedOutcomeOptions {
+  /** How long the attempt took (default 0: it never ran). */
+  millis?: number;
+  /** The worker that refused or failed it. */
+  worker?: string;
+  cancelled?: boolean;
+  timedOut?: boolean;
+}
+
+/**
+ * A failed attempt's outcome made by the fleet itself (the coordinator or a worker), not by
+ * the job: no result, no log, the service's data unchanged.
+ */
+export function failedOutcome(
+  request: JobRequest,
+  message: string,
+  options: FailedOutcomeOptions = {},
+): JobOutcome {
+  const { millis = 0, ...flags } = options;
+  return {
+    ok: false,
+    result: null,
+    data: request.service.data,
+    log: "",
+    error: { message },
+    ...flags,
+    attempt: request.attempt ?? 1,
+    millis,
+  };
+}
+
 /** A BullMQ progress event of a fleet job. */
 export type ProgressData =
   | { t: "start"; worker: string }

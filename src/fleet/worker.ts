@@ -42,7 +42,13 @@ import {
   type WorkerInfo,
 } from "./registry.ts";
 import { cacheTree } from "./template_tree.ts";
-import { type ControlMessage, type FleetResult, parseControl, type ProgressData } from "./wire.ts";
+import {
+  type ControlMessage,
+  failedOutcome,
+  type FleetResult,
+  parseControl,
+  type ProgressData,
+} from "./wire.ts";
 
 /** A worker joined or left the fleet (what the event stream records as worker.joined/left). */
 export interface FleetWorkerEvent {
@@ -425,17 +431,7 @@ export class FleetWorker {
     message: string,
     flags: { cancelled?: boolean } = {},
   ): JobOutcome {
-    return {
-      ok: false,
-      result: null,
-      data: request.service.data,
-      log: "",
-      error: { message },
-      ...flags,
-      attempt: request.attempt ?? 1,
-      millis: 0,
-      worker: this.#info.name,
-    };
+    return failedOutcome(request, message, { ...flags, worker: this.#info.name });
   }
 
   /**
