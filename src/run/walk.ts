@@ -6,7 +6,9 @@
  *
  * The walker knows nothing about jobs or workers: `run` does the work, `onEvent` lets the
  * caller persist each state change; it is awaited before the walk goes on, so a dependent
- * never starts before its dependency's end has been recorded.
+ * never starts before its dependency's end has been recorded. A node holds its slot of the
+ * concurrency limit while it starts and runs, not while its end is recorded: the next ready
+ * node starts meanwhile, so its start and that end can be persisted together.
  *
  * @module
  */
@@ -115,7 +117,10 @@ class Walker<T, R> {
   readonly #ready = new MinHeap();
   readonly #outcomes = new Map<string, NodeOutcome<R>>();
   readonly #running = new Map<string, Running>();
+  /** Nodes started and not yet run to their end (the concurrency limit counts these). */
   #inFlight = 0;
+  /** Nodes that ran and whose end is being recorded (`onEvent`): they hold no slot. */
+  #recording = 0;
   #stopReason: "fail-fast" | "cancelled" | "fatal" | null = null;
   #fatal: unknown = undefined;
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
@@ -192,7 +197,10 @@ class Walker<T, R> {
       this.#inFlight++;
       void this.#execute(id);
     }
-    if (this.#inFlight === 0 && (this.#ready.size === 0 || this.#stopReason !== null)) {
+    if (
+      this.#inFlight === 0 && this.#recording === 0 &&
+      (this.#ready.size === 0 || this.#stopReason !== null)
+    ) {
       void this.#finish();
     }
   }
@@ -200,6 +208,7 @@ class Walker<T, R> {
   async #execute(id: string): Promise<void> {
     const value = this.#graph.value(id);
     const control: Running = { soft: new AbortController(), hard: new AbortController() };
+    let released = false;
     try {
       await this.#emit({ type: "start", id, value });
       this.#running.set(id, control);
@@ -224,7 +233,14 @@ class Walker<T, R> {
       }
       this.#running.delete(id);
       this.#outcomes.set(id, outcome);
-      await this.#emit({
+      if (outcome.state === "error" && this.#options.failFast && this.#stopReason === null) {
+        this.#stopReason = "fail-fast";
+      }
+      // The node no longer runs: its slot goes to the next ready node now, whose start is
+      // recorded together with this end (one write instead of two in a row) — unless a
+      // dependent this end makes ready would start before that node: the slot waits for it.
+      // Its dependents still wait until this end is recorded.
+      const recorded = this.#emit({
         type: "end",
         id,
         value,
@@ -233,6 +249,13 @@ class Walker<T, R> {
         error: outcome.error,
         millis: outcome.endedAt! - outcome.startedAt!,
       });
+      if (!this.#unblocksFirst(id, outcome.state)) {
+        this.#inFlight--;
+        this.#recording++;
+        released = true;
+        this.#pump();
+      }
+      await recorded;
       if (outcome.state === "ok") {
         for (const dependent of this.#graph.dependentsUnsorted(id)) {
           const left = this.#waiting.get(dependent)! - 1;
@@ -240,7 +263,6 @@ class Walker<T, R> {
           if (left === 0) this.#ready.push(this.#order.get(dependent)!);
         }
       } else if (outcome.state === "error") {
-        if (this.#options.failFast && this.#stopReason === null) this.#stopReason = "fail-fast";
         await this.#skipDependents(id);
       }
     } catch (error) {
@@ -252,9 +274,24 @@ class Walker<T, R> {
         this.#fatal = error;
       }
     } finally {
-      this.#inFlight--;
+      if (released) this.#recording--;
+      else this.#inFlight--;
       this.#pump();
     }
+  }
+
+  /**
+   * Whether the end of `id` makes a dependent ready that goes before every node ready now
+   * (or there is none ready): the slot is then kept for it.
+   */
+  #unblocksFirst(id: string, state: NodeState): boolean {
+    if (state !== "ok") return false;
+    const next = this.#ready.peek();
+    for (const dependent of this.#graph.dependentsUnsorted(id)) {
+      if (this.#waiting.get(dependent) !== 1) continue;
+      if (next === undefined || this.#order.get(dependent)! < next) return true;
+    }
+    return false;
   }
 
   async #skipDependents(id: string): Promise<void> {
@@ -340,6 +377,11 @@ class MinHeap {
 
   get size(): number {
     return this.#items.length;
+  }
+
+  /** The smallest number, without taking it (undefined when empty). */
+  peek(): number | undefined {
+    return this.#items[0];
   }
 
   push(n: number): void {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { setImmediate } from "node:timers";
 import { remainingPaths } from "../../src/run/critical_path.ts";
 import { Graph } from "../../src/run/graph.ts";
 import { walk, type WalkEvent } from "../../src/run/walk.ts";
@@ -60,6 +61,46 @@ describe("walk", () => {
     }, { concurrency: 3 });
     assert.equal(result.state, "ok");
     assert.equal(peak, 3);
+  });
+
+  it("starts the next node while an end is recorded, still within the limit", async () => {
+    // Concurrency 1: b starts (its start recorded) while a's end is still being recorded,
+    // but c, which depends on a, waits for that end.
+    const g = graphOf({ a: 0, b: 0, c: 0 }, [["c", "a"]]);
+    const log: string[] = [];
+    let running = 0, peak = 0;
+    const result = await walk(g, async (_ms, { id }) => {
+      peak = Math.max(peak, ++running);
+      log.push(`run ${id}`);
+      await Promise.resolve();
+      running--;
+    }, {
+      concurrency: 1,
+      onEvent: async (e: WalkEvent<number, void>) => {
+        log.push(`${e.type} ${e.id}`);
+        if (e.type === "end" && e.id === "a") {
+          // A write to a store: done after the other work of this moment (b's start).
+          await new Promise((resolve) => setImmediate(resolve));
+          log.push("end a recorded");
+        }
+      },
+    });
+    assert.equal(result.state, "ok");
+    assert.equal(peak, 1);
+    assert.deepEqual(log.slice(0, 4), ["start a", "run a", "end a", "start b"]);
+    assert.ok(log.indexOf("start b") < log.indexOf("end a recorded"), "b did not wait for it");
+    assert.ok(log.indexOf("start c") > log.indexOf("end a recorded"), "c waits for a's end");
+  });
+
+  it("with failFast, starts nothing after a failed run even while its end is recorded", async () => {
+    const g = graphOf({ bad: 0, next: 0 }, []);
+    const started: string[] = [];
+    const result = await walk(g, (_ms, { id }) => {
+      started.push(id);
+      return id === "bad" ? Promise.reject(new Error("bad")) : Promise.resolve();
+    }, { concurrency: 1, failFast: true });
+    assert.deepEqual(started, ["bad"]);
+    assert.equal(result.nodes.get("next")!.state, "skipped");
   });
 
   it("skips a failed node's dependents transitively while other branches go on", async () => {
@@ -241,8 +282,11 @@ describe("walk", () => {
       const result = await walk(g, async () => {}, {
         concurrency: 2,
         priority,
-        onEvent: (e) => {
+        onEvent: async (e) => {
           events.push(`${e.type} ${e.id}`);
+          // Recording takes a moment, as a store's write does.
+          await Promise.resolve();
+          if (e.type === "end") events.push(`recorded ${e.id}`);
         },
       });
       assert.equal(result.state, "ok");
@@ -253,12 +297,21 @@ describe("walk", () => {
     const events = await order((id) => paths.get(id)!);
     const starts = events.filter((e) => e.startsWith("start")).map((e) => e.slice(6));
     assert.equal(starts[0], "c0", "the chain's head starts first");
-    // c1 and c2 (paths 3 and 2) start as soon as their predecessor ended, before the waiting
-    // a nodes (path 1); c3 ties with those, and ties go in step order.
+    // c1 and c2 (paths 3 and 2) go before the waiting a nodes (path 1): from the end of their
+    // predecessor to their start, its slot is kept for them — the a nodes that start meanwhile
+    // only take the slots of a nodes that ended (which go on at once, while their ends are
+    // recorded). c3 ties with the a nodes, and ties go in step order.
     for (let i = 0; i < 2; i++) {
-      const ended = events.indexOf(`end c${i}`);
-      const next = events.slice(ended).find((e) => e.startsWith("start"));
-      assert.equal(next, `start c${i + 1}`, `c${i + 1} goes before the waiting a nodes`);
+      const between = events.slice(
+        events.indexOf(`end c${i}`),
+        events.indexOf(`start c${i + 1}`),
+      );
+      assert.ok(between.includes(`recorded c${i}`), `c${i + 1} waits for c${i}'s end`);
+      const count = (prefix: string) => between.filter((e) => e.startsWith(prefix)).length;
+      assert.ok(
+        count("start a") <= count("end a"),
+        `no a node took c${i}'s slot: ${between.join(", ")}`,
+      );
     }
     assert.deepEqual(starts.filter((id) => id.startsWith("a")), [
       "a0",
