@@ -27,6 +27,11 @@ export class RunMirror {
   readonly #actors: ReadonlyMap<string, ActorRecord>;
   readonly #onError: (error: unknown) => void;
   readonly #dirty = new Set<string>();
+  /**
+   * Dirty services a job ended: their records name that job (`lastJob`), which no file holds
+   * yet, so their files are written without being read and compared first.
+   */
+  readonly #ended = new Set<string>();
   /** Services whose files are written at the end (the run's own jobs' services). */
   readonly #atEnd = new Set<string>();
   #paths: Map<string, string> | undefined;
@@ -54,9 +59,13 @@ export class RunMirror {
     this.#timer ??= setInterval(() => void this.flush(), MIRROR_INTERVAL_MS);
   }
 
-  /** Marks a service (`role!instance`) as changed. */
+  /**
+   * Marks a service (`role!instance`) as changed by the end of one of its jobs (its record
+   * names that job): its file is written without reading it first.
+   */
   mark(name: string): void {
     this.#dirty.add(name);
+    this.#ended.add(name);
   }
 
   /**
@@ -72,10 +81,11 @@ export class RunMirror {
     const texts = new Map<string, string>();
     for (const name of this.#services.keys()) {
       this.#dirty.delete(name);
+      this.#ended.delete(name);
       if (later.has(name)) this.#atEnd.add(name);
       else this.#addText(texts, name);
     }
-    this.#writing = this.#writing.then(() => this.#writeTexts([...texts]));
+    this.#writing = this.#writing.then(() => this.#writeTexts([...texts], new Set()));
   }
 
   /** Writes what changed so far; resolves when it (and any write before it) is done. */
@@ -96,36 +106,44 @@ export class RunMirror {
   async #write(): Promise<void> {
     if (this.#dirty.size === 0) return;
     const texts = new Map<string, string>();
+    const changed = new Set<string>();
     for (const name of this.#dirty) {
       this.#atEnd.delete(name);
-      this.#addText(texts, name);
+      const path = this.#addText(texts, name);
+      if (path !== undefined && this.#ended.has(name)) changed.add(path);
     }
     this.#dirty.clear();
-    await this.#writeTexts([...texts]);
+    this.#ended.clear();
+    await this.#writeTexts([...texts], changed);
   }
 
-  /** Adds the mirror path and text of service `name` (if known) to `texts`. */
-  #addText(texts: Map<string, string>, name: string): void {
+  /** Adds the mirror path and text of service `name` (if known) to `texts`; its path. */
+  #addText(texts: Map<string, string>, name: string): string | undefined {
     try {
       const service = this.#services.get(name);
-      if (!service) return;
+      if (!service) return undefined;
       // Parents do not change during a run: the folders are worked out once.
       this.#paths ??= servicePaths([...this.#services.values()]);
       const path = this.#paths.get(service.key);
-      if (!path) return;
+      if (!path) return undefined;
       texts.set(path, serviceMirrorText(service, this.#actors.get(service.actor)));
+      return path;
     } catch (error) {
       this.#onError(error);
+      return undefined;
     }
   }
 
-  /** Writes files by `WRITERS` at once; each writer's failures go to `onError`. */
-  async #writeTexts(texts: [string, string][]): Promise<void> {
+  /**
+   * Writes files by `WRITERS` at once, those in `changed` without reading them first; each
+   * writer's failures go to `onError`.
+   */
+  async #writeTexts(texts: [string, string][], changed: ReadonlySet<string>): Promise<void> {
     const chunks: Map<string, string>[] = Array.from({ length: WRITERS }, () => new Map());
     texts.forEach(([path, text], i) => chunks[i % WRITERS].set(path, text));
     // Each writer goes on past a failing file (writeMirrorFiles reports them together).
     const settled = await Promise.allSettled(
-      chunks.filter((c) => c.size > 0).map((c) => writeMirrorFiles(this.#repoPath, c)),
+      chunks.filter((c) => c.size > 0).map((c) => writeMirrorFiles(this.#repoPath, c, { changed })),
     );
     for (const outcome of settled) {
       if (outcome.status === "rejected") this.#onError(outcome.reason);

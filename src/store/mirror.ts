@@ -210,6 +210,11 @@ export interface WriteMirrorFilesOptions {
    * reading them first, their folders created first.
    */
   fresh?: ReadonlySet<string>;
+  /**
+   * Paths (as given) whose text is known to differ from the file's (a service a job just
+   * ended): written without reading them first.
+   */
+  changed?: ReadonlySet<string>;
 }
 
 /**
@@ -220,7 +225,11 @@ export interface WriteMirrorFilesOptions {
 async function writeFiles(
   root: string,
   files: readonly (readonly [string, string])[],
-  options: { fresh: (path: string) => boolean; label: (path: string) => string },
+  options: {
+    fresh: (path: string) => boolean;
+    label: (path: string) => string;
+    changed?: (path: string) => boolean;
+  },
 ): Promise<{ result: MirrorWriteResult; failures: { path: string; error: unknown }[] }> {
   const result: MirrorWriteResult = { written: 0, removed: 0, unchanged: 0 };
   const failures: { path: string; error: unknown }[] = [];
@@ -230,7 +239,7 @@ async function writeFiles(
     while (next < files.length) {
       const [path, text] = files[next++];
       const fresh = options.fresh(path);
-      if (!fresh && (await readText(path)) === text) {
+      if (!fresh && !options.changed?.(path) && (await readText(path)) === text) {
         result.unchanged++;
         continue;
       }
@@ -272,7 +281,7 @@ export async function writeMirrorFiles(
   files: ReadonlyMap<string, string>,
   options: WriteMirrorFilesOptions = {},
 ): Promise<MirrorWriteResult> {
-  const { fresh = new Set<string>() } = options;
+  const { fresh = new Set<string>(), changed = new Set<string>() } = options;
   const byAbsolute = new Map<string, string>();
   const entries = [...files].map(([path, text]) => {
     const absolute = join(repoPath, path);
@@ -281,6 +290,7 @@ export async function writeMirrorFiles(
   });
   const { result, failures } = await writeFiles(repoPath, entries, {
     fresh: (absolute) => fresh.has(byAbsolute.get(absolute)!),
+    changed: (absolute) => changed.has(byAbsolute.get(absolute)!),
     label: (absolute) => byAbsolute.get(absolute)!,
   });
   if (failures.length > 0) throw new MirrorWriteError(failures);

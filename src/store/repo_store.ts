@@ -617,7 +617,7 @@ export class RepoStore {
     // A job's service write joins the other writes of the same moment (`write_group.ts`).
     const applied = await this.#group.submit(ops, [{ key: recordKey, value: seen.bytes }]);
     if (!applied) return { outcome: "conflict", value };
-    if (changed) {
+    if (changed && this.#mirror) {
       // A moved service needs the whole mirror; otherwise its own file.
       if (seen.parent !== next.parent) await this.refreshMirror();
       else await this.#refreshMirrorOf([next]);

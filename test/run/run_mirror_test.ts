@@ -38,6 +38,31 @@ describe("RunMirror", () => {
     assert.deepEqual(errors, []);
   });
 
+  it("rewrites an ended job's service unread; compares the files left for the end", async () => {
+    const repo = join(dir.path, "ended");
+    const services = new Map<string, ServiceRecord>([[nameOf(a), a], [nameOf(b), b]]);
+    const paths = servicePaths([a, b]);
+    const fileOf = (s: ServiceRecord) => join(repo, paths.get(s.key)!);
+    // Both files hold their records' texts already.
+    for (const s of [a, b]) {
+      await mkdir(join(fileOf(s), ".."), { recursive: true });
+      await writeFile(fileOf(s), serviceMirrorText(s, node));
+    }
+    const inode = async (s: ServiceRecord) => (await stat(fileOf(s))).ino;
+    const before = [await inode(a), await inode(b)];
+    const errors: unknown[] = [];
+    const mirror = new RunMirror(repo, services, actors, (e) => errors.push(e));
+    mirror.syncAll({ later: [nameOf(a), nameOf(b)] });
+    // a's job ended: written without comparing (a new file took its place); b's never ran:
+    // compared at the end, found current, left alone.
+    mirror.mark(nameOf(a));
+    await mirror.stop();
+    assert.notEqual(await inode(a), before[0], "a was rewritten");
+    assert.equal(await inode(b), before[1], "b was only compared");
+    assert.equal(await readFile(fileOf(a), "utf8"), serviceMirrorText(a, node));
+    assert.deepEqual(errors, []);
+  });
+
   it("reports a failed write instead of throwing, and leaves unknown names alone", async () => {
     const blocked = join(dir.path, "blocked");
     await writeFile(blocked, "a file where the repository folder should be");

@@ -203,6 +203,22 @@ describe("mirror", () => {
     }
   });
 
+  it("writes files known to have changed without reading them first", async () => {
+    const repo = await makeTempRepo();
+    try {
+      const same = join("services", "node!a", "service.json");
+      const other = join("services", "node!b", "service.json");
+      const files = new Map([[same, "{}\n"], [other, "{}\n"]]);
+      await writeMirrorFiles(repo.path, files);
+      // Both hold their text already: the one named changed is written anyway (not compared).
+      const result = await writeMirrorFiles(repo.path, files, { changed: new Set([same]) });
+      assert.deepEqual(result, { written: 1, removed: 0, unchanged: 1 });
+      assert.equal(readFileSync(join(repo.path, same), "utf8"), "{}\n");
+    } finally {
+      await repo.remove();
+    }
+  });
+
   it("a file that cannot be written does not stop the others; the error names it", async () => {
     const repo = await makeTempRepo();
     try {
