@@ -215,7 +215,10 @@ self.onmessage = (event: MessageEvent<unknown>) => {
       controllers.get(message.id)?.abort(new Error(message.reason));
       break;
     case "run":
-      void runJob(message.id, message.request);
+      // Its controller exists from now on, so a cancel before its turn is not lost.
+      controllers.set(message.id, new AbortController());
+      waiting.push({ id: message.id, request: message.request });
+      if (!draining.value) void runWaiting();
       break;
     case "remote-reply": {
       const waiting = calls.get(message.call);
@@ -236,9 +239,35 @@ function remote(id: number, request: RemoteRequest): Promise<RemoteReply> {
   });
 }
 
+/** Jobs sent while another one runs, in order (docs/job_protocol.md): one runs at a time. */
+const waiting: { id: number; request: JobRequest }[] = [];
+const draining = { value: false };
+
+async function runWaiting(): Promise<void> {
+  draining.value = true;
+  try {
+    while (waiting.length > 0) {
+      const { id, request } = waiting.shift()!;
+      await runJob(id, request);
+      // The messages that came meanwhile (a cancel of the next job) are taken first.
+      if (waiting.length > 0) await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+  } finally {
+    draining.value = false;
+  }
+}
+
 async function runJob(id: number, request: JobRequest): Promise<void> {
-  const controller = new AbortController();
+  const controller = controllers.get(id) ?? new AbortController();
   controllers.set(id, controller);
+  if (controller.signal.aborted) {
+    // Cancelled before its turn: not run at all.
+    controllers.delete(id);
+    const reason = controller.signal.reason;
+    const message = reason instanceof Error ? reason.message : "cancelled";
+    send({ type: "error", id, error: { message }, data: request.service.data });
+    return;
+  }
   current.id = id;
   let end: WorkerMessage;
   let job: Job | undefined;
@@ -253,8 +282,10 @@ async function runJob(id: number, request: JobRequest): Promise<void> {
     job = makeJob(id, request, controller.signal, executor);
     if (request.noexec) job.log(`noexec: ${request.action} not executed`);
     const action = request.noexec ? null : await loadAction(request);
+    const started = performance.now();
     const value = action ? await action(job) : undefined;
-    end = { type: "result", id, result: toJson(value), data: job.service.data };
+    const millis = performance.now() - started;
+    end = { type: "result", id, result: toJson(value), data: job.service.data, millis };
   } catch (error) {
     end = {
       type: "error",

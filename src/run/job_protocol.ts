@@ -147,7 +147,10 @@ export interface JobRunner {
 export type HostMessage =
   /** Liveness: the worker answers `pong`. */
   | { type: "ping"; id: number }
-  /** The request: run this job (the worker runs one at a time). */
+  /**
+   * The request: run this job. The worker runs one at a time, in the order they came; a job
+   * cancelled before its turn is not run (it fails with the cancel's reason).
+   */
   | { type: "run"; id: number; request: JobRequest }
   /** Fires the job's `job.signal` with `reason`. */
   | { type: "cancel"; id: number; reason: string }
@@ -165,8 +168,11 @@ export type WorkerMessage =
    * the host can kill it on a timeout) or that ended (`exited`). Detached ones outlive the job.
    */
   | { type: "exec"; id: number; pid: number; state: "started" | "exited"; detached: boolean }
-  /** The job succeeded: its JSON result and the service data as it left it. */
-  | { type: "result"; id: number; result: unknown; data: Record<string, unknown> }
+  /**
+   * The job succeeded: its JSON result and the service data as it left it; `millis`, the
+   * milliseconds its action ran in the worker (the pool packs short jobs, docs/runs.md).
+   */
+  | { type: "result"; id: number; result: unknown; data: Record<string, unknown>; millis?: number }
   /** The job failed: its error and the service data as it left it. */
   | { type: "error"; id: number; error: JobError; data: Record<string, unknown> }
   /**
@@ -318,6 +324,12 @@ export function parseWorkerMessage(value: unknown): WorkerMessage {
     case "result":
       need("result" in value, "no result", value);
       need(isRecord(value.data), "bad data", value);
+      need(
+        value.millis === undefined ||
+          (typeof value.millis === "number" && Number.isFinite(value.millis) && value.millis >= 0),
+        "bad millis",
+        value,
+      );
       break;
     case "error":
       checkJobError(value.error, value);

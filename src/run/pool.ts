@@ -62,6 +62,8 @@ interface PoolWorker {
   worker: JobWorker;
   ephemeral: boolean;
   job: ActiveJob | null;
+  /** Short jobs sent to it while `job` runs, in order: it runs them next (`#packTarget`). */
+  queued: ActiveJob[];
   /** The actions files its jobs loaded: a module's timers outlive its job. */
   modules: Set<string>;
 }
@@ -121,6 +123,8 @@ export class WorkerPool implements JobRunner {
   readonly #ownsRemote: boolean;
   /** Workers {@link WorkerPool.warm} started that have not answered yet. */
   #booting = 0;
+  /** How long the recent jobs of each action ran in a worker (ms, a moving average). */
+  readonly #actionMillis = new Map<string, number>();
 
   constructor(options: PoolOptions = {}) {
     this.#size = Math.max(1, options.size ?? 10);
@@ -140,6 +144,13 @@ export class WorkerPool implements JobRunner {
   /** How many jobs run at once. */
   get size(): number {
     return this.#size;
+  }
+
+  /** Jobs waiting on a busy worker behind its running job (docs/runs.md, "Short jobs"). */
+  get waiting(): number {
+    let n = 0;
+    for (const w of this.#all) n += w.queued.length;
+    return n;
   }
 
   /** Number of live workers (idle or busy). */
@@ -189,6 +200,9 @@ export class WorkerPool implements JobRunner {
     this.#guard.stop();
     for (const q of this.#queue.splice(0)) q.reject(new Error("worker pool is closed"));
     for (const w of [...this.#all]) {
+      for (const job of w.queued.splice(0)) {
+        this.#dropQueued(job, "cancelled: the worker pool was closed");
+      }
       if (w.job) this.#abort(w.job, "cancelled: the worker pool was closed", { cancelled: true });
     }
     for (const w of [...this.#all]) this.#discard(w);
@@ -234,8 +248,7 @@ export class WorkerPool implements JobRunner {
       ? this.#spawn(true)
       : q.fresh
       ? this.#spawn(false)
-      : (this.#idle.pop() ?? this.#spawn(false));
-    w.job = job;
+      : (this.#packTarget(request) ?? this.#idle.pop() ?? this.#spawn(false));
     w.modules.add(request.actionsPath ?? "");
     if (!(w.worker instanceof ProcessWorker)) this.#guard.start();
     job.worker = w;
@@ -250,25 +263,90 @@ export class WorkerPool implements JobRunner {
         } satisfies HostMessage,
       );
     };
-    const onKill = () => this.#abort(job, "cancelled: the job was killed", { cancelled: true });
+    const onKill = () => {
+      // Waiting behind another job: the worker skips it when the cancel comes before its turn,
+      // and should it have started it already, it is killed when its turn comes (`#begin`).
+      if (w.queued.includes(job)) return onCancel();
+      this.#abort(job, "cancelled: the job was killed", { cancelled: true });
+    };
     options.signal?.addEventListener("abort", onCancel, { once: true });
     options.kill?.addEventListener("abort", onKill, { once: true });
-    if (options.timeoutMs !== undefined && Number.isFinite(options.timeoutMs)) {
-      job.timer = setTimeout(
-        () =>
-          this.#abort(job, `timed out after ${formatDuration(options.timeoutMs!)}`, {
-            timedOut: true,
-          }),
-        // setTimeout fires at once past 2^31-1 ms (24.8 days): clamp instead.
-        timerDelay(options.timeoutMs),
-      );
-    }
     job.cleanup = () => {
       clearTimeout(job.timer);
       options.signal?.removeEventListener("abort", onCancel);
       options.kill?.removeEventListener("abort", onKill);
     };
+    if (w.job) w.queued.push(job);
+    else this.#begin(w, job);
     w.worker.postMessage({ type: "run", id: job.id, request } satisfies HostMessage);
+  }
+
+  /** `job` starts running on `w` (at once, or after the jobs queued before it): its timeout. */
+  #begin(w: PoolWorker, job: ActiveJob): void {
+    w.job = job;
+    job.started = performance.now();
+    if (job.options.kill?.aborted) {
+      this.#abort(job, "cancelled: the job was killed", { cancelled: true });
+      return;
+    }
+    const { timeoutMs } = job.options;
+    if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
+      job.timer = setTimeout(
+        () => this.#abort(job, `timed out after ${formatDuration(timeoutMs)}`, { timedOut: true }),
+        // setTimeout fires at once past 2^31-1 ms (24.8 days): clamp instead.
+        timerDelay(timeoutMs),
+      );
+    }
+  }
+
+  /**
+   * A busy thread worker a short job may wait on (docs/runs.md, "Short jobs share a worker"):
+   * when the recent jobs of its action each ran under {@link PACK_BELOW_MS} in the worker,
+   * it goes behind the short jobs of a worker already awake — at most {@link PACK_DEPTH} per
+   * worker — instead of waking another one. Undefined otherwise.
+   */
+  #packTarget(request: JobRequest): PoolWorker | undefined {
+    if (!this.#isShort(request)) return undefined;
+    let best: PoolWorker | undefined;
+    for (const w of this.#all) {
+      if (!w.job || w.ephemeral || w.worker instanceof ProcessWorker) continue;
+      if (w.queued.length + 1 >= PACK_DEPTH) continue;
+      if (!this.#isShort(w.job.request) || !w.queued.every((j) => this.#isShort(j.request))) {
+        continue;
+      }
+      if (!best || w.queued.length < best.queued.length) best = w;
+    }
+    return best;
+  }
+
+  #isShort(request: JobRequest): boolean {
+    const millis = this.#actionMillis.get(actionKey(request));
+    return millis !== undefined && millis < PACK_BELOW_MS;
+  }
+
+  /** A job that waited on a worker and will not run there: ends cancelled. */
+  #dropQueued(job: ActiveJob, message: string): void {
+    job.cleanup();
+    job.resolve(outcomeOf(job, { cancelled: true, message }));
+    this.#active--;
+  }
+
+  /**
+   * The jobs waiting on `w`, whose worker is going away: back to the front of the queue, in
+   * their order, to run on another worker.
+   */
+  #requeue(w: PoolWorker): void {
+    const jobs = w.queued.splice(0);
+    for (const job of jobs) {
+      job.cleanup();
+      this.#active--;
+    }
+    this.#queue.unshift(...jobs.map(({ request, options, resolve, reject }) => ({
+      request,
+      options,
+      resolve,
+      reject,
+    })));
   }
 
   /** A worker in a child process with a memory limit, for one job (`isolation: process`). */
@@ -280,7 +358,7 @@ export class WorkerPool implements JobRunner {
     ephemeral: boolean,
     worker: JobWorker = new Worker(this.#specifier, { type: "module" }),
   ): PoolWorker {
-    const w: PoolWorker = { worker, ephemeral, job: null, modules: new Set() };
+    const w: PoolWorker = { worker, ephemeral, job: null, queued: [], modules: new Set() };
     worker.onmessage = (event: MessageEvent<unknown>) => {
       let message: WorkerMessage;
       try {
@@ -332,6 +410,7 @@ export class WorkerPool implements JobRunner {
         this.#remoteCall(w, job, message.call, message.request);
         break;
       case "result":
+        if (message.millis !== undefined) this.#learn(job.request, message.millis);
         this.#complete(job, { ok: true, result: message.result, data: message.data, error: null });
         break;
       case "error":
@@ -384,6 +463,13 @@ export class WorkerPool implements JobRunner {
     onLog(text);
   }
 
+  /** Keeps how long the action ran: the moving average {@link WorkerPool.#packTarget} reads. */
+  #learn(request: JobRequest, millis: number): void {
+    const key = actionKey(request);
+    const last = this.#actionMillis.get(key);
+    this.#actionMillis.set(key, last === undefined ? millis : last * 0.75 + millis * 0.25);
+  }
+
   #complete(job: ActiveJob, done: WorkerDone): void {
     const w = job.worker!;
     job.cleanup();
@@ -404,7 +490,9 @@ export class WorkerPool implements JobRunner {
       attempt: job.request.attempt ?? 1,
       millis: performance.now() - job.started,
     });
-    if (w.ephemeral || this.#closed) this.#discard(w);
+    const next = w.queued.shift();
+    if (next) this.#begin(w, next);
+    else if (w.ephemeral || this.#closed) this.#discard(w);
     else this.#idle.push(w);
     this.#active--;
     this.#dispatch();
@@ -420,6 +508,7 @@ export class WorkerPool implements JobRunner {
     if (w.job !== job) return;
     job.cleanup();
     w.job = null;
+    this.#requeue(w);
     this.#discard(w);
     killGroups(job.groups);
     job.remote.abort(new Error(message));
@@ -437,6 +526,7 @@ export class WorkerPool implements JobRunner {
     const w = job.worker!;
     job.cleanup();
     w.job = null;
+    this.#requeue(w);
     this.#discard(w);
     killGroups(job.groups);
     job.remote.abort(new Error("its worker failed"));
@@ -459,6 +549,7 @@ export class WorkerPool implements JobRunner {
       const job = w.job;
       job.cleanup();
       w.job = null;
+      this.#requeue(w);
       this.#discard(w);
       killGroups(job.groups);
       job.options.onLog?.(MOVED_TO_PROCESS_LINE(rss));
@@ -480,6 +571,20 @@ export class WorkerPool implements JobRunner {
     const i = this.#idle.indexOf(w);
     if (i !== -1) this.#idle.splice(i, 1);
   }
+}
+
+/**
+ * A job whose action's recent jobs each ran under this many milliseconds in the worker may
+ * wait on a busy worker (docs/runs.md, "Short jobs share a worker").
+ */
+export const PACK_BELOW_MS = 1;
+
+/** At most this many jobs on one worker at once: the running one and those waiting. */
+export const PACK_DEPTH = 8;
+
+/** The key of a job's action for the durations the pool learns: its file and its name. */
+function actionKey(request: JobRequest): string {
+  return `${request.actionsPath ?? ""}\n${request.action}`;
 }
 
 /** How a job ended, as the worker reported it. */
