@@ -22,8 +22,10 @@
  * @module
  */
 import { Buffer } from "node:buffer";
+import * as diagnostics from "node:diagnostics_channel";
 import { Redis, type RedisOptions } from "ioredis";
 import { InputError, UnavailableError } from "../errors.ts";
+import { completeTracingChannel } from "../runtime.ts";
 import {
   type AppendEventsOptions,
   type AppendLogOptions,
@@ -168,6 +170,8 @@ class RedisDriver implements StoreDriver {
   #lost: StoreLostError | null = null;
 
   constructor(url: string, settings: RedisOptions, options: RedisDriverOptions) {
+    // Without it, Bun's ioredis decodes every argument of every command to a string.
+    completeTracingChannel(diagnostics);
     this.location = maskUrl(url);
     this.namespace = options.namespace;
     this.#prefix = `ays:${options.namespace}:`;
