@@ -27,46 +27,61 @@ const LOST_REPLY = `redis.error_reply('AYSLOST the layout record is gone')`;
 
 /**
  * Atomic batch. KEYS: [1] key index (zset), [2] batch marker, [3] meta hash, then one key per
- * guard, then one key per op. ARGV: [1] guard count, [2] marker ttl (s), [3] namespace prefix
- * length, [4] lost-store guard flag, then per guard a flag (`v` value / `n` absent) and the
- * value, then per op a code (`s`/`d`) and the value (empty for deletes). Returns {ok, deleted};
- * a batch whose marker exists returns the recorded result without applying anything.
+ * guard, then one key per op. ARGV: [1] marker ttl (s), [2] namespace prefix length, [3]
+ * lost-store guard flag, [4] the guards' kinds, one letter each (`v` a value / `n` absent), [5]
+ * the ops' kinds, one letter each (`s` set / `d` delete), then the value of each `v` guard, then
+ * the value of each set — no argument for what has no value, so a job's writes cost the client
+ * and the server as few arguments as they can. Returns {ok, deleted}; a batch whose marker exists
+ * returns the recorded result without applying anything.
+ *
+ * A set adds its key to the index only when the key is new (`SET … GET` tells, in the same
+ * call): a run rewrites existing records, whose index entry is already there.
  */
 export const BATCH_LUA = LOST + `
-if ays_lost(KEYS[3], ARGV[4]) then return ${LOST_REPLY} end
+if ays_lost(KEYS[3], ARGV[3]) then return ${LOST_REPLY} end
 local prev = redis.call('GET', KEYS[2])
 if prev then
   local ok, deleted = string.match(prev, '^(%d+):(%d+)$')
   return {tonumber(ok), tonumber(deleted)}
 end
-local ng = tonumber(ARGV[1])
-local plen = tonumber(ARGV[3])
+local plen = tonumber(ARGV[2])
+local gkinds = ARGV[4]
+local okinds = ARGV[5]
+local ng = #gkinds
+local a = 6
 local ok = 1
 for i = 1, ng do
   local cur = redis.call('GET', KEYS[3 + i])
-  if ARGV[3 + 2 * i] == 'n' then
+  if string.byte(gkinds, i) == 110 then
     if cur then ok = 0 break end
-  elseif (not cur) or cur ~= ARGV[4 + 2 * i] then
-    ok = 0 break
+  else
+    if (not cur) or cur ~= ARGV[a] then ok = 0 break end
+    a = a + 1
   end
 end
 local deleted = 0
 if ok == 1 then
-  local a = 5 + 2 * ng
-  for k = 4 + ng, #KEYS do
+  -- The values of the sets follow those of the value guards.
+  a = 6
+  for i = 1, ng do
+    if string.byte(gkinds, i) ~= 110 then a = a + 1 end
+  end
+  local k = 3 + ng
+  for i = 1, #okinds do
+    k = k + 1
     local key = KEYS[k]
-    local member = string.sub(key, plen + 1)
-    if ARGV[a] == 's' then
-      redis.call('SET', key, ARGV[a + 1])
-      redis.call('ZADD', KEYS[1], 0, member)
+    if string.byte(okinds, i) == 115 then
+      if not redis.call('SET', key, ARGV[a], 'GET') then
+        redis.call('ZADD', KEYS[1], 0, string.sub(key, plen + 1))
+      end
+      a = a + 1
     else
       deleted = deleted + redis.call('DEL', key)
-      redis.call('ZREM', KEYS[1], member)
+      redis.call('ZREM', KEYS[1], string.sub(key, plen + 1))
     end
-    a = a + 2
   end
 end
-redis.call('SET', KEYS[2], ok .. ':' .. deleted, 'EX', tonumber(ARGV[2]))
+redis.call('SET', KEYS[2], ok .. ':' .. deleted, 'EX', tonumber(ARGV[1]))
 return {ok, deleted}
 `;
 
