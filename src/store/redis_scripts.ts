@@ -26,16 +26,23 @@ end
 const LOST_REPLY = `redis.error_reply('AYSLOST the layout record is gone')`;
 
 /**
+ * How many keys one `MGET`, `MSET` or `ZADD` of a script takes at most: Lua's `unpack` gives at
+ * most about 8,000 values at once.
+ */
+const CHUNK = 1000;
+
+/**
  * Atomic batch. KEYS: [1] key index (zset), [2] batch marker, [3] meta hash, then one key per
  * guard, then one key per op. ARGV: [1] marker ttl (s), [2] namespace prefix length, [3]
  * lost-store guard flag, [4] the guards' kinds, one letter each (`v` a value / `n` absent), [5]
  * the ops' kinds, one letter each (`s` set / `d` delete), then the value of each `v` guard, then
- * the value of each set — no argument for what has no value, so a job's writes cost the client
- * and the server as few arguments as they can. Returns {ok, deleted}; a batch whose marker exists
- * returns the recorded result without applying anything.
+ * the value of each set — no argument for what has no value. Returns {ok, deleted}; a batch
+ * whose marker exists returns the recorded result without applying anything.
  *
- * A set adds its key to the index only when the key is new (`SET … GET` tells, in the same
- * call): a run rewrites existing records, whose index entry is already there.
+ * Few commands inside (each costs the server a call and a line of the AOF): the guards are read
+ * with `MGET`, and consecutive sets are written with one `MSET` and their index entries with one
+ * `ZADD` (an entry already there stays as it is), chunks of ${CHUNK} keys. A delete of a key set
+ * earlier in the batch writes the sets gathered so far first, so the ops keep their order.
  */
 export const BATCH_LUA = LOST + `
 if ays_lost(KEYS[3], ARGV[3]) then return ${LOST_REPLY} end
@@ -44,42 +51,63 @@ if prev then
   local ok, deleted = string.match(prev, '^(%d+):(%d+)$')
   return {tonumber(ok), tonumber(deleted)}
 end
+local chunk = ${CHUNK}
+local byte, sub = string.byte, string.sub
 local plen = tonumber(ARGV[2])
 local gkinds = ARGV[4]
 local okinds = ARGV[5]
 local ng = #gkinds
 local a = 6
 local ok = 1
-for i = 1, ng do
-  local cur = redis.call('GET', KEYS[3 + i])
-  if string.byte(gkinds, i) == 110 then
-    if cur then ok = 0 break end
-  else
-    if (not cur) or cur ~= ARGV[a] then ok = 0 break end
-    a = a + 1
+for c = 1, ng, chunk do
+  local upto = math.min(ng, c + chunk - 1)
+  local cur = redis.call('MGET', unpack(KEYS, 3 + c, 3 + upto))
+  for i = c, upto do
+    local v = cur[i - c + 1]
+    if byte(gkinds, i) == 110 then
+      if v then ok = 0 break end
+    else
+      if (not v) or v ~= ARGV[a] then ok = 0 break end
+      a = a + 1
+    end
   end
+  if ok == 0 then break end
 end
 local deleted = 0
 if ok == 1 then
   -- The values of the sets follow those of the value guards.
   a = 6
   for i = 1, ng do
-    if string.byte(gkinds, i) ~= 110 then a = a + 1 end
+    if byte(gkinds, i) ~= 110 then a = a + 1 end
+  end
+  local sets, members, pending = {}, {}, {}
+  local function flush()
+    for c = 1, #sets, 2 * chunk do
+      redis.call('MSET', unpack(sets, c, math.min(#sets, c + 2 * chunk - 1)))
+    end
+    for c = 1, #members, 2 * chunk do
+      redis.call('ZADD', KEYS[1], unpack(members, c, math.min(#members, c + 2 * chunk - 1)))
+    end
+    sets, members, pending = {}, {}, {}
   end
   local k = 3 + ng
   for i = 1, #okinds do
     k = k + 1
     local key = KEYS[k]
-    if string.byte(okinds, i) == 115 then
-      if not redis.call('SET', key, ARGV[a], 'GET') then
-        redis.call('ZADD', KEYS[1], 0, string.sub(key, plen + 1))
-      end
+    if byte(okinds, i) == 115 then
+      sets[#sets + 1] = key
+      sets[#sets + 1] = ARGV[a]
+      members[#members + 1] = 0
+      members[#members + 1] = sub(key, plen + 1)
+      pending[key] = true
       a = a + 1
     else
+      if pending[key] then flush() end
       deleted = deleted + redis.call('DEL', key)
-      redis.call('ZREM', KEYS[1], string.sub(key, plen + 1))
+      redis.call('ZREM', KEYS[1], sub(key, plen + 1))
     end
   end
+  flush()
 end
 redis.call('SET', KEYS[2], ok .. ':' .. deleted, 'EX', tonumber(ARGV[1]))
 return {ok, deleted}
