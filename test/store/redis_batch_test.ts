@@ -51,4 +51,68 @@ describe("redis write path", () => {
     await driver.set("untraced", text("y"));
     assert.deepEqual(seen, []);
   });
+
+  it("keeps the order of sets and deletes of one key inside a batch", async () => {
+    await driver.batch([
+      { op: "set", key: "o:a", value: text("1") },
+      { op: "delete", key: "o:a" },
+      { op: "delete", key: "o:b" },
+      { op: "set", key: "o:b", value: text("2") },
+      { op: "set", key: "o:c", value: text("3") },
+      { op: "delete", key: "o:c" },
+      { op: "set", key: "o:c", value: text("4") },
+      { op: "set", key: "o:d", value: text("5") },
+      { op: "set", key: "o:d", value: text("6") },
+    ]);
+    const values = await driver.getMany(["o:a", "o:b", "o:c", "o:d"]);
+    assert.deepEqual(values.map((v) => v && new TextDecoder().decode(v)), [null, "2", "4", "6"]);
+    assert.deepEqual(await driver.listKeys("o:"), ["o:b", "o:c", "o:d"]);
+    assert.deepEqual(await direct.zrangebylex("ays:wp:~keys", "[o:", "[o:\xff"), [
+      "o:b",
+      "o:c",
+      "o:d",
+    ]);
+  });
+
+  it("applies a batch of more keys and guards than one chunk of the script, or none of it", async () => {
+    const n = 2_500;
+    const keys = Array.from({ length: n }, (_, i) => `big:${String(i).padStart(5, "0")}`);
+    await driver.batch(keys.map((key, i) => ({ op: "set", key, value: text(`v${i}`) })));
+    assert.equal((await driver.listKeys("big:")).length, n);
+    // Guards on every key, the last one stale: nothing is applied.
+    const guards = keys.map((key, i) => ({ key, value: text(i === n - 1 ? "stale" : `v${i}`) }));
+    const ops = keys.map((key) => ({ op: "delete" as const, key }));
+    assert.equal(await driver.batch(ops, { guards }), false);
+    assert.equal((await driver.listKeys("big:")).length, n);
+    // All guards hold: every key goes, index entries too.
+    guards[n - 1] = { key: keys[n - 1], value: text(`v${n - 1}`) };
+    assert.equal(await driver.batch(ops, { guards }), true);
+    assert.deepEqual(await driver.listKeys("big:"), []);
+    assert.equal(await direct.exists(`ays:wp:${keys[0]}`, `ays:wp:${keys[n - 1]}`), 0);
+  });
+
+  it("checks guards of absent keys and of values in the order given", async () => {
+    await driver.set("g:x", text("x"));
+    const set = [{ op: "set" as const, key: "g:y", value: text("y") }];
+    assert.equal(
+      await driver.batch(set, {
+        guards: [{ key: "g:none", value: null }, { key: "g:x", value: null }],
+      }),
+      false,
+    );
+    assert.equal(await driver.get("g:y"), null);
+    assert.equal(
+      await driver.batch(set, {
+        guards: [{ key: "g:none", value: null }, { key: "g:x", value: text("x") }],
+      }),
+      true,
+    );
+    assert.deepEqual(await driver.get("g:y"), text("y"));
+  });
+
+  it("writes an empty value as an empty string, listed in the index", async () => {
+    await driver.batch([{ op: "set", key: "e:1", value: new Uint8Array(0) }]);
+    assert.deepEqual(await driver.get("e:1"), new Uint8Array(0));
+    assert.deepEqual(await driver.listKeys("e:"), ["e:1"]);
+  });
 });
