@@ -328,9 +328,15 @@ if prev then return tonumber(prev) end
 local n = #ARGV - 3
 local last = redis.call('INCRBY', KEYS[2], n)
 local first = last - n + 1
-for i = 1, n do
-  local id = first + i - 1
-  redis.call('ZADD', KEYS[1], id, id .. ' ' .. ARGV[3 + i])
+-- One ZADD per ${CHUNK} events, not one per event.
+for c = 1, n, ${CHUNK} do
+  local members = {}
+  for i = c, math.min(n, c + ${CHUNK} - 1) do
+    local id = first + i - 1
+    members[#members + 1] = id
+    members[#members + 1] = id .. ' ' .. ARGV[3 + i]
+  end
+  redis.call('ZADD', KEYS[1], unpack(members))
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', last - tonumber(ARGV[1]))
 redis.call('SET', KEYS[3], first, 'EX', tonumber(ARGV[3]))

@@ -115,4 +115,22 @@ describe("redis write path", () => {
     assert.deepEqual(await driver.get("e:1"), new Uint8Array(0));
     assert.deepEqual(await driver.listKeys("e:"), ["e:1"]);
   });
+
+  it("appends more events than one ZADD of the script takes, in order, with consecutive ids", async () => {
+    const data = Array.from({ length: 2_500 }, (_, i) => JSON.stringify({ n: i }));
+    const first = await driver.appendEvents(data);
+    const read: { id: number; data: string }[] = [];
+    for (let after = first - 1;;) {
+      const page = await driver.readEvents(after, { limit: 1000 });
+      if (page.length === 0) break;
+      read.push(...page);
+      after = page[page.length - 1].id;
+    }
+    assert.deepEqual(read.map((event) => event.data), data);
+    assert.deepEqual(read.map((event) => event.id), data.map((_, i) => first + i));
+    // The cap keeps the newest.
+    const next = await driver.appendEvents(["a", "b", "c"], { maxEvents: 2 });
+    const kept = await driver.readEvents(0);
+    assert.deepEqual(kept, [{ id: next + 1, data: "b" }, { id: next + 2, data: "c" }]);
+  });
 });
