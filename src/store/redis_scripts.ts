@@ -41,8 +41,10 @@ const CHUNK = 1000;
  *
  * Few commands inside (each costs the server a call and a line of the AOF): the guards are read
  * with `MGET`, and consecutive sets are written with one `MSET` and their index entries with one
- * `ZADD` (an entry already there stays as it is), chunks of ${CHUNK} keys. A delete of a key set
- * earlier in the batch writes the sets gathered so far first, so the ops keep their order.
+ * `ZADD`, chunks of ${CHUNK} keys; when one `EXISTS` finds every key of the sets there already (a
+ * run rewriting its records), their index entries are too and the `ZADD` is left out. A delete
+ * of a key set earlier in the batch writes the sets gathered so far first, so the ops keep their
+ * order.
  */
 export const BATCH_LUA = LOST + `
 if ays_lost(KEYS[3], ARGV[3]) then return ${LOST_REPLY} end
@@ -80,15 +82,28 @@ if ok == 1 then
   for i = 1, ng do
     if byte(gkinds, i) ~= 110 then a = a + 1 end
   end
-  local sets, members, pending = {}, {}, {}
+  local sets, names, pending = {}, {}, {}
   local function flush()
+    -- Keys that all exist already (a run rewriting its records) need no index entry.
+    local fresh = false
+    for c = 1, #names, chunk do
+      local upto = math.min(#names, c + chunk - 1)
+      if redis.call('EXISTS', unpack(names, c, upto)) < upto - c + 1 then fresh = true break end
+    end
     for c = 1, #sets, 2 * chunk do
       redis.call('MSET', unpack(sets, c, math.min(#sets, c + 2 * chunk - 1)))
     end
-    for c = 1, #members, 2 * chunk do
-      redis.call('ZADD', KEYS[1], unpack(members, c, math.min(#members, c + 2 * chunk - 1)))
+    if fresh then
+      for c = 1, #names, chunk do
+        local members = {}
+        for i = c, math.min(#names, c + chunk - 1) do
+          members[#members + 1] = 0
+          members[#members + 1] = sub(names[i], plen + 1)
+        end
+        redis.call('ZADD', KEYS[1], unpack(members))
+      end
     end
-    sets, members, pending = {}, {}, {}
+    sets, names, pending = {}, {}, {}
   end
   local k = 3 + ng
   for i = 1, #okinds do
@@ -97,8 +112,7 @@ if ok == 1 then
     if byte(okinds, i) == 115 then
       sets[#sets + 1] = key
       sets[#sets + 1] = ARGV[a]
-      members[#members + 1] = 0
-      members[#members + 1] = sub(key, plen + 1)
+      names[#names + 1] = key
       pending[key] = true
       a = a + 1
     else
