@@ -17,7 +17,9 @@
  *
  * Usage: `bun bench/peers.ts [--rounds 5] [--only wait100,skewed] [--tools ays,make]
  * [--ays PATH] [--compare NAME=PATH] [--full] [--cap SECONDS]`. `--ays` measures another
- * binary than dist/ays; `--compare` adds one as a column (e.g. a build from before a change); `--full` also runs the peers that take minutes
+ * binary than dist/ays; `--compare` adds one as a column (e.g. a build from before a change),
+ * on SQLite and, for the no-op workloads, on the same Redis as `ays redis`; `--full` also runs
+ * the peers that take minutes
  * per round (Ansible, Snakemake and GNU parallel on 10,000 jobs); a tool whose first round of
  * a workload takes longer than `--cap` seconds (default 60) runs no further rounds of it.
  * Prints medians and the ratio ays ÷ best peer and writes `bench/results/peers.json`.
@@ -375,6 +377,9 @@ const tools: Tool[] = [
   aysTool("ays", aysPath),
   ...compare.map(([name, path]) => aysTool(name, path)),
   aysTool("ays redis", aysPath, () => redis!.url),
+  // Each `--compare` build on the same Redis too, so a change of the Redis store is measured
+  // interleaved with the build before it.
+  ...compare.map(([name, path]) => aysTool(`${name} redis`, path, () => redis!.url)),
   makeTool,
   parallelTool,
   snakemakeTool,
@@ -384,7 +389,9 @@ const tools: Tool[] = [
 const cells: Cell[] = [];
 const root = await makeTempDir("ays-peers-");
 try {
-  if (tools.some((t) => t.name === "ays redis") && WORKLOADS.some((w) => w.id.startsWith("noop"))) {
+  if (
+    tools.some((t) => t.name.endsWith(" redis")) && WORKLOADS.some((w) => w.id.startsWith("noop"))
+  ) {
     redis = await startRedis();
   }
   for (const w of WORKLOADS) {

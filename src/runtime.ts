@@ -136,3 +136,34 @@ function writeSome(fd: number, bytes: Uint8Array): Promise<number> {
     });
   });
 }
+
+/** What {@link completeTracingChannel} needs of `node:diagnostics_channel`. */
+export interface TracingChannels {
+  tracingChannel(name: string): object;
+}
+
+/** The five event channels of a `TracingChannel`, as Node names them. */
+const TRACE_EVENTS = ["start", "end", "asyncStart", "asyncEnd", "error"] as const;
+
+/**
+ * Gives `TracingChannel` (of `node:diagnostics_channel`, passed in so that only its users load
+ * it) the `hasSubscribers` getter Node has had since 20.13, when the runtime lacks it — Bun 1.4
+ * does (oven-sh/bun#27805). Libraries that skip tracing only when it reads `false` trace every
+ * call otherwise: ioredis 6 then builds a trace context for each command, a string copy of every
+ * argument, every record of a Redis batch decoded as UTF-8 text for nobody (docs/store.md,
+ * "Redis: the cost of a write"). The getter is Node's: true when any of the five event channels
+ * has a subscriber, so a tracer that subscribes still sees every command. Does nothing where
+ * the getter exists (Node, Deno) or was added already.
+ */
+export function completeTracingChannel(diagnostics: TracingChannels): void {
+  const prototype = Object.getPrototypeOf(diagnostics.tracingChannel("ays:probe")) as
+    | object
+    | null;
+  if (prototype === null || "hasSubscribers" in prototype) return;
+  Object.defineProperty(prototype, "hasSubscribers", {
+    configurable: true,
+    get(this: Record<string, { hasSubscribers?: boolean } | undefined>): boolean {
+      return TRACE_EVENTS.some((event) => this[event]?.hasSubscribers === true);
+    },
+  });
+}

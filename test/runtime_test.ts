@@ -3,7 +3,8 @@ import { describe, it } from "node:test";
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { packaging, runtimeName, workerSpecifier } from "../src/runtime.ts";
+import * as diagnostics from "node:diagnostics_channel";
+import { completeTracingChannel, packaging, runtimeName, workerSpecifier } from "../src/runtime.ts";
 import { projectRoot } from "./helpers/mod.ts";
 
 const run = promisify(execFile);
@@ -49,5 +50,17 @@ describe("runtime", () => {
       workerSpecifier("job_worker", "file:///work/ays/src/runtime.ts"),
       "file:///work/ays/workers/job_worker.ts",
     );
+  });
+
+  it("gives every TracingChannel a hasSubscribers that follows its subscribers", () => {
+    completeTracingChannel(diagnostics);
+    completeTracingChannel(diagnostics); // a second call changes nothing
+    const channel = diagnostics.tracingChannel("ays:test:runtime");
+    assert.equal(channel.hasSubscribers, false);
+    const handlers = { asyncEnd() {} };
+    channel.subscribe(handlers);
+    assert.equal(channel.hasSubscribers, true);
+    channel.unsubscribe(handlers);
+    assert.equal(channel.hasSubscribers, false);
   });
 });

@@ -22,8 +22,10 @@
  * @module
  */
 import { Buffer } from "node:buffer";
+import * as diagnostics from "node:diagnostics_channel";
 import { Redis, type RedisOptions } from "ioredis";
 import { InputError, UnavailableError } from "../errors.ts";
+import { completeTracingChannel } from "../runtime.ts";
 import {
   type AppendEventsOptions,
   type AppendLogOptions,
@@ -156,6 +158,8 @@ class RedisDriver implements StoreDriver {
   readonly location: string;
   readonly namespace: string;
   readonly #prefix: string;
+  /** The prefix's length in UTF-8 bytes, as the batch script takes it. */
+  readonly #prefixBytes: string;
   readonly #password: string | undefined;
   readonly #client: Redis;
   readonly #scripts: Scripts;
@@ -168,9 +172,12 @@ class RedisDriver implements StoreDriver {
   #lost: StoreLostError | null = null;
 
   constructor(url: string, settings: RedisOptions, options: RedisDriverOptions) {
+    // Without it, Bun's ioredis decodes every argument of every command to a string.
+    completeTracingChannel(diagnostics);
     this.location = maskUrl(url);
     this.namespace = options.namespace;
     this.#prefix = `ays:${options.namespace}:`;
+    this.#prefixBytes = String(Buffer.byteLength(this.#prefix, "utf8"));
     this.#password = settings.password;
     const maxReconnects = options.maxReconnects ?? 20;
     this.#client = new Redis({
@@ -324,30 +331,39 @@ class RedisDriver implements StoreDriver {
   #batch(ops: Iterable<BatchOp>, options: BatchOptions): Promise<{ ok: boolean; deleted: number }> {
     const id = options.id ?? crypto.randomUUID();
     const guards = options.guards ?? [];
-    const keys: string[] = [this.#k("~keys"), this.#k(`~batch:${id}`), this.#k("~meta")];
-    const args: (string | Uint8Array)[] = [
-      String(guards.length),
-      String(MARKER_TTL_S),
-      String(Buffer.byteLength(this.#prefix, "utf8")),
-      this.#guard(),
-    ];
+    const prefix = this.#prefix;
+    const keys: string[] = [prefix + "~keys", `${prefix}~batch:${id}`, prefix + "~meta"];
+    // The arguments of `BATCH_LUA`: kinds as one letter each, then only the values there are.
+    let guardKinds = "";
+    let opKinds = "";
+    const values: Buffer[] = [];
     for (const guard of guards) {
-      keys.push(this.#k(guard.key));
-      if (guard.value === null) args.push("n", "");
-      else args.push("v", guard.value);
+      keys.push(prefix + guard.key);
+      if (guard.value === null) guardKinds += "n";
+      else {
+        guardKinds += "v";
+        values.push(toBuffer(guard.value));
+      }
     }
     // Collected before anything is sent: the script is the single atomic step.
     for (const op of ops) {
       checkKey(op.key);
-      keys.push(this.#k(op.key));
-      if (op.op === "set") args.push("s", op.value);
-      else args.push("d", "");
+      keys.push(prefix + op.key);
+      if (op.op === "set") {
+        opKinds += "s";
+        values.push(toBuffer(op.value));
+      } else opKinds += "d";
     }
     return this.#call("batch", async () => {
       const [ok, deleted] = (await this.#scripts.aysBatch(
         keys.length,
         keys,
-        args.map((arg) => (typeof arg === "string" ? arg : toBuffer(arg))),
+        String(MARKER_TTL_S),
+        this.#prefixBytes,
+        this.#guard(),
+        guardKinds,
+        opKinds,
+        values,
       )) as [number, number];
       return { ok: Number(ok) === 1, deleted: Number(deleted) };
     });

@@ -26,47 +26,104 @@ end
 const LOST_REPLY = `redis.error_reply('AYSLOST the layout record is gone')`;
 
 /**
+ * How many keys one `MGET`, `MSET` or `ZADD` of a script takes at most: Lua's `unpack` gives at
+ * most about 8,000 values at once.
+ */
+const CHUNK = 1000;
+
+/**
  * Atomic batch. KEYS: [1] key index (zset), [2] batch marker, [3] meta hash, then one key per
- * guard, then one key per op. ARGV: [1] guard count, [2] marker ttl (s), [3] namespace prefix
- * length, [4] lost-store guard flag, then per guard a flag (`v` value / `n` absent) and the
- * value, then per op a code (`s`/`d`) and the value (empty for deletes). Returns {ok, deleted};
- * a batch whose marker exists returns the recorded result without applying anything.
+ * guard, then one key per op. ARGV: [1] marker ttl (s), [2] namespace prefix length, [3]
+ * lost-store guard flag, [4] the guards' kinds, one letter each (`v` a value / `n` absent), [5]
+ * the ops' kinds, one letter each (`s` set / `d` delete), then the value of each `v` guard, then
+ * the value of each set — no argument for what has no value. Returns {ok, deleted}; a batch
+ * whose marker exists returns the recorded result without applying anything.
+ *
+ * Few commands inside (each costs the server a call and a line of the AOF): the guards are read
+ * with `MGET`, and consecutive sets are written with one `MSET` and their index entries with one
+ * `ZADD`, chunks of ${CHUNK} keys; when one `EXISTS` finds every key of the sets there already (a
+ * run rewriting its records), their index entries are too and the `ZADD` is left out. A delete
+ * of a key set earlier in the batch writes the sets gathered so far first, so the ops keep their
+ * order.
  */
 export const BATCH_LUA = LOST + `
-if ays_lost(KEYS[3], ARGV[4]) then return ${LOST_REPLY} end
+if ays_lost(KEYS[3], ARGV[3]) then return ${LOST_REPLY} end
 local prev = redis.call('GET', KEYS[2])
 if prev then
   local ok, deleted = string.match(prev, '^(%d+):(%d+)$')
   return {tonumber(ok), tonumber(deleted)}
 end
-local ng = tonumber(ARGV[1])
-local plen = tonumber(ARGV[3])
+local chunk = ${CHUNK}
+local byte, sub = string.byte, string.sub
+local plen = tonumber(ARGV[2])
+local gkinds = ARGV[4]
+local okinds = ARGV[5]
+local ng = #gkinds
+local a = 6
 local ok = 1
-for i = 1, ng do
-  local cur = redis.call('GET', KEYS[3 + i])
-  if ARGV[3 + 2 * i] == 'n' then
-    if cur then ok = 0 break end
-  elseif (not cur) or cur ~= ARGV[4 + 2 * i] then
-    ok = 0 break
+for c = 1, ng, chunk do
+  local upto = math.min(ng, c + chunk - 1)
+  local cur = redis.call('MGET', unpack(KEYS, 3 + c, 3 + upto))
+  for i = c, upto do
+    local v = cur[i - c + 1]
+    if byte(gkinds, i) == 110 then
+      if v then ok = 0 break end
+    else
+      if (not v) or v ~= ARGV[a] then ok = 0 break end
+      a = a + 1
+    end
   end
+  if ok == 0 then break end
 end
 local deleted = 0
 if ok == 1 then
-  local a = 5 + 2 * ng
-  for k = 4 + ng, #KEYS do
-    local key = KEYS[k]
-    local member = string.sub(key, plen + 1)
-    if ARGV[a] == 's' then
-      redis.call('SET', key, ARGV[a + 1])
-      redis.call('ZADD', KEYS[1], 0, member)
-    else
-      deleted = deleted + redis.call('DEL', key)
-      redis.call('ZREM', KEYS[1], member)
-    end
-    a = a + 2
+  -- The values of the sets follow those of the value guards.
+  a = 6
+  for i = 1, ng do
+    if byte(gkinds, i) ~= 110 then a = a + 1 end
   end
+  local sets, names, pending = {}, {}, {}
+  local function flush()
+    -- Keys that all exist already (a run rewriting its records) need no index entry.
+    local fresh = false
+    for c = 1, #names, chunk do
+      local upto = math.min(#names, c + chunk - 1)
+      if redis.call('EXISTS', unpack(names, c, upto)) < upto - c + 1 then fresh = true break end
+    end
+    for c = 1, #sets, 2 * chunk do
+      redis.call('MSET', unpack(sets, c, math.min(#sets, c + 2 * chunk - 1)))
+    end
+    if fresh then
+      for c = 1, #names, chunk do
+        local members = {}
+        for i = c, math.min(#names, c + chunk - 1) do
+          members[#members + 1] = 0
+          members[#members + 1] = sub(names[i], plen + 1)
+        end
+        redis.call('ZADD', KEYS[1], unpack(members))
+      end
+    end
+    sets, names, pending = {}, {}, {}
+  end
+  local k = 3 + ng
+  for i = 1, #okinds do
+    k = k + 1
+    local key = KEYS[k]
+    if byte(okinds, i) == 115 then
+      sets[#sets + 1] = key
+      sets[#sets + 1] = ARGV[a]
+      names[#names + 1] = key
+      pending[key] = true
+      a = a + 1
+    else
+      if pending[key] then flush() end
+      deleted = deleted + redis.call('DEL', key)
+      redis.call('ZREM', KEYS[1], sub(key, plen + 1))
+    end
+  end
+  flush()
 end
-redis.call('SET', KEYS[2], ok .. ':' .. deleted, 'EX', tonumber(ARGV[2]))
+redis.call('SET', KEYS[2], ok .. ':' .. deleted, 'EX', tonumber(ARGV[1]))
 return {ok, deleted}
 `;
 
@@ -285,9 +342,15 @@ if prev then return tonumber(prev) end
 local n = #ARGV - 3
 local last = redis.call('INCRBY', KEYS[2], n)
 local first = last - n + 1
-for i = 1, n do
-  local id = first + i - 1
-  redis.call('ZADD', KEYS[1], id, id .. ' ' .. ARGV[3 + i])
+-- One ZADD per ${CHUNK} events, not one per event.
+for c = 1, n, ${CHUNK} do
+  local members = {}
+  for i = c, math.min(n, c + ${CHUNK} - 1) do
+    local id = first + i - 1
+    members[#members + 1] = id
+    members[#members + 1] = id .. ' ' .. ARGV[3 + i]
+  end
+  redis.call('ZADD', KEYS[1], unpack(members))
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', last - tonumber(ARGV[1]))
 redis.call('SET', KEYS[3], first, 'EX', tonumber(ARGV[3]))

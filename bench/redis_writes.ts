@@ -1,0 +1,157 @@
+/**
+ * The Redis store's write path of a run (docs/benchmarks.md, "Redis"), without the run: the
+ * units a run's jobs submit — for each job a start (its service record, guarded on the bytes
+ * it holds, its job record, its due index entry removed) and an end (service and job again) —
+ * committed through the write group (`src/store/write_group.ts`) over the Redis driver, by 20
+ * jobs at a time as `ays run --parallel 20` does. Measures units per second, this process's
+ * CPU and the redis-server's CPU (`INFO cpu`), per 2,000 jobs. A private redis-server from the
+ * test helpers (AOF on, as `docs/store.md` asks).
+ *
+ * Usage: `bun bench/redis_writes.ts [--jobs N] [--parallel N] [--rounds N]` (or
+ * `deno run -A bench/redis_writes.ts`).
+ *
+ * @module
+ */
+import { loadavg } from "node:os";
+import process from "node:process";
+import { Redis } from "ioredis";
+import type { BatchGuard, BatchOp } from "../src/store/driver.ts";
+import { openRedisDriver } from "../src/store/redis.ts";
+import { WriteGroup } from "../src/store/write_group.ts";
+import { runtimeName } from "../src/runtime.ts";
+import { startRedis } from "../test/helpers/mod.ts";
+import { printTable, type Row, stats, writeResults } from "./stats.ts";
+
+function argument(name: string, fallback: number): number {
+  const at = process.argv.indexOf(name);
+  return at > 0 ? Number(process.argv[at + 1]) : fallback;
+}
+
+const jobs = argument("--jobs", 2000);
+const parallel = argument("--parallel", 20);
+const rounds = argument("--rounds", 5);
+
+/** Record-sized bytes (a job's service is ~680 bytes, its job record ~250), varying by `seed`. */
+function bytes(size: number, seed: number): Uint8Array {
+  const out = new Uint8Array(size);
+  for (let i = 0; i < size; i++) out[i] = (seed * 31 + i * 7) & 0xff;
+  return out;
+}
+
+/** Microseconds the server spent in the batch scripts so far (`INFO commandstats`). */
+async function scriptUs(admin: Redis): Promise<number> {
+  const info = await admin.info("commandstats");
+  let total = 0;
+  for (const match of info.matchAll(/cmdstat_eval(?:sha)?:calls=\d+,usec=(\d+)/g)) {
+    total += Number(match[1]);
+  }
+  return total;
+}
+
+/** The server's CPU seconds so far (user + system). */
+async function serverCpu(admin: Redis): Promise<number> {
+  const info = await admin.info("cpu");
+  const field = (name: string) => Number(new RegExp(`${name}:([0-9.]+)`).exec(info)?.[1] ?? 0);
+  return field("used_cpu_user") + field("used_cpu_sys");
+}
+
+const redis = await startRedis();
+const admin = new Redis(redis.url);
+const rows = {
+  wallMs: [] as number[],
+  cpuMs: [] as number[],
+  serverMs: [] as number[],
+  scriptMs: [] as number[],
+  batches: [] as number[],
+};
+try {
+  const driver = await openRedisDriver(redis.url, { namespace: "bench" });
+  await driver.setLayoutVersion(3);
+  // The services as a blueprint left them, with their due index entries.
+  const services = new Map<string, Uint8Array>();
+  const setup: BatchOp[] = [];
+  for (let i = 0; i < jobs; i++) {
+    const key = `service:${String(i).padStart(32, "0")}`;
+    services.set(key, bytes(680, i));
+    setup.push({ op: "set", key, value: services.get(key)! });
+    setup.push({ op: "set", key: `idx:due:${i}`, value: new Uint8Array(0) });
+  }
+  await driver.batch(setup);
+  let batches = 0;
+  const counted = {
+    batch: (ops: Iterable<BatchOp>, options?: { guards?: BatchGuard[] }) => {
+      batches++;
+      return driver.batch(ops, options);
+    },
+  };
+  for (let round = 1; round <= rounds; round++) {
+    const group = new WriteGroup(counted);
+    batches = 0;
+    const unit = async (i: number, phase: number) => {
+      const key = `service:${String(i).padStart(32, "0")}`;
+      const next = bytes(680, i * 3 + phase + round * 7);
+      const ops: BatchOp[] = [
+        { op: "set", key, value: next },
+        { op: "set", key: `job:r${round}.${i}`, value: bytes(250, i + phase) },
+      ];
+      if (phase === 1) ops.push({ op: "delete", key: `idx:due:${i}` });
+      const ok = await group.submit(ops, [{ key, value: services.get(key)! }]);
+      if (!ok) throw new Error(`unit ${i}/${phase}: its guard did not hold`);
+      services.set(key, next);
+    };
+    let next = 0;
+    const lane = async () => {
+      while (next < jobs) {
+        const i = next++;
+        await unit(i, 1);
+        await unit(i, 2);
+      }
+    };
+    const server0 = await serverCpu(admin);
+    const script0 = await scriptUs(admin);
+    const cpu0 = process.cpuUsage();
+    const start = performance.now();
+    await Promise.all(Array.from({ length: parallel }, lane));
+    const wall = performance.now() - start;
+    const cpu = process.cpuUsage(cpu0);
+    const server = await serverCpu(admin) - server0;
+    rows.wallMs.push(wall);
+    rows.cpuMs.push((cpu.user + cpu.system) / 1000);
+    rows.serverMs.push(server * 1000);
+    rows.scriptMs.push((await scriptUs(admin) - script0) / 1000);
+    rows.batches.push(batches);
+    // The due entries again, for the next round.
+    await driver.batch(
+      Array.from({ length: jobs }, (_, i) => ({
+        op: "set" as const,
+        key: `idx:due:${i}`,
+        value: new Uint8Array(0),
+      })),
+    );
+  }
+  await driver.close();
+} finally {
+  admin.disconnect();
+  await redis.close();
+}
+
+const table: Row[] = [
+  { name: `${jobs} jobs (start + end), wall`, stats: stats(rows.wallMs), unit: "ms" },
+  { name: "jobs/s", stats: stats(rows.wallMs.map((ms) => jobs / (ms / 1000))), unit: "jobs/s" },
+  { name: "this process CPU", stats: stats(rows.cpuMs), unit: "ms" },
+  { name: "redis-server CPU", stats: stats(rows.serverMs), unit: "ms" },
+  { name: "  of it in the scripts", stats: stats(rows.scriptMs), unit: "ms" },
+  { name: "batches (script calls)", stats: stats(rows.batches), unit: "" },
+];
+printTable(
+  `Redis write path: ${jobs} jobs, parallel ${parallel}, ${runtimeName()} (load ${
+    loadavg()[0].toFixed(2)
+  })`,
+  table,
+);
+await writeResults(`redis_writes-${runtimeName()}`, {
+  jobs,
+  parallel,
+  load: loadavg(),
+  rows: table,
+});

@@ -1,0 +1,136 @@
+/**
+ * What the Redis driver's write path costs and keeps (docs/store.md, "Redis: the cost of a
+ * write"), against a private real redis-server: the client traces no command nobody listens
+ * to, and a batch's script keeps the prefix index and the guards exactly.
+ */
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import * as diagnostics from "node:diagnostics_channel";
+import { Redis } from "ioredis";
+import type { StoreDriver } from "../../src/store/driver.ts";
+import { openRedisDriver } from "../../src/store/redis.ts";
+import { type RedisServer, startRedis } from "../helpers/mod.ts";
+
+const text = (value: string) => new TextEncoder().encode(value);
+
+describe("redis write path", () => {
+  let server: RedisServer;
+  let direct: Redis;
+  let driver: StoreDriver;
+
+  before(async () => {
+    server = await startRedis();
+    direct = new Redis(server.port, "127.0.0.1");
+    driver = await openRedisDriver(server.url, { namespace: "wp" });
+  });
+
+  after(async () => {
+    await driver.close();
+    direct.disconnect();
+    await server.close();
+  });
+
+  it("leaves ioredis' command tracing off while nobody subscribes, on while one does", async () => {
+    // ioredis traces a command unless `hasSubscribers` reads false (Bun's read undefined).
+    const channel = diagnostics.tracingChannel("ioredis:command");
+    assert.equal(channel.hasSubscribers, false);
+    const seen: string[] = [];
+    const handlers = {
+      start(context: unknown) {
+        seen.push((context as { command: string }).command);
+      },
+    };
+    channel.subscribe(handlers);
+    try {
+      await driver.set("traced", text("x"));
+    } finally {
+      channel.unsubscribe(handlers);
+    }
+    assert.ok(seen.includes("evalsha") || seen.includes("eval"), seen.join(","));
+    seen.length = 0;
+    await driver.set("untraced", text("y"));
+    assert.deepEqual(seen, []);
+  });
+
+  it("keeps the order of sets and deletes of one key inside a batch", async () => {
+    await driver.batch([
+      { op: "set", key: "o:a", value: text("1") },
+      { op: "delete", key: "o:a" },
+      { op: "delete", key: "o:b" },
+      { op: "set", key: "o:b", value: text("2") },
+      { op: "set", key: "o:c", value: text("3") },
+      { op: "delete", key: "o:c" },
+      { op: "set", key: "o:c", value: text("4") },
+      { op: "set", key: "o:d", value: text("5") },
+      { op: "set", key: "o:d", value: text("6") },
+    ]);
+    const values = await driver.getMany(["o:a", "o:b", "o:c", "o:d"]);
+    assert.deepEqual(values.map((v) => v && new TextDecoder().decode(v)), [null, "2", "4", "6"]);
+    assert.deepEqual(await driver.listKeys("o:"), ["o:b", "o:c", "o:d"]);
+    assert.deepEqual(await direct.zrangebylex("ays:wp:~keys", "[o:", "[o:\xff"), [
+      "o:b",
+      "o:c",
+      "o:d",
+    ]);
+  });
+
+  it("applies a batch of more keys and guards than one chunk of the script, or none of it", async () => {
+    const n = 2_500;
+    const keys = Array.from({ length: n }, (_, i) => `big:${String(i).padStart(5, "0")}`);
+    await driver.batch(keys.map((key, i) => ({ op: "set", key, value: text(`v${i}`) })));
+    assert.equal((await driver.listKeys("big:")).length, n);
+    // Guards on every key, the last one stale: nothing is applied.
+    const guards = keys.map((key, i) => ({ key, value: text(i === n - 1 ? "stale" : `v${i}`) }));
+    const ops = keys.map((key) => ({ op: "delete" as const, key }));
+    assert.equal(await driver.batch(ops, { guards }), false);
+    assert.equal((await driver.listKeys("big:")).length, n);
+    // All guards hold: every key goes, index entries too.
+    guards[n - 1] = { key: keys[n - 1], value: text(`v${n - 1}`) };
+    assert.equal(await driver.batch(ops, { guards }), true);
+    assert.deepEqual(await driver.listKeys("big:"), []);
+    assert.equal(await direct.exists(`ays:wp:${keys[0]}`, `ays:wp:${keys[n - 1]}`), 0);
+  });
+
+  it("checks guards of absent keys and of values in the order given", async () => {
+    await driver.set("g:x", text("x"));
+    const set = [{ op: "set" as const, key: "g:y", value: text("y") }];
+    assert.equal(
+      await driver.batch(set, {
+        guards: [{ key: "g:none", value: null }, { key: "g:x", value: null }],
+      }),
+      false,
+    );
+    assert.equal(await driver.get("g:y"), null);
+    assert.equal(
+      await driver.batch(set, {
+        guards: [{ key: "g:none", value: null }, { key: "g:x", value: text("x") }],
+      }),
+      true,
+    );
+    assert.deepEqual(await driver.get("g:y"), text("y"));
+  });
+
+  it("writes an empty value as an empty string, listed in the index", async () => {
+    await driver.batch([{ op: "set", key: "e:1", value: new Uint8Array(0) }]);
+    assert.deepEqual(await driver.get("e:1"), new Uint8Array(0));
+    assert.deepEqual(await driver.listKeys("e:"), ["e:1"]);
+  });
+
+  it("appends more events than one ZADD of the script takes, in order, with consecutive ids", async () => {
+    const data = Array.from({ length: 2_500 }, (_, i) => JSON.stringify({ n: i }));
+    const first = await driver.appendEvents(data);
+    const read: { id: number; data: string }[] = [];
+    for (let after = first - 1;;) {
+      const page = await driver.readEvents(after, { limit: 1000 });
+      if (page.length === 0) break;
+      read.push(...page);
+      after = page[page.length - 1].id;
+    }
+    assert.deepEqual(read.map((event) => event.data), data);
+    assert.deepEqual(read.map((event) => event.id), data.map((_, i) => first + i));
+    // The cap keeps the newest.
+    const next = await driver.appendEvents(["a", "b", "c"], { maxEvents: 2 });
+    const kept = await driver.readEvents(0);
+    assert.deepEqual(kept, [{ id: next + 1, data: "b" }, { id: next + 2, data: "c" }]);
+  });
+});
