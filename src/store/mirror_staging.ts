@@ -14,13 +14,15 @@
  * @module
  */
 import {
+  closeSync,
   existsSync,
   mkdirSync,
+  openSync,
   renameSync,
   rmdirSync,
   rmSync,
   unlinkSync,
-  writeFileSync,
+  writeSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
 
@@ -102,6 +104,22 @@ function ensureFolder(staged: Staged, dir: string): void {
 }
 
 /**
+ * Writes `content` to the file at `path`, replacing what it held: opened with `O_TRUNC`
+ * (`writeFileSync` of Bun opens without it and truncates afterwards: one system call more per
+ * file, ~7 % of the file work of 10,000 new files).
+ */
+function writeWhole(path: string, content: string | Uint8Array): void {
+  const bytes = typeof content === "string" ? new TextEncoder().encode(content) : content;
+  const fd = openSync(path, "w");
+  try {
+    let at = 0;
+    while (at < bytes.length) at += writeSync(fd, bytes, at, bytes.length - at);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * Stages files (absolute paths below the root) with their contents: folders first, then each
  * content in a temporary file. A file that fails is recorded in `staged.failures` and the
  * others go on.
@@ -114,7 +132,7 @@ export function stageFiles(
     try {
       const temporary = temporaryOf(staged, path);
       ensureFolder(staged, dirname(temporary));
-      writeFileSync(temporary, content);
+      writeWhole(temporary, content);
       staged.files.push(path);
     } catch (error) {
       staged.failures.push({ path, message: messageOf(error) });
