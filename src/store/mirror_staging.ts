@@ -61,6 +61,14 @@ export interface NewStagedOptions {
   fresh?: string;
 }
 
+/**
+ * The folder of the mirror that a save's staging builds whole when it does not exist yet (the
+ * first apply of a repository): `services/`.
+ */
+export function wholeFolderOf(root: string): string {
+  return join(root, "services");
+}
+
 /** Starts an empty staging under `root`; `tag` makes the temporary names (e.g. the pid). */
 export function newStaged(root: string, tag: string, options: NewStagedOptions = {}): Staged {
   const { fresh } = options;
@@ -180,6 +188,20 @@ export function commitStaged(staged: Staged): number {
   return written;
 }
 
+/**
+ * Takes over what another thread staged under the same root and tag (its files, the folders it
+ * made, its failures), so that one commit or abort ends both.
+ */
+export function adoptStaged(
+  staged: Staged,
+  other: Pick<Staged, "files" | "folders" | "failures">,
+): void {
+  staged.files.push(...other.files);
+  staged.folders.push(...other.folders);
+  for (const dir of other.folders) staged.known.add(dir);
+  staged.failures.push(...other.failures);
+}
+
 /** Removes every staged file and the folders staging made (children first), as far as it can. */
 export function abortStaged(staged: Staged): void {
   for (const path of staged.files) {
@@ -188,7 +210,8 @@ export function abortStaged(staged: Staged): void {
     } catch { /* already gone */ }
   }
   staged.files.length = 0;
-  for (const dir of [...staged.folders].reverse()) {
+  // Deepest first: a child's path is longer than its parent's, whichever thread made them.
+  for (const dir of [...staged.folders].sort((a, b) => b.length - a.length)) {
     try {
       rmdirSync(dir);
     } catch { /* not empty (something else wrote there) or gone */ }
