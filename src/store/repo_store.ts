@@ -38,6 +38,7 @@ import {
   removeMirror,
   sameMirrorSecrets,
   serviceMirrorText,
+  serviceMirrorTexts,
   servicePaths,
   writeMirror,
   writeMirrorFiles,
@@ -782,13 +783,16 @@ export class RepoStore {
     });
     if (placed.length < threshold) return undefined;
     const paths = servicePaths(services);
-    const actorOf = new Map<string, ActorRecord | undefined>();
+    // Each actor's text maker, its secret fields found once.
+    const textOf = new Map<string, (service: ServiceRecord) => string>();
     for (const service of placed) {
-      if (actorOf.has(service.actor)) continue;
-      actorOf.set(
+      if (textOf.has(service.actor)) continue;
+      textOf.set(
         service.actor,
-        actors.get(service.actor) ?? this.#actors.get(service.actor) ??
-          (await this.loadActor(service.actor)) ?? undefined,
+        serviceMirrorTexts(
+          actors.get(service.actor) ?? this.#actors.get(service.actor) ??
+            (await this.loadActor(service.actor)) ?? undefined,
+        ),
       );
     }
     let stage: MirrorStage;
@@ -800,7 +804,7 @@ export class RepoStore {
     // Generated as they are handed over, so the texts of all services are never held at once.
     stage.stage((function* () {
       for (const service of placed) {
-        yield [paths.get(service.key)!, serviceMirrorText(service, actorOf.get(service.actor))];
+        yield [paths.get(service.key)!, textOf.get(service.actor)!(service)];
       }
     })());
     return { stage, keys: new Set(placed.map((service) => service.key)) };
