@@ -46,9 +46,6 @@ const SQLITE_FORMAT = 2;
 /** How long a writer waits for another process' transaction before giving up. */
 export const SQLITE_BUSY_TIMEOUT_MS = 10_000;
 
-/** The page cache of a connection, at most (KiB). */
-const CACHE_KIB = 16_384;
-
 /** Batch ids are remembered at least this long (see {@link BatchOptions.id}). */
 const BATCH_ID_KEEP_MS = 3_600_000;
 
@@ -200,10 +197,6 @@ class SqliteDriver implements StoreDriver {
       db = new DatabaseSync(this.#path, { timeout: SQLITE_BUSY_TIMEOUT_MS });
       db.exec("PRAGMA journal_mode = WAL");
       db.exec("PRAGMA synchronous = NORMAL");
-      // Room for the pages a large batch touches (an apply of 10,000 services: ~2,500 pages of
-      // 4 KiB), so none is spilled and read back before the commit (default 2 MiB; an upper
-      // bound, taken only as pages are read or written).
-      db.exec(`PRAGMA cache_size = -${CACHE_KIB}`);
       db.exec("PRAGMA foreign_keys = OFF");
       this.#prepareTables(db);
     } catch (error) {
