@@ -1,20 +1,23 @@
 /**
  * The Web Worker that stages new mirror files while the main thread encodes and commits the
  * records (`src/store/mirror_stage.ts`): `stage` messages bring files to write to temporary
- * names, then one `commit` (rename them into place) or `abort` (remove them) ends it, answered
- * by one `done` message. Messages are handled in order, each synchronously.
+ * names, each answered by `staged` (send the next); an `adopt` message brings the files the
+ * main thread staged itself; then one `commit` (rename them all into place) or `abort` (remove
+ * them) ends it, answered by one `done` message. Messages are handled in order, each
+ * synchronously.
  *
  * @module
  */
 /// <reference lib="webworker" />
-import { join } from "node:path";
 import {
   abortStaged,
+  adoptStaged,
   chunkFiles,
   commitStaged,
   newStaged,
   type Staged,
   stageFiles,
+  wholeFolderOf,
 } from "../src/store/mirror_staging.ts";
 import type { MirrorStageReply, MirrorStageRequest } from "../src/store/mirror_stage.ts";
 
@@ -24,12 +27,17 @@ function serve(): void {
   self.onmessage = (event: MessageEvent<MirrorStageRequest>) => {
     const request = event.data;
     try {
-      if (request.type === "stage") {
+      if (request.type === "stage" || request.type === "adopt") {
         // A first apply builds the mirror's `services/` whole, renamed once at the commit.
-        staged ??= newStaged(request.root, request.tag, {
-          fresh: join(request.root, "services"),
-        });
-        stageFiles(staged, chunkFiles(request));
+        staged ??= newStaged(request.root, request.tag, { fresh: wholeFolderOf(request.root) });
+      }
+      if (request.type === "adopt") {
+        adoptStaged(staged!, request);
+        return;
+      }
+      if (request.type === "stage") {
+        stageFiles(staged!, chunkFiles(request));
+        postMessage({ type: "staged" } satisfies MirrorStageReply);
         return;
       }
       let written = 0;

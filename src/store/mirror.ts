@@ -93,7 +93,21 @@ export function actorMirrorText(actor: ActorRecord): string {
 
 /** The mirror text of a service: its record without the secret fields of its data. */
 export function serviceMirrorText(service: ServiceRecord, actor: ActorRecord | undefined): string {
+  return mirrorTextOf(service, secretsOf(actor));
+}
+
+/**
+ * {@link serviceMirrorText} for many services of one actor: its secret fields found once, not
+ * once per service.
+ */
+export function serviceMirrorTexts(
+  actor: ActorRecord | undefined,
+): (service: ServiceRecord) => string {
   const secret = secretsOf(actor);
+  return (service) => mirrorTextOf(service, secret);
+}
+
+function mirrorTextOf(service: ServiceRecord, secret: ReadonlySet<string>): string {
   const data: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(service.data)) {
     if (!secret.has(name)) data[name] = value;

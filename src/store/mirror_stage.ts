@@ -8,13 +8,29 @@
  * was. The kernel's work for 10,000 new files (a folder, a file and a rename each: about half a
  * second) thus runs on the other core while the records are written.
  *
+ * The worker takes the chunks one after the other ({@link IN_FLIGHT} at a time, asking for the
+ * next by answering `staged`); the ones it has not taken when the commit comes are staged by
+ * this thread, from the last one back, while the worker goes on from the front — the kernel's
+ * work is the longer part at 10,000 files, and this thread would otherwise only wait for it.
+ * This thread then hands what it staged over to the worker (`adopt`), so one commit or abort
+ * ends both.
+ *
  * @module
  */
 import { join, relative } from "node:path";
 import process from "node:process";
+import { setImmediate } from "node:timers";
 import { workerSpecifier } from "../runtime.ts";
 import { MirrorWriteError, type MirrorWriteResult } from "./mirror.ts";
-import type { StagingFailure } from "./mirror_staging.ts";
+import {
+  abortStaged,
+  chunkFiles,
+  newStaged,
+  type Staged,
+  stageFiles,
+  type StagingFailure,
+  wholeFolderOf,
+} from "./mirror_staging.ts";
 
 /** A message to the mirror worker. */
 export type MirrorStageRequest =
@@ -29,11 +45,24 @@ export type MirrorStageRequest =
     /** Where each file's bytes end in `bytes`. */
     ends: number[];
   }
+  | {
+    /** Files this thread staged itself under the same root and tag, for the worker to end. */
+    type: "adopt";
+    root: string;
+    tag: string;
+    files: string[];
+    folders: string[];
+    failures: StagingFailure[];
+  }
   | { type: "commit" }
   | { type: "abort" };
 
-/** The mirror worker's one answer, to `commit` or `abort`. */
+/**
+ * The mirror worker's answers: `staged` after each `stage` (send the next), then one `done` or
+ * `error` to `commit` or `abort`.
+ */
 export type MirrorStageReply =
+  | { type: "staged" }
   | { type: "done"; written: number; failures: StagingFailure[] }
   | { type: "error"; message: string };
 
@@ -41,6 +70,12 @@ const encoder = new TextEncoder();
 
 /** Files posted to the worker per message: the texts of one chunk are let go once posted. */
 const CHUNK = 256;
+
+/** Chunks handed to the worker and not yet staged by it: one in work, one waiting. */
+const IN_FLIGHT = 2;
+
+type StageRequest = Extract<MirrorStageRequest, { type: "stage" }>;
+type FinalReply = Exclude<MirrorStageReply, { type: "staged" }>;
 
 /** Options of {@link MirrorStage.start}. */
 export interface MirrorStageOptions {
@@ -52,18 +87,26 @@ export interface MirrorStageOptions {
 export class MirrorStage {
   readonly #repoPath: string;
   readonly #worker: Worker;
-  readonly #reply: Promise<MirrorStageReply>;
+  readonly #reply: Promise<FinalReply>;
   #ended = false;
   /** The files not handed over yet, and the chunk being filled. */
   #files: Iterator<readonly [string, string]> | undefined;
   #paths: string[] = [];
   #texts: string[] = [];
+  /** Chunks made and not handed to the worker yet, oldest first. */
+  readonly #waiting: StageRequest[] = [];
+  /** Chunks handed to the worker that it has not staged yet. */
+  #inFlight = 0;
 
   private constructor(repoPath: string, worker: Worker) {
     this.#repoPath = repoPath;
     this.#worker = worker;
-    this.#reply = new Promise<MirrorStageReply>((resolve) => {
-      worker.onmessage = (event: MessageEvent<MirrorStageReply>) => resolve(event.data);
+    this.#reply = new Promise<FinalReply>((resolve) => {
+      worker.onmessage = (event: MessageEvent<MirrorStageReply>) => {
+        if (event.data.type !== "staged") return resolve(event.data);
+        this.#inFlight--;
+        this.#feed();
+      };
       worker.onerror = (event: ErrorEvent) => {
         event.preventDefault?.();
         resolve({ type: "error", message: `mirror worker: ${event.message ?? "failed"}` });
@@ -129,19 +172,51 @@ export class MirrorStage {
       at += encoder.encodeInto(text, bytes.subarray(at)).written;
       ends.push(at);
     }
-    const request: MirrorStageRequest = {
+    this.#waiting.push({
       type: "stage",
       root: this.#repoPath,
-      // The same temporary names as the mirror's own writes (`mirror.ts`), so a file
-      // written again after a failed stage replaces its leftover.
-      tag: String(process.pid),
+      tag: this.#tag,
       paths: this.#paths,
       bytes,
       ends,
-    };
-    this.#worker.postMessage(request, [bytes.buffer]);
+    });
     this.#paths = [];
     this.#texts = [];
+    this.#feed();
+  }
+
+  /**
+   * The same temporary names as the mirror's own writes (`mirror.ts`), so a file written again
+   * after a failed stage replaces its leftover.
+   */
+  get #tag(): string {
+    return String(process.pid);
+  }
+
+  /** Hands the worker the oldest waiting chunks while it has fewer than {@link IN_FLIGHT}. */
+  #feed(): void {
+    while (!this.#ended && this.#inFlight < IN_FLIGHT && this.#waiting.length > 0) {
+      const request = this.#waiting.shift()!;
+      // Made by `#post` over an ArrayBuffer of its own (never shared).
+      this.#worker.postMessage(request, [request.bytes.buffer as ArrayBuffer]);
+      this.#inFlight++;
+    }
+  }
+
+  /**
+   * Stages the chunks the worker has not taken, from the newest back, letting the worker's
+   * requests for the next chunk in between; what this thread staged, or null.
+   */
+  async #help(): Promise<Staged | null> {
+    let staged: Staged | null = null;
+    while (this.#waiting.length > 0) {
+      const chunk = this.#waiting.pop()!;
+      // Decided as the worker decides it (nothing makes `services/` while a save stages).
+      staged ??= newStaged(this.#repoPath, this.#tag, { fresh: wholeFolderOf(this.#repoPath) });
+      stageFiles(staged, chunkFiles(chunk));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return staged;
   }
 
   /**
@@ -151,9 +226,27 @@ export class MirrorStage {
    * them itself.
    */
   async commit(): Promise<MirrorWriteResult> {
+    if (this.#ended) throw new Error("MirrorStage.commit: the stage has ended");
     this.flush();
+    const helped = await this.#help();
+    if (helped) {
+      this.#worker.postMessage(
+        {
+          type: "adopt",
+          root: this.#repoPath,
+          tag: this.#tag,
+          files: helped.files,
+          folders: helped.folders,
+          failures: helped.failures,
+        } satisfies MirrorStageRequest,
+      );
+    }
     const reply = await this.#end("commit");
-    if (reply.type === "error") throw new Error(reply.message);
+    if (reply.type === "error") {
+      // The worker is gone: what this thread staged is removed, the caller writes the files.
+      if (helped) abortStaged(helped);
+      throw new Error(reply.message);
+    }
     if (reply.failures.length > 0) {
       throw new MirrorWriteError(
         reply.failures.map(({ path, message }) => ({
@@ -167,10 +260,12 @@ export class MirrorStage {
 
   /** Removes the staged files and the folders staging made (call when the commit failed). */
   async abort(): Promise<void> {
+    // Chunks not handed over were never written.
+    this.#waiting.length = 0;
     await this.#end("abort");
   }
 
-  async #end(type: "commit" | "abort"): Promise<MirrorStageReply> {
+  async #end(type: "commit" | "abort"): Promise<FinalReply> {
     if (this.#ended) throw new Error(`MirrorStage.${type}: the stage has ended`);
     this.#ended = true;
     try {

@@ -14,13 +14,15 @@
  * @module
  */
 import {
+  closeSync,
   existsSync,
   mkdirSync,
+  openSync,
   renameSync,
   rmdirSync,
   rmSync,
   unlinkSync,
-  writeFileSync,
+  writeSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
 
@@ -57,6 +59,14 @@ export interface NewStagedOptions {
    * files below it are staged in a hidden folder that becomes it at the commit.
    */
   fresh?: string;
+}
+
+/**
+ * The folder of the mirror that a save's staging builds whole when it does not exist yet (the
+ * first apply of a repository): `services/`.
+ */
+export function wholeFolderOf(root: string): string {
+  return join(root, "services");
 }
 
 /** Starts an empty staging under `root`; `tag` makes the temporary names (e.g. the pid). */
@@ -102,6 +112,22 @@ function ensureFolder(staged: Staged, dir: string): void {
 }
 
 /**
+ * Writes `content` to the file at `path`, replacing what it held: opened with `O_TRUNC`
+ * (`writeFileSync` of Bun opens without it and truncates afterwards: one system call more per
+ * file, ~7 % of the file work of 10,000 new files).
+ */
+function writeWhole(path: string, content: string | Uint8Array): void {
+  const bytes = typeof content === "string" ? new TextEncoder().encode(content) : content;
+  const fd = openSync(path, "w");
+  try {
+    let at = 0;
+    while (at < bytes.length) at += writeSync(fd, bytes, at, bytes.length - at);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * Stages files (absolute paths below the root) with their contents: folders first, then each
  * content in a temporary file. A file that fails is recorded in `staged.failures` and the
  * others go on.
@@ -114,7 +140,7 @@ export function stageFiles(
     try {
       const temporary = temporaryOf(staged, path);
       ensureFolder(staged, dirname(temporary));
-      writeFileSync(temporary, content);
+      writeWhole(temporary, content);
       staged.files.push(path);
     } catch (error) {
       staged.failures.push({ path, message: messageOf(error) });
@@ -162,6 +188,20 @@ export function commitStaged(staged: Staged): number {
   return written;
 }
 
+/**
+ * Takes over what another thread staged under the same root and tag (its files, the folders it
+ * made, its failures), so that one commit or abort ends both.
+ */
+export function adoptStaged(
+  staged: Staged,
+  other: Pick<Staged, "files" | "folders" | "failures">,
+): void {
+  staged.files.push(...other.files);
+  staged.folders.push(...other.folders);
+  for (const dir of other.folders) staged.known.add(dir);
+  staged.failures.push(...other.failures);
+}
+
 /** Removes every staged file and the folders staging made (children first), as far as it can. */
 export function abortStaged(staged: Staged): void {
   for (const path of staged.files) {
@@ -170,7 +210,8 @@ export function abortStaged(staged: Staged): void {
     } catch { /* already gone */ }
   }
   staged.files.length = 0;
-  for (const dir of [...staged.folders].reverse()) {
+  // Deepest first: a child's path is longer than its parent's, whichever thread made them.
+  for (const dir of [...staged.folders].sort((a, b) => b.length - a.length)) {
     try {
       rmdirSync(dir);
     } catch { /* not empty (something else wrote there) or gone */ }

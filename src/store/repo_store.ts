@@ -38,6 +38,7 @@ import {
   removeMirror,
   sameMirrorSecrets,
   serviceMirrorText,
+  serviceMirrorTexts,
   servicePaths,
   writeMirror,
   writeMirrorFiles,
@@ -236,6 +237,14 @@ interface Staging {
   stage: MirrorStage;
   /** Keys of the services whose files are staged. */
   keys: Set<string>;
+}
+
+/** From how many writes a save's batch is put in key order (`#trySave`). */
+const SORTED_BATCH_FROM = 256;
+
+/** Orders batch writes by key. */
+function byKey(a: BatchOp, b: BatchOp): number {
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 }
 
 /** Attempts of a save or update that keeps meeting concurrent writers before giving up. */
@@ -440,9 +449,22 @@ export class RepoStore {
   // --- services ---------------------------------------------------------------------------
 
   async #fromStored(stored: StoredService): Promise<ServiceRecord> {
-    const codec = await this.#codecOf(stored.actor);
+    return this.#withData(
+      stored,
+      this.#codecs.get(stored.actor) ?? await this.#codecOf(stored.actor),
+    );
+  }
+
+  /**
+   * The service of a record just decoded (an object of its own), its data decoded in place: no
+   * copy of the record per service, and no wait when the actor's codec is known (a listing of
+   * 10,000 services otherwise waited 20,000 times).
+   */
+  #withData(stored: StoredService, codec: ServiceDataCodec): ServiceRecord {
     try {
-      return { ...stored, data: codec.decode(stored.data) };
+      const service = stored as unknown as ServiceRecord;
+      service.data = codec.decode(stored.data);
+      return service;
     } catch (cause) {
       throw new CorruptRecordError(serviceRecordKey(stored.key), {
         service: serviceName(stored.role, stored.name),
@@ -492,7 +514,9 @@ export class RepoStore {
     const corrupt: CorruptRecordError[] = [];
     for (const row of rows) {
       try {
-        services.push(await this.#service(row.key, row.value));
+        const stored = this.#decode<StoredService>("service", row.key, row.value);
+        const codec = this.#codecs.get(stored.actor) ?? await this.#codecOf(stored.actor);
+        services.push(this.#withData(stored, codec));
       } catch (error) {
         if (!(error instanceof CorruptRecordError)) throw error;
         corrupt.push(error);
@@ -735,6 +759,11 @@ export class RepoStore {
         if (!oldIndex.has(key)) ops.push({ op: "set", key, value: EMPTY });
       }
       ops.push(...extra);
+      // In key order, so SQLite fills its B-tree pages one after the other instead of
+      // touching a random page per row (the batch of an apply of 10,000 services: ≈ 220 → 110 ms
+      // CPU, the sort included).
+      // Stable: writes of the same key keep their order.
+      if (ops.length >= SORTED_BATCH_FROM) ops.sort(byKey);
       if (ops.length === 0) {
         await staging?.stage.abort();
         return "nothing";
@@ -800,13 +829,16 @@ export class RepoStore {
     });
     if (placed.length < threshold) return undefined;
     const paths = servicePaths(services);
-    const actorOf = new Map<string, ActorRecord | undefined>();
+    // Each actor's text maker, its secret fields found once.
+    const textOf = new Map<string, (service: ServiceRecord) => string>();
     for (const service of placed) {
-      if (actorOf.has(service.actor)) continue;
-      actorOf.set(
+      if (textOf.has(service.actor)) continue;
+      textOf.set(
         service.actor,
-        actors.get(service.actor) ?? this.#actors.get(service.actor) ??
-          (await this.loadActor(service.actor)) ?? undefined,
+        serviceMirrorTexts(
+          actors.get(service.actor) ?? this.#actors.get(service.actor) ??
+            (await this.loadActor(service.actor)) ?? undefined,
+        ),
       );
     }
     let stage: MirrorStage;
@@ -818,7 +850,7 @@ export class RepoStore {
     // Generated as they are handed over, so the texts of all services are never held at once.
     stage.stage((function* () {
       for (const service of placed) {
-        yield [paths.get(service.key)!, serviceMirrorText(service, actorOf.get(service.actor))];
+        yield [paths.get(service.key)!, textOf.get(service.actor)!(service)];
       }
     })());
     return { stage, keys: new Set(placed.map((service) => service.key)) };

@@ -220,6 +220,24 @@ describe("codec against the capnp tool", () => {
     assert.throws(() => codec.encode({ flag: "yes" }), InputError);
   });
 
+  it("names the path of a wrong value from the top after an earlier message failed deep down", () => {
+    const file = parseCapnp(readFileSync(join(fixtures, "every_type.capnp"), "utf8"));
+    const codec = compileCodec(file);
+    assert.throws(
+      () => codec.encode({ inners: [{ name: 1 }] }),
+      /^InputError: inners\[0\]\.name: /,
+    );
+    assert.throws(() => codec.encode({ i8: 300 }), /^InputError: i8: 300 is out of range/);
+    assert.throws(() => codec.encode({ matrix: [[1, "x"]] }), /^InputError: matrix\[0\]\[1\]: /);
+    assert.throws(() => codec.encode({ i64: 1.5 }), /^InputError: i64: 1\.5 is not an integer/);
+    // And a good message after them is the same as from a fresh codec.
+    const fresh = compileCodec(file);
+    assert.deepEqual(
+      codec.encode({ i8: 3, inners: [{ name: "x" }] }),
+      fresh.encode({ i8: 3, inners: [{ name: "x" }] }),
+    );
+  });
+
   it("refuses malformed messages with an InputError, never a crash", () => {
     const file = parseCapnp(readFileSync(join(fixtures, "every_type.capnp"), "utf8"));
     const codec = compileCodec(file);

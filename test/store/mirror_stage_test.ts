@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   abortStaged,
+  adoptStaged,
   commitStaged,
   newStaged,
   stageFiles,
@@ -147,7 +148,88 @@ describe("mirror staging of a folder that does not exist yet", () => {
   });
 });
 
+describe("two stagings of one root (the worker's and the main thread's)", () => {
+  /** Two stagings of a new `services/`: `first` makes the hidden folder, `second` comes after. */
+  function stagedTwice(root: string) {
+    const services = join(root, "services");
+    const first = newStaged(root, "77", { fresh: services });
+    stageFiles(first, [[join(services, "a!x", "service.json"), "x"]]);
+    const second = newStaged(root, "77", { fresh: services });
+    stageFiles(second, [
+      [join(services, "b!y", "service.json"), "y"],
+      [join(services, "b!y", "c!z", "service.json"), "z"],
+    ]);
+    return { services, first, second };
+  }
+
+  it("end as one commit when one adopts the other", async () => {
+    const repo = await makeTempRepo();
+    try {
+      const { services, first, second } = stagedTwice(repo.path);
+      adoptStaged(second, first);
+      assert.equal(commitStaged(second), 3);
+      assert.deepEqual(tree(services), [
+        "a!x/",
+        "a!x/service.json",
+        "b!y/",
+        "b!y/c!z/",
+        "b!y/c!z/service.json",
+        "b!y/service.json",
+      ]);
+      assert.deepEqual(tree(repo.path).filter((path) => path.includes(".tmp")), []);
+    } finally {
+      await repo.remove();
+    }
+  });
+
+  it("end as one abort, whichever made the folders, leaving nothing", async () => {
+    const repo = await makeTempRepo();
+    try {
+      const { services, first, second } = stagedTwice(repo.path);
+      // The adopter's own folders come first in its list, the hidden folder the other made last.
+      adoptStaged(second, first);
+      abortStaged(second);
+      assert.equal(existsSync(services), false);
+      assert.deepEqual(tree(repo.path).filter((path) => path.includes("services")), []);
+    } finally {
+      await repo.remove();
+    }
+  });
+});
+
 describe("MirrorStage (the mirror worker)", () => {
+  for (const existing of [false, true]) {
+    it(
+      `commits the chunks the worker had not taken, staged by this thread (services/ ${
+        existing ? "there" : "new"
+      })`,
+      async () => {
+        const repo = await makeTempRepo();
+        try {
+          if (existing) mkdirSync(join(repo.path, "services", "kept"), { recursive: true });
+          const stage = MirrorStage.start(repo.path);
+          // 12 chunks, committed at once: the worker has at most two of them, this thread
+          // stages the others from the last one back (at least one before it lets the worker on).
+          const files = Array.from(
+            { length: 3000 },
+            (_, i) => [join("services", `a!${i}`, "service.json"), `text ${i}\n`] as const,
+          );
+          stage.stage(files);
+          assert.deepEqual(await stage.commit(), { written: 3000, removed: 0, unchanged: 0 });
+          for (const i of [0, 255, 256, 1500, 2743, 2744, 2999]) {
+            const file = join(repo.path, "services", `a!${i}`, "service.json");
+            assert.equal(readFileSync(file, "utf8"), `text ${i}\n`);
+          }
+          const all = tree(repo.path);
+          assert.equal(all.filter((path) => path.endsWith("/service.json")).length, 3000);
+          assert.deepEqual(all.filter((path) => path.includes(".tmp")), []);
+        } finally {
+          await repo.remove();
+        }
+      },
+    );
+  }
+
   it("writes the files staged when committed, and names those it could not write", async () => {
     const repo = await makeTempRepo();
     try {

@@ -12,6 +12,8 @@ import { listEntry, sortServices } from "../../src/model/views.ts";
 import {
   MirrorWriteError,
   readMirror,
+  serviceMirrorText,
+  serviceMirrorTexts,
   writeMirror,
   writeMirrorFiles,
 } from "../../src/store/mirror.ts";
@@ -36,6 +38,21 @@ function records(repo: string) {
 }
 
 describe("mirror", () => {
+  it("writes a service's text the same one by one and per actor, without its secrets", () => {
+    const service = makeService("r", node, "web", {
+      data: { description: "d", sshPort: 22, enabled: true, tags: ["a"], password: "hunter2" },
+    });
+    const text = serviceMirrorTexts(node)(service);
+    assert.equal(text, serviceMirrorText(service, node));
+    assert.equal(text.includes("hunter2"), false);
+    assert.deepEqual(JSON.parse(text).data, {
+      description: "d",
+      sshPort: 22,
+      enabled: true,
+      tags: ["a"],
+    });
+  });
+
   it("writes actors and services, children inside their parent, without secrets", async () => {
     const repo = await makeTempRepo();
     try {

@@ -85,6 +85,31 @@ for (const backend of backends) {
       await backend.teardown();
     });
 
+    it("a large save (its writes put in key order) stores every service, index entry and deletion", async () => {
+      const driver = await fresh("big");
+      const store = await openRepoStore(driver, { repoName: "big" });
+      const node = makeActor("node.ssh");
+      const app = makeActor("app");
+      const first = Array.from({ length: 150 }, (_, i) => makeService("big", node, `gone${i}`));
+      await store.save({ actors: [node, app], services: first });
+      // 300 services of two actors, in no key order, children among them; the first ones go.
+      const services = Array.from(
+        { length: 300 },
+        (_, i) =>
+          i % 3 === 0
+            ? makeService("big", app, `a${299 - i}`, { parent: "node!n0" })
+            : makeService("big", node, `n${i}`),
+      );
+      services.push(makeService("big", node, "n0"));
+      await store.save({ services, deleteServices: first.map((service) => service.key) });
+      const again = await openRepoStore(driver, { repoName: "big" });
+      const names = (await again.loadServices()).map(nameOf).sort();
+      assert.deepEqual(names, services.map(nameOf).sort());
+      assert.equal((await again.serviceKeysOfActor("app")).length, 100);
+      assert.equal((await again.serviceKeysOfActor("node.ssh")).length, 201);
+      assert.equal((await again.childKeysOf("node!n0")).length, 100);
+    });
+
     it("saves actors and services in one batch and loads them back", async () => {
       const driver = await fresh("web");
       const store = await openRepoStore(driver, { repoName: "web" });
