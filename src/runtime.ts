@@ -167,3 +167,16 @@ export function completeTracingChannel(diagnostics: TracingChannels): void {
     },
   });
 }
+
+/**
+ * Collects garbage now, fully, where the runtime allows it (Bun; Deno and Node only when started
+ * with `--expose-gc`); otherwise does nothing. For the one moment a large task lets go of most
+ * of what it held: Bun's collector sizes what it lets accumulate before its next collection by
+ * what was alive at its last full one, so a full collection just after a large structure died
+ * lowers the peak of everything that follows (docs/blueprints.md, "Memory").
+ */
+export function collectGarbage(): void {
+  const g = globalThis as { Bun?: { gc(force: boolean): void }; gc?: () => void };
+  if (g.Bun) g.Bun.gc(true);
+  else if (typeof g.gc === "function") g.gc();
+}

@@ -4,7 +4,13 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import * as diagnostics from "node:diagnostics_channel";
-import { completeTracingChannel, packaging, runtimeName, workerSpecifier } from "../src/runtime.ts";
+import {
+  collectGarbage,
+  completeTracingChannel,
+  packaging,
+  runtimeName,
+  workerSpecifier,
+} from "../src/runtime.ts";
 import { projectRoot } from "./helpers/mod.ts";
 
 const run = promisify(execFile);
@@ -62,5 +68,39 @@ describe("runtime", () => {
     assert.equal(channel.hasSubscribers, true);
     channel.unsubscribe(handlers);
     assert.equal(channel.hasSubscribers, false);
+  });
+
+  describe("collectGarbage", () => {
+    // A WeakRef's target is kept until the job that made it ends: the check runs in a later one.
+    const gcScript = `import { collectGarbage } from ${JSON.stringify(runtimeModule)};
+const make = () => new WeakRef(new Array(100_000).fill(0).map((_, i) => ({ i })));
+const ref = make();
+await new Promise((resolve) => setTimeout(resolve, 0));
+collectGarbage();
+console.log(ref.deref() === undefined ? "collected" : "kept");`;
+
+    it("collects what is unreachable under Bun", async () => {
+      const { stdout } = await run(bin("bun"), ["-e", gcScript], { cwd: projectRoot });
+      assert.equal(stdout.trim(), "collected");
+    });
+
+    it("collects under Deno started with --expose-gc, and runs without it", async () => {
+      const flagged = await run(bin("deno"), [
+        "eval",
+        "--v8-flags=--expose-gc",
+        "--ext=ts",
+        gcScript,
+      ], {
+        cwd: projectRoot,
+      });
+      assert.equal(flagged.stdout.trim(), "collected");
+      // Without the flag V8 decides when to collect: only that nothing fails is certain.
+      const plain = await run(bin("deno"), ["eval", "--ext=ts", gcScript], { cwd: projectRoot });
+      assert.match(plain.stdout, /^(collected|kept)\n$/);
+    });
+
+    it("returns nothing in the runtime running the tests", () => {
+      assert.equal(collectGarbage(), undefined);
+    });
   });
 });

@@ -113,6 +113,27 @@ function attribute(key: string, value: unknown, at: SourceLocation): BlueprintAt
 }
 
 /**
+ * The actors the unit's service entries name. A function of its own, not a loop of the async
+ * {@link applyInputHooks}: the optimizing JIT compiles a long loop of an async function with the
+ * function's variables (here: every document) frozen into the compiled code, which then keeps
+ * them alive for as long as the code lives — at 100,000 services, 170 MB of documents held
+ * through the whole save.
+ */
+function namedActors(
+  docs: readonly BlueprintDoc[],
+  actors: ReadonlyMap<string, ActorRecord>,
+): Set<ActorRecord> {
+  const named = new Set<ActorRecord>();
+  for (const doc of docs) {
+    for (const entry of doc.services) {
+      const actor = actors.get(entry.actor) ?? actors.get(`blueprint.${entry.actor}`);
+      if (actor) named.add(actor);
+    }
+  }
+  return named;
+}
+
+/**
  * Runs the `input` hooks of the unit's declared services and returns the unit with their
  * results folded in (see the module doc). Throws {@link InputError} at the blueprint line,
  * naming the actions file, when a hook throws, times out or returns something malformed.
@@ -134,15 +155,8 @@ export async function applyInputHooks(
     return hooked.get(path)!;
   };
   // Most units name no actor with a hook: then there is nothing to run, copy or index.
-  const named = new Set<ActorRecord>();
-  for (const doc of docs) {
-    for (const entry of doc.services) {
-      const actor = actors.get(entry.actor) ?? actors.get(`blueprint.${entry.actor}`);
-      if (actor) named.add(actor);
-    }
-  }
   let anyHook = false;
-  for (const actor of named) if (await hookOf(actor)) anyHook = true;
+  for (const actor of namedActors(docs, actors)) if (await hookOf(actor)) anyHook = true;
   if (!anyHook) return [...docs];
   const stored = new Map(services.map((s) => [`${s.role}!${s.name}`, s]));
   let views: InputServiceView[] | undefined;
