@@ -4,8 +4,16 @@
  *
  * @module
  */
-import { write } from "node:fs";
-import { fileURLToPath } from "node:url";
+
+/**
+ * `node:fs` and `node:url`, loaded at their first use (`process.getBuiltinModule`, cached by the
+ * runtime): every job worker imports this module, and importing either up front cost each of a
+ * run's 20 workers more than the worker's own start (docs/benchmarks.md, "first jobs").
+ */
+const builtin = {
+  fs: () => process.getBuiltinModule("node:fs"),
+  url: () => process.getBuiltinModule("node:url"),
+};
 
 /** The runtime executing ays. */
 export type RuntimeName = "bun" | "deno" | "node";
@@ -87,6 +95,7 @@ export function selfCommand(
 ): { command: string; args: string[] } {
   const how = packaging(moduleUrl);
   if (how === "binary") return { command: process.execPath, args: [...args] };
+  const { fileURLToPath } = builtin.url();
   const main = fileURLToPath(how === "bundle" ? moduleUrl : new URL("./main.ts", moduleUrl));
   if (runtimeName() !== "deno") return { command: process.execPath, args: [main, ...args] };
   const deno = (globalThis as { Deno?: { execPath(): string } }).Deno!;
@@ -130,7 +139,7 @@ export async function writeAll(fd: 1 | 2, bytes: Uint8Array): Promise<boolean> {
 /** One write of `bytes` to `fd`: how many bytes were written. */
 function writeSome(fd: number, bytes: Uint8Array): Promise<number> {
   return new Promise((resolve, reject) => {
-    write(fd, bytes, 0, bytes.length, null, (error, written) => {
+    builtin.fs().write(fd, bytes, 0, bytes.length, null, (error, written) => {
       if (error) reject(error);
       else resolve(written);
     });

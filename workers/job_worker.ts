@@ -11,9 +11,6 @@
  * @module
  */
 /// <reference lib="webworker" />
-// Every job imports its actions module by URL: loaded with the worker, while the run is planned,
-// not on its first job's way.
-import { pathToFileURL } from "node:url";
 import { DEFAULT_ACTIONS } from "../src/model/types.ts";
 import { interceptExit, runtimeName } from "../src/runtime.ts";
 import { serviceName } from "../src/model/names.ts";
@@ -38,6 +35,7 @@ import { type ExecutorLink, resolveExecutor } from "../src/executor/resolve.ts";
 import type { RemoteExecResult, RemoteReply, RemoteRequest } from "../src/executor/remote.ts";
 import type { SshTarget } from "../src/executor/ssh_connections.ts";
 import { LineCutter } from "../src/run/log_limits.ts";
+import { fileUrlOf } from "../src/run/file_url.ts";
 
 /** Output kept per stream of an exec result; the job log gets everything (capped by the pool). */
 const EXEC_OUTPUT_CAP = 1024 * 1024;
@@ -338,7 +336,7 @@ function executorLink(request: JobRequest, service: JobServiceData, actionsPath:
 function importActions(path: string): Promise<Record<string, unknown>> {
   let module = modules.get(path);
   if (!module) {
-    module = import(pathToFileURL(path).href) as Promise<Record<string, unknown>>;
+    module = import(fileUrlOf(path)) as Promise<Record<string, unknown>>;
     modules.set(path, module);
     // A failed import is tried again by the next job (the file may be fixed meanwhile).
     module.catch(() => modules.delete(path));

@@ -12,6 +12,7 @@ import { parse as parseYaml } from "yaml";
 import { InputError } from "../errors.ts";
 import { type JobArgs, scheduleForRun } from "../run/mod.ts";
 import type { CliContext } from "./context.ts";
+import { globalsOf } from "./global_options.ts";
 import { executeFromCli, parseIsolation, parseParallel } from "./run.ts";
 import { parseWorkerTimeout } from "./fleet_option.ts";
 
@@ -88,7 +89,7 @@ async function doAction(
   const args = options.args ? await parseJobArgs(options.args, ctx.io.cwd) : undefined;
   const role = options.role || undefined;
   const instance = options.instance || undefined;
-  await executeFromCli(ctx, command, {
+  await executeFromCli(ctx, globalsOf(command, ctx.io.env), {
     parallel: options.parallel === undefined ? undefined : parseParallel(options.parallel),
     isolation: options.isolation === undefined ? undefined : parseIsolation(options.isolation),
     failFast: Boolean(options.failFast),

@@ -17,19 +17,29 @@ export interface GlobalOptions {
   color: boolean;
 }
 
+/**
+ * The global options, as declared to commander: flags and description. `--repo` is
+ * repeatable: `ays daemon --repo A --repo B` serves both; other commands use the last.
+ */
+export const GLOBAL_OPTIONS: readonly (readonly [flags: string, description: string])[] = [
+  ["--repo <path>", "the ays repository (default: walk up from the current folder)"],
+  ["--store <url>", "store URL (sqlite path or redis://…); overrides AYS_STORE"],
+  ["--json", "print data as JSON"],
+  ["-q, --quiet", "print only errors"],
+  ["--no-color", "no colour in output (NO_COLOR is honoured too)"],
+];
+
 /** Adds the global options to the root command; subcommands read them with {@link globalsOf}. */
 export function addGlobalOptions<C extends CommandUnknownOpts>(program: C): C {
-  program
-    .option(
-      "--repo <path>",
-      "the ays repository (default: walk up from the current folder)",
-      // Repeatable: `ays daemon --repo A --repo B` serves both; other commands use the last.
-      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
-    )
-    .option("--store <url>", "store URL (sqlite path or redis://…); overrides AYS_STORE")
-    .option("--json", "print data as JSON")
-    .option("-q, --quiet", "print only errors")
-    .option("--no-color", "no colour in output (NO_COLOR is honoured too)");
+  for (const [flags, description] of GLOBAL_OPTIONS) {
+    if (flags.startsWith("--repo ")) {
+      program.option(
+        flags,
+        description,
+        (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+      );
+    } else program.option(flags, description);
+  }
   return program;
 }
 
@@ -41,7 +51,17 @@ export function globalsOf(
   command: CommandUnknownOpts,
   env: Record<string, string | undefined>,
 ): GlobalOptions {
-  const merged: Record<string, unknown> = command.optsWithGlobals();
+  return globalsFrom(command.optsWithGlobals(), env);
+}
+
+/**
+ * The global options from their parsed values, keyed as commander keys them (`repo` the list
+ * of every `--repo`, `color` false after `--no-color`).
+ */
+export function globalsFrom(
+  merged: Readonly<Record<string, unknown>>,
+  env: Record<string, string | undefined>,
+): GlobalOptions {
   const repos = (merged.repo as string[] | undefined) ?? [];
   return {
     repo: repos.at(-1),

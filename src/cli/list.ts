@@ -8,34 +8,58 @@ import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { listEntry } from "../model/mod.ts";
 import type { CliContext } from "./context.ts";
 import { corruptRecordsError, nameFromMirror } from "./corrupt.ts";
+import { type FastCommand, textOf } from "./fast_path.ts";
+import { type GlobalOptions, globalsOf } from "./global_options.ts";
 import { renderList } from "./render.ts";
-import { INSTANCE_OPTION, ROLE_OPTION, selectServices } from "./service_filter.ts";
-import { printJsonList, withSession } from "./session.ts";
+import {
+  type FilterOptions,
+  INSTANCE_OPTION,
+  ROLE_OPTION,
+  selectServices,
+} from "./service_filter.ts";
+import { printJsonList, withGlobals } from "./session.ts";
 
 /** Adds `ays list` to the program. */
 export function registerList(program: CommandUnknownOpts, ctx: CliContext): void {
   program.command("list").description("list the services (filters -r, -i)")
     .option(...ROLE_OPTION)
     .option(...INSTANCE_OPTION)
-    .action(async (options, command) => {
-      await withSession(ctx, command, {}, async (session) => {
-        // Summaries: list shows no data, so none is decoded (docs/store.md).
-        const [scan, actors] = await Promise.all([
-          session.store.scanServiceSummaries(),
-          session.store.loadActors(),
-        ]);
-        const services = selectServices(scan.services, { ...options, actors });
-        const entries = services.map(listEntry);
-        // A corrupted record cannot say its role or instance: it is listed whatever the
-        // filters, so that it is never silently missing.
-        const corrupt = await nameFromMirror(scan.corrupt, session.repo.path);
-        if (session.globals.json) printJsonList(ctx, entries);
-        else {
-          ctx.io.stdout(
-            renderList(entries, { corrupt: corrupt.map((e) => e.service ?? e.recordKey) }),
-          );
-        }
-        if (corrupt.length > 0) throw corruptRecordsError(corrupt);
-      });
-    });
+    .action((options, command) => listServices(ctx, globalsOf(command, ctx.io.env), options));
+}
+
+/** `ays list` on the fast path (src/cli/fast_path.ts): the same options, the same action. */
+export const LIST_FAST: FastCommand = {
+  options: [ROLE_OPTION[0], INSTANCE_OPTION[0]],
+  run: (ctx, globals, values) =>
+    listServices(ctx, globals, {
+      role: textOf(values, "role"),
+      instance: textOf(values, "instance"),
+    }),
+};
+
+/** Lists the services `options` select. */
+async function listServices(
+  ctx: CliContext,
+  globals: GlobalOptions,
+  options: FilterOptions,
+): Promise<void> {
+  await withGlobals(ctx, globals, {}, async (session) => {
+    // Summaries: list shows no data, so none is decoded (docs/store.md).
+    const [scan, actors] = await Promise.all([
+      session.store.scanServiceSummaries(),
+      session.store.loadActors(),
+    ]);
+    const services = selectServices(scan.services, { ...options, actors });
+    const entries = services.map(listEntry);
+    // A corrupted record cannot say its role or instance: it is listed whatever the
+    // filters, so that it is never silently missing.
+    const corrupt = await nameFromMirror(scan.corrupt, session.repo.path);
+    if (session.globals.json) printJsonList(ctx, entries);
+    else {
+      ctx.io.stdout(
+        renderList(entries, { corrupt: corrupt.map((e) => e.service ?? e.recordKey) }),
+      );
+    }
+    if (corrupt.length > 0) throw corruptRecordsError(corrupt);
+  });
 }

@@ -26,7 +26,8 @@ import type { CliContext } from "./context.ts";
 import { type GlobalOptions, globalsOf } from "./global_options.ts";
 import { openFleet, parseWorkerTimeout } from "./fleet_option.ts";
 import { formatSeconds, RunView, terminalColumns } from "./progress.ts";
-import { openSession, printJson, withSession } from "./session.ts";
+import { type FastCommand, flagOf, textOf } from "./fast_path.ts";
+import { openSession, printJson, withGlobals, withSession } from "./session.ts";
 
 /** Options `ays run` and `ays do` share. */
 export interface RunCliOptions {
@@ -96,10 +97,9 @@ export interface ExecuteFromCliOptions extends RunCliOptions {
  */
 export async function executeFromCli(
   ctx: CliContext,
-  command: CommandUnknownOpts,
+  globals: GlobalOptions,
   options: ExecuteFromCliOptions,
 ): Promise<void> {
-  const globals = globalsOf(command, ctx.io.env);
   if (options.events && globals.json) {
     throw new InputError("--events and --json cannot be combined: both print on standard output");
   }
@@ -250,15 +250,8 @@ export async function executeFromCli(
  */
 async function queueFromCli(
   ctx: CliContext,
-  command: CommandUnknownOpts,
-  options: {
-    parallel?: string;
-    failFast?: boolean;
-    wait?: boolean;
-    role?: string;
-    instance?: string;
-    events?: boolean;
-  },
+  globals: GlobalOptions,
+  options: RunActionOptions,
 ): Promise<void> {
   if (options.failFast || options.wait || options.events) {
     const flag = options.failFast ? "--fail-fast" : options.wait ? "--wait" : "--events";
@@ -273,7 +266,7 @@ async function queueFromCli(
     ...(options.instance ? { instance: options.instance } : {}),
     ...(options.parallel === undefined ? {} : { parallel: parseParallel(options.parallel) }),
   });
-  await withSession(ctx, command, {}, async (session) => {
+  await withGlobals(ctx, globals, {}, async (session) => {
     await checkRunRequest(session.store, request);
     const id = await queueRunRequest(session.driver, request, {
       repo: session.repo.name,
@@ -287,47 +280,89 @@ async function queueFromCli(
   });
 }
 
+/** The options of `ays run` as commander gives them. */
+interface RunActionOptions {
+  parallel?: string;
+  failFast?: boolean;
+  wait?: boolean;
+  isolation?: string;
+  role?: string;
+  instance?: string;
+  queue?: boolean;
+  events?: boolean;
+  fleet?: boolean;
+  workerTimeout?: string;
+}
+
+/** The options of `ays run` (flags and description), for commander and the fast path alike. */
+const RUN_OPTIONS: readonly (readonly [flags: string, description: string])[] = [
+  ["--parallel <n>", "jobs at once (default: parallel of .ays/config.yaml, else 10)"],
+  ["--fail-fast", "start no new job after the first failure"],
+  ["--wait", "wait for the repository lock instead of exiting 3"],
+  [
+    "--isolation <how>",
+    "pool, job or process, for actions whose actor.yaml names none (default: isolation of " +
+    ".ays/config.yaml, else pool)",
+  ],
+  ["-r, --role <role>", "only services of this role or actor"],
+  ["-i, --instance <regex>", "only instances matching this regex (whole name)"],
+  ["--queue", "hand the run to the daemon: queue it, print the request id, exit 0"],
+  ["--events", "print every event of the run as one JSON line on standard output"],
+  ["--fleet", "send the jobs to the fleet of ays workers (Redis store; docs/fleet.md)"],
+  ["--worker-timeout <dur>", "with the fleet: fail a job no worker takes within dur (default 10m)"],
+];
+
+/** `ays run` (not `ays run show`) on the fast path (src/cli/fast_path.ts). */
+export const RUN_FAST: FastCommand = {
+  options: RUN_OPTIONS.map(([flags]) => flags),
+  run: (ctx, globals, values) =>
+    runAction(ctx, globals, {
+      parallel: textOf(values, "parallel"),
+      failFast: flagOf(values, "failFast"),
+      wait: flagOf(values, "wait"),
+      isolation: textOf(values, "isolation"),
+      role: textOf(values, "role"),
+      instance: textOf(values, "instance"),
+      queue: flagOf(values, "queue"),
+      events: flagOf(values, "events"),
+      fleet: flagOf(values, "fleet"),
+      workerTimeout: textOf(values, "workerTimeout"),
+    }),
+};
+
+/** What `ays run` does with its options. */
+async function runAction(
+  ctx: CliContext,
+  globals: GlobalOptions,
+  options: RunActionOptions,
+): Promise<void> {
+  if (options.queue) {
+    await queueFromCli(ctx, globals, options);
+    return;
+  }
+  await executeFromCli(ctx, globals, {
+    parallel: options.parallel === undefined ? undefined : parseParallel(options.parallel),
+    isolation: options.isolation === undefined ? undefined : parseIsolation(options.isolation),
+    failFast: Boolean(options.failFast),
+    wait: Boolean(options.wait),
+    role: options.role,
+    instance: options.instance,
+    events: Boolean(options.events),
+    fleet: Boolean(options.fleet),
+    workerTimeoutMs: options.workerTimeout === undefined
+      ? undefined
+      : parseWorkerTimeout(options.workerTimeout),
+  });
+}
+
 /** Adds `ays run` and `ays run show ID` to the program. */
 export function registerRun(program: CommandUnknownOpts, ctx: CliContext): void {
   const run = program
     .command("run")
-    .description("execute the scheduled actions in dependency order, in parallel")
-    .option("--parallel <n>", "jobs at once (default: parallel of .ays/config.yaml, else 10)")
-    .option("--fail-fast", "start no new job after the first failure")
-    .option("--wait", "wait for the repository lock instead of exiting 3")
-    .option(
-      "--isolation <how>",
-      "pool, job or process, for actions whose actor.yaml names none (default: isolation of " +
-        ".ays/config.yaml, else pool)",
-    )
-    .option("-r, --role <role>", "only services of this role or actor")
-    .option("-i, --instance <regex>", "only instances matching this regex (whole name)")
-    .option("--queue", "hand the run to the daemon: queue it, print the request id, exit 0")
-    .option("--events", "print every event of the run as one JSON line on standard output")
-    .option("--fleet", "send the jobs to the fleet of ays workers (Redis store; docs/fleet.md)")
-    .option(
-      "--worker-timeout <dur>",
-      "with the fleet: fail a job no worker takes within dur (default 10m)",
-    )
-    .action(async (options, command) => {
-      if (options.queue) {
-        await queueFromCli(ctx, command, options);
-        return;
-      }
-      await executeFromCli(ctx, command, {
-        parallel: options.parallel === undefined ? undefined : parseParallel(options.parallel),
-        isolation: options.isolation === undefined ? undefined : parseIsolation(options.isolation),
-        failFast: Boolean(options.failFast),
-        wait: Boolean(options.wait),
-        role: options.role,
-        instance: options.instance,
-        events: Boolean(options.events),
-        fleet: Boolean(options.fleet),
-        workerTimeoutMs: options.workerTimeout === undefined
-          ? undefined
-          : parseWorkerTimeout(options.workerTimeout),
-      });
-    });
+    .description("execute the scheduled actions in dependency order, in parallel");
+  for (const [flags, description] of RUN_OPTIONS) run.option(flags, description);
+  run
+    .action((options, command) => runAction(ctx, globalsOf(command, ctx.io.env), options));
   run
     .command("show")
     .description("show a run with its jobs and the tail of their logs")

@@ -137,7 +137,16 @@ export async function withSession<T>(
   options: SessionOptions,
   fn: (session: Session) => Promise<T>,
 ): Promise<T> {
-  const globals = globalsOf(command, ctx.io.env);
+  return await withGlobals(ctx, globalsOf(command, ctx.io.env), options, fn);
+}
+
+/** {@link withSession} with the global options read already (the fast path reads them). */
+export async function withGlobals<T>(
+  ctx: CliContext,
+  globals: GlobalOptions,
+  options: SessionOptions,
+  fn: (session: Session) => Promise<T>,
+): Promise<T> {
   const opened = await openSession(ctx, globals, {
     mirror: options.write,
     rebuild: options.rebuild,

@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { buildProgram, captureIo, COMMAND_MODULES, commandOf } from "../../src/cli/mod.ts";
+import { captureIo, COMMAND_MODULES, commandOf } from "../../src/cli/mod.ts";
+import { buildProgram } from "../../src/cli/program.ts";
 
 const namesOf = (program: Awaited<ReturnType<typeof buildProgram>>) =>
   program.commands.flatMap((c) => [c.name(), ...c.aliases()]).filter((n) => n !== "help");

@@ -8,7 +8,8 @@ import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
-import { buildProgram, captureIo } from "../../src/cli/mod.ts";
+import { captureIo } from "../../src/cli/mod.ts";
+import { buildProgram } from "../../src/cli/program.ts";
 import { makeTempDir, projectRoot, type TempDir, writeFiles } from "../helpers/mod.ts";
 
 const WORD = /\bSPEC\b/;
