@@ -153,7 +153,8 @@ export async function executeRepoRun(
     }
     const closed = await closeDeadRuns(runStore, runId, now());
     const scope = cleanScope(existing?.scope ?? options.scope ?? {});
-    const repoPlan = await planRepoRun(session, { scope, lockHeld: true });
+    // Planned through the store the jobs write with: their starts reuse what the plan read.
+    const repoPlan = await planRepoRun({ ...session, store: runStore }, { scope, lockHeld: true });
     // Due default actions the file does not export are done without a job (docs/runs.md).
     const satisfied = markSatisfied(repoPlan.services, repoPlan.plan.satisfied);
     if (satisfied.length > 0) await session.store.save({ services: satisfied });

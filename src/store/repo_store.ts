@@ -336,6 +336,13 @@ export class RepoStore {
    * reads the store again.
    */
   readonly #updated = new Map<string, { bytes: Uint8Array; record: ServiceRecord }>();
+  /**
+   * The bytes of the services with a due action, as the last {@link RepoStore.scanServices}
+   * read them (a run's plan): the first update of each (a job's start) takes its bytes from
+   * here instead of reading the record again — on Redis a round trip per job. Guarded on them
+   * like {@link RepoStore.#updated}; taken on use, so only the due services' bytes are held.
+   */
+  readonly #scanned = new Map<string, Uint8Array>();
 
   /** Use {@link openRepoStore}, which checks the layout version first. */
   constructor(
@@ -516,7 +523,9 @@ export class RepoStore {
       try {
         const stored = this.#decode<StoredService>("service", row.key, row.value);
         const codec = this.#codecs.get(stored.actor) ?? await this.#codecOf(stored.actor);
-        services.push(this.#withData(stored, codec));
+        const service = this.#withData(stored, codec);
+        if (hasDueAction(service)) this.#scanned.set(service.key, row.value);
+        services.push(service);
       } catch (error) {
         if (!(error instanceof CorruptRecordError)) throw error;
         corrupt.push(error);
@@ -596,7 +605,9 @@ export class RepoStore {
       // decode; what it had before (index entries, parent) is kept aside for the save.
       const known = this.#updated.get(key);
       this.#updated.delete(key);
-      const bytes = known?.bytes ?? await this.driver.get(recordKey);
+      const scanned = this.#scanned.get(key);
+      this.#scanned.delete(key);
+      const bytes = known?.bytes ?? scanned ?? await this.driver.get(recordKey);
       if (!bytes) return null;
       const current = known?.record ?? await this.#service(recordKey, bytes);
       const seen: SeenService = { bytes, index: indexKeys(current), parent: current.parent };
@@ -672,7 +683,10 @@ export class RepoStore {
 
     const touched = [...new Set([...services.map((service) => service.key), ...deleted])];
     // What updateService kept of these is no longer known to be what the store holds.
-    for (const key of touched) this.#updated.delete(key);
+    for (const key of touched) {
+      this.#updated.delete(key);
+      this.#scanned.delete(key);
+    }
     // Services the caller just read and decoded are not read again.
     const unread = touched.filter((key) => !seen.has(key));
     const read = unread.length === 0 ? [] : await this.driver.getMany(unread.map(serviceRecordKey));
