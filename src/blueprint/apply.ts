@@ -81,8 +81,8 @@ export interface AppliedUnit {
 /**
  * From how many services (stored, plus entries read) an apply collects garbage between its
  * phases: below it the collections cost more than the memory they give back. A re-apply of
- * 10,010 services counts 20,020 and peaks near 190 MiB without them (12 MiB more), while the two collections
- * took 0.1–0.24 s of its ~1.2 s of CPU (docs/benchmarks.md, "Re-apply").
+ * 10,010 services counts 20,020 and peaks near 190 MiB without them (12 MiB more), while the
+ * two collections took 0.1–0.24 s of its ~1.2 s of CPU (docs/benchmarks.md, "Re-apply").
  */
 const COLLECT_FROM = 50_000;
 
