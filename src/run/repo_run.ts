@@ -79,7 +79,7 @@ export async function planRepoRun(
     }
   }
   const [serviceList, actorList] = await Promise.all([
-    session.store.loadServices(),
+    session.store.loadServices({ keepDue: true }),
     session.store.loadActors(),
   ]);
   const services = new Map<string, ServiceRecord>();

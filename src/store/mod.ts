@@ -70,6 +70,7 @@ export {
   RepoStore,
   type RepoStoreOptions,
   RUN_QUEUE,
+  type ScanServicesOptions,
   type ServiceScan,
   type ServiceSummaryScan,
   type StoredService,

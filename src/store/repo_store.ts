@@ -87,6 +87,16 @@ export interface ServiceSummaryScan {
   corrupt: CorruptRecordError[];
 }
 
+/** Options of {@link RepoStore.scanServices} and {@link RepoStore.loadServices}. */
+export interface ScanServicesOptions {
+  /**
+   * Keep the bytes of the services with a due action until their first update (a run's plan:
+   * each job's start then needs no read). Off by default: an apply or a long-lived daemon would
+   * hold every due service's bytes for nothing.
+   */
+  keepDue?: boolean;
+}
+
 /** What {@link RepoStore.scanServices} read: the decodable services and the corrupted records. */
 export interface ServiceScan {
   services: ServiceRecord[];
@@ -502,8 +512,8 @@ export class RepoStore {
    * service record throws its {@link CorruptRecordError}; {@link RepoStore.scanServices} reads
    * around it.
    */
-  async loadServices(): Promise<ServiceRecord[]> {
-    const { services, corrupt } = await this.scanServices();
+  async loadServices(options: ScanServicesOptions = {}): Promise<ServiceRecord[]> {
+    const { services, corrupt } = await this.scanServices(options);
     if (corrupt.length > 0) throw corrupt[0];
     return services;
   }
@@ -512,7 +522,8 @@ export class RepoStore {
    * Every service that can be decoded, and the errors of the service records that cannot
    * (docs/store.md, "A corrupted record"): `ays list` and `ays show` show the rest.
    */
-  async scanServices(): Promise<ServiceScan> {
+  async scanServices(options: ScanServicesOptions = {}): Promise<ServiceScan> {
+    const { keepDue = false } = options;
     const [rows] = await Promise.all([
       this.driver.getByPrefix(SERVICE_PREFIX),
       this.#actors.size === 0 ? this.loadActors() : Promise.resolve(),
@@ -524,7 +535,7 @@ export class RepoStore {
         const stored = this.#decode<StoredService>("service", row.key, row.value);
         const codec = this.#codecs.get(stored.actor) ?? await this.#codecOf(stored.actor);
         const service = this.#withData(stored, codec);
-        if (hasDueAction(service)) this.#scanned.set(service.key, row.value);
+        if (keepDue && hasDueAction(service)) this.#scanned.set(service.key, row.value);
         services.push(service);
       } catch (error) {
         if (!(error instanceof CorruptRecordError)) throw error;

@@ -1,5 +1,5 @@
 /**
- * A run's plan reads every service once (`scanServices`); the first update of a due service
+ * A run's plan reads every service once (`scanServices` with `keepDue`); the first update of a due service
  * (a job's start) reuses the bytes it read instead of reading the record again — on Redis one
  * round trip per job fewer — and stays guarded on them, so another writer in between is never
  * overwritten. On a real redis-server.
@@ -50,7 +50,7 @@ describe("updates after a scan", () => {
   });
 
   it("reads a due service's record no more after the scan, an idle one still", async () => {
-    const services = await store.loadServices();
+    const services = await store.loadServices({ keepDue: true });
     const key = (instance: string) => services.find((s) => s.name === instance)!.key;
     gets.length = 0;
     const saved = await store.updateService(key("a"), (svc) => {
@@ -64,8 +64,19 @@ describe("updates after a scan", () => {
     assert.ok(gets[0].endsWith(key("idle")), gets[0]);
   });
 
+  it("reads the record again after a scan that kept nothing (an apply's, a daemon's)", async () => {
+    // A store of its own: this one's last writes would be known to it without a read.
+    const fresh = await openRepoStore(driver, { repoName: "r" });
+    const services = await fresh.loadServices();
+    const a = services.find((s) => s.name === "a")!;
+    gets.length = 0;
+    await fresh.updateService(a.key, (svc) => svc);
+    assert.equal(gets.length, 1);
+    assert.ok(gets[0].endsWith(a.key), gets[0]);
+  });
+
   it("keeps another writer's change made between the scan and the update", async () => {
-    const services = await store.loadServices();
+    const services = await store.loadServices({ keepDue: true });
     const b = services.find((s) => s.name === "b")!;
     // Another process changes b's data after this store's scan.
     const elsewhere = await openRepoStore(other, { repoName: "r" });
