@@ -46,6 +46,7 @@ describe("job protocol messages", () => {
         { type: "exec", id: 1, pid: 42, state: "started", detached: false },
         { type: "exec", id: 1, pid: 42, state: "exited", detached: false },
         { type: "result", id: 1, result: null, data: { a: 1 } },
+        { type: "result", id: 1, result: null, data: {}, millis: 0.25 },
         { type: "error", id: 1, error: { message: "boom", stack: "at x" }, data: {} },
         { type: "exit", id: 1, code: 3 },
         {
@@ -89,6 +90,8 @@ describe("job protocol messages", () => {
       [{ type: "exec", id: 1, pid: 0, state: "started", detached: false }, /bad pid/],
       [{ type: "exec", id: 1, pid: 5, state: "gone", detached: false }, /bad state/],
       [{ type: "result", id: 1, result: 1 }, /bad data/],
+      [{ type: "result", id: 1, result: 1, data: {}, millis: -1 }, /bad millis/],
+      [{ type: "result", id: 1, result: 1, data: {}, millis: "2" }, /bad millis/],
       [{ type: "error", id: 1, error: "boom", data: {} }, /bad error/],
       [{ type: "exit", id: 1, code: "3" }, /exit message: bad code/],
       [{ type: "done", id: 1 }, /unknown worker message type "done"/],
