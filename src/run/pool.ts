@@ -254,6 +254,11 @@ export class WorkerPool implements JobRunner {
     job.worker = w;
     const onCancel = () => {
       const reason = options.signal?.reason;
+      // Still waiting behind another job: never sent to the worker, so it simply does not run.
+      if (this.#unqueue(w, job)) {
+        this.#dropQueued(job, "cancelled before it started");
+        return this.#dispatch();
+      }
       job.remote.abort(reason instanceof Error ? reason : new Error("cancelled"));
       w.worker.postMessage(
         {
@@ -264,9 +269,10 @@ export class WorkerPool implements JobRunner {
       );
     };
     const onKill = () => {
-      // Waiting behind another job: the worker skips it when the cancel comes before its turn,
-      // and should it have started it already, it is killed when its turn comes (`#begin`).
-      if (w.queued.includes(job)) return onCancel();
+      if (this.#unqueue(w, job)) {
+        this.#dropQueued(job, "cancelled: the job was killed");
+        return this.#dispatch();
+      }
       this.#abort(job, "cancelled: the job was killed", { cancelled: true });
     };
     options.signal?.addEventListener("abort", onCancel, { once: true });
@@ -278,17 +284,18 @@ export class WorkerPool implements JobRunner {
     };
     if (w.job) w.queued.push(job);
     else this.#begin(w, job);
-    w.worker.postMessage({ type: "run", id: job.id, request } satisfies HostMessage);
   }
 
-  /** `job` starts running on `w` (at once, or after the jobs queued before it): its timeout. */
+  /**
+   * `job` starts running on `w` (at once, or after the jobs queued before it): its timeout, and
+   * only now its `run` message. A job waiting behind another is never in the worker, so when
+   * the host ends the job ahead (a timeout, `process.exit`, a worker error) the waiting ones
+   * can run elsewhere without any having started here — none runs twice.
+   */
   #begin(w: PoolWorker, job: ActiveJob): void {
     w.job = job;
     job.started = performance.now();
-    if (job.options.kill?.aborted) {
-      this.#abort(job, "cancelled: the job was killed", { cancelled: true });
-      return;
-    }
+    w.worker.postMessage({ type: "run", id: job.id, request: job.request } satisfies HostMessage);
     const { timeoutMs } = job.options;
     if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
       job.timer = setTimeout(
@@ -322,6 +329,14 @@ export class WorkerPool implements JobRunner {
   #isShort(request: JobRequest): boolean {
     const millis = this.#actionMillis.get(actionKey(request));
     return millis !== undefined && millis < PACK_BELOW_MS;
+  }
+
+  /** Takes `job` out of the jobs waiting on `w`; false when it is not waiting there. */
+  #unqueue(w: PoolWorker, job: ActiveJob): boolean {
+    const at = w.queued.indexOf(job);
+    if (at < 0) return false;
+    w.queued.splice(at, 1);
+    return true;
   }
 
   /** A job that waited on a worker and will not run there: ends cancelled. */

@@ -79,7 +79,7 @@ export async function planRepoRun(
     }
   }
   const [serviceList, actorList] = await Promise.all([
-    session.store.loadServices({ keepDue: true }),
+    session.store.loadServices({ keepDue: options.keepDue ?? false }),
     session.store.loadActors(),
   ]);
   const services = new Map<string, ServiceRecord>();
@@ -154,10 +154,18 @@ export async function executeRepoRun(
     const closed = await closeDeadRuns(runStore, runId, now());
     const scope = cleanScope(existing?.scope ?? options.scope ?? {});
     // Planned through the store the jobs write with: their starts reuse what the plan read.
-    const repoPlan = await planRepoRun({ ...session, store: runStore }, { scope, lockHeld: true });
+    const repoPlan = await planRepoRun({ ...session, store: runStore }, {
+      scope,
+      lockHeld: true,
+      keepDue: true,
+    });
     // Due default actions the file does not export are done without a job (docs/runs.md).
     const satisfied = markSatisfied(repoPlan.services, repoPlan.plan.satisfied);
-    if (satisfied.length > 0) await session.store.save({ services: satisfied });
+    if (satisfied.length > 0) {
+      await session.store.save({ services: satisfied });
+      // Written by the other store: the bytes the plan kept of them are old now.
+      runStore.forgetScanned(satisfied.map((s) => s.key));
+    }
     for (const s of satisfied) repoPlan.services.set(serviceName(s.role, s.name), s);
     if (options.skipEmpty && !existing && repoPlan.plan.steps.length === 0) {
       // Nothing to run, yet a killed run may have left the mirror behind the store: only

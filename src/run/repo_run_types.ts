@@ -48,6 +48,12 @@ export interface PlanRepoRunOptions {
    * scheduled in memory, by the same `scheduleForRun`, on the services of the scope.
    */
   schedule?: { force?: boolean };
+  /**
+   * The plan is for a run its store executes: the store keeps the read bytes of the due
+   * services for their jobs' starts (`loadServices({ keepDue })`, docs/runs.md). Off for a plan
+   * only shown (`ays simulate`, the dashboard's graph), which would hold them for nothing.
+   */
+  keepDue?: boolean;
 }
 
 /** A plan with the records it was made from. */

@@ -508,6 +508,14 @@ export class RepoStore {
   }
 
   /**
+   * Lets go of the bytes a scan with `keepDue` kept of these services (written meanwhile by
+   * another store object: an update would meet its guard's conflict and read them again).
+   */
+  forgetScanned(keys: Iterable<string>): void {
+    for (const key of keys) this.#scanned.delete(key);
+  }
+
+  /**
    * Every service of the repository: one bulk query (plus one for the actors). A corrupted
    * service record throws its {@link CorruptRecordError}; {@link RepoStore.scanServices} reads
    * around it.
@@ -1098,6 +1106,7 @@ export class RepoStore {
     this.#actors.clear();
     this.#codecs.clear();
     this.#updated.clear();
+    this.#scanned.clear();
     if (this.#mirror) await removeMirror(this.#mirror.repoPath);
     return counts;
   }

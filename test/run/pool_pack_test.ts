@@ -12,14 +12,15 @@ import { PACK_DEPTH, WorkerPool } from "../../src/run/pool.ts";
 import { request, writeActions } from "./fixtures.ts";
 
 // `who` names the worker (one id per imported module, so per worker); `hold` waits for a file
-// to appear (or forever); `mark` writes a file. All are the same action `act`, told apart by
+// to appear (or forever); `mark` adds a line to a file; `exit` calls process.exit. All are the same action `act`, told apart by
 // their arguments, so they share what the pool learned of `act`.
 const ACTIONS = `
-import { existsSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync } from "node:fs";
 const worker = Math.random().toString(36).slice(2);
 export async function act(job) {
   if (job.args.log) job.log("started");
-  if (job.args.mark) writeFileSync(job.args.mark, "ran");
+  if (job.args.exit) process.exit(1);
+  if (job.args.mark) appendFileSync(job.args.mark, "ran\\n");
   if (job.args.hold) {
     while (!existsSync(job.args.hold)) await new Promise((r) => setTimeout(r, 5));
   }
@@ -111,11 +112,6 @@ describe("WorkerPool: short jobs share a worker", () => {
       // Killed while the job before it runs: the worker gets to it only after that one.
       await holdingStarted;
       kill.abort(new Error("killed"));
-      // The cancel is a message to the worker: a job whose turn comes before it arrives is
-      // killed at its start instead (the outcome below is the same, the marker may be written).
-      // Skipping it unrun is what is tested here, so the cancel gets time to arrive first — on a
-      // loaded machine a message to a worker can take tens of milliseconds.
-      await new Promise((resolve) => setTimeout(resolve, 500));
       const { writeFile } = await import("node:fs/promises");
       await writeFile(release, "");
       assert.equal((await holding).ok, true);
@@ -125,6 +121,29 @@ describe("WorkerPool: short jobs share a worker", () => {
       // The pool goes on: a job after it runs.
       assert.equal((await pool.run(job())).ok, true);
       assert.equal(existsSync(marker), false, "the killed job never ran");
+    } finally {
+      await pool.close();
+    }
+  });
+  it("runs each job waiting behind one that calls process.exit once, on another worker", async () => {
+    const pool = new WorkerPool({ size: 4, guardMemory: NO_GUARD });
+    try {
+      await learn(pool, 4);
+      // The job ahead ends from the host's side (its worker is gone) while the others wait:
+      // none of them may have started in that worker, or it would run again elsewhere.
+      for (let round = 0; round < 8; round++) {
+        const marks = [0, 1, 2].map((i) => join(dir.path, `exit-${round}-${i}`));
+        const exiting = pool.run(job({ exit: true }));
+        const behind = marks.map((mark) => pool.run(job({ mark })));
+        assert.equal(pool.waiting, 3, "all three wait behind the exiting job");
+        assert.equal((await exiting).ok, false);
+        for (const o of await Promise.all(behind)) {
+          assert.equal(o.ok, true, String(o.error?.message));
+        }
+        const { readFileSync } = await import("node:fs");
+        assert.deepEqual(marks.map((m) => readFileSync(m, "utf8")), ["ran\n", "ran\n", "ran\n"]);
+        await learn(pool, 4);
+      }
     } finally {
       await pool.close();
     }

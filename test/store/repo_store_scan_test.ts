@@ -75,6 +75,16 @@ describe("updates after a scan", () => {
     assert.ok(gets[0].endsWith(a.key), gets[0]);
   });
 
+  it("reads the record again of a service whose kept bytes were let go (forgetScanned)", async () => {
+    const fresh = await openRepoStore(driver, { repoName: "r" });
+    const services = await fresh.loadServices({ keepDue: true });
+    const a = services.find((s) => s.name === "a")!;
+    fresh.forgetScanned([a.key]);
+    gets.length = 0;
+    await fresh.updateService(a.key, (svc) => svc);
+    assert.equal(gets.length, 1);
+  });
+
   it("keeps another writer's change made between the scan and the update", async () => {
     const services = await store.loadServices({ keepDue: true });
     const b = services.find((s) => s.name === "b")!;
