@@ -213,10 +213,7 @@ self.onmessage = (event: MessageEvent<unknown>) => {
       controllers.get(message.id)?.abort(new Error(message.reason));
       break;
     case "run":
-      // Its controller exists from now on, so a cancel before its turn is not lost.
-      controllers.set(message.id, new AbortController());
-      waiting.push({ id: message.id, request: message.request });
-      if (!draining.value) void runWaiting();
+      void runJob(message.id, message.request);
       break;
     case "remote-reply": {
       const waiting = calls.get(message.call);
@@ -237,35 +234,9 @@ function remote(id: number, request: RemoteRequest): Promise<RemoteReply> {
   });
 }
 
-/** Jobs sent while another one runs, in order (docs/job_protocol.md): one runs at a time. */
-const waiting: { id: number; request: JobRequest }[] = [];
-const draining = { value: false };
-
-async function runWaiting(): Promise<void> {
-  draining.value = true;
-  try {
-    while (waiting.length > 0) {
-      const { id, request } = waiting.shift()!;
-      await runJob(id, request);
-      // The messages that came meanwhile (a cancel of the next job) are taken first.
-      if (waiting.length > 0) await new Promise((resolve) => setTimeout(resolve, 0));
-    }
-  } finally {
-    draining.value = false;
-  }
-}
-
 async function runJob(id: number, request: JobRequest): Promise<void> {
-  const controller = controllers.get(id) ?? new AbortController();
+  const controller = new AbortController();
   controllers.set(id, controller);
-  if (controller.signal.aborted) {
-    // Cancelled before its turn: not run at all.
-    controllers.delete(id);
-    const reason = controller.signal.reason;
-    const message = reason instanceof Error ? reason.message : "cancelled";
-    send({ type: "error", id, error: { message }, data: request.service.data });
-    return;
-  }
   current.id = id;
   let end: WorkerMessage;
   let job: Job | undefined;

@@ -303,8 +303,8 @@ export async function applyBlueprintUnit(
   const { changes, synced, large } = await resolveUnit(store, { files, templates, options });
   // What resolving held (about 60 % of the heap at 100,000 services) is garbage now: collected
   // before the save, it does not set how much the save may allocate before the next collection
-  // (docs/blueprints.md, "Memory").
-  // Nothing to save (a re-apply that changes nothing): no save's garbage to make room for.
+  // (docs/blueprints.md, "Memory"). With nothing to save (a re-apply that changes nothing)
+  // there is no save's garbage to make room for.
   if (large && !isEmpty(changes)) collectGarbage();
   return await saveUnit(store, { files, changes, synced, templates, options });
 }

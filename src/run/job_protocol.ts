@@ -148,8 +148,8 @@ export type HostMessage =
   /** Liveness: the worker answers `pong`. */
   | { type: "ping"; id: number }
   /**
-   * The request: run this job. The worker runs one at a time, in the order they came; a job
-   * cancelled before its turn is not run (it fails with the cancel's reason).
+   * The request: run this job. The host sends a worker its next one only after the job before
+   * ended (docs/job_protocol.md).
    */
   | { type: "run"; id: number; request: JobRequest }
   /** Fires the job's `job.signal` with `reason`. */

@@ -62,7 +62,7 @@ interface PoolWorker {
   worker: JobWorker;
   ephemeral: boolean;
   job: ActiveJob | null;
-  /** Short jobs sent to it while `job` runs, in order: it runs them next (`#packTarget`). */
+  /** Short jobs waiting for it while `job` runs, in order: each is sent when the one before ended. */
   queued: ActiveJob[];
   /** The actions files its jobs loaded: a module's timers outlive its job. */
   modules: Set<string>;

@@ -218,18 +218,6 @@ interface SeenService {
   parent: string | null;
 }
 
-/** Options of one save attempt (`#trySave`). */
-interface TrySaveOptions {
-  /** Services already read and decoded by the caller, by key: not read again. */
-  seen?: ReadonlyMap<string, SeenService>;
-  /** Commit through the write group (a job's service write) instead of a batch of its own. */
-  grouped?: boolean;
-  /** More writes of the same atomic batch (the job records of an update). */
-  extra?: BatchOp[];
-  /** Gets each saved service's encoded record, by key (what the store holds once saved). */
-  encoded?: Map<string, Uint8Array>;
-}
-
 /** Options of {@link RepoStore.updateService}. */
 export interface UpdateServiceOptions {
   /** Job records saved in the same atomic write as the service. */
@@ -599,7 +587,7 @@ export class RepoStore {
    */
   async save(change: RecordChange): Promise<void> {
     for (let attempt = 1;; attempt++) {
-      const outcome = await this.#trySave(change, new Map());
+      const outcome = await this.#trySave(change);
       if (outcome !== "conflict") return;
       if (attempt >= MAX_ATTEMPTS) throw conflictError(attempt);
     }
@@ -679,16 +667,8 @@ export class RepoStore {
     return { outcome: "saved", value };
   }
 
-  /**
-   * One attempt of a save. `expected` pins the version of some services (bytes, or null for
-   * "absent"); the others are guarded on what this attempt reads.
-   */
-  async #trySave(
-    change: RecordChange,
-    expected: ReadonlyMap<string, Uint8Array | null>,
-    options: TrySaveOptions = {},
-  ): Promise<"saved" | "nothing" | "conflict"> {
-    const { seen = new Map(), grouped = false, extra = [], encoded } = options;
+  /** One attempt of a save, guarded on the versions of the services it reads. */
+  async #trySave(change: RecordChange): Promise<"saved" | "nothing" | "conflict"> {
     const ops: BatchOp[] = [];
     const services = change.services ?? [];
     const deleted = change.deleteServices ?? [];
@@ -706,10 +686,10 @@ export class RepoStore {
       this.#updated.delete(key);
       this.#scanned.delete(key);
     }
-    // Services the caller just read and decoded are not read again.
-    const unread = touched.filter((key) => !seen.has(key));
-    const read = unread.length === 0 ? [] : await this.driver.getMany(unread.map(serviceRecordKey));
-    const readByKey = new Map(unread.map((key, i) => [key, read[i]]));
+    const read = touched.length === 0
+      ? []
+      : await this.driver.getMany(touched.map(serviceRecordKey));
+    const readByKey = new Map(touched.map((key, i) => [key, read[i]]));
     const guards: BatchGuard[] = [];
     const oldIndex = new Set<string>();
     const previousParent = new Map<string, string | null>();
@@ -717,17 +697,8 @@ export class RepoStore {
     // which index entries it had: those are found by its key instead, below.
     const corruptKeys = new Set<string>();
     touched.forEach((key) => {
-      const known = seen.get(key);
-      const bytes = known ? known.bytes : readByKey.get(key)!;
-      guards.push({
-        key: serviceRecordKey(key),
-        value: expected.has(key) ? expected.get(key)! : bytes,
-      });
-      if (known) {
-        previousParent.set(key, known.parent);
-        for (const indexKey of known.index) oldIndex.add(indexKey);
-        return;
-      }
+      const bytes = readByKey.get(key)!;
+      guards.push({ key: serviceRecordKey(key), value: bytes });
       if (bytes) {
         let old: StoredService;
         try {
@@ -749,9 +720,7 @@ export class RepoStore {
     }
     const newIndex = new Set<string>();
     const actorsHere = new Map((change.actors ?? []).map((actor) => [actor.name, actor]));
-    const before = new Map(
-      touched.map((key) => [key, seen.get(key)?.bytes ?? readByKey.get(key) ?? null]),
-    );
+    const before = new Map(touched.map((key) => [key, readByKey.get(key) ?? null]));
     const deletedKeys = new Set(deleted);
     // New files of a large change are written beside the commit, by the mirror worker
     // (`mirror_stage.ts`), and removed again when the change is not applied.
@@ -770,16 +739,9 @@ export class RepoStore {
         const codec = actor ? this.#dataCodec(actor) : await this.#codecOf(service.actor);
         const stored: StoredService = { ...service, data: codec.encode(service.data) };
         const value = this.#encode("service", stored);
-        encoded?.set(service.key, value);
         for (const key of indexKeys(service)) newIndex.add(key);
-        // Unchanged only when the store holds what the caller saw (a guarded version that moved
-        // on is a conflict, which only a batch would detect).
         const old = before.get(service.key);
-        const pinned = expected.has(service.key) ? expected.get(service.key) : old;
-        if (
-          old && pinned && !deletedKeys.has(service.key) && sameBytes(old, value) &&
-          sameBytes(pinned, old)
-        ) continue;
+        if (old && !deletedKeys.has(service.key) && sameBytes(old, value)) continue;
         ops.push({ op: "set", key: serviceRecordKey(service.key), value });
         changed.push(service);
         // The worker gets new files as fast as the records are encoded.
@@ -791,7 +753,6 @@ export class RepoStore {
       for (const key of newIndex) {
         if (!oldIndex.has(key)) ops.push({ op: "set", key, value: EMPTY });
       }
-      ops.push(...extra);
       // In key order, so SQLite fills its B-tree pages one after the other instead of
       // touching a random page per row (the batch of an apply of 10,000 services: ≈ 220 → 110 ms
       // CPU, the sort included).
@@ -803,10 +764,8 @@ export class RepoStore {
       }
       // Whether a stored actor's new version hides other fields from its services' files.
       secretsMove = await this.#secretsMove(change.actors ?? []);
-      // A job's service write joins the other writes of the same moment (`write_group.ts`).
-      applied = grouped
-        ? await this.#group.submit(ops, guards)
-        : (await this.#beforeWrite(), await this.driver.batch(ops, { guards }));
+      await this.#beforeWrite();
+      applied = await this.driver.batch(ops, { guards });
     } catch (error) {
       await staging?.stage.abort();
       throw error;
