@@ -579,7 +579,10 @@ describe("the web dashboard in chromium", { skip }, () => {
         // Nothing was queued by the refused requests.
         assert.deepEqual(JSON.parse((await ays(repo.path, "runs", "--json")).stdout), []);
 
-        // Signed in, the page's own "Queue a run" goes through and its run ends ok, live.
+        // Signed in, the page's own "Queue a run" goes through and its run ends ok, live. As in
+        // the tests above, queue once the event stream is open: a run that starts before it
+        // is not followed (under load, a run queued right after the reload was missed).
+        await page.waitForFunction(() => document.getElementById("live")?.textContent === "live");
         await writeFile(join(repo.path, "go"), "");
         await clickIn(page, 'button[data-tab="runs"]');
         // Set in one step: the runs view re-renders as its list loads, which a slow `type` races.

@@ -1177,18 +1177,36 @@ function refreshServices(): Promise<void> {
   return servicesRefresh;
 }
 
-function follow(repo: string): void {
+/** How long the page waits for its event stream before it reads the repository anyway. */
+const STREAM_OPEN_WAIT_MS = 3000;
+
+/**
+ * Follows the repository's events. The promise settles once the stream is open (or failed, or
+ * after STREAM_OPEN_WAIT_MS): the stream starts with new events, so what the page reads after
+ * that misses nothing in between — a run queued right after the page loaded still opens.
+ */
+function follow(repo: string): Promise<void> {
   state.events?.close();
   const source = new EventSource(`/events?repo=${enc(repo)}`);
   state.events = source;
   const live = byId("live");
+  let opened: () => void = () => {};
+  const open = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, STREAM_OPEN_WAIT_MS);
+    opened = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+  });
   source.onopen = () => {
     live.textContent = "live";
     live.className = "live on";
+    opened();
   };
   source.onerror = () => {
     live.textContent = source.readyState === EventSource.CLOSED ? "offline" : "reconnecting";
     live.className = "live off";
+    opened();
   };
   const handle = (message: MessageEvent) => {
     try {
@@ -1200,6 +1218,7 @@ function follow(repo: string): void {
   // Named events (`event: job.ended`) and unnamed ones (`data:` only) both arrive.
   source.onmessage = handle;
   for (const type of EVENT_TYPES) source.addEventListener(type, handle as EventListener);
+  return open;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1236,7 +1255,7 @@ async function selectRepo(repo: string): Promise<void> {
   state.run = null;
   state.seen = new Set();
   writeHash();
-  follow(repo);
+  await follow(repo);
   const [services, runs, recurring] = await Promise.all([
     api<Service[]>(`/ui/api/repos/${enc(repo)}/services`),
     api<RunEntry[]>(`/repos/${enc(repo)}/runs`),
