@@ -8,7 +8,8 @@
  *
  * @module
  */
-import { exitProcess } from "./runtime.ts";
+import { RUN_ONCE_ENV, runsOnce } from "./cli/run_once.ts";
+import { exitProcess, restartWithEnvironment } from "./runtime.ts";
 import { VERSION } from "./version.ts";
 
 if (import.meta.main) {
@@ -24,6 +25,10 @@ if (import.meta.main) {
     const { serveJobWorker } = await import("./run/mod.ts");
     exitProcess(await serveJobWorker());
   } else {
+    // `ays blueprint` runs faster without JavaScriptCore's last tier, an option read before any
+    // code runs: the binary restarts itself with it (docs/development.md, "JavaScriptCore's
+    // options"). Returns when it does not apply.
+    if (runsOnce(argv)) restartWithEnvironment(RUN_ONCE_ENV);
     const { processIo, runCli } = await import("./cli/mod.ts");
     const io = processIo();
     const code = await runCli(argv, io);
