@@ -329,9 +329,12 @@ async function resolveUnit(
   const docs: BlueprintDoc[] = (await readBlueprintFiles(files, {
     relativeTo: options.relativeTo ?? options.repoPath,
   })).map((doc) => only ? onlyServices(doc, only) : doc);
-  const [storedActors, services] = await Promise.all([
+  // The stored services without their actions and event filters: those are read only for the
+  // services the unit changes or whose actions it names (docs/blueprints.md, "How stored
+  // services are read").
+  const [storedActors, { services, whole }] = await Promise.all([
     store.loadActors(),
-    store.loadServices(),
+    store.loadServiceHeads(),
   ]);
   // Decoding every stored service leaves several times their size as garbage (a re-apply of
   // 100,000: ~500 MB): collected now, it does not add to what resolving may allocate before the
@@ -357,6 +360,7 @@ async function resolveUnit(
     repoName: store.repoName,
     actors: synced.actors,
     services,
+    wholeService: whole,
     unusable: templates.unusable,
     compat,
   });
