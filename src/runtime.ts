@@ -189,3 +189,69 @@ export function collectGarbage(): void {
   if (g.Bun) g.Bun.gc(true);
   else if (typeof g.gc === "function") g.gc();
 }
+
+/** What {@link restartWithEnvironment} uses of `bun:ffi`. */
+interface BunFfi {
+  dlopen(
+    path: string,
+    symbols: Record<string, { args: string[]; returns: string }>,
+  ): { symbols: { execve(path: unknown, argv: unknown, envp: unknown): number } };
+  ptr(view: ArrayBufferView): number;
+}
+
+/** A NUL-terminated copy of a text, for C. */
+function cText(text: string): Uint8Array {
+  return new TextEncoder().encode(`${text}\0`);
+}
+
+/**
+ * Replaces this process by the same binary with the same arguments and `env` added to its
+ * environment (`execve`: same pid, same standard streams, same signals and exit status for
+ * whoever waits for it), when ays runs as the compiled binary under Bun on Linux and none of
+ * `env`'s variables is set already (a variable set is the caller's choice; it also keeps the
+ * new process from restarting again). Returns, doing nothing, everywhere else and whenever the
+ * restart cannot be made (the caller goes on as it would have). Call it before anything is
+ * opened: nothing of this process survives the call but its open file descriptors.
+ *
+ * Why: JavaScriptCore reads its options (`BUN_JSC_*`) once, before any code runs, and a
+ * compiled binary has no build flag that sets them (docs/development.md, "JavaScriptCore's
+ * options"). Costs one more runtime start-up, ≈ 10 ms of CPU.
+ */
+export function restartWithEnvironment(env: Readonly<Record<string, string>>): void {
+  if (runtimeName() !== "bun" || packaging() !== "binary" || process.platform !== "linux") return;
+  if (Object.keys(env).some((name) => process.env[name] !== undefined)) return;
+  let ffi: BunFfi;
+  let libc: ReturnType<BunFfi["dlopen"]>;
+  try {
+    ffi = (process.getBuiltinModule as (id: string) => unknown)("bun:ffi") as BunFfi;
+    libc = ffi.dlopen("libc.so.6", {
+      execve: { args: ["ptr", "ptr", "ptr"], returns: "i32" },
+    });
+  } catch {
+    return; // no FFI or no glibc here: run as we are
+  }
+  // The texts must stay alive until execve has copied them: they are held in `texts`.
+  const texts: Uint8Array[] = [];
+  const pointers = (list: readonly string[]): BigUint64Array => {
+    const array = new BigUint64Array(list.length + 1);
+    list.forEach((item, i) => {
+      const bytes = cText(item);
+      texts.push(bytes);
+      array[i] = BigInt(ffi.ptr(bytes));
+    });
+    return array;
+  };
+  const path = cText(process.execPath);
+  // A compiled binary's own arguments follow its path; `process.argv[1]` is its entry.
+  const argv = pointers([process.execPath, ...process.argv.slice(2)]);
+  const environment = { ...process.env, ...env };
+  const envp = pointers(
+    Object.entries(environment).flatMap(([name, value]) =>
+      value === undefined ? [] : [`${name}=${value}`]
+    ),
+  );
+  libc.symbols.execve(ffi.ptr(path), ffi.ptr(argv), ffi.ptr(envp));
+  // execve returned: it failed (the binary moved away?); run as we are. Using the texts here
+  // keeps them alive (not collected) for as long as execve reads them.
+  texts.push(path);
+}

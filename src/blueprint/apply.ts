@@ -86,6 +86,13 @@ export interface AppliedUnit {
  */
 const COLLECT_FROM = 50_000;
 
+/**
+ * Below how many service entries an apply reads the stored services as heads
+ * (`RepoStore.loadServiceHeads`): the heads hold their records' bytes, which at 100,010 services
+ * raised a re-apply's peak from 1.06–1.08 to 1.17 GiB, for ~1 s of its ~7 s of CPU.
+ */
+const HEADS_BELOW = 50_000;
+
 /** How many service entries the documents hold. */
 function entryCount(docs: readonly BlueprintDoc[]): number {
   let count = 0;
@@ -329,9 +336,14 @@ async function resolveUnit(
   const docs: BlueprintDoc[] = (await readBlueprintFiles(files, {
     relativeTo: options.relativeTo ?? options.repoPath,
   })).map((doc) => only ? onlyServices(doc, only) : doc);
-  const [storedActors, services] = await Promise.all([
+  // The stored services without their actions and event filters: those are read only for the
+  // services the unit changes or whose actions it names (docs/blueprints.md, "How stored
+  // services are read"). Not for a large unit: the heads hold their records' bytes.
+  const [storedActors, { services, whole }] = await Promise.all([
     store.loadActors(),
-    store.loadServices(),
+    entryCount(docs) < HEADS_BELOW
+      ? store.loadServiceHeads()
+      : store.loadServices().then((all) => ({ services: all, whole: undefined })),
   ]);
   // Decoding every stored service leaves several times their size as garbage (a re-apply of
   // 100,000: ~500 MB): collected now, it does not add to what resolving may allocate before the
@@ -357,6 +369,7 @@ async function resolveUnit(
     repoName: store.repoName,
     actors: synced.actors,
     services,
+    wholeService: whole,
     unusable: templates.unusable,
     compat,
   });

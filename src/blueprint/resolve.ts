@@ -38,6 +38,12 @@ export interface ApplyOptions {
   /** Every service in the store now; they are not modified. */
   services: readonly ServiceRecord[];
   /**
+   * Given: `services` are heads, without their `actions` and `eventFilters`
+   * (`RepoStore.loadServiceHeads`), and this reads one whole. The resolver asks for it only
+   * for the services it changes or whose actions or filters it reads.
+   */
+  wholeService?: (head: ServiceRecord) => ServiceRecord;
+  /**
    * Actors whose template is broken or ambiguous, with why: a blueprint naming one (or an
    * `auto` link needing one) fails with that reason at its line.
    */
@@ -118,9 +124,17 @@ class View {
   /** Consumers as sets while building, written back at the end. */
   readonly consumerSets = new Map<string, Set<string>>();
   readonly #sorted = new Map<string, string[]>();
+  /** Stored services still read as heads (`ApplyOptions.wholeService`), by `role!instance`. */
+  readonly #heads = new Set<string>();
+  readonly #whole: ((head: ServiceRecord) => ServiceRecord) | undefined;
 
-  constructor(services: readonly ServiceRecord[]) {
+  constructor(
+    services: readonly ServiceRecord[],
+    whole?: (head: ServiceRecord) => ServiceRecord,
+  ) {
+    this.#whole = whole;
     for (const service of services) this.#index(service);
+    if (whole) { for (const sname of this.byName.keys()) this.#heads.add(sname); }
   }
 
   #index(service: ServiceRecord): void {
@@ -136,9 +150,21 @@ class View {
     return this.byName.get(sname);
   }
 
+  /**
+   * The service with its actions and event filters: a stored service read as a head is read
+   * whole now (and from then on).
+   */
+  whole(sname: string): ServiceRecord | undefined {
+    const service = this.byName.get(sname);
+    if (!service || !this.#heads.delete(sname)) return service;
+    const record = this.#whole!(service);
+    this.byName.set(sname, record);
+    return record;
+  }
+
   /** The service, cloned on its first change so the caller's record stays as it was. */
   mutable(sname: string): ServiceRecord {
-    const service = this.byName.get(sname)!;
+    const service = this.whole(sname)!;
     if (this.createdNames.has(sname) || this.originals.has(sname)) return service;
     const copy = copyJson(service);
     this.originals.set(sname, service);
@@ -289,7 +315,7 @@ export function applyBlueprints(
   docs: readonly BlueprintDoc[],
   options: ApplyOptions,
 ): ChangeSet {
-  const view = new View(options.services);
+  const view = new View(options.services, options.wholeService);
   const warnings: string[] = docs.flatMap((doc) => doc.warnings);
   const scheduled: ScheduledAction[] = [];
   const declared = collectDeclared(docs, options, view);
@@ -427,7 +453,7 @@ export function applyBlueprints(
 function scheduleConsumerChanges(view: View, scheduled: ScheduledAction[]): void {
   for (const [producer, changes] of view.changes) {
     for (const consumer of view.get(producer)?.consumers ?? []) {
-      const service = view.get(consumer);
+      const service = view.whole(consumer);
       if (!service?.actions.processChange || service.actions.install?.state !== "ok") continue;
       const outcome = scheduleAction(view.mutable(consumer), "processChange", { force: true });
       view.byName.set(consumer, outcome.service);
@@ -853,7 +879,7 @@ function applyActions(
       }
       for (const action of entry.actions) {
         const having = matched.filter((sname) =>
-          ownValue(view.get(sname)!.actions, action) !== undefined
+          ownValue(view.whole(sname)!.actions, action) !== undefined
         );
         if (having.length === 0) {
           const actors = [...new Set(matched.map((s) => view.get(s)!.actor))].sort(compareText);
@@ -863,7 +889,7 @@ function applyActions(
           );
         }
         for (const sname of having) {
-          const service = view.get(sname)!;
+          const service = view.whole(sname)!;
           if (entry.recurring !== undefined) {
             if (service.actions[action].period !== entry.recurring) {
               view.mutable(sname).actions[action].period = entry.recurring;
@@ -872,7 +898,7 @@ function applyActions(
             // the recurrence off (docs/blueprints.md).
             if (entry.recurring === 0) continue;
           }
-          const current = view.get(sname)!;
+          const current = view.whole(sname)!;
           // A dry check first, so that services this does not change are not copied.
           if (scheduleAction(current, action, { force: entry.force }).service === current) continue;
           const outcome = scheduleAction(view.mutable(sname), action, { force: entry.force });
@@ -896,7 +922,7 @@ function applyEventFilters(docs: readonly BlueprintDoc[], view: View, warnings: 
         if (actorRe && !actorRe.test(service.actor)) continue;
         if (serviceRe && !serviceRe.test(service.name)) continue;
         matches++;
-        if (service.eventFilters.some((known) => same(known, filter))) continue;
+        if (view.whole(sname)!.eventFilters.some((known) => same(known, filter))) continue;
         const copy: EventFilter = { ...filter };
         view.mutable(sname).eventFilters.push(copy);
       }

@@ -46,6 +46,9 @@ export interface RepositoryRecord {
  */
 export type StoredService = Omit<ServiceRecord, "data"> & { data: Uint8Array };
 
+/** A stored service without its actions and event filters ({@link decodeServiceHead}). */
+export type ServiceHead = Omit<StoredService, "actions" | "eventFilters">;
+
 /** The record of each kind, as {@link encodeRecord} takes it and {@link decodeRecord} gives it. */
 export interface RecordKinds {
   repository: RepositoryRecord;
@@ -69,7 +72,7 @@ const STRUCT_OF: Record<RecordKind, string> = {
 type Obj = Record<string, unknown>;
 
 /** The codecs compiled so far: each when first used (`ays list` needs two of the six). */
-const codecs = new Map<RecordKind | "summary", StructCodec>();
+const codecs = new Map<RecordKind | "summary" | "head", StructCodec>();
 
 /** What {@link decodeServiceSummary} reads of a service record. */
 const SUMMARY_PICK = {
@@ -83,14 +86,31 @@ const SUMMARY_PICK = {
   actions: { name: true, state: true },
 } as const;
 
+/** What {@link decodeServiceHead} reads of a service record: all but its actions and filters. */
+const HEAD_PICK = {
+  key: true,
+  instance: true,
+  actor: true,
+  parent: true,
+  producers: true,
+  consumers: true,
+  changed: true,
+  data: true,
+} as const;
+
 /** The codec of a record struct (or the service summary), compiled on first use. */
-function codecOf(kind: RecordKind | "summary"): StructCodec {
+function codecOf(kind: RecordKind | "summary" | "head"): StructCodec {
   const known = codecs.get(kind);
   if (known) return known;
   // Generated from the schema text (`ays_schema_model.ts`): parsing it cost every start-up.
   const file = AYS_SCHEMA_MODEL;
-  const codec = kind === "summary"
-    ? compileCodec(file, { struct: "Service", data: "bytes", nulls: true, pick: SUMMARY_PICK })
+  const codec = kind === "summary" || kind === "head"
+    ? compileCodec(file, {
+      struct: "Service",
+      data: "bytes",
+      nulls: true,
+      pick: kind === "summary" ? SUMMARY_PICK : HEAD_PICK,
+    })
     : compileCodec(file, { struct: STRUCT_OF[kind], data: "bytes", nulls: true });
   codecs.set(kind, codec);
   return codec;
@@ -424,6 +444,16 @@ export function decodeServiceSummary(bytes: Uint8Array): ServiceSummary {
   const actions: Record<string, { state: ActionState }> = {};
   for (const a of list(o.actions)) actions[String(a.name)] = { state: a.state as ActionState };
   return { ...serviceHeader(o), actions };
+}
+
+/**
+ * A service record without its actions and event filters ({@link ServiceHead}: what an apply
+ * that changes nothing reads of a stored service), reading only those fields of the message.
+ * Throws InputError when malformed, as {@link decodeRecord} does.
+ */
+export function decodeServiceHead(bytes: Uint8Array): ServiceHead {
+  const o = codecOf("head").decode(bytes);
+  return { ...serviceHeader(o), data: (o.data as Uint8Array | null) ?? new Uint8Array(0) };
 }
 
 /** The names and relations of a decoded service message: what its record and summary share. */

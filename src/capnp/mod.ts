@@ -38,12 +38,14 @@ export type {
   RecordKind,
   RecordKinds,
   RepositoryRecord,
+  ServiceHead,
   StoredService,
 } from "./ays_models.ts";
 export {
   actorDataCodec,
   decodeRecord,
   decodeService,
+  decodeServiceHead,
   decodeServiceSummary,
   encodeRecord,
   encodeService,

@@ -8,10 +8,12 @@
 import {
   actorDataCodec,
   decodeRecord,
+  decodeServiceHead,
   decodeServiceSummary,
   encodeRecord,
   type RecordKind,
   type RecordKinds,
+  type ServiceHead,
 } from "../capnp/mod.ts";
 import type { ActorRecord, ServiceSummary } from "../model/mod.ts";
 
@@ -25,6 +27,8 @@ export interface RecordCodec {
   decode(kind: RecordKind, bytes: Uint8Array): unknown;
   /** What a listing shows of a service record, reading nothing else of it. */
   decodeServiceSummary(bytes: Uint8Array): ServiceSummary;
+  /** A service record without its actions and event filters, reading nothing else of it. */
+  decodeServiceHead(bytes: Uint8Array): ServiceHead;
 }
 
 /** Encodes and decodes the data of the services of one actor. */
@@ -45,6 +49,7 @@ export const capnpRecordCodec: RecordCodec = {
   encode: (kind, value) => encodeRecord(kind, value as RecordKinds[typeof kind]),
   decode: (kind, bytes) => decodeRecord(kind, bytes),
   decodeServiceSummary,
+  decodeServiceHead,
 };
 
 /**

@@ -1,0 +1,50 @@
+/**
+ * Which commands run with JavaScriptCore's optimizing tier off (docs/development.md,
+ * "JavaScriptCore's options"), and how the command is found in the arguments before the CLI is
+ * loaded.
+ *
+ * @module
+ */
+import { GLOBAL_OPTIONS } from "./global_options.ts";
+
+/**
+ * The environment `ays blueprint` restarts with in the compiled binary: without the FTL, the
+ * last of JavaScriptCore's tiers, whose compiler thread spent 350–530 ms of CPU on an apply
+ * of 10,000 services, more than its faster code gave back to a command that runs once
+ * (docs/benchmarks.md, "apply, fourth pass").
+ */
+export const RUN_ONCE_ENV: Readonly<Record<string, string>> = { BUN_JSC_useFTLJIT: "0" };
+
+/**
+ * The commands that restart with {@link RUN_ONCE_ENV}. `src/main.ts` loads this module only when
+ * an argument is one of them (so that `ays --version` and `ays list` never load it): a command
+ * added here is added to its check too.
+ */
+const RUN_ONCE_COMMANDS: ReadonlySet<string> = new Set(["blueprint"]);
+
+/** The global options that take a value (`--repo <path>`), by each of their names. */
+const VALUE_OPTIONS: ReadonlySet<string> = new Set(
+  GLOBAL_OPTIONS.filter(([flags]) => flags.includes("<")).flatMap(([flags]) =>
+    flags.split(/[ ,]+/).filter((part) => part.startsWith("-"))
+  ),
+);
+
+/**
+ * The command `argv` names: its first argument that is neither a global option nor the value
+ * of one (`--store URL`; `--store=URL` is one argument). Undefined when there is none.
+ */
+export function commandName(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--") return argv[i + 1];
+    if (!arg.startsWith("-")) return arg;
+    if (VALUE_OPTIONS.has(arg)) i++;
+  }
+  return undefined;
+}
+
+/** Whether the command `argv` names restarts with {@link RUN_ONCE_ENV}. */
+export function runsOnce(argv: readonly string[]): boolean {
+  const name = commandName(argv);
+  return name !== undefined && RUN_ONCE_COMMANDS.has(name);
+}

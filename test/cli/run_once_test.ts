@@ -1,0 +1,29 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { commandName, RUN_ONCE_ENV, runsOnce } from "../../src/cli/run_once.ts";
+
+describe("run-once commands", () => {
+  it("finds the command after the global options and their values", () => {
+    assert.equal(commandName(["blueprint"]), "blueprint");
+    assert.equal(commandName(["--json", "-q", "blueprint", "x.yaml"]), "blueprint");
+    assert.equal(commandName(["--store", "redis://h:1/0", "blueprint"]), "blueprint");
+    assert.equal(commandName(["--repo", "blueprint", "list"]), "list");
+    assert.equal(commandName(["--store=sqlite:x.db", "list"]), "list");
+    assert.equal(commandName(["--no-color", "--", "blueprint"]), "blueprint");
+    assert.equal(commandName(["--json"]), undefined);
+    assert.equal(commandName([]), undefined);
+  });
+
+  it("restarts `ays blueprint` only", () => {
+    assert.equal(runsOnce(["blueprint", "--dry-run"]), true);
+    assert.equal(runsOnce(["--repo", "r", "blueprint"]), true);
+    assert.equal(runsOnce(["list"]), false);
+    assert.equal(runsOnce(["run"]), false);
+    assert.equal(runsOnce(["--repo", "blueprint"]), false);
+    assert.equal(runsOnce(["--version"]), false);
+  });
+
+  it("turns off the optimizing tier, and nothing else", () => {
+    assert.deepEqual({ ...RUN_ONCE_ENV }, { BUN_JSC_useFTLJIT: "0" });
+  });
+});

@@ -1,0 +1,64 @@
+/**
+ * `ays blueprint` restarts the compiled binary with JavaScriptCore's FTL tier off
+ * (docs/development.md, "JavaScriptCore's options"): the environment the apply ran with is seen
+ * by an `input(ctx)` hook, which stores it in the service's data.
+ */
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, describe, it } from "node:test";
+import { makeTempRepo, runAys, type TempDir } from "../helpers/mod.ts";
+
+const FILES = {
+  "actorTemplates/probe/schema.hrd": "jit = type:str\n",
+  "actorTemplates/probe/actions.ts": [
+    "export function input(ctx) {",
+    '  return { args: { jit: process.env.BUN_JSC_useFTLJIT ?? "unset" } };',
+    "}",
+    "",
+  ].join("\n"),
+  "blueprints/b.yaml": "probe__p1:\n",
+};
+
+/** The `jit` value the hook stored for probe!p1, from the mirror. */
+async function storedJit(repo: TempDir): Promise<unknown> {
+  const text = await readFile(join(repo.path, "services", "probe!p1", "service.json"), "utf8");
+  return JSON.parse(text).data.jit;
+}
+
+describe("ays blueprint through dist/ays: the JIT's last tier off", () => {
+  let repo: TempDir | undefined;
+  afterEach(async () => {
+    await repo?.remove();
+    repo = undefined;
+  });
+
+  it("applies in a process started with BUN_JSC_useFTLJIT=0", async () => {
+    repo = await makeTempRepo({ name: "runonce", files: FILES });
+    const env = { ...process.env as Record<string, string> };
+    delete env.BUN_JSC_useFTLJIT;
+    const result = await runAys(["blueprint"], { cwd: repo.path, env });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(await storedJit(repo), "0");
+  });
+
+  it("keeps the user's own BUN_JSC_useFTLJIT and does not restart", async () => {
+    repo = await makeTempRepo({ name: "runonce", files: FILES });
+    const result = await runAys(["blueprint"], {
+      cwd: repo.path,
+      extraEnv: { BUN_JSC_useFTLJIT: "1" },
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(await storedJit(repo), "1");
+  });
+
+  it("passes the exit code and the error of a bad blueprint through", async () => {
+    repo = await makeTempRepo({
+      name: "runonce",
+      files: { ...FILES, "blueprints/b.yaml": "probe__p1:\n  nofield: 1\n" },
+    });
+    const result = await runAys(["blueprint"], { cwd: repo.path });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /b\.yaml:2:3: unknown attribute 'nofield'/);
+  });
+});
