@@ -130,16 +130,24 @@ return {ok, deleted}
 /**
  * Every key of the index between two ZRANGEBYLEX bounds with its value, in one call.
  * KEYS: [1] key index. ARGV: [1] min, [2] max, [3] namespace prefix. Returns a flat
- * [key, value, …] list; keys whose value vanished are left out.
+ * [key, value, …] list; keys whose value vanished are left out. The values are read with one
+ * `MGET` per ${CHUNK} keys, not a `GET` each (a run's plan reads every service this way).
  */
 export const GET_BY_PREFIX_LUA = `
 local members = redis.call('ZRANGEBYLEX', KEYS[1], ARGV[1], ARGV[2])
+local prefix = ARGV[3]
 local out = {}
-for _, m in ipairs(members) do
-  local v = redis.call('GET', ARGV[3] .. m)
-  if v then
-    out[#out + 1] = m
-    out[#out + 1] = v
+for c = 1, #members, ${CHUNK} do
+  local upto = math.min(#members, c + ${CHUNK} - 1)
+  local names = {}
+  for i = c, upto do names[#names + 1] = prefix .. members[i] end
+  local values = redis.call('MGET', unpack(names))
+  for i = c, upto do
+    local v = values[i - c + 1]
+    if v then
+      out[#out + 1] = members[i]
+      out[#out + 1] = v
+    end
   end
 end
 return out
