@@ -42,9 +42,10 @@ const CHUNK = 1000;
  * Few commands inside (each costs the server a call and a line of the AOF): the guards are read
  * with `MGET`, and consecutive sets are written with one `MSET` and their index entries with one
  * `ZADD`, chunks of ${CHUNK} keys; when one `EXISTS` finds every key of the sets there already (a
- * run rewriting its records), their index entries are too and the `ZADD` is left out. A delete
- * of a key set earlier in the batch writes the sets gathered so far first, so the ops keep their
- * order.
+ * run rewriting its records), their index entries are too and the `ZADD` is left out. Deletes
+ * are gathered too: one `DEL` and one `ZREM` per chunk. A delete of a key set earlier in the
+ * batch writes the sets gathered so far first, and a set of a key deleted earlier deletes the
+ * keys gathered so far first, so the ops keep their order.
  */
 export const BATCH_LUA = LOST + `
 if ays_lost(KEYS[3], ARGV[3]) then return ${LOST_REPLY} end
@@ -105,11 +106,22 @@ if ok == 1 then
     end
     sets, names, pending = {}, {}, {}
   end
+  -- Deletes gathered the same way: one DEL and one ZREM per chunk, not one each per key.
+  local dels, members, gone = {}, {}, {}
+  local function flushDeletes()
+    for c = 1, #dels, chunk do
+      local upto = math.min(#dels, c + chunk - 1)
+      deleted = deleted + redis.call('DEL', unpack(dels, c, upto))
+      redis.call('ZREM', KEYS[1], unpack(members, c, upto))
+    end
+    dels, members, gone = {}, {}, {}
+  end
   local k = 3 + ng
   for i = 1, #okinds do
     k = k + 1
     local key = KEYS[k]
     if byte(okinds, i) == 115 then
+      if gone[key] then flushDeletes() end
       sets[#sets + 1] = key
       sets[#sets + 1] = ARGV[a]
       names[#names + 1] = key
@@ -117,11 +129,16 @@ if ok == 1 then
       a = a + 1
     else
       if pending[key] then flush() end
-      deleted = deleted + redis.call('DEL', key)
-      redis.call('ZREM', KEYS[1], sub(key, plen + 1))
+      if not gone[key] then
+        dels[#dels + 1] = key
+        members[#members + 1] = sub(key, plen + 1)
+        gone[key] = true
+      end
     end
   end
+  -- What is left gathered touches distinct keys: the order of the two does not matter.
   flush()
+  flushDeletes()
 end
 redis.call('SET', KEYS[2], ok .. ':' .. deleted, 'EX', tonumber(ARGV[1]))
 return {ok, deleted}

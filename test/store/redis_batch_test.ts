@@ -116,6 +116,32 @@ describe("redis write path", () => {
     assert.deepEqual(await driver.listKeys("e:"), ["e:1"]);
   });
 
+  it("deletes more keys than one chunk of the script takes, with their index entries", async () => {
+    const keys = Array.from({ length: 2_500 }, (_, i) => `d:${String(i).padStart(4, "0")}`);
+    assert.equal(
+      await driver.batch(keys.map((key) => ({ op: "set" as const, key, value: text(key) }))),
+      true,
+    );
+    // Every other key deleted, one twice, one that never existed, then one set again.
+    const gone = keys.filter((_, i) => i % 2 === 0);
+    assert.equal(
+      await driver.batch([
+        ...gone.map((key) => ({ op: "delete" as const, key })),
+        { op: "delete", key: gone[7] },
+        { op: "delete", key: "d:none" },
+        { op: "set", key: gone[3], value: text("again") },
+      ]),
+      true,
+    );
+    const left = keys.filter((_, i) => i % 2 === 1 || i === 6).sort();
+    assert.deepEqual(await driver.listKeys("d:"), left);
+    assert.deepEqual(await direct.zrangebylex("ays:wp:~keys", "[d:", "[d:\xff"), left);
+    assert.equal(await direct.exists(...gone.map((key) => `ays:wp:${key}`)), 1);
+    assert.deepEqual(await driver.get(gone[3]), text("again"));
+    assert.equal(await driver.delete(gone[3]), true);
+    assert.equal(await driver.delete(gone[3]), false);
+  });
+
   it("reads by prefix across several MGET chunks, leaving out keys whose value vanished", async () => {
     const ops = Array.from({ length: 2_500 }, (_, i) => ({
       op: "set" as const,
