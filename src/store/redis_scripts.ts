@@ -45,7 +45,8 @@ const CHUNK = 1000;
  * run rewriting its records), their index entries are too and the `ZADD` is left out. Deletes
  * are gathered too: one `DEL` and one `ZREM` per chunk. A delete of a key set earlier in the
  * batch writes the sets gathered so far first, and a set of a key deleted earlier deletes the
- * keys gathered so far first, so the ops keep their order.
+ * keys gathered so far first, so the ops keep their order; a batch without deletes (an apply)
+ * looks up nothing per key.
  */
 export const BATCH_LUA = LOST + `
 if ays_lost(KEYS[3], ARGV[3]) then return ${LOST_REPLY} end
@@ -116,11 +117,18 @@ if ok == 1 then
     end
     dels, members, gone = {}, {}, {}
   end
+  -- Without deletes (an apply) no set can meet one: nothing to look up per key.
+  local mixed = string.find(okinds, 'd', 1, true) ~= nil
   local k = 3 + ng
   for i = 1, #okinds do
     k = k + 1
     local key = KEYS[k]
-    if byte(okinds, i) == 115 then
+    if not mixed then
+      sets[#sets + 1] = key
+      sets[#sets + 1] = ARGV[a]
+      names[#names + 1] = key
+      a = a + 1
+    elseif byte(okinds, i) == 115 then
       if gone[key] then flushDeletes() end
       sets[#sets + 1] = key
       sets[#sets + 1] = ARGV[a]

@@ -116,6 +116,20 @@ describe("redis write path", () => {
     assert.deepEqual(await driver.listKeys("e:"), ["e:1"]);
   });
 
+  it("writes a batch of sets only (no delete) in order: the last set of a key wins", async () => {
+    assert.equal(
+      await driver.batch([
+        { op: "set", key: "s:a", value: text("1") },
+        { op: "set", key: "s:b", value: text("2") },
+        { op: "set", key: "s:a", value: text("3") },
+      ]),
+      true,
+    );
+    const values = await driver.getMany(["s:a", "s:b"]);
+    assert.deepEqual(values.map((v) => v && new TextDecoder().decode(v)), ["3", "2"]);
+    assert.deepEqual(await direct.zrangebylex("ays:wp:~keys", "[s:", "[s:\xff"), ["s:a", "s:b"]);
+  });
+
   it("deletes more keys than one chunk of the script takes, with their index entries", async () => {
     const keys = Array.from({ length: 2_500 }, (_, i) => `d:${String(i).padStart(4, "0")}`);
     assert.equal(
