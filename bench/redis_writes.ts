@@ -7,8 +7,12 @@
  * CPU and the redis-server's CPU (`INFO cpu`), per 2,000 jobs. A private redis-server from the
  * test helpers (AOF on, as `docs/store.md` asks).
  *
- * Usage: `bun bench/redis_writes.ts [--jobs N] [--parallel N] [--rounds N]` (or
- * `deno run -A bench/redis_writes.ts`).
+ * Then an apply's write and a run's read at scale: one batch of `--apply` services (10,000), each
+ * guarded absent, its record (~700 bytes) and its index entry set — what `ays blueprint` of a
+ * new repository sends — and one `getByPrefix` of them, each in a namespace of its own.
+ *
+ * Usage: `bun bench/redis_writes.ts [--jobs N] [--parallel N] [--rounds N] [--apply N]` (or
+ * `deno run -A bench/redis_writes.ts`); `--apply 0` leaves the second part out.
  *
  * @module
  */
@@ -30,6 +34,7 @@ function argument(name: string, fallback: number): number {
 const jobs = argument("--jobs", 2000);
 const parallel = argument("--parallel", 20);
 const rounds = argument("--rounds", 5);
+const applied = argument("--apply", 10_000);
 
 /** Record-sized bytes (a job's service is ~680 bytes, its job record ~250), varying by `seed`. */
 function bytes(size: number, seed: number): Uint8Array {
@@ -63,6 +68,15 @@ const rows = {
   serverMs: [] as number[],
   scriptMs: [] as number[],
   batches: [] as number[],
+};
+/** The apply-sized batch and the read of its services, per round. */
+const big = {
+  writeMs: [] as number[],
+  writeCpuMs: [] as number[],
+  writeServerMs: [] as number[],
+  readMs: [] as number[],
+  readCpuMs: [] as number[],
+  readServerMs: [] as number[],
 };
 try {
   const driver = await openRedisDriver(redis.url, { namespace: "bench" });
@@ -130,6 +144,41 @@ try {
     );
   }
   await driver.close();
+  for (let round = 1; applied > 0 && round <= rounds; round++) {
+    const store = await openRedisDriver(redis.url, { namespace: `apply${round}` });
+    await store.setLayoutVersion(3);
+    const ops: BatchOp[] = [];
+    const guards: BatchGuard[] = [];
+    for (let i = 0; i < applied; i++) {
+      const id = String(i * 7919 + round).padStart(32, "0");
+      guards.push({ key: `service:${id}`, value: null });
+      ops.push({ op: "set", key: `service:${id}`, value: bytes(700, i + round) });
+      ops.push({ op: "set", key: `idx:actor:node.ssh:${id}`, value: new Uint8Array(0) });
+    }
+    const measure = async (what: () => Promise<unknown>) => {
+      const server0 = await serverCpu(admin);
+      const cpu0 = process.cpuUsage();
+      const start = performance.now();
+      await what();
+      const wall = performance.now() - start;
+      const cpu = process.cpuUsage(cpu0);
+      return [wall, (cpu.user + cpu.system) / 1000, (await serverCpu(admin) - server0) * 1000];
+    };
+    const [w, c, s] = await measure(async () => {
+      if (!await store.batch(ops, { guards })) throw new Error("the apply's guards did not hold");
+    });
+    big.writeMs.push(w);
+    big.writeCpuMs.push(c);
+    big.writeServerMs.push(s);
+    const [rw, rc, rs] = await measure(async () => {
+      const read = await store.getByPrefix("service:");
+      if (read.length !== applied) throw new Error(`read ${read.length} of ${applied}`);
+    });
+    big.readMs.push(rw);
+    big.readCpuMs.push(rc);
+    big.readServerMs.push(rs);
+    await store.close();
+  }
 } finally {
   admin.disconnect();
   await redis.close();
@@ -149,9 +198,24 @@ printTable(
   })`,
   table,
 );
+const bigTable: Row[] = applied > 0
+  ? [
+    { name: `one batch of ${applied} services, wall`, stats: stats(big.writeMs), unit: "ms" },
+    { name: "  this process CPU", stats: stats(big.writeCpuMs), unit: "ms" },
+    { name: "  redis-server CPU", stats: stats(big.writeServerMs), unit: "ms" },
+    { name: `getByPrefix of ${applied} services, wall`, stats: stats(big.readMs), unit: "ms" },
+    { name: "  this process CPU", stats: stats(big.readCpuMs), unit: "ms" },
+    { name: "  redis-server CPU", stats: stats(big.readServerMs), unit: "ms" },
+  ]
+  : [];
+if (applied > 0) {
+  printTable(`An apply's batch and a plan's read (load ${loadavg()[0].toFixed(2)})`, bigTable);
+}
 await writeResults(`redis_writes-${runtimeName()}`, {
   jobs,
   parallel,
+  applied,
   load: loadavg(),
   rows: table,
+  apply: bigTable,
 });

@@ -42,9 +42,11 @@ const CHUNK = 1000;
  * Few commands inside (each costs the server a call and a line of the AOF): the guards are read
  * with `MGET`, and consecutive sets are written with one `MSET` and their index entries with one
  * `ZADD`, chunks of ${CHUNK} keys; when one `EXISTS` finds every key of the sets there already (a
- * run rewriting its records), their index entries are too and the `ZADD` is left out. A delete
- * of a key set earlier in the batch writes the sets gathered so far first, so the ops keep their
- * order.
+ * run rewriting its records), their index entries are too and the `ZADD` is left out. Deletes
+ * are gathered too: one `DEL` and one `ZREM` per chunk. A delete of a key set earlier in the
+ * batch writes the sets gathered so far first, and a set of a key deleted earlier deletes the
+ * keys gathered so far first, so the ops keep their order; a batch without deletes (an apply)
+ * looks up nothing per key.
  */
 export const BATCH_LUA = LOST + `
 if ays_lost(KEYS[3], ARGV[3]) then return ${LOST_REPLY} end
@@ -105,11 +107,29 @@ if ok == 1 then
     end
     sets, names, pending = {}, {}, {}
   end
+  -- Deletes gathered the same way: one DEL and one ZREM per chunk, not one each per key.
+  local dels, members, gone = {}, {}, {}
+  local function flushDeletes()
+    for c = 1, #dels, chunk do
+      local upto = math.min(#dels, c + chunk - 1)
+      deleted = deleted + redis.call('DEL', unpack(dels, c, upto))
+      redis.call('ZREM', KEYS[1], unpack(members, c, upto))
+    end
+    dels, members, gone = {}, {}, {}
+  end
+  -- Without deletes (an apply) no set can meet one: nothing to look up per key.
+  local mixed = string.find(okinds, 'd', 1, true) ~= nil
   local k = 3 + ng
   for i = 1, #okinds do
     k = k + 1
     local key = KEYS[k]
-    if byte(okinds, i) == 115 then
+    if not mixed then
+      sets[#sets + 1] = key
+      sets[#sets + 1] = ARGV[a]
+      names[#names + 1] = key
+      a = a + 1
+    elseif byte(okinds, i) == 115 then
+      if gone[key] then flushDeletes() end
       sets[#sets + 1] = key
       sets[#sets + 1] = ARGV[a]
       names[#names + 1] = key
@@ -117,11 +137,16 @@ if ok == 1 then
       a = a + 1
     else
       if pending[key] then flush() end
-      deleted = deleted + redis.call('DEL', key)
-      redis.call('ZREM', KEYS[1], sub(key, plen + 1))
+      if not gone[key] then
+        dels[#dels + 1] = key
+        members[#members + 1] = sub(key, plen + 1)
+        gone[key] = true
+      end
     end
   end
+  -- What is left gathered touches distinct keys: the order of the two does not matter.
   flush()
+  flushDeletes()
 end
 redis.call('SET', KEYS[2], ok .. ':' .. deleted, 'EX', tonumber(ARGV[1]))
 return {ok, deleted}
@@ -130,16 +155,24 @@ return {ok, deleted}
 /**
  * Every key of the index between two ZRANGEBYLEX bounds with its value, in one call.
  * KEYS: [1] key index. ARGV: [1] min, [2] max, [3] namespace prefix. Returns a flat
- * [key, value, …] list; keys whose value vanished are left out.
+ * [key, value, …] list; keys whose value vanished are left out. The values are read with one
+ * `MGET` per ${CHUNK} keys, not a `GET` each (a run's plan reads every service this way).
  */
 export const GET_BY_PREFIX_LUA = `
 local members = redis.call('ZRANGEBYLEX', KEYS[1], ARGV[1], ARGV[2])
+local prefix = ARGV[3]
 local out = {}
-for _, m in ipairs(members) do
-  local v = redis.call('GET', ARGV[3] .. m)
-  if v then
-    out[#out + 1] = m
-    out[#out + 1] = v
+for c = 1, #members, ${CHUNK} do
+  local upto = math.min(#members, c + ${CHUNK} - 1)
+  local names = {}
+  for i = c, upto do names[#names + 1] = prefix .. members[i] end
+  local values = redis.call('MGET', unpack(names))
+  for i = c, upto do
+    local v = values[i - c + 1]
+    if v then
+      out[#out + 1] = members[i]
+      out[#out + 1] = v
+    end
   end
 end
 return out

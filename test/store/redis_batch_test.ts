@@ -116,6 +116,63 @@ describe("redis write path", () => {
     assert.deepEqual(await driver.listKeys("e:"), ["e:1"]);
   });
 
+  it("writes a batch of sets only (no delete) in order: the last set of a key wins", async () => {
+    assert.equal(
+      await driver.batch([
+        { op: "set", key: "s:a", value: text("1") },
+        { op: "set", key: "s:b", value: text("2") },
+        { op: "set", key: "s:a", value: text("3") },
+      ]),
+      true,
+    );
+    const values = await driver.getMany(["s:a", "s:b"]);
+    assert.deepEqual(values.map((v) => v && new TextDecoder().decode(v)), ["3", "2"]);
+    assert.deepEqual(await direct.zrangebylex("ays:wp:~keys", "[s:", "[s:\xff"), ["s:a", "s:b"]);
+  });
+
+  it("deletes more keys than one chunk of the script takes, with their index entries", async () => {
+    const keys = Array.from({ length: 2_500 }, (_, i) => `d:${String(i).padStart(4, "0")}`);
+    assert.equal(
+      await driver.batch(keys.map((key) => ({ op: "set" as const, key, value: text(key) }))),
+      true,
+    );
+    // Every other key deleted, one twice, one that never existed, then one set again.
+    const gone = keys.filter((_, i) => i % 2 === 0);
+    assert.equal(
+      await driver.batch([
+        ...gone.map((key) => ({ op: "delete" as const, key })),
+        { op: "delete", key: gone[7] },
+        { op: "delete", key: "d:none" },
+        { op: "set", key: gone[3], value: text("again") },
+      ]),
+      true,
+    );
+    const left = keys.filter((_, i) => i % 2 === 1 || i === 6).sort();
+    assert.deepEqual(await driver.listKeys("d:"), left);
+    assert.deepEqual(await direct.zrangebylex("ays:wp:~keys", "[d:", "[d:\xff"), left);
+    assert.equal(await direct.exists(...gone.map((key) => `ays:wp:${key}`)), 1);
+    assert.deepEqual(await driver.get(gone[3]), text("again"));
+    assert.equal(await driver.delete(gone[3]), true);
+    assert.equal(await driver.delete(gone[3]), false);
+  });
+
+  it("reads by prefix across several MGET chunks, leaving out keys whose value vanished", async () => {
+    const ops = Array.from({ length: 2_500 }, (_, i) => ({
+      op: "set" as const,
+      key: `p:${String(i).padStart(4, "0")}`,
+      value: text(`v${i}`),
+    }));
+    assert.equal(await driver.batch(ops), true);
+    // Gone behind the driver's back (its index entry stays): in the second chunk and the last.
+    await direct.del("ays:wp:p:1500", "ays:wp:p:2499");
+    const read = await driver.getByPrefix("p:");
+    const expected = ops
+      .filter((_, i) => i !== 1500 && i !== 2499)
+      .map((op) => ({ key: op.key, value: op.value }));
+    assert.equal(read.length, 2_498);
+    assert.deepEqual(read, expected);
+  });
+
   it("appends more events than one ZADD of the script takes, in order, with consecutive ids", async () => {
     const data = Array.from({ length: 2_500 }, (_, i) => JSON.stringify({ n: i }));
     const first = await driver.appendEvents(data);
