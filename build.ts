@@ -89,6 +89,11 @@ function compile(workers: string[], args: BuildArgs): void {
     "--format=esm",
     // With splitting, `--version` loads only its own small chunk, not the whole CLI.
     "--splitting",
+    // The binary reads no `.env` or `bunfig.toml` from the current folder (as the sources under
+    // Deno): looking for them read every folder from `/` down to the current one at each start,
+    // a millisecond or more of each command's start-up (docs/development.md).
+    "--no-compile-autoload-dotenv",
+    "--no-compile-autoload-bunfig",
     ...(args.target ? [`--target=${args.target}`] : []),
     "src/main.ts",
     ...workers,

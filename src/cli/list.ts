@@ -5,7 +5,13 @@
  * @module
  */
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
-import { listEntry } from "../model/mod.ts";
+import {
+  type ActorRecord,
+  listEntry,
+  type ServiceListEntry,
+  type ServiceSummary,
+} from "../model/mod.ts";
+import type { CorruptRecordError } from "../store/mod.ts";
 import type { CliContext } from "./context.ts";
 import { corruptRecordsError, nameFromMirror } from "./corrupt.ts";
 import { type FastCommand, textOf } from "./fast_path.ts";
@@ -17,7 +23,7 @@ import {
   ROLE_OPTION,
   selectServices,
 } from "./service_filter.ts";
-import { printJsonList, withGlobals } from "./session.ts";
+import { printJsonList, withReadSession } from "./session.ts";
 
 /** Adds `ays list` to the program. */
 export function registerList(program: CommandUnknownOpts, ctx: CliContext): void {
@@ -43,23 +49,36 @@ async function listServices(
   globals: GlobalOptions,
   options: FilterOptions,
 ): Promise<void> {
-  await withGlobals(ctx, globals, {}, async (session) => {
-    // Summaries: list shows no data, so none is decoded (docs/store.md).
-    const [scan, actors] = await Promise.all([
-      session.store.scanServiceSummaries(),
-      session.store.loadActors(),
-    ]);
-    const services = selectServices(scan.services, { ...options, actors });
-    const entries = services.map(listEntry);
-    // A corrupted record cannot say its role or instance: it is listed whatever the
-    // filters, so that it is never silently missing.
-    const corrupt = await nameFromMirror(scan.corrupt, session.repo.path);
-    if (session.globals.json) printJsonList(ctx, entries);
-    else {
-      ctx.io.stdout(
-        renderList(entries, { corrupt: corrupt.map((e) => e.service ?? e.recordKey) }),
-      );
-    }
-    if (corrupt.length > 0) throw corruptRecordsError(corrupt);
+  const select = (services: ServiceSummary[], actors: readonly ActorRecord[]) =>
+    selectServices(services, { ...options, actors }).map(listEntry);
+  await withReadSession(ctx, globals, {
+    read: async (session) => {
+      // Summaries: list shows no data, so none is decoded (docs/store.md).
+      const [scan, actors] = await Promise.all([
+        session.store.scanServiceSummaries(),
+        session.store.loadActors(),
+      ]);
+      const entries = select(scan.services, actors);
+      // A corrupted record cannot say its role or instance: it is listed whatever the
+      // filters, so that it is never silently missing.
+      const corrupt = await nameFromMirror(scan.corrupt, session.repo.path);
+      print(ctx, entries, { json: session.globals.json, corrupt });
+      if (corrupt.length > 0) throw corruptRecordsError(corrupt);
+    },
+    // A store never written: no services and no actors (the same filters' checks apply).
+    none: () => Promise.resolve(print(ctx, select([], []), { json: globals.json })),
   });
+}
+
+/** Prints the list: JSON, or the table with the corrupted records' names. */
+function print(
+  ctx: CliContext,
+  entries: readonly ServiceListEntry[],
+  options: { json: boolean; corrupt?: readonly CorruptRecordError[] },
+): void {
+  const { json, corrupt = [] } = options;
+  if (json) printJsonList(ctx, entries);
+  else {
+    ctx.io.stdout(renderList(entries, { corrupt: corrupt.map((e) => e.service ?? e.recordKey) }));
+  }
 }

@@ -14,6 +14,7 @@ import {
   openRepositoryStore,
   type RepoStore,
   type StoreDriver,
+  storeNeverWritten,
 } from "../store/mod.ts";
 import type { CliContext } from "./context.ts";
 import { type GlobalOptions, globalsOf } from "./global_options.ts";
@@ -85,21 +86,22 @@ export async function openSession(
   globals: GlobalOptions,
   options: OpenSessionOptions = {},
 ): Promise<OpenedSession> {
+  const opening = await findSessionRepo(ctx, globals, options);
+  return await openSessionStore(ctx, globals, opening, options);
+}
+
+/** The second half of {@link openSession}: the store of the repository found. */
+async function openSessionStore(
+  ctx: CliContext,
+  globals: GlobalOptions,
+  opening: OpenedRepo,
+  options: OpenSessionOptions,
+): Promise<OpenedSession> {
   const warn = warner(ctx, globals);
-  const opening = await openRepo(ctx.io.cwd, {
-    repoFlag: options.repoFlag ?? globals.repo,
-    env: ctx.io.env,
-  });
-  opening.warnings.forEach(warn);
-  options.checkRepo?.(opening);
   const defaultName = opening.config.name === undefined;
   const opened = await openRepositoryStore({
-    repoPath: opening.path,
-    repoName: opening.name,
+    ...storeChoice(ctx, globals, opening),
     defaultName,
-    storeFlag: globals.store,
-    env: ctx.io.env,
-    configStore: opening.config.store,
     mirror: Boolean(options.mirror),
     onMirrorError: (error) => warn(`the mirror was not written: ${String(error)}`),
     rebuild: options.rebuild,
@@ -114,6 +116,65 @@ export async function openSession(
     url: opened.url,
     warn,
   };
+}
+
+/** Finds the repository of a command and prints its warnings. */
+async function findSessionRepo(
+  ctx: CliContext,
+  globals: GlobalOptions,
+  options: OpenSessionOptions,
+): Promise<OpenedRepo> {
+  const opening = await openRepo(ctx.io.cwd, {
+    repoFlag: options.repoFlag ?? globals.repo,
+    env: ctx.io.env,
+  });
+  opening.warnings.forEach(warner(ctx, globals));
+  options.checkRepo?.(opening);
+  return opening;
+}
+
+/** The store the flags, the environment and the repository's config select. */
+function storeChoice(ctx: CliContext, globals: GlobalOptions, repo: OpenedRepo) {
+  return {
+    repoPath: repo.path,
+    repoName: repo.name,
+    storeFlag: globals.store,
+    env: ctx.io.env,
+    configStore: repo.config.store,
+  };
+}
+
+/** Options of {@link withReadSession}: what a reading command does with the store, or without one. */
+export interface ReadSessionOptions<T> {
+  /** Reads the opened store (closed afterwards). */
+  read(session: Session): Promise<T>;
+  /**
+   * The repository's own store file does not exist: nothing was ever written, so there is
+   * nothing to read (docs/store.md, "A store never written"). Runs instead of `read`.
+   */
+  none(repo: OpenedRepo): Promise<T>;
+}
+
+/**
+ * A reading command: `read` on the repository's store as {@link withGlobals} opens it, or
+ * `none` when that store is the repository's own file and it does not exist yet — answered
+ * without opening a store or loading the records layer, which is most of a read's start-up
+ * (docs/benchmarks.md, "startup"). A mirror that shows records is refused as a lost store
+ * either way (docs/store.md).
+ */
+export async function withReadSession<T>(
+  ctx: CliContext,
+  globals: GlobalOptions,
+  options: ReadSessionOptions<T>,
+): Promise<T> {
+  const repo = await findSessionRepo(ctx, globals, {});
+  if (await storeNeverWritten(storeChoice(ctx, globals, repo))) return await options.none(repo);
+  const opened = await openSessionStore(ctx, globals, repo, {});
+  try {
+    return await options.read({ ...opened, globals, lock: null });
+  } finally {
+    await opened.driver.close();
+  }
 }
 
 /**

@@ -9,7 +9,6 @@
  */
 import { UnavailableError } from "../errors.ts";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 
 /** One recorded repository. */
@@ -27,7 +26,10 @@ export interface RegistryOptions {
 /** The registry file's path. */
 export function registryPath(options: RegistryOptions): string {
   const xdg = options.env.XDG_CONFIG_HOME;
-  const base = xdg && xdg.length > 0 ? xdg : join(options.env.HOME || homedir(), ".config");
+  if (xdg && xdg.length > 0) return join(xdg, "ays", "repos");
+  // `node:os` only when HOME is not set either: loading it costs the start of every command.
+  const home = options.env.HOME || process.getBuiltinModule("node:os").homedir();
+  const base = join(home, ".config");
   return join(base, "ays", "repos");
 }
 

@@ -4,13 +4,16 @@
  *
  * @module
  */
-import { hostname } from "node:os";
 import process from "node:process";
 import type { Holder } from "./driver.ts";
 
-/** The host name recorded in holders created here. */
+/**
+ * The host name recorded in holders created here. `node:os` is loaded at this first use (cached
+ * by the runtime): imported up front it cost every command's start ≈ 0.5–1 ms, `ays list`
+ * included, which never asks (docs/benchmarks.md, "startup").
+ */
 export function thisHost(): string {
-  return hostname();
+  return process.getBuiltinModule("node:os").hostname();
 }
 
 /** A holder for the current process, with a fresh id unless one is given. */

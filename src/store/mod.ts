@@ -44,6 +44,7 @@ export {
   resolveStoreUrl,
   type ResolveStoreUrlOptions,
   sqlitePathOf,
+  storeNeverWritten,
   type StoreUrlSource,
 } from "./open.ts";
 export { DAEMON_STATUS_KEY, recurringRunId, serviceRecordKey } from "./record_keys.ts";

@@ -5,13 +5,13 @@
  *
  * @module
  */
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync, realpathSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { InputError } from "../errors.ts";
 import type { KeyValueStore, StoreDriver } from "./driver.ts";
 import { openRedisDriver } from "./redis_open.ts";
 import { countMirror } from "./mirror.ts";
-import { openRepoStore, type RepoStore } from "./repo_store.ts";
+import type { RepoStore } from "./repo_store.ts";
 import { openSqliteDriver, sqliteNamespaces } from "./sqlite.ts";
 import { storeLostSinceMirror } from "./store_lost.ts";
 import { maskUrl, storeKindOf } from "./url.ts";
@@ -108,12 +108,7 @@ async function openDriver(
   options: OpenStoreOptions,
 ): Promise<{ driver: StoreDriver; shared: boolean }> {
   const name = options.repoName;
-  if (name === "" || BAD_NAME.test(name)) {
-    throw new InputError(
-      `repository name ${JSON.stringify(name)} cannot be used in a store: ` +
-        `no colons, spaces or control characters (set name: in .ays/config.yaml)`,
-    );
-  }
+  checkRepoName(name);
   const kind = storeKindOf(url);
   if (kind === "redis") {
     const driver = await openRedisDriver(url, {
@@ -133,6 +128,16 @@ async function openDriver(
   throw new InputError(
     `unknown store URL ${maskUrl(url)}: use redis://, rediss:// or sqlite:PATH`,
   );
+}
+
+/** Refuses a repository name that cannot key a store namespace (InputError). */
+function checkRepoName(name: string): void {
+  if (name === "" || BAD_NAME.test(name)) {
+    throw new InputError(
+      `repository name ${JSON.stringify(name)} cannot be used in a store: ` +
+        `no colons, spaces or control characters (set name: in .ays/config.yaml)`,
+    );
+  }
 }
 
 export { REPO_PATH_KEY };
@@ -239,12 +244,7 @@ export interface OpenedRepositoryStore {
 export async function openRepositoryStore(
   options: OpenRepositoryStoreOptions,
 ): Promise<OpenedRepositoryStore> {
-  const { url, source } = resolveStoreUrl({
-    repoPath: options.repoPath,
-    flag: options.storeFlag,
-    env: options.env,
-    config: { store: options.configStore },
-  });
+  const { url, source } = chosenUrl(options);
   const repoName = options.defaultName
     ? storedName(url, options.repoPath) ?? options.repoName
     : options.repoName;
@@ -256,6 +256,9 @@ export async function openRepositoryStore(
     if (shared) {
       await claimRepository(driver, { name: repoName, repoPath: options.repoPath });
     }
+    // The records layer (codecs, schema model, mirror writer) is loaded here, not with this
+    // module: a read of a store never written does without it (`storeNeverWritten`).
+    const { openRepoStore } = await import("./repo_store.ts");
     const store = await openRepoStore(driver, {
       repoName,
       repoPath: options.repoPath,
@@ -268,6 +271,44 @@ export async function openRepositoryStore(
     await driver.close();
     throw error;
   }
+}
+
+function chosenUrl(options: OpenRepositoryStoreOptions): ResolvedStoreUrl {
+  return resolveStoreUrl({
+    repoPath: options.repoPath,
+    flag: options.storeFlag,
+    env: options.env,
+    config: { store: options.configStore },
+  });
+}
+
+/**
+ * Whether the store `options` select is the repository's own SQLite file (`.ays/store.db` inside
+ * `repoPath`, or another file in that `.ays`) and nothing is at its path: no command ever wrote
+ * to it, so it holds no records, and a reading command can answer without opening it or loading
+ * the records layer (docs/store.md, "A store never written"). Refuses what
+ * {@link openRepositoryStore} refuses before it would read: a bad repository name (InputError),
+ * and a mirror that shows actors or services (StoreLostError: the store lost them). False for
+ * every other store, including a file elsewhere (opening it claims the name: a write).
+ */
+export async function storeNeverWritten(options: OpenRepositoryStoreOptions): Promise<boolean> {
+  const { url } = chosenUrl(options);
+  if (storeKindOf(url) !== "sqlite") return false;
+  const path = sqlitePathOf(url, options.repoPath);
+  if (canonical(dirname(dirname(path))) !== canonical(options.repoPath)) return false;
+  checkRepoName(options.repoName);
+  try {
+    statSync(path);
+    return false;
+  } catch (error) {
+    // Anything but "no such file" (a folder on the way, no permission) is for the open to say.
+    if ((error as { code?: unknown }).code !== "ENOENT") return false;
+  }
+  const counts = await countMirror(options.repoPath);
+  if (counts.actors > 0 || counts.services > 0) {
+    throw storeLostSinceMirror("sqlite", path, counts);
+  }
+  return true;
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import { LockedError } from "../errors.ts";
 import type { Holder, LockInfo, LockStore } from "./driver.ts";
-import { REPO_LOCK } from "./repo_store.ts";
+import { REPO_LOCK } from "./record_keys.ts";
 import { StoreLostError } from "./store_lost.ts";
 
 /** TTL of the repository lock. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { copyFile } from "node:fs/promises";
+import { copyFile, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { aysBinary, makeTempDir, projectRoot, runAys, type TempDir } from "../helpers/mod.ts";
@@ -29,6 +29,20 @@ describe("dist/ays", () => {
     const result = await runAys(["definitely-not-a-command"]);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /unknown command/);
+  });
+
+  it("reads no .env or bunfig.toml from the current folder (docs/development.md)", async () => {
+    // Bun's executables load both by default; a `.env` naming another store would make this
+    // `ays list` fail (exit 4, no such host), a bunfig.toml preloading a missing file too.
+    const repo = join(lonely.path, "dotenv");
+    await mkdir(join(repo, ".ays"), { recursive: true });
+    await writeFile(join(repo, ".ays", "config.yaml"), "name: dotenv\n");
+    await writeFile(join(repo, ".env"), "AYS_STORE=redis://no-such-host.invalid:1\n");
+    await writeFile(join(repo, "bunfig.toml"), 'preload = ["./no-such-preload.ts"]\n');
+    const env = { XDG_CONFIG_HOME: join(lonely.path, "cfg") };
+    const list = await runAys(["list"], { binary: copy, env, cwd: repo });
+    assert.equal(list.code, 0, list.stderr);
+    assert.equal(list.stdout, "no services\n");
   });
 
   it("runs alone: no node_modules, empty environment and PATH, outside the checkout", async () => {

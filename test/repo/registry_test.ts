@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { homedir } from "node:os";
 import { join } from "node:path";
 import { UnavailableError } from "../../src/errors.ts";
 import { readRegistry, registerRepo, registryPath } from "../../src/repo/registry.ts";
@@ -14,6 +15,9 @@ describe("repository registry", () => {
       "/h/.config/ays/repos",
     );
     assert.equal(registryPath({ env: { HOME: "/h" } }), "/h/.config/ays/repos");
+    // Neither set: the user's home directory as the system knows it.
+    assert.equal(registryPath({ env: {} }), join(homedir(), ".config", "ays", "repos"));
+    assert.equal(registryPath({ env: { XDG_CONFIG_HOME: "/cfg" } }), "/cfg/ays/repos");
   });
 
   it("records, updates and lists repositories, one line each", async () => {

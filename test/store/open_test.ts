@@ -11,6 +11,7 @@ import {
   openStore,
   resolveStoreUrl,
   sqlitePathOf,
+  storeNeverWritten,
 } from "../../src/store/open.ts";
 import { StoreLostError } from "../../src/store/store_lost.ts";
 import { makeActor, makeService } from "./fixtures.ts";
@@ -186,6 +187,43 @@ describe("a repository whose store lost its records", () => {
       const opened = await openRepositoryStore({ repoPath: repo.path, repoName: "r", env: {} });
       assert.deepEqual(await opened.store.loadServices(), []);
       await opened.driver.close();
+    } finally {
+      await repo.remove();
+    }
+  });
+
+  it("is never written while its own file does not exist, and says so without writing", async () => {
+    const repo = await makeTempDir();
+    try {
+      const options = { repoPath: repo.path, repoName: "r", env: {} };
+      assert.equal(await storeNeverWritten(options), true);
+      assert.equal(existsSync(storeFiles(repo.path)[0]), false);
+      // Another file in the repository's own .ays is its own too.
+      const other = { ...options, storeFlag: `sqlite:${join(repo.path, ".ays", "other.db")}` };
+      assert.equal(await storeNeverWritten(other), true);
+      // A file elsewhere may be shared (opening it claims the name), Redis is never a file.
+      const elsewhere = await makeTempDir();
+      try {
+        const shared = { ...options, storeFlag: `sqlite:${join(elsewhere.path, "s.db")}` };
+        assert.equal(await storeNeverWritten(shared), false);
+      } finally {
+        await elsewhere.remove();
+      }
+      assert.equal(await storeNeverWritten({ ...options, env: { AYS_STORE: "redis://h" } }), false);
+      await assert.rejects(storeNeverWritten({ ...options, repoName: "a b" }), InputError);
+
+      const opened = await openRepositoryStore({ ...options, mirror: true });
+      const actor = makeActor("node.ssh");
+      await opened.store.save({ actors: [actor], services: [makeService("r", actor, "n1")] });
+      await opened.driver.close();
+      assert.equal(await storeNeverWritten(options), false);
+      // The file gone while the mirror shows records: a lost store, as the open says.
+      for (const file of storeFiles(repo.path)) await rm(file, { force: true });
+      await assert.rejects(storeNeverWritten(options), (error: Error) => {
+        assert.ok(error instanceof StoreLostError);
+        assert.match(error.message, /mirror shows 1 actors and 1 services/);
+        return true;
+      });
     } finally {
       await repo.remove();
     }
