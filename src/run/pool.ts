@@ -71,6 +71,8 @@ interface PoolWorker {
 interface ActiveJob {
   id: number;
   request: JobRequest;
+  /** Its action's key for the durations the pool learns ({@link actionKey}), made once. */
+  action: string;
   options: RunJobOptions;
   resolve: (outcome: JobOutcome) => void;
   reject: (error: unknown) => void;
@@ -224,6 +226,7 @@ export class WorkerPool implements JobRunner {
     const job: ActiveJob = {
       id: ++this.#nextId,
       request,
+      action: actionKey(request),
       options,
       resolve: q.resolve,
       reject: q.reject,
@@ -248,7 +251,7 @@ export class WorkerPool implements JobRunner {
       ? this.#spawn(true)
       : q.fresh
       ? this.#spawn(false)
-      : (this.#packTarget(request) ?? this.#idle.pop() ?? this.#spawn(false));
+      : (this.#packTarget(job.action) ?? this.#idle.pop() ?? this.#spawn(false));
     w.modules.add(request.actionsPath ?? "");
     if (!(w.worker instanceof ProcessWorker)) this.#guard.start();
     job.worker = w;
@@ -312,22 +315,24 @@ export class WorkerPool implements JobRunner {
    * it goes behind the short jobs of a worker already awake — at most {@link PACK_DEPTH} per
    * worker — instead of waking another one. Undefined otherwise.
    */
-  #packTarget(request: JobRequest): PoolWorker | undefined {
-    if (!this.#isShort(request)) return undefined;
+  #packTarget(action: string): PoolWorker | undefined {
+    if (!this.#isShort(action)) return undefined;
     let best: PoolWorker | undefined;
+    // Runs for every job: plain loops over the keys each job keeps (no closures, no keys made).
     for (const w of this.#all) {
       if (!w.job || w.ephemeral || w.worker instanceof ProcessWorker) continue;
       if (w.queued.length + 1 >= PACK_DEPTH) continue;
-      if (!this.#isShort(w.job.request) || !w.queued.every((j) => this.#isShort(j.request))) {
-        continue;
-      }
-      if (!best || w.queued.length < best.queued.length) best = w;
+      if (best && w.queued.length >= best.queued.length) continue;
+      if (!this.#isShort(w.job.action)) continue;
+      let short = true;
+      for (let i = 0; i < w.queued.length && short; i++) short = this.#isShort(w.queued[i].action);
+      if (short) best = w;
     }
     return best;
   }
 
-  #isShort(request: JobRequest): boolean {
-    const millis = this.#actionMillis.get(actionKey(request));
+  #isShort(action: string): boolean {
+    const millis = this.#actionMillis.get(action);
     return millis !== undefined && millis < PACK_BELOW_MS;
   }
 
@@ -425,7 +430,7 @@ export class WorkerPool implements JobRunner {
         this.#remoteCall(w, job, message.call, message.request);
         break;
       case "result":
-        if (message.millis !== undefined) this.#learn(job.request, message.millis);
+        if (message.millis !== undefined) this.#learn(job.action, message.millis);
         this.#complete(job, { ok: true, result: message.result, data: message.data, error: null });
         break;
       case "error":
@@ -479,8 +484,7 @@ export class WorkerPool implements JobRunner {
   }
 
   /** Keeps how long the action ran: the moving average {@link WorkerPool.#packTarget} reads. */
-  #learn(request: JobRequest, millis: number): void {
-    const key = actionKey(request);
+  #learn(key: string, millis: number): void {
     const last = this.#actionMillis.get(key);
     this.#actionMillis.set(key, last === undefined ? millis : last * 0.75 + millis * 0.25);
   }

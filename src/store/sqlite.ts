@@ -40,6 +40,9 @@ import { sqliteFailure } from "./sqlite_errors.ts";
 import { type StoreLostError, storeLostWhileInUse } from "./store_lost.ts";
 import { ensureStoreFolder } from "./v81_marker.ts";
 
+/** SQLite's page cache per open store, in KiB (`PRAGMA cache_size`). */
+const CACHE_KIB = 32 * 1024;
+
 /** Version of this file's table layout, kept in `PRAGMA user_version`. */
 const SQLITE_FORMAT = 2;
 
@@ -198,6 +201,9 @@ class SqliteDriver implements StoreDriver {
       db.exec("PRAGMA journal_mode = WAL");
       db.exec("PRAGMA synchronous = NORMAL");
       db.exec("PRAGMA foreign_keys = OFF");
+      // The default 2 MiB page cache misses on a run's store (a 7 MB file after 2,000 jobs:
+      // ~4,400 page reads per run); pages are held only as they are read (docs/store.md).
+      db.exec(`PRAGMA cache_size = -${CACHE_KIB}`);
       this.#prepareTables(db);
     } catch (error) {
       try {
