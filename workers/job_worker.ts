@@ -30,6 +30,7 @@ import {
   parseHostMessage,
   type WorkerMessage,
 } from "../src/run/job_protocol.ts";
+import { type JobClaim, takeClaim } from "../src/run/job_claim.ts";
 import { type ExecutorSpec, parseExecutorSpec } from "../src/executor/spec.ts";
 import { type ExecutorLink, resolveExecutor } from "../src/executor/resolve.ts";
 import type { RemoteExecResult, RemoteReply, RemoteRequest } from "../src/executor/remote.ts";
@@ -71,6 +72,16 @@ const modules = new Map<string, Promise<Record<string, unknown>>>();
  * already ended carries its id and the host drops it.
  */
 const current = { id: 0 };
+/**
+ * Jobs the host sent behind the running one (a `run` with a claim, docs/job_protocol.md), in
+ * order; `running` counts the jobs running here; once an action called `process.exit` the
+ * worker is ending and starts none of them (the host runs them elsewhere).
+ */
+const behind = {
+  jobs: [] as { id: number; request: JobRequest; claim: JobClaim }[],
+  running: 0,
+  exited: false,
+};
 
 function send(message: WorkerMessage): void {
   postMessage(message);
@@ -192,6 +203,7 @@ class CapturedOutput {
  */
 function captureExit(): void {
   const exit = (code?: unknown): never => {
+    behind.exited = true;
     send({ type: "exit", id: current.id, code: Number.isSafeInteger(code) ? code as number : 0 });
     throw new Error("the action ended its worker (process.exit)");
   };
@@ -213,7 +225,11 @@ self.onmessage = (event: MessageEvent<unknown>) => {
       controllers.get(message.id)?.abort(new Error(message.reason));
       break;
     case "run":
-      void runJob(message.id, message.request);
+      if (message.claim === undefined) start(message.id, message.request);
+      else {
+        behind.jobs.push({ id: message.id, request: message.request, claim: message.claim });
+        startBehind();
+      }
       break;
     case "remote-reply": {
       const waiting = calls.get(message.call);
@@ -224,6 +240,26 @@ self.onmessage = (event: MessageEvent<unknown>) => {
     }
   }
 };
+
+/** Runs a job; when it ended (its end sent), the next job sent behind it may start. */
+function start(id: number, request: JobRequest): void {
+  behind.running++;
+  void runJob(id, request).finally(() => {
+    behind.running--;
+    startBehind();
+  });
+}
+
+/**
+ * Starts the next job sent behind, once none runs: each only if its claim is taken here first
+ * (one the host took back is dropped: it runs elsewhere or not at all).
+ */
+function startBehind(): void {
+  while (behind.running === 0 && !behind.exited && behind.jobs.length > 0) {
+    const next = behind.jobs.shift()!;
+    if (takeClaim(next.claim)) start(next.id, next.request);
+  }
+}
 
 /** Sends `request` to the host, which runs it on the job's SSH target. */
 function remote(id: number, request: RemoteRequest): Promise<RemoteReply> {

@@ -14,6 +14,7 @@
  */
 import type { ExecutorSpec, RemoteReply, RemoteRequest } from "../executor/mod.ts";
 import type { ServiceView } from "./job_api.ts";
+import { isClaim, type JobClaim } from "./job_claim.ts";
 
 /** The plain data of a job's service, as sent to the worker (views are frozen there). */
 export interface JobServiceData {
@@ -148,10 +149,12 @@ export type HostMessage =
   /** Liveness: the worker answers `pong`. */
   | { type: "ping"; id: number }
   /**
-   * The request: run this job. The host sends a worker its next one only after the job before
-   * ended (docs/job_protocol.md).
+   * The request: run this job. Without `claim` the worker runs it at once; with one (a job
+   * sent behind the job the worker is running, docs/job_protocol.md) it runs it after the jobs
+   * before it ended, and only when it takes the claim first (`job_claim.ts`): the host may
+   * have taken the job back meanwhile.
    */
-  | { type: "run"; id: number; request: JobRequest }
+  | { type: "run"; id: number; request: JobRequest; claim?: JobClaim }
   /** Fires the job's `job.signal` with `reason`. */
   | { type: "cancel"; id: number; reason: string }
   /** The answer to the worker's `remote` request `call`: its reply, or why it failed. */
@@ -289,6 +292,7 @@ export function parseHostMessage(value: unknown): HostMessage {
       break;
     case "run":
       checkRequest(value.request, value);
+      if (value.claim !== undefined) need(isClaim(value.claim), "bad claim", value);
       break;
     case "cancel":
       need(typeof value.reason === "string", "bad reason", value);

@@ -20,6 +20,7 @@ import {
   parseWorkerMessage,
   type WorkerMessage,
 } from "./job_protocol.ts";
+import { type JobClaim, newClaim, withdrawClaim } from "./job_claim.ts";
 import type { RemoteRequest } from "../executor/mod.ts";
 import { maskJson, maskText } from "../model/mod.ts";
 import { LogBuffer } from "./log_buffer.ts";
@@ -62,7 +63,7 @@ interface PoolWorker {
   worker: JobWorker;
   ephemeral: boolean;
   job: ActiveJob | null;
-  /** Short jobs waiting for it while `job` runs, in order: each is sent when the one before ended. */
+  /** Short jobs sent to it behind `job`, in order, each with its claim (`job_claim.ts`). */
   queued: ActiveJob[];
   /** The actions files its jobs loaded: a module's timers outlive its job. */
   modules: Set<string>;
@@ -71,6 +72,8 @@ interface PoolWorker {
 interface ActiveJob {
   id: number;
   request: JobRequest;
+  /** Its action's key for the durations the pool learns ({@link actionKey}), made once. */
+  action: string;
   options: RunJobOptions;
   resolve: (outcome: JobOutcome) => void;
   reject: (error: unknown) => void;
@@ -88,6 +91,13 @@ interface ActiveJob {
   /** Aborts its remote requests (their process groups on the target are killed). */
   remote: AbortController;
   started: number;
+  /**
+   * Set when the job was sent to its worker behind the running job (`job_claim.ts`): the
+   * worker starts it when the job ahead ended, unless the pool took it back first.
+   */
+  claim?: JobClaim;
+  /** Killed after its worker had started it, before the pool knew: ended at its turn. */
+  killed?: boolean;
   timer?: ReturnType<typeof setTimeout>;
   cleanup: () => void;
   worker?: PoolWorker;
@@ -224,6 +234,7 @@ export class WorkerPool implements JobRunner {
     const job: ActiveJob = {
       id: ++this.#nextId,
       request,
+      action: actionKey(request),
       options,
       resolve: q.resolve,
       reject: q.reject,
@@ -248,7 +259,7 @@ export class WorkerPool implements JobRunner {
       ? this.#spawn(true)
       : q.fresh
       ? this.#spawn(false)
-      : (this.#packTarget(request) ?? this.#idle.pop() ?? this.#spawn(false));
+      : (this.#packTarget(job.action) ?? this.#idle.pop() ?? this.#spawn(false));
     w.modules.add(request.actionsPath ?? "");
     if (!(w.worker instanceof ProcessWorker)) this.#guard.start();
     job.worker = w;
@@ -273,7 +284,10 @@ export class WorkerPool implements JobRunner {
         this.#dropQueued(job, "cancelled: the job was killed");
         return this.#dispatch();
       }
-      this.#abort(job, "cancelled: the job was killed", { cancelled: true });
+      // Started by its worker while the pool still counts it waiting: killed at its turn,
+      // which comes with the end of the job ahead (already on its way).
+      if (w.queued.includes(job)) job.killed = true;
+      else this.#abort(job, "cancelled: the job was killed", { cancelled: true });
     };
     options.signal?.addEventListener("abort", onCancel, { once: true });
     options.kill?.addEventListener("abort", onKill, { once: true });
@@ -282,28 +296,53 @@ export class WorkerPool implements JobRunner {
       options.signal?.removeEventListener("abort", onCancel);
       options.kill?.removeEventListener("abort", onKill);
     };
-    if (w.job) w.queued.push(job);
-    else this.#begin(w, job);
+    if (w.job) {
+      // Sent now, behind the running job, so the worker goes on to it without a round trip
+      // to the pool; the claim keeps the pool able to take it back (docs/job_protocol.md).
+      w.queued.push(job);
+      job.claim = newClaim();
+      w.worker.postMessage(
+        { type: "run", id: job.id, request, claim: job.claim } satisfies HostMessage,
+      );
+    } else this.#begin(w, job);
   }
 
   /**
-   * `job` starts running on `w` (at once, or after the jobs queued before it): its timeout, and
-   * only now its `run` message. A job waiting behind another is never in the worker, so when
-   * the host ends the job ahead (a timeout, `process.exit`, a worker error) the waiting ones
-   * can run elsewhere without any having started here — none runs twice.
+   * `job` starts running on `w`: at once (its `run` message sent now), or as its worker's
+   * turn comes for a job sent behind another (sent with its claim, started by the worker when
+   * the job ahead ended) — its timeout counts from here. The pool takes a waiting job back
+   * through its claim before it ends the job ahead (a timeout, `process.exit`, a worker
+   * error): a job taken back never started there and runs elsewhere; one the worker took
+   * first is never run a second time — none runs twice.
    */
   #begin(w: PoolWorker, job: ActiveJob): void {
     w.job = job;
     job.started = performance.now();
-    w.worker.postMessage({ type: "run", id: job.id, request: job.request } satisfies HostMessage);
+    if (job.claim === undefined) {
+      w.worker.postMessage({ type: "run", id: job.id, request: job.request } satisfies HostMessage);
+    }
+    if (job.killed) {
+      this.#abort(job, "cancelled: the job was killed", { cancelled: true });
+      return;
+    }
     const { timeoutMs } = job.options;
     if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
       job.timer = setTimeout(
-        () => this.#abort(job, `timed out after ${formatDuration(timeoutMs)}`, { timedOut: true }),
+        () => this.#timedOut(w, job, timeoutMs),
         // setTimeout fires at once past 2^31-1 ms (24.8 days): clamp instead.
         timerDelay(timeoutMs),
       );
     }
+  }
+
+  /**
+   * The job's timeout: its worker is ended — unless the worker already started the job sent
+   * behind it, which it does only once this job ended: its end is on its way, and is taken.
+   */
+  #timedOut(w: PoolWorker, job: ActiveJob, timeoutMs: number): void {
+    const next = w.queued[0];
+    if (w.job === job && next?.claim !== undefined && !withdrawClaim(next.claim)) return;
+    this.#abort(job, `timed out after ${formatDuration(timeoutMs)}`, { timedOut: true });
   }
 
   /**
@@ -312,29 +351,35 @@ export class WorkerPool implements JobRunner {
    * it goes behind the short jobs of a worker already awake — at most {@link PACK_DEPTH} per
    * worker — instead of waking another one. Undefined otherwise.
    */
-  #packTarget(request: JobRequest): PoolWorker | undefined {
-    if (!this.#isShort(request)) return undefined;
+  #packTarget(action: string): PoolWorker | undefined {
+    if (!this.#isShort(action)) return undefined;
     let best: PoolWorker | undefined;
+    // Runs for every job: plain loops over the keys each job keeps (no closures, no keys made).
     for (const w of this.#all) {
       if (!w.job || w.ephemeral || w.worker instanceof ProcessWorker) continue;
       if (w.queued.length + 1 >= PACK_DEPTH) continue;
-      if (!this.#isShort(w.job.request) || !w.queued.every((j) => this.#isShort(j.request))) {
-        continue;
-      }
-      if (!best || w.queued.length < best.queued.length) best = w;
+      if (best && w.queued.length >= best.queued.length) continue;
+      if (!this.#isShort(w.job.action)) continue;
+      let short = true;
+      for (let i = 0; i < w.queued.length && short; i++) short = this.#isShort(w.queued[i].action);
+      if (short) best = w;
     }
     return best;
   }
 
-  #isShort(request: JobRequest): boolean {
-    const millis = this.#actionMillis.get(actionKey(request));
+  #isShort(action: string): boolean {
+    const millis = this.#actionMillis.get(action);
     return millis !== undefined && millis < PACK_BELOW_MS;
   }
 
-  /** Takes `job` out of the jobs waiting on `w`; false when it is not waiting there. */
+  /**
+   * Takes `job` out of the jobs waiting on `w` (its claim withdrawn); false when it is not
+   * waiting there, or its worker started it already (the pool learns it with the end ahead).
+   */
   #unqueue(w: PoolWorker, job: ActiveJob): boolean {
     const at = w.queued.indexOf(job);
     if (at < 0) return false;
+    if (job.claim !== undefined && !withdrawClaim(job.claim)) return false;
     w.queued.splice(at, 1);
     return true;
   }
@@ -348,20 +393,26 @@ export class WorkerPool implements JobRunner {
 
   /**
    * The jobs waiting on `w`, whose worker is going away: back to the front of the queue, in
-   * their order, to run on another worker.
+   * their order, to run on another worker — each taken back through its claim first. One the
+   * worker started already (the end of the job ahead came meanwhile) ran there: it is not run
+   * again but ends in error with `reason`, or, with `again`, goes back to the queue as what it
+   * says (the memory guard's move to a process, which runs the jobs of the worker again).
    */
-  #requeue(w: PoolWorker): void {
+  #requeue(w: PoolWorker, reason: string, again?: (q: Queued) => Queued): void {
     const jobs = w.queued.splice(0);
+    const back: Queued[] = [];
     for (const job of jobs) {
       job.cleanup();
       this.#active--;
+      const { request, options, resolve, reject } = job;
+      if (job.claim === undefined || withdrawClaim(job.claim)) {
+        back.push({ request, options, resolve, reject });
+      } else if (again) back.push(again({ request, options, resolve, reject }));
+      else {
+        resolve(outcomeOf(job, { message: `its worker was ended while it ran: ${reason}` }));
+      }
     }
-    this.#queue.unshift(...jobs.map(({ request, options, resolve, reject }) => ({
-      request,
-      options,
-      resolve,
-      reject,
-    })));
+    this.#queue.unshift(...back);
   }
 
   /** A worker in a child process with a memory limit, for one job (`isolation: process`). */
@@ -425,7 +476,7 @@ export class WorkerPool implements JobRunner {
         this.#remoteCall(w, job, message.call, message.request);
         break;
       case "result":
-        if (message.millis !== undefined) this.#learn(job.request, message.millis);
+        if (message.millis !== undefined) this.#learn(job.action, message.millis);
         this.#complete(job, { ok: true, result: message.result, data: message.data, error: null });
         break;
       case "error":
@@ -479,8 +530,7 @@ export class WorkerPool implements JobRunner {
   }
 
   /** Keeps how long the action ran: the moving average {@link WorkerPool.#packTarget} reads. */
-  #learn(request: JobRequest, millis: number): void {
-    const key = actionKey(request);
+  #learn(key: string, millis: number): void {
     const last = this.#actionMillis.get(key);
     this.#actionMillis.set(key, last === undefined ? millis : last * 0.75 + millis * 0.25);
   }
@@ -523,7 +573,7 @@ export class WorkerPool implements JobRunner {
     if (w.job !== job) return;
     job.cleanup();
     w.job = null;
-    this.#requeue(w);
+    this.#requeue(w, message);
     this.#discard(w);
     killGroups(job.groups);
     job.remote.abort(new Error(message));
@@ -541,7 +591,7 @@ export class WorkerPool implements JobRunner {
     const w = job.worker!;
     job.cleanup();
     w.job = null;
-    this.#requeue(w);
+    this.#requeue(w, "it failed with an error of another job's actions");
     this.#discard(w);
     killGroups(job.groups);
     job.remote.abort(new Error("its worker failed"));
@@ -564,7 +614,11 @@ export class WorkerPool implements JobRunner {
       const job = w.job;
       job.cleanup();
       w.job = null;
-      this.#requeue(w);
+      const toProcess = (q: Queued): Queued => ({
+        ...q,
+        options: { ...q.options, isolation: "process" },
+      });
+      this.#requeue(w, "ays' memory limit", toProcess);
       this.#discard(w);
       killGroups(job.groups);
       job.options.onLog?.(MOVED_TO_PROCESS_LINE(rss));

@@ -40,6 +40,12 @@ import { sqliteFailure } from "./sqlite_errors.ts";
 import { type StoreLostError, storeLostWhileInUse } from "./store_lost.ts";
 import { ensureStoreFolder } from "./v81_marker.ts";
 
+/** SQLite's page cache per open store, in KiB (`PRAGMA cache_size`). */
+const CACHE_KIB = 32 * 1024;
+
+/** WAL pages after which a commit checkpoints (`PRAGMA wal_autocheckpoint`; 4 KiB pages). */
+const WAL_CHECKPOINT_PAGES = 16_384;
+
 /** Version of this file's table layout, kept in `PRAGMA user_version`. */
 const SQLITE_FORMAT = 2;
 
@@ -198,6 +204,13 @@ class SqliteDriver implements StoreDriver {
       db.exec("PRAGMA journal_mode = WAL");
       db.exec("PRAGMA synchronous = NORMAL");
       db.exec("PRAGMA foreign_keys = OFF");
+      // The default 2 MiB page cache misses on a run's store (a 7 MB file after 2,000 jobs:
+      // ~4,400 page reads per run); pages are held only as they are read (docs/store.md).
+      db.exec(`PRAGMA cache_size = -${CACHE_KIB}`);
+      // Checkpoints every WAL_CHECKPOINT_PAGES instead of SQLite's 1,000: a run of 2,000 jobs
+      // writes ~8,000 WAL frames, and each checkpoint copies the pages (and waits for an fsync)
+      // on the run's path; fewer copy each page once. Commits are in the WAL all the same.
+      db.exec(`PRAGMA wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
       this.#prepareTables(db);
     } catch (error) {
       try {
