@@ -27,6 +27,7 @@ import {
   type ServiceRecord,
   validateData,
 } from "../model/mod.ts";
+import { type GivenValue, GivenValues } from "./given_values.ts";
 import type { BlueprintAttribute, BlueprintDoc, BlueprintService } from "./read.ts";
 
 /** Options of {@link applyBlueprints}. */
@@ -90,13 +91,6 @@ export interface ChangeSet {
 /** Safety net against a template set that would auto-create forever. */
 const MAX_AUTO_CREATED = 100_000;
 
-/** A blueprint's attributes for one field, with where they were written. */
-interface GivenValue {
-  field: FieldSpec;
-  value: unknown;
-  attribute: BlueprintAttribute;
-}
-
 /** A declared service: the merged entries of the unit for one `role!instance`. */
 interface Declared {
   sname: string;
@@ -104,7 +98,7 @@ interface Declared {
   instance: string;
   /** Where it was first declared. */
   location: SourceLocation;
-  given: Map<FieldSpec, GivenValue>;
+  given: GivenValues;
 }
 
 /** The view being changed: services by `role!instance`, cloned before their first change. */
@@ -123,8 +117,7 @@ class View {
     for (const service of services) this.#index(service);
   }
 
-  #index(service: ServiceRecord): void {
-    const sname = serviceName(service.role, service.name);
+  #index(service: ServiceRecord, sname = serviceName(service.role, service.name)): void {
     this.byName.set(sname, service);
     let names = this.byRole.get(service.role);
     if (!names) this.byRole.set(service.role, names = new Set());
@@ -146,10 +139,11 @@ class View {
     return copy;
   }
 
-  add(service: ServiceRecord): void {
-    this.#index(service);
+  /** A new service; `sname` is its `role!instance` when the caller has it (one string each). */
+  add(service: ServiceRecord, sname = serviceName(service.role, service.name)): void {
+    this.#index(service, sname);
     this.created.push(service);
-    this.createdNames.add(serviceName(service.role, service.name));
+    this.createdNames.add(sname);
   }
 
   /** Instances of a role, sorted by name; cached until the role gets a new service. */
@@ -320,7 +314,7 @@ export function applyBlueprints(
   // Declared services that do not exist yet are created first, so that any service of the unit
   // can refer to any other, whatever the order of files and entries.
   for (const entry of declared) {
-    if (!view.get(entry.sname)) view.add(makeService(entry.actor, entry.instance));
+    if (!view.get(entry.sname)) view.add(makeService(entry.actor, entry.instance), entry.sname);
   }
 
   // Plain values.
@@ -462,6 +456,8 @@ function collectDeclared(
   view: View,
 ): Declared[] {
   const declared = new Map<string, Declared>();
+  // One map for every entry, cleared for each: one per entry was 100,000 maps of garbage.
+  const seenHere = new Map<FieldSpec, BlueprintAttribute>();
   for (const doc of docs) {
     for (const entry of doc.services) {
       const actor = actorFor(entry, options);
@@ -489,11 +485,11 @@ function collectDeclared(
           actor,
           instance: entry.instance,
           location: entry.location,
-          given: new Map(),
+          given: new GivenValues(),
         };
         declared.set(sname, target);
       }
-      const seenHere = new Map<FieldSpec, BlueprintAttribute>();
+      seenHere.clear();
       for (const attribute of entry.attributes) {
         const field = fieldFor(actor, attribute);
         const twice = seenHere.get(field);
@@ -513,7 +509,7 @@ function collectDeclared(
             { location: attribute.valueLocation },
           );
         }
-        target.given.set(field, { field, value: attribute.value, attribute });
+        target.given.set(field, attribute);
       }
     }
   }
