@@ -359,6 +359,7 @@ async function resolveUnit(
     services,
     unusable: templates.unusable,
     compat,
+    collectGarbage: services.length >= COLLECT_FROM,
   });
   await checkActorsImport(changedActors(changes, synced.actors, named), importOptions);
   return { changes, synced, large };

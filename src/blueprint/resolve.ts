@@ -27,6 +27,7 @@ import {
   type ServiceRecord,
   validateData,
 } from "../model/mod.ts";
+import { collectGarbage } from "../runtime.ts";
 import { type GivenValue, GivenValues } from "./given_values.ts";
 import type { BlueprintAttribute, BlueprintDoc, BlueprintService } from "./read.ts";
 
@@ -48,6 +49,12 @@ export interface ApplyOptions {
    * an error, as v8.1 dropped it silently (docs/from-v81.md).
    */
   compat?: "v81";
+  /**
+   * Collect garbage once the unit's entries are declared (default false): for a unit over
+   * many stored services, whose decoding left garbage the resolve would otherwise pile its own
+   * on (docs/blueprints.md, "Memory").
+   */
+  collectGarbage?: boolean;
 }
 
 /** One changed value: `job.args.changes[field]` of `processChange`. */
@@ -287,6 +294,7 @@ export function applyBlueprints(
   const warnings: string[] = docs.flatMap((doc) => doc.warnings);
   const scheduled: ScheduledAction[] = [];
   const declared = collectDeclared(docs, options, view);
+  if (options.collectGarbage) collectGarbage();
 
   const defaults = new Map<string, Record<string, unknown>>();
   const makeService = (actor: ActorRecord, instance: string): ServiceRecord => {
