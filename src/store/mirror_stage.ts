@@ -104,6 +104,8 @@ export class MirrorStage {
   readonly #waiting: StageRequest[] = [];
   /** Chunks handed to the worker that it has not staged yet. */
   #inFlight = 0;
+  /** Files pumped since {@link MirrorStage.pump} last asked for a turn of the event loop. */
+  #pumped = 0;
 
   private constructor(repoPath: string, worker: Worker) {
     this.#repoPath = repoPath;
@@ -143,12 +145,20 @@ export class MirrorStage {
 
   /**
    * Takes the next `count` files (default 1) while fewer than {@link MAX_WAITING} chunks wait
-   * for the worker (the others are made when it asks); a chunk goes when full.
+   * for the worker (the others are made when it asks); a chunk goes when full. True once every
+   * {@link CHUNK} files pumped: the worker's requests for its next chunk come in only on a turn
+   * of the event loop, so a caller pumping from a long synchronous loop (a save encoding its
+   * records) gives it one then, and the worker writes files meanwhile instead of waiting for the
+   * commit.
    */
-  pump(count = 1): void {
+  pump(count = 1): boolean {
+    this.#pumped += count;
     for (let i = 0; i < count && this.#waiting.length < MAX_WAITING; i++) {
-      if (!this.#pull()) return;
+      if (!this.#pull()) break;
     }
+    if (this.#pumped < CHUNK) return false;
+    this.#pumped = 0;
+    return true;
   }
 
   /**

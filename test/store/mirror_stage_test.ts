@@ -243,8 +243,11 @@ describe("MirrorStage (the mirror worker)", () => {
         }
       })());
       // As a save pumps once per record it encodes, without letting the worker's requests in.
-      for (let i = 0; i < 3000; i++) stage.pump();
+      let turns = 0;
+      for (let i = 0; i < 3000; i++) if (stage.pump()) turns++;
       stage.flush();
+      // A turn of the event loop asked for once per chunk of 256 files pumped.
+      assert.equal(turns, Math.floor(3000 / 256));
       // Two chunks of 256 in flight and two waiting (and the one being filled): not all 3,000.
       assert.ok(pulled <= 4 * 256 + 1, `${pulled} files' texts made before the commit`);
       assert.deepEqual(await stage.commit(), { written: 3000, removed: 0, unchanged: 0 });
