@@ -372,6 +372,7 @@ async function resolveUnit(
     wholeService: whole,
     unusable: templates.unusable,
     compat,
+    collectGarbage: services.length >= COLLECT_FROM,
   });
   await checkActorsImport(changedActors(changes, synced.actors, named), importOptions);
   return { changes, synced, large };

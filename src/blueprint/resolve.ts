@@ -27,6 +27,8 @@ import {
   type ServiceRecord,
   validateData,
 } from "../model/mod.ts";
+import { collectGarbage } from "../runtime.ts";
+import { type GivenValue, GivenValues } from "./given_values.ts";
 import type { BlueprintAttribute, BlueprintDoc, BlueprintService } from "./read.ts";
 
 /** Options of {@link applyBlueprints}. */
@@ -53,6 +55,12 @@ export interface ApplyOptions {
    * an error, as v8.1 dropped it silently (docs/from-v81.md).
    */
   compat?: "v81";
+  /**
+   * Collect garbage once the unit's entries are declared (default false): for a unit over
+   * many stored services, whose decoding left garbage the resolve would otherwise pile its own
+   * on (docs/blueprints.md, "Memory").
+   */
+  collectGarbage?: boolean;
 }
 
 /** One changed value: `job.args.changes[field]` of `processChange`. */
@@ -96,13 +104,6 @@ export interface ChangeSet {
 /** Safety net against a template set that would auto-create forever. */
 const MAX_AUTO_CREATED = 100_000;
 
-/** A blueprint's attributes for one field, with where they were written. */
-interface GivenValue {
-  field: FieldSpec;
-  value: unknown;
-  attribute: BlueprintAttribute;
-}
-
 /** A declared service: the merged entries of the unit for one `role!instance`. */
 interface Declared {
   sname: string;
@@ -110,7 +111,7 @@ interface Declared {
   instance: string;
   /** Where it was first declared. */
   location: SourceLocation;
-  given: Map<FieldSpec, GivenValue>;
+  given: GivenValues;
 }
 
 /** The view being changed: services by `role!instance`, cloned before their first change. */
@@ -137,8 +138,7 @@ class View {
     if (whole) { for (const sname of this.byName.keys()) this.#heads.add(sname); }
   }
 
-  #index(service: ServiceRecord): void {
-    const sname = serviceName(service.role, service.name);
+  #index(service: ServiceRecord, sname = serviceName(service.role, service.name)): void {
     this.byName.set(sname, service);
     let names = this.byRole.get(service.role);
     if (!names) this.byRole.set(service.role, names = new Set());
@@ -172,10 +172,11 @@ class View {
     return copy;
   }
 
-  add(service: ServiceRecord): void {
-    this.#index(service);
+  /** A new service; `sname` is its `role!instance` when the caller has it (one string each). */
+  add(service: ServiceRecord, sname = serviceName(service.role, service.name)): void {
+    this.#index(service, sname);
     this.created.push(service);
-    this.createdNames.add(serviceName(service.role, service.name));
+    this.createdNames.add(sname);
   }
 
   /** Instances of a role, sorted by name; cached until the role gets a new service. */
@@ -319,6 +320,7 @@ export function applyBlueprints(
   const warnings: string[] = docs.flatMap((doc) => doc.warnings);
   const scheduled: ScheduledAction[] = [];
   const declared = collectDeclared(docs, options, view);
+  if (options.collectGarbage) collectGarbage();
 
   const defaults = new Map<string, Record<string, unknown>>();
   const makeService = (actor: ActorRecord, instance: string): ServiceRecord => {
@@ -346,7 +348,7 @@ export function applyBlueprints(
   // Declared services that do not exist yet are created first, so that any service of the unit
   // can refer to any other, whatever the order of files and entries.
   for (const entry of declared) {
-    if (!view.get(entry.sname)) view.add(makeService(entry.actor, entry.instance));
+    if (!view.get(entry.sname)) view.add(makeService(entry.actor, entry.instance), entry.sname);
   }
 
   // Plain values.
@@ -488,6 +490,8 @@ function collectDeclared(
   view: View,
 ): Declared[] {
   const declared = new Map<string, Declared>();
+  // One map for every entry, cleared for each: one per entry was 100,000 maps of garbage.
+  const seenHere = new Map<FieldSpec, BlueprintAttribute>();
   for (const doc of docs) {
     for (const entry of doc.services) {
       const actor = actorFor(entry, options);
@@ -515,11 +519,11 @@ function collectDeclared(
           actor,
           instance: entry.instance,
           location: entry.location,
-          given: new Map(),
+          given: new GivenValues(),
         };
         declared.set(sname, target);
       }
-      const seenHere = new Map<FieldSpec, BlueprintAttribute>();
+      seenHere.clear();
       for (const attribute of entry.attributes) {
         const field = fieldFor(actor, attribute);
         const twice = seenHere.get(field);
@@ -539,7 +543,7 @@ function collectDeclared(
             { location: attribute.valueLocation },
           );
         }
-        target.given.set(field, { field, value: attribute.value, attribute });
+        target.given.set(field, attribute);
       }
     }
   }

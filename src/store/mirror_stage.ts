@@ -9,11 +9,15 @@
  * second) thus runs on the other core while the records are written.
  *
  * The worker takes the chunks one after the other ({@link IN_FLIGHT} at a time, asking for the
- * next by answering `staged`); the ones it has not taken when the commit comes are staged by
- * this thread, from the last one back, while the worker goes on from the front — the kernel's
- * work is the longer part at 10,000 files, and this thread would otherwise only wait for it.
- * This thread then hands what it staged over to the worker (`adopt`), so one commit or abort
- * ends both.
+ * next by answering `staged`); when the commit comes, this thread stages chunks too, taking the
+ * next one as the worker does — the kernel's work is the longer part at 10,000 files, and this
+ * thread would otherwise only wait for it. This thread then hands what it staged over to the
+ * worker (`adopt`), so one commit or abort ends both.
+ *
+ * The files' texts are made only when a chunk is about to be handed over: at most
+ * {@link MAX_WAITING} chunks wait beside those in flight. The thread encoding the records does
+ * not let the worker's requests in before the commit, so making every chunk as the records were
+ * encoded held all the texts at once — 3 bytes per character, ~330 MiB at 100,000 services.
  *
  * @module
  */
@@ -74,6 +78,9 @@ const CHUNK = 256;
 /** Chunks handed to the worker and not yet staged by it: one in work, one waiting. */
 const IN_FLIGHT = 2;
 
+/** Chunks made ahead of the worker's requests, beyond those in flight. */
+const MAX_WAITING = 2;
+
 type StageRequest = Extract<MirrorStageRequest, { type: "stage" }>;
 type FinalReply = Exclude<MirrorStageReply, { type: "staged" }>;
 
@@ -97,6 +104,8 @@ export class MirrorStage {
   readonly #waiting: StageRequest[] = [];
   /** Chunks handed to the worker that it has not staged yet. */
   #inFlight = 0;
+  /** Files pumped since {@link MirrorStage.pump} last asked for a turn of the event loop. */
+  #pumped = 0;
 
   private constructor(repoPath: string, worker: Worker) {
     this.#repoPath = repoPath;
@@ -123,43 +132,69 @@ export class MirrorStage {
 
   /**
    * Takes the files to stage (paths relative to the repository, known not to exist yet),
-   * produced as they are pulled: the first {@link CHUNK} go to the worker now, the others as
-   * the caller {@link MirrorStage.pump}s and {@link MirrorStage.flush}es — so the worker keeps
-   * pace with the caller's own work and the texts of all files are never held at once.
-   * Nothing becomes visible before {@link MirrorStage.commit}.
+   * produced as they are pulled: the first {@link IN_FLIGHT} chunks go to the worker now, the
+   * others as it asks for them (a few made ahead as the caller {@link MirrorStage.pump}s), the
+   * rest shared with this thread at {@link MirrorStage.commit} — so the texts of all files are
+   * never held at once. Nothing becomes visible before the commit.
    */
   stage(files: Iterable<readonly [string, string]>): void {
     if (this.#ended || this.#files) throw new Error("MirrorStage.stage: already staging");
     this.#files = files[Symbol.iterator]();
-    this.pump(CHUNK);
-  }
-
-  /** Hands over the next `count` files (default 1); a chunk goes when full. */
-  pump(count = 1): void {
-    const files = this.#files;
-    if (!files) return;
-    for (let i = 0; i < count; i++) {
-      const next = files.next();
-      if (next.done) {
-        this.#files = undefined;
-        this.#post();
-        return;
-      }
-      const [path, text] = next.value;
-      this.#paths.push(join(this.#repoPath, path));
-      this.#texts.push(text);
-      if (this.#paths.length >= CHUNK) this.#post();
-    }
-  }
-
-  /** Hands over every file not handed over yet. */
-  flush(): void {
-    while (this.#files) this.pump(CHUNK);
+    this.#feed();
   }
 
   /**
-   * Posts the chunk: its texts as one UTF-8 buffer that is transferred, because copying
-   * thousands of strings into the worker cost as much as writing them.
+   * Takes the next `count` files (default 1) while fewer than {@link MAX_WAITING} chunks wait
+   * for the worker (the others are made when it asks); a chunk goes when full. True once every
+   * {@link CHUNK} files pumped: the worker's requests for its next chunk come in only on a turn
+   * of the event loop, so a caller pumping from a long synchronous loop (a save encoding its
+   * records) gives it one then, and the worker writes files meanwhile instead of waiting for the
+   * commit.
+   */
+  pump(count = 1): boolean {
+    this.#pumped += count;
+    for (let i = 0; i < count && this.#waiting.length < MAX_WAITING; i++) {
+      if (!this.#pull()) break;
+    }
+    if (this.#pumped < CHUNK) return false;
+    this.#pumped = 0;
+    return true;
+  }
+
+  /**
+   * Hands the worker what it can take now; the rest is made as it asks, or staged by this
+   * thread at the commit.
+   */
+  flush(): void {
+    this.#feed();
+  }
+
+  /** Takes one file into the chunk being filled; false when there are no more. */
+  #pull(): boolean {
+    const files = this.#files;
+    if (!files) return false;
+    const next = files.next();
+    if (next.done) {
+      this.#files = undefined;
+      this.#post();
+      return false;
+    }
+    const [path, text] = next.value;
+    this.#paths.push(join(this.#repoPath, path));
+    this.#texts.push(text);
+    if (this.#paths.length >= CHUNK) this.#post();
+    return true;
+  }
+
+  /** The oldest waiting chunk, else the next one made from the files; undefined: none left. */
+  #take(): StageRequest | undefined {
+    while (this.#waiting.length === 0 && this.#pull());
+    return this.#waiting.shift();
+  }
+
+  /**
+   * Makes the chunk waiting: its texts as one UTF-8 buffer that is transferred, because
+   * copying thousands of strings into the worker cost as much as writing them.
    */
   #post(): void {
     if (this.#paths.length === 0) return;
@@ -182,7 +217,6 @@ export class MirrorStage {
     });
     this.#paths = [];
     this.#texts = [];
-    this.#feed();
   }
 
   /**
@@ -193,10 +227,11 @@ export class MirrorStage {
     return String(process.pid);
   }
 
-  /** Hands the worker the oldest waiting chunks while it has fewer than {@link IN_FLIGHT}. */
+  /** Hands the worker the next chunks while it has fewer than {@link IN_FLIGHT}. */
   #feed(): void {
-    while (!this.#ended && this.#inFlight < IN_FLIGHT && this.#waiting.length > 0) {
-      const request = this.#waiting.shift()!;
+    while (!this.#ended && this.#inFlight < IN_FLIGHT) {
+      const request = this.#take();
+      if (!request) return;
       // Made by `#post` over an ArrayBuffer of its own (never shared).
       this.#worker.postMessage(request, [request.bytes.buffer as ArrayBuffer]);
       this.#inFlight++;
@@ -204,13 +239,12 @@ export class MirrorStage {
   }
 
   /**
-   * Stages the chunks the worker has not taken, from the newest back, letting the worker's
-   * requests for the next chunk in between; what this thread staged, or null.
+   * Stages the chunks the worker has not taken, the next one each time as the worker takes
+   * its own, letting the worker's requests in between; what this thread staged, or null.
    */
   async #help(): Promise<Staged | null> {
     let staged: Staged | null = null;
-    while (this.#waiting.length > 0) {
-      const chunk = this.#waiting.pop()!;
+    for (let chunk = this.#take(); chunk; chunk = this.#take()) {
       // Decided as the worker decides it (nothing makes `services/` while a save stages).
       staged ??= newStaged(this.#repoPath, this.#tag, { fresh: wholeFolderOf(this.#repoPath) });
       stageFiles(staged, chunkFiles(chunk));
@@ -227,7 +261,7 @@ export class MirrorStage {
    */
   async commit(): Promise<MirrorWriteResult> {
     if (this.#ended) throw new Error("MirrorStage.commit: the stage has ended");
-    this.flush();
+    this.#feed();
     const helped = await this.#help();
     if (helped) {
       this.#worker.postMessage(
@@ -260,8 +294,9 @@ export class MirrorStage {
 
   /** Removes the staged files and the folders staging made (call when the commit failed). */
   async abort(): Promise<void> {
-    // Chunks not handed over were never written.
+    // Chunks not handed over (and files not taken) were never written.
     this.#waiting.length = 0;
+    this.#files = undefined;
     await this.#end("abort");
   }
 

@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { setImmediate } from "node:timers";
 import { sha256Hex } from "../digest.ts";
 import { InputError, UnavailableError } from "../errors.ts";
 import {
@@ -808,8 +809,9 @@ export class RepoStore {
         if (old && !deletedKeys.has(service.key) && sameBytes(old, value)) continue;
         ops.push({ op: "set", key: serviceRecordKey(service.key), value });
         changed.push(service);
-        // The worker gets new files as fast as the records are encoded.
-        staging?.stage.pump();
+        // The worker gets new files as fast as the records are encoded, its requests for the
+        // next chunk let in on a turn of the event loop once per chunk of records.
+        if (staging?.stage.pump()) await new Promise((resolve) => setImmediate(resolve));
       }
       staging?.stage.flush();
       for (const key of deleted) ops.push({ op: "delete", key: serviceRecordKey(key) });

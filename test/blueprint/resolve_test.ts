@@ -580,3 +580,21 @@ describe("applyBlueprints: v8.1 repositories", () => {
     );
   });
 });
+
+describe("collecting garbage while resolving", () => {
+  it("changes nothing in the result", () => {
+    const text = "sshkey__main:\n  key: k\nnode.ssh__a:\n  ssh.addr: 10.0.0.1\nnode.ssh__b:\n";
+    const stored = apply([text]).created;
+    const next = "sshkey__main:\n  key: k2\nnode.ssh__a:\n  ssh.addr: 10.0.0.2\n";
+    const docs = [readBlueprint(next, { file: "bp1.yaml" })];
+    const plain = applyBlueprints(docs, { repoName: REPO, actors: ACTORS, services: stored });
+    const collected = applyBlueprints(docs, {
+      repoName: REPO,
+      actors: ACTORS,
+      services: stored,
+      collectGarbage: true,
+    });
+    assert.deepEqual(collected, plain);
+    assert.ok(plain.updated.length > 0);
+  });
+});

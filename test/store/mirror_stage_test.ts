@@ -209,7 +209,8 @@ describe("MirrorStage (the mirror worker)", () => {
           if (existing) mkdirSync(join(repo.path, "services", "kept"), { recursive: true });
           const stage = MirrorStage.start(repo.path);
           // 12 chunks, committed at once: the worker has at most two of them, this thread
-          // stages the others from the last one back (at least one before it lets the worker on).
+          // stages others as the worker takes its next ones (at least one before it lets the
+          // worker on).
           const files = Array.from(
             { length: 3000 },
             (_, i) => [join("services", `a!${i}`, "service.json"), `text ${i}\n`] as const,
@@ -229,6 +230,36 @@ describe("MirrorStage (the mirror worker)", () => {
       },
     );
   }
+
+  it("makes the files' texts only as chunks are handed over, not as they are pumped", async () => {
+    const repo = await makeTempRepo();
+    try {
+      const stage = MirrorStage.start(repo.path);
+      let pulled = 0;
+      stage.stage((function* () {
+        for (let i = 0; i < 3000; i++) {
+          pulled++;
+          yield [join("services", `a!${i}`, "service.json"), `text ${i}\n`] as const;
+        }
+      })());
+      // As a save pumps once per record it encodes, without letting the worker's requests in.
+      let turns = 0;
+      for (let i = 0; i < 3000; i++) if (stage.pump()) turns++;
+      stage.flush();
+      // A turn of the event loop asked for once per chunk of 256 files pumped.
+      assert.equal(turns, Math.floor(3000 / 256));
+      // Two chunks of 256 in flight and two waiting (and the one being filled): not all 3,000.
+      assert.ok(pulled <= 4 * 256 + 1, `${pulled} files' texts made before the commit`);
+      assert.deepEqual(await stage.commit(), { written: 3000, removed: 0, unchanged: 0 });
+      assert.equal(pulled, 3000);
+      for (const i of [0, 1023, 1024, 2999]) {
+        const file = join(repo.path, "services", `a!${i}`, "service.json");
+        assert.equal(readFileSync(file, "utf8"), `text ${i}\n`);
+      }
+    } finally {
+      await repo.remove();
+    }
+  });
 
   it("writes the files staged when committed, and names those it could not write", async () => {
     const repo = await makeTempRepo();
