@@ -24,15 +24,11 @@ if (import.meta.main) {
     const { serveJobWorker } = await import("./run/mod.ts");
     exitProcess(await serveJobWorker());
   } else {
+    const { processIo, runCli, RUN_ONCE_ENV, runsOnce } = await import("./cli/mod.ts");
     // `ays blueprint` runs faster without JavaScriptCore's last tier, an option read before any
     // code runs: the binary restarts itself with it (docs/development.md, "JavaScriptCore's
     // options"). Returns when it does not apply.
-    // `--version` and `list` never load the check (the includes() is its cheap first half).
-    if (argv.includes("blueprint")) {
-      const { RUN_ONCE_ENV, runsOnce } = await import("./cli/run_once.ts");
-      if (runsOnce(argv)) restartWithEnvironment(RUN_ONCE_ENV);
-    }
-    const { processIo, runCli } = await import("./cli/mod.ts");
+    if (runsOnce(argv)) restartWithEnvironment(RUN_ONCE_ENV);
     const io = processIo();
     const code = await runCli(argv, io);
     await io.flush();

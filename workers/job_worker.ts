@@ -203,7 +203,10 @@ class CapturedOutput {
  */
 function captureExit(): void {
   const exit = (code?: unknown): never => {
-    behind.exited = true;
+    // The host ends this worker when the exit comes from its running job; an exit while none
+    // runs (a timer an ended job left) it ignores, as the worker goes on: only then may jobs
+    // sent behind still start here.
+    if (behind.running > 0) behind.exited = true;
     send({ type: "exit", id: current.id, code: Number.isSafeInteger(code) ? code as number : 0 });
     throw new Error("the action ended its worker (process.exit)");
   };
@@ -257,7 +260,13 @@ function start(id: number, request: JobRequest): void {
 function startBehind(): void {
   while (behind.running === 0 && !behind.exited && behind.jobs.length > 0) {
     const next = behind.jobs.shift()!;
-    if (takeClaim(next.claim)) start(next.id, next.request);
+    const turn = takeClaim(next.claim);
+    if (turn === "start") start(next.id, next.request);
+    else if (turn === "stop") {
+      // The host is ending this worker: the jobs sent after this one it takes back too.
+      behind.exited = true;
+      behind.jobs.length = 0;
+    }
   }
 }
 

@@ -15,11 +15,7 @@ import { GLOBAL_OPTIONS } from "./global_options.ts";
  */
 export const RUN_ONCE_ENV: Readonly<Record<string, string>> = { BUN_JSC_useFTLJIT: "0" };
 
-/**
- * The commands that restart with {@link RUN_ONCE_ENV}. `src/main.ts` loads this module only when
- * an argument is one of them (so that `ays --version` and `ays list` never load it): a command
- * added here is added to its check too.
- */
+/** The commands that restart with {@link RUN_ONCE_ENV}. */
 const RUN_ONCE_COMMANDS: ReadonlySet<string> = new Set(["blueprint"]);
 
 /** The global options that take a value (`--repo <path>`), by each of their names. */

@@ -14,8 +14,14 @@
 const WAITING = 0;
 /** The worker started the job. */
 const TAKEN = 1;
-/** The host took it back: the worker must not start it. */
+/** The host took it back (cancelled while it waited): the worker skips it and goes on. */
 const WITHDRAWN = 2;
+/**
+ * The host took it back because it is ending the worker: the worker skips it and starts no
+ * job sent after it either (the host takes those back next, in their order; without this
+ * stop the worker could take a later one between two of the host's withdrawals).
+ */
+const STOPPED = 3;
 
 /** A claim cell: an `Int32Array` of one element over a `SharedArrayBuffer`. */
 export type JobClaim = Int32Array;
@@ -31,15 +37,27 @@ export function isClaim(value: unknown): value is JobClaim {
     value.buffer instanceof SharedArrayBuffer;
 }
 
-/** The worker's side: true when it may start the job (the host had not taken it back). */
-export function takeClaim(claim: JobClaim): boolean {
-  return Atomics.compareExchange(claim, 0, WAITING, TAKEN) === WAITING;
+/**
+ * The worker's side, as the job's turn comes: `"start"` when it took the claim first;
+ * `"skip"` when the host took the job back (it runs elsewhere or not at all); `"stop"` when
+ * the host took it back to end this worker: start nothing more.
+ */
+export function takeClaim(claim: JobClaim): "start" | "skip" | "stop" {
+  const was = Atomics.compareExchange(claim, 0, WAITING, TAKEN);
+  return was === WAITING ? "start" : was === STOPPED ? "stop" : "skip";
+}
+
+/** Options of {@link withdrawClaim}. */
+export interface WithdrawOptions {
+  /** The host is ending the worker: it must start no later job either (default false). */
+  stop?: boolean;
 }
 
 /**
  * The host's side: true when the job is (now or already) taken back and will not start in
  * that worker; false when the worker started it first.
  */
-export function withdrawClaim(claim: JobClaim): boolean {
-  return Atomics.compareExchange(claim, 0, WAITING, WITHDRAWN) !== TAKEN;
+export function withdrawClaim(claim: JobClaim, options: WithdrawOptions = {}): boolean {
+  const { stop = false } = options;
+  return Atomics.compareExchange(claim, 0, WAITING, stop ? STOPPED : WITHDRAWN) !== TAKEN;
 }

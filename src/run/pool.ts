@@ -211,6 +211,9 @@ export class WorkerPool implements JobRunner {
     for (const q of this.#queue.splice(0)) q.reject(new Error("worker pool is closed"));
     for (const w of [...this.#all]) {
       for (const job of w.queued.splice(0)) {
+        // Taken back first, so that the worker starts none of them before it is ended; one it
+        // started already ends cancelled like the running job (docs/runs.md).
+        if (job.claim !== undefined) withdrawClaim(job.claim, { stop: true });
         this.#dropQueued(job, "cancelled: the worker pool was closed");
       }
       if (w.job) this.#abort(w.job, "cancelled: the worker pool was closed", { cancelled: true });
@@ -341,7 +344,9 @@ export class WorkerPool implements JobRunner {
    */
   #timedOut(w: PoolWorker, job: ActiveJob, timeoutMs: number): void {
     const next = w.queued[0];
-    if (w.job === job && next?.claim !== undefined && !withdrawClaim(next.claim)) return;
+    if (w.job === job && next?.claim !== undefined && !withdrawClaim(next.claim, { stop: true })) {
+      return;
+    }
     this.#abort(job, `timed out after ${formatDuration(timeoutMs)}`, { timedOut: true });
   }
 
@@ -405,7 +410,7 @@ export class WorkerPool implements JobRunner {
       job.cleanup();
       this.#active--;
       const { request, options, resolve, reject } = job;
-      if (job.claim === undefined || withdrawClaim(job.claim)) {
+      if (job.claim === undefined || withdrawClaim(job.claim, { stop: true })) {
         back.push({ request, options, resolve, reject });
       } else if (again) back.push(again({ request, options, resolve, reject }));
       else {

@@ -17,8 +17,8 @@ describe("job claims", () => {
   it("lets the worker take a claim once, and the host not after it", () => {
     const claim = newClaim();
     assert.equal(isClaim(claim), true);
-    assert.equal(takeClaim(claim), true);
-    assert.equal(takeClaim(claim), false, "a job starts once");
+    assert.equal(takeClaim(claim), "start");
+    assert.equal(takeClaim(claim), "skip", "a job starts once");
     assert.equal(withdrawClaim(claim), false, "the host learns the worker started it");
   });
 
@@ -26,7 +26,16 @@ describe("job claims", () => {
     const claim = newClaim();
     assert.equal(withdrawClaim(claim), true);
     assert.equal(withdrawClaim(claim), true, "taking back is idempotent");
-    assert.equal(takeClaim(claim), false);
+    assert.equal(takeClaim(claim), "skip");
+  });
+
+  it("tells the worker to stop when the host takes a job back to end the worker", () => {
+    const claim = newClaim();
+    assert.equal(withdrawClaim(claim, { stop: true }), true);
+    assert.equal(takeClaim(claim), "stop");
+    const started = newClaim();
+    assert.equal(takeClaim(started), "start");
+    assert.equal(withdrawClaim(started, { stop: true }), false, "too late: it started");
   });
 
   it("is checked in a run message", () => {
@@ -44,6 +53,14 @@ describe("job claims", () => {
 const ACTIONS = `
 import { appendFileSync, existsSync } from "node:fs";
 export async function act(job) {
+  if (job.args.exitLater) {
+    // Ends, and leaves a timer that calls process.exit, its throw swallowed.
+    setTimeout(() => {
+      try { process.exit(0); } catch {}
+      appendFileSync(job.args.exitLater, "exited\\n");
+    }, 1);
+    return "done";
+  }
   if (job.args.hold) {
     while (!existsSync(job.args.hold)) await new Promise((r) => setTimeout(r, 5));
   }
@@ -113,6 +130,73 @@ describe("a job worker and the jobs sent behind its running job", () => {
       await ends(2);
       assert.deepEqual(messages.map((m) => [m.type, m.id]), [["result", 1], ["result", 3]]);
       assert.equal(existsSync(mark), false, "the job taken back never ran");
+    } finally {
+      worker.terminate();
+    }
+  });
+
+  it("starts no job sent after one the host took back to end the worker", async () => {
+    const { worker, messages, ends } = jobWorker();
+    try {
+      const release = join(dir.path, "release-3");
+      const marks = [join(dir.path, "behind-3a"), join(dir.path, "behind-3b")];
+      const claims = [newClaim(), newClaim()];
+      worker.postMessage({ type: "run", id: 1, request: job({ hold: release }) });
+      worker.postMessage({
+        type: "run",
+        id: 2,
+        request: job({ mark: marks[0] }),
+        claim: claims[0],
+      });
+      worker.postMessage({
+        type: "run",
+        id: 3,
+        request: job({ mark: marks[1] }),
+        claim: claims[1],
+      });
+      // The host ends the worker: it takes job 2 back, and job 3 only after the job ahead
+      // ended — the worker must not have started 3 in between.
+      assert.equal(withdrawClaim(claims[0], { stop: true }), true);
+      await writeFile(release, "");
+      await ends(1);
+      worker.postMessage({ type: "ping", id: 9 });
+      await new Promise<void>((resolve) => {
+        worker.addEventListener("message", (e: MessageEvent<WorkerMessage>) => {
+          if (e.data.type === "pong") resolve();
+        });
+      });
+      assert.equal(withdrawClaim(claims[1], { stop: true }), true, "job 3 was not started");
+      assert.deepEqual(messages.map((m) => [m.type, m.id]), [["result", 1]]);
+      assert.equal(marks.some((m) => existsSync(m)), false);
+    } finally {
+      worker.terminate();
+    }
+  });
+
+  it("goes on taking jobs sent behind after an ended job's timer called process.exit", async () => {
+    const { worker, messages, ends } = jobWorker();
+    try {
+      const exited = join(dir.path, "exited-4");
+      worker.postMessage({ type: "run", id: 1, request: job({ exitLater: exited }) });
+      await ends(1);
+      // The timer fires while nothing runs; the host ignores that exit, as the worker goes on.
+      for (let i = 0; i < 2000 && !existsSync(exited); i++) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      assert.equal(existsSync(exited), true, "the timer called process.exit");
+      const release = join(dir.path, "release-4");
+      const mark = join(dir.path, "behind-4");
+      const claim = newClaim();
+      worker.postMessage({ type: "run", id: 2, request: job({ hold: release }) });
+      worker.postMessage({ type: "run", id: 3, request: job({ mark }), claim });
+      await writeFile(release, "");
+      await ends(3);
+      assert.deepEqual(messages.map((m) => [m.type, m.id]), [
+        ["result", 1],
+        ["result", 2],
+        ["result", 3],
+      ]);
+      assert.equal(existsSync(mark), true);
     } finally {
       worker.terminate();
     }
