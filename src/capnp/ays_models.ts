@@ -74,8 +74,8 @@ type Obj = Record<string, unknown>;
 /** The codecs compiled so far: each when first used (`ays list` needs two of the six). */
 const codecs = new Map<RecordKind | "summary" | "head", StructCodec>();
 
-/** What {@link decodeServiceSummary} reads of a service record. */
-const SUMMARY_PICK = {
+/** What both the summary and the head read of a service record: its name and links. */
+const LINKS_PICK = {
   key: true,
   instance: true,
   actor: true,
@@ -83,20 +83,13 @@ const SUMMARY_PICK = {
   producers: true,
   consumers: true,
   changed: true,
-  actions: { name: true, state: true },
 } as const;
 
+/** What {@link decodeServiceSummary} reads of a service record. */
+const SUMMARY_PICK = { ...LINKS_PICK, actions: { name: true, state: true } } as const;
+
 /** What {@link decodeServiceHead} reads of a service record: all but its actions and filters. */
-const HEAD_PICK = {
-  key: true,
-  instance: true,
-  actor: true,
-  parent: true,
-  producers: true,
-  consumers: true,
-  changed: true,
-  data: true,
-} as const;
+const HEAD_PICK = { ...LINKS_PICK, data: true } as const;
 
 /** The codec of a record struct (or the service summary), compiled on first use. */
 function codecOf(kind: RecordKind | "summary" | "head"): StructCodec {
