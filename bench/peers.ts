@@ -38,6 +38,25 @@ const argValue = (name: string): string | undefined => {
   const i = process.argv.indexOf(name);
   return i > 0 ? process.argv[i + 1] : undefined;
 };
+const USAGE = `usage: bun bench/peers.ts [--rounds 5] [--only wait100,noop2000,dag,skewed,noop10000]
+  [--tools ays,"ays redis",make,GNU,Snakemake,Ansible,NAME] [--ays PATH]
+  [--compare NAME=PATH] [--full] [--cap SECONDS]
+(--tools: prefixes of the tools' names; a --compare NAME is measured only when --tools, if given,
+ names it too; docs/benchmarks.md, "peers")`;
+const VALUE_FLAGS = new Set(["--rounds", "--cap", "--only", "--tools", "--ays", "--compare"]);
+// A mistyped option (or `--help`) would otherwise start the whole bench, which takes minutes.
+for (let i = 2; i < process.argv.length; i++) {
+  const arg = process.argv[i];
+  if (arg === "--help" || arg === "-h") {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  if (VALUE_FLAGS.has(arg)) i++;
+  else if (arg !== "--full") {
+    console.error(`unknown argument '${arg}'\n${USAGE}`);
+    process.exit(2);
+  }
+}
 const rounds = Number(argValue("--rounds") ?? 5);
 const cap = Number(argValue("--cap") ?? 60);
 const full = process.argv.includes("--full");
