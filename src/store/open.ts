@@ -292,10 +292,8 @@ function chosenUrl(options: OpenRepositoryStoreOptions): ResolvedStoreUrl {
  * every other store, including a file elsewhere (opening it claims the name: a write).
  */
 export async function storeNeverWritten(options: OpenRepositoryStoreOptions): Promise<boolean> {
-  const { url } = chosenUrl(options);
-  if (storeKindOf(url) !== "sqlite") return false;
-  const path = sqlitePathOf(url, options.repoPath);
-  if (canonical(dirname(dirname(path))) !== canonical(options.repoPath)) return false;
+  const path = ownSqlitePath(chosenUrl(options).url, options.repoPath);
+  if (path === null) return false;
   checkRepoName(options.repoName);
   try {
     statSync(path);
@@ -304,10 +302,7 @@ export async function storeNeverWritten(options: OpenRepositoryStoreOptions): Pr
     // Anything but "no such file" (a folder on the way, no permission) is for the open to say.
     if ((error as { code?: unknown }).code !== "ENOENT") return false;
   }
-  const counts = await countMirror(options.repoPath);
-  if (counts.actors > 0 || counts.services > 0) {
-    throw storeLostSinceMirror("sqlite", path, counts);
-  }
+  await refuseLostMirror("sqlite", path, options.repoPath);
   return true;
 }
 
@@ -318,11 +313,17 @@ export async function storeNeverWritten(options: OpenRepositoryStoreOptions): Pr
  * its records are still found this way (docs/repositories.md).
  */
 function storedName(url: string, repoPath: string): string | null {
-  if (storeKindOf(url) !== "sqlite") return null;
-  const path = sqlitePathOf(url, repoPath);
-  if (canonical(dirname(dirname(path))) !== canonical(repoPath)) return null;
+  const path = ownSqlitePath(url, repoPath);
+  if (path === null) return null;
   const names = sqliteNamespaces(path);
   return names.length === 1 ? names[0] : null;
+}
+
+/** The path of the SQLite file `url` names when it is in `repoPath`'s own `.ays`; else null. */
+function ownSqlitePath(url: string, repoPath: string): string | null {
+  if (storeKindOf(url) !== "sqlite") return null;
+  const path = sqlitePathOf(url, repoPath);
+  return canonical(dirname(dirname(path))) === canonical(repoPath) ? path : null;
 }
 
 /**
@@ -333,7 +334,16 @@ function storedName(url: string, repoPath: string): string | null {
  */
 async function refuseLostStore(driver: StoreDriver, repoPath: string): Promise<void> {
   if ((await driver.getLayoutVersion()) !== null) return;
+  await refuseLostMirror(driver.kind, driver.location, repoPath);
+}
+
+/** Throws StoreLostError when the mirror of a store with no records shows actors or services. */
+async function refuseLostMirror(
+  kind: StoreDriver["kind"],
+  location: string,
+  repoPath: string,
+): Promise<void> {
   const counts = await countMirror(repoPath);
   if (counts.actors === 0 && counts.services === 0) return;
-  throw storeLostSinceMirror(driver.kind, driver.location, counts);
+  throw storeLostSinceMirror(kind, location, counts);
 }
