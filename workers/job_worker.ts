@@ -24,6 +24,7 @@ import type {
   ServiceView,
 } from "../src/run/job_api.ts";
 import {
+  type HostMessage,
   type JobError,
   type JobRequest,
   type JobServiceData,
@@ -219,7 +220,11 @@ captureExit();
 self.onmessage = (event: MessageEvent<unknown>) => {
   // A message that breaks the protocol is thrown: the host sees a worker error, fails the job
   // it had here and replaces this worker.
-  const message = parseHostMessage(event.data);
+  handle(parseHostMessage(event.data));
+};
+
+/** One message of the host (a `batch`: each of its messages, in order). */
+function handle(message: HostMessage): void {
   switch (message.type) {
     case "ping":
       send({ type: "pong", id: message.id, runtime: runtimeName() });
@@ -241,8 +246,11 @@ self.onmessage = (event: MessageEvent<unknown>) => {
       else waiting?.reject(new Error(message.error.message));
       break;
     }
+    case "batch":
+      for (const inner of message.messages) handle(inner);
+      break;
   }
-};
+}
 
 /** Runs a job; when it ended (its end sent), the next job sent behind it may start. */
 function start(id: number, request: JobRequest): void {

@@ -157,6 +157,12 @@ export type HostMessage =
   | { type: "run"; id: number; request: JobRequest; claim?: JobClaim }
   /** Fires the job's `job.signal` with `reason`. */
   | { type: "cancel"; id: number; reason: string }
+  /**
+   * Several messages for one worker, handled in their order as if each came alone (`id` 0):
+   * what the host sent a worker in one turn of its event loop (docs/job_protocol.md,
+   * "Several messages in one"). Never nested.
+   */
+  | { type: "batch"; id: 0; messages: HostMessage[] }
   /** The answer to the worker's `remote` request `call`: its reply, or why it failed. */
   | { type: "remote-reply"; id: number; call: number; ok: true; reply: RemoteReply }
   | { type: "remote-reply"; id: number; call: number; ok: false; error: JobError };
@@ -296,6 +302,13 @@ export function parseHostMessage(value: unknown): HostMessage {
       break;
     case "cancel":
       need(typeof value.reason === "string", "bad reason", value);
+      break;
+    case "batch":
+      need(value.id === 0 && Array.isArray(value.messages), "bad messages", value);
+      for (const inner of value.messages as unknown[]) {
+        need(isRecord(inner) && inner.type !== "batch", "nested batch", value);
+        parseHostMessage(inner);
+      }
       break;
     case "remote-reply":
       checkCall(value);

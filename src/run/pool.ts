@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { setImmediate } from "node:timers";
 import { workerSpecifier } from "../runtime.ts";
 import { RemoteExecutors } from "../executor/mod.ts";
 import {
@@ -67,6 +68,8 @@ interface PoolWorker {
   queued: ActiveJob[];
   /** The actions files its jobs loaded: a module's timers outlive its job. */
   modules: Set<string>;
+  /** Messages for it not posted yet: they go in one at the end of this turn ({@link WorkerPool.#post}). */
+  outbox: HostMessage[];
 }
 
 interface ActiveJob {
@@ -135,6 +138,8 @@ export class WorkerPool implements JobRunner {
   #booting = 0;
   /** How long the recent jobs of each action ran in a worker (ms, a moving average). */
   readonly #actionMillis = new Map<string, number>();
+  /** Whether the outboxes' flush is scheduled ({@link WorkerPool.#post}). */
+  #posting = false;
 
   constructor(options: PoolOptions = {}) {
     this.#size = Math.max(1, options.size ?? 10);
@@ -274,13 +279,11 @@ export class WorkerPool implements JobRunner {
         return this.#dispatch();
       }
       job.remote.abort(reason instanceof Error ? reason : new Error("cancelled"));
-      w.worker.postMessage(
-        {
-          type: "cancel",
-          id: job.id,
-          reason: reason instanceof Error ? reason.message : "cancelled",
-        } satisfies HostMessage,
-      );
+      this.#post(w, {
+        type: "cancel",
+        id: job.id,
+        reason: reason instanceof Error ? reason.message : "cancelled",
+      });
     };
     const onKill = () => {
       if (this.#unqueue(w, job)) {
@@ -304,9 +307,7 @@ export class WorkerPool implements JobRunner {
       // to the pool; the claim keeps the pool able to take it back (docs/job_protocol.md).
       w.queued.push(job);
       job.claim = newClaim();
-      w.worker.postMessage(
-        { type: "run", id: job.id, request, claim: job.claim } satisfies HostMessage,
-      );
+      this.#post(w, { type: "run", id: job.id, request, claim: job.claim });
     } else this.#begin(w, job);
   }
 
@@ -322,7 +323,7 @@ export class WorkerPool implements JobRunner {
     w.job = job;
     job.started = performance.now();
     if (job.claim === undefined) {
-      w.worker.postMessage({ type: "run", id: job.id, request: job.request } satisfies HostMessage);
+      this.#post(w, { type: "run", id: job.id, request: job.request });
     }
     if (job.killed) {
       this.#abort(job, "cancelled: the job was killed", { cancelled: true });
@@ -354,7 +355,7 @@ export class WorkerPool implements JobRunner {
    * A busy thread worker a short job may wait on (docs/runs.md, "Short jobs share a worker"):
    * when the recent jobs of its action each ran under {@link PACK_BELOW_MS} in the worker,
    * it goes behind the short jobs of a worker already awake — at most {@link PACK_DEPTH} per
-   * worker — instead of waking another one. Undefined otherwise.
+   * worker, the fullest with room first — instead of waking another one. Undefined otherwise.
    */
   #packTarget(action: string): PoolWorker | undefined {
     if (!this.#isShort(action)) return undefined;
@@ -363,7 +364,8 @@ export class WorkerPool implements JobRunner {
     for (const w of this.#all) {
       if (!w.job || w.ephemeral || w.worker instanceof ProcessWorker) continue;
       if (w.queued.length + 1 >= PACK_DEPTH) continue;
-      if (best && w.queued.length >= best.queued.length) continue;
+      // The fullest worker with room: the fewer threads a turn's short jobs wake, the better.
+      if (best && w.queued.length <= best.queued.length) continue;
       if (!this.#isShort(w.job.action)) continue;
       let short = true;
       for (let i = 0; i < w.queued.length && short; i++) short = this.#isShort(w.queued[i].action);
@@ -429,7 +431,14 @@ export class WorkerPool implements JobRunner {
     ephemeral: boolean,
     worker: JobWorker = new Worker(this.#specifier, { type: "module" }),
   ): PoolWorker {
-    const w: PoolWorker = { worker, ephemeral, job: null, queued: [], modules: new Set() };
+    const w: PoolWorker = {
+      worker,
+      ephemeral,
+      job: null,
+      queued: [],
+      modules: new Set(),
+      outbox: [],
+    };
     worker.onmessage = (event: MessageEvent<unknown>) => {
       let message: WorkerMessage;
       try {
@@ -496,7 +505,7 @@ export class WorkerPool implements JobRunner {
    */
   #remoteCall(w: PoolWorker, job: ActiveJob, call: number, request: RemoteRequest): void {
     const answer = (message: HostMessage) => {
-      if (w.job === job) w.worker.postMessage(message);
+      if (w.job === job) this.#post(w, message);
     };
     this.#remote.run(request, {
       signal: job.remote.signal,
@@ -639,7 +648,31 @@ export class WorkerPool implements JobRunner {
     this.#dispatch();
   }
 
+  /**
+   * Sends `message` to `w`'s worker at the end of this turn of the event loop, in one message
+   * with the others sent to it meanwhile (a `batch`, docs/job_protocol.md): the jobs a commit
+   * let start all come in one turn, and each message to a worker thread wakes it — a wake on
+   * a small machine costs more than a short job. In order: a later `cancel` follows its `run`.
+   */
+  #post(w: PoolWorker, message: HostMessage): void {
+    w.outbox.push(message);
+    if (this.#posting) return;
+    this.#posting = true;
+    setImmediate(() => {
+      this.#posting = false;
+      for (const each of this.#all) {
+        if (each.outbox.length === 0) continue;
+        const messages = each.outbox.splice(0);
+        each.worker.postMessage(
+          messages.length === 1 ? messages[0] : { type: "batch", id: 0, messages },
+        );
+      }
+    });
+  }
+
   #discard(w: PoolWorker): void {
+    // What was not posted yet is for this worker alone: its jobs end or run elsewhere.
+    w.outbox.length = 0;
     w.worker.terminate();
     this.#all.delete(w);
     const i = this.#idle.indexOf(w);

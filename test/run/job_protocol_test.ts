@@ -23,6 +23,15 @@ describe("job protocol messages", () => {
         { type: "ping", id: 0 },
         { type: "run", id: 1, request: REQUEST },
         { type: "cancel", id: 1, reason: "stop" },
+        {
+          type: "batch",
+          id: 0,
+          messages: [{ type: "run", id: 1, request: REQUEST }, {
+            type: "cancel",
+            id: 1,
+            reason: "x",
+          }],
+        },
         { type: "remote-reply", id: 1, call: 3, ok: true, reply: { op: "put" } },
         { type: "remote-reply", id: 1, call: 4, ok: false, error: { message: "host unreachable" } },
         {
@@ -78,6 +87,10 @@ describe("job protocol messages", () => {
       [{ type: "remote-reply", id: 1, call: 1, ok: false, error: "x" }, /bad error/],
       [{ type: "run", id: 1, request: { ...REQUEST, ancestors: [{}] } }, /bad ancestors/],
       [{ type: "explode", id: 1 }, /unknown host message type "explode"/],
+      [{ type: "batch", id: 1, messages: [] }, /bad messages/],
+      [{ type: "batch", id: 0 }, /bad messages/],
+      [{ type: "batch", id: 0, messages: [{ type: "batch", id: 0, messages: [] }] }, /nested/],
+      [{ type: "batch", id: 0, messages: [{ type: "cancel", id: 1 }] }, /bad reason/],
     ];
     for (const [message, pattern] of bad) {
       assert.throws(
