@@ -95,6 +95,7 @@ export {
   writeMirror,
   writeMirrorFiles,
 } from "./mirror.ts";
+export { MAX_SPARES, MirrorSpares, SPARES_FOLDER } from "./mirror_spares.ts";
 export {
   describeHolder,
   type HeldLock,
