@@ -8,15 +8,16 @@
 import { GLOBAL_OPTIONS } from "./global_options.ts";
 
 /**
- * The environment `ays blueprint` restarts with in the compiled binary: without the FTL, the
- * last of JavaScriptCore's tiers, whose compiler thread spent 350–530 ms of CPU on an apply
- * of 10,000 services, more than its faster code gave back to a command that runs once
- * (docs/benchmarks.md, "apply, fourth pass").
+ * The environment `ays blueprint` and `ays run` restart with in the compiled binary: without
+ * the FTL, the last of JavaScriptCore's tiers, whose compiler thread spent 350–530 ms of CPU on
+ * an apply of 10,000 services and 310–400 ms on a run of 2,000 no-op jobs, more than its faster
+ * code gave back to a command that runs once (docs/benchmarks.md, "apply, fourth pass" and
+ * "Run path, fifth pass").
  */
 export const RUN_ONCE_ENV: Readonly<Record<string, string>> = { BUN_JSC_useFTLJIT: "0" };
 
 /** The commands that restart with {@link RUN_ONCE_ENV}. */
-const RUN_ONCE_COMMANDS: ReadonlySet<string> = new Set(["blueprint"]);
+const RUN_ONCE_COMMANDS: ReadonlySet<string> = new Set(["blueprint", "run"]);
 
 /** The global options that take a value (`--repo <path>`), by each of their names. */
 const VALUE_OPTIONS: ReadonlySet<string> = new Set(

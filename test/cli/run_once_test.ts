@@ -14,11 +14,13 @@ describe("run-once commands", () => {
     assert.equal(commandName([]), undefined);
   });
 
-  it("restarts `ays blueprint` only", () => {
+  it("restarts `ays blueprint` and `ays run` only", () => {
     assert.equal(runsOnce(["blueprint", "--dry-run"]), true);
     assert.equal(runsOnce(["--repo", "r", "blueprint"]), true);
+    assert.equal(runsOnce(["run", "--parallel", "20"]), true);
+    assert.equal(runsOnce(["-q", "run"]), true);
     assert.equal(runsOnce(["list"]), false);
-    assert.equal(runsOnce(["run"]), false);
+    assert.equal(runsOnce(["do", "install"]), false);
     assert.equal(runsOnce(["--repo", "blueprint"]), false);
     assert.equal(runsOnce(["--version"]), false);
   });
