@@ -1,7 +1,8 @@
 /**
- * `ays blueprint` restarts the compiled binary with JavaScriptCore's FTL tier off
+ * `ays blueprint` and `ays run` restart the compiled binary with JavaScriptCore's FTL tier off
  * (docs/development.md, "JavaScriptCore's options"): the environment the apply ran with is seen
- * by an `input(ctx)` hook, which stores it in the service's data.
+ * by an `input(ctx)` hook, which stores it in the service's data; the one a run ran with, by an
+ * action, which writes it beside its file.
  */
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
@@ -60,5 +61,36 @@ describe("ays blueprint through dist/ays: the JIT's last tier off", () => {
     const result = await runAys(["blueprint"], { cwd: repo.path });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /b\.yaml:2:3: unknown attribute 'nofield'/);
+  });
+});
+
+describe("ays run through dist/ays: the JIT's last tier off", () => {
+  const RUN_FILES = {
+    "actorTemplates/probe/schema.hrd": "n = type:int\n",
+    "actorTemplates/probe/actions.ts": [
+      'import { writeFileSync } from "node:fs";',
+      "export function install() {",
+      '  const jit = process.env.BUN_JSC_useFTLJIT ?? "unset";',
+      '  writeFileSync(new URL("./jit.txt", import.meta.url), jit);',
+      "}",
+      "",
+    ].join("\n"),
+    "blueprints/b.yaml": "probe__p1: {}\nactions:\n  - action: install\n",
+  };
+  let repo: TempDir | undefined;
+  afterEach(async () => {
+    await repo?.remove();
+    repo = undefined;
+  });
+
+  it("runs the jobs in a process started with BUN_JSC_useFTLJIT=0", async () => {
+    repo = await makeTempRepo({ name: "runonce", files: RUN_FILES });
+    const env = { ...process.env as Record<string, string> };
+    delete env.BUN_JSC_useFTLJIT;
+    assert.equal((await runAys(["blueprint"], { cwd: repo.path, env })).code, 0);
+    const result = await runAys(["run"], { cwd: repo.path, env });
+    assert.equal(result.code, 0, result.stderr);
+    const jit = await readFile(join(repo.path, "actorTemplates", "probe", "jit.txt"), "utf8");
+    assert.equal(jit, "0");
   });
 });
