@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { constants } from "node:fs";
+import { constants, lstatSync, unlinkSync } from "node:fs";
 import { link, mkdir, readdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
@@ -48,6 +48,8 @@ export class MirrorSpares {
   #kept: string[] = [];
   /** Spare files on disk, as far as this object knows. */
   #count = 0;
+  /** Tells this object's spare names from those of another one in the same process. */
+  readonly #tag = Math.random().toString(36).slice(2, 10);
   #nextName = 0;
   #loaded: Promise<void> | undefined;
 
@@ -95,6 +97,26 @@ export class MirrorSpares {
   }
 
   /**
+   * The next spare that is a file of its own: a spare whose inode has another name too (a backup
+   * made with hard links, `cp -al`) would change that file as well, and one that is not a
+   * regular file (a symbolic link) would write elsewhere — such a name is dropped instead. The
+   * check is one `lstat` of an inode just used (no wait for the disk), made here in the thread.
+   */
+  #takeSpare(): string | undefined {
+    for (let spare = this.#ready.pop(); spare !== undefined; spare = this.#ready.pop()) {
+      try {
+        const info = lstatSync(spare);
+        if (info.isFile() && info.nlink === 1) return spare;
+        unlinkSync(spare);
+      } catch {
+        // Gone, or not ours to remove: not a spare any more.
+      }
+      this.#count--;
+    }
+    return undefined;
+  }
+
+  /**
    * Replaces the existing file `path` with `text`: writes a spare (or a new temporary file when
    * none is ready), keeps the old file as a spare (a hard link) and renames the written file
    * over `path`. False when it could not (another file system, the file gone): nothing was
@@ -102,7 +124,7 @@ export class MirrorSpares {
    */
   async replace(path: string, text: string): Promise<boolean> {
     await this.load();
-    const spare = this.#ready.pop();
+    const spare = this.#takeSpare();
     if (spare === undefined && this.#count >= this.#max) return false;
     const temp = spare ?? `${path}.${process.pid}.tmp`;
     try {
@@ -114,7 +136,7 @@ export class MirrorSpares {
     }
     let keep: string | undefined = join(
       this.#dir,
-      `${process.pid}-${Date.now()}-${++this.#nextName}`,
+      `${process.pid}-${this.#tag}-${++this.#nextName}`,
     );
     try {
       await link(path, keep);

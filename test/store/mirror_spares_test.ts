@@ -5,7 +5,7 @@
  * that kept it, never through a symbolic link, and never more of them than the cap.
  */
 import assert from "node:assert/strict";
-import { mkdir, readdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
+import { link, mkdir, readdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { MirrorSpares, SPARES_FOLDER } from "../../src/store/mirror_spares.ts";
@@ -106,8 +106,28 @@ describe("MirrorSpares", () => {
     await symlink(target, join(root, SPARES_FOLDER, "1-1-1"));
     const spares = new MirrorSpares(root);
     spares.newPass();
-    assert.equal(await spares.replace(files[0], "new"), false, "left to the usual write");
+    // Dropped, not followed: the file is replaced through a new temporary file instead.
+    assert.equal(await spares.replace(files[0], "new"), true);
+    assert.equal(await readFile(files[0], "utf8"), "new");
     assert.equal(await readFile(target, "utf8"), "not the mirror's");
+  });
+
+  it("never writes a spare whose file has another name too (a hard-linked backup)", async () => {
+    const { root, files } = await repo(1);
+    const first = new MirrorSpares(root);
+    first.newPass();
+    await first.replace(files[0], "run 1");
+    const [left] = await spareNames(root);
+    // A backup made with hard links (`cp -al`) holds the kept old file under a name of its own.
+    const backup = join(root, "backup-of-f0");
+    await link(join(root, SPARES_FOLDER, left), backup);
+    const second = new MirrorSpares(root);
+    second.newPass();
+    assert.equal(await second.replace(files[0], "run 2"), true);
+    assert.equal(await readFile(files[0], "utf8"), "run 2");
+    assert.equal(await readFile(backup, "utf8"), "old 0", "the backup is left as it was");
+    assert.notEqual(await inode(files[0]), await inode(backup));
+    assert.ok(!(await spareNames(root)).includes(left), "that spare is let go");
   });
 
   it("keeps no more spares than its cap", async () => {
