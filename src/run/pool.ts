@@ -91,8 +91,11 @@ interface ActiveJob {
   lineEnded: boolean;
   /** Process groups of running `exec` commands (not the detached ones). */
   groups: Set<number>;
-  /** Aborts its remote requests (their process groups on the target are killed). */
-  remote: AbortController;
+  /**
+   * Aborts its remote requests (their process groups on the target are killed); made at the
+   * first request or abort (most jobs have neither: one object fewer per job).
+   */
+  remote?: AbortController;
   started: number;
   /**
    * Set when the job was sent to its worker behind the running job (`job_claim.ts`): the
@@ -252,7 +255,6 @@ export class WorkerPool implements JobRunner {
       liveCut: false,
       lineEnded: true,
       groups: new Set(),
-      remote: new AbortController(),
       started: performance.now(),
       cleanup: () => {},
     };
@@ -278,7 +280,7 @@ export class WorkerPool implements JobRunner {
         this.#dropQueued(job, "cancelled before it started");
         return this.#dispatch();
       }
-      job.remote.abort(reason instanceof Error ? reason : new Error("cancelled"));
+      remoteOf(job).abort(reason instanceof Error ? reason : new Error("cancelled"));
       this.#post(w, {
         type: "cancel",
         id: job.id,
@@ -508,7 +510,7 @@ export class WorkerPool implements JobRunner {
       if (w.job === job) this.#post(w, message);
     };
     this.#remote.run(request, {
-      signal: job.remote.signal,
+      signal: remoteOf(job).signal,
       onOutput: (text) => {
         if (w.job === job) this.#log(job, text);
       },
@@ -590,7 +592,7 @@ export class WorkerPool implements JobRunner {
     this.#requeue(w, message);
     this.#discard(w);
     killGroups(job.groups);
-    job.remote.abort(new Error(message));
+    remoteOf(job).abort(new Error(message));
     job.resolve(outcomeOf(job, { ...flags, message }));
     this.#active--;
     this.#dispatch();
@@ -608,7 +610,7 @@ export class WorkerPool implements JobRunner {
     this.#requeue(w, "it failed with an error of another job's actions");
     this.#discard(w);
     killGroups(job.groups);
-    job.remote.abort(new Error("its worker failed"));
+    remoteOf(job).abort(new Error("its worker failed"));
     job.options.onLog?.(
       "[warn] its worker failed with an error of another job's actions: running it again on a new worker\n",
     );
@@ -692,6 +694,11 @@ export const PACK_DEPTH = 8;
 /** The key of a job's action for the durations the pool learns: its file and its name. */
 function actionKey(request: JobRequest): string {
   return `${request.actionsPath ?? ""}\n${request.action}`;
+}
+
+/** The controller of a job's remote requests, made at its first use. */
+function remoteOf(job: ActiveJob): AbortController {
+  return job.remote ??= new AbortController();
 }
 
 /** How a job ended, as the worker reported it. */
