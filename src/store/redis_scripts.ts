@@ -355,15 +355,18 @@ if prev then return tonumber(prev) end
 local n = #ARGV - 3
 local last = redis.call('INCRBY', KEYS[2], n)
 local first = last - n + 1
--- One ZADD per ${CHUNK} events, not one per event.
+-- One ZADD per ${CHUNK} events, not one per event. Each id is made text once, for its score and
+-- its member both: a number handed to a command is formatted again with snprintf.
+local tostring, min, unpack = tostring, math.min, unpack
 for c = 1, n, ${CHUNK} do
-  local members = {}
-  for i = c, math.min(n, c + ${CHUNK} - 1) do
-    local id = first + i - 1
-    members[#members + 1] = id
-    members[#members + 1] = id .. ' ' .. ARGV[3 + i]
+  local members, j = {}, 0
+  for i = c, min(n, c + ${CHUNK} - 1) do
+    local id = tostring(first + i - 1)
+    members[j + 1] = id
+    members[j + 2] = id .. ' ' .. ARGV[3 + i]
+    j = j + 2
   end
-  redis.call('ZADD', KEYS[1], unpack(members))
+  redis.call('ZADD', KEYS[1], unpack(members, 1, j))
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', last - tonumber(ARGV[1]))
 redis.call('SET', KEYS[3], first, 'EX', tonumber(ARGV[3]))
