@@ -218,7 +218,7 @@ describe("redis write path", () => {
     const kept = await driver.readEvents(0);
     assert.deepEqual(kept, [{ id: next + 1, data: "b" }, { id: next + 2, data: "c" }]);
     // As stored (docs/store.md, "Redis key layout"): score = id, member `<id> <data>`.
-    assert.deepEqual(await direct.zrange("ays:wp:~events", 0, -1, "WITHSCORES"), [
+    assert.deepEqual(await direct.zrange("ays:wp:~events", "0", "-1", "WITHSCORES"), [
       `${next + 1} b`,
       String(next + 1),
       `${next + 2} c`,
