@@ -356,12 +356,13 @@ local n = #ARGV - 3
 local last = redis.call('INCRBY', KEYS[2], n)
 local first = last - n + 1
 -- One ZADD per ${CHUNK} events, not one per event. Each id is made text once, for its score and
--- its member both: a number handed to a command is formatted again with snprintf.
-local tostring, min, unpack = tostring, math.min, unpack
+-- its member both, as an integer ('%d'): a number handed to a command or joined to a string is
+-- formatted as a float with snprintf, several times the work.
+local format, min, unpack = string.format, math.min, unpack
 for c = 1, n, ${CHUNK} do
   local members, j = {}, 0
   for i = c, min(n, c + ${CHUNK} - 1) do
-    local id = tostring(first + i - 1)
+    local id = format('%d', first + i - 1)
     members[j + 1] = id
     members[j + 2] = id .. ' ' .. ARGV[3 + i]
     j = j + 2
