@@ -128,7 +128,7 @@ if ok == 1 then
     end
   end
 end
-redis.call('SET', KEYS[2], ok .. ':' .. deleted, 'EX', tonumber(ARGV[1]))
+redis.call('SET', KEYS[2], string.format('%d:%d', ok, deleted), 'EX', ARGV[1])
 return {ok, deleted}
 `;
 
@@ -369,8 +369,8 @@ for c = 1, n, ${CHUNK} do
   end
   redis.call('ZADD', KEYS[1], unpack(members, 1, j))
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', last - tonumber(ARGV[1]))
-redis.call('SET', KEYS[3], first, 'EX', tonumber(ARGV[3]))
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', format('%d', last - tonumber(ARGV[1])))
+redis.call('SET', KEYS[3], format('%d', first), 'EX', ARGV[3])
 return first
 `;
 
