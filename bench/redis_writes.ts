@@ -11,8 +11,19 @@
  * guarded absent, its record (~700 bytes) and its index entry set — what `ays blueprint` of a
  * new repository sends — and one `getByPrefix` of them, each in a namespace of its own.
  *
- * Usage: `bun bench/redis_writes.ts [--jobs N] [--parallel N] [--rounds N] [--apply N]` (or
- * `deno run -A bench/redis_writes.ts`); `--apply 0` leaves the second part out.
+ * Beside the units, the event log's appends a run makes: two events per unit (~100–200 bytes of
+ * JSON each), appended 80 at a time, one append in flight (docs/events.md).
+ * `--detail` also prints where the server's time went, per command at the top level and inside
+ * the scripts (from `SLOWLOG` with every command logged: wall time inside the server, which a
+ * loaded machine inflates).
+ *
+ * `--server URL` uses a running redis-server instead of a private one (e.g. one under
+ * `valgrind --tool=callgrind`, whose instruction counts do not depend on the machine's load); its
+ * namespaces are new ones, named by the time.
+ *
+ * Usage: `bun bench/redis_writes.ts [--jobs N] [--parallel N] [--rounds N] [--apply N]
+ * [--detail] [--server URL]` (or `deno run -A bench/redis_writes.ts`); `--apply 0` leaves the
+ * second part out.
  *
  * @module
  */
@@ -35,6 +46,11 @@ const jobs = argument("--jobs", 2000);
 const parallel = argument("--parallel", 20);
 const rounds = argument("--rounds", 5);
 const applied = argument("--apply", 10_000);
+const detail = process.argv.includes("--detail");
+const serverAt = process.argv.indexOf("--server");
+const serverUrl = serverAt > 0 ? process.argv[serverAt + 1] : undefined;
+/** Namespaces of their own on a server given with `--server`. */
+const tag = serverUrl ? `-${Date.now()}` : "";
 
 /** Record-sized bytes (a job's service is ~680 bytes, its job record ~250), varying by `seed`. */
 function bytes(size: number, seed: number): Uint8Array {
@@ -60,14 +76,40 @@ async function serverCpu(admin: Redis): Promise<number> {
   return field("used_cpu_user") + field("used_cpu_sys");
 }
 
-const redis = await startRedis();
+/** One `SLOWLOG GET` entry: id, when, microseconds, the command and its arguments, client. */
+type SlowEntry = [number, number, number, string[], string, string];
+/** Microseconds per command over the rounds: `top EVALSHA <sha>` or `in script MSET` … */
+const inServer = new Map<string, number[]>();
+
+function commandTimes(entries: SlowEntry[]): void {
+  const round = new Map<string, [number, number]>();
+  for (const [, , us, args, client] of entries) {
+    const name = args[0].toUpperCase();
+    if (name === "SLOWLOG" || name === "INFO") continue;
+    // Commands of a script have no client address: Redis logs them as "?:0".
+    const where = client === "?:0" ? "in script" : "top";
+    const what = `${where} ${name}${name === "EVALSHA" ? " " + args[1].slice(0, 8) : ""}`;
+    const [calls, sum] = round.get(what) ?? [0, 0];
+    round.set(what, [calls + 1, sum + us]);
+  }
+  for (const [what, [calls, sum]] of round) {
+    inServer.set(what, [...(inServer.get(what) ?? []), sum / 1000, calls]);
+  }
+}
+
+const redis = serverUrl ? { url: serverUrl, close: () => Promise.resolve() } : await startRedis();
 const admin = new Redis(redis.url);
+if (detail) {
+  await admin.config("SET", "slowlog-log-slower-than", "0");
+  await admin.config("SET", "slowlog-max-len", "1000000");
+}
 const rows = {
   wallMs: [] as number[],
   cpuMs: [] as number[],
   serverMs: [] as number[],
   scriptMs: [] as number[],
   batches: [] as number[],
+  appends: [] as number[],
 };
 /** The apply-sized batch and the read of its services, per round. */
 const big = {
@@ -79,7 +121,7 @@ const big = {
   readServerMs: [] as number[],
 };
 try {
-  const driver = await openRedisDriver(redis.url, { namespace: "bench" });
+  const driver = await openRedisDriver(redis.url, { namespace: `bench${tag}` });
   await driver.setLayoutVersion(3);
   // The services as a blueprint left them, with their due index entries.
   const services = new Map<string, Uint8Array>();
@@ -101,6 +143,18 @@ try {
   for (let round = 1; round <= rounds; round++) {
     const group = new WriteGroup(counted);
     batches = 0;
+    // The event log's appends beside the units, 80 events each (what the event writer gathers
+    // in 10 ms of a run's on a quiet machine): by count, not by time, so that the work is the
+    // same however fast the server is.
+    let events: string[] = [];
+    let appends = 0;
+    let appending = Promise.resolve();
+    const append = () => {
+      const data = events;
+      events = [];
+      appends++;
+      appending = appending.then(() => driver.appendEvents(data).then(() => {}));
+    };
     const unit = async (i: number, phase: number) => {
       const key = `service:${String(i).padStart(32, "0")}`;
       const next = bytes(680, i * 3 + phase + round * 7);
@@ -112,6 +166,12 @@ try {
       const ok = await group.submit(ops, [{ key, value: services.get(key)! }]);
       if (!ok) throw new Error(`unit ${i}/${phase}: its guard did not hold`);
       services.set(key, next);
+      const time = new Date().toISOString();
+      events.push(
+        JSON.stringify({ type: "job.state", runId: `r${round}`, job: i, phase, time }),
+        JSON.stringify({ type: "service.state", service: key, action: "install", time }),
+      );
+      if (events.length >= 80) append();
     };
     let next = 0;
     const lane = async () => {
@@ -123,9 +183,12 @@ try {
     };
     const server0 = await serverCpu(admin);
     const script0 = await scriptUs(admin);
+    if (detail) await admin.slowlog("RESET");
     const cpu0 = process.cpuUsage();
     const start = performance.now();
     await Promise.all(Array.from({ length: parallel }, lane));
+    if (events.length > 0) append();
+    await appending;
     const wall = performance.now() - start;
     const cpu = process.cpuUsage(cpu0);
     const server = await serverCpu(admin) - server0;
@@ -134,6 +197,8 @@ try {
     rows.serverMs.push(server * 1000);
     rows.scriptMs.push((await scriptUs(admin) - script0) / 1000);
     rows.batches.push(batches);
+    rows.appends.push(appends);
+    if (detail) commandTimes(await admin.slowlog("GET", -1) as SlowEntry[]);
     // The due entries again, for the next round.
     await driver.batch(
       Array.from({ length: jobs }, (_, i) => ({
@@ -145,7 +210,7 @@ try {
   }
   await driver.close();
   for (let round = 1; applied > 0 && round <= rounds; round++) {
-    const store = await openRedisDriver(redis.url, { namespace: `apply${round}` });
+    const store = await openRedisDriver(redis.url, { namespace: `apply${round}${tag}` });
     await store.setLayoutVersion(3);
     const ops: BatchOp[] = [];
     const guards: BatchGuard[] = [];
@@ -191,6 +256,7 @@ const table: Row[] = [
   { name: "redis-server CPU", stats: stats(rows.serverMs), unit: "ms" },
   { name: "  of it in the scripts", stats: stats(rows.scriptMs), unit: "ms" },
   { name: "batches (script calls)", stats: stats(rows.batches), unit: "" },
+  { name: "event log appends", stats: stats(rows.appends), unit: "" },
 ];
 printTable(
   `Redis write path: ${jobs} jobs, parallel ${parallel}, ${runtimeName()} (load ${
@@ -198,6 +264,19 @@ printTable(
   })`,
   table,
 );
+if (detail) {
+  const pick = (series: number[], odd: number) => series.filter((_, i) => i % 2 === odd);
+  const detailRows: Row[] = [...inServer]
+    .sort(([, a], [, b]) => stats(pick(b, 0)).median - stats(pick(a, 0)).median)
+    .flatMap(([what, series]) => [
+      { name: what, stats: stats(pick(series, 0)), unit: "ms" },
+      { name: "  calls", stats: stats(pick(series, 1)), unit: "" },
+    ]);
+  printTable(
+    "Where the server's time went, per round (SLOWLOG, wall time inside redis)",
+    detailRows,
+  );
+}
 const bigTable: Row[] = applied > 0
   ? [
     { name: `one batch of ${applied} services, wall`, stats: stats(big.writeMs), unit: "ms" },

@@ -45,6 +45,7 @@ import {
 } from "./driver.ts";
 import { isDeadLocalHolder, thisHost } from "./holder.ts";
 import { maskUrl, parseRedisUrl, redact } from "./url.ts";
+import { planBatch } from "./redis_batch_plan.ts";
 import * as lua from "./redis_scripts.ts";
 import { STORE_LOST_REPLY, StoreLostError, storeLostWhileInUse } from "./store_lost.ts";
 
@@ -135,14 +136,6 @@ function textOf(value: unknown): string {
   return Buffer.isBuffer(value) ? value.toString("utf8") : String(value);
 }
 
-function checkKey(key: string): void {
-  if (typeof key !== "string" || key.length === 0 || key.startsWith("~")) {
-    throw new InputError(
-      `a store key must be a non-empty string not starting with "~", got ${JSON.stringify(key)}`,
-    );
-  }
-}
-
 function parseLock(name: string, record: string, msLeft: number, now: number): LockInfo {
   const parsed = JSON.parse(record) as Holder & { acquiredAt: number };
   return {
@@ -158,8 +151,6 @@ class RedisDriver implements StoreDriver {
   readonly location: string;
   readonly namespace: string;
   readonly #prefix: string;
-  /** The prefix's length in UTF-8 bytes, as the batch script takes it. */
-  readonly #prefixBytes: string;
   readonly #password: string | undefined;
   readonly #client: Redis;
   readonly #scripts: Scripts;
@@ -177,7 +168,6 @@ class RedisDriver implements StoreDriver {
     this.location = maskUrl(url);
     this.namespace = options.namespace;
     this.#prefix = `ays:${options.namespace}:`;
-    this.#prefixBytes = String(Buffer.byteLength(this.#prefix, "utf8"));
     this.#password = settings.password;
     const maxReconnects = options.maxReconnects ?? 20;
     this.#client = new Redis({
@@ -330,40 +320,20 @@ class RedisDriver implements StoreDriver {
 
   #batch(ops: Iterable<BatchOp>, options: BatchOptions): Promise<{ ok: boolean; deleted: number }> {
     const id = options.id ?? crypto.randomUUID();
-    const guards = options.guards ?? [];
     const prefix = this.#prefix;
-    const keys: string[] = [prefix + "~keys", `${prefix}~batch:${id}`, prefix + "~meta"];
-    // The arguments of `BATCH_LUA`: kinds as one letter each, then only the values there are.
-    let guardKinds = "";
-    let opKinds = "";
-    const values: Buffer[] = [];
-    for (const guard of guards) {
-      keys.push(prefix + guard.key);
-      if (guard.value === null) guardKinds += "n";
-      else {
-        guardKinds += "v";
-        values.push(toBuffer(guard.value));
-      }
-    }
-    // Collected before anything is sent: the script is the single atomic step.
-    for (const op of ops) {
-      checkKey(op.key);
-      keys.push(prefix + op.key);
-      if (op.op === "set") {
-        opKinds += "s";
-        values.push(toBuffer(op.value));
-      } else opKinds += "d";
-    }
+    const plan = planBatch(ops, options.guards ?? [], { prefix });
+    const keys = [prefix + "~keys", `${prefix}~batch:${id}`, prefix + "~meta", ...plan.keys];
+    // Bytes as Buffer views (ioredis sends other objects as text); index names as text.
+    const args = plan.args.map((arg) => typeof arg === "string" ? arg : toBuffer(arg));
     return this.#call("batch", async () => {
       const [ok, deleted] = (await this.#scripts.aysBatch(
         keys.length,
         keys,
         String(MARKER_TTL_S),
-        this.#prefixBytes,
         this.#guard(),
-        guardKinds,
-        opKinds,
-        values,
+        plan.guardKinds,
+        plan.steps,
+        args,
       )) as [number, number];
       return { ok: Number(ok) === 1, deleted: Number(deleted) };
     });

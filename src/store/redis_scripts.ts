@@ -33,45 +33,44 @@ const CHUNK = 1000;
 
 /**
  * Atomic batch. KEYS: [1] key index (zset), [2] batch marker, [3] meta hash, then one key per
- * guard, then one key per op. ARGV: [1] marker ttl (s), [2] namespace prefix length, [3]
- * lost-store guard flag, [4] the guards' kinds, one letter each (`v` a value / `n` absent), [5]
- * the ops' kinds, one letter each (`s` set / `d` delete), then the value of each `v` guard, then
- * the value of each set — no argument for what has no value. Returns {ok, deleted}; a batch
- * whose marker exists returns the recorded result without applying anything.
+ * guard, then the keys of the steps in order. ARGV: [1] marker ttl (s), [2] lost-store guard
+ * flag, [3] the guards' kinds, one letter each (`v` a value / `n` absent), [4] the steps, each
+ * `s<keys>/<names>` (set that many keys, then index that many of them) or `d<keys>/0` (delete
+ * that many keys), then the value of each `v` guard, then per step: a set's values, one per key,
+ * and the index names (keys without the namespace) of the keys it indexes; a delete's index
+ * names, one per key. Returns {ok, deleted}; a batch whose marker exists returns the recorded
+ * result without applying anything.
  *
- * Few commands inside (each costs the server a call and a line of the AOF): the guards are read
- * with `MGET`, and consecutive sets are written with one `MSET` and their index entries with one
- * `ZADD`, chunks of ${CHUNK} keys; when one `EXISTS` finds every key of the sets there already (a
- * run rewriting its records), their index entries are too and the `ZADD` is left out. Deletes
- * are gathered too: one `DEL` and one `ZREM` per chunk. A delete of a key set earlier in the
- * batch writes the sets gathered so far first, and a set of a key deleted earlier deletes the
- * keys gathered so far first, so the ops keep their order; a batch without deletes (an apply)
- * looks up nothing per key.
+ * The client plans the steps (`redis_batch_plan.ts`; a set step's keys to index come last), so
+ * the script does no bookkeeping per key and runs few commands, each a call of the server and a
+ * line of the AOF: the guards are read with `MGET`; a set step is one `MSET` and, for the keys
+ * not known to exist, one `EXISTS` (before the sets) and, when one of them is new, one `ZADD` of
+ * their index entries; a delete step is one `DEL` and one `ZREM`; each in chunks of ${CHUNK} keys.
+ * Every byte of an argument is hashed when it becomes a Lua string (the server's largest cost
+ * per batch), so nothing is sent twice.
  */
 export const BATCH_LUA = LOST + `
-if ays_lost(KEYS[3], ARGV[3]) then return ${LOST_REPLY} end
+if ays_lost(KEYS[3], ARGV[2]) then return ${LOST_REPLY} end
 local prev = redis.call('GET', KEYS[2])
 if prev then
   local ok, deleted = string.match(prev, '^(%d+):(%d+)$')
   return {tonumber(ok), tonumber(deleted)}
 end
 local chunk = ${CHUNK}
-local byte, sub = string.byte, string.sub
-local plen = tonumber(ARGV[2])
-local gkinds = ARGV[4]
-local okinds = ARGV[5]
+local byte, min, unpack = string.byte, math.min, unpack
+local gkinds = ARGV[3]
 local ng = #gkinds
-local a = 6
+local a = 5
 local ok = 1
 for c = 1, ng, chunk do
-  local upto = math.min(ng, c + chunk - 1)
+  local upto = min(ng, c + chunk - 1)
   local cur = redis.call('MGET', unpack(KEYS, 3 + c, 3 + upto))
   for i = c, upto do
     local v = cur[i - c + 1]
     if byte(gkinds, i) == 110 then
       if v then ok = 0 break end
     else
-      if (not v) or v ~= ARGV[a] then ok = 0 break end
+      if v ~= ARGV[a] then ok = 0 break end
       a = a + 1
     end
   end
@@ -79,76 +78,57 @@ for c = 1, ng, chunk do
 end
 local deleted = 0
 if ok == 1 then
-  -- The values of the sets follow those of the value guards.
-  a = 6
+  -- The steps' arguments follow the values of the value guards.
+  a = 5
   for i = 1, ng do
     if byte(gkinds, i) ~= 110 then a = a + 1 end
   end
-  local sets, names, pending = {}, {}, {}
-  local function flush()
-    -- Keys that all exist already (a run rewriting its records) need no index entry.
-    local fresh = false
-    for c = 1, #names, chunk do
-      local upto = math.min(#names, c + chunk - 1)
-      if redis.call('EXISTS', unpack(names, c, upto)) < upto - c + 1 then fresh = true break end
-    end
-    for c = 1, #sets, 2 * chunk do
-      redis.call('MSET', unpack(sets, c, math.min(#sets, c + 2 * chunk - 1)))
-    end
-    if fresh then
-      for c = 1, #names, chunk do
-        local members = {}
-        for i = c, math.min(#names, c + chunk - 1) do
-          members[#members + 1] = 0
-          members[#members + 1] = sub(names[i], plen + 1)
-        end
-        redis.call('ZADD', KEYS[1], unpack(members))
-      end
-    end
-    sets, names, pending = {}, {}, {}
-  end
-  -- Deletes gathered the same way: one DEL and one ZREM per chunk, not one each per key.
-  local dels, members, gone = {}, {}, {}
-  local function flushDeletes()
-    for c = 1, #dels, chunk do
-      local upto = math.min(#dels, c + chunk - 1)
-      deleted = deleted + redis.call('DEL', unpack(dels, c, upto))
-      redis.call('ZREM', KEYS[1], unpack(members, c, upto))
-    end
-    dels, members, gone = {}, {}, {}
-  end
-  -- Without deletes (an apply) no set can meet one: nothing to look up per key.
-  local mixed = string.find(okinds, 'd', 1, true) ~= nil
   local k = 3 + ng
-  for i = 1, #okinds do
-    k = k + 1
-    local key = KEYS[k]
-    if not mixed then
-      sets[#sets + 1] = key
-      sets[#sets + 1] = ARGV[a]
-      names[#names + 1] = key
-      a = a + 1
-    elseif byte(okinds, i) == 115 then
-      if gone[key] then flushDeletes() end
-      sets[#sets + 1] = key
-      sets[#sets + 1] = ARGV[a]
-      names[#names + 1] = key
-      pending[key] = true
-      a = a + 1
-    else
-      if pending[key] then flush() end
-      if not gone[key] then
-        dels[#dels + 1] = key
-        members[#members + 1] = sub(key, plen + 1)
-        gone[key] = true
+  for kind, n, m in string.gmatch(ARGV[4], '(%a)(%d+)/(%d+)') do
+    n, m = tonumber(n), tonumber(m)
+    if kind == 's' then
+      -- Before the sets: which chunks of the keys to index (the step's last m) have a new key.
+      local fresh, f = {}, 0
+      for c = 0, m - 1, chunk do
+        local upto = min(m, c + chunk)
+        f = f + 1
+        fresh[f] = redis.call('EXISTS', unpack(KEYS, k + n - m + c + 1, k + n - m + upto)) < upto - c
       end
+      for c = 0, n - 1, chunk do
+        local kv, j = {}, 0
+        for i = c + 1, min(n, c + chunk) do
+          kv[j + 1] = KEYS[k + i]
+          kv[j + 2] = ARGV[a + i - 1]
+          j = j + 2
+        end
+        redis.call('MSET', unpack(kv, 1, j))
+      end
+      k, a = k + n, a + n
+      f = 0
+      for c = 0, m - 1, chunk do
+        f = f + 1
+        if fresh[f] then
+          local members, j = {}, 0
+          for i = c + 1, min(m, c + chunk) do
+            members[j + 1] = '0'
+            members[j + 2] = ARGV[a + i - 1]
+            j = j + 2
+          end
+          redis.call('ZADD', KEYS[1], unpack(members, 1, j))
+        end
+      end
+      a = a + m
+    else
+      for c = 0, n - 1, chunk do
+        local upto = min(n, c + chunk)
+        deleted = deleted + redis.call('DEL', unpack(KEYS, k + c + 1, k + upto))
+        redis.call('ZREM', KEYS[1], unpack(ARGV, a + c, a + upto - 1))
+      end
+      k, a = k + n, a + n
     end
   end
-  -- What is left gathered touches distinct keys: the order of the two does not matter.
-  flush()
-  flushDeletes()
 end
-redis.call('SET', KEYS[2], ok .. ':' .. deleted, 'EX', tonumber(ARGV[1]))
+redis.call('SET', KEYS[2], string.format('%d:%d', ok, deleted), 'EX', ARGV[1])
 return {ok, deleted}
 `;
 
@@ -375,18 +355,22 @@ if prev then return tonumber(prev) end
 local n = #ARGV - 3
 local last = redis.call('INCRBY', KEYS[2], n)
 local first = last - n + 1
--- One ZADD per ${CHUNK} events, not one per event.
+-- One ZADD per ${CHUNK} events, not one per event. Each id is made text once, for its score and
+-- its member both, as an integer ('%d'): a number handed to a command or joined to a string is
+-- formatted as a float with snprintf, several times the work.
+local format, min, unpack = string.format, math.min, unpack
 for c = 1, n, ${CHUNK} do
-  local members = {}
-  for i = c, math.min(n, c + ${CHUNK} - 1) do
-    local id = first + i - 1
-    members[#members + 1] = id
-    members[#members + 1] = id .. ' ' .. ARGV[3 + i]
+  local members, j = {}, 0
+  for i = c, min(n, c + ${CHUNK} - 1) do
+    local id = format('%d', first + i - 1)
+    members[j + 1] = id
+    members[j + 2] = id .. ' ' .. ARGV[3 + i]
+    j = j + 2
   end
-  redis.call('ZADD', KEYS[1], unpack(members))
+  redis.call('ZADD', KEYS[1], unpack(members, 1, j))
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', last - tonumber(ARGV[1]))
-redis.call('SET', KEYS[3], first, 'EX', tonumber(ARGV[3]))
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', format('%d', last - tonumber(ARGV[1])))
+redis.call('SET', KEYS[3], format('%d', first), 'EX', ARGV[3])
 return first
 `;
 

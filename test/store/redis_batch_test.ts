@@ -74,6 +74,34 @@ describe("redis write path", () => {
     ]);
   });
 
+  it("asks the server nothing about the index for keys a value guard says exist", async () => {
+    await driver.batch([{ op: "set", key: "r:svc", value: text("1") }]);
+    const calls = async (command: string) => {
+      const info = await direct.info("commandstats");
+      return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
+    };
+    const before = { exists: await calls("exists"), zadd: await calls("zadd") };
+    // A run rewriting its service: guarded on the bytes it holds, no index entry to add.
+    const guards = [{ key: "r:svc", value: text("1") }];
+    assert.equal(
+      await driver.batch([{ op: "set", key: "r:svc", value: text("2") }], { guards }),
+      true,
+    );
+    assert.equal(await calls("exists"), before.exists);
+    assert.equal(await calls("zadd"), before.zadd);
+    // A delete and a set of the same key in one batch: the index entry is there again.
+    const again = [{ key: "r:svc", value: text("2") }];
+    assert.equal(
+      await driver.batch([
+        { op: "delete", key: "r:svc" },
+        { op: "set", key: "r:svc", value: text("3") },
+      ], { guards: again }),
+      true,
+    );
+    assert.deepEqual(await driver.listKeys("r:"), ["r:svc"]);
+    assert.deepEqual(await driver.get("r:svc"), text("3"));
+  });
+
   it("applies a batch of more keys and guards than one chunk of the script, or none of it", async () => {
     const n = 2_500;
     const keys = Array.from({ length: n }, (_, i) => `big:${String(i).padStart(5, "0")}`);
@@ -189,5 +217,12 @@ describe("redis write path", () => {
     const next = await driver.appendEvents(["a", "b", "c"], { maxEvents: 2 });
     const kept = await driver.readEvents(0);
     assert.deepEqual(kept, [{ id: next + 1, data: "b" }, { id: next + 2, data: "c" }]);
+    // As stored (docs/store.md, "Redis key layout"): score = id, member `<id> <data>`.
+    assert.deepEqual(await direct.zrange("ays:wp:~events", "0", "-1", "WITHSCORES"), [
+      `${next + 1} b`,
+      String(next + 1),
+      `${next + 2} c`,
+      String(next + 2),
+    ]);
   });
 });
