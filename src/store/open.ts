@@ -5,12 +5,12 @@
  *
  * @module
  */
-import { existsSync, realpathSync, statSync } from "node:fs";
+import { existsSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { InputError } from "../errors.ts";
 import type { KeyValueStore, StoreDriver } from "./driver.ts";
 import { openRedisDriver } from "./redis_open.ts";
-import { countMirror } from "./mirror.ts";
+import { ACTOR_FILE, SERVICE_FILE } from "./mirror.ts";
 import type { RepoStore } from "./repo_store.ts";
 import { openSqliteDriver, sqliteNamespaces } from "./sqlite.ts";
 import { storeLostSinceMirror } from "./store_lost.ts";
@@ -291,7 +291,13 @@ function chosenUrl(options: OpenRepositoryStoreOptions): ResolvedStoreUrl {
  * and a mirror that shows actors or services (StoreLostError: the store lost them). False for
  * every other store, including a file elsewhere (opening it claims the name: a write).
  */
-export async function storeNeverWritten(options: OpenRepositoryStoreOptions): Promise<boolean> {
+export function storeNeverWritten(options: OpenRepositoryStoreOptions): Promise<boolean> {
+  // A promise still (a refusal rejects it), though every read is a blocking one (filesNamed).
+  return new Promise((done) => done(neverWritten(options)));
+}
+
+/** {@link storeNeverWritten}'s work, as blocking calls. */
+function neverWritten(options: OpenRepositoryStoreOptions): boolean {
   const path = ownSqlitePath(chosenUrl(options).url, options.repoPath);
   if (path === null) return false;
   checkRepoName(options.repoName);
@@ -302,7 +308,7 @@ export async function storeNeverWritten(options: OpenRepositoryStoreOptions): Pr
     // Anything but "no such file" (a folder on the way, no permission) is for the open to say.
     if ((error as { code?: unknown }).code !== "ENOENT") return false;
   }
-  await refuseLostMirror("sqlite", path, options.repoPath);
+  refuseLostMirror("sqlite", path, options.repoPath);
   return true;
 }
 
@@ -334,16 +340,37 @@ function ownSqlitePath(url: string, repoPath: string): string | null {
  */
 async function refuseLostStore(driver: StoreDriver, repoPath: string): Promise<void> {
   if ((await driver.getLayoutVersion()) !== null) return;
-  await refuseLostMirror(driver.kind, driver.location, repoPath);
+  refuseLostMirror(driver.kind, driver.location, repoPath);
 }
 
 /** Throws StoreLostError when the mirror of a store with no records shows actors or services. */
-async function refuseLostMirror(
-  kind: StoreDriver["kind"],
-  location: string,
-  repoPath: string,
-): Promise<void> {
-  const counts = await countMirror(repoPath);
+function refuseLostMirror(kind: StoreDriver["kind"], location: string, repoPath: string): void {
+  const counts = {
+    actors: filesNamed(join(repoPath, "actors"), ACTOR_FILE),
+    services: filesNamed(join(repoPath, "services"), SERVICE_FILE),
+  };
   if (counts.actors === 0 && counts.services === 0) return;
   throw storeLostSinceMirror(kind, location, counts);
+}
+
+/**
+ * How many files named `fileName` are under `root` (none when it is missing), as the mirror's
+ * own count (`countMirror`, src/store/mirror.ts) finds them — with blocking reads: a reading
+ * command's start reaches this for a store never written, where the mirror is empty, and the
+ * asynchronous calls cost `node:fs/promises` and the runtime's I/O threads at every start
+ * (docs/benchmarks.md, "Start-up, fifth pass").
+ */
+function filesNamed(root: string, fileName: string): number {
+  let entries;
+  try {
+    entries = readdirSync(root, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  let found = 0;
+  for (const entry of entries) {
+    if (entry.isDirectory()) found += filesNamed(join(root, entry.name), fileName);
+    else if (entry.name === fileName) found++;
+  }
+  return found;
 }
