@@ -10,9 +10,9 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { InputError } from "../errors.ts";
 import type { KeyValueStore, StoreDriver } from "./driver.ts";
 import { openRedisDriver } from "./redis_open.ts";
+import type * as Sqlite from "./sqlite.ts";
 import { ACTOR_FILE, SERVICE_FILE } from "./mirror.ts";
 import type { RepoStore } from "./repo_store.ts";
-import { openSqliteDriver, sqliteNamespaces } from "./sqlite.ts";
 import { storeLostSinceMirror } from "./store_lost.ts";
 import { maskUrl, storeKindOf } from "./url.ts";
 import { REPO_PATH_KEY } from "./record_keys.ts";
@@ -119,7 +119,7 @@ async function openDriver(
   }
   if (kind === "sqlite") {
     const path = sqlitePathOf(url, options.repoPath);
-    const driver = openSqliteDriver(path, { namespace: name });
+    const driver = (await sqliteModule()).openSqliteDriver(path, { namespace: name });
     // The repository's own file cannot be shared by another folder: nothing to claim (and
     // no reason to write while only reading).
     const own = canonical(dirname(dirname(path))) === canonical(options.repoPath);
@@ -128,6 +128,14 @@ async function openDriver(
   throw new InputError(
     `unknown store URL ${maskUrl(url)}: use redis://, rediss:// or sqlite:PATH`,
   );
+}
+
+/**
+ * The SQLite backend's module, loaded at the first open: a read of a store never written does
+ * without it and `node:sqlite` (`storeNeverWritten`; docs/benchmarks.md, "Start-up, fifth pass").
+ */
+function sqliteModule(): Promise<typeof Sqlite> {
+  return import("./sqlite.ts");
 }
 
 /** Refuses a repository name that cannot key a store namespace (InputError). */
@@ -246,7 +254,7 @@ export async function openRepositoryStore(
 ): Promise<OpenedRepositoryStore> {
   const { url, source } = chosenUrl(options);
   const repoName = options.defaultName
-    ? storedName(url, options.repoPath) ?? options.repoName
+    ? await storedName(url, options.repoPath) ?? options.repoName
     : options.repoName;
   const storeOptions = { repoName, repoPath: options.repoPath };
   const { driver, shared } = await openDriver(url, storeOptions);
@@ -318,10 +326,10 @@ function neverWritten(options: OpenRepositoryStoreOptions): boolean {
  * before `ays init` wrote `name:` was keyed by its folder's name; after a rename of the folder
  * its records are still found this way (docs/repositories.md).
  */
-function storedName(url: string, repoPath: string): string | null {
+async function storedName(url: string, repoPath: string): Promise<string | null> {
   const path = ownSqlitePath(url, repoPath);
   if (path === null) return null;
-  const names = sqliteNamespaces(path);
+  const names = (await sqliteModule()).sqliteNamespaces(path);
   return names.length === 1 ? names[0] : null;
 }
 
