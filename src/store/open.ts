@@ -11,7 +11,7 @@ import { InputError } from "../errors.ts";
 import type { KeyValueStore, StoreDriver } from "./driver.ts";
 import { openRedisDriver } from "./redis_open.ts";
 import type * as Sqlite from "./sqlite.ts";
-import { ACTOR_FILE, SERVICE_FILE } from "./mirror.ts";
+import type { MirrorContent } from "./mirror.ts";
 import type { RepoStore } from "./repo_store.ts";
 import { storeLostSinceMirror } from "./store_lost.ts";
 import { maskUrl, storeKindOf } from "./url.ts";
@@ -243,6 +243,12 @@ export interface OpenedRepositoryStore {
   url: string;
   /** Where the URL came from. */
   source: StoreUrlSource;
+  /**
+   * Reads the repository's mirror (`readMirror`: its actor and service files). The mirror's
+   * module is loaded at the call: what a reading command's start loads stays without it and
+   * its `node:fs/promises` (docs/benchmarks.md, "Start-up, fifth pass").
+   */
+  readMirror(): Promise<MirrorContent>;
 }
 
 /**
@@ -274,7 +280,8 @@ export async function openRepositoryStore(
         ? { repoPath: options.repoPath, onMirrorError: options.onMirrorError }
         : undefined,
     });
-    return { repoName, store, driver, location: driver.location, url, source };
+    const readMirror = async () => (await import("./mirror.ts")).readMirror(options.repoPath);
+    return { repoName, store, driver, location: driver.location, url, source, readMirror };
   } catch (error) {
     await driver.close();
     throw error;
@@ -354,16 +361,17 @@ async function refuseLostStore(driver: StoreDriver, repoPath: string): Promise<v
 /** Throws StoreLostError when the mirror of a store with no records shows actors or services. */
 function refuseLostMirror(kind: StoreDriver["kind"], location: string, repoPath: string): void {
   const counts = {
-    actors: filesNamed(join(repoPath, "actors"), ACTOR_FILE),
-    services: filesNamed(join(repoPath, "services"), SERVICE_FILE),
+    actors: filesNamed(join(repoPath, "actors"), "actor.json"),
+    services: filesNamed(join(repoPath, "services"), "service.json"),
   };
   if (counts.actors === 0 && counts.services === 0) return;
   throw storeLostSinceMirror(kind, location, counts);
 }
 
 /**
- * How many files named `fileName` are under `root` (none when it is missing), as the mirror's
- * own count (`countMirror`, src/store/mirror.ts) finds them — with blocking reads: a reading
+ * How many files named `fileName` (the mirror's `actor.json`, `service.json`) are under `root`
+ * (none when it is missing), as the mirror's own count (`countMirror`, src/store/mirror.ts)
+ * finds them — without loading that module (see `readMirror` above), and with blocking reads: a reading
  * command's start reaches this for a store never written, where the mirror is empty, and the
  * asynchronous calls cost `node:fs/promises` and the runtime's I/O threads at every start
  * (docs/benchmarks.md, "Start-up, fifth pass").
