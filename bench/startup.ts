@@ -6,7 +6,12 @@
  * waited-for children) is printed beside the wall times: on a shared machine it is the steadier
  * figure.
  *
- * Usage: `bun bench/startup.ts [--runs N] [--binary PATH]` after `npm run build`.
+ * Usage: `bun bench/startup.ts [--runs N] [--binary PATH] [--compare NAME=PATH]` after
+ * `npm run build`. `--compare` runs a second binary (e.g. a build from before a change) beside
+ * it, run by run alternating, so that both see the same load; its rows are named NAME. Under Bun
+ * each run's CPU is the child's own (`resourceUsage`, µs); elsewhere it is read from the kernel's
+ * accounting of waited-for children, in 10 ms ticks (a median of many runs is what that is good
+ * for).
  *
  * @module
  */
@@ -20,41 +25,108 @@ import { SERVICE_TEMPLATES, servicesBlueprint } from "./binary_runs.ts";
 import { printTable, stats, writeResults } from "./stats.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const runsArg = process.argv.indexOf("--runs");
-const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 20;
+const USAGE = "usage: bun bench/startup.ts [--runs N] [--binary PATH] [--compare NAME=PATH]";
+const VALUE_FLAGS = new Set(["--runs", "--binary", "--compare"]);
+for (let i = 2; i < process.argv.length; i++) {
+  const arg = process.argv[i];
+  if (arg === "--help" || arg === "-h") {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  if (VALUE_FLAGS.has(arg) && process.argv[i + 1] !== undefined) i++;
+  else {
+    console.error(`unknown argument '${arg}'\n${USAGE}`);
+    process.exit(2);
+  }
+}
+const argValue = (name: string): string | undefined => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const runs = Number(argValue("--runs") ?? 20);
+if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a whole number ≥ 1`);
 
-/** Options of {@link timeCommand}. */
+/** Options of {@link timeCommands}. */
 interface TimeOptions {
   cwd?: string;
   env?: Record<string, string>;
-  /** Collects the CPU milliseconds of each run. */
-  cpu?: number[];
 }
 
-function timeCommand(
-  command: string,
-  args: string[],
+/** What {@link timeCommands} measured of one command: wall and CPU milliseconds of each run. */
+interface Timed {
+  wall: number[];
+  cpu: number[];
+}
+
+/**
+ * Runs each command `count` times, the commands alternating run by run (so that all see the same
+ * load), after one untimed run of each (the page cache).
+ */
+function timeCommands(
+  commands: readonly { command: string; args: string[] }[],
   count: number,
   options: TimeOptions = {},
-): number[] {
-  const spawnOptions = {
-    cwd: options.cwd,
-    env: options.env ? { ...process.env, ...options.env } : undefined,
-    stdio: ["ignore", "pipe", "pipe"] as ("ignore" | "pipe")[],
-  };
-  spawnSync(command, args, spawnOptions); // warm the page cache once
-  const times: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const before = childCpuMs();
-    const start = performance.now();
-    const result = spawnSync(command, args, spawnOptions);
-    times.push(performance.now() - start);
-    options.cpu?.push(childCpuMs() - before);
-    if (result.status !== 0) {
-      throw new Error(`${command} ${args.join(" ")} exited ${result.status}: ${result.stderr}`);
-    }
+): Timed[] {
+  const env = options.env ? { ...process.env, ...options.env } : undefined;
+  const timed = commands.map(() => ({ wall: [] as number[], cpu: [] as number[] }));
+  for (let i = -1; i < count; i++) {
+    commands.forEach(({ command, args }, c) => {
+      const run = runOnce(command, args, { cwd: options.cwd, env });
+      if (i >= 0) {
+        timed[c].wall.push(run.wall);
+        timed[c].cpu.push(run.cpu);
+      }
+    });
   }
-  return times;
+  return timed;
+}
+
+/** One run: its wall and CPU milliseconds (throws when it fails). */
+function runOnce(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string | undefined> },
+): { wall: number; cpu: number } {
+  const bun = (globalThis as { Bun?: BunSpawn }).Bun;
+  if (bun) {
+    const start = performance.now();
+    const result = bun.spawnSync([command, ...args], {
+      cwd: options.cwd,
+      env: options.env,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const wall = performance.now() - start;
+    if (result.exitCode !== 0) {
+      throw new Error(`${command} ${args.join(" ")} exited ${result.exitCode}: ${result.stderr}`);
+    }
+    return { wall, cpu: Number(result.resourceUsage.cpuTime.total) / 1000 };
+  }
+  const before = childCpuMs();
+  const start = performance.now();
+  const result = spawnSync(command, args, {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const wall = performance.now() - start;
+  if (result.status !== 0) {
+    throw new Error(`${command} ${args.join(" ")} exited ${result.status}: ${result.stderr}`);
+  }
+  return { wall, cpu: childCpuMs() - before };
+}
+
+/** The part of `Bun.spawnSync` used here: the child's own CPU time, in µs. */
+interface BunSpawn {
+  spawnSync(
+    cmd: string[],
+    options: {
+      cwd?: string;
+      env?: Record<string, string | undefined>;
+      stdout: "pipe";
+      stderr: "pipe";
+    },
+  ): { exitCode: number | null; stderr: Uint8Array; resourceUsage: { cpuTime: { total: bigint } } };
 }
 
 /**
@@ -95,6 +167,15 @@ function listEnv(dir: string): Record<string, string> {
   return { ...process.env as Record<string, string>, XDG_CONFIG_HOME: join(dir, "cfg") };
 }
 
+/** `, load 1.2 1.5 1.7` (the load averages), or nothing where the system does not tell. */
+function readLoad(): string {
+  try {
+    return `, load ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`;
+  } catch {
+    return "";
+  }
+}
+
 async function compileFloor(dir: string): Promise<string> {
   const source = join(dir, "hello.ts");
   const out = join(dir, "hello");
@@ -105,42 +186,58 @@ async function compileFloor(dir: string): Promise<string> {
   return out;
 }
 
-const binaryArg = process.argv.indexOf("--binary");
-const ays = binaryArg > 0 ? resolve(process.argv[binaryArg + 1]) : join(root, "dist", "ays");
-if (!existsSync(ays)) throw new Error("dist/ays is missing: run `npm run build` first");
+const ays = resolve(argValue("--binary") ?? join(root, "dist", "ays"));
+if (!existsSync(ays)) throw new Error(`${ays} is missing: run \`npm run build\` first`);
+const compareArg = argValue("--compare");
+const compare = compareArg === undefined ? undefined : {
+  name: compareArg.slice(0, compareArg.indexOf("=")),
+  path: resolve(compareArg.slice(compareArg.indexOf("=") + 1)),
+};
+if (compare && (compare.name === "" || !existsSync(compare.path))) {
+  throw new Error(`--compare NAME=PATH: no binary at ${compare.path} (or no NAME)`);
+}
+const builds = [{ name: "ays", path: ays }, ...(compare ? [compare] : [])];
 const dir = await mkdtemp(join(tmpdir(), "ays-bench-startup-"));
 try {
   const floor = await compileFloor(dir);
-  const floorStats = stats(timeCommand(floor, [], runs));
-  const aysStats = stats(timeCommand(ays, ["--version"], runs));
-  const ratio = aysStats.median / floorStats.median;
+  const [floorTimed] = timeCommands([{ command: floor, args: [] }], runs);
+  const floorStats = stats(floorTimed.wall);
   const env = listEnv(dir);
-  const emptyCpu: number[] = [];
-  const smallCpu: number[] = [];
   const empty = await listRepo(dir, "empty");
   const small = await listRepo(dir, "small", servicesBlueprint(3));
-  const emptyStats = stats(timeCommand(ays, ["list"], runs, { cwd: empty, env, cpu: emptyCpu }));
-  const smallStats = stats(timeCommand(ays, ["list"], runs, { cwd: small, env, cpu: smallCpu }));
-  printTable(`startup, ${runs} runs each`, [
-    { name: "bun one-line binary (floor)", stats: floorStats, unit: "ms" },
-    { name: "dist/ays --version", stats: aysStats, unit: "ms" },
-    { name: "ays list, empty repository", stats: emptyStats, unit: "ms" },
-    { name: "ays list, empty: CPU", stats: stats(emptyCpu), unit: "ms" },
-    { name: "ays list, 13 services", stats: smallStats, unit: "ms" },
-    { name: "ays list, 13 services: CPU", stats: stats(smallCpu), unit: "ms" },
-  ]);
+  const each = (args: string[]) => builds.map((b) => ({ command: b.path, args }));
+  const version = timeCommands(each(["--version"]), runs);
+  const listEmpty = timeCommands(each(["list"]), runs, { cwd: empty, env });
+  const listSmall = timeCommands(each(["list"]), runs, { cwd: small, env });
+  const rows = [{ name: "bun one-line binary (floor)", stats: floorStats, unit: "ms" }];
+  const results: Record<string, unknown> = { runs, floorMs: floorStats };
+  builds.forEach((b, i) => {
+    const label = i === 0 ? "dist/ays" : b.name;
+    const key = i === 0 ? "" : `${b.name}:`;
+    rows.push(
+      { name: `${label} --version`, stats: stats(version[i].wall), unit: "ms" },
+      { name: `${label} list, empty repository`, stats: stats(listEmpty[i].wall), unit: "ms" },
+      { name: `${label} list, empty: CPU`, stats: stats(listEmpty[i].cpu), unit: "ms" },
+      { name: `${label} list, 13 services`, stats: stats(listSmall[i].wall), unit: "ms" },
+      { name: `${label} list, 13 services: CPU`, stats: stats(listSmall[i].cpu), unit: "ms" },
+    );
+    Object.assign(results, {
+      [`${key}aysVersionMs`]: stats(version[i].wall),
+      [`${key}listEmptyMs`]: stats(listEmpty[i].wall),
+      [`${key}listEmptyCpuMs`]: stats(listEmpty[i].cpu),
+      [`${key}listSmallMs`]: stats(listSmall[i].wall),
+      [`${key}listSmallCpuMs`]: stats(listSmall[i].cpu),
+    });
+  });
+  const load = readLoad();
+  printTable(`startup, ${runs} runs each${compare ? ", alternating" : ""}${load}`, rows);
+  const ratio = stats(version[0].wall).median / floorStats.median;
   console.log(
     `ratio ays/floor (median): ${ratio.toFixed(2)}  goal: median < 60 ms and ratio ≤ 1.5; ` +
       "ays list < 12 ms",
   );
   const path = await writeResults("startup", {
-    runs,
-    floorMs: floorStats,
-    aysVersionMs: aysStats,
-    listEmptyMs: emptyStats,
-    listEmptyCpuMs: stats(emptyCpu),
-    listSmallMs: smallStats,
-    listSmallCpuMs: stats(smallCpu),
+    ...results,
     ratio,
     goals: { medianMs: 60, ratio: 1.5 },
   });

@@ -7,21 +7,22 @@
  */
 import { UnavailableError } from "../errors.ts";
 import { serviceKey, serviceName } from "../model/mod.ts";
-import { type CorruptRecordError, readMirror, serviceRecordKey } from "../store/mod.ts";
+import { type CorruptRecordError, type MirrorContent, serviceRecordKey } from "../store/mod.ts";
 
 /**
- * The errors of `corrupt` naming their services from the mirror of `repoPath` where they do
- * not already (a service record's key is a hash of its name, so its bytes cannot tell it).
- * A missing or unreadable mirror leaves them as they are.
+ * The errors of `corrupt` naming their services from the repository's mirror, as
+ * `readMirror` reads it (the session's), where they do not already (a service record's key is
+ * a hash of its name, so its bytes cannot tell it). A missing or unreadable mirror leaves them
+ * as they are.
  */
 export async function nameFromMirror(
   corrupt: readonly CorruptRecordError[],
-  repoPath: string,
+  readMirror: () => Promise<MirrorContent>,
 ): Promise<CorruptRecordError[]> {
   if (corrupt.every((error) => error.service !== undefined)) return [...corrupt];
   const names = new Map<string, string>();
   try {
-    for (const service of (await readMirror(repoPath)).services) {
+    for (const service of (await readMirror()).services) {
       names.set(serviceRecordKey(service.key), serviceName(service.role, service.name));
     }
   } catch {

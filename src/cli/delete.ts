@@ -45,7 +45,7 @@ export function registerDelete(program: CommandUnknownOpts, ctx: CliContext): vo
           const others = scan.corrupt.filter((e) => e.recordKey !== broken?.recordKey);
           if (others.length > 0) {
             session.warn(
-              corruptRecordsError(await nameFromMirror(others, session.repo.path)).message,
+              corruptRecordsError(await nameFromMirror(others, session.readMirror)).message,
             );
           }
           const roots = wanted && broken

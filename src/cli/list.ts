@@ -61,7 +61,7 @@ async function listServices(
       const entries = select(scan.services, actors);
       // A corrupted record cannot say its role or instance: it is listed whatever the
       // filters, so that it is never silently missing.
-      const corrupt = await nameFromMirror(scan.corrupt, session.repo.path);
+      const corrupt = await nameFromMirror(scan.corrupt, session.readMirror);
       print(ctx, entries, { json: session.globals.json, corrupt });
       if (corrupt.length > 0) throw corruptRecordsError(corrupt);
     },

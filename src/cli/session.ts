@@ -11,6 +11,7 @@ import {
   currentHolder,
   type HeldLock,
   holdRepoLock,
+  type MirrorContent,
   openRepositoryStore,
   type RepoStore,
   type StoreDriver,
@@ -30,6 +31,8 @@ export interface OpenedSession {
   url: string;
   /** Prints a warning on stderr (unless `--quiet`). */
   warn(text: string): void;
+  /** Reads the repository's mirror, its module loaded at the call (src/store/open.ts). */
+  readMirror(): Promise<MirrorContent>;
 }
 
 /** What a command gets to work with. */
@@ -115,6 +118,7 @@ async function openSessionStore(
     location: opened.location,
     url: opened.url,
     warn,
+    readMirror: opened.readMirror,
   };
 }
 

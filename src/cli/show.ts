@@ -127,7 +127,7 @@ export function registerShow(program: CommandUnknownOpts, ctx: CliContext): void
           const scan = await store.scanServices();
           all = scan.services;
           actors = new Map((await store.loadActors()).map((a) => [a.name, a]));
-          corrupt = await nameFromMirror(scan.corrupt, session.repo.path);
+          corrupt = await nameFromMirror(scan.corrupt, session.readMirror);
           const wanted = target === undefined ? undefined : parseTarget(target);
           const broken = wanted && corruptService(corrupt, store.repoName, wanted);
           if (broken) throw corruptRecordsError([broken]);

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { readFile, stat } from "node:fs/promises";
+import { readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { type RepoConfig, repoConfigPath, SETTING_NAMES } from "./config_settings.ts";
 
@@ -24,11 +24,11 @@ export { REPO_NAME_PATTERN, type RepoConfig, repoConfigPath } from "./config_set
  */
 export async function readRepoConfig(repoPath: string): Promise<RepoConfig> {
   const file = repoConfigPath(repoPath);
-  const marker = await stat(join(repoPath, ".ays")).catch(() => null);
-  if (!marker?.isDirectory()) return {};
+  // Blocking reads: see src/repo/find.ts (`statOrNull`).
+  if (!isFolder(join(repoPath, ".ays"))) return {};
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = readFileSync(file, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return {};
     throw error;
@@ -37,6 +37,15 @@ export async function readRepoConfig(repoPath: string): Promise<RepoConfig> {
   if (quick) return quick;
   const { parseRepoConfig } = await import("./config_yaml.ts");
   return parseRepoConfig(text, { file });
+}
+
+/** Whether `path` is a folder; false when it cannot be told (missing, no permission). */
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /**

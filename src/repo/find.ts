@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { mkdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { type Stats, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { InputError } from "../errors.ts";
 
@@ -24,23 +24,42 @@ export interface FindRepoOptions {
 }
 
 /** Whether `folder` holds a `.ays` folder or file. */
-async function markerIn(folder: string): Promise<FoundRepo["marker"] | null> {
-  const info = await stat(join(folder, ".ays")).catch(() => null);
+function markerIn(folder: string): FoundRepo["marker"] | null {
+  const info = statOrNull(join(folder, ".ays"));
   if (!info) return null;
   if (info.isDirectory()) return "dir";
   return info.isFile() ? "file" : null;
 }
 
 /**
+ * What `stat` says of `path`, null when it cannot (no such file, no permission). Blocking: a
+ * command's start reads a few of these, and the asynchronous calls cost `node:fs/promises` and
+ * the runtime's I/O threads at every start (docs/benchmarks.md, "Start-up, fifth pass").
+ */
+function statOrNull(path: string): Stats | null {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Finds the repository: the `--repo` folder (which must hold `.ays`), else the first folder
  * from `cwd` upwards that holds one. Not finding one is an {@link InputError} (exit 2).
  */
-export async function findRepo(cwd: string, options: FindRepoOptions = {}): Promise<FoundRepo> {
+export function findRepo(cwd: string, options: FindRepoOptions = {}): Promise<FoundRepo> {
+  // A promise still (a refusal rejects it), though every read is a blocking one.
+  return new Promise((done) => done(findRepoNow(cwd, options)));
+}
+
+/** {@link findRepo}'s work, as blocking calls. */
+function findRepoNow(cwd: string, options: FindRepoOptions): FoundRepo {
   if (options.repoFlag !== undefined) {
     const path = resolve(cwd, options.repoFlag);
-    const marker = await markerIn(path);
+    const marker = markerIn(path);
     if (!marker) {
-      const exists = await stat(path).catch(() => null);
+      const exists = statOrNull(path);
       throw new InputError(
         exists
           ? `${path} is not an ays repository (it has no .ays; make one with 'ays init')`
@@ -51,7 +70,7 @@ export async function findRepo(cwd: string, options: FindRepoOptions = {}): Prom
   }
   let folder = resolve(cwd);
   while (true) {
-    const marker = await markerIn(folder);
+    const marker = markerIn(folder);
     if (marker) return { path: folder, marker };
     const parent = dirname(folder);
     if (parent === folder) break;
@@ -69,8 +88,9 @@ export async function findRepo(cwd: string, options: FindRepoOptions = {}): Prom
  * `.ays/v81-marker` rather than thrown away.
  */
 export async function ensureAysDir(repoPath: string): Promise<string> {
+  const { mkdir, readFile, rename, rm } = process.getBuiltinModule("node:fs/promises");
   const dir = join(repoPath, ".ays");
-  const info = await stat(dir).catch(() => null);
+  const info = statOrNull(dir);
   if (info?.isDirectory()) return dir;
   if (info?.isFile()) {
     const content = await readFile(dir);

@@ -8,7 +8,7 @@
  * @module
  */
 import { UnavailableError } from "../errors.ts";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 
 /** One recorded repository. */
@@ -34,10 +34,17 @@ export function registryPath(options: RegistryOptions): string {
 }
 
 /** Reads the registry; a missing file is an empty registry and malformed lines are skipped. */
-export async function readRegistry(options: RegistryOptions): Promise<RegistryEntry[]> {
+export function readRegistry(options: RegistryOptions): Promise<RegistryEntry[]> {
+  // A promise still (a failure rejects it), though the read is a blocking one: see
+  // src/repo/find.ts (`statOrNull`).
+  return new Promise((done) => done(readRegistryNow(options)));
+}
+
+/** {@link readRegistry}'s work, as a blocking read. */
+function readRegistryNow(options: RegistryOptions): RegistryEntry[] {
   let text: string;
   try {
-    text = await readFile(registryPath(options), "utf8");
+    text = readFileSync(registryPath(options), "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw new UnavailableError(
@@ -100,6 +107,7 @@ export async function registerRepo(
 
 /** Writes a file so that readers see the old or the new content, never a part. */
 async function writeAtomically(file: string, content: string): Promise<void> {
+  const { mkdir, rename, rm, writeFile } = process.getBuiltinModule("node:fs/promises");
   await mkdir(dirname(file), { recursive: true });
   const temp = `${file}.tmp-${process.pid}-${crypto.randomUUID().slice(0, 8)}`;
   try {

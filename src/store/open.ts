@@ -5,14 +5,14 @@
  *
  * @module
  */
-import { existsSync, realpathSync, statSync } from "node:fs";
+import { existsSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { InputError } from "../errors.ts";
 import type { KeyValueStore, StoreDriver } from "./driver.ts";
 import { openRedisDriver } from "./redis_open.ts";
-import { countMirror } from "./mirror.ts";
+import type * as Sqlite from "./sqlite.ts";
+import type { MirrorContent } from "./mirror.ts";
 import type { RepoStore } from "./repo_store.ts";
-import { openSqliteDriver, sqliteNamespaces } from "./sqlite.ts";
 import { storeLostSinceMirror } from "./store_lost.ts";
 import { maskUrl, storeKindOf } from "./url.ts";
 import { REPO_PATH_KEY } from "./record_keys.ts";
@@ -119,7 +119,7 @@ async function openDriver(
   }
   if (kind === "sqlite") {
     const path = sqlitePathOf(url, options.repoPath);
-    const driver = openSqliteDriver(path, { namespace: name });
+    const driver = (await sqliteModule()).openSqliteDriver(path, { namespace: name });
     // The repository's own file cannot be shared by another folder: nothing to claim (and
     // no reason to write while only reading).
     const own = canonical(dirname(dirname(path))) === canonical(options.repoPath);
@@ -128,6 +128,14 @@ async function openDriver(
   throw new InputError(
     `unknown store URL ${maskUrl(url)}: use redis://, rediss:// or sqlite:PATH`,
   );
+}
+
+/**
+ * The SQLite backend's module, loaded at the first open: a read of a store never written does
+ * without it and `node:sqlite` (`storeNeverWritten`; docs/benchmarks.md, "Start-up, fifth pass").
+ */
+function sqliteModule(): Promise<typeof Sqlite> {
+  return import("./sqlite.ts");
 }
 
 /** Refuses a repository name that cannot key a store namespace (InputError). */
@@ -235,6 +243,12 @@ export interface OpenedRepositoryStore {
   url: string;
   /** Where the URL came from. */
   source: StoreUrlSource;
+  /**
+   * Reads the repository's mirror (`readMirror`: its actor and service files). The mirror's
+   * module is loaded at the call: what a reading command's start loads stays without it and
+   * its `node:fs/promises` (docs/benchmarks.md, "Start-up, fifth pass").
+   */
+  readMirror(): Promise<MirrorContent>;
 }
 
 /**
@@ -246,7 +260,7 @@ export async function openRepositoryStore(
 ): Promise<OpenedRepositoryStore> {
   const { url, source } = chosenUrl(options);
   const repoName = options.defaultName
-    ? storedName(url, options.repoPath) ?? options.repoName
+    ? await storedName(url, options.repoPath) ?? options.repoName
     : options.repoName;
   const storeOptions = { repoName, repoPath: options.repoPath };
   const { driver, shared } = await openDriver(url, storeOptions);
@@ -266,7 +280,8 @@ export async function openRepositoryStore(
         ? { repoPath: options.repoPath, onMirrorError: options.onMirrorError }
         : undefined,
     });
-    return { repoName, store, driver, location: driver.location, url, source };
+    const readMirror = async () => (await import("./mirror.ts")).readMirror(options.repoPath);
+    return { repoName, store, driver, location: driver.location, url, source, readMirror };
   } catch (error) {
     await driver.close();
     throw error;
@@ -291,7 +306,13 @@ function chosenUrl(options: OpenRepositoryStoreOptions): ResolvedStoreUrl {
  * and a mirror that shows actors or services (StoreLostError: the store lost them). False for
  * every other store, including a file elsewhere (opening it claims the name: a write).
  */
-export async function storeNeverWritten(options: OpenRepositoryStoreOptions): Promise<boolean> {
+export function storeNeverWritten(options: OpenRepositoryStoreOptions): Promise<boolean> {
+  // A promise still (a refusal rejects it), though every read is a blocking one (filesNamed).
+  return new Promise((done) => done(neverWritten(options)));
+}
+
+/** {@link storeNeverWritten}'s work, as blocking calls. */
+function neverWritten(options: OpenRepositoryStoreOptions): boolean {
   const path = ownSqlitePath(chosenUrl(options).url, options.repoPath);
   if (path === null) return false;
   checkRepoName(options.repoName);
@@ -302,7 +323,7 @@ export async function storeNeverWritten(options: OpenRepositoryStoreOptions): Pr
     // Anything but "no such file" (a folder on the way, no permission) is for the open to say.
     if ((error as { code?: unknown }).code !== "ENOENT") return false;
   }
-  await refuseLostMirror("sqlite", path, options.repoPath);
+  refuseLostMirror("sqlite", path, options.repoPath);
   return true;
 }
 
@@ -312,10 +333,10 @@ export async function storeNeverWritten(options: OpenRepositoryStoreOptions): Pr
  * before `ays init` wrote `name:` was keyed by its folder's name; after a rename of the folder
  * its records are still found this way (docs/repositories.md).
  */
-function storedName(url: string, repoPath: string): string | null {
+async function storedName(url: string, repoPath: string): Promise<string | null> {
   const path = ownSqlitePath(url, repoPath);
   if (path === null) return null;
-  const names = sqliteNamespaces(path);
+  const names = (await sqliteModule()).sqliteNamespaces(path);
   return names.length === 1 ? names[0] : null;
 }
 
@@ -334,16 +355,38 @@ function ownSqlitePath(url: string, repoPath: string): string | null {
  */
 async function refuseLostStore(driver: StoreDriver, repoPath: string): Promise<void> {
   if ((await driver.getLayoutVersion()) !== null) return;
-  await refuseLostMirror(driver.kind, driver.location, repoPath);
+  refuseLostMirror(driver.kind, driver.location, repoPath);
 }
 
 /** Throws StoreLostError when the mirror of a store with no records shows actors or services. */
-async function refuseLostMirror(
-  kind: StoreDriver["kind"],
-  location: string,
-  repoPath: string,
-): Promise<void> {
-  const counts = await countMirror(repoPath);
+function refuseLostMirror(kind: StoreDriver["kind"], location: string, repoPath: string): void {
+  const counts = {
+    actors: filesNamed(join(repoPath, "actors"), "actor.json"),
+    services: filesNamed(join(repoPath, "services"), "service.json"),
+  };
   if (counts.actors === 0 && counts.services === 0) return;
   throw storeLostSinceMirror(kind, location, counts);
+}
+
+/**
+ * How many files named `fileName` (the mirror's `actor.json`, `service.json`) are under `root`
+ * (none when it is missing), as the mirror's own count (`countMirror`, src/store/mirror.ts)
+ * finds them — without loading that module (see `readMirror` above), and with blocking reads: a reading
+ * command's start reaches this for a store never written, where the mirror is empty, and the
+ * asynchronous calls cost `node:fs/promises` and the runtime's I/O threads at every start
+ * (docs/benchmarks.md, "Start-up, fifth pass").
+ */
+function filesNamed(root: string, fileName: string): number {
+  let entries;
+  try {
+    entries = readdirSync(root, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  let found = 0;
+  for (const entry of entries) {
+    if (entry.isDirectory()) found += filesNamed(join(root, entry.name), fileName);
+    else if (entry.name === fileName) found++;
+  }
+  return found;
 }

@@ -45,6 +45,21 @@ describe("ays list of a store never written", () => {
     assert.equal(existsSync(store()), false);
   });
 
+  it("is answered with no turn of the event loop: its start reads no file asynchronously", async () => {
+    // Once first, so that its modules are loaded and the repository is in the registry.
+    assert.equal((await ays("list")).code, 0);
+    // Each asynchronous read of the start (the repository, its config, the registry, the
+    // store file, the mirror) waited for the runtime's I/O threads, at a cost of its own on a
+    // loaded machine (docs/benchmarks.md, "Start-up, fifth pass"): the immediate ran first
+    // under Bun (Deno's loop runs the completed reads before it, so only Bun tells).
+    let turned = false;
+    const immediate = setImmediate(() => turned = true);
+    const listed = await ays("list");
+    clearImmediate(immediate);
+    assert.deepEqual(listed, { code: 0, out: "no services\n", err: "" });
+    assert.equal(turned, false);
+  });
+
   it("checks the filters as over an empty store: a role nothing has is exit 2", async () => {
     const never = await ays("list", "-r", "node");
     assert.equal(never.code, 2, never.err);
