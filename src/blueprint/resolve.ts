@@ -18,7 +18,6 @@ import {
   type FieldSpec,
   newActionRecord,
   ownValue,
-  parseServiceName,
   resolveField,
   roleOf,
   scheduleAction,
@@ -120,6 +119,8 @@ class View {
   readonly byRole = new Map<string, Set<string>>();
   readonly originals = new Map<string, ServiceRecord>();
   readonly created: ServiceRecord[] = [];
+  /** The `role!instance` of each of {@link created}, in the same order. */
+  readonly createdSnames: string[] = [];
   readonly createdNames = new Set<string>();
   readonly changes = new Map<string, Record<string, FieldChange>>();
   /** Consumers as sets while building, written back at the end. */
@@ -164,8 +165,10 @@ class View {
 
   /** The service, cloned on its first change so the caller's record stays as it was. */
   mutable(sname: string): ServiceRecord {
+    // A service the unit creates is its own already (and never a head).
+    if (this.createdNames.has(sname)) return this.byName.get(sname)!;
     const service = this.whole(sname)!;
-    if (this.createdNames.has(sname) || this.originals.has(sname)) return service;
+    if (this.originals.has(sname)) return service;
     const copy = copyJson(service);
     this.originals.set(sname, service);
     this.byName.set(sname, copy);
@@ -176,6 +179,7 @@ class View {
   add(service: ServiceRecord, sname = serviceName(service.role, service.name)): void {
     this.#index(service, sname);
     this.created.push(service);
+    this.createdSnames.push(sname);
     this.createdNames.add(sname);
   }
 
@@ -351,16 +355,17 @@ export function applyBlueprints(
     if (!view.get(entry.sname)) view.add(makeService(entry.actor, entry.instance), entry.sname);
   }
 
-  // Plain values.
+  // Plain values. A service the unit creates is its own record: changed in place.
   for (const entry of declared) {
     const isNew = view.createdNames.has(entry.sname);
+    const own = isNew ? view.get(entry.sname)! : undefined;
     for (const given of entry.given.values()) {
       if (isRelation(given.field) || given.value === null) continue;
       const value = checkedValue(given);
-      const current = view.get(entry.sname)!;
+      const current = own ?? view.get(entry.sname)!;
       const key = given.field.camelName;
       if (same(current.data[key], value)) continue;
-      const service = view.mutable(entry.sname);
+      const service = own ?? view.mutable(entry.sname);
       if (!isNew) recordChange(view, entry.sname, key, service.data[key], value);
       service.data[key] = value;
     }
@@ -391,8 +396,8 @@ export function applyBlueprints(
     let n = 0;
     while (taken.has(`auto_${n}`)) n++;
     const service = makeService(actor, `auto_${n}`);
-    view.add(service);
     const sname = serviceName(role, service.name);
+    view.add(service, sname);
     queue.push({ sname });
     return sname;
   };
@@ -429,7 +434,7 @@ export function applyBlueprints(
   applyActions(docs, view, scheduled, warnings);
   applyEventFilters(docs, view, warnings);
 
-  const created = view.created.map((service) => view.get(serviceName(service.role, service.name))!);
+  const created = view.createdSnames.map((sname) => view.get(sname)!);
   const updated: UpdatedService[] = [];
   for (const [sname, original] of view.originals) {
     const service = view.get(sname)!;
@@ -693,18 +698,27 @@ function resolveLinks(
           { location: given!.attribute.valueLocation },
         );
       }
-      named.forEach((name, index) => {
-        const matches = consume.roles.filter((role) => view.get(serviceName(role, name)));
-        if (matches.length === 0 && dropMissing) {
+      for (let index = 0; index < named.length; index++) {
+        const name = named[index];
+        // The first role with a service of this name, and how many have one (one, mostly).
+        let target: string | undefined;
+        let found = 0;
+        for (const role of consume.roles) {
+          const candidate = serviceName(role, name);
+          if (!view.get(candidate)) continue;
+          found++;
+          target ??= candidate;
+        }
+        if (found === 0 && dropMissing) {
           dropMissing(
             `producer '${name}' of ${sname} does not exist (no ${
               consume.roles.map((role) => serviceName(role, name)).join(" or ")
             })`,
             nameLocation(given!, index),
           );
-          return;
+          continue;
         }
-        if (matches.length === 0) {
+        if (found === 0) {
           throw new InputError(
             `producer '${name}' of ${sname} does not exist (no ${
               consume.roles.map((role) => serviceName(role, name)).join(" or ")
@@ -714,7 +728,8 @@ function resolveLinks(
             { location: nameLocation(given!, index) },
           );
         }
-        if (matches.length > 1) {
+        if (found > 1) {
+          const matches = consume.roles.filter((role) => view.get(serviceName(role, name)));
           throw new InputError(
             `producer '${name}' of ${sname} is ambiguous: ${
               matches.map((role) => serviceName(role, name)).join(" and ")
@@ -722,9 +737,8 @@ function resolveLinks(
             { location: nameLocation(given!, index) },
           );
         }
-        const target = serviceName(matches[0], name);
-        if (!linked.includes(target)) linked.push(target);
-      });
+        if (!linked.includes(target!)) linked.push(target!);
+      }
     }
     if (linked.length < consume.min) {
       for (const role of consume.roles) {
@@ -793,13 +807,26 @@ function fieldLinks(service: ServiceRecord, field: FieldSpec): string[] {
   return links;
 }
 
+/**
+ * Where the role of a `role!instance` name ends: its first `!` or `:`, as `parseServiceName`
+ * splits it, without a regular expression and its match (once or twice per link of every
+ * service of a unit).
+ */
+function roleEnd(sname: string): number {
+  for (let i = 0; i < sname.length; i++) {
+    const c = sname.charCodeAt(i);
+    if (c === 33 || c === 58) return i;
+  }
+  throw new TypeError(`not a service name: ${sname}`);
+}
+
 /** The instance part of a stored `role!instance` name. */
 function instanceOf(sname: string): string {
-  return parseServiceName(sname)!.instance;
+  return sname.slice(roleEnd(sname) + 1);
 }
 
 function addProducer(producers: Record<string, string[]>, sname: string): void {
-  const role = parseServiceName(sname)!.role;
+  const role = sname.slice(0, roleEnd(sname));
   const list = producers[role] ??= [];
   if (!list.includes(sname)) {
     list.push(sname);
@@ -808,7 +835,7 @@ function addProducer(producers: Record<string, string[]>, sname: string): void {
 }
 
 function removeProducer(producers: Record<string, string[]>, sname: string): void {
-  const role = parseServiceName(sname)!.role;
+  const role = sname.slice(0, roleEnd(sname));
   const list = producers[role];
   if (!list) return;
   const next = list.filter((item) => item !== sname);
@@ -835,6 +862,12 @@ function setData(
 function checkParentCycles(declared: readonly Declared[], view: View): void {
   const done = new Set<string>();
   for (const entry of declared) {
+    // Most services have no parent: their walk ends where it starts, without a path to keep.
+    if (done.has(entry.sname)) continue;
+    if ((view.get(entry.sname)?.parent ?? null) === null) {
+      done.add(entry.sname);
+      continue;
+    }
     const path: string[] = [];
     const onPath = new Set<string>();
     let at: string | null = entry.sname;
