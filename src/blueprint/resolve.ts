@@ -326,14 +326,22 @@ export function applyBlueprints(
   const declared = collectDeclared(docs, options, view);
   if (options.collectGarbage) collectGarbage();
 
+  // Per actor, once: the data of a service given nothing, and each action's period.
   const defaults = new Map<string, Record<string, unknown>>();
+  const periods = new Map<string, [string, number][]>();
   const makeService = (actor: ActorRecord, instance: string): ServiceRecord => {
     let data = defaults.get(actor.name);
     if (!data) defaults.set(actor.name, data = validateData(actor.fields, {}));
-    const actions: ServiceRecord["actions"] = {};
-    for (const name of actor.actionNames) {
-      actions[name] = newActionRecord(actor.config.recurring[name]?.period ?? 0);
+    let actionPeriods = periods.get(actor.name);
+    if (!actionPeriods) {
+      actionPeriods = actor.actionNames.map((name) => [
+        name,
+        actor.config.recurring[name]?.period ?? 0,
+      ]);
+      periods.set(actor.name, actionPeriods);
     }
+    const actions: ServiceRecord["actions"] = {};
+    for (const [name, period] of actionPeriods) actions[name] = newActionRecord(period);
     return {
       key: serviceKey(options.repoName, actor.role, instance),
       name: instance,
@@ -497,10 +505,21 @@ function collectDeclared(
   const declared = new Map<string, Declared>();
   // One map for every entry, cleared for each: one per entry was 100,000 maps of garbage.
   const seenHere = new Map<FieldSpec, BlueprintAttribute>();
+  // The entries of a large unit name a few actors and keys, each thousands of times: each
+  // actor (with its role) and each key's field is looked up once. What fails is not kept, so
+  // every entry that names it fails as the first did.
+  const actorsNamed = new Map<string, { actor: ActorRecord; role: string }>();
+  const fieldsByKey = new Map<ActorRecord, Map<string, FieldSpec>>();
   for (const doc of docs) {
     for (const entry of doc.services) {
-      const actor = actorFor(entry, options);
-      const role = roleOf(actor.name);
+      let named = actorsNamed.get(entry.actor);
+      if (!named) {
+        const found = actorFor(entry, options);
+        actorsNamed.set(entry.actor, named = { actor: found, role: roleOf(found.name) });
+      }
+      const { actor, role } = named;
+      let fields = fieldsByKey.get(actor);
+      if (!fields) fieldsByKey.set(actor, fields = new Map());
       const sname = serviceName(role, entry.instance);
       const stored = view.get(sname);
       if (stored && stored.actor !== actor.name) {
@@ -518,6 +537,8 @@ function collectDeclared(
           { location: entry.location },
         );
       }
+      // An entry of a service not declared before has nothing to compare its values with.
+      const first = !target;
       if (!target) {
         target = {
           sname,
@@ -530,7 +551,8 @@ function collectDeclared(
       }
       seenHere.clear();
       for (const attribute of entry.attributes) {
-        const field = fieldFor(actor, attribute);
+        let field = fields.get(attribute.key);
+        if (!field) fields.set(attribute.key, field = fieldFor(actor, attribute));
         const twice = seenHere.get(field);
         if (twice) {
           throw new InputError(
@@ -539,7 +561,7 @@ function collectDeclared(
           );
         }
         seenHere.set(field, attribute);
-        const earlier = target.given.get(field);
+        const earlier = first ? undefined : target.given.get(field);
         if (earlier && !same(earlier.value, attribute.value)) {
           throw new InputError(
             `${sname}: field ${field.camelName} is given two different values, here and at ${
