@@ -116,7 +116,6 @@ interface Declared {
 /** The view being changed: services by `role!instance`, cloned before their first change. */
 class View {
   readonly byName = new Map<string, ServiceRecord>();
-  readonly byRole = new Map<string, Set<string>>();
   readonly originals = new Map<string, ServiceRecord>();
   readonly created: ServiceRecord[] = [];
   /** The `role!instance` of each of {@link created}, in the same order. */
@@ -125,6 +124,12 @@ class View {
   readonly changes = new Map<string, Record<string, FieldChange>>();
   /** Consumers as sets while building, written back at the end. */
   readonly consumerSets = new Map<string, Set<string>>();
+  /**
+   * Instance names by role, each once, in the order indexed: arrays, not sets, for a name is
+   * looked up by its service name in {@link byName}; a Set per role cost a hashing per service.
+   */
+  readonly #roleNames = new Map<string, string[]>();
+  /** Sorted copies of {@link #roleNames}, made when asked, dropped when the role grows. */
   readonly #sorted = new Map<string, string[]>();
   /** Stored services still read as heads (`ApplyOptions.wholeService`), by `role!instance`. */
   readonly #heads = new Set<string>();
@@ -141,14 +146,19 @@ class View {
 
   #index(service: ServiceRecord, sname = serviceName(service.role, service.name)): void {
     this.byName.set(sname, service);
-    let names = this.byRole.get(service.role);
-    if (!names) this.byRole.set(service.role, names = new Set());
-    names.add(service.name);
-    this.#sorted.delete(service.role);
+    let names = this.#roleNames.get(service.role);
+    if (!names) this.#roleNames.set(service.role, names = []);
+    names.push(service.name);
+    if (this.#sorted.size > 0) this.#sorted.delete(service.role);
   }
 
   get(sname: string): ServiceRecord | undefined {
     return this.byName.get(sname);
+  }
+
+  /** Whether there is a service `role!instance` (stored or created). */
+  has(sname: string): boolean {
+    return this.byName.has(sname);
   }
 
   /**
@@ -187,7 +197,7 @@ class View {
   instancesOf(role: string): readonly string[] {
     let sorted = this.#sorted.get(role);
     if (!sorted) {
-      sorted = [...(this.byRole.get(role) ?? [])].sort(compareText);
+      sorted = [...(this.#roleNames.get(role) ?? [])].sort(compareText);
       this.#sorted.set(role, sorted);
     }
     return sorted;
@@ -400,9 +410,8 @@ export function applyBlueprints(
         location: at,
       });
     }
-    const taken = view.byRole.get(role) ?? new Set<string>();
     let n = 0;
-    while (taken.has(`auto_${n}`)) n++;
+    while (view.has(serviceName(role, `auto_${n}`))) n++;
     const service = makeService(actor, `auto_${n}`);
     const sname = serviceName(role, service.name);
     view.add(service, sname);
@@ -503,8 +512,11 @@ function collectDeclared(
   view: View,
 ): Declared[] {
   const declared = new Map<string, Declared>();
-  // One map for every entry, cleared for each: one per entry was 100,000 maps of garbage.
-  const seenHere = new Map<FieldSpec, BlueprintAttribute>();
+  // The fields of one entry and their attributes (side by side), emptied for each entry: an
+  // entry sets a few fields, searched faster than hashed, and a map per entry was 100,000 maps
+  // of garbage.
+  const fieldsHere: FieldSpec[] = [];
+  const attributesHere: BlueprintAttribute[] = [];
   // The entries of a large unit name a few actors and keys, each thousands of times: each
   // actor (with its role) and each key's field is looked up once. What fails is not kept, so
   // every entry that names it fails as the first did.
@@ -549,18 +561,22 @@ function collectDeclared(
         };
         declared.set(sname, target);
       }
-      seenHere.clear();
+      fieldsHere.length = 0;
+      attributesHere.length = 0;
       for (const attribute of entry.attributes) {
         let field = fields.get(attribute.key);
         if (!field) fields.set(attribute.key, field = fieldFor(actor, attribute));
-        const twice = seenHere.get(field);
-        if (twice) {
+        const twice = fieldsHere.indexOf(field);
+        if (twice !== -1) {
           throw new InputError(
-            `'${twice.key}' and '${attribute.key}' both set field ${field.camelName}`,
+            `'${
+              attributesHere[twice].key
+            }' and '${attribute.key}' both set field ${field.camelName}`,
             { location: attribute.keyLocation },
           );
         }
-        seenHere.set(field, attribute);
+        fieldsHere.push(field);
+        attributesHere.push(attribute);
         const earlier = first ? undefined : target.given.get(field);
         if (earlier && !same(earlier.value, attribute.value)) {
           throw new InputError(
@@ -648,6 +664,8 @@ function resolveLinks(
 ): void {
   const current = view.get(sname)!;
   const isNew = view.createdNames.has(sname);
+  // A service the unit creates stays this record (it is changed in place): no lookups.
+  const own = isNew ? current : undefined;
   const fields = (declared?.actor ?? actors.get(current.actor))?.fields ?? [];
   const at = declared?.location ?? { file: "<auto>" };
   let parent = current.parent;
@@ -708,7 +726,7 @@ function resolveLinks(
       parent = target;
       if (oldParent && oldParent !== target) removeProducer(producers, oldParent);
       if (target) addProducer(producers, target);
-      setData(view, sname, field, target === null ? "" : target.slice(role.length + 1), isNew);
+      setData(view, sname, field, target === null ? "" : target.slice(role.length + 1), own);
       continue;
     }
     const consume = field.consume!;
@@ -789,14 +807,14 @@ function resolveLinks(
       );
     }
     // This field's links replace what it linked before.
-    const before = fieldLinks(view.get(sname)!, field);
+    const before = fieldLinks(own ?? view.get(sname)!, field);
     for (const old of before) if (!linked.includes(old)) removeProducer(producers, old);
     for (const target of linked) addProducer(producers, target);
-    setData(view, sname, field, relationValue(field, linked.map(instanceOf)), isNew);
+    setData(view, sname, field, relationValue(field, linked.map(instanceOf)), own);
   }
   if (!touched) return;
   if (parent) addProducer(producers, parent);
-  const service = view.get(sname)!;
+  const service = own ?? view.get(sname)!;
   const oldTargets = Object.values(service.producers).flat();
   const newTargets = Object.values(producers).flat();
   for (const old of oldTargets) {
@@ -804,7 +822,7 @@ function resolveLinks(
   }
   for (const target of newTargets) view.consumers(target).add(sname);
   if (service.parent !== parent || !same(service.producers, producers)) {
-    const mutable = view.mutable(sname);
+    const mutable = own ?? view.mutable(sname);
     mutable.parent = parent;
     mutable.producers = producers;
   }
@@ -865,18 +883,21 @@ function removeProducer(producers: Record<string, string[]>, sname: string): voi
   else producers[role] = next;
 }
 
-/** Sets a data field, recording the change for existing services. */
+/**
+ * Sets a data field, recording the change for existing services; `own` is the record of a
+ * service the unit creates (changed in place, no change recorded).
+ */
 function setData(
   view: View,
   sname: string,
   field: FieldSpec,
   value: unknown,
-  isNew: boolean,
+  own: ServiceRecord | undefined,
 ): void {
-  const current = view.get(sname)!;
+  const current = own ?? view.get(sname)!;
   if (same(current.data[field.camelName], value)) return;
-  const service = view.mutable(sname);
-  if (!isNew) recordChange(view, sname, field.camelName, service.data[field.camelName], value);
+  const service = own ?? view.mutable(sname);
+  if (!own) recordChange(view, sname, field.camelName, service.data[field.camelName], value);
   service.data[field.camelName] = value;
 }
 
