@@ -568,10 +568,9 @@ function collectDeclared(
         if (!field) fields.set(attribute.key, field = fieldFor(actor, attribute));
         const twice = fieldsHere.indexOf(field);
         if (twice !== -1) {
+          const other = attributesHere[twice].key;
           throw new InputError(
-            `'${
-              attributesHere[twice].key
-            }' and '${attribute.key}' both set field ${field.camelName}`,
+            `'${other}' and '${attribute.key}' both set field ${field.camelName}`,
             { location: attribute.keyLocation },
           );
         }
