@@ -904,12 +904,9 @@ function setData(
 function checkParentCycles(declared: readonly Declared[], view: View): void {
   const done = new Set<string>();
   for (const entry of declared) {
-    // Most services have no parent: their walk ends where it starts, without a path to keep.
-    if (done.has(entry.sname)) continue;
-    if ((view.get(entry.sname)?.parent ?? null) === null) {
-      done.add(entry.sname);
-      continue;
-    }
+    // Most services have no parent: their walk ends where it starts, without a path to keep,
+    // nor a place in `done` (a walk reaching one ends there in one step anyway).
+    if ((view.get(entry.sname)?.parent ?? null) === null) continue;
     const path: string[] = [];
     const onPath = new Set<string>();
     let at: string | null = entry.sname;
