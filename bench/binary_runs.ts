@@ -153,6 +153,11 @@ export class FreshFolders {
     this.#root = root;
   }
 
+  /** The parent of every folder handed out. */
+  get root(): string {
+    return this.#root;
+  }
+
   /** Makes the parent folder (under the system's temporary folder). */
   static async create(prefix: string): Promise<FreshFolders> {
     return new FreshFolders(await mkdtemp(join(tmpdir(), prefix)));

@@ -24,19 +24,37 @@ const BAD_INSTANCE_CHARS = /[!:/\\\s\p{Cc}]/u;
 const INDICATOR_START = /^[-?:,[\]{}#&*!|>'"%@`]/;
 const UNSAFE_PLAIN = /[[\]{}#]|: |:$/;
 
-/** The first characters of the core schema's null, bool, int and float forms. */
-const CORE_START = /^[-+.0-9~nNtTfF]/;
+/**
+ * The core schema's decimal int and float forms in one: an int (`[-+]?[0-9]+`) when it has
+ * neither a `.` nor an exponent, else a float (`[-+]?(\.[0-9]+|[0-9]+\.[0-9]*)` with an
+ * optional exponent, or digits with one).
+ */
+const DECIMAL = /^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$/;
 
 /** What a value of YAML's core schema a plain scalar is; undefined: text. */
 function coreScalar(text: string): { value: unknown } | undefined {
-  // Most values are text: only these first characters can start anything else.
-  if (!CORE_START.test(text)) return undefined;
-  if (/^(?:~|[Nn]ull|NULL)$/.test(text)) return { value: null };
-  if (/^(?:[Tt]rue|TRUE)$/.test(text)) return { value: true };
-  if (/^(?:[Ff]alse|FALSE)$/.test(text)) return { value: false };
-  if (/^0o[0-7]+$/.test(text)) return { value: parseInt(text.substring(2), 8) };
-  if (/^[-+]?[0-9]+$/.test(text)) return { value: parseInt(text, 10) };
-  if (/^0x[0-9a-fA-F]+$/.test(text)) return { value: parseInt(text.substring(2), 16) };
+  // Most values are text, and the forms are told apart by their first character: a value is
+  // tried only against the forms that can start with it (two regular expressions at most
+  // where there were up to nine, for every value of a large blueprint).
+  const c = text.charCodeAt(0);
+  if (c === 126 || c === 110 || c === 78) { // ~ n N
+    return /^(?:~|[Nn]ull|NULL)$/.test(text) ? { value: null } : undefined;
+  }
+  if (c === 116 || c === 84) return /^(?:[Tt]rue|TRUE)$/.test(text) ? { value: true } : undefined;
+  if (c === 102 || c === 70) {
+    return /^(?:[Ff]alse|FALSE)$/.test(text) ? { value: false } : undefined;
+  }
+  const digit = c >= 48 && c <= 57;
+  if (!digit && c !== 45 && c !== 43 && c !== 46) return undefined; // - + .
+  if (DECIMAL.test(text)) {
+    const int = !text.includes(".") && !text.includes("e") && !text.includes("E");
+    return { value: int ? parseInt(text, 10) : parseFloat(text) };
+  }
+  if (c === 48 && /^0o[0-7]+$/.test(text)) return { value: parseInt(text.substring(2), 8) };
+  if (c === 48 && /^0x[0-9a-fA-F]+$/.test(text)) {
+    return { value: parseInt(text.substring(2), 16) };
+  }
+  if (digit) return undefined;
   if (/^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/.test(text)) {
     return {
       value: text.slice(-3).toLowerCase() === "nan"
@@ -46,10 +64,6 @@ function coreScalar(text: string): { value: unknown } | undefined {
         : Number.POSITIVE_INFINITY,
     };
   }
-  if (/^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/.test(text)) {
-    return { value: parseFloat(text) };
-  }
-  if (/^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/.test(text)) return { value: parseFloat(text) };
   return undefined;
 }
 
@@ -132,18 +146,25 @@ class LineAttribute implements BlueprintAttribute {
   /** For a list value: the column of each item. */
   readonly #itemColumns: number[] | undefined;
 
+  /**
+   * Columns are 1-based. Positional, not an options object: one is made for every attribute
+   * of a blueprint, and an object of places for each was as many allocations again.
+   */
   constructor(
     key: string,
     value: unknown,
-    place: { file: string; line: number; keyColumn: number; valueColumn: number },
+    file: string,
+    line: number,
+    keyColumn: number,
+    valueColumn: number,
     itemColumns?: number[],
   ) {
     this.key = key;
     this.value = value;
-    this.#file = place.file;
-    this.#line = place.line;
-    this.#keyColumn = place.keyColumn;
-    this.#valueColumn = place.valueColumn;
+    this.#file = file;
+    this.#line = line;
+    this.#keyColumn = keyColumn;
+    this.#valueColumn = valueColumn;
     this.#itemColumns = itemColumns;
   }
 
@@ -162,13 +183,24 @@ class LineAttribute implements BlueprintAttribute {
 
 /**
  * The one string of each attribute key: the keys of a large blueprint repeat on every entry,
- * and one string per line each was a tenth of what the read blueprint held.
+ * and one string per line each was a tenth of what the read blueprint held. Null for a key
+ * YAML reads as something other than text (a bool, a null), checked once per distinct key.
  */
-function interned(names: Map<string, string>, key: string): string {
+function interned(names: Map<string, string>, key: string): string | null {
   const known = names.get(key);
   if (known !== undefined) return known;
+  if (NOT_TEXT.test(key)) return null;
   names.set(key, key);
   return key;
+}
+
+/**
+ * Whether an entry's attributes have `key` (interned: compared by identity). A search, not a
+ * Set per entry: an entry has a few attributes, and the Set of each was a tenth of reading.
+ */
+function hasKey(attributes: readonly BlueprintAttribute[], key: string): boolean {
+  for (let i = 0; i < attributes.length; i++) if (attributes[i].key === key) return true;
+  return false;
 }
 
 /** Line separators that JavaScript's `.` does not match and YAML may treat apart. */
@@ -188,7 +220,6 @@ export function readSimpleBlueprint(text: string, file: string): BlueprintDoc | 
   const seen = new Set<string>();
   const names = new Map<string, string>();
   let service: BlueprintService | null = null;
-  let keys = new Set<string>();
   let indent = 0;
   let lineNumber = 0;
   for (let start = 0; start <= text.length; lineNumber++) {
@@ -220,7 +251,6 @@ export function readSimpleBlueprint(text: string, file: string): BlueprintDoc | 
         attributes: [],
       };
       doc.services.push(service);
-      keys = new Set();
       indent = 0;
       continue;
     }
@@ -230,27 +260,38 @@ export function readSimpleBlueprint(text: string, file: string): BlueprintDoc | 
     if (end === -1 || line.charCodeAt(end) !== 58 || line.charCodeAt(end + 1) !== 32) return null;
     let column = end + 2;
     while (column < line.length && line.charCodeAt(column) === 32) column++;
-    // A value starts with a character that is not white space of any kind (as `\S`).
-    if (column === line.length || /\s/.test(line[column])) return null;
+    // A value starts with a character that is not white space of any kind (as `\S`): a
+    // visible ASCII one certainly is not, any other is asked of the regular expression.
+    if (column === line.length) return null;
+    const lead = line.charCodeAt(column);
+    if ((lead <= 32 || lead >= 127) && /\s/.test(line[column])) return null;
     const key = interned(names, line.slice(first, end));
+    if (key === null) return null;
     if (indent === 0) indent = first;
-    if (first !== indent || keys.has(key) || NOT_TEXT.test(key)) return null;
-    keys.add(key);
+    if (first !== indent || hasKey(service.attributes, key)) return null;
     const valueText = line.slice(column).trimEnd();
-    const place = { file, line: row, keyColumn: indent + 1, valueColumn: column + 1 };
     let attribute: BlueprintAttribute;
     if (valueText[0] === "'" || valueText[0] === '"') {
       const quoted = quotedValue(valueText);
       if (!quoted) return null;
-      attribute = new LineAttribute(key, quoted.value, place);
+      attribute = new LineAttribute(key, quoted.value, file, row, indent + 1, column + 1);
     } else if (valueText[0] === "[") {
-      const list = flowList(valueText, column);
+      // Its items' columns, 1-based, counted from the `[`'s.
+      const list = flowList(valueText, column + 1);
       if (!list) return null;
-      attribute = new LineAttribute(key, list.value, place, list.columns.map((c) => c + 1));
+      attribute = new LineAttribute(
+        key,
+        list.value,
+        file,
+        row,
+        indent + 1,
+        column + 1,
+        list.columns,
+      );
     } else {
       const plain = plainValue(valueText);
       if (!plain) return null;
-      attribute = new LineAttribute(key, plain.value, place);
+      attribute = new LineAttribute(key, plain.value, file, row, indent + 1, column + 1);
     }
     service.attributes.push(attribute);
   }

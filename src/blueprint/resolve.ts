@@ -18,7 +18,6 @@ import {
   type FieldSpec,
   newActionRecord,
   ownValue,
-  parseServiceName,
   resolveField,
   roleOf,
   scheduleAction,
@@ -117,13 +116,20 @@ interface Declared {
 /** The view being changed: services by `role!instance`, cloned before their first change. */
 class View {
   readonly byName = new Map<string, ServiceRecord>();
-  readonly byRole = new Map<string, Set<string>>();
   readonly originals = new Map<string, ServiceRecord>();
   readonly created: ServiceRecord[] = [];
+  /** The `role!instance` of each of {@link created}, in the same order. */
+  readonly createdSnames: string[] = [];
   readonly createdNames = new Set<string>();
   readonly changes = new Map<string, Record<string, FieldChange>>();
   /** Consumers as sets while building, written back at the end. */
   readonly consumerSets = new Map<string, Set<string>>();
+  /**
+   * Instance names by role, each once, in the order indexed: arrays, not sets, for a name is
+   * looked up by its service name in {@link byName}; a Set per role cost a hashing per service.
+   */
+  readonly #roleNames = new Map<string, string[]>();
+  /** Sorted copies of {@link #roleNames}, made when asked, dropped when the role grows. */
   readonly #sorted = new Map<string, string[]>();
   /** Stored services still read as heads (`ApplyOptions.wholeService`), by `role!instance`. */
   readonly #heads = new Set<string>();
@@ -140,14 +146,19 @@ class View {
 
   #index(service: ServiceRecord, sname = serviceName(service.role, service.name)): void {
     this.byName.set(sname, service);
-    let names = this.byRole.get(service.role);
-    if (!names) this.byRole.set(service.role, names = new Set());
-    names.add(service.name);
-    this.#sorted.delete(service.role);
+    let names = this.#roleNames.get(service.role);
+    if (!names) this.#roleNames.set(service.role, names = []);
+    names.push(service.name);
+    if (this.#sorted.size > 0) this.#sorted.delete(service.role);
   }
 
   get(sname: string): ServiceRecord | undefined {
     return this.byName.get(sname);
+  }
+
+  /** Whether there is a service `role!instance` (stored or created). */
+  has(sname: string): boolean {
+    return this.byName.has(sname);
   }
 
   /**
@@ -164,8 +175,10 @@ class View {
 
   /** The service, cloned on its first change so the caller's record stays as it was. */
   mutable(sname: string): ServiceRecord {
+    // A service the unit creates is its own already (and never a head).
+    if (this.createdNames.has(sname)) return this.byName.get(sname)!;
     const service = this.whole(sname)!;
-    if (this.createdNames.has(sname) || this.originals.has(sname)) return service;
+    if (this.originals.has(sname)) return service;
     const copy = copyJson(service);
     this.originals.set(sname, service);
     this.byName.set(sname, copy);
@@ -176,6 +189,7 @@ class View {
   add(service: ServiceRecord, sname = serviceName(service.role, service.name)): void {
     this.#index(service, sname);
     this.created.push(service);
+    this.createdSnames.push(sname);
     this.createdNames.add(sname);
   }
 
@@ -183,7 +197,7 @@ class View {
   instancesOf(role: string): readonly string[] {
     let sorted = this.#sorted.get(role);
     if (!sorted) {
-      sorted = [...(this.byRole.get(role) ?? [])].sort(compareText);
+      sorted = [...(this.#roleNames.get(role) ?? [])].sort(compareText);
       this.#sorted.set(role, sorted);
     }
     return sorted;
@@ -322,14 +336,22 @@ export function applyBlueprints(
   const declared = collectDeclared(docs, options, view);
   if (options.collectGarbage) collectGarbage();
 
+  // Per actor, once: the data of a service given nothing, and each action's period.
   const defaults = new Map<string, Record<string, unknown>>();
+  const periods = new Map<string, [string, number][]>();
   const makeService = (actor: ActorRecord, instance: string): ServiceRecord => {
     let data = defaults.get(actor.name);
     if (!data) defaults.set(actor.name, data = validateData(actor.fields, {}));
-    const actions: ServiceRecord["actions"] = {};
-    for (const name of actor.actionNames) {
-      actions[name] = newActionRecord(actor.config.recurring[name]?.period ?? 0);
+    let actionPeriods = periods.get(actor.name);
+    if (!actionPeriods) {
+      actionPeriods = actor.actionNames.map((name) => [
+        name,
+        actor.config.recurring[name]?.period ?? 0,
+      ]);
+      periods.set(actor.name, actionPeriods);
     }
+    const actions: ServiceRecord["actions"] = {};
+    for (const [name, period] of actionPeriods) actions[name] = newActionRecord(period);
     return {
       key: serviceKey(options.repoName, actor.role, instance),
       name: instance,
@@ -351,16 +373,17 @@ export function applyBlueprints(
     if (!view.get(entry.sname)) view.add(makeService(entry.actor, entry.instance), entry.sname);
   }
 
-  // Plain values.
+  // Plain values. A service the unit creates is its own record: changed in place.
   for (const entry of declared) {
     const isNew = view.createdNames.has(entry.sname);
+    const own = isNew ? view.get(entry.sname)! : undefined;
     for (const given of entry.given.values()) {
       if (isRelation(given.field) || given.value === null) continue;
       const value = checkedValue(given);
-      const current = view.get(entry.sname)!;
+      const current = own ?? view.get(entry.sname)!;
       const key = given.field.camelName;
       if (same(current.data[key], value)) continue;
-      const service = view.mutable(entry.sname);
+      const service = own ?? view.mutable(entry.sname);
       if (!isNew) recordChange(view, entry.sname, key, service.data[key], value);
       service.data[key] = value;
     }
@@ -387,12 +410,11 @@ export function applyBlueprints(
         location: at,
       });
     }
-    const taken = view.byRole.get(role) ?? new Set<string>();
     let n = 0;
-    while (taken.has(`auto_${n}`)) n++;
+    while (view.has(serviceName(role, `auto_${n}`))) n++;
     const service = makeService(actor, `auto_${n}`);
-    view.add(service);
     const sname = serviceName(role, service.name);
+    view.add(service, sname);
     queue.push({ sname });
     return sname;
   };
@@ -429,7 +451,7 @@ export function applyBlueprints(
   applyActions(docs, view, scheduled, warnings);
   applyEventFilters(docs, view, warnings);
 
-  const created = view.created.map((service) => view.get(serviceName(service.role, service.name))!);
+  const created = view.createdSnames.map((sname) => view.get(sname)!);
   const updated: UpdatedService[] = [];
   for (const [sname, original] of view.originals) {
     const service = view.get(sname)!;
@@ -490,12 +512,26 @@ function collectDeclared(
   view: View,
 ): Declared[] {
   const declared = new Map<string, Declared>();
-  // One map for every entry, cleared for each: one per entry was 100,000 maps of garbage.
-  const seenHere = new Map<FieldSpec, BlueprintAttribute>();
+  // The fields of one entry and their attributes (side by side), emptied for each entry: an
+  // entry sets a few fields, searched faster than hashed, and a map per entry was 100,000 maps
+  // of garbage.
+  const fieldsHere: FieldSpec[] = [];
+  const attributesHere: BlueprintAttribute[] = [];
+  // The entries of a large unit name a few actors and keys, each thousands of times: each
+  // actor (with its role) and each key's field is looked up once. What fails is not kept, so
+  // every entry that names it fails as the first did.
+  const actorsNamed = new Map<string, { actor: ActorRecord; role: string }>();
+  const fieldsByKey = new Map<ActorRecord, Map<string, FieldSpec>>();
   for (const doc of docs) {
     for (const entry of doc.services) {
-      const actor = actorFor(entry, options);
-      const role = roleOf(actor.name);
+      let named = actorsNamed.get(entry.actor);
+      if (!named) {
+        const found = actorFor(entry, options);
+        actorsNamed.set(entry.actor, named = { actor: found, role: roleOf(found.name) });
+      }
+      const { actor, role } = named;
+      let fields = fieldsByKey.get(actor);
+      if (!fields) fieldsByKey.set(actor, fields = new Map());
       const sname = serviceName(role, entry.instance);
       const stored = view.get(sname);
       if (stored && stored.actor !== actor.name) {
@@ -513,6 +549,8 @@ function collectDeclared(
           { location: entry.location },
         );
       }
+      // An entry of a service not declared before has nothing to compare its values with.
+      const first = !target;
       if (!target) {
         target = {
           sname,
@@ -523,18 +561,22 @@ function collectDeclared(
         };
         declared.set(sname, target);
       }
-      seenHere.clear();
+      fieldsHere.length = 0;
+      attributesHere.length = 0;
       for (const attribute of entry.attributes) {
-        const field = fieldFor(actor, attribute);
-        const twice = seenHere.get(field);
-        if (twice) {
+        let field = fields.get(attribute.key);
+        if (!field) fields.set(attribute.key, field = fieldFor(actor, attribute));
+        const twice = fieldsHere.indexOf(field);
+        if (twice !== -1) {
+          const other = attributesHere[twice].key;
           throw new InputError(
-            `'${twice.key}' and '${attribute.key}' both set field ${field.camelName}`,
+            `'${other}' and '${attribute.key}' both set field ${field.camelName}`,
             { location: attribute.keyLocation },
           );
         }
-        seenHere.set(field, attribute);
-        const earlier = target.given.get(field);
+        fieldsHere.push(field);
+        attributesHere.push(attribute);
+        const earlier = first ? undefined : target.given.get(field);
         if (earlier && !same(earlier.value, attribute.value)) {
           throw new InputError(
             `${sname}: field ${field.camelName} is given two different values, here and at ${
@@ -621,6 +663,8 @@ function resolveLinks(
 ): void {
   const current = view.get(sname)!;
   const isNew = view.createdNames.has(sname);
+  // A service the unit creates stays this record (it is changed in place): no lookups.
+  const own = isNew ? current : undefined;
   const fields = (declared?.actor ?? actors.get(current.actor))?.fields ?? [];
   const at = declared?.location ?? { file: "<auto>" };
   let parent = current.parent;
@@ -681,7 +725,7 @@ function resolveLinks(
       parent = target;
       if (oldParent && oldParent !== target) removeProducer(producers, oldParent);
       if (target) addProducer(producers, target);
-      setData(view, sname, field, target === null ? "" : target.slice(role.length + 1), isNew);
+      setData(view, sname, field, target === null ? "" : target.slice(role.length + 1), own);
       continue;
     }
     const consume = field.consume!;
@@ -693,18 +737,27 @@ function resolveLinks(
           { location: given!.attribute.valueLocation },
         );
       }
-      named.forEach((name, index) => {
-        const matches = consume.roles.filter((role) => view.get(serviceName(role, name)));
-        if (matches.length === 0 && dropMissing) {
+      for (let index = 0; index < named.length; index++) {
+        const name = named[index];
+        // The first role with a service of this name, and how many have one (one, mostly).
+        let target: string | undefined;
+        let found = 0;
+        for (const role of consume.roles) {
+          const candidate = serviceName(role, name);
+          if (!view.get(candidate)) continue;
+          found++;
+          target ??= candidate;
+        }
+        if (found === 0 && dropMissing) {
           dropMissing(
             `producer '${name}' of ${sname} does not exist (no ${
               consume.roles.map((role) => serviceName(role, name)).join(" or ")
             })`,
             nameLocation(given!, index),
           );
-          return;
+          continue;
         }
-        if (matches.length === 0) {
+        if (found === 0) {
           throw new InputError(
             `producer '${name}' of ${sname} does not exist (no ${
               consume.roles.map((role) => serviceName(role, name)).join(" or ")
@@ -714,7 +767,8 @@ function resolveLinks(
             { location: nameLocation(given!, index) },
           );
         }
-        if (matches.length > 1) {
+        if (found > 1) {
+          const matches = consume.roles.filter((role) => view.get(serviceName(role, name)));
           throw new InputError(
             `producer '${name}' of ${sname} is ambiguous: ${
               matches.map((role) => serviceName(role, name)).join(" and ")
@@ -722,9 +776,8 @@ function resolveLinks(
             { location: nameLocation(given!, index) },
           );
         }
-        const target = serviceName(matches[0], name);
-        if (!linked.includes(target)) linked.push(target);
-      });
+        if (!linked.includes(target!)) linked.push(target!);
+      }
     }
     if (linked.length < consume.min) {
       for (const role of consume.roles) {
@@ -753,14 +806,14 @@ function resolveLinks(
       );
     }
     // This field's links replace what it linked before.
-    const before = fieldLinks(view.get(sname)!, field);
+    const before = fieldLinks(own ?? view.get(sname)!, field);
     for (const old of before) if (!linked.includes(old)) removeProducer(producers, old);
     for (const target of linked) addProducer(producers, target);
-    setData(view, sname, field, relationValue(field, linked.map(instanceOf)), isNew);
+    setData(view, sname, field, relationValue(field, linked.map(instanceOf)), own);
   }
   if (!touched) return;
   if (parent) addProducer(producers, parent);
-  const service = view.get(sname)!;
+  const service = own ?? view.get(sname)!;
   const oldTargets = Object.values(service.producers).flat();
   const newTargets = Object.values(producers).flat();
   for (const old of oldTargets) {
@@ -768,7 +821,7 @@ function resolveLinks(
   }
   for (const target of newTargets) view.consumers(target).add(sname);
   if (service.parent !== parent || !same(service.producers, producers)) {
-    const mutable = view.mutable(sname);
+    const mutable = own ?? view.mutable(sname);
     mutable.parent = parent;
     mutable.producers = producers;
   }
@@ -793,13 +846,26 @@ function fieldLinks(service: ServiceRecord, field: FieldSpec): string[] {
   return links;
 }
 
+/**
+ * Where the role of a `role!instance` name ends: its first `!` or `:`, as `parseServiceName`
+ * splits it, without a regular expression and its match (once or twice per link of every
+ * service of a unit).
+ */
+function roleEnd(sname: string): number {
+  for (let i = 0; i < sname.length; i++) {
+    const c = sname.charCodeAt(i);
+    if (c === 33 || c === 58) return i;
+  }
+  throw new TypeError(`not a service name: ${sname}`);
+}
+
 /** The instance part of a stored `role!instance` name. */
 function instanceOf(sname: string): string {
-  return parseServiceName(sname)!.instance;
+  return sname.slice(roleEnd(sname) + 1);
 }
 
 function addProducer(producers: Record<string, string[]>, sname: string): void {
-  const role = parseServiceName(sname)!.role;
+  const role = sname.slice(0, roleEnd(sname));
   const list = producers[role] ??= [];
   if (!list.includes(sname)) {
     list.push(sname);
@@ -808,7 +874,7 @@ function addProducer(producers: Record<string, string[]>, sname: string): void {
 }
 
 function removeProducer(producers: Record<string, string[]>, sname: string): void {
-  const role = parseServiceName(sname)!.role;
+  const role = sname.slice(0, roleEnd(sname));
   const list = producers[role];
   if (!list) return;
   const next = list.filter((item) => item !== sname);
@@ -816,18 +882,21 @@ function removeProducer(producers: Record<string, string[]>, sname: string): voi
   else producers[role] = next;
 }
 
-/** Sets a data field, recording the change for existing services. */
+/**
+ * Sets a data field, recording the change for existing services; `own` is the record of a
+ * service the unit creates (changed in place, no change recorded).
+ */
 function setData(
   view: View,
   sname: string,
   field: FieldSpec,
   value: unknown,
-  isNew: boolean,
+  own: ServiceRecord | undefined,
 ): void {
-  const current = view.get(sname)!;
+  const current = own ?? view.get(sname)!;
   if (same(current.data[field.camelName], value)) return;
-  const service = view.mutable(sname);
-  if (!isNew) recordChange(view, sname, field.camelName, service.data[field.camelName], value);
+  const service = own ?? view.mutable(sname);
+  if (!own) recordChange(view, sname, field.camelName, service.data[field.camelName], value);
   service.data[field.camelName] = value;
 }
 
@@ -835,6 +904,9 @@ function setData(
 function checkParentCycles(declared: readonly Declared[], view: View): void {
   const done = new Set<string>();
   for (const entry of declared) {
+    // Most services have no parent: their walk ends where it starts, without a path to keep,
+    // nor a place in `done` (a walk reaching one ends there in one step anyway).
+    if ((view.get(entry.sname)?.parent ?? null) === null) continue;
     const path: string[] = [];
     const onPath = new Set<string>();
     let at: string | null = entry.sname;

@@ -256,6 +256,47 @@ describe("applyBlueprints: parents", () => {
     );
   });
 
+  it("a producer named for a field of two roles: the one role that has it, or an error when both do", () => {
+    const twoRoles = actorMap(
+      actor("cache", [field("size", { type: "int", default: 1 })]),
+      actor("store", [field("size", { type: "int", default: 1 })]),
+      actor("web", [field("backend", { consume: { roles: ["cache", "store"], min: 1, max: 1 } })]),
+    );
+    const resolve = (text: string) =>
+      applyBlueprints([readBlueprint(text, { file: "bp.yaml" })], {
+        repoName: REPO,
+        actors: twoRoles,
+        services: [],
+      });
+    const linked = resolve("store__s1:\ncache__c1:\nweb__w:\n  backend: s1\n");
+    assert.deepEqual(find(linked.created, "web", "w").producers, { store: ["store!s1"] });
+    assert.equal(find(linked.created, "web", "w").data.backend, "s1");
+    assert.deepEqual(find(linked.created, "store", "s1").consumers, ["web!w"]);
+    assert.throws(
+      () => resolve("store__x:\ncache__x:\nweb__w:\n  backend: x\n"),
+      (error: unknown) => {
+        assert.ok(error instanceof InputError, `expected an InputError, got ${error}`);
+        assert.match(error.message, /producer 'x' of web!w is ambiguous: cache!x and store!x/);
+        const at = error.location;
+        assert.equal(`${at?.file}:${at?.line}:${at?.column}`, "bp.yaml:4:12");
+        return true;
+      },
+    );
+  });
+
+  it("an auto-created service takes the first auto_<n> no service of its role has", () => {
+    // db!main needs two replicas: disk!auto_0 is declared, so the one created is auto_1.
+    const taken = apply(["disk__auto_0:\ndb__main:\n"]);
+    assert.deepEqual(
+      taken.created.map((s) => `${s.role}!${s.name}`),
+      ["disk!auto_0", "db!main", "disk!auto_1"],
+    );
+    assert.deepEqual(find(taken.created, "db", "main").producers.disk, [
+      "disk!auto_0",
+      "disk!auto_1",
+    ]);
+  });
+
   it("dotted actor names (parent:node.ssh, consume:node.ssh) link to the role and auto-create that actor", () => {
     const dotted = actorMap(
       nodeSsh,
