@@ -80,6 +80,26 @@ export type MirrorStageReply =
 
 const encoder = new TextEncoder();
 
+/**
+ * `texts` as UTF-8 one after the other in a buffer of `size` bytes, and where each ends; null
+ * when they do not fit.
+ */
+function encodeAll(
+  texts: readonly string[],
+  size: number,
+): { bytes: Uint8Array; ends: number[] } | null {
+  const bytes = new Uint8Array(size);
+  const ends: number[] = [];
+  let at = 0;
+  for (const text of texts) {
+    const { read, written } = encoder.encodeInto(text, bytes.subarray(at));
+    if (read !== text.length) return null;
+    at += written;
+    ends.push(at);
+  }
+  return { bytes, ends };
+}
+
 /** Files posted to the worker per message: the texts of one chunk are let go once posted. */
 const CHUNK = 256;
 
@@ -232,15 +252,11 @@ export class MirrorStage {
    */
   #post(): void {
     if (this.#paths.length === 0) return;
-    let size = 0;
-    for (const text of this.#texts) size += text.length * 3;
-    const bytes = new Uint8Array(size);
-    const ends: number[] = [];
-    let at = 0;
-    for (const text of this.#texts) {
-      at += encoder.encodeInto(text, bytes.subarray(at)).written;
-      ends.push(at);
-    }
+    let length = 0;
+    for (const text of this.#texts) length += text.length;
+    // Sized for ASCII, which the JSON texts nearly always are; three bytes per character when
+    // one is not (an exact-size buffer instead of a triple one: ~1 MiB less per chunk to zero).
+    const { bytes, ends } = encodeAll(this.#texts, length) ?? encodeAll(this.#texts, length * 3)!;
     this.#waiting.push({
       type: "stage",
       root: this.#repoPath,
