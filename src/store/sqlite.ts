@@ -49,9 +49,10 @@ const WAL_CHECKPOINT_PAGES = 16_384;
 /**
  * Page size of a new store file (`PRAGMA page_size`; a file keeps the one it was made with). At
  * SQLite's 4 KiB a `kv` row holds at most ~1,000 bytes in its page (WITHOUT ROWID rows are index
- * entries): a service record of ~1.1 KB spilled into an overflow page of its own, so an apply
- * of 10,000 services wrote ~2,700 pages more and its batch took ~3× the CPU (docs/store.md,
- * "SQLite details"). At 8 KiB a row of up to ~2,000 bytes stays in its page.
+ * entries): a service record beyond that (more data or actions than the benchmark's ~840-byte
+ * records) spills into an overflow page of its own, and a batch of 10,000 records of 1.1 KB
+ * took ~3× the CPU (docs/store.md, "SQLite details"). At 8 KiB a row of up to ~2,000 bytes
+ * stays in its page.
  */
 const NEW_FILE_PAGE_BYTES = 8192;
 

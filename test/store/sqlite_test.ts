@@ -98,7 +98,7 @@ describe("sqlite store file", () => {
     try {
       const fresh = join(dir.path, "fresh", "store.db");
       const store = openSqliteDriver(fresh, { namespace: "r" });
-      // A service record of ~1.1 KB fits its page (no overflow page) at this size.
+      // A record of 1.5 KB fits its page at this size (at 4 KiB it took an overflow page).
       await store.set("a", new Uint8Array(1500).fill(7));
       await store.close();
       assert.equal(pageSize(fresh), 8192);
