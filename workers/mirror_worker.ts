@@ -1,10 +1,10 @@
 /**
  * The Web Worker that stages new mirror files while the main thread encodes and commits the
- * records (`src/store/mirror_stage.ts`): `stage` messages bring files to write to temporary
- * names, each answered by `staged` (send the next); an `adopt` message brings the files the
- * main thread staged itself; a `folders` message the folders of files to come; then one `commit` (rename them all into place) or `abort` (remove
- * them) ends it, answered by one `done` message. Messages are handled in order, each
- * synchronously.
+ * records (`src/store/mirror_stage.ts`): a `folders` message brings the files to come, whose
+ * folders it makes at once; `stage` messages bring files to write to temporary names, each
+ * answered by `staged` (send the next); an `adopt` message brings the files the main thread
+ * staged itself; then one `commit` (rename them all into place) or `abort` (remove them) ends
+ * it, answered by one `done` message. Messages are handled in order, each synchronously.
  *
  * @module
  */
