@@ -1,10 +1,10 @@
 /**
  * The Web Worker that stages new mirror files while the main thread encodes and commits the
- * records (`src/store/mirror_stage.ts`): `stage` messages bring files to write to temporary
- * names, each answered by `staged` (send the next); an `adopt` message brings the files the
- * main thread staged itself; then one `commit` (rename them all into place) or `abort` (remove
- * them) ends it, answered by one `done` message. Messages are handled in order, each
- * synchronously.
+ * records (`src/store/mirror_stage.ts`): a `folders` message brings the files to come, whose
+ * folders it makes at once; `stage` messages bring files to write to temporary names, each
+ * answered by `staged` (send the next); an `adopt` message brings the files the main thread
+ * staged itself; then one `commit` (rename them all into place) or `abort` (remove them) ends
+ * it, answered by one `done` message. Messages are handled in order, each synchronously.
  *
  * @module
  */
@@ -14,6 +14,7 @@ import {
   adoptStaged,
   chunkFiles,
   commitStaged,
+  makeFolders,
   newStaged,
   type Staged,
   stageFiles,
@@ -27,12 +28,16 @@ function serve(): void {
   self.onmessage = (event: MessageEvent<MirrorStageRequest>) => {
     const request = event.data;
     try {
-      if (request.type === "stage" || request.type === "adopt") {
+      if (request.type === "stage" || request.type === "adopt" || request.type === "folders") {
         // A first apply builds the mirror's `services/` whole, renamed once at the commit.
         staged ??= newStaged(request.root, request.tag, { fresh: wholeFolderOf(request.root) });
       }
       if (request.type === "adopt") {
         adoptStaged(staged!, request);
+        return;
+      }
+      if (request.type === "folders") {
+        makeFolders(staged!, request.paths.split("\0"));
         return;
       }
       if (request.type === "stage") {

@@ -45,6 +45,9 @@ export interface EncodeMessageOptions {
   strict?: boolean;
 }
 
+/** Bytes of the stream frame before the segment: segment count − 1, then its size in words. */
+const FRAME = 8;
+
 /**
  * A message (stream framing) holding `value` as its root struct of plan `plan`. A value that
  * does not fit its field's type is an `InputError` naming the path and the type. Each call makes
@@ -135,12 +138,18 @@ function toBytes(path: string, type: TypePlan, v: unknown): Uint8Array {
  * writer of its own.
  */
 export class MessageWriter {
-  /** The scratch segment; zero past `end` (and wholly zero between calls). */
+  /**
+   * The scratch message: the frame ({@link FRAME} bytes), then the segment; zero past `end`
+   * (and wholly zero between calls). Offsets are into the scratch, so the segment's start at
+   * {@link FRAME} is the message's: a message is copied out in one `slice`.
+   */
   private buffer: ArrayBuffer;
   private view: DataView;
   private bytes: Uint8Array;
-  /** Bytes of the segment allocated so far (a multiple of 8). */
-  private end = 0;
+  /** The scratch's size (the ArrayBuffer's `byteLength` getter cost 2 % of an encode). */
+  private capacity = 0;
+  /** Bytes of the scratch in use (frame and segment; a multiple of 8). */
+  private end = FRAME;
   /** Set while `encode` runs. */
   private busy = false;
   private strict = false;
@@ -160,6 +169,7 @@ export class MessageWriter {
     this.buffer = new ArrayBuffer(INITIAL_SCRATCH);
     this.view = new DataView(this.buffer);
     this.bytes = new Uint8Array(this.buffer);
+    this.capacity = INITIAL_SCRATCH;
   }
 
   /** A message (stream framing, one segment) holding `value` as its root struct of `plan`. */
@@ -178,19 +188,20 @@ export class MessageWriter {
     try {
       // The root pointer, then the root struct, as capnp-es' and capnp's writers place them.
       const words = plan.dataWords + plan.pointerCount;
-      this.allocate(8);
+      const pointer = this.allocate(8);
       const root = this.allocate(words * 8);
       if (words === 0) {
         // A zero-sized root still needs a non-null pointer: offset -1, as capnp writes it.
-        this.view.setUint32(0, 0xfffffffc, true);
+        this.view.setUint32(pointer, 0xfffffffc, true);
       } else {
-        this.view.setUint32(4, (plan.dataWords | (plan.pointerCount << 16)) >>> 0, true);
+        this.view.setUint32(pointer + 4, (plan.dataWords | (plan.pointerCount << 16)) >>> 0, true);
       }
       this.writeStruct(root, plan, value);
-      const size = this.end;
-      const out = new Uint8Array(8 + size);
-      new DataView(out.buffer).setUint32(4, size / 8, true);
-      out.set(this.bytes.subarray(0, size), 8);
+      // The frame: one segment (count − 1 = 0, already zero), its size in words.
+      this.view.setUint32(4, (this.end - FRAME) / 8, true);
+      // One copy of the scratch, no view of the output (`.buffer` of a new small Uint8Array
+      // moves its bytes to a buffer of their own: an eighth of an encode's time).
+      const out = this.bytes.slice(0, this.end);
       return packed ? pack(out) : out;
     } finally {
       this.reset();
@@ -216,37 +227,39 @@ export class MessageWriter {
   /** Zeroes what the last message wrote, or drops a scratch one large message grew. */
   private reset(): void {
     this.trail.length = 0;
-    if (this.buffer.byteLength > KEPT_SCRATCH) {
+    if (this.capacity > KEPT_SCRATCH) {
       this.buffer = new ArrayBuffer(INITIAL_SCRATCH);
       this.view = new DataView(this.buffer);
       this.bytes = new Uint8Array(this.buffer);
+      this.capacity = INITIAL_SCRATCH;
     } else {
       this.bytes.fill(0, 0, this.end);
     }
-    this.end = 0;
+    this.end = FRAME;
   }
 
   /** Allocates `bytes` (rounded up to whole words) at the end of the segment; its offset. */
   private allocate(bytes: number): number {
     const offset = this.end;
     const end = offset + ((bytes + 7) & ~7);
-    if (end > this.buffer.byteLength) this.grow(end);
+    if (end > this.capacity) this.grow(end);
     this.end = end;
     return offset;
   }
 
   private grow(needed: number): void {
-    if (needed > MAX_SEGMENT_BYTES) {
+    if (needed - FRAME > MAX_SEGMENT_BYTES) {
       throw new InputError(`the message would exceed ${MAX_SEGMENT_BYTES} bytes`);
     }
-    let size = this.buffer.byteLength * 2;
+    let size = this.capacity * 2;
     while (size < needed) size *= 2;
-    const buffer = new ArrayBuffer(Math.min(size, MAX_SEGMENT_BYTES));
+    const buffer = new ArrayBuffer(Math.min(size, MAX_SEGMENT_BYTES + FRAME));
     const bytes = new Uint8Array(buffer);
     bytes.set(this.bytes.subarray(0, this.end));
     this.buffer = buffer;
     this.view = new DataView(buffer);
     this.bytes = bytes;
+    this.capacity = buffer.byteLength;
   }
 
   writeStruct(dataAddr: number, plan: StructPlan, value: Record<string, unknown>): void {
@@ -419,14 +432,33 @@ export class MessageWriter {
   }
 
   private writeText(addr: number, s: string): void {
+    const length = s.length;
+    if (length < 64) {
+      // Copied as ASCII, which ays' texts nearly always are, in the same pass that finds out
+      // (a separate count of the UTF-8 bytes was a tenth of an encode); else taken back.
+      const offset = this.allocateTarget(addr, length + 1, 1, SIZE_BYTE | ((length + 1) << 3));
+      const bytes = this.bytes;
+      let i = 0;
+      for (; i < length; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        bytes[offset + i] = c;
+      }
+      if (i === length) return;
+      // The last allocation, handed back; written again at its UTF-8 length from the same
+      // offset, over the same bytes (a UTF-8 text's ASCII prefix is those characters).
+      this.end = offset;
+    } else {
+      // The same guess natively: all ASCII when the encoder wrote one byte per character.
+      const offset = this.allocateTarget(addr, length + 1, 1, SIZE_BYTE | ((length + 1) << 3));
+      const done = textEncoder.encodeInto(s, this.bytes.subarray(offset, offset + length));
+      if (done.read === length && done.written === length) return;
+      // Handed back as above: what it wrote is a prefix of the text's UTF-8 bytes.
+      this.end = offset;
+    }
     const n = utf8Length(s);
     const offset = this.allocateTarget(addr, n + 1, 1, SIZE_BYTE | ((n + 1) << 3));
-    if (n === s.length && n < 64) {
-      const bytes = this.bytes;
-      for (let i = 0; i < n; i++) bytes[offset + i] = s.charCodeAt(i);
-    } else {
-      textEncoder.encodeInto(s, this.bytes.subarray(offset, offset + n));
-    }
+    textEncoder.encodeInto(s, this.bytes.subarray(offset, offset + n));
   }
 
   private writeBytes(addr: number, bytes: Uint8Array): void {

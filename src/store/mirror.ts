@@ -17,7 +17,7 @@
  * @module
  */
 import { mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from "node:fs/promises";
-import { dirname, join, relative } from "node:path";
+import { dirname, join, relative, sep } from "node:path";
 import process from "node:process";
 import { InputError } from "../errors.ts";
 import { type ActorRecord, serviceName, type ServiceRecord } from "../model/mod.ts";
@@ -131,10 +131,12 @@ export function servicePaths(
     const parent = service.parent ? byName.get(service.parent) : undefined;
     // A missing parent or a cycle (refused by blueprints anyway) puts it at the top.
     if (!parent || depth > byName.size) return own;
-    return join(folderOf(parent, depth + 1), own);
+    return folderOf(parent, depth + 1) + sep + own;
   };
+  // Joined as `join` would: no part is empty, `.`, `..` or holds a separator (`folderName`
+  // escapes them), so there is nothing to normalise (`join` was a fifth of this at 10,000).
   for (const service of services) {
-    paths.set(service.key, join("services", folderOf(service, 0), SERVICE_FILE));
+    paths.set(service.key, "services" + sep + folderOf(service, 0) + sep + SERVICE_FILE);
   }
   return paths;
 }

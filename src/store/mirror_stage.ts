@@ -58,6 +58,14 @@ export type MirrorStageRequest =
     folders: string[];
     failures: StagingFailure[];
   }
+  | {
+    /** Files whose texts come later (`stage`): their folders are made now. */
+    type: "folders";
+    root: string;
+    tag: string;
+    /** Absolute paths of the files, joined by NUL (one text to copy, not thousands). */
+    paths: string;
+  }
   | { type: "commit" }
   | { type: "abort" };
 
@@ -71,6 +79,26 @@ export type MirrorStageReply =
   | { type: "error"; message: string };
 
 const encoder = new TextEncoder();
+
+/**
+ * `texts` as UTF-8 one after the other in a buffer of `size` bytes, and where each ends; null
+ * when they do not fit.
+ */
+function encodeAll(
+  texts: readonly string[],
+  size: number,
+): { bytes: Uint8Array; ends: number[] } | null {
+  const bytes = new Uint8Array(size);
+  const ends: number[] = [];
+  let at = 0;
+  for (const text of texts) {
+    const { read, written } = encoder.encodeInto(text, bytes.subarray(at));
+    if (read !== text.length) return null;
+    at += written;
+    ends.push(at);
+  }
+  return { bytes, ends };
+}
 
 /** Files posted to the worker per message: the texts of one chunk are let go once posted. */
 const CHUNK = 256;
@@ -106,6 +134,8 @@ export class MirrorStage {
   #inFlight = 0;
   /** Files pumped since {@link MirrorStage.pump} last asked for a turn of the event loop. */
   #pumped = 0;
+  /** Whether the worker was asked to make the files' folders ({@link MirrorStage.folders}). */
+  #foldersAsked = false;
 
   private constructor(repoPath: string, worker: Worker) {
     this.#repoPath = repoPath;
@@ -128,6 +158,30 @@ export class MirrorStage {
     const { specifier = workerSpecifier("mirror_worker") } = options;
     if (repoPath === "") throw new TypeError("MirrorStage.start: a repository path is needed");
     return new MirrorStage(repoPath, new Worker(specifier, { type: "module" }));
+  }
+
+  /**
+   * Has the worker make the folders of files to stage (paths relative to the repository) now,
+   * before their texts come: a new folder is the larger part of the kernel's work for a new
+   * file (~40 µs of the ~70 µs here), so the worker makes them all while this thread encodes
+   * the records, and at the commit this thread stages files into folders that are there instead
+   * of making folders beside the worker (`probe` of `stageFiles`). Call before
+   * {@link MirrorStage.stage}, so that the folders come first.
+   */
+  folders(paths: Iterable<string>): void {
+    if (this.#ended) throw new Error("MirrorStage.folders: the stage has ended");
+    const absolute: string[] = [];
+    for (const path of paths) absolute.push(join(this.#repoPath, path));
+    if (absolute.length === 0) return;
+    this.#worker.postMessage(
+      {
+        type: "folders",
+        root: this.#repoPath,
+        tag: this.#tag,
+        paths: absolute.join("\0"),
+      } satisfies MirrorStageRequest,
+    );
+    this.#foldersAsked = true;
   }
 
   /**
@@ -198,15 +252,11 @@ export class MirrorStage {
    */
   #post(): void {
     if (this.#paths.length === 0) return;
-    let size = 0;
-    for (const text of this.#texts) size += text.length * 3;
-    const bytes = new Uint8Array(size);
-    const ends: number[] = [];
-    let at = 0;
-    for (const text of this.#texts) {
-      at += encoder.encodeInto(text, bytes.subarray(at)).written;
-      ends.push(at);
-    }
+    let length = 0;
+    for (const text of this.#texts) length += text.length;
+    // Sized for ASCII, which the JSON texts nearly always are; three bytes per character when
+    // one is not (an exact-size buffer instead of a triple one: ~1 MiB less per chunk to zero).
+    const { bytes, ends } = encodeAll(this.#texts, length) ?? encodeAll(this.#texts, length * 3)!;
     this.#waiting.push({
       type: "stage",
       root: this.#repoPath,
@@ -247,7 +297,7 @@ export class MirrorStage {
     for (let chunk = this.#take(); chunk; chunk = this.#take()) {
       // Decided as the worker decides it (nothing makes `services/` while a save stages).
       staged ??= newStaged(this.#repoPath, this.#tag, { fresh: wholeFolderOf(this.#repoPath) });
-      stageFiles(staged, chunkFiles(chunk));
+      stageFiles(staged, chunkFiles(chunk), { probe: this.#foldersAsked });
       await new Promise((resolve) => setImmediate(resolve));
     }
     return staged;

@@ -909,6 +909,8 @@ export class RepoStore {
     } catch {
       return undefined; // no worker here: the files are written after the commit
     }
+    // Their folders first, made by the worker while the records are encoded.
+    stage.folders(placed.map((service) => paths.get(service.key)!));
     // Generated as they are handed over, so the texts of all services are never held at once.
     stage.stage((function* () {
       for (const service of placed) {

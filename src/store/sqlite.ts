@@ -46,6 +46,16 @@ const CACHE_KIB = 32 * 1024;
 /** WAL pages after which a commit checkpoints (`PRAGMA wal_autocheckpoint`; 4 KiB pages). */
 const WAL_CHECKPOINT_PAGES = 16_384;
 
+/**
+ * Page size of a new store file (`PRAGMA page_size`; a file keeps the one it was made with). At
+ * SQLite's 4 KiB a `kv` row holds at most ~1,000 bytes in its page (WITHOUT ROWID rows are index
+ * entries): a service record beyond that (more data or actions than the benchmark's ~840-byte
+ * records) spills into an overflow page of its own, and a batch of 10,000 records of 1.1 KB
+ * took ~3× the CPU (docs/store.md, "SQLite details"). At 8 KiB a row of up to ~2,000 bytes
+ * stays in its page.
+ */
+const NEW_FILE_PAGE_BYTES = 8192;
+
 /** Version of this file's table layout, kept in `PRAGMA user_version`. */
 const SQLITE_FORMAT = 2;
 
@@ -201,6 +211,8 @@ class SqliteDriver implements StoreDriver {
     try {
       if (!exists) ensureStoreFolder(this.#path);
       db = new DatabaseSync(this.#path, { timeout: SQLITE_BUSY_TIMEOUT_MS });
+      // Only takes before the first table is made (and never once in WAL mode): a new file.
+      if (!exists) db.exec(`PRAGMA page_size = ${NEW_FILE_PAGE_BYTES}`);
       db.exec("PRAGMA journal_mode = WAL");
       db.exec("PRAGMA synchronous = NORMAL");
       db.exec("PRAGMA foreign_keys = OFF");

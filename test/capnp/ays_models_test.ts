@@ -21,6 +21,7 @@ import {
 } from "../../src/capnp/mod.ts";
 import { readSchemaHrd } from "../../src/hrd/schema_hrd.ts";
 import type { ActorRecord, JobRecord, RunRecord, ServiceRecord } from "../../src/model/types.ts";
+import { parseServiceName, serviceName } from "../../src/model/names.ts";
 import { validateData } from "../../src/model/validate.ts";
 import { projectRoot } from "../helpers/mod.ts";
 import { capnpOk, jsonLines, scratchDir, toolLayout } from "./capnp_tool.ts";
@@ -227,6 +228,36 @@ describe("ays models (schemas/ays.capnp)", () => {
       assert.equal(JSON.parse(json.conf as string).x[1], 2);
     } finally {
       scratch.remove();
+    }
+  });
+
+  it("splits linked names as parseServiceName does, whatever their characters", () => {
+    // The first `!` or `:` splits; a name that does not split (no separator, nothing before or
+    // after it, a line break after it) is kept whole as the role.
+    const names = [
+      "sshkey!main",
+      "os:main",
+      "a!b!c",
+      "a:b!c",
+      "!lead",
+      "trail!",
+      "plain",
+      "",
+      "x!line\nbreak",
+      "x!para\u2029graph",
+      "line\nbefore!x",
+      "é!ü",
+    ];
+    const expected = (name: string) => {
+      const parsed = parseServiceName(name);
+      return parsed ? serviceName(parsed.role, parsed.instance) : serviceName(name, "");
+    };
+    const odd = { ...samples.service, producers: { sshkey: names }, consumers: names };
+    for (const parent of names) {
+      const back = decodeRecord("service", encodeRecord("service", { ...odd, parent }));
+      assert.deepEqual(back.producers.sshkey, names.map(expected), parent);
+      assert.deepEqual(back.consumers, names.map(expected), parent);
+      assert.equal(back.parent, expected(parent), parent);
     }
   });
 

@@ -483,6 +483,11 @@ struct Inner {
     { items: [{ s: "b" }], bits: [false, true] },
     {},
     full(10),
+    // Texts written as ASCII until a character says otherwise, then again at their UTF-8
+    // length (short and long ones), with more of the message after them.
+    { ...full(10), name: "ascii, then é, then ascii" },
+    { ...full(10), name: "a".repeat(100) + "€", items: [{ s: "x".repeat(70) + "ü" }] },
+    { ...full(10), name: "a".repeat(200), items: [{ s: "b".repeat(63) }, { s: "é" }] },
   ];
 
   it("gives each message the bytes a fresh writer gives, which capnp rewrites unchanged", () => {

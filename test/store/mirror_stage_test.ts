@@ -11,6 +11,7 @@ import {
   abortStaged,
   adoptStaged,
   commitStaged,
+  makeFolders,
   newStaged,
   stageFiles,
 } from "../../src/store/mirror_staging.ts";
@@ -197,6 +198,53 @@ describe("two stagings of one root (the worker's and the main thread's)", () => 
   });
 });
 
+describe("folders made before their files (the worker's, while the records are encoded)", () => {
+  it("are made parents first and recorded; a folder that cannot be made fails its file", async () => {
+    const repo = await makeTempRepo();
+    try {
+      const services = join(repo.path, "services");
+      const staged = newStaged(repo.path, "77", { fresh: services });
+      const hidden = join(repo.path, ".services.77.tmp");
+      const long = join(services, `a!${"x".repeat(300)}`, "service.json");
+      const child = join(services, "a!x", "b!y", "service.json");
+      makeFolders(staged, [child, join(services, "a!x", "service.json"), long]);
+      assert.deepEqual(staged.folders, [hidden, join(hidden, "a!x"), join(hidden, "a!x", "b!y")]);
+      assert.deepEqual(tree(hidden), ["a!x/", "a!x/b!y/"]);
+      assert.equal(existsSync(services), false, "nothing is visible before the commit");
+      stageFiles(staged, [[child, "y"], [long, "z"]]);
+      assert.deepEqual(staged.folders.length, 3, "no folder made twice");
+      assert.deepEqual(staged.failures.map((f) => f.path), [long]);
+      assert.equal(commitStaged(staged), 1);
+      assert.equal(readFileSync(child, "utf8"), "y");
+    } finally {
+      await repo.remove();
+    }
+  });
+
+  it("are found by the other staging's probe, which makes only the ones missing", async () => {
+    const repo = await makeTempRepo();
+    try {
+      const services = join(repo.path, "services");
+      const hidden = join(repo.path, ".services.77.tmp");
+      const worker = newStaged(repo.path, "77", { fresh: services });
+      const made = join(services, "a!x", "service.json");
+      makeFolders(worker, [made]);
+      const main = newStaged(repo.path, "77", { fresh: services });
+      const missing = join(services, "b!y", "c!z", "service.json");
+      stageFiles(main, [[made, "x"], [missing, "z"]], { probe: true });
+      assert.deepEqual(main.failures, []);
+      // The folder the worker made is not the main thread's to remove; the ones it made are.
+      assert.deepEqual(main.folders, [join(hidden, "b!y"), join(hidden, "b!y", "c!z")]);
+      assert.equal(readFileSync(join(hidden, "a!x", "service.json"), "utf8"), "x");
+      adoptStaged(worker, main);
+      abortStaged(worker);
+      assert.deepEqual(tree(repo.path).filter((path) => path.includes("services")), []);
+    } finally {
+      await repo.remove();
+    }
+  });
+});
+
 describe("MirrorStage (the mirror worker)", () => {
   for (const existing of [false, true]) {
     it(
@@ -285,20 +333,55 @@ describe("MirrorStage (the mirror worker)", () => {
   });
 
   it("leaves nothing behind when aborted", async () => {
-    const repo = await makeTempRepo();
-    try {
-      const stage = MirrorStage.start(repo.path);
-      const files = Array.from(
-        { length: 1500 },
-        (_, i) => [join("services", `a!${i}`, "service.json"), `${i}`] as const,
-      );
-      stage.stage(files);
-      await stage.abort();
-      assert.deepEqual(tree(repo.path).filter((path) => path.includes("services")), []);
-    } finally {
-      await repo.remove();
+    for (const folders of [false, true]) {
+      const repo = await makeTempRepo();
+      try {
+        const stage = MirrorStage.start(repo.path);
+        const files = Array.from(
+          { length: 1500 },
+          (_, i) => [join("services", `a!${i}`, `b!${i}`, "service.json"), `${i}`] as const,
+        );
+        if (folders) stage.folders(files.map(([path]) => path));
+        stage.stage(files);
+        await stage.abort();
+        assert.deepEqual(tree(repo.path).filter((path) => path.includes("services")), []);
+      } finally {
+        await repo.remove();
+      }
     }
   });
+
+  for (const existing of [false, true]) {
+    it(
+      `makes the folders first when asked, then the files (services/ ${
+        existing ? "there" : "new"
+      })`,
+      async () => {
+        const repo = await makeTempRepo();
+        try {
+          if (existing) mkdirSync(join(repo.path, "services", "kept"), { recursive: true });
+          const stage = MirrorStage.start(repo.path);
+          const files = Array.from(
+            { length: 3000 },
+            (_, i) =>
+              [join("services", `a!${i % 1000}`, `b!${i}`, "service.json"), `t${i}\n`] as const,
+          );
+          stage.folders(files.map(([path]) => path));
+          stage.stage(files);
+          assert.deepEqual(await stage.commit(), { written: 3000, removed: 0, unchanged: 0 });
+          for (const i of [0, 999, 1000, 2999]) {
+            const file = join(repo.path, "services", `a!${i % 1000}`, `b!${i}`, "service.json");
+            assert.equal(readFileSync(file, "utf8"), `t${i}\n`);
+          }
+          const all = tree(repo.path);
+          assert.equal(all.filter((path) => path.endsWith("/service.json")).length, 3000);
+          assert.deepEqual(all.filter((path) => path.includes(".tmp")), []);
+        } finally {
+          await repo.remove();
+        }
+      },
+    );
+  }
 });
 
 describe("a save that creates many services", () => {

@@ -14,6 +14,7 @@ import {
   readMirror,
   serviceMirrorText,
   serviceMirrorTexts,
+  servicePaths,
   writeMirror,
   writeMirrorFiles,
 } from "../../src/store/mirror.ts";
@@ -51,6 +52,26 @@ describe("mirror", () => {
       enabled: true,
       tags: ["a"],
     });
+  });
+
+  it("places files by name, escaping what a folder name cannot hold, children in their parent", () => {
+    const named = (name: string, parent: string | null = null) =>
+      makeService("r", node, name, { parent });
+    const top = named("a/b");
+    const dotted = named("%x");
+    const child = named("c", "node!a/b");
+    const grandchild = named("d", "node!c");
+    const orphan = named("e", "node!gone");
+    const paths = servicePaths([top, dotted, child, grandchild, orphan]);
+    assert.deepEqual([...paths.values()], [
+      join("services", "node!a%2Fb", "service.json"),
+      join("services", "node!%25x", "service.json"),
+      join("services", "node!a%2Fb", "node!c", "service.json"),
+      join("services", "node!a%2Fb", "node!c", "node!d", "service.json"),
+      join("services", "node!e", "service.json"),
+    ]);
+    const leading = servicePaths([{ key: "k", role: ".hidden", name: "x", parent: null }]);
+    assert.deepEqual([...leading.values()], [join("services", "%2Ehidden!x", "service.json")]);
   });
 
   it("writes actors and services, children inside their parent, without secrets", async () => {

@@ -85,6 +85,39 @@ describe("sqlite store file", () => {
     }
   });
 
+  it("makes a new file with 8 KiB pages and keeps the page size of an existing one", async () => {
+    const dir = await makeTempDir();
+    const pageSize = (path: string) => {
+      const db = new DatabaseSync(path);
+      try {
+        return Number((db.prepare("PRAGMA page_size").get() as { page_size: number }).page_size);
+      } finally {
+        db.close();
+      }
+    };
+    try {
+      const fresh = join(dir.path, "fresh", "store.db");
+      const store = openSqliteDriver(fresh, { namespace: "r" });
+      // A record of 1.5 KB fits its page at this size (at 4 KiB it took an overflow page).
+      await store.set("a", new Uint8Array(1500).fill(7));
+      await store.close();
+      assert.equal(pageSize(fresh), 8192);
+
+      const old = join(dir.path, "old.db");
+      const made = new DatabaseSync(old);
+      made.exec("PRAGMA page_size = 4096");
+      made.exec("CREATE TABLE t (x)");
+      made.close();
+      const reopened = openSqliteDriver(old, { namespace: "r" });
+      await reopened.set("a", new Uint8Array([1]));
+      assert.deepEqual(await reopened.get("a"), new Uint8Array([1]));
+      await reopened.close();
+      assert.equal(pageSize(old), 4096);
+    } finally {
+      await dir.remove();
+    }
+  });
+
   it("leaves none of a batch when the process is killed in the middle of it", async () => {
     const dir = await makeTempDir();
     try {
