@@ -12,7 +12,7 @@
  * @module
  */
 import type { ActorRecord, ServiceRecord } from "../model/mod.ts";
-import { MirrorSpares, serviceMirrorText, servicePaths, writeMirrorFiles } from "../store/mod.ts";
+import { serviceMirrorText, servicePaths, writeMirrorFiles } from "../store/mod.ts";
 
 /** How often changed services are written to the mirror during a run. */
 export const MIRROR_INTERVAL_MS = 250;
@@ -35,8 +35,6 @@ export class RunMirror {
   /** Services whose files are written at the end (the run's own jobs' services). */
   readonly #atEnd = new Set<string>();
   #paths: Map<string, string> | undefined;
-  /** Files replaced without a new inode each (docs/store.md, `mirror_spares.ts`). */
-  readonly #spares: MirrorSpares;
   #writing: Promise<void> = Promise.resolve();
   #timer: ReturnType<typeof setInterval> | undefined;
 
@@ -54,7 +52,6 @@ export class RunMirror {
     this.#services = services;
     this.#actors = actors;
     this.#onError = onError;
-    this.#spares = new MirrorSpares(repoPath);
   }
 
   /** Starts writing in the background. */
@@ -143,14 +140,10 @@ export class RunMirror {
    */
   async #writeTexts(texts: [string, string][], changed: ReadonlySet<string>): Promise<void> {
     const chunks: Map<string, string>[] = Array.from({ length: WRITERS }, () => new Map());
-    this.#spares.newPass();
-    const spares = this.#spares;
     texts.forEach(([path, text], i) => chunks[i % WRITERS].set(path, text));
     // Each writer goes on past a failing file (writeMirrorFiles reports them together).
     const settled = await Promise.allSettled(
-      chunks.filter((c) => c.size > 0).map((c) =>
-        writeMirrorFiles(this.#repoPath, c, { changed, spares })
-      ),
+      chunks.filter((c) => c.size > 0).map((c) => writeMirrorFiles(this.#repoPath, c, { changed })),
     );
     for (const outcome of settled) {
       if (outcome.status === "rejected") this.#onError(outcome.reason);

@@ -21,7 +21,6 @@ import { dirname, join, relative, sep } from "node:path";
 import process from "node:process";
 import { InputError } from "../errors.ts";
 import { type ActorRecord, serviceName, type ServiceRecord } from "../model/mod.ts";
-import type { MirrorSpares } from "./mirror_spares.ts";
 
 /** File name of a service in its folder. */
 export const SERVICE_FILE = "service.json";
@@ -232,11 +231,6 @@ export interface WriteMirrorFilesOptions {
    * ended): written without reading them first.
    */
   changed?: ReadonlySet<string>;
-  /**
-   * Spare files to replace existing files with (a run's, `mirror_spares.ts`): no inode is taken
-   * or freed per file. Without it each file goes through a new temporary file.
-   */
-  spares?: MirrorSpares;
 }
 
 /**
@@ -251,7 +245,6 @@ async function writeFiles(
     fresh: (path: string) => boolean;
     label: (path: string) => string;
     changed?: (path: string) => boolean;
-    spares?: MirrorSpares;
   },
 ): Promise<{ result: MirrorWriteResult; failures: { path: string; error: unknown }[] }> {
   const result: MirrorWriteResult = { written: 0, removed: 0, unchanged: 0 };
@@ -267,10 +260,7 @@ async function writeFiles(
         continue;
       }
       try {
-        // A spare could not replace it (another file system, its folder gone): the usual way.
-        if (fresh || !(await options.spares?.replace(path, text))) {
-          await writeAtomically(path, text, folders, fresh);
-        }
+        await writeAtomically(path, text, folders, fresh);
         result.written++;
       } catch (error) {
         failures.push({ path: options.label(path), error });
@@ -307,7 +297,7 @@ export async function writeMirrorFiles(
   files: ReadonlyMap<string, string>,
   options: WriteMirrorFilesOptions = {},
 ): Promise<MirrorWriteResult> {
-  const { fresh = new Set<string>(), changed = new Set<string>(), spares } = options;
+  const { fresh = new Set<string>(), changed = new Set<string>() } = options;
   const byAbsolute = new Map<string, string>();
   const entries = [...files].map(([path, text]) => {
     const absolute = join(repoPath, path);
@@ -318,7 +308,6 @@ export async function writeMirrorFiles(
     fresh: (absolute) => fresh.has(byAbsolute.get(absolute)!),
     changed: (absolute) => changed.has(byAbsolute.get(absolute)!),
     label: (absolute) => byAbsolute.get(absolute)!,
-    spares,
   });
   if (failures.length > 0) throw new MirrorWriteError(failures);
   return result;

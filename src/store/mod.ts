@@ -95,7 +95,6 @@ export {
   writeMirror,
   writeMirrorFiles,
 } from "./mirror.ts";
-export { MAX_SPARES, MirrorSpares, SPARES_FOLDER } from "./mirror_spares.ts";
 export {
   describeHolder,
   type HeldLock,

@@ -1,12 +1,11 @@
 /** The mirror a run writes in the background: only what it changed, the latest version. */
 import assert from "node:assert/strict";
-import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { ServiceRecord } from "../../src/model/types.ts";
 import { RunMirror } from "../../src/run/run_mirror.ts";
 import { MirrorWriteError, serviceMirrorText, servicePaths } from "../../src/store/mirror.ts";
-import { SPARES_FOLDER } from "../../src/store/mirror_spares.ts";
 import { makeTempDir, type TempDir } from "../helpers/mod.ts";
 import { makeActor, makeService, nameOf } from "../store/fixtures.ts";
 
@@ -61,30 +60,6 @@ describe("RunMirror", () => {
     assert.notEqual(await inode(a), before[0], "a was rewritten");
     assert.equal(await inode(b), before[1], "b was only compared");
     assert.equal(await readFile(fileOf(a), "utf8"), serviceMirrorText(a, node));
-    assert.deepEqual(errors, []);
-  });
-
-  it("replaces a file through a spare kept by an earlier pass (no new inode)", async () => {
-    const repo = join(dir.path, "spares");
-    const services = new Map<string, ServiceRecord>([[nameOf(a), a]]);
-    const file = join(repo, servicePaths([a]).get(a.key)!);
-    await mkdir(join(file, ".."), { recursive: true });
-    await writeFile(file, "the text before the run");
-    const first = (await stat(file)).ino;
-    const errors: unknown[] = [];
-    const mirror = new RunMirror(repo, services, actors, (e) => errors.push(e));
-    mirror.mark(nameOf(a));
-    await mirror.flush();
-    // The old file is kept as a spare; the next pass writes it and renames it into place.
-    const spares = join(repo, SPARES_FOLDER);
-    const kept = (await readdir(spares)).filter((name) => !name.startsWith("."));
-    assert.equal(kept.length, 1);
-    assert.equal((await stat(join(spares, kept[0]))).ino, first);
-    services.set(nameOf(a), { ...a, data: { ...a.data, description: "second pass" } });
-    mirror.mark(nameOf(a));
-    await mirror.stop();
-    assert.equal((await stat(file)).ino, first, "the spare took the file's place");
-    assert.equal(JSON.parse(await readFile(file, "utf8")).data.description, "second pass");
     assert.deepEqual(errors, []);
   });
 
