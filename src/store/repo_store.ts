@@ -290,7 +290,19 @@ function plainCopy<T>(value: T): T {
   const source = value as Record<string, unknown>;
   const copy: Record<string, unknown> = {};
   const keys = Object.keys(source);
-  for (let i = 0; i < keys.length; i++) copy[keys[i]] = plainCopy(source[keys[i]]);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    // An own `__proto__` (a user's field or argument of that name) stays a field: assigned, it
+    // would set the copy's prototype instead and be lost.
+    if (key === "__proto__") {
+      Object.defineProperty(copy, key, {
+        value: plainCopy(source[key]),
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+    } else copy[key] = plainCopy(source[key]);
+  }
   return copy as T;
 }
 

@@ -38,7 +38,14 @@ describe("the first update after a scan", () => {
       makeService("r", actor, instance, {
         actions: { ...makeService("r", actor, instance).actions, install: { ...scheduled } },
       });
-    await store.save({ actors: [actor], services: [due("a"), due("b")] });
+    const args = JSON.parse('{"__proto__": {"x": 1}, "y": 2}') as Record<string, unknown>;
+    const withArgs = makeService("r", actor, "c", {
+      actions: {
+        ...makeService("r", actor, "c").actions,
+        install: { ...scheduled, args },
+      },
+    });
+    await store.save({ actors: [actor], services: [due("a"), due("b"), withArgs] });
   });
 
   after(async () => {
@@ -73,5 +80,22 @@ describe("the first update after a scan", () => {
     });
     assert.deepEqual(seen, ["service b scheduled"]);
     assert.equal((await store.loadService(b.key))?.data.description, "service b");
+  });
+
+  it("keeps an own `__proto__` of an action's args (just a name)", async () => {
+    const services = await store.loadServices({ keepDue: true });
+    const c = services.find((s) => s.name === "c")!;
+    const seen: boolean[] = [];
+    await store.updateService(c.key, (svc) => {
+      seen.push(Object.hasOwn(svc.actions.install.args ?? {}, "__proto__"));
+      svc.actions.install = { ...svc.actions.install, state: "running" };
+      return svc;
+    });
+    assert.deepEqual(seen, [true]);
+    const stored = (await store.loadService(c.key))?.actions.install.args ?? {};
+    assert.ok(Object.hasOwn(stored, "__proto__"));
+    assert.deepEqual(Object.getOwnPropertyDescriptor(stored, "__proto__")?.value, { x: 1 });
+    assert.equal(stored.y, 2);
+    assert.equal(Object.getPrototypeOf(stored), Object.prototype);
   });
 });
