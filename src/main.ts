@@ -24,11 +24,14 @@ if (import.meta.main) {
     const { serveJobWorker } = await import("./run/mod.ts");
     exitProcess(await serveJobWorker());
   } else {
-    const { processIo, runCli, RUN_ONCE_ENV, runsOnce } = await import("./cli/mod.ts");
+    const { dropRunOnceEnv, processIo, runCli, RUN_ONCE_ENV, runsOnce } = await import(
+      "./cli/mod.ts"
+    );
     // `ays blueprint` runs faster without JavaScriptCore's last tier, an option read before any
     // code runs: the binary restarts itself with it (docs/development.md, "JavaScriptCore's
     // options"). Returns when it does not apply.
     if (runsOnce(argv)) restartWithEnvironment(RUN_ONCE_ENV);
+    dropRunOnceEnv(process.env);
     const io = processIo();
     const code = await runCli(argv, io);
     await io.flush();

@@ -18,7 +18,7 @@ import type { CliIo } from "./io.ts";
 export { captureIo, processIo } from "./io.ts";
 export type { CapturedIo, CliIo, ProcessIo } from "./io.ts";
 export { COMMAND_MODULES, commandOf } from "./commands.ts";
-export { RUN_ONCE_ENV, runsOnce } from "./run_once.ts";
+export { dropRunOnceEnv, RUN_ONCE_ENV, runsOnce } from "./run_once.ts";
 export type { Register } from "./commands.ts";
 
 /** The commands the fast path runs, each loaded with its module. */

@@ -14,7 +14,27 @@ import { GLOBAL_OPTIONS } from "./global_options.ts";
  * code gave back to a command that runs once (docs/benchmarks.md, "apply, fourth pass" and
  * "Run path, fifth pass").
  */
-export const RUN_ONCE_ENV: Readonly<Record<string, string>> = { BUN_JSC_useFTLJIT: "0" };
+export const RUN_ONCE_ENV: Readonly<Record<string, string>> = {
+  BUN_JSC_useFTLJIT: "0",
+  // Marks the restarted process, so that it takes the variables back out (see dropRunOnceEnv).
+  AYS_RUN_ONCE_RESTARTED: "1",
+};
+
+/**
+ * In a process restarted with {@link RUN_ONCE_ENV}: removes its variables from `env`.
+ * JavaScriptCore has read its options by then, and the processes the jobs and hooks start (a
+ * service's own Bun program, say) should run as they would without ays. A variable the user set
+ * is left alone: without the marker, nothing is removed.
+ *
+ * @example
+ * ```ts
+ * dropRunOnceEnv(process.env);
+ * ```
+ */
+export function dropRunOnceEnv(env: Record<string, string | undefined>): void {
+  if (env.AYS_RUN_ONCE_RESTARTED !== "1") return;
+  for (const name of Object.keys(RUN_ONCE_ENV)) delete env[name];
+}
 
 /** The commands that restart with {@link RUN_ONCE_ENV}. */
 const RUN_ONCE_COMMANDS: ReadonlySet<string> = new Set(["blueprint", "run"]);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { commandName, RUN_ONCE_ENV, runsOnce } from "../../src/cli/run_once.ts";
+import { commandName, dropRunOnceEnv, RUN_ONCE_ENV, runsOnce } from "../../src/cli/run_once.ts";
 
 describe("run-once commands", () => {
   it("finds the command after the global options and their values", () => {
@@ -25,7 +25,19 @@ describe("run-once commands", () => {
     assert.equal(runsOnce(["--version"]), false);
   });
 
-  it("turns off the optimizing tier, and nothing else", () => {
-    assert.deepEqual({ ...RUN_ONCE_ENV }, { BUN_JSC_useFTLJIT: "0" });
+  it("turns off the optimizing tier and marks the restart, nothing else", () => {
+    assert.deepEqual({ ...RUN_ONCE_ENV }, {
+      BUN_JSC_useFTLJIT: "0",
+      AYS_RUN_ONCE_RESTARTED: "1",
+    });
+  });
+
+  it("takes the variables back out of a restarted process's environment only", () => {
+    const restarted: Record<string, string | undefined> = { ...RUN_ONCE_ENV, HOME: "/h" };
+    dropRunOnceEnv(restarted);
+    assert.deepEqual(restarted, { HOME: "/h" });
+    const users: Record<string, string | undefined> = { BUN_JSC_useFTLJIT: "1", HOME: "/h" };
+    dropRunOnceEnv(users);
+    assert.deepEqual(users, { BUN_JSC_useFTLJIT: "1", HOME: "/h" });
   });
 });

@@ -13,8 +13,13 @@ import { makeTempRepo, runAys, type TempDir } from "../helpers/mod.ts";
 const FILES = {
   "actorTemplates/probe/schema.hrd": "jit = type:str\n",
   "actorTemplates/probe/actions.ts": [
+    'import { readFileSync } from "node:fs";',
     "export function input(ctx) {",
-    '  return { args: { jit: process.env.BUN_JSC_useFTLJIT ?? "unset" } };',
+    // What the process started with (execve's environment), then what a child would inherit.
+    '  const started = readFileSync("/proc/self/environ", "utf8").split("\\0")',
+    '    .find((v) => v.startsWith("BUN_JSC_useFTLJIT="))?.slice(18) ?? "unset";',
+    '  const inherited = process.env.BUN_JSC_useFTLJIT ?? "unset";',
+    "  return { args: { jit: `${started} ${inherited}` } };",
     "}",
     "",
   ].join("\n"),
@@ -40,7 +45,7 @@ describe("ays blueprint through dist/ays: the JIT's last tier off", () => {
     delete env.BUN_JSC_useFTLJIT;
     const result = await runAys(["blueprint"], { cwd: repo.path, env });
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(await storedJit(repo), "0");
+    assert.equal(await storedJit(repo), "0 unset");
   });
 
   it("keeps the user's own BUN_JSC_useFTLJIT and does not restart", async () => {
@@ -50,7 +55,7 @@ describe("ays blueprint through dist/ays: the JIT's last tier off", () => {
       extraEnv: { BUN_JSC_useFTLJIT: "1" },
     });
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(await storedJit(repo), "1");
+    assert.equal(await storedJit(repo), "1 1");
   });
 
   it("passes the exit code and the error of a bad blueprint through", async () => {
@@ -68,9 +73,11 @@ describe("ays run through dist/ays: the JIT's last tier off", () => {
   const RUN_FILES = {
     "actorTemplates/probe/schema.hrd": "n = type:int\n",
     "actorTemplates/probe/actions.ts": [
-      'import { writeFileSync } from "node:fs";',
+      'import { readFileSync, writeFileSync } from "node:fs";',
       "export function install() {",
-      '  const jit = process.env.BUN_JSC_useFTLJIT ?? "unset";',
+      '  const started = readFileSync("/proc/self/environ", "utf8").split("\\0")',
+      '    .find((v) => v.startsWith("BUN_JSC_useFTLJIT="))?.slice(18) ?? "unset";',
+      '  const jit = `${started} ${process.env.BUN_JSC_useFTLJIT ?? "unset"}`;',
       '  writeFileSync(new URL("./jit.txt", import.meta.url), jit);',
       "}",
       "",
@@ -91,6 +98,6 @@ describe("ays run through dist/ays: the JIT's last tier off", () => {
     const result = await runAys(["run"], { cwd: repo.path, env });
     assert.equal(result.code, 0, result.stderr);
     const jit = await readFile(join(repo.path, "actorTemplates", "probe", "jit.txt"), "utf8");
-    assert.equal(jit, "0");
+    assert.equal(jit, "0 unset");
   });
 });
