@@ -306,7 +306,8 @@ export function parseHostMessage(value: unknown): HostMessage {
     case "batch":
       need(value.id === 0 && Array.isArray(value.messages), "bad messages", value);
       for (const inner of value.messages as unknown[]) {
-        need(isRecord(inner) && inner.type !== "batch", "nested batch", value);
+        need(isRecord(inner), "bad messages", value);
+        need((inner as { type?: unknown }).type !== "batch", "nested batch", value);
         parseHostMessage(inner);
       }
       break;

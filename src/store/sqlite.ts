@@ -43,7 +43,10 @@ import { ensureStoreFolder } from "./v81_marker.ts";
 /** SQLite's page cache per open store, in KiB (`PRAGMA cache_size`). */
 const CACHE_KIB = 32 * 1024;
 
-/** WAL pages after which a commit checkpoints (`PRAGMA wal_autocheckpoint`; 4 KiB pages). */
+/**
+ * WAL pages after which a commit checkpoints (`PRAGMA wal_autocheckpoint`): pages of the file's
+ * own size, so up to 64 MiB of WAL for a file of 4 KiB pages and 128 MiB for one of 8 KiB.
+ */
 const WAL_CHECKPOINT_PAGES = 16_384;
 
 /**

@@ -14,8 +14,11 @@ import { request, writeActions } from "./fixtures.ts";
 // Each worker counts the messages it was sent; the action returns that count and who it is.
 const ACTIONS = `
 const worker = Math.random().toString(36).slice(2);
+// The order this worker ran its jobs in (each job returns the order so far).
+const ran = [];
 export async function act(job) {
-  return { worker, messages: globalThis.__hostMessages(), n: job.args.n ?? 0 };
+  ran.push(job.args.n ?? 0);
+  return { worker, messages: globalThis.__hostMessages(), n: job.args.n ?? 0, ran: [...ran] };
 }
 `;
 
@@ -41,7 +44,7 @@ describe("WorkerPool: one message per worker and turn", () => {
   });
   after(() => dir.remove());
 
-  type Result = { worker: string; messages: number; n: number };
+  type Result = { worker: string; messages: number; n: number; ran: number[] };
   const job = (n = 0) => request(dir.actions, "act", dir.path, { args: { n } });
 
   it("sends the short jobs given at once to one worker in one message, run in order", async () => {
@@ -63,6 +66,9 @@ describe("WorkerPool: one message per worker and turn", () => {
       // One message brought them all: each job saw the same count.
       assert.equal(new Set(results.map((r) => r.messages)).size, 1, JSON.stringify(results));
       assert.deepEqual(results.map((r) => r.n), [...Array(PACK_DEPTH).keys()]);
+      // The worker ran them in the order they were given: the last job saw them all before it.
+      const last = results[PACK_DEPTH - 1].ran;
+      assert.deepEqual(last.slice(-PACK_DEPTH), [...Array(PACK_DEPTH).keys()]);
     } finally {
       await pool.close();
     }
