@@ -22,10 +22,9 @@ import process from "node:process";
 import { InputError } from "../errors.ts";
 import { type ActorRecord, serviceName, type ServiceRecord } from "../model/mod.ts";
 
-/** File name of a service in its folder. */
-export const SERVICE_FILE = "service.json";
-/** File name of an actor in its folder. */
-export const ACTOR_FILE = "actor.json";
+import { ACTOR_FILE, SERVICE_FILE } from "./mirror_count.ts";
+
+export { ACTOR_FILE, SERVICE_FILE };
 
 /** Mirror files written at once. */
 export const MIRROR_WRITERS = 16;
@@ -387,15 +386,6 @@ export async function readMirror(repoPath: string): Promise<MirrorContent> {
     services.push(service);
   }
   return { actors, services, emptiedSecrets };
-}
-
-/** How many actor and service files the mirror of the repository at `repoPath` holds. */
-export async function countMirror(repoPath: string): Promise<{ actors: number; services: number }> {
-  const [actors, services] = await Promise.all([
-    filesNamed(join(repoPath, "actors"), ACTOR_FILE),
-    filesNamed(join(repoPath, "services"), SERVICE_FILE),
-  ]);
-  return { actors: actors.length, services: services.length };
 }
 
 /** Removes the mirror of the repository at `repoPath` (its `actors/` and `services/`). */

@@ -5,13 +5,14 @@
  *
  * @module
  */
-import { existsSync, readdirSync, realpathSync, statSync } from "node:fs";
+import { existsSync, realpathSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { InputError } from "../errors.ts";
 import type { KeyValueStore, StoreDriver } from "./driver.ts";
 import { openRedisDriver } from "./redis_open.ts";
 import type * as Sqlite from "./sqlite.ts";
 import type { MirrorContent } from "./mirror.ts";
+import { countMirror } from "./mirror_count.ts";
 import type { RepoStore } from "./repo_store.ts";
 import { storeLostSinceMirror } from "./store_lost.ts";
 import { maskUrl, storeKindOf } from "./url.ts";
@@ -307,7 +308,8 @@ function chosenUrl(options: OpenRepositoryStoreOptions): ResolvedStoreUrl {
  * every other store, including a file elsewhere (opening it claims the name: a write).
  */
 export function storeNeverWritten(options: OpenRepositoryStoreOptions): Promise<boolean> {
-  // A promise still (a refusal rejects it), though every read is a blocking one (filesNamed).
+  // A promise still (a refusal rejects it), though every read is a blocking one
+  // (`countMirror`, src/store/mirror_count.ts).
   return new Promise((done) => done(neverWritten(options)));
 }
 
@@ -360,33 +362,7 @@ async function refuseLostStore(driver: StoreDriver, repoPath: string): Promise<v
 
 /** Throws StoreLostError when the mirror of a store with no records shows actors or services. */
 function refuseLostMirror(kind: StoreDriver["kind"], location: string, repoPath: string): void {
-  const counts = {
-    actors: filesNamed(join(repoPath, "actors"), "actor.json"),
-    services: filesNamed(join(repoPath, "services"), "service.json"),
-  };
+  const counts = countMirror(repoPath);
   if (counts.actors === 0 && counts.services === 0) return;
   throw storeLostSinceMirror(kind, location, counts);
-}
-
-/**
- * How many files named `fileName` (the mirror's `actor.json`, `service.json`) are under `root`
- * (none when it is missing), as the mirror's own count (`countMirror`, src/store/mirror.ts)
- * finds them — without loading that module (see `readMirror` above), and with blocking reads: a reading
- * command's start reaches this for a store never written, where the mirror is empty, and the
- * asynchronous calls cost `node:fs/promises` and the runtime's I/O threads at every start
- * (docs/benchmarks.md, "Start-up, fifth pass").
- */
-function filesNamed(root: string, fileName: string): number {
-  let entries;
-  try {
-    entries = readdirSync(root, { withFileTypes: true });
-  } catch {
-    return 0;
-  }
-  let found = 0;
-  for (const entry of entries) {
-    if (entry.isDirectory()) found += filesNamed(join(root, entry.name), fileName);
-    else if (entry.name === fileName) found++;
-  }
-  return found;
 }
