@@ -19,6 +19,7 @@ import {
   newActionRecord,
   ownValue,
   resolveField,
+  roleEndOf,
   roleOf,
   scheduleAction,
   serviceKey,
@@ -846,17 +847,11 @@ function fieldLinks(service: ServiceRecord, field: FieldSpec): string[] {
   return links;
 }
 
-/**
- * Where the role of a `role!instance` name ends: its first `!` or `:`, as `parseServiceName`
- * splits it, without a regular expression and its match (once or twice per link of every
- * service of a unit).
- */
+/** Where the role of a stored `role!instance` name ends (`roleEndOf`); a bad name is a bug. */
 function roleEnd(sname: string): number {
-  for (let i = 0; i < sname.length; i++) {
-    const c = sname.charCodeAt(i);
-    if (c === 33 || c === 58) return i;
-  }
-  throw new TypeError(`not a service name: ${sname}`);
+  const at = roleEndOf(sname);
+  if (at < 0) throw new TypeError(`not a service name: ${sname}`);
+  return at;
 }
 
 /** The instance part of a stored `role!instance` name. */

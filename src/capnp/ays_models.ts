@@ -116,26 +116,7 @@ const list = (v: unknown): Obj[] => (Array.isArray(v) ? v as Obj[] : []);
 const num = (v: unknown): number => Number(v ?? 0);
 const optionalNumber = (o: Obj, name: string, flag: string): number | null =>
   o[flag] ? num(o[name]) : null;
-/**
- * `role!instance` as the capnp `ServiceRef` parts, as {@link parseServiceName} splits it (at the
- * first `!` or `:`; no line break after it), else the whole name as the role. By its characters:
- * the regular expression was a twentieth of encoding a service record (links, parent).
- */
-function splitService(name: string): Obj {
-  const length = name.length;
-  let at = -1;
-  for (let i = 0; i < length; i++) {
-    const c = name.charCodeAt(i);
-    if (at < 0) {
-      if (c === 0x21 || c === 0x3a) at = i; // "!" or ":"
-    } else if (c === 0x0a || c === 0x0d || c === 0x2028 || c === 0x2029) {
-      at = -1; // `.` of the expression takes no line terminator
-      break;
-    }
-  }
-  if (at > 0 && at < length - 1) return { role: name.slice(0, at), instance: name.slice(at + 1) };
-  return parseServiceName(name) ?? { role: name, instance: "" };
-}
+const splitService = (name: string): Obj => parseServiceName(name) ?? { role: name, instance: "" };
 const joinService = (p: Obj): string => serviceName(String(p.role), String(p.instance));
 
 function fieldToCapnp(f: FieldSpec): Obj {

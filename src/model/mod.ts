@@ -20,7 +20,15 @@ export {
   zeroValue,
   zeroValueOfType,
 } from "./fields.ts";
-export { camelCase, ownValue, parseServiceName, roleOf, serviceKey, serviceName } from "./names.ts";
+export {
+  camelCase,
+  ownValue,
+  parseServiceName,
+  roleEndOf,
+  roleOf,
+  serviceKey,
+  serviceName,
+} from "./names.ts";
 export {
   compileNameRegex,
   type CompileRegexOptions,
