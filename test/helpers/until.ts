@@ -14,6 +14,8 @@ export interface UntilOptions {
   timeoutMs?: number;
   /** Milliseconds between checks (default 25). */
   intervalMs?: number;
+  /** Clock the bound is measured on, in ms (default `performance.now`; tests inject one). */
+  now?: () => number;
 }
 
 /**
@@ -25,13 +27,14 @@ export async function until<T>(
   options: UntilOptions = {},
 ): Promise<NonNullable<T>> {
   const { what = "a condition", timeoutMs = 10_000, intervalMs = 25 } = options;
+  const now = options.now ?? (() => performance.now());
   if (!(timeoutMs > 0)) throw new RangeError(`until: timeoutMs must be > 0, got ${timeoutMs}`);
   if (!(intervalMs > 0)) throw new RangeError(`until: intervalMs must be > 0, got ${intervalMs}`);
-  const deadline = performance.now() + timeoutMs;
+  const deadline = now() + timeoutMs;
   while (true) {
     const value = await check();
     if (value) return value as NonNullable<T>;
-    if (performance.now() >= deadline) throw new Error(`timed out waiting for ${what}`);
+    if (now() >= deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
