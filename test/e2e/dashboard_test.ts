@@ -120,6 +120,41 @@ async function stopDaemon(daemon: Daemon | undefined): Promise<void> {
   clearTimeout(timer);
 }
 
+/**
+ * Names the steps of a long browser test: a step that fails (a wait that timed out, most often)
+ * is reported with its name, how long it took, what the page showed then and the end of the
+ * daemon's log, so that a failure seen once under load says where it was. With
+ * `AYS_E2E_STEPS=1` each step's duration is written to stderr.
+ */
+function stepper(page: Page, daemon: Daemon) {
+  return async <T>(name: string, body: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      const value = await body();
+      if (process.env.AYS_E2E_STEPS === "1") {
+        console.error(`step ${name}: ${Math.round(performance.now() - started)} ms`);
+      }
+      return value;
+    } catch (error) {
+      const shown = await page.evaluate(() => ({
+        url: location.href,
+        live: document.getElementById("live")?.textContent ?? null,
+        login: document.querySelector("dialog#login")?.hasAttribute("open") ?? null,
+        loginError: document.getElementById("login-error")?.textContent ?? null,
+        toast: document.getElementById("toast")?.textContent ?? null,
+        main: (document.getElementById("main")?.textContent ?? "").slice(0, 600),
+      })).catch((e: Error) => `(the page could not be read: ${e.message})`);
+      const ms = Math.round(performance.now() - started);
+      throw new Error(
+        `step "${name}" failed after ${ms} ms: ${(error as Error).message}\n` +
+          `the page: ${JSON.stringify(shown)}\nthe daemon's log, last lines:\n` +
+          daemon.log().split("\n").slice(-40).join("\n"),
+        { cause: error },
+      );
+    }
+  };
+}
+
 /** Opens chromium (bounded start), runs `body`, and always closes it. */
 async function withBrowser(
   daemonUrl: string,
@@ -528,18 +563,25 @@ describe("the web dashboard in chromium", { skip }, () => {
     const daemon = await startDaemon(repo.path, env(), ["--token", token]);
     try {
       await withBrowser(daemon.url, async (page) => {
-        await page.goto(`${daemon.url}/ui/`);
-        await page.waitForSelector("dialog#login[open]");
-        await page.type("#token", "wrong");
-        await clickIn(page, "#login-submit");
-        await page.waitForFunction(() =>
-          document.getElementById("login-error")?.textContent === "wrong token"
-        );
+        const step = stepper(page, daemon);
+        await step("the page asks for the token", async () => {
+          await page.goto(`${daemon.url}/ui/`);
+          await page.waitForSelector("dialog#login[open]");
+        });
+        await step("a wrong token is refused", async () => {
+          await page.type("#token", "wrong");
+          await clickIn(page, "#login-submit");
+          await page.waitForFunction(() =>
+            document.getElementById("login-error")?.textContent === "wrong token"
+          );
+        });
         await page.screenshot({ path: join(shots, "dashboard-login.png") });
-        await page.$eval("#token", (input) => ((input as HTMLInputElement).value = ""));
-        await page.type("#token", token);
-        await clickIn(page, "#login-submit");
-        await page.waitForSelector('tr[data-service="app!web"]');
+        await step("the right token opens the page", async () => {
+          await page.$eval("#token", (input) => ((input as HTMLInputElement).value = ""));
+          await page.type("#token", token);
+          await clickIn(page, "#login-submit");
+          await page.waitForSelector('tr[data-service="app!web"]');
+        });
         assert.equal(await page.$("dialog#login[open]"), null);
 
         const cookies = await page.browserContext().cookies();
@@ -550,8 +592,10 @@ describe("the web dashboard in chromium", { skip }, () => {
         // HttpOnly: the page's scripts never see it.
         assert.equal(await page.evaluate(() => document.cookie.includes("ays_session")), false);
         // A reload keeps the session: the page does not ask again.
-        await page.reload();
-        await page.waitForSelector('tr[data-service="app!web"]');
+        await step("a reload keeps the session", async () => {
+          await page.reload();
+          await page.waitForSelector('tr[data-service="app!web"]');
+        });
         assert.equal(await page.$("dialog#login[open]"), null);
         // From the page itself a change without the dashboard's header is refused.
         const status = await page.evaluate(
@@ -582,16 +626,24 @@ describe("the web dashboard in chromium", { skip }, () => {
         // Signed in, the page's own "Queue a run" goes through and its run ends ok, live. As in
         // the tests above, queue once the event stream is open: a run that starts before it
         // is not followed (under load, a run queued right after the reload was missed).
-        await page.waitForFunction(() => document.getElementById("live")?.textContent === "live");
+        await step(
+          "the event stream is open",
+          () => page.waitForFunction(() => document.getElementById("live")?.textContent === "live"),
+        );
         await writeFile(join(repo.path, "go"), "");
-        await clickIn(page, 'button[data-tab="runs"]');
+        await step("the runs tab shows its form", async () => {
+          await clickIn(page, 'button[data-tab="runs"]');
+          await page.waitForSelector("#queue-role");
+        });
         // Set in one step: the runs view re-renders as its list loads, which a slow `type` races.
         await page.$eval("#queue-role", (input) => {
           (input as HTMLInputElement).value = "db";
           input.dispatchEvent(new Event("input"));
         });
-        await clickIn(page, "#queue-run");
-        await page.waitForSelector('#run-detail [data-state="ok"]');
+        await step("the queued run opens and ends ok", async () => {
+          await clickIn(page, "#queue-run");
+          await page.waitForSelector('#run-detail [data-state="ok"]');
+        });
         assert.deepEqual(
           await page.$$eval(
             "#jobs tr[data-job-name]",
