@@ -132,6 +132,23 @@ for name in "${steps[@]}"; do
   summary+=("$name ${secs}s")
 done
 
+# The failed tests again, last, so that a reader who sees only the end of the output (a CI page
+# often keeps only its tail) still learns which test failed and why. Bun prints a test's error
+# above its "(fail)" line; Deno gathers them under " ERRORS " at the end of its run.
+digest() {
+  local name=$1 log=$2
+  case "$name" in
+  bun | e2e) grep -aE -B 30 '^\(fail\) ' "$log" | tail -n 160 ;;
+  deno) sed -n '/^ ERRORS *$/,/^error: Test failed/p' "$log" | head -n 160 ;;
+  esac
+}
+for name in bun deno e2e; do
+  [ -f "$logs/$name.log" ] || continue
+  [ "$(cat "$logs/$name.rc" 2>/dev/null)" = 0 ] && continue
+  out=$(digest "$name" "$logs/$name.log")
+  [ -n "$out" ] && printf '\n== failed in %s (also above, in its whole log)\n%s\n' "${titles[$name]}" "$out" >&2
+done
+
 [ "$passed" -gt 0 ] || fail=1
 [ "$failed" -eq 0 ] || fail=1
 printf '\nsteps: %s; wall %ss\n' "$(IFS=,; echo "${summary[*]}" | sed 's/,/, /g')" "$((SECONDS - started))" >&2
