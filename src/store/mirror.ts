@@ -8,7 +8,8 @@
  * restore they are empty, and {@link readMirror} lists them.
  *
  * Writing is incremental: only files whose content changed are written (each through a
- * temporary file and a rename, so a reader never sees half a file), and mirror files of
+ * temporary file and a rename, so a reader never sees half a file — but for the files of
+ * services a run's jobs ended, rewritten in place: `mirror_rewrite.ts`), and mirror files of
  * services or actors that are gone are removed with the folders they leave empty. Files are
  * written {@link MIRROR_WRITERS} at once; each folder is created once, before the first file
  * in it, and a file known not to exist yet is not read first (a failed open per file and a
@@ -23,6 +24,7 @@ import { InputError } from "../errors.ts";
 import { type ActorRecord, serviceName, type ServiceRecord } from "../model/mod.ts";
 
 import { ACTOR_FILE, SERVICE_FILE } from "./mirror_count.ts";
+import { rewriteInPlace } from "./mirror_rewrite.ts";
 
 export { ACTOR_FILE, SERVICE_FILE };
 
@@ -227,7 +229,9 @@ export interface WriteMirrorFilesOptions {
   fresh?: ReadonlySet<string>;
   /**
    * Paths (as given) whose text is known to differ from the file's (a service a job just
-   * ended): written without reading them first.
+   * ended): written without reading them first, over the file that is there when it is a
+   * regular file with one link (not atomic: see `mirror_rewrite.ts`), else through a temporary
+   * file and a rename.
    */
   changed?: ReadonlySet<string>;
 }
@@ -254,12 +258,17 @@ async function writeFiles(
     while (next < files.length) {
       const [path, text] = files[next++];
       const fresh = options.fresh(path);
-      if (!fresh && !options.changed?.(path) && (await readText(path)) === text) {
+      const changed = !fresh && options.changed?.(path) === true;
+      if (!fresh && !changed && (await readText(path)) === text) {
         result.unchanged++;
         continue;
       }
       try {
-        await writeAtomically(path, text, folders, fresh);
+        // A file a job just ended is rewritten over itself: no new inode per job (see
+        // mirror_rewrite.ts for what that gives up).
+        if (!changed || !(await rewriteInPlace(path, text))) {
+          await writeAtomically(path, text, folders, fresh);
+        }
         result.written++;
       } catch (error) {
         failures.push({ path: options.label(path), error });

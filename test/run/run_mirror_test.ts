@@ -1,6 +1,6 @@
 /** The mirror a run writes in the background: only what it changed, the latest version. */
 import assert from "node:assert/strict";
-import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { ServiceRecord } from "../../src/model/types.ts";
@@ -48,17 +48,24 @@ describe("RunMirror", () => {
       await mkdir(join(fileOf(s), ".."), { recursive: true });
       await writeFile(fileOf(s), serviceMirrorText(s, node));
     }
-    const inode = async (s: ServiceRecord) => (await stat(fileOf(s))).ino;
-    const before = [await inode(a), await inode(b)];
+    // Both dated long ago, so that a write shows in the modification time.
+    for (const s of [a, b]) await utimes(fileOf(s), 1, 1);
+    const file = async (s: ServiceRecord) => {
+      const { ino, mtimeMs } = await stat(fileOf(s));
+      return { ino, mtimeMs };
+    };
+    const before = [await file(a), await file(b)];
     const errors: unknown[] = [];
     const mirror = new RunMirror(repo, services, actors, (e) => errors.push(e));
     mirror.syncAll({ later: [nameOf(a), nameOf(b)] });
-    // a's job ended: written without comparing (a new file took its place); b's never ran:
+    // a's job ended: written without comparing, over its file (the same inode); b's never ran:
     // compared at the end, found current, left alone.
     mirror.mark(nameOf(a));
     await mirror.stop();
-    assert.notEqual(await inode(a), before[0], "a was rewritten");
-    assert.equal(await inode(b), before[1], "b was only compared");
+    const afterA = await file(a);
+    assert.notEqual(afterA.mtimeMs, before[0].mtimeMs, "a was rewritten");
+    assert.equal(afterA.ino, before[0].ino, "a was rewritten in place");
+    assert.deepEqual(await file(b), before[1], "b was only compared");
     assert.equal(await readFile(fileOf(a), "utf8"), serviceMirrorText(a, node));
     assert.deepEqual(errors, []);
   });

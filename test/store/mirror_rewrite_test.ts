@@ -1,0 +1,92 @@
+/**
+ * Rewriting a mirror file in place: the same inode, the text cut or grown to its length, and
+ * nothing written (false) for anything but a regular file with one link.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, lstatSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { link, rm, symlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { rewriteInPlace } from "../../src/store/mirror_rewrite.ts";
+import { writeMirrorFiles } from "../../src/store/mirror.ts";
+import { makeTempDir, makeTempRepo } from "../helpers/mod.ts";
+
+describe("rewriteInPlace", () => {
+  it("writes over the file that is there: same inode, a shorter text cuts it, a longer one grows it", async () => {
+    const dir = await makeTempDir();
+    try {
+      const path = join(dir.path, "service.json");
+      await writeFile(path, '{\n  "state": "scheduled, and a long tail"\n}\n');
+      const inode = statSync(path).ino;
+      assert.equal(await rewriteInPlace(path, '{ "state": "ok" }\n'), true);
+      assert.equal(readFileSync(path, "utf8"), '{ "state": "ok" }\n');
+      assert.equal(await rewriteInPlace(path, "é".repeat(5000)), true);
+      assert.equal(readFileSync(path, "utf8"), "é".repeat(5000));
+      assert.equal(statSync(path).ino, inode);
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it("writes nothing and says false for a missing file, a symbolic link, a hard link, a folder and a FIFO", async () => {
+    const dir = await makeTempDir();
+    try {
+      const missing = join(dir.path, "missing.json");
+      assert.equal(await rewriteInPlace(missing, "x"), false);
+      assert.equal(existsSync(missing), false);
+
+      const target = join(dir.path, "target.json");
+      await writeFile(target, "target\n");
+      const linked = join(dir.path, "link.json");
+      await symlink(target, linked);
+      assert.equal(await rewriteInPlace(linked, "x"), false);
+
+      const hard = join(dir.path, "hard.json");
+      await link(target, hard);
+      assert.equal(await rewriteInPlace(hard, "x"), false);
+      assert.equal(readFileSync(target, "utf8"), "target\n");
+
+      const folder = join(dir.path, "folder.json");
+      mkdirSync(folder);
+      assert.equal(await rewriteInPlace(folder, "x"), false);
+
+      // Opened for writing without O_NONBLOCK, a FIFO nobody reads would hang the run.
+      const fifo = join(dir.path, "fifo.json");
+      assert.equal(spawnSync("mkfifo", [fifo]).status, 0);
+      assert.equal(await rewriteInPlace(fifo, "x"), false);
+      assert.equal(lstatSync(fifo).isFIFO(), true);
+    } finally {
+      await dir.remove();
+    }
+  });
+});
+
+describe("writeMirrorFiles with changed files", () => {
+  it("rewrites a changed regular file in place and replaces a symbolic link instead of writing through it", async () => {
+    const repo = await makeTempRepo();
+    try {
+      const plain = join("services", "node!a", "service.json");
+      const linked = join("services", "node!b", "service.json");
+      await writeMirrorFiles(repo.path, new Map([[plain, "old\n"], [linked, "old\n"]]));
+      const inode = statSync(join(repo.path, plain)).ino;
+      const outside = join(repo.path, "outside.txt");
+      await writeFile(outside, "outside\n");
+      await rm(join(repo.path, linked));
+      await symlink(outside, join(repo.path, linked));
+
+      const files = new Map([[plain, "new\n"], [linked, "new\n"]]);
+      const result = await writeMirrorFiles(repo.path, files, {
+        changed: new Set([plain, linked]),
+      });
+      assert.deepEqual(result, { written: 2, removed: 0, unchanged: 0 });
+      assert.equal(readFileSync(join(repo.path, plain), "utf8"), "new\n");
+      assert.equal(statSync(join(repo.path, plain)).ino, inode);
+      assert.equal(lstatSync(join(repo.path, linked)).isSymbolicLink(), false);
+      assert.equal(readFileSync(join(repo.path, linked), "utf8"), "new\n");
+      assert.equal(readFileSync(outside, "utf8"), "outside\n");
+    } finally {
+      await repo.remove();
+    }
+  });
+});
