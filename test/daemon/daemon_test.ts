@@ -175,11 +175,16 @@ describe("daemon status saves", () => {
     let inFlight = 0;
     let most = 0;
     const saved: DaemonStatus[] = [];
+    // Once the daemon runs, a save waits for the test to let it go: slow for as long as it takes
+    // more than ten changes to happen meanwhile, however fast the machine makes them (a fixed
+    // 60 ms save and a 500 ms wait counted how many 20 ms periods fit in it on a loaded machine).
+    let held: Promise<void> = Promise.resolve();
+    let letGo = () => {};
     const store = {
       async save(status: DaemonStatus) {
         inFlight += 1;
         most = Math.max(most, inFlight);
-        await delay(60);
+        await held;
         saved.push(status);
         inFlight -= 1;
       },
@@ -196,8 +201,15 @@ describe("daemon status saves", () => {
         return Promise.resolve();
       },
     });
-    await delay(500);
-    await daemon.stop();
+    held = new Promise((resolve) => letGo = () => resolve());
+    try {
+      await until(() => inFlight === 1);
+      const before = changes;
+      await until(() => changes > before + 10);
+    } finally {
+      letGo();
+      await daemon.stop();
+    }
     assert.equal(most, 1);
     assert.ok(changes > 10, `${changes} changes`);
     assert.ok(saved.length < changes, `${saved.length} saves for ${changes} changes`);
