@@ -49,13 +49,20 @@ export function makeService(
 export class MemoryQueue implements RunQueue {
   readonly acked: string[] = [];
   readonly pops: { consumer: string; id: string }[] = [];
+  /** How many times a lease was renewed by its holder. */
+  renewals = 0;
   private readonly items = new Map<
     string,
     { request: QueuedRequest; lease: { consumer: string; until: number } | null }
   >();
   private next = 1;
 
-  constructor(readonly repo: string, readonly leaseMs = 30_000) {}
+  /** `leaseClock` (ms) is what leases run out on; default `Date.now`, a test may move its own. */
+  constructor(
+    readonly repo: string,
+    readonly leaseMs = 30_000,
+    private readonly leaseClock: () => number = Date.now,
+  ) {}
 
   /** Adds a request and returns its id. */
   push(request: RunRequest, source: "cli" | "http" = "cli"): string {
@@ -75,13 +82,14 @@ export class MemoryQueue implements RunQueue {
   async pop(consumerId: string, options: PopOptions): Promise<QueueItem | null> {
     const until = Date.now() + options.timeoutMs;
     for (;;) {
-      const now = Date.now();
+      const leaseNow = this.leaseClock();
       for (const [id, item] of this.items) {
-        if (item.lease && item.lease.until > now) continue;
-        item.lease = { consumer: consumerId, until: now + this.leaseMs };
+        if (item.lease && item.lease.until > leaseNow) continue;
+        item.lease = { consumer: consumerId, until: leaseNow + this.leaseMs };
         this.pops.push({ consumer: consumerId, id });
         return this.itemOf(id, consumerId);
       }
+      const now = Date.now();
       if (now >= until) return null;
       await delay(Math.min(10, until - now));
     }
@@ -101,7 +109,10 @@ export class MemoryQueue implements RunQueue {
         return Promise.resolve();
       },
       renew: () => {
-        if (held()) entry.lease = { consumer, until: Date.now() + this.leaseMs };
+        if (held()) {
+          entry.lease = { consumer, until: this.leaseClock() + this.leaseMs };
+          this.renewals += 1;
+        }
         return Promise.resolve();
       },
       release: () => {

@@ -100,14 +100,23 @@ describe("run queue loop", () => {
   });
 
   it("renews the lease of a long run so it is not delivered twice", async () => {
-    const queue = new MemoryQueue("alpha", 150);
+    // The lease runs out on the test's own clock, moved on by less than the lease after each
+    // renewal: the run outlasts its 150 ms lease twice over, and d2 (polling all along) would
+    // get the item were it not renewed. On real time, a renewal 100 ms late on a loaded machine
+    // let the lease run out and d2 run it too.
+    let clock = 0;
+    const queue = new MemoryQueue("alpha", 150, () => clock);
     queue.push({});
     let running = 0;
     let most = 0;
     const execute = async () => {
       running += 1;
       most = Math.max(most, running);
-      await delay(600);
+      for (let step = 0; step < 3; step++) {
+        const renewals = queue.renewals;
+        await until(() => queue.renewals > renewals);
+        clock += 100;
+      }
       running -= 1;
     };
     const loops = ["d1", "d2"].map((consumerId) =>
@@ -115,6 +124,7 @@ describe("run queue loop", () => {
     );
     await until(() => queue.pending === 0);
     await Promise.all(loops.map((loop) => loop.stop()));
+    assert.equal(clock, 300, "the run outlasted its lease");
     assert.equal(most, 1);
     assert.equal(queue.pops.length, 1);
   });
