@@ -55,7 +55,26 @@ export interface PoolOptions {
    * the pool's own, closed — masters ended, key files removed — by {@link WorkerPool.close}.
    */
   remote?: RemoteExecutors;
+  /**
+   * The timers jobs' timeouts are armed on (default the runtime's). A test fires them itself,
+   * so that a job times out once what it checks during the job was checked, not at a real time.
+   */
+  timeoutTimers?: PoolTimers;
 }
+
+/** One-shot timers, as {@link PoolOptions.timeoutTimers}. */
+export interface PoolTimers {
+  /** Calls `fn` once after `ms` milliseconds; returns a handle. */
+  set(fn: () => void, ms: number): unknown;
+  /** Cancels a timer by its handle (a fired or cleared one is fine). */
+  clear(handle: unknown): void;
+}
+
+/** The runtime's timers. */
+const REAL_TIMERS: PoolTimers = {
+  set: (fn, ms) => setTimeout(fn, ms),
+  clear: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
 
 /** Options of {@link WorkerPool.run} (those of every {@link JobRunner}). */
 export type RunJobOptions = JobRunOptions;
@@ -104,7 +123,8 @@ interface ActiveJob {
   claim?: JobClaim;
   /** Killed after its worker had started it, before the pool knew: ended at its turn. */
   killed?: boolean;
-  timer?: ReturnType<typeof setTimeout>;
+  /** Its timeout, a handle of the pool's {@link PoolTimers}. */
+  timer?: unknown;
   cleanup: () => void;
   worker?: PoolWorker;
 }
@@ -143,11 +163,13 @@ export class WorkerPool implements JobRunner {
   readonly #actionMillis = new Map<string, number>();
   /** Whether the outboxes' flush is scheduled ({@link WorkerPool.#post}). */
   #posting = false;
+  readonly #timers: PoolTimers;
 
   constructor(options: PoolOptions = {}) {
     this.#size = Math.max(1, options.size ?? 10);
     this.#specifier = options.specifier ?? workerSpecifier("job_worker");
     this.#processCommand = options.processCommand;
+    this.#timers = options.timeoutTimers ?? REAL_TIMERS;
     const { guardMemory = DEFAULT_MEMORY_LIMIT, readMemory = () => process.memoryUsage.rss() } =
       options;
     this.#guard = new MemoryGuard({
@@ -300,7 +322,7 @@ export class WorkerPool implements JobRunner {
     options.signal?.addEventListener("abort", onCancel, { once: true });
     options.kill?.addEventListener("abort", onKill, { once: true });
     job.cleanup = () => {
-      clearTimeout(job.timer);
+      if (job.timer !== undefined) this.#timers.clear(job.timer);
       options.signal?.removeEventListener("abort", onCancel);
       options.kill?.removeEventListener("abort", onKill);
     };
@@ -333,7 +355,7 @@ export class WorkerPool implements JobRunner {
     }
     const { timeoutMs } = job.options;
     if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
-      job.timer = setTimeout(
+      job.timer = this.#timers.set(
         () => this.#timedOut(w, job, timeoutMs),
         // setTimeout fires at once past 2^31-1 ms (24.8 days): clamp instead.
         timerDelay(timeoutMs),

@@ -27,7 +27,14 @@ import { loadLastJobs } from "../../src/run/last_jobs.ts";
 import { WorkerPool } from "../../src/run/pool.ts";
 import { loadRunDetail, runListEntry } from "../../src/run/run_views.ts";
 import { openRepositoryStore } from "../../src/store/open.ts";
-import { makeTempRepo, type RedisServer, startRedis, type TempDir } from "../helpers/mod.ts";
+import {
+  makeTempRepo,
+  ManualTimers,
+  type RedisServer,
+  startRedis,
+  type TempDir,
+  until,
+} from "../helpers/mod.ts";
 import { liveGroupMembers, waitFor } from "../run/fixtures.ts";
 
 const ACTIONS = `
@@ -324,6 +331,10 @@ describe("daemon recurring job with a timeout", () => {
   let repo: TempDir;
   let served: ServedRepo;
   let pool: WorkerPool;
+  // The job's timeout fires when the test has seen it run (its log, its exec group): on real
+  // time, 2 s from the job's start also had to cover a worker's start, a shell's start and the
+  // checks, which a loaded machine does not promise.
+  const timeouts = new ManualTimers();
 
   before(async () => {
     repo = await makeTempRepo({
@@ -336,7 +347,7 @@ describe("daemon recurring job with a timeout", () => {
       },
     });
     served = await openSeeded(repo, "sb-timeout");
-    pool = new WorkerPool({ size: 1 });
+    pool = new WorkerPool({ size: 1, timeoutTimers: timeouts.timers });
   });
   after(async () => {
     await pool?.close();
@@ -349,23 +360,21 @@ describe("daemon recurring job with a timeout", () => {
     const slow = (await storeLoadServices([served])()).find((t) => t.service.name === "slow")!;
     const done = run(slow, "monitor", info(Date.now()));
     const pidFile = join(repo.path, "sleep.pid");
-    const pgid = await (async () => {
-      for (let i = 0; i < 200; i++) {
-        const text = await readFile(pidFile, "utf8").catch(() => "");
-        if (text.trim()) return Number(text.trim());
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      throw new Error("the job never started its exec");
-    })();
+    const pgid = await until(
+      async () => Number((await readFile(pidFile, "utf8").catch(() => "")).trim()),
+      { what: "the job's exec to write its pid", timeoutMs: 60_000 },
+    );
     // The log is in the store while the job still runs, not only when it ends.
     const [running] = await loadRecurringJobs(served.store, "sleeper!slow", "monitor");
     assert.equal(running.state, "running");
     assert.ok(
-      await waitFor(async () => (await served.store.readJobLog(running.id)).length > 0),
+      await waitFor(async () => (await served.store.readJobLog(running.id)).length > 0, 30_000),
       "the log line while running",
     );
     assert.deepEqual(await served.store.readJobLog(running.id), ["[info] started"]);
     assert.ok(liveGroupMembers(pgid).length > 0, "the exec group runs during the job");
+    assert.deepEqual(timeouts.armed().map((t) => t.ms), [2000], "the action's timeout is armed");
+    timeouts.fire();
     await assert.rejects(done, /timed out/);
     const [job] = await loadRecurringJobs(served.store, "sleeper!slow", "monitor");
     assert.equal(job.state, "error");
@@ -375,7 +384,7 @@ describe("daemon recurring job with a timeout", () => {
       "error",
     );
     assert.ok(
-      await waitFor(() => liveGroupMembers(pgid).length === 0),
+      await waitFor(() => liveGroupMembers(pgid).length === 0, 30_000),
       `still alive: ${liveGroupMembers(pgid).join("; ")}`,
     );
     assert.deepEqual((await served.store.readJobLog(job.id)).at(-1), "[error] timed out after 2 s");

@@ -11,3 +11,4 @@ export * from "./backend_repo.ts";
 export * from "./netns.ts";
 export * from "./sse_client.ts";
 export * from "./sshd.ts";
+export * from "./manual_timers.ts";
