@@ -11,8 +11,26 @@ import { makeTempDir, type TempDir, writeFiles } from "../helpers/mod.ts";
 
 /** An actions file exercising the job API; `lib/helper.ts` proves relative imports. */
 export const ACTIONS_TS = `
+import { readFileSync } from "node:fs";
 import { greet } from "./lib/helper.ts";
 let calls = 0;
+
+// Once the shell wrote its pid the exec runs, and the pool knows its group: the worker reported
+// it when it spawned the shell, before this log line (one channel, in order). A test that times a
+// job out waits for the line; waiting for the pid file alone raced the report. At most 60 s.
+const pidWritten = (file) => {
+  try {
+    return readFileSync(file, "utf8").trim() !== "";
+  } catch {
+    return false;
+  }
+};
+async function logWhenRunning(job, line) {
+  for (let i = 0; i < 12000 && !pidWritten(job.args.pidFile); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  job.log(line);
+}
 
 export function init(job) {
   return { greeting: greet(job.service.name), action: job.action, runId: job.runId };
@@ -43,13 +61,14 @@ export async function hang() {
 }
 
 export async function sleeper(job) {
-  await job.exec("echo $$ > " + JSON.stringify(job.args.pidFile) + "; sleep 600");
+  const running = job.exec("echo $$ > " + JSON.stringify(job.args.pidFile) + "; sleep 600");
+  await logWhenRunning(job, "exec running");
+  await running;
 }
 
 export async function runaway(job) {
   job.exec("echo $$ > " + JSON.stringify(job.args.pidFile) + "; sleep 600").catch(() => {});
-  const started = Date.now();
-  while (Date.now() - started < 300) { /* let the shell write its pid */ }
+  await logWhenRunning(job, "spinning");
   for (;;) { /* a runaway synchronous loop */ }
 }
 

@@ -7,6 +7,7 @@ import { hashActionsFile } from "../../src/run/job_request.ts";
 import { WorkerPool } from "../../src/run/pool.ts";
 import { runWithRetries } from "../../src/run/retry.ts";
 import { runtimeName } from "../../src/runtime.ts";
+import { ManualTimers, until } from "../helpers/mod.ts";
 import { liveGroupMembers, request, serviceData, waitFor, writeActions } from "./fixtures.ts";
 
 describe("WorkerPool with real workers", () => {
@@ -157,18 +158,33 @@ describe("WorkerPool with real workers", () => {
   });
 
   it("kills the process group of a waited-for exec when the job times out", async () => {
-    const pidFile = join(dir.path, "sleeper.pid");
-    const outcome = await pool.run(
-      request(dir.actions, "sleeper", dir.path, { args: { pidFile } }),
-      { timeoutMs: 1000 },
-    );
-    assert.equal(outcome.error?.message, "timed out after 1 s");
-    const pgid = Number((await readFile(pidFile, "utf8")).trim());
-    assert.ok(pgid > 0);
-    assert.ok(
-      await waitFor(() => liveGroupMembers(pgid).length === 0),
-      `still alive: ${liveGroupMembers(pgid).join("; ")}`,
-    );
+    // The timeout fires once the exec runs (the job logged so): on real time, 1 s from the
+    // job's start had to cover a shell's start, and under load the job timed out before the
+    // shell wrote its pid.
+    const timeouts = new ManualTimers();
+    const timed = new WorkerPool({ size: 1, timeoutTimers: timeouts.timers });
+    try {
+      const pidFile = join(dir.path, "sleeper.pid");
+      let log = "";
+      const pending = timed.run(
+        request(dir.actions, "sleeper", dir.path, { args: { pidFile } }),
+        { timeoutMs: 1000, onLog: (text) => void (log += text) },
+      );
+      await until(() => log.includes("exec running"), { what: "the exec", timeoutMs: 60_000 });
+      const pgid = Number((await readFile(pidFile, "utf8")).trim());
+      assert.ok(liveGroupMembers(pgid).length > 0, "the exec group runs during the job");
+      assert.deepEqual(timeouts.armed().map((t) => t.ms), [1000]);
+      timeouts.fire();
+      const outcome = await pending;
+      assert.equal(outcome.timedOut, true);
+      assert.equal(outcome.error?.message, "timed out after 1 s");
+      assert.ok(
+        await waitFor(() => liveGroupMembers(pgid).length === 0, 30_000),
+        `still alive: ${liveGroupMembers(pgid).join("; ")}`,
+      );
+    } finally {
+      await timed.close();
+    }
   });
 
   it("leaves a detached exec running after the job", async () => {
@@ -303,24 +319,32 @@ describe("WorkerPool with real workers", () => {
 describe("WorkerPool and a runaway synchronous loop", { skip: runtimeName() !== "bun" }, () => {
   it("times the job out, finishes the others, kills its exec process group", async () => {
     const dir = await writeActions();
-    const pool = new WorkerPool({ size: 3 });
+    // The timeout fires once the exec runs and the job spins (it logged so): on real time, 1 s
+    // from the job's start had to cover a shell's start, and under load the job timed out
+    // before the shell wrote its pid.
+    const timeouts = new ManualTimers();
+    const pool = new WorkerPool({ size: 3, timeoutTimers: timeouts.timers });
     try {
       const pidFile = join(dir.path, "runaway.pid");
+      let log = "";
       const runaway = pool.run(
         request(dir.actions, "runaway", dir.path, { args: { pidFile } }),
-        { timeoutMs: 1000 },
+        { timeoutMs: 1000, onLog: (text) => void (log += text) },
       );
       const others = Array.from(
         { length: 5 },
         (_, i) => pool.run(request(dir.actions, "sleepMs", dir.path, { args: { ms: 100 * i } })),
       );
+      await until(() => log.includes("spinning"), { what: "the spin", timeoutMs: 60_000 });
+      const pgid = Number((await readFile(pidFile, "utf8")).trim());
+      assert.deepEqual(timeouts.armed().map((t) => t.ms), [1000]);
+      timeouts.fire();
       const [outcome, ...rest] = await Promise.all([runaway, ...others]);
       assert.equal(outcome.ok, false);
       assert.equal(outcome.error?.message, "timed out after 1 s");
       assert.ok(rest.every((o) => o.ok));
-      const pgid = Number((await readFile(pidFile, "utf8")).trim());
       assert.ok(
-        await waitFor(() => liveGroupMembers(pgid).length === 0),
+        await waitFor(() => liveGroupMembers(pgid).length === 0, 30_000),
         `still alive: ${liveGroupMembers(pgid).join("; ")}`,
       );
       const next = await pool.run(request(dir.actions, "init", dir.path));
