@@ -43,7 +43,8 @@ export async function monitor(job) {
   job.log("tick " + job.service.data.count);
   if (job.service.name === "bad") throw new Error("monitor broke");
   if (job.service.name === "waits") {
-    await new Promise((resolve) => job.signal.addEventListener("abort", resolve));
+    // An abort that came before this line (the action still loading) fires no event.
+    await new Promise((resolve) => job.signal.aborted ? resolve() : job.signal.addEventListener("abort", resolve));
     throw new Error("stopped");
   }
   job.service.data.count = Number(job.service.data.count) + 1;

@@ -43,7 +43,8 @@ export async function waits(job) {
 }
 export async function cancellable(job) {
   job.log("waiting for the signal");
-  await new Promise((resolve) => job.signal.addEventListener("abort", resolve));
+  // An abort that came before this line (the action still loading) fires no event.
+  await new Promise((resolve) => job.signal.aborted ? resolve() : job.signal.addEventListener("abort", resolve));
   throw new Error("saw " + job.signal.reason.message);
 }
 export async function fails(job) {

@@ -28,7 +28,8 @@ export const init = timed;
 export const install = timed;
 export async function start(job) {
   if (job.args.waitSignal) {
-    await new Promise((r) => job.signal.addEventListener("abort", r));
+    // An abort that came before this line (the action still loading) fires no event.
+    await new Promise((r) => job.signal.aborted ? r() : job.signal.addEventListener("abort", r));
     throw new Error("stopped by signal");
   }
   return timed(job);

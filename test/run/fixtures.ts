@@ -105,7 +105,8 @@ export async function detached(job) {
 }
 
 export async function waitSignal(job) {
-  await new Promise((resolve) => job.signal.addEventListener("abort", resolve));
+  // An abort that came before this line (the action still loading) fires no event.
+  await new Promise((resolve) => job.signal.aborted ? resolve() : job.signal.addEventListener("abort", resolve));
   return "saw abort";
 }
 

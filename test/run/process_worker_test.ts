@@ -39,7 +39,8 @@ export function pid() {
 
 export async function waitSignalLogged(job) {
   job.log("waiting");
-  await new Promise((resolve) => job.signal.addEventListener("abort", resolve));
+  // An abort that came before this line (the action still loading) fires no event.
+  await new Promise((resolve) => job.signal.aborted ? resolve() : job.signal.addEventListener("abort", resolve));
   return "saw abort";
 }
 
