@@ -321,10 +321,26 @@ for (const backend of ["sqlite", "redis"] as const) {
   });
 }
 
+// Logs "exec running" once the shell wrote its pid: the pool knows its group by then (the worker
+// reported it on spawning the shell, before the line, on one channel). At most 60 s.
 const SLEEPER = `
+import { readFileSync } from "node:fs";
+const pidWritten = (file) => {
+  try {
+    return readFileSync(file, "utf8").trim() !== "";
+  } catch {
+    return false;
+  }
+};
 export async function monitor(job) {
   job.log("started");
-  await job.exec("echo $$ > " + JSON.stringify(job.repo.path + "/sleep.pid") + "; sleep 600");
+  const pidFile = job.repo.path + "/sleep.pid";
+  const running = job.exec("echo $$ > " + JSON.stringify(pidFile) + "; sleep 600");
+  for (let i = 0; i < 12000 && !pidWritten(pidFile); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  job.log("exec running");
+  await running;
 }
 `;
 
@@ -360,19 +376,20 @@ describe("daemon recurring job with a timeout", () => {
     const run = storeRunRecurring([served], { pool });
     const slow = (await storeLoadServices([served])()).find((t) => t.service.name === "slow")!;
     const done = run(slow, "monitor", info(Date.now()));
-    const pidFile = join(repo.path, "sleep.pid");
-    const pgid = await until(
-      async () => Number((await readFile(pidFile, "utf8").catch(() => "")).trim()),
-      { what: "the job's exec to write its pid", timeoutMs: 60_000 },
-    );
-    // The log is in the store while the job still runs, not only when it ends.
-    const [running] = await loadRecurringJobs(served.store, "sleeper!slow", "monitor");
+    // The log is in the store while the job still runs, not only when it ends; the timeout
+    // fires once it says the exec runs (on the pid file alone, it raced the pool learning the
+    // exec's group, which was then left alive).
+    const running = await until(async () => {
+      const [job] = await loadRecurringJobs(served.store, "sleeper!slow", "monitor");
+      const log = job ? await served.store.readJobLog(job.id) : [];
+      return log.includes("[info] exec running") ? job : null;
+    }, { what: "the job's exec to run", timeoutMs: 60_000 });
     assert.equal(running.state, "running");
-    assert.ok(
-      await waitFor(async () => (await served.store.readJobLog(running.id)).length > 0, 30_000),
-      "the log line while running",
-    );
-    assert.deepEqual(await served.store.readJobLog(running.id), ["[info] started"]);
+    assert.deepEqual(await served.store.readJobLog(running.id), [
+      "[info] started",
+      "[info] exec running",
+    ]);
+    const pgid = Number((await readFile(join(repo.path, "sleep.pid"), "utf8")).trim());
     assert.ok(liveGroupMembers(pgid).length > 0, "the exec group runs during the job");
     assert.deepEqual(timeouts.armed().map((t) => t.ms), [2000], "the action's timeout is armed");
     timeouts.fire();
