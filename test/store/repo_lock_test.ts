@@ -8,7 +8,7 @@ import { currentHolder } from "../../src/store/holder.ts";
 import { holdRepoLock } from "../../src/store/repo_lock.ts";
 import { openSqliteDriver } from "../../src/store/sqlite.ts";
 import { StoreLostError } from "../../src/store/store_lost.ts";
-import { makeTempDir } from "../helpers/mod.ts";
+import { makeTempDir, until } from "../helpers/mod.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -17,9 +17,19 @@ describe("repository lock", () => {
     const dir = await makeTempDir();
     const driver = openSqliteDriver(join(dir.path, "s.db"), { namespace: "r" });
     try {
-      const first = await holdRepoLock(driver, currentHolder("run-1"), { ttlMs: 1_000 });
-      // Longer than the TTL: the heartbeat keeps it.
-      await sleep(1_500);
+      // The heartbeat keeps it: it moves the expiry on (every third of the TTL). Waiting past a
+      // short TTL instead would fail whenever the loaded machine stalled the heartbeat's timer.
+      const ttlMs = 3_000;
+      const first = await holdRepoLock(driver, currentHolder("run-1"), { ttlMs });
+      const firstExpiry = (await driver.readLock("repo"))!.expiresAt;
+      const beaten = await until(
+        async () => (await driver.readLock("repo"))!.expiresAt > firstExpiry,
+        {
+          timeoutMs: 30_000,
+          what: "the heartbeat moved the lock's expiry on",
+        },
+      );
+      assert.ok(beaten);
       await assert.rejects(holdRepoLock(driver, currentHolder("run-2")), (error: Error) => {
         assert.ok(error instanceof LockedError);
         assert.equal(error.exitCode, 3);
