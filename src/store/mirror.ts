@@ -367,34 +367,50 @@ export async function writeMirror(
 
 /**
  * Reads the mirror back: every `actor.json` and `service.json`. Secret fields are absent and
- * reported in `emptiedSecrets`. Throws InputError naming the file for unreadable JSON.
+ * reported in `emptiedSecrets`. Unreadable JSON is an InputError located at the first such file
+ * whose message names every one of them, so one look tells what to mend before a restore.
  */
 export async function readMirror(repoPath: string): Promise<MirrorContent> {
-  const parse = async <T>(path: string): Promise<T> => {
+  const broken: { file: string; reason: string }[] = [];
+  const parse = async <T>(path: string): Promise<T | undefined> => {
     const text = await readFile(path, "utf8");
     try {
       return JSON.parse(text) as T;
     } catch (error) {
-      throw new InputError(`not valid JSON: ${(error as Error).message}`, {
-        location: { file: relative(repoPath, path) || path },
-      });
+      broken.push({ file: relative(repoPath, path) || path, reason: (error as Error).message });
+      return undefined;
     }
   };
   const actors: ActorRecord[] = [];
   for (const path of (await filesNamed(join(repoPath, "actors"), ACTOR_FILE)).sort()) {
-    actors.push(await parse<ActorRecord>(path));
+    const actor = await parse<ActorRecord>(path);
+    if (actor) actors.push(actor);
   }
   const byName = new Map(actors.map((a) => [a.name, a]));
   const services: ServiceRecord[] = [];
   const emptiedSecrets: MirrorContent["emptiedSecrets"] = [];
   for (const path of (await filesNamed(join(repoPath, "services"), SERVICE_FILE)).sort()) {
     const service = await parse<ServiceRecord>(path);
+    if (!service) continue;
     for (const secret of secretsOf(byName.get(service.actor))) {
       emptiedSecrets.push({ service: serviceName(service.role, service.name), field: secret });
     }
     services.push(service);
   }
+  if (broken.length > 0) throw brokenMirrorError(broken);
   return { actors, services, emptiedSecrets };
+}
+
+function brokenMirrorError(broken: { file: string; reason: string }[]): InputError {
+  const [first, ...others] = broken;
+  const more = others.length === 0
+    ? ""
+    : `; and ${others.length} more file${others.length === 1 ? "" : "s"} not valid JSON: ${
+      others.map((b) => `${b.file} (${b.reason})`).join(", ")
+    }`;
+  return new InputError(`not valid JSON: ${first.reason}${more}`, {
+    location: { file: first.file },
+  });
 }
 
 /** Removes the mirror of the repository at `repoPath` (its `actors/` and `services/`). */

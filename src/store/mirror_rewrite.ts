@@ -4,22 +4,35 @@
  * A run rewrites the file of every service whose job ended. Through a temporary file and a
  * rename that is a new inode and the old one freed per file: on the file systems measured, the
  * kernel's share of that was most of the file work of a 2,000-job run. Writing over the file that
- * is there reuses its inode. The price is that the write is not atomic: a reader can see a file
- * half-written, and a process killed in the middle leaves it so until the next run rewrites it
- * (every run first brings each file that differs from the store up to date). It is therefore
- * used only for files a run overwrites with a state the store already holds, never for an apply
- * or a restore.
+ * is there reuses its inode.
+ *
+ * What keeps that as safe as the rename against a process killed or a disk full: only files of at
+ * most one page (4 KiB, the smallest page Linux has) before and after are written so, with one
+ * `pwrite` at offset 0. The kernel copies one page whole or not at all (a pending `kill -9` is
+ * checked before each page; a full disk fails before the copy), so the file holds the old text or
+ * the new one. A shorter new text is padded with spaces to the old length in that write and only
+ * then cut: killed in between, the file is the new JSON followed by spaces, which reads the same.
+ * What it gives up: a reader at that very moment can see a mix (the copy is not atomic for
+ * readers), and two processes writing the same file at once can cut each other's text (only after
+ * a lock was taken over from a process still alive). The next run brings any such file back in line
+ * (every run first rewrites each file that differs from the store). Used only for files a run
+ * overwrites with a state the store already holds, never for an apply or a restore.
  *
  * @module
  */
-import { constants, open } from "node:fs/promises";
+import { constants, lstat, open } from "node:fs/promises";
+
+/** The largest file, before or after, that {@link rewriteInPlace} writes over: one page. */
+export const IN_PLACE_MAX_BYTES = 4096;
 
 /**
- * Overwrites the file at `path` with `text`, from its start, then cuts it to the text's length.
- * Only a regular file with one link is written: the last component is opened without following
- * a symbolic link (and without waiting on a FIFO), and a file hard-linked elsewhere would change
- * there too. Resolves `false`, having written nothing, when there is no such file, so the caller
- * falls back to a temporary file and a rename; a failed write rejects.
+ * Overwrites the file at `path` with `text` in one write from its start (padded with spaces to
+ * the old length), then cuts it to the text's length. Writes only a regular file with one link
+ * (a file hard-linked elsewhere would change there too) when it and the text are at most
+ * {@link IN_PLACE_MAX_BYTES}: looked at with `lstat` before it is opened (never a device, a FIFO
+ * or a link's target), opened without following a link, and checked to be the same file once
+ * open. Resolves `false` when it did not rewrite the file, so the caller writes it through a
+ * temporary file and a rename; a failed write rejects, the file as it was.
  *
  * @example
  * ```ts
@@ -27,6 +40,15 @@ import { constants, open } from "node:fs/promises";
  * ```
  */
 export async function rewriteInPlace(path: string, text: string): Promise<boolean> {
+  const data = new TextEncoder().encode(text);
+  if (data.length > IN_PLACE_MAX_BYTES) return false;
+  let seen;
+  try {
+    seen = await lstat(path);
+  } catch {
+    return false;
+  }
+  if (!writableInPlace(seen)) return false;
   let handle;
   try {
     handle = await open(path, constants.O_WRONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -35,17 +57,26 @@ export async function rewriteInPlace(path: string, text: string): Promise<boolea
   }
   try {
     const stat = await handle.stat();
-    if (!stat.isFile() || stat.nlink !== 1) return false;
-    const data = new TextEncoder().encode(text);
-    let done = 0;
-    while (done < data.length) {
-      const { bytesWritten } = await handle.write(data, done, data.length - done, done);
-      if (bytesWritten <= 0) throw new Error(`wrote nothing to ${path}`);
-      done += bytesWritten;
-    }
-    await handle.truncate(data.length);
+    // Replaced between the look and the open: the rename deals with whatever is there now.
+    if (stat.ino !== seen.ino || stat.dev !== seen.dev || !writableInPlace(stat)) return false;
+    const old = stat.size;
+    const page = old > data.length ? padWithSpaces(data, old) : data;
+    const { bytesWritten } = await handle.write(page, 0, page.length, 0);
+    // A short write of one page is not expected from Linux; the rename then replaces the file.
+    if (bytesWritten !== page.length) return false;
+    if (old > data.length) await handle.truncate(data.length);
     return true;
   } finally {
     await handle.close();
   }
+}
+
+function writableInPlace(stat: { isFile(): boolean; nlink: number; size: number }): boolean {
+  return stat.isFile() && stat.nlink === 1 && stat.size <= IN_PLACE_MAX_BYTES;
+}
+
+function padWithSpaces(data: Uint8Array, length: number): Uint8Array {
+  const page = new Uint8Array(length).fill(0x20);
+  page.set(data);
+  return page;
 }

@@ -1,16 +1,23 @@
 /**
- * Rewriting a mirror file in place: the same inode, the text cut or grown to its length, and
- * nothing written (false) for anything but a regular file with one link.
+ * Rewriting a mirror file in place: the same inode, the text cut or grown to its length; nothing
+ * written (false) for anything but a regular file with one link of at most a page, before and
+ * after; and a writer killed at any moment leaves the old text or the new one, never a mix.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, lstatSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { link, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { rewriteInPlace } from "../../src/store/mirror_rewrite.ts";
+import { fileURLToPath } from "node:url";
+import { isDeepStrictEqual } from "node:util";
+import { IN_PLACE_MAX_BYTES, rewriteInPlace } from "../../src/store/mirror_rewrite.ts";
 import { writeMirrorFiles } from "../../src/store/mirror.ts";
 import { makeTempDir, makeTempRepo } from "../helpers/mod.ts";
+import { runtimeCommand } from "./child.ts";
+import { REWRITE_TEXTS } from "./rewrite_texts.ts";
+
+const CHILD = fileURLToPath(new URL("./rewrite_child.ts", import.meta.url));
 
 describe("rewriteInPlace", () => {
   it("writes over the file that is there: same inode, a shorter text cuts it, a longer one grows it", async () => {
@@ -21,9 +28,65 @@ describe("rewriteInPlace", () => {
       const inode = statSync(path).ino;
       assert.equal(await rewriteInPlace(path, '{ "state": "ok" }\n'), true);
       assert.equal(readFileSync(path, "utf8"), '{ "state": "ok" }\n');
-      assert.equal(await rewriteInPlace(path, "é".repeat(5000)), true);
-      assert.equal(readFileSync(path, "utf8"), "é".repeat(5000));
+      const longer = `{ "state": "${"é".repeat(2000)}" }\n`; // 4,018 bytes: still one page
+      assert.equal(await rewriteInPlace(path, longer), true);
+      assert.equal(readFileSync(path, "utf8"), longer);
       assert.equal(statSync(path).ino, inode);
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it("writes nothing and says false when the text or the file is over a page (4,096 bytes)", async () => {
+    const dir = await makeTempDir();
+    try {
+      const path = join(dir.path, "service.json");
+      await writeFile(path, '{ "state": "ok" }\n');
+      const big = `"${"x".repeat(IN_PLACE_MAX_BYTES - 2)}"\n`; // 4,097 bytes
+      assert.equal(await rewriteInPlace(path, big), false);
+      assert.equal(readFileSync(path, "utf8"), '{ "state": "ok" }\n');
+
+      await writeFile(path, big);
+      assert.equal(await rewriteInPlace(path, '{ "state": "ok" }\n'), false);
+      assert.equal(readFileSync(path, "utf8"), big);
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it("leaves the old text or the new one, whole, when the writer is killed at any moment", async () => {
+    const dir = await makeTempDir();
+    try {
+      const path = join(dir.path, "service.json");
+      await writeFile(path, REWRITE_TEXTS[0]);
+      const parsed = REWRITE_TEXTS.map((text) => JSON.parse(text));
+      // Each kill lands somewhere in the child's loop of write-then-cut; before padding, a kill
+      // between the two left the short text followed by the long one's tail (not JSON).
+      for (let round = 0; round < 40; round++) {
+        const [command, args] = runtimeCommand(CHILD, [path]);
+        const child = spawn(command, args, { stdio: ["ignore", "pipe", "inherit"] });
+        const gone = new Promise((resolve) => child.once("exit", resolve));
+        await new Promise<void>((resolve, reject) => {
+          child.stdout!.once("data", () => resolve());
+          child.once("exit", (code) => reject(new Error(`the child exited (${code})`)));
+        });
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 15));
+        child.kill("SIGKILL");
+        await gone;
+        const text = readFileSync(path, "utf8");
+        let value;
+        try {
+          value = JSON.parse(text);
+        } catch {
+          assert.fail(
+            `round ${round}: a torn file (${text.length} characters): ${text.slice(0, 80)}…`,
+          );
+        }
+        assert.ok(
+          parsed.some((expected) => isDeepStrictEqual(value, expected)),
+          `round ${round}: neither text`,
+        );
+      }
     } finally {
       await dir.remove();
     }

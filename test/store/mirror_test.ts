@@ -166,6 +166,29 @@ describe("mirror", () => {
     }
   });
 
+  it("names every broken file of the mirror at once, a service file cut short among them", async () => {
+    const repo = await makeTempRepo();
+    try {
+      const { host, web, db } = records("r");
+      await writeMirror(repo.path, { actors: [node, app], services: [host, web, db] });
+      const hostFile = join(repo.path, "services", "node!host1", "service.json");
+      const dbFile = join(repo.path, "services", "app!db1", "service.json");
+      await writeFile(hostFile, readFileSync(hostFile, "utf8").slice(0, 40));
+      await writeFile(dbFile, readFileSync(dbFile, "utf8") + "}");
+      await assert.rejects(readMirror(repo.path), (error: Error) => {
+        assert.ok(error instanceof InputError);
+        assert.equal(error.location?.file, join("services", "app!db1", "service.json"));
+        assert.match(
+          error.message,
+          /and 1 more file not valid JSON: services\/node!host1\/service\.json \(/,
+        );
+        return true;
+      });
+    } finally {
+      await repo.remove();
+    }
+  });
+
   it("is kept by the store after each change; restore after deleting the store gives back the same services", async () => {
     const repo = await makeTempRepo();
     try {
