@@ -39,7 +39,7 @@ import { isDeadLocalHolder, thisHost } from "./holder.ts";
 import { sqliteFailure } from "./sqlite_errors.ts";
 import { type StoreLostError, storeLostWhileInUse } from "./store_lost.ts";
 import { ensureStoreFolder } from "./v81_marker.ts";
-import { WalWriteback } from "./wal_writeback.ts";
+import { WalWriteback, type WalWritebackOptions } from "./wal_writeback.ts";
 
 /** SQLite's page cache per open store, in KiB (`PRAGMA cache_size`). */
 const CACHE_KIB = 32 * 1024;
@@ -107,6 +107,8 @@ const EVENT_SEQ = "events.seq";
 export interface SqliteDriverOptions {
   /** The repository namespace (its name). */
   namespace: string;
+  /** How the WAL is written back early (defaults of {@link WalWriteback}; tests inject). */
+  walWriteback?: WalWritebackOptions;
 }
 
 /**
@@ -114,7 +116,8 @@ export interface SqliteDriverOptions {
  * the file (and its folder) appears on the first write.
  */
 export function openSqliteDriver(path: string, options: SqliteDriverOptions): StoreDriver {
-  return new SqliteDriver(path, options.namespace);
+  const { namespace, walWriteback = {} } = options;
+  return new SqliteDriver(path, namespace, walWriteback);
 }
 
 /**
@@ -200,11 +203,11 @@ class SqliteDriver implements StoreDriver {
   /** Writes the WAL back while commits come in, so the checkpoint at close waits less. */
   readonly #walWriteback: WalWriteback;
 
-  constructor(path: string, namespace: string) {
+  constructor(path: string, namespace: string, walWriteback: WalWritebackOptions) {
     this.#path = path;
     this.location = path;
     this.namespace = namespace;
-    this.#walWriteback = new WalWriteback(`${path}-wal`);
+    this.#walWriteback = new WalWriteback(`${path}-wal`, walWriteback);
   }
 
   /** The open database; null for a read when the file does not exist yet. */
@@ -324,12 +327,11 @@ class SqliteDriver implements StoreDriver {
 
   /** Runs `fn` in one write transaction (taken up front, so it never upgrades). */
   #transaction<T>(db: DatabaseSync, fn: () => T): T {
-    return this.#guarded(() => {
+    const result = this.#guarded(() => {
       db.exec("BEGIN IMMEDIATE");
       try {
         const result = fn();
         db.exec("COMMIT");
-        this.#walWriteback.committed();
         return result;
       } catch (error) {
         // A failed COMMIT (disk full) may leave the transaction open; a failing ROLLBACK must
@@ -340,6 +342,9 @@ class SqliteDriver implements StoreDriver {
         throw error;
       }
     });
+    // Outside the try: the commit has happened, whatever the hint after it does.
+    this.#walWriteback.committed();
+    return result;
   }
 
   #write<T>(fn: (db: DatabaseSync) => T): T {
@@ -797,11 +802,13 @@ class SqliteDriver implements StoreDriver {
 
   async close(): Promise<void> {
     this.#closed = true;
+    // The early sync under way ends first: the checkpoint's own fsync then has less to wait for,
+    // and no sync of this driver's is left running when it says it is closed. Without one the
+    // file is closed before this returns its promise, as callers that do not wait expect.
+    if (this.#walWriteback.syncing) await this.#walWriteback.settled();
     this.#statements.clear();
     this.#db?.close();
     this.#db = null;
-    // No sync of this driver's is left running when it says it is closed.
-    await this.#walWriteback.settled();
   }
 }
 

@@ -7,60 +7,128 @@
  * 8 KiB pages): that one `fsync` took 140–150 ms after the run had ended, on the user's time.
  * Asking the kernel to write the WAL back while the run goes on — an `fdatasync` of the file
  * from the file pool, at most one at a time and one per interval — leaves that final `fsync`
- * 1–3 ms. It promises nothing: SQLite still syncs as before, so what is durable when is
- * unchanged; a failed or useless early sync (the WAL gone, made anew) costs nothing but itself.
+ * 1–3 ms. Only a WAL that grew by a good amount or took many commits since the last early sync
+ * is synced, so the sparse commits of a daemon (a heartbeat every few seconds) cost no disk flush
+ * each. The commits count too because SQLite reuses the WAL from its start after a checkpoint:
+ * then the file no longer grows, though its frames are new.
+ *
+ * It promises nothing: SQLite still syncs as before, so what is durable when is unchanged; a
+ * failed or useless early sync (the WAL gone, made anew) costs nothing but itself. An I/O error
+ * it meets still reaches SQLite's own `fsync` on Linux 4.13 and later, which reports a writeback
+ * error to every descriptor open on the file when it happened; older kernels told only the first
+ * caller.
  *
  * @module
  */
+import { statSync } from "node:fs";
 import { open } from "node:fs/promises";
 
 /** Options of {@link WalWriteback}. */
 export interface WalWritebackOptions {
   /** Least time between the end of one early sync and the start of the next, ms; default 100. */
   intervalMs?: number;
+  /**
+   * The next early sync waits for the WAL file to grow by this many bytes since the last one
+   * (default 1 MiB) — or for {@link WalWritebackOptions.minCommits} commits, whichever is first.
+   */
+  minGrowthBytes?: number;
+  /** Commits since the last early sync that call for the next one, grown or not; default 32. */
+  minCommits?: number;
   /** Clock (default `Date.now`). */
   now?: () => number;
   /** Syncs the file at `path` (default: open it, `fdatasync`, close; a missing file is fine). */
   sync?: (path: string) => Promise<void>;
+  /** The size of the file at `path`, 0 when missing (default: `stat`). */
+  size?: (path: string) => number;
 }
 
 /** Writes an SQLite WAL back to the disk in the background while commits come in. */
 export class WalWriteback {
   readonly #path: string;
   readonly #intervalMs: number;
+  readonly #minGrowthBytes: number;
+  readonly #minCommits: number;
   readonly #now: () => number;
   readonly #sync: (path: string) => Promise<void>;
+  readonly #size: (path: string) => number;
   #inFlight: Promise<void> | null = null;
   #last: number;
+  /** The WAL's size when the last early sync started. */
+  #syncedSize = 0;
+  /** Commits since the last early sync started. */
+  #commits = 0;
 
   /**
    * `walPath` is the WAL's file (the store file's path and `-wal`). The first early sync comes
-   * one interval after this is made.
+   * one interval after this is made, once the WAL has grown or taken commits enough.
    */
   constructor(walPath: string, options: WalWritebackOptions = {}) {
-    const { intervalMs = 100, now = Date.now, sync = datasyncFile } = options;
+    const {
+      intervalMs = 100,
+      minGrowthBytes = 1024 * 1024,
+      minCommits = 32,
+      now = Date.now,
+      sync = datasyncFile,
+      size = fileSize,
+    } = options;
     if (!(intervalMs >= 0)) throw new RangeError(`intervalMs must be ≥ 0, not ${intervalMs}`);
+    if (!(minGrowthBytes >= 0)) {
+      throw new RangeError(`minGrowthBytes must be ≥ 0, not ${minGrowthBytes}`);
+    }
+    if (!(minCommits >= 1)) throw new RangeError(`minCommits must be ≥ 1, not ${minCommits}`);
     this.#path = walPath;
     this.#intervalMs = intervalMs;
+    this.#minGrowthBytes = minGrowthBytes;
+    this.#minCommits = minCommits;
     this.#now = now;
     this.#sync = sync;
+    this.#size = size;
     this.#last = now();
   }
 
-  /** Called after each commit: starts an early sync when none runs and the interval is over. */
+  /**
+   * Called after each commit: starts an early sync when none runs, the interval is over and the
+   * WAL grew or took commits enough. Never throws: the commit it follows has happened.
+   */
   committed(): void {
+    this.#commits++;
     if (this.#inFlight || this.#now() - this.#last < this.#intervalMs) return;
+    let size;
+    try {
+      size = this.#size(this.#path);
+    } catch {
+      return;
+    }
+    // Smaller than at the last sync: the WAL was removed and made anew (a close elsewhere).
+    if (size < this.#syncedSize) this.#syncedSize = 0;
+    const grown = size - this.#syncedSize >= this.#minGrowthBytes;
+    if (!grown && this.#commits < this.#minCommits) return;
+    this.#syncedSize = size;
+    this.#commits = 0;
     this.#inFlight = this.#sync(this.#path).catch(() => {
-      // Only a hint to the kernel: SQLite's own fsync at the checkpoint reports real failures.
+      // Only a hint to the kernel; see the module's comment for where real failures surface.
     }).finally(() => {
       this.#inFlight = null;
       this.#last = this.#now();
     });
   }
 
+  /** Whether an early sync is under way. */
+  get syncing(): boolean {
+    return this.#inFlight !== null;
+  }
+
   /** Resolves when the early sync under way, if any, has ended. */
   async settled(): Promise<void> {
     await this.#inFlight;
+  }
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
   }
 }
 
