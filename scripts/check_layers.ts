@@ -25,7 +25,7 @@ import { fileURLToPath } from "node:url";
  * `workers` is the top-level `workers/` folder.
  */
 export const LAYERS: readonly (readonly string[])[] = [
-  ["errors.ts", "runtime.ts", "version.ts", "digest.ts"],
+  ["errors.ts", "runtime.ts", "version.ts", "digest.ts", "timers.ts"],
   ["model", "yaml"],
   ["hrd"],
   ["capnp"],

@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { REAL_TIMERS, type Timers } from "../timers.ts";
 import { serviceName } from "../model/mod.ts";
 import type { LoadServices, RecurringTarget, RunRecurring } from "./backend.ts";
 import { MAX_TIMER_MS } from "../run/mod.ts";
@@ -32,23 +33,9 @@ export interface RecurringOptions {
   onChange?: () => void;
   /** Clock in epoch milliseconds, for tests; default `Date.now`. */
   now?: () => number;
-  /** The timers it arms, for tests (with `now`: a fake clock); default the runtime's. */
-  timers?: SchedulerTimers;
+  /** The timers it arms (each for at most {@link MAX_TIMER_MS}), for tests with `now` a fake clock; default the runtime's. */
+  timers?: Timers;
 }
-
-/** One-shot timers: what the scheduler needs of a clock besides `now`. */
-export interface SchedulerTimers {
-  /** Calls `fn` once after `ms` milliseconds (at most {@link MAX_TIMER_MS}); returns a handle. */
-  set(fn: () => void, ms: number): unknown;
-  /** Cancels a timer by its handle (a fired or cleared one is fine). */
-  clear(handle: unknown): void;
-}
-
-/** The runtime's timers. */
-const REAL_TIMERS: SchedulerTimers = {
-  set: (fn, ms) => setTimeout(fn, ms),
-  clear: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
 
 /** A recurring job that is running. */
 export interface RecurringJob {

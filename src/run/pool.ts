@@ -9,6 +9,7 @@
  */
 import { setImmediate } from "node:timers";
 import { workerSpecifier } from "../runtime.ts";
+import { REAL_TIMERS, type Timers } from "../timers.ts";
 import { RemoteExecutors } from "../executor/mod.ts";
 import {
   type HostMessage,
@@ -59,22 +60,8 @@ export interface PoolOptions {
    * The timers jobs' timeouts are armed on (default the runtime's). A test fires them itself,
    * so that a job times out once what it checks during the job was checked, not at a real time.
    */
-  timeoutTimers?: PoolTimers;
+  timeoutTimers?: Timers;
 }
-
-/** One-shot timers, as {@link PoolOptions.timeoutTimers}. */
-export interface PoolTimers {
-  /** Calls `fn` once after `ms` milliseconds; returns a handle. */
-  set(fn: () => void, ms: number): unknown;
-  /** Cancels a timer by its handle (a fired or cleared one is fine). */
-  clear(handle: unknown): void;
-}
-
-/** The runtime's timers. */
-const REAL_TIMERS: PoolTimers = {
-  set: (fn, ms) => setTimeout(fn, ms),
-  clear: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
 
 /** Options of {@link WorkerPool.run} (those of every {@link JobRunner}). */
 export type RunJobOptions = JobRunOptions;
@@ -123,7 +110,7 @@ interface ActiveJob {
   claim?: JobClaim;
   /** Killed after its worker had started it, before the pool knew: ended at its turn. */
   killed?: boolean;
-  /** Its timeout, a handle of the pool's {@link PoolTimers}. */
+  /** Its timeout, a handle of the pool's {@link Timers}. */
   timer?: unknown;
   cleanup: () => void;
   worker?: PoolWorker;
@@ -163,7 +150,7 @@ export class WorkerPool implements JobRunner {
   readonly #actionMillis = new Map<string, number>();
   /** Whether the outboxes' flush is scheduled ({@link WorkerPool.#post}). */
   #posting = false;
-  readonly #timers: PoolTimers;
+  readonly #timers: Timers;
 
   constructor(options: PoolOptions = {}) {
     this.#size = Math.max(1, options.size ?? 10);

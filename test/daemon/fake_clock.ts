@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { SchedulerTimers } from "../../src/daemon/recurring.ts";
+import type { Timers } from "../../src/timers.ts";
 
 interface Timer {
   id: number;
@@ -32,7 +32,7 @@ export class FakeClock {
   readonly now = (): number => this.#now;
 
   /** Timers on this clock, for `startRecurring({ timers })`. */
-  readonly timers: SchedulerTimers = {
+  readonly timers: Timers = {
     set: (fn, ms) => {
       const id = ++this.#nextId;
       this.#timers.set(id, { id, at: this.#now + Math.max(0, ms), fn });
