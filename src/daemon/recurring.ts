@@ -33,7 +33,10 @@ export interface RecurringOptions {
   onChange?: () => void;
   /** Clock in epoch milliseconds, for tests; default `Date.now`. */
   now?: () => number;
-  /** The timers it arms (each for at most {@link MAX_TIMER_MS}), for tests with `now` a fake clock; default the runtime's. */
+  /**
+   * The timers it arms (each for at most {@link MAX_TIMER_MS}), for tests with `now` a fake
+   * clock; default the runtime's.
+   */
   timers?: Timers;
 }
 
