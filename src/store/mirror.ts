@@ -374,24 +374,32 @@ export async function readMirror(repoPath: string): Promise<MirrorContent> {
   const broken: { file: string; reason: string }[] = [];
   const parse = async <T>(path: string): Promise<T | undefined> => {
     const text = await readFile(path, "utf8");
+    const file = relative(repoPath, path) || path;
+    let value: unknown;
     try {
-      return JSON.parse(text) as T;
+      value = JSON.parse(text);
     } catch (error) {
-      broken.push({ file: relative(repoPath, path) || path, reason: (error as Error).message });
+      broken.push({ file, reason: (error as Error).message });
       return undefined;
     }
+    // `null` or `0` would otherwise be left out, and a restore would delete that service.
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      broken.push({ file, reason: "not a JSON object" });
+      return undefined;
+    }
+    return value as T;
   };
   const actors: ActorRecord[] = [];
   for (const path of (await filesNamed(join(repoPath, "actors"), ACTOR_FILE)).sort()) {
     const actor = await parse<ActorRecord>(path);
-    if (actor) actors.push(actor);
+    if (actor !== undefined) actors.push(actor);
   }
   const byName = new Map(actors.map((a) => [a.name, a]));
   const services: ServiceRecord[] = [];
   const emptiedSecrets: MirrorContent["emptiedSecrets"] = [];
   for (const path of (await filesNamed(join(repoPath, "services"), SERVICE_FILE)).sort()) {
     const service = await parse<ServiceRecord>(path);
-    if (!service) continue;
+    if (service === undefined) continue;
     for (const secret of secretsOf(byName.get(service.actor))) {
       emptiedSecrets.push({ service: serviceName(service.role, service.name), field: secret });
     }
@@ -401,6 +409,7 @@ export async function readMirror(repoPath: string): Promise<MirrorContent> {
   return { actors, services, emptiedSecrets };
 }
 
+/** One InputError for every unreadable file: located at the first, naming all of them. */
 function brokenMirrorError(broken: { file: string; reason: string }[]): InputError {
   const [first, ...others] = broken;
   const more = others.length === 0

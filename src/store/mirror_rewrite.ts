@@ -6,17 +6,22 @@
  * kernel's share of that was most of the file work of a 2,000-job run. Writing over the file that
  * is there reuses its inode.
  *
- * What keeps that as safe as the rename against a process killed or a disk full: only files of at
- * most one page (4 KiB, the smallest page Linux has) before and after are written so, with one
- * `pwrite` at offset 0. The kernel copies one page whole or not at all (a pending `kill -9` is
- * checked before each page; a full disk fails before the copy), so the file holds the old text or
- * the new one. A shorter new text is padded with spaces to the old length in that write and only
- * then cut: killed in between, the file is the new JSON followed by spaces, which reads the same.
- * What it gives up: a reader at that very moment can see a mix (the copy is not atomic for
- * readers), and two processes writing the same file at once can cut each other's text (only after
- * a lock was taken over from a process still alive). The next run brings any such file back in line
- * (every run first rewrites each file that differs from the store). Used only for files a run
- * overwrites with a state the store already holds, never for an apply or a restore.
+ * What keeps that about as safe as the rename against a process killed or a disk full: only
+ * files of at most one page (4 KiB, the smallest page Linux has) before and after are written so,
+ * with one `pwrite` at offset 0. In practice the kernel copies that whole or not at all (a
+ * pending `kill -9` is acted on between pages; a full disk fails before the copy), so the file
+ * holds the old text or the new one: a test kills a writer at random moments and once between
+ * the write and the cut. A shorter new text is padded with spaces to
+ * the old length in that write and only then cut: killed in between, the file is the new JSON with
+ * spaces, which reads the same. Linux does not promise it, though: a copy can stop short when the
+ * source buffer's memory is not mapped (swapped out), and a kill then leaves a mix. Nor is the
+ * write ordered with the size change after a power loss (the file can come back cut short, or
+ * followed by zero bytes). A reader at that very moment can see a mix, and two processes writing
+ * one file at once can cut each other's text (only after a lock was taken over from a process
+ * still alive). The safety net is the same for all of these: the next run with jobs rewrites any
+ * file that differs from the store, and `ays restore` refuses an unreadable file by name. Used
+ * only for files a run overwrites with a state the store already holds, never for an apply or a
+ * restore.
  *
  * @module
  */
@@ -25,6 +30,15 @@ import { constants, lstat, open } from "node:fs/promises";
 /** The largest file, before or after, that {@link rewriteInPlace} writes over: one page. */
 export const IN_PLACE_MAX_BYTES = 4096;
 
+/** Options of {@link rewriteInPlace}. */
+export interface RewriteInPlaceOptions {
+  /**
+   * Called after the write and before the cut of a shorter text: a seam for the test that kills
+   * the writer exactly there. Nothing calls it otherwise.
+   */
+  beforeCut?: () => void;
+}
+
 /**
  * Overwrites the file at `path` with `text` in one write from its start (padded with spaces to
  * the old length), then cuts it to the text's length. Writes only a regular file with one link
@@ -32,14 +46,20 @@ export const IN_PLACE_MAX_BYTES = 4096;
  * {@link IN_PLACE_MAX_BYTES}: looked at with `lstat` before it is opened (never a device, a FIFO
  * or a link's target), opened without following a link, and checked to be the same file once
  * open. Resolves `false` when it did not rewrite the file, so the caller writes it through a
- * temporary file and a rename; a failed write rejects, the file as it was.
+ * temporary file and a rename. A failed write or cut rejects, the file holding the old text or
+ * the new one (padded, when the cut failed).
  *
  * @example
  * ```ts
  * if (!(await rewriteInPlace(path, text))) await writeThroughRename(path, text);
  * ```
  */
-export async function rewriteInPlace(path: string, text: string): Promise<boolean> {
+export async function rewriteInPlace(
+  path: string,
+  text: string,
+  options: RewriteInPlaceOptions = {},
+): Promise<boolean> {
+  const { beforeCut } = options;
   const data = new TextEncoder().encode(text);
   if (data.length > IN_PLACE_MAX_BYTES) return false;
   let seen;
@@ -64,17 +84,26 @@ export async function rewriteInPlace(path: string, text: string): Promise<boolea
     const { bytesWritten } = await handle.write(page, 0, page.length, 0);
     // A short write of one page is not expected from Linux; the rename then replaces the file.
     if (bytesWritten !== page.length) return false;
-    if (old > data.length) await handle.truncate(data.length);
+    if (old > data.length) {
+      beforeCut?.();
+      await handle.truncate(data.length);
+    }
     return true;
   } finally {
     await handle.close();
   }
 }
 
+/** Whether a file so described may be written over: regular, one link, at most a page. */
 function writableInPlace(stat: { isFile(): boolean; nlink: number; size: number }): boolean {
   return stat.isFile() && stat.nlink === 1 && stat.size <= IN_PLACE_MAX_BYTES;
 }
 
+/**
+ * `data` grown to `length` bytes with spaces. After the text, not before its last newline: the
+ * cut to the text's length must leave exactly the text, and a file left padded by a kill (a
+ * last line of spaces) is rewritten by the next run anyway.
+ */
 function padWithSpaces(data: Uint8Array, length: number): Uint8Array {
   const page = new Uint8Array(length).fill(0x20);
   page.set(data);

@@ -202,6 +202,8 @@ class SqliteDriver implements StoreDriver {
   #lost: StoreLostError | null = null;
   /** Writes the WAL back while commits come in, so the checkpoint at close waits less. */
   readonly #walWriteback: WalWriteback;
+  /** The connection's `total_changes()` at the last commit handed to the writeback. */
+  #changesSeen = 0;
 
   constructor(path: string, namespace: string, walWriteback: WalWritebackOptions) {
     this.#path = path;
@@ -284,7 +286,7 @@ class SqliteDriver implements StoreDriver {
       this.#checkLayout(db);
       return this.#stmt(db, sql).run(...params);
     });
-    this.#walWriteback.committed();
+    this.#committed(db);
     return result;
   }
 
@@ -343,8 +345,25 @@ class SqliteDriver implements StoreDriver {
       }
     });
     // Outside the try: the commit has happened, whatever the hint after it does.
-    this.#walWriteback.committed();
+    this.#committed(db);
     return result;
+  }
+
+  /**
+   * Tells the early writeback of a commit that changed rows. Commits that changed none (a poll
+   * of an empty queue: the daemon's, five times a second) wrote no WAL frame and are not counted,
+   * so an idle daemon never syncs. Never throws: the commit has happened.
+   */
+  #committed(db: DatabaseSync): void {
+    try {
+      const { n } = this.#stmt(db, "SELECT total_changes() AS n").get() as { n: number | bigint };
+      const total = Number(n);
+      if (total === this.#changesSeen) return;
+      this.#changesSeen = total;
+    } catch {
+      return;
+    }
+    this.#walWriteback.committed();
   }
 
   #write<T>(fn: (db: DatabaseSync) => T): T {
@@ -803,9 +822,8 @@ class SqliteDriver implements StoreDriver {
   async close(): Promise<void> {
     this.#closed = true;
     // The early sync under way ends first: the checkpoint's own fsync then has less to wait for,
-    // and no sync of this driver's is left running when it says it is closed. Without one the
-    // file is closed before this returns its promise, as callers that do not wait expect.
-    if (this.#walWriteback.syncing) await this.#walWriteback.settled();
+    // and no sync of this driver's is left running when it says it is closed.
+    await this.#walWriteback.settled();
     this.#statements.clear();
     this.#db?.close();
     this.#db = null;

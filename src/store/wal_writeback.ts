@@ -113,17 +113,13 @@ export class WalWriteback {
     });
   }
 
-  /** Whether an early sync is under way. */
-  get syncing(): boolean {
-    return this.#inFlight !== null;
-  }
-
   /** Resolves when the early sync under way, if any, has ended. */
   async settled(): Promise<void> {
     await this.#inFlight;
   }
 }
 
+/** The size of the file at `path` in bytes; 0 when it cannot be read (missing). */
 function fileSize(path: string): number {
   try {
     return statSync(path).size;
@@ -132,7 +128,12 @@ function fileSize(path: string): number {
   }
 }
 
-/** `fdatasync` of the file at `path`; nothing when it does not exist. */
+/**
+ * `fdatasync` of the file at `path`; nothing when it does not exist. It opens a descriptor of
+ * its own, which is safe for the `-wal` file only because SQLite holds no POSIX lock on it:
+ * closing any descriptor of a file drops the process's POSIX locks on that file, so this must
+ * never be pointed at the database or its `-shm` file.
+ */
 async function datasyncFile(path: string): Promise<void> {
   let handle;
   try {

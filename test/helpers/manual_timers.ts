@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { Timers } from "../../src/timers.ts";
 
 /** A timer armed on {@link ManualTimers}. */
 export interface ManualTimer {
@@ -19,7 +20,7 @@ export class ManualTimers {
   #nextId = 0;
 
   /** The `{ set, clear }` the code under test arms and cancels. */
-  readonly timers = {
+  readonly timers: Timers = {
     set: (fn: () => void, ms: number): unknown => {
       const id = ++this.#nextId;
       this.#armed.set(id, { ms, fn });

@@ -54,6 +54,23 @@ describe("rewriteInPlace", () => {
     }
   });
 
+  it("pads a shorter text with spaces, so a writer killed before the cut leaves the new JSON", async () => {
+    const dir = await makeTempDir();
+    try {
+      const path = join(dir.path, "service.json");
+      await writeFile(path, REWRITE_TEXTS[0]);
+      const [command, args] = runtimeCommand(CHILD, [path, "--kill-before-cut"]);
+      const result = spawnSync(command, args, { encoding: "utf8" });
+      assert.equal(result.signal, "SIGKILL", result.stderr);
+      const text = readFileSync(path, "utf8");
+      assert.equal(text.length, REWRITE_TEXTS[0].length, "not cut yet");
+      assert.deepEqual(JSON.parse(text), JSON.parse(REWRITE_TEXTS[1]));
+      assert.equal(text, REWRITE_TEXTS[1].padEnd(text.length, " "));
+    } finally {
+      await dir.remove();
+    }
+  });
+
   it("leaves the old text or the new one, whole, when the writer is killed at any moment", async () => {
     const dir = await makeTempDir();
     try {

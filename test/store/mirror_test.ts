@@ -166,7 +166,7 @@ describe("mirror", () => {
     }
   });
 
-  it("names every broken file of the mirror at once, a service file cut short among them", async () => {
+  it("names every broken file of the mirror at once: cut short, trailing text, not an object (null)", async () => {
     const repo = await makeTempRepo();
     try {
       const { host, web, db } = records("r");
@@ -175,13 +175,14 @@ describe("mirror", () => {
       const dbFile = join(repo.path, "services", "app!db1", "service.json");
       await writeFile(hostFile, readFileSync(hostFile, "utf8").slice(0, 40));
       await writeFile(dbFile, readFileSync(dbFile, "utf8") + "}");
+      const webFile = join(repo.path, "services", "node!host1", "app!web1", "service.json");
+      await writeFile(webFile, "null");
       await assert.rejects(readMirror(repo.path), (error: Error) => {
         assert.ok(error instanceof InputError);
         assert.equal(error.location?.file, join("services", "app!db1", "service.json"));
-        assert.match(
-          error.message,
-          /and 1 more file not valid JSON: services\/node!host1\/service\.json \(/,
-        );
+        assert.match(error.message, /and 2 more files not valid JSON: /);
+        assert.match(error.message, /node!host1\/app!web1\/service\.json \(not a JSON object\)/);
+        assert.match(error.message, /services\/node!host1\/service\.json \(/);
         return true;
       });
     } finally {

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { currentHolder } from "../../src/store/holder.ts";
 import { openSqliteDriver } from "../../src/store/sqlite.ts";
 import { WalWriteback } from "../../src/store/wal_writeback.ts";
 import { makeTempDir } from "../helpers/mod.ts";
@@ -32,6 +33,7 @@ describe("WalWriteback", () => {
       minGrowthBytes: 0,
       now: () => now,
       sync,
+      size: () => 0,
     });
     wb.committed();
     now += 99;
@@ -61,7 +63,13 @@ describe("WalWriteback", () => {
 
   it("settled waits for the sync under way", async () => {
     const { calls, sync } = heldSyncs();
-    const wb = new WalWriteback("w", { intervalMs: 0, minGrowthBytes: 0, now: () => 0, sync });
+    const wb = new WalWriteback("w", {
+      intervalMs: 0,
+      minGrowthBytes: 0,
+      now: () => 0,
+      sync,
+      size: () => 0,
+    });
     wb.committed();
     let settled = false;
     const done = wb.settled().then(() => (settled = true));
@@ -149,7 +157,6 @@ describe("WalWriteback", () => {
     });
     wb.committed();
     assert.equal(calls.length, 0);
-    assert.equal(wb.syncing, false);
   });
 
   it("the default sync syncs a file that exists and passes over one that does not", async () => {
@@ -175,6 +182,36 @@ describe("WalWriteback", () => {
 });
 
 describe("the SQLite driver's early writeback", () => {
+  it("counts only commits that changed rows: polls of an empty queue never sync", async () => {
+    const dir = await makeTempDir();
+    try {
+      const { calls, sync } = heldSyncs();
+      const driver = openSqliteDriver(join(dir.path, "store.db"), {
+        namespace: "r",
+        walWriteback: {
+          intervalMs: 0,
+          minGrowthBytes: Number.MAX_SAFE_INTEGER,
+          minCommits: 1,
+          now: () => 0,
+          sync,
+          size: () => 0,
+        },
+      });
+      await driver.set("a", new Uint8Array([1]));
+      assert.equal(calls.length, 1, "a write");
+      calls[0].end();
+      const me = currentHolder();
+      for (let i = 0; i < 5; i++) assert.equal(await driver.pop("q", me, 10_000), null);
+      assert.equal(calls.length, 1, "five empty polls: no sync");
+      await driver.push("q", new Uint8Array([1]));
+      assert.equal(calls.length, 2, "a push changed a row");
+      calls[1].end();
+      await driver.close();
+    } finally {
+      await dir.remove();
+    }
+  });
+
   it("syncs the store's -wal file after a commit once the interval is over, and close waits for that sync", async () => {
     const dir = await makeTempDir();
     try {
