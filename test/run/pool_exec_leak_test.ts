@@ -143,6 +143,38 @@ describe("WorkerPool: a job ended before the pool heard of its command", () => {
       await pool.close();
     }
   });
+
+  it("kills the command of a job timed out as it starts (isolation: process)", async () => {
+    const timeouts = new ManualTimers();
+    const pool = new WorkerPool({ size: 1, timeoutTimers: timeouts.timers });
+    try {
+      const { outcome, pid } = await endAsTheCommandStarts(
+        pool,
+        { timeoutMs: 60_000, isolation: "process" },
+        () => assert.equal(timeouts.fire(), 1),
+      );
+      assert.equal(outcome.timedOut, true);
+      await assertGone(pid);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("kills the command of a job killed as it starts (isolation: process)", async () => {
+    const pool = new WorkerPool({ size: 1 });
+    try {
+      const kill = new AbortController();
+      const { outcome, pid } = await endAsTheCommandStarts(
+        pool,
+        { kill: kill.signal, isolation: "process" },
+        () => kill.abort(),
+      );
+      assert.equal(outcome.cancelled, true);
+      await assertGone(pid);
+    } finally {
+      await pool.close();
+    }
+  });
 });
 
 describe("WorkerPool: the commands of a worker it ends", () => {
