@@ -6,7 +6,10 @@
  *
  * Before waiting for a command started with `job.exec`, it reports the command's process
  * group to the pool: terminating a worker does not kill its children, so the pool kills the
- * groups itself when a job times out or is killed.
+ * groups itself when a job times out or is killed. The report is a message, which the pool may
+ * not have read when it ends the worker; so the worker also puts the group in its exec slots
+ * (`src/run/exec_slots.ts`, given by the host's `init`) the moment `spawn()` returns, and spawns
+ * nothing once the host closed them (docs/job_protocol.md, "The worker's commands").
  *
  * @module
  */
@@ -37,6 +40,14 @@ import { type ExecutorLink, resolveExecutor } from "../src/executor/resolve.ts";
 import type { RemoteExecResult, RemoteReply, RemoteRequest } from "../src/executor/remote.ts";
 import type { SshTarget } from "../src/executor/ssh_connections.ts";
 import { LineCutter } from "../src/run/log_limits.ts";
+import {
+  beginSpawn,
+  endSpawn,
+  type ExecSlots,
+  freeSlot,
+  isClosed,
+  killGroups,
+} from "../src/run/exec_slots.ts";
 import { fileUrlOf } from "../src/run/file_url.ts";
 
 /** Output kept per stream of an exec result; the job log gets everything (capped by the pool). */
@@ -65,6 +76,8 @@ const calls = new Map<
   { resolve: (reply: RemoteReply) => void; reject: (e: Error) => void }
 >();
 const nextCall = { value: 0 };
+/** The exec slots the host gave (`init`); none: the `exec` messages alone tell it. */
+const exec = { slots: undefined as ExecSlots | undefined };
 /** The actions modules this worker imported, by path ({@link importActions}). */
 const modules = new Map<string, Promise<Record<string, unknown>>>();
 /**
@@ -226,6 +239,9 @@ self.onmessage = (event: MessageEvent<unknown>) => {
 /** One message of the host (a `batch`: each of its messages, in order). */
 function handle(message: HostMessage): void {
   switch (message.type) {
+    case "init":
+      exec.slots = message.slots;
+      break;
     case "ping":
       send({ type: "pong", id: message.id, runtime: runtimeName() });
       break;
@@ -673,6 +689,11 @@ async function remoteCommand(
   throw error;
 }
 
+/** Why a command is not started: the host is ending this worker (its job is over). */
+function endingError(command: string): Error {
+  return new Error(`command not started, its worker is being ended: ${command}`);
+}
+
 interface CommandContext {
   root: string;
   env: Record<string, string>;
@@ -699,6 +720,8 @@ function runCommand(
   }
   const env = { ...process.env, ...context.env, ...options.env };
   if (context.signal.aborted) return Promise.reject(context.signal.reason);
+  const slots = exec.slots;
+  if (slots !== undefined && isClosed(slots)) return Promise.reject(endingError(command));
   if (options.detach) {
     const child = lazy.childProcess().spawn("sh", ["-c", command], {
       cwd,
@@ -715,12 +738,24 @@ function runCommand(
       child.once("spawn", () => resolvePid(child.pid!));
     });
   }
-  const child = lazy.childProcess().spawn("sh", ["-c", command], {
-    cwd,
-    env,
-    detached: true,
-    stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
-  });
+  // Counted as a spawn in progress from before the check of the slots until its pid is in one,
+  // so the host, closing them, waits for this pid rather than missing it (`exec_slots.ts`).
+  if (slots !== undefined && !beginSpawn(slots)) return Promise.reject(endingError(command));
+  let child: import("node:child_process").ChildProcess;
+  try {
+    child = lazy.childProcess().spawn("sh", ["-c", command], {
+      cwd,
+      env,
+      detached: true,
+      stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    });
+  } catch (error) {
+    if (slots !== undefined) endSpawn(slots, { job: id });
+    throw error;
+  }
+  const slot = slots === undefined ? -1 : endSpawn(slots, { job: id, pid: child.pid });
+  // Closed while it spawned, and the host's wait ran out (a stalled thread): kill it here too.
+  if (slots !== undefined && isClosed(slots) && child.pid !== undefined) killGroups([child.pid]);
   return new Promise((resolveResult, reject) => {
     const out: string[] = [];
     const err: string[] = [];
@@ -774,6 +809,7 @@ function runCommand(
       context.signal.removeEventListener("abort", onAbort);
       child.stdout?.destroy();
       child.stderr?.destroy();
+      if (slots !== undefined) freeSlot(slots, slot);
       send({ type: "exec", id, pid: child.pid!, state: "exited", detached: false });
       exitCode ??= child.exitCode;
       const result = { code: exitCode ?? -1, stdout: out.join(""), stderr: err.join("") };
@@ -793,6 +829,7 @@ function runCommand(
       if (settled) return;
       settled = true;
       context.signal.removeEventListener("abort", onAbort);
+      if (slots !== undefined) freeSlot(slots, slot);
       reject(error);
     });
     // Reported at once, not on "spawn": an action that does not await exec and then blocks

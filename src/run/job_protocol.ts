@@ -1,7 +1,7 @@
 /**
  * The job protocol (docs/job_protocol.md): what a job runner is given (a {@link JobRequest}),
  * what it answers (a {@link JobOutcome}), and the messages between a host and the worker that
- * executes the job — request, log, exec, result, error — with their validation. The local
+ * executes the job — init, request, log, exec, result, error — with their validation. The local
  * {@link WorkerPool} of Web Workers is one {@link JobRunner}; a remote worker or another
  * executor implements the same contract, so the recorder and the walker above it do not
  * change.
@@ -15,6 +15,7 @@
 import type { ExecutorSpec, RemoteReply, RemoteRequest } from "../executor/mod.ts";
 import type { ServiceView } from "./job_api.ts";
 import { isClaim, type JobClaim } from "./job_claim.ts";
+import { type ExecSlots, isExecSlots } from "./exec_slots.ts";
 
 /** The plain data of a job's service, as sent to the worker (views are frozen there). */
 export interface JobServiceData {
@@ -146,6 +147,12 @@ export interface JobRunner {
 
 /** Messages from the host to a job worker. */
 export type HostMessage =
+  /**
+   * The worker's exec slots (`exec_slots.ts`): where it keeps the process groups of its
+   * commands for the host. Posted on its own, before any job; a worker given none reports its
+   * commands by `exec` messages alone.
+   */
+  | { type: "init"; id: 0; slots: ExecSlots }
   /** Liveness: the worker answers `pong`. */
   | { type: "ping"; id: number }
   /**
@@ -294,6 +301,9 @@ export function parseHostMessage(value: unknown): HostMessage {
   if (!isRecord(value)) throw new ProtocolError("a message must be an object");
   checkId(value);
   switch (value.type) {
+    case "init":
+      need(value.id === 0 && isExecSlots(value.slots), "bad slots", value);
+      break;
     case "ping":
       break;
     case "run":

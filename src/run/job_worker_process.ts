@@ -9,13 +9,18 @@
  * What the worker cannot say in the protocol goes to standard error as one line, and the
  * process ends: `worker error: …` (an uncaught error, exit 70) or `worker ended` (the worker's
  * thread ended on its own, exit 71). When standard input ends, the parent is gone: exit 0 at
- * once, the job with it.
+ * once, the job with it. SIGTERM (how the parent ends it) ends it too, exit 143.
+ *
+ * However it ends, it kills the process groups of the commands its worker still runs first: it
+ * gives the worker exec slots (`exec_slots.ts`) in an `init` of its own, before any host line,
+ * and closes them as it ends — the parent may not have read their `exec` messages yet.
  *
  * @module
  */
 import { writeSync } from "node:fs";
 import { workerSpecifier } from "../runtime.ts";
-import { parseHostMessage, type WorkerMessage } from "./job_protocol.ts";
+import { type HostMessage, parseHostMessage, type WorkerMessage } from "./job_protocol.ts";
+import { killExecSlots, newExecSlots } from "./exec_slots.ts";
 
 /** Exit code of the child after an uncaught error in its worker. */
 export const EXIT_WORKER_ERROR = 70;
@@ -23,6 +28,8 @@ export const EXIT_WORKER_ERROR = 70;
 export const EXIT_WORKER_ENDED = 71;
 /** Exit code of the child given a line that is not a host message. */
 export const EXIT_PROTOCOL = 72;
+/** Exit code of the child ended by SIGTERM (128 + 15, as a shell reports it). */
+export const EXIT_TERMINATED = 143;
 
 /** Options of {@link serveJobWorker}. */
 export interface ServeJobWorkerOptions {
@@ -38,18 +45,39 @@ export function serveJobWorker(options: ServeJobWorkerOptions = {}): Promise<num
   const { specifier = workerSpecifier("job_worker") } = options;
   return new Promise<number>((resolve) => {
     let done = false;
+    const slots = newExecSlots();
     const end = (code: number, line?: string) => {
       if (done) return;
       done = true;
-      // Synchronous: the process exits right after, and the parent reads this line.
-      if (line !== undefined) writeSync(2, `${line.replace(/\s*\n\s*/g, " ")}\n`);
+      // First, before anything that may throw: nothing else of this end matters as much.
+      killExecSlots(slots);
       worker.terminate();
+      // Only now: SIGTERM often comes with the end of standard input (Deno's `kill()` closes
+      // the child's pipes before it signals), and its default action would end this process
+      // before the commands were killed.
+      process.off("SIGTERM", onTerm);
+      try {
+        // Synchronous: the process exits right after, and the parent reads this line.
+        if (line !== undefined) writeSync(2, `${line.replace(/\s*\n\s*/g, " ")}\n`);
+      } catch {
+        // The parent closed its end: it is gone, or ending this process.
+      }
       resolve(code);
     };
+    const onTerm = () => end(EXIT_TERMINATED);
+    // Before the worker: no command of it can run while SIGTERM would still end this process
+    // without killing them.
+    process.on("SIGTERM", onTerm);
     const worker = new Worker(specifier, { type: "module" });
+    worker.postMessage({ type: "init", id: 0, slots } satisfies HostMessage);
     worker.onmessage = (event: MessageEvent<unknown>) => {
       if (done) return;
-      process.stdout.write(`${JSON.stringify(event.data as WorkerMessage)}\n`);
+      try {
+        process.stdout.write(`${JSON.stringify(event.data as WorkerMessage)}\n`);
+      } catch {
+        // The parent closed its end (EPIPE): it is gone, or ending this process.
+        end(0);
+      }
     };
     worker.onerror = (event: ErrorEvent) => {
       event.preventDefault?.();
@@ -74,5 +102,6 @@ export function serveJobWorker(options: ServeJobWorkerOptions = {}): Promise<num
     });
     process.stdin.on("end", () => end(0));
     process.stdin.on("error", () => end(0));
+    process.stdout.on("error", () => end(0));
   });
 }

@@ -2,7 +2,8 @@
  * A pool of real Web Workers (`workers/job_worker.ts`) that runs jobs — the local
  * {@link JobRunner} of the job protocol (`job_protocol.ts`, docs/job_protocol.md): at most `size` at
  * once, each with a timeout after which its worker is terminated and replaced and the process
- * groups its `job.exec` commands started are killed. Retries live a layer above
+ * groups its `job.exec` commands started are killed — those its worker reported, and those in
+ * its exec slots (`exec_slots.ts`), whose report may not have been read. Retries live a layer above
  * (`retry.ts`): the pool runs one attempt.
  *
  * @module
@@ -30,6 +31,7 @@ import { LineCutter, LIVE_TRUNCATED_LINE } from "./log_limits.ts";
 import { timerDelay } from "./sleep.ts";
 import { type JobWorker, ProcessWorker, WorkerEndEvent } from "./process_worker.ts";
 import { MemoryGuard } from "./memory_guard.ts";
+import { type ExecSlots, killExecSlots, killGroups, newExecSlots } from "./exec_slots.ts";
 import { DEFAULT_MEMORY_LIMIT } from "../hrd/mod.ts";
 
 /** Options of {@link WorkerPool}. */
@@ -76,6 +78,11 @@ interface PoolWorker {
   modules: Set<string>;
   /** Messages for it not posted yet: they go in one at the end of this turn ({@link WorkerPool.#post}). */
   outbox: HostMessage[];
+  /**
+   * Where a worker thread keeps its commands' process groups (`exec_slots.ts`); none for a
+   * process worker, whose child process kills its own when it ends.
+   */
+  slots?: ExecSlots;
 }
 
 interface ActiveJob {
@@ -450,6 +457,11 @@ export class WorkerPool implements JobRunner {
       modules: new Set(),
       outbox: [],
     };
+    if (!(worker instanceof ProcessWorker)) {
+      // On its own and first: the worker has its slots before it can start a command.
+      w.slots = newExecSlots();
+      worker.postMessage({ type: "init", id: 0, slots: w.slots });
+    }
     worker.onmessage = (event: MessageEvent<unknown>) => {
       let message: WorkerMessage;
       try {
@@ -681,9 +693,15 @@ export class WorkerPool implements JobRunner {
     });
   }
 
+  /**
+   * Ends a worker. The commands it still runs end with it: once it is gone nothing waits for
+   * them (a detached one, never in the slots, lives on). The slots are closed first, so it
+   * starts no command after the pool looked.
+   */
   #discard(w: PoolWorker): void {
     // What was not posted yet is for this worker alone: its jobs end or run elsewhere.
     w.outbox.length = 0;
+    if (w.slots !== undefined) killExecSlots(w.slots);
     w.worker.terminate();
     this.#all.delete(w);
     const i = this.#idle.indexOf(w);
@@ -758,17 +776,6 @@ const encoder = new TextEncoder();
 /** Bytes of `text` in UTF-8 (a log line is at most `MAX_LOG_LINE` characters). */
 function utf8Length(text: string): number {
   return encoder.encode(text).length;
-}
-
-/** SIGKILL to each process group; a group that is already gone is fine. */
-export function killGroups(groups: Iterable<number>): void {
-  for (const pgid of groups) {
-    try {
-      process.kill(-pgid, "SIGKILL");
-    } catch {
-      // Gone already.
-    }
-  }
 }
 
 function ping(worker: JobWorker): Promise<void> {

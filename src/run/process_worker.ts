@@ -11,6 +11,10 @@
  * the child is killed and the worker ends with a {@link WorkerEndEvent} "out of memory (limit N
  * MiB)"; the pool fails the job with it.
  *
+ * The child is ended with SIGTERM, on which it kills the process groups of the commands its
+ * worker runs (their `exec` messages may still be in the pipe) and exits; SIGKILL follows after
+ * {@link TERMINATE_GRACE_MS} if it has not (docs/runs.md, "Timeouts and process groups").
+ *
  * @module
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -19,9 +23,13 @@ import { DEFAULT_MEMORY_LIMIT, MIN_MEMORY_LIMIT } from "../hrd/mod.ts";
 import { selfCommand } from "../runtime.ts";
 import type { HostMessage } from "./job_protocol.ts";
 import { EXIT_WORKER_ENDED, EXIT_WORKER_ERROR } from "./job_worker_process.ts";
+import { REAL_TIMERS, type Timers } from "../timers.ts";
 
 /** How often the child's memory is read, in milliseconds. */
 export const MEMORY_CHECK_MS = 50;
+
+/** How long a child ended with SIGTERM has to kill its commands and exit, before SIGKILL (ms). */
+export const TERMINATE_GRACE_MS = 5000;
 
 /** What the pool needs of a worker: a Web Worker, or a {@link ProcessWorker}. */
 export interface JobWorker extends EventTarget {
@@ -48,6 +56,8 @@ export interface ProcessWorkerOptions {
   memory?: number;
   /** The command and arguments of the child (default: this ays with `__job-worker`). */
   command?: { command: string; args: string[] };
+  /** The timer of the SIGKILL that follows SIGTERM (default the runtime's). */
+  timers?: Timers;
 }
 
 /** `1 GiB`, `512 MiB`: how a limit reads in "out of memory (limit …)". */
@@ -76,6 +86,11 @@ export class ProcessWorker extends EventTarget implements JobWorker {
   readonly #child: ChildProcess;
   readonly #limit: number;
   readonly #watch: ReturnType<typeof setInterval>;
+  readonly #timers: Timers;
+  /** The SIGKILL armed when the child was sent SIGTERM ({@link TERMINATE_GRACE_MS}). */
+  #killTimer: unknown;
+  /** The child ended ("exit"; "close" comes once its pipes closed too). */
+  #exited = false;
   #stderr = "";
   #outOfMemory = false;
   #terminated = false;
@@ -83,11 +98,16 @@ export class ProcessWorker extends EventTarget implements JobWorker {
 
   constructor(options: ProcessWorkerOptions = {}) {
     super();
-    const { memory = DEFAULT_MEMORY_LIMIT, command = selfCommand(["__job-worker"]) } = options;
+    const {
+      memory = DEFAULT_MEMORY_LIMIT,
+      command = selfCommand(["__job-worker"]),
+      timers = REAL_TIMERS,
+    } = options;
     if (!Number.isSafeInteger(memory) || memory < MIN_MEMORY_LIMIT) {
       throw new RangeError(`memory limit must be at least 128 MiB, got ${memory} bytes`);
     }
     this.#limit = memory;
+    this.#timers = timers;
     this.#child = spawn(command.command, command.args, { stdio: ["pipe", "pipe", "pipe"] });
     this.#child.stdin!.on("error", () => {
       // The child is gone; its end is reported by "close".
@@ -98,6 +118,7 @@ export class ProcessWorker extends EventTarget implements JobWorker {
       this.#stderr = (this.#stderr + new TextDecoder().decode(chunk)).slice(-4096);
     });
     this.#child.once("error", (error) => this.#ended(`could not start the job process: ${error}`));
+    this.#child.once("exit", () => void (this.#exited = true));
     this.#child.once("close", (code, signal) => this.#onClose(code, signal));
     this.#watch = setInterval(() => this.#checkMemory(), MEMORY_CHECK_MS);
   }
@@ -117,12 +138,37 @@ export class ProcessWorker extends EventTarget implements JobWorker {
     this.#child.stdin!.write(`${JSON.stringify(message)}\n`);
   }
 
-  /** Kills the child (and the job it runs) at once. */
+  /**
+   * Ends the child and the job it runs: nothing more of it is passed on. SIGTERM, so that it
+   * kills its commands' process groups first; SIGKILL after {@link TERMINATE_GRACE_MS}.
+   */
   terminate(): void {
     if (this.#terminated) return;
     this.#terminated = true;
     clearInterval(this.#watch);
-    this.#child.kill("SIGKILL");
+    this.#stop();
+  }
+
+  /** SIGTERM to the child, SIGKILL when it has not ended after the grace. */
+  #stop(): void {
+    if (this.#exited || this.#killTimer !== undefined) return;
+    this.#child.kill("SIGTERM");
+    this.#killTimer = this.#timers.set(() => this.#killNow(), TERMINATE_GRACE_MS);
+  }
+
+  /**
+   * SIGKILL to the child unless it ended (its pid not reaped yet, so not another process's).
+   * By pid: Deno's `ChildProcess.kill` sends nothing once it has sent a signal.
+   */
+  #killNow(): void {
+    const pid = this.#child.pid;
+    // Its own flag: Deno sets `signalCode` as it sends a signal, before the child ends.
+    if (this.#exited || pid === undefined) return;
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // Gone already.
+    }
   }
 
   #readLines(): void {
@@ -158,10 +204,14 @@ export class ProcessWorker extends EventTarget implements JobWorker {
     if (rss <= this.#limit) return;
     this.#outOfMemory = true;
     clearInterval(this.#watch);
-    this.#child.kill("SIGKILL");
+    // Its worker thread may go on allocating; the child's own thread, which kills the commands
+    // and exits on SIGTERM, is free (the job runs in the worker thread).
+    this.#stop();
   }
 
   #onClose(code: number | null, signal: string | null): void {
+    this.#exited = true;
+    if (this.#killTimer !== undefined) this.#timers.clear(this.#killTimer);
     clearInterval(this.#watch);
     if (this.#outOfMemory) {
       this.#ended(`out of memory (limit ${formatMemoryLimit(this.#limit)})`);

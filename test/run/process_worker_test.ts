@@ -1,9 +1,16 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { LOG_CAP } from "../../src/run/job_protocol.ts";
 import { WorkerPool } from "../../src/run/pool.ts";
 import { MIN_MEMORY_LIMIT } from "../../src/hrd/mod.ts";
-import { formatMemoryLimit, ProcessWorker, residentMemory } from "../../src/run/process_worker.ts";
+import {
+  formatMemoryLimit,
+  ProcessWorker,
+  residentMemory,
+  TERMINATE_GRACE_MS,
+} from "../../src/run/process_worker.ts";
+import { ManualTimers, until } from "../helpers/mod.ts";
 import {
   ACTIONS_TS,
   liveGroupMembers,
@@ -212,6 +219,38 @@ describe("ProcessWorker", () => {
     assert.equal(reason, "the job's worker process ended (exit code 9)");
   });
 
+  it("ends the child with SIGTERM, then SIGKILL after the grace if it is still there", async () => {
+    const timers = new ManualTimers();
+    // A child that ignores SIGTERM (the ignore survives the exec), and says when it does.
+    const worker = new ProcessWorker({
+      command: { command: "sh", args: ["-c", "trap '' TERM; echo ready; exec sleep 30"] },
+      timers: timers.timers,
+    });
+    await new Promise<void>((resolve) => {
+      worker.onmessage = (e) => e.data === "ready" && resolve();
+    });
+    const pid = worker.pid!;
+    worker.terminate();
+    assert.deepEqual(timers.armed().map((t) => t.ms), [TERMINATE_GRACE_MS]);
+    assert.ok(alive(pid), "it ignored TERM");
+    assert.equal(timers.fire(), 1);
+    assert.ok(await waitFor(() => !alive(pid), 10_000), "SIGKILL ended it");
+  });
+
+  it("arms no SIGKILL past a child that ended on SIGTERM", async () => {
+    const timers = new ManualTimers();
+    const worker = new ProcessWorker({
+      command: { command: "sh", args: ["-c", "echo ready; exec sleep 30"] },
+      timers: timers.timers,
+    });
+    await new Promise<void>((resolve) => {
+      worker.onmessage = (e) => e.data === "ready" && resolve();
+    });
+    worker.terminate();
+    assert.equal(timers.armed().length, 1);
+    await until(() => timers.armed().length === 0, { what: "the SIGKILL cleared at the end" });
+  });
+
   it("passes a line that is not JSON on as it is (the pool refuses it)", async () => {
     const worker = new ProcessWorker({ command: { command: "sh", args: ["-c", "echo nope"] } });
     const data = await new Promise<unknown>((resolve) => {
@@ -221,6 +260,16 @@ describe("ProcessWorker", () => {
     worker.terminate();
   });
 });
+
+/** Whether process `pid` runs (is not gone, nor a zombie), from `/proc`. */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return !/^\d+ \(.*\) Z/s.test(stat);
+  } catch {
+    return false;
+  }
+}
 
 describe("memory helpers", () => {
   it("reads a process's resident memory", () => {
