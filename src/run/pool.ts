@@ -65,6 +65,12 @@ export interface PoolOptions {
   timeoutTimers?: Timers;
 }
 
+/** Options of {@link WorkerPool.warm}. */
+export interface WarmOptions {
+  /** How many workers to start at most (the pool's size caps it); default the pool's size. */
+  workers?: number;
+}
+
 /** Options of {@link WorkerPool.run} (those of every {@link JobRunner}). */
 export type RunJobOptions = JobRunOptions;
 
@@ -193,13 +199,24 @@ export class WorkerPool implements JobRunner {
   }
 
   /**
-   * Starts the pool's workers and waits until each answers, so the first jobs start fast.
+   * Starts the pool's workers — `workers` of them at most, when fewer jobs can be ready at once
+   * (default: the pool's size) — and waits until each answers, so the first jobs start fast.
    * Jobs given meanwhile wait in the queue and go to each worker as soon as it answered (their
-   * timeout counts from there): none waits for the slowest worker's start.
+   * timeout counts from there): none waits for the slowest worker's start. More workers, up to
+   * the size, still start on demand.
    */
-  async warm(): Promise<void> {
+  warm(options: WarmOptions = {}): Promise<void> {
+    const { workers = this.#size } = options;
+    // Thrown, not rejected: a bad count is the caller's mistake, seen at the call.
+    if (!Number.isInteger(workers) || workers < 0) {
+      throw new RangeError(`workers must be a whole number ≥ 0, not ${workers}`);
+    }
+    return this.#warm(Math.min(this.#size, workers));
+  }
+
+  async #warm(target: number): Promise<void> {
     const starting: Promise<void>[] = [];
-    while (this.#all.size < this.#size) {
+    while (this.#all.size < target) {
       const w = this.#spawn(false);
       this.#booting++;
       starting.push(

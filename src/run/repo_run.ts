@@ -127,12 +127,16 @@ export async function executeRepoRun(
     ? null
     : new WorkerPool({ size: parallel, guardMemory: session.repo.config?.memory });
   const pool: JobRunner = options.pool ?? local!;
-  // Starting workers costs tens of milliseconds each on Deno: overlap it with the store work —
-  // unless the due index says there is nothing to do (one query; a job would still start its
-  // worker on demand).
-  const idle = local !== null && options.scope?.action === undefined &&
-    (await session.store.dueServiceKeys()).length === 0;
-  const warming = local && !idle ? local.warm().catch(() => {}) : Promise.resolve();
+  // Starting workers costs milliseconds of CPU each (tens on Deno): overlap it with the store
+  // work, and start no more than the due index (one query) says can be busy — none when nothing
+  // is due. A service's actions mostly wait for its own earlier ones, so about one job per due
+  // service is ready at a time; a job beyond that still starts its worker on demand.
+  const due = local !== null && options.scope?.action === undefined
+    ? (await session.store.dueServiceKeys()).length
+    : undefined;
+  const warming = local && due !== 0
+    ? local.warm({ workers: due }).catch(() => {})
+    : Promise.resolve();
   const lockLost = new AbortController();
   let lock: HeldLock | undefined = options.lock;
   const ownLock = lock === undefined;

@@ -288,6 +288,31 @@ describe("WorkerPool with real workers", () => {
     }
   });
 
+  it("warms at most the workers asked for, and starts more on demand up to its size", async () => {
+    const warming = new WorkerPool({ size: 3 });
+    try {
+      await warming.warm({ workers: 1 });
+      assert.equal(warming.workers, 1);
+      await warming.warm({ workers: 9 });
+      assert.equal(warming.workers, 3, "capped by the size");
+      assert.throws(() => new WorkerPool({ size: 1 }).warm({ workers: -1 }), RangeError);
+    } finally {
+      await warming.close();
+    }
+    const onDemand = new WorkerPool({ size: 2 });
+    try {
+      await onDemand.warm({ workers: 0 });
+      assert.equal(onDemand.workers, 0);
+      const outcomes = await Promise.all(
+        Array.from({ length: 2 }, () => onDemand.run(request(dir.actions, "init", dir.path))),
+      );
+      assert.ok(outcomes.every((o) => o.ok), outcomes.map((o) => o.error?.message).join("; "));
+      assert.ok(onDemand.workers >= 1 && onDemand.workers <= 2);
+    } finally {
+      await onDemand.close();
+    }
+  });
+
   it("retries with the attempt number until the action succeeds", async () => {
     const delays: number[] = [];
     const outcome = await runWithRetries(
