@@ -77,7 +77,7 @@ const calls = new Map<
 >();
 const nextCall = { value: 0 };
 /** The exec slots the host gave (`init`); none: the `exec` messages alone tell it. */
-const exec = { slots: undefined as ExecSlots | undefined };
+const execSlots = { slots: undefined as ExecSlots | undefined };
 /** The actions modules this worker imported, by path ({@link importActions}). */
 const modules = new Map<string, Promise<Record<string, unknown>>>();
 /**
@@ -240,7 +240,7 @@ self.onmessage = (event: MessageEvent<unknown>) => {
 function handle(message: HostMessage): void {
   switch (message.type) {
     case "init":
-      exec.slots = message.slots;
+      execSlots.slots = message.slots;
       break;
     case "ping":
       send({ type: "pong", id: message.id, runtime: runtimeName() });
@@ -720,7 +720,7 @@ function runCommand(
   }
   const env = { ...process.env, ...context.env, ...options.env };
   if (context.signal.aborted) return Promise.reject(context.signal.reason);
-  const slots = exec.slots;
+  const slots = execSlots.slots;
   if (slots !== undefined && isClosed(slots)) return Promise.reject(endingError(command));
   if (options.detach) {
     const child = lazy.childProcess().spawn("sh", ["-c", command], {

@@ -7,7 +7,8 @@
  *
  * Layout: an `Int32Array` over a `SharedArrayBuffer`: two header cells, `closed` and `spawning`
  * (how many spawns are in progress), then {@link EXEC_SLOTS} slots of `[job, pid]` (pid 0: free).
- * The worker alone writes the slots; the host only closes them and reads.
+ * The worker alone fills the slots; the host closes them, reads them and, once it killed their
+ * groups, empties them.
  *
  * The close is race-free through the two header cells, both read and written with `Atomics` (one
  * total order): the worker counts itself in `spawning` and then reads `closed`
@@ -151,12 +152,14 @@ export function closeExecSlots(
 }
 
 /**
- * Closes the slots ({@link closeExecSlots}) and sends SIGKILL to the process group of each
- * command in them; returns their pids.
+ * Closes the slots ({@link closeExecSlots}), sends SIGKILL to the process group of each command
+ * in them and empties them; returns their pids. Emptied, because a worker ended is never there
+ * to free them, and a second look must not signal pids the system may have handed out again.
  */
 export function killExecSlots(slots: ExecSlots, options: CloseExecSlotsOptions = {}): number[] {
   const pids = closeExecSlots(slots, options).entries.map((entry) => entry.pid);
   killGroups(pids);
+  for (let i = 0; i < EXEC_SLOTS; i++) Atomics.store(slots, HEADER + 2 * i + 1, 0);
   return pids;
 }
 

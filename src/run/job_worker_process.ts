@@ -37,6 +37,9 @@ export interface ServeJobWorkerOptions {
   specifier?: string;
 }
 
+/** The signals on which the child kills its commands and ends (their default would skip that). */
+const END_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
+
 /**
  * Serves the job protocol on standard input and output until standard input ends or the
  * worker fails; resolves with the exit code the process should end with.
@@ -55,7 +58,7 @@ export function serveJobWorker(options: ServeJobWorkerOptions = {}): Promise<num
       // Only now: SIGTERM often comes with the end of standard input (Deno's `kill()` closes
       // the child's pipes before it signals), and its default action would end this process
       // before the commands were killed.
-      process.off("SIGTERM", onTerm);
+      for (const signal of END_SIGNALS) process.off(signal, onTerm);
       try {
         // Synchronous: the process exits right after, and the parent reads this line.
         if (line !== undefined) writeSync(2, `${line.replace(/\s*\n\s*/g, " ")}\n`);
@@ -65,9 +68,10 @@ export function serveJobWorker(options: ServeJobWorkerOptions = {}): Promise<num
       resolve(code);
     };
     const onTerm = () => end(EXIT_TERMINATED);
-    // Before the worker: no command of it can run while SIGTERM would still end this process
-    // without killing them.
-    process.on("SIGTERM", onTerm);
+    // Before the worker: no command of it can run while one of these would still end this
+    // process without killing them. SIGINT and SIGHUP too: a Ctrl-C or a closed terminal reaches
+    // the whole process group, this child included, not only the ays that started it.
+    for (const signal of END_SIGNALS) process.on(signal, onTerm);
     const worker = new Worker(specifier, { type: "module" });
     worker.postMessage({ type: "init", id: 0, slots } satisfies HostMessage);
     worker.onmessage = (event: MessageEvent<unknown>) => {

@@ -29,7 +29,13 @@ export {
   type WalkResult,
 } from "./walk.ts";
 export { killGroups } from "./exec_slots.ts";
-export { formatDuration, type PoolOptions, type RunJobOptions, WorkerPool } from "./pool.ts";
+export {
+  formatDuration,
+  type PoolOptions,
+  type RunJobOptions,
+  type WarmOptions,
+  WorkerPool,
+} from "./pool.ts";
 export { type RetryOptions, runWithRetries } from "./retry.ts";
 export { formatMemoryLimit, ProcessWorker, type ProcessWorkerOptions } from "./process_worker.ts";
 export { serveJobWorker, type ServeJobWorkerOptions } from "./job_worker_process.ts";

@@ -716,6 +716,9 @@ export class WorkerPool implements JobRunner {
    * starts no command after the pool looked.
    */
   #discard(w: PoolWorker): void {
+    // Once only: Bun reports the end of a thread the pool terminated itself ("close"), and a
+    // second pass would signal the groups of pids that may have been reused since.
+    if (!this.#all.has(w)) return;
     // What was not posted yet is for this worker alone: its jobs end or run elsewhere.
     w.outbox.length = 0;
     if (w.slots !== undefined) killExecSlots(w.slots);

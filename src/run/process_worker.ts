@@ -180,7 +180,8 @@ export class ProcessWorker extends EventTarget implements JobWorker {
       while ((newline = pending.indexOf("\n")) !== -1) {
         const line = pending.slice(0, newline);
         pending = pending.slice(newline + 1);
-        if (this.#terminated) return;
+        // Past its memory limit the job has failed: a result it still sends is not passed on.
+        if (this.#terminated || this.#outOfMemory) return;
         let data: unknown;
         try {
           data = JSON.parse(line);
@@ -202,10 +203,17 @@ export class ProcessWorker extends EventTarget implements JobWorker {
     if (rss === null) return;
     if (rss > this.#peak) this.#peak = rss;
     if (rss <= this.#limit) return;
+    if (this.#outOfMemory) {
+      // Still there a reading after the SIGTERM: no more grace, the limit is a bound. Its
+      // commands are then killed only if the pool read their messages (docs/runs.md).
+      clearInterval(this.#watch);
+      this.#killNow();
+      return;
+    }
     this.#outOfMemory = true;
-    clearInterval(this.#watch);
     // Its worker thread may go on allocating; the child's own thread, which kills the commands
-    // and exits on SIGTERM, is free (the job runs in the worker thread).
+    // and exits on SIGTERM, is free (the job runs in the worker thread) — and has until the
+    // next reading, MEMORY_CHECK_MS, to do so.
     this.#stop();
   }
 

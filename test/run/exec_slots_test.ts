@@ -127,18 +127,20 @@ describe("exec slots shared with another thread", () => {
     dir = await makeTempDir("ays-slots-");
     source = join(dir.path, "spawner.ts");
     const slotsUrl = pathToFileURL(join(import.meta.dirname!, "../../src/run/exec_slots.ts")).href;
-    // Begins a spawn, says so in `ready`, and ends it (pid 4242) once the host said it closes:
-    // the host is then closing, or waiting in the close.
+    // Begins a spawn, says so in `ready`, and ends it (pid 4242) only once it sees the slots
+    // closed: the host is then inside the close, which must wait for this spawn to return it.
     await writeFile(
       source,
-      `import { beginSpawn, endSpawn } from ${JSON.stringify(slotsUrl)};
+      `import { beginSpawn, endSpawn, isClosed } from ${JSON.stringify(slotsUrl)};
 self.onmessage = (event) => {
   const { slots, ready } = event.data;
   const began = beginSpawn(slots);
   Atomics.store(ready, 0, began ? 1 : 2);
   Atomics.notify(ready, 0);
   if (!began) return;
-  Atomics.wait(ready, 0, 1, 60000);
+  // Bounded: 60,000 waits of 1 ms at most.
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; i < 60000 && !isClosed(slots); i++) Atomics.wait(nap, 0, 0, 1);
   endSpawn(slots, { job: 5, pid: 4242 });
 };
 `,
@@ -156,10 +158,8 @@ self.onmessage = (event) => {
       worker.postMessage({ slots, ready });
       await until(() => Atomics.load(ready, 0) !== 0, { what: "the spawn", timeoutMs: 60_000 });
       assert.equal(Atomics.load(ready, 0), 1);
-      // Tells the thread to end its spawn, and closes: whichever comes first, the close returns
-      // the command, for the spawn had begun before it.
-      Atomics.store(ready, 0, 3);
-      Atomics.notify(ready, 0);
+      // The thread ends its spawn only after this close has begun: without the close's wait
+      // for spawns in progress, the command would be missing.
       const closed = closeExecSlots(slots, { waitMs: 60_000 });
       assert.deepEqual(closed, { entries: [{ job: 5, pid: 4242 }], settled: true });
     } finally {
