@@ -15,9 +15,7 @@ import {
   runJobId,
   type RunSession,
 } from "../../src/run/repo_run.ts";
-import { openRepositoryStore } from "../../src/store/open.ts";
-import { makeTempRepo } from "../helpers/mod.ts";
-import { seedRepo } from "./repo_fixture.ts";
+import { openSeededRepo } from "./repo_fixture.ts";
 
 const NOOP = "export async function install() {}\n";
 
@@ -41,26 +39,7 @@ async function chainsRepo(name: string, chains: Record<string, number>, bulk: nu
     }
   }
   files["blueprints/1.yaml"] = lines.join("\n") + "\n";
-  const repo = await makeTempRepo({ name, files });
-  await seedRepo(repo.path, { repoName: name, schedule: "install" });
-  const opened = await openRepositoryStore({
-    repoPath: repo.path,
-    repoName: name,
-    env: {},
-    mirror: true,
-  });
-  const session: RunSession = {
-    store: opened.store,
-    driver: opened.driver,
-    repo: { name, path: repo.path },
-  };
-  return {
-    session,
-    close: async () => {
-      await opened.driver.close();
-      await repo.remove();
-    },
-  };
+  return await openSeededRepo(name, files);
 }
 
 /** Runs with `parallel`; returns `start NAME` / `end NAME` in the order they were recorded. */

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { applyBlueprints } from "../../src/blueprint/mod.ts";
 import { listBlueprints, readBlueprintFiles } from "../../src/blueprint/mod.ts";
 import { loadRepoActors } from "../../src/repo/mod.ts";
+import type { RunSession } from "../../src/run/mod.ts";
 import { openRepositoryStore } from "../../src/store/open.ts";
 import { makeTempRepo, type TempDir } from "../helpers/mod.ts";
 
@@ -185,4 +186,32 @@ export function startCounts(traces: Map<string, TraceLine[]>): Map<string, numbe
     out.set(name, lines.filter((l) => l.what === "start").length);
   }
   return out;
+}
+
+/** A temporary repository of `files`, seeded with `install` scheduled, and a run session on it. */
+export async function openSeededRepo(
+  name: string,
+  files: Record<string, string>,
+): Promise<{ repo: TempDir; session: RunSession; close(): Promise<void> }> {
+  const repo = await makeTempRepo({ name, files });
+  await seedRepo(repo.path, { repoName: name, schedule: "install" });
+  const opened = await openRepositoryStore({
+    repoPath: repo.path,
+    repoName: name,
+    env: {},
+    mirror: true,
+  });
+  const session: RunSession = {
+    store: opened.store,
+    driver: opened.driver,
+    repo: { name, path: repo.path },
+  };
+  return {
+    repo,
+    session,
+    close: async () => {
+      await opened.driver.close();
+      await repo.remove();
+    },
+  };
 }

@@ -8,9 +8,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { executeRepoRun } from "../../src/run/repo_run.ts";
-import { openRepositoryStore } from "../../src/store/open.ts";
-import { makeTempRepo } from "../helpers/mod.ts";
-import { seedRepo } from "./repo_fixture.ts";
+import { openSeededRepo } from "./repo_fixture.ts";
 
 const ACTIONS = `import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -22,36 +20,17 @@ export function install(job) {
 /** Runs the one due job of a fresh repository at `parallel`; the threads its process had. */
 async function threadsBesideOneJob(parallel: number): Promise<number> {
   const name = `warm${process.pid}p${parallel}`;
-  const repo = await makeTempRepo({
-    name,
-    files: {
-      "actorTemplates/one/schema.hrd": "note = type:str\n",
-      "actorTemplates/one/actions.js": ACTIONS,
-      "blueprints/1.yaml": "one__a:\n  note: x\n",
-    },
+  const { repo, session, close } = await openSeededRepo(name, {
+    "actorTemplates/one/schema.hrd": "note = type:str\n",
+    "actorTemplates/one/actions.js": ACTIONS,
+    "blueprints/1.yaml": "one__a:\n  note: x\n",
   });
   try {
-    await seedRepo(repo.path, { repoName: name, schedule: "install" });
-    const opened = await openRepositoryStore({
-      repoPath: repo.path,
-      repoName: name,
-      env: {},
-      mirror: true,
-    });
-    try {
-      const session = {
-        store: opened.store,
-        driver: opened.driver,
-        repo: { name, path: repo.path },
-      };
-      const result = await executeRepoRun(session, { parallel });
-      assert.equal(result.run.state, "ok", JSON.stringify(result.jobs.map((j) => j.error)));
-    } finally {
-      await opened.driver.close();
-    }
+    const result = await executeRepoRun(session, { parallel });
+    assert.equal(result.run.state, "ok", JSON.stringify(result.jobs.map((j) => j.error)));
     return Number(await readFile(join(repo.path, "threads.txt"), "utf8"));
   } finally {
-    await repo.remove();
+    await close();
   }
 }
 
