@@ -157,8 +157,10 @@ export class WorkerPool implements JobRunner {
   readonly #guard: MemoryGuard;
   readonly #remote: RemoteExecutors;
   readonly #ownsRemote: boolean;
-  /** Workers {@link WorkerPool.warm} started that have not answered yet. */
+  /** Workers started ahead of their jobs ({@link WorkerPool.warm}) that have not answered yet. */
   #booting = 0;
+  /** Set when a worker started ahead failed to answer: jobs then start their workers. */
+  #bootFailed = false;
   /** How long the recent jobs of each action ran in a worker (ms, a moving average). */
   readonly #actionMillis = new Map<string, number>();
   /** Whether the outboxes' flush is scheduled ({@link WorkerPool.#post}). */
@@ -203,7 +205,7 @@ export class WorkerPool implements JobRunner {
    * (default: the pool's size) — and waits until each answers, so the first jobs start fast.
    * Jobs given meanwhile wait in the queue and go to each worker as soon as it answered (their
    * timeout counts from there): none waits for the slowest worker's start. More workers, up to
-   * the size, still start on demand.
+   * the size, start as jobs wait for them.
    */
   warm(options: WarmOptions = {}): Promise<void> {
     const { workers = this.#size } = options;
@@ -216,18 +218,26 @@ export class WorkerPool implements JobRunner {
 
   async #warm(target: number): Promise<void> {
     const starting: Promise<void>[] = [];
-    while (this.#all.size < target) {
-      const w = this.#spawn(false);
-      this.#booting++;
-      starting.push(
-        ping(w.worker).finally(() => {
-          this.#booting--;
-          if (this.#all.has(w) && !this.#closed) this.#idle.push(w);
-          this.#dispatch();
-        }),
-      );
-    }
+    while (this.#all.size < target) starting.push(this.#boot());
     await Promise.all(starting);
+  }
+
+  /**
+   * Starts a pooled worker; once it answered it is idle and takes the next job waiting. A
+   * worker that fails to start (rejects) sends the jobs after it straight to new workers, as
+   * before the pool started workers ahead: their errors then fail them, no start is retried.
+   */
+  #boot(): Promise<void> {
+    const w = this.#spawn(false);
+    this.#booting++;
+    return ping(w.worker).catch((error) => {
+      this.#bootFailed = true;
+      throw error;
+    }).finally(() => {
+      this.#booting--;
+      if (this.#all.has(w) && !this.#closed) this.#idle.push(w);
+      this.#dispatch();
+    });
   }
 
   /**
@@ -265,12 +275,27 @@ export class WorkerPool implements JobRunner {
 
   #dispatch(): void {
     while (!this.#closed && this.#active < this.#size && this.#queue.length > 0) {
+      const head = this.#queue[0];
+      const fresh = head.fresh || head.options.isolation === "job";
+      if (this.#mustBoot(head, fresh)) {
+        // No worker can take it now: start workers for the jobs waiting (up to the free slots,
+        // those starting counted) and let each go to one once it answered, so that its timeout
+        // counts from a ready worker, not from a worker's start (docs/runs.md, "Starting the
+        // workers").
+        const want = Math.min(this.#queue.length, this.#size - this.#active);
+        while (this.#booting < want) this.#boot().catch(() => {});
+        break;
+      }
       // A worker still starting will take the job: no extra worker beside it.
-      const fresh = this.#queue[0].fresh || this.#queue[0].options.isolation === "job";
       if (!fresh && this.#idle.length === 0 && this.#booting > 0) break;
-      const q = this.#queue.shift()!;
-      this.#start(q);
+      this.#start(this.#queue.shift()!);
     }
+  }
+
+  /** Whether `head`, a pooled job no worker can take now, should wait for a worker to start. */
+  #mustBoot(head: Queued, fresh: boolean): boolean {
+    return !fresh && !this.#bootFailed && head.options.isolation !== "process" &&
+      this.#idle.length === 0 && this.#packTarget(actionKey(head.request)) === undefined;
   }
 
   #start(q: Queued): void {

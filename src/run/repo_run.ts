@@ -130,8 +130,8 @@ export async function executeRepoRun(
   // Starting workers costs milliseconds of CPU each (tens on Deno): overlap it with the store
   // work, and start no more than the due index (one query) says can be busy — none when nothing
   // is due. A service's lifecycle actions wait for its own earlier ones, so mostly one job per
-  // due service is ready at a time; a job beyond that (custom actions of one service are not
-  // ordered) starts its worker on demand (docs/runs.md, "Starting the workers").
+  // due service is ready at a time; for more (custom actions of one service are not ordered)
+  // the pool starts workers as jobs wait (docs/runs.md, "Starting the workers").
   const due = local !== null && options.scope?.action === undefined
     ? (await session.store.dueServiceKeys()).length
     : undefined;

@@ -313,6 +313,27 @@ describe("WorkerPool with real workers", () => {
     }
   });
 
+  it("arms a job's timeout only once the worker it waits for answered, when it had to start one", async () => {
+    const timeouts = new ManualTimers();
+    const cold = new WorkerPool({ size: 2, timeoutTimers: timeouts.timers });
+    try {
+      const outcomes = Promise.all(
+        Array.from(
+          { length: 2 },
+          () => cold.run(request(dir.actions, "init", dir.path), { timeoutMs: 60_000 }),
+        ),
+      );
+      // No worker yet: both jobs wait for the two starting, their timeouts not armed.
+      assert.equal(timeouts.armed().length, 0);
+      assert.equal(cold.workers, 2);
+      const done = await outcomes;
+      assert.ok(done.every((o) => o.ok), done.map((o) => o.error?.message).join("; "));
+      assert.equal(cold.workers, 2, "no worker beside the two started for them");
+    } finally {
+      await cold.close();
+    }
+  });
+
   it("retries with the attempt number until the action succeeds", async () => {
     const delays: number[] = [];
     const outcome = await runWithRetries(
