@@ -188,16 +188,23 @@ export function startCounts(traces: Map<string, TraceLine[]>): Map<string, numbe
   return out;
 }
 
-/** A temporary repository of `files`, seeded with `install` scheduled, and a run session on it. */
-export async function openSeededRepo(
-  name: string,
-  files: Record<string, string>,
-): Promise<{ repo: TempDir; session: RunSession; close(): Promise<void> }> {
-  const repo = await makeTempRepo({ name, files });
-  await seedRepo(repo.path, { repoName: name, schedule: "install" });
+/** A repository with a run session open on its store; `close` closes it and removes the folder. */
+export interface OpenedRepo {
+  repo: TempDir;
+  session: RunSession;
+  close(): Promise<void>;
+}
+
+/** Opens a run session on the store of the temporary repository `repo` (named `name`). */
+export async function openRunSession(
+  repo: TempDir,
+  options: { name: string; store?: string },
+): Promise<OpenedRepo> {
+  const { name, store } = options;
   const opened = await openRepositoryStore({
     repoPath: repo.path,
     repoName: name,
+    storeFlag: store,
     env: {},
     mirror: true,
   });
@@ -214,4 +221,14 @@ export async function openSeededRepo(
       await repo.remove();
     },
   };
+}
+
+/** A temporary repository of `files`, seeded with `install` scheduled, and a run session on it. */
+export async function openSeededRepo(
+  name: string,
+  files: Record<string, string>,
+): Promise<OpenedRepo> {
+  const repo = await makeTempRepo({ name, files });
+  await seedRepo(repo.path, { repoName: name, schedule: "install" });
+  return await openRunSession(repo, { name });
 }

@@ -17,11 +17,12 @@ import {
   runJobId,
   type RunSession,
 } from "../../src/run/repo_run.ts";
-import { openRepositoryStore } from "../../src/store/open.ts";
-import { type RedisServer, startRedis, type TempDir } from "../helpers/mod.ts";
+import { type RedisServer, startRedis } from "../helpers/mod.ts";
 import {
   fanActions,
   makeFanRepo,
+  type OpenedRepo,
+  openRunSession,
   readTraces,
   startCounts,
   type TraceLine,
@@ -40,35 +41,13 @@ const backends: Backend[] = [
   { name: "redis", store: () => redis!.url },
 ];
 
-interface Opened {
-  repo: TempDir;
-  session: RunSession;
-  close(): Promise<void>;
-}
-
-async function open(backend: Backend, options: Parameters<typeof makeFanRepo>[0] = {}) {
+async function open(
+  backend: Backend,
+  options: Parameters<typeof makeFanRepo>[0] = {},
+): Promise<OpenedRepo> {
   const name = `fan${process.pid}x${++counter}`;
   const repo = await makeFanRepo({ ...options, name, store: backend.store() });
-  const opened = await openRepositoryStore({
-    repoPath: repo.path,
-    repoName: name,
-    storeFlag: backend.store(),
-    env: {},
-    mirror: true,
-  });
-  const session: RunSession = {
-    store: opened.store,
-    driver: opened.driver,
-    repo: { name, path: repo.path },
-  };
-  return {
-    repo,
-    session,
-    close: async () => {
-      await opened.driver.close();
-      await repo.remove();
-    },
-  } satisfies Opened;
+  return await openRunSession(repo, { name, store: backend.store() });
 }
 
 /** Every key and value of the store, for "nothing changed" comparisons. */
