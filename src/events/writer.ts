@@ -7,12 +7,17 @@
  *
  * @module
  */
+import { REAL_TIMERS, type Timers } from "../timers.ts";
 import type { EventBus } from "./bus.ts";
 import type { EventLog } from "./event_log.ts";
 import type { AysEvent, EventBody, EventDraft, EventSink } from "./types.ts";
 
-/** Events per store append at most. */
-const BATCH = 500;
+/**
+ * Events per store append at most: ~2,000 × ~160 bytes, ~320 KB in one SQLite transaction or
+ * Redis script call. A busy run publishes up to ~1,600 in one spacing (four events per job at
+ * 4,000 jobs/s); at 500 a run of 2,000 no-op jobs still took 16 appends.
+ */
+export const MAX_EVENTS_PER_APPEND = 2_000;
 
 /** Options of {@link EventWriter}. */
 export interface EventWriterOptions {
@@ -28,6 +33,17 @@ export interface EventWriterOptions {
    * run's path; {@link EventWriter.flush} does not wait for it.
    */
   gatherMs?: number;
+  /**
+   * The least time between the starts of two appends, in ms; default 100. While events keep
+   * coming — a run of short jobs publishes four per job, thousands a second — they go in one
+   * append per spacing instead of one per gather window: on Redis each append is a script call
+   * that holds up the run's thread for the server's time (docs/benchmarks.md, "Run path,
+   * seventh pass"). An event after a quiet spell still goes after `gatherMs`; a whole batch
+   * waiting goes at once; {@link EventWriter.flush} does not wait for it.
+   */
+  spacingMs?: number;
+  /** The timers that wait for the gather window and the spacing (default the runtime's). */
+  timers?: Timers;
 }
 
 /** Stores and emits a repository's events. */
@@ -37,18 +53,32 @@ export class EventWriter implements EventSink {
   readonly #now: () => number;
   readonly #onError: (error: unknown) => void;
   readonly #gatherMs: number;
+  readonly #spacingMs: number;
+  readonly #timers: Timers;
   #queue: EventDraft[] = [];
   #writing: Promise<void> | null = null;
-  #timer: ReturnType<typeof setTimeout> | null = null;
+  #timer: unknown = null;
+  /** When the last append started (`now`'s clock). */
+  #lastAppend = -Infinity;
 
   constructor(log: EventLog, options: EventWriterOptions = {}) {
-    const { bus, now = Date.now, onError = () => {}, gatherMs = 10 } = options;
+    const {
+      bus,
+      now = Date.now,
+      onError = () => {},
+      gatherMs = 10,
+      spacingMs = 100,
+      timers = REAL_TIMERS,
+    } = options;
     if (!(gatherMs >= 0)) throw new RangeError(`gatherMs must be ≥ 0, not ${gatherMs}`);
+    if (!(spacingMs >= 0)) throw new RangeError(`spacingMs must be ≥ 0, not ${spacingMs}`);
     this.#log = log;
     this.#bus = bus;
     this.#now = now;
     this.#onError = onError;
     this.#gatherMs = gatherMs;
+    this.#spacingMs = spacingMs;
+    this.#timers = timers;
   }
 
   /** The repository the events are of. */
@@ -61,27 +91,49 @@ export class EventWriter implements EventSink {
     this.#queue.push(
       { ...event, time: new Date(this.#now()).toISOString(), repo: this.#log.repo } as EventDraft,
     );
-    this.#timer ??= setTimeout(() => {
-      this.#timer = null;
-      this.#kick();
-    }, this.#gatherMs);
+    this.#schedule();
   }
 
   /** Resolves when every event published so far is stored and emitted. */
   async flush(): Promise<void> {
-    if (this.#timer !== null) {
-      clearTimeout(this.#timer);
-      this.#timer = null;
-    }
     while (this.#writing || this.#queue.length > 0) {
+      // The end of an append in flight may have armed the spacing's timer: not waited for here.
+      this.#cancelTimer();
       this.#kick();
       await this.#writing;
     }
   }
 
+  /**
+   * Arms the timer of the next append: the gather window, or what is left of the spacing since
+   * the last append began, whichever is longer; none while an append is in flight (its end
+   * schedules the next). A whole batch waiting goes at once.
+   */
+  #schedule(): void {
+    if (this.#writing || this.#queue.length === 0) return;
+    if (this.#queue.length >= MAX_EVENTS_PER_APPEND) {
+      this.#cancelTimer();
+      this.#kick();
+      return;
+    }
+    if (this.#timer !== null) return;
+    const wait = Math.max(this.#gatherMs, this.#lastAppend + this.#spacingMs - this.#now());
+    this.#timer = this.#timers.set(() => {
+      this.#timer = null;
+      this.#kick();
+    }, wait);
+  }
+
+  #cancelTimer(): void {
+    if (this.#timer === null) return;
+    this.#timers.clear(this.#timer);
+    this.#timer = null;
+  }
+
   #kick(): void {
     if (this.#writing || this.#queue.length === 0) return;
-    const drafts = this.#queue.splice(0, BATCH);
+    this.#lastAppend = this.#now();
+    const drafts = this.#queue.splice(0, MAX_EVENTS_PER_APPEND);
     this.#writing = (async () => {
       let stored: AysEvent[] = [];
       try {
@@ -92,7 +144,7 @@ export class EventWriter implements EventSink {
       for (const event of stored) this.#bus?.emit(event);
     })().finally(() => {
       this.#writing = null;
-      this.#kick();
+      this.#schedule();
     });
   }
 }

@@ -1,0 +1,137 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { type AysEvent, EventBus, EventLog, EventWriter } from "../../src/events/mod.ts";
+import { MAX_EVENTS_PER_APPEND } from "../../src/events/writer.ts";
+import { openSqliteDriver, type StoreDriver } from "../../src/store/mod.ts";
+import { ManualTimers } from "../helpers/manual_timers.ts";
+import { makeTempDir, type TempDir, until } from "../helpers/mod.ts";
+
+/** A writer over a real store whose appends are counted, on a clock and timers the test moves. */
+function setUp(store: StoreDriver) {
+  const appended: number[] = [];
+  const log = new EventLog({
+    kind: store.kind,
+    location: store.location,
+    namespace: store.namespace,
+    appendEvents: (
+      data,
+      options,
+    ) => (appended.push(data.length), store.appendEvents(data, options)),
+    readEvents: (after, options) => store.readEvents(after, options),
+    lastEventId: () => store.lastEventId(),
+    pruneEvents: (before) => store.pruneEvents(before),
+  }, { repo: "web" });
+  const bus = new EventBus();
+  const seen: AysEvent[] = [];
+  bus.subscribe((event) => seen.push(event));
+  const clock = { now: Date.parse("2026-12-03T12:00:00.000Z") };
+  const manual = new ManualTimers();
+  const writer = new EventWriter(log, {
+    bus,
+    now: () => clock.now,
+    timers: manual.timers,
+    gatherMs: 10,
+    spacingMs: 100,
+  });
+  /** Waits for every event appended so far to be emitted (a real store answers later). */
+  const settle = () =>
+    until(() => seen.length === appended.reduce((a, b) => a + b, 0), {
+      what: "the appended events to be emitted",
+      intervalMs: 1,
+    });
+  return { writer, clock, manual, appended, seen, settle };
+}
+
+const joined = (i: number) => ({ type: "worker.joined" as const, worker: `w${i}` });
+
+describe("the event writer's pace", () => {
+  let dir: TempDir;
+  const drivers: StoreDriver[] = [];
+  let n = 0;
+  const driver = () => {
+    const opened = openSqliteDriver(join(dir.path, "store.db"), { namespace: `w${++n}` });
+    drivers.push(opened);
+    return opened;
+  };
+  before(async () => {
+    dir = await makeTempDir("ays-events-writer-");
+  });
+  after(async () => {
+    for (const d of drivers) await d.close();
+    await dir.remove();
+  });
+
+  it("gathers a burst for the gather window, then spaces appends while events keep coming", async () => {
+    const { writer, clock, manual, appended, seen, settle } = setUp(driver());
+    for (let i = 0; i < 3; i++) writer.publish(joined(i));
+    assert.deepEqual(manual.armed().map((t) => t.ms), [10], "one timer for the burst");
+    assert.deepEqual(appended, [], "nothing stored before the window ends");
+    clock.now += 10;
+    manual.fire();
+    await settle();
+    assert.deepEqual(appended, [3]);
+    // More events 30 ms after that append began: they wait for the rest of the spacing.
+    clock.now += 30;
+    writer.publish(joined(3));
+    writer.publish(joined(4));
+    assert.deepEqual(manual.armed().map((t) => t.ms), [70]);
+    clock.now += 70;
+    manual.fire();
+    await settle();
+    assert.deepEqual(appended, [3, 2]);
+    // After a quiet spell an event goes after the gather window alone.
+    clock.now += 5_000;
+    writer.publish(joined(5));
+    assert.deepEqual(manual.armed().map((t) => t.ms), [10]);
+    manual.fire();
+    await settle();
+    assert.deepEqual(appended, [3, 2, 1]);
+    assert.deepEqual(seen.map((e) => e.id), [1, 2, 3, 4, 5, 6]);
+  });
+
+  it("events published while an append is in flight wait for its end, then for the spacing", async () => {
+    const { writer, manual, appended, settle } = setUp(driver());
+    writer.publish(joined(0));
+    manual.fire();
+    // The append is in flight (a real store answers on a later turn): no timer meanwhile.
+    writer.publish(joined(1));
+    assert.deepEqual(manual.armed(), []);
+    await settle();
+    assert.deepEqual(appended, [1]);
+    await until(() => manual.armed().length > 0, { what: "the append's end", intervalMs: 1 });
+    assert.deepEqual(manual.armed().map((t) => t.ms), [100], "armed by the append's end");
+    writer.publish(joined(2));
+    assert.equal(manual.armed().length, 1, "one timer, not one per event");
+  });
+
+  it("a whole batch waiting goes at once, without the spacing", async () => {
+    const { writer, manual, appended, seen } = setUp(driver());
+    const batch = MAX_EVENTS_PER_APPEND;
+    for (let i = 0; i < batch - 1; i++) writer.publish(joined(i));
+    assert.equal(manual.armed().length, 1);
+    writer.publish(joined(batch - 1));
+    assert.deepEqual(manual.armed(), [], "the window's timer is cancelled");
+    assert.deepEqual(appended, [batch], "the append started at once");
+    await writer.flush();
+    assert.equal(seen.length, batch);
+  });
+
+  it("flush stores at once, whatever the spacing, and leaves no timer armed", async () => {
+    const { writer, manual, appended, seen } = setUp(driver());
+    writer.publish(joined(0));
+    manual.fire();
+    writer.publish(joined(1));
+    writer.publish(joined(2));
+    await writer.flush();
+    assert.deepEqual(appended, [1, 2]);
+    assert.deepEqual(seen.map((e) => e.id), [1, 2, 3]);
+    assert.deepEqual(manual.armed(), [], "nothing left to keep the process alive");
+  });
+
+  it("refuses a negative spacing", () => {
+    const log = new EventLog(driver(), { repo: "web" });
+    assert.throws(() => new EventWriter(log, { spacingMs: -1 }), /spacingMs must be ≥ 0/);
+    assert.throws(() => new EventWriter(log, { spacingMs: Number.NaN }), /spacingMs/);
+  });
+});
