@@ -14,7 +14,7 @@
  */
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
 import { after, before, describe, it } from "node:test";
@@ -69,6 +69,21 @@ export async function install(job) {
 }
 `;
 
+/**
+ * Removes the files the runs of the repository at `path` wrote in /tmp on the test host (it shares
+ * this machine's file system): `ays-fleet-ssh-<run>-<app>`.
+ */
+async function removeRunFiles(path: string, apps: string[]): Promise<void> {
+  const runs = await runAys(["runs", "--json"], {
+    cwd: path,
+    extraEnv: { XDG_CONFIG_HOME: join(path, ".cfg") },
+  });
+  const ids = runs.code === 0 ? (JSON.parse(runs.stdout) as { id: string }[]).map((r) => r.id) : [];
+  for (const id of ids) {
+    for (const app of apps) await rm(`/tmp/ays-fleet-ssh-${id}-${app}`, { force: true });
+  }
+}
+
 interface RunJob {
   service: string;
   state: string;
@@ -94,6 +109,8 @@ describe("a fleet job on its SSH executor (ays worker and sshd on a test host)",
   });
   after(async () => {
     worker?.kill("SIGKILL");
+    // Before Redis stops: the runs to clean up after are listed from the store.
+    if (dir) await removeRunFiles(dir.path, ["a1", "a2", "a3"]);
     await sshd?.close();
     await redis?.close();
     await net?.close();

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdir, readdir, readFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
@@ -115,6 +115,19 @@ async function makeRepo(bp: string, extra: Record<string, string> = {}) {
   const scheduled = await ays(["install", "--schedule-only"]);
   assert.equal(scheduled.code, 0, scheduled.stderr);
   return { dir, tmp, env, ays };
+}
+
+/**
+ * Removes what the repository's runs wrote in /tmp on the test hosts (they share this machine's
+ * file system): each run's `ays-e2e-<run>` folder and `ays-e2e-slow-<run>` marker.
+ */
+async function removeRunFiles(repo: Awaited<ReturnType<typeof makeRepo>>): Promise<void> {
+  const runs = await repo.ays(["runs", "--json"]);
+  const ids = runs.code === 0 ? (JSON.parse(runs.stdout) as { id: string }[]).map((r) => r.id) : [];
+  for (const id of ids) {
+    await rm(`/tmp/ays-e2e-${id}`, { recursive: true, force: true });
+    await rm(`/tmp/ays-e2e-slow-${id}`, { force: true });
+  }
 }
 
 /** The pids of the processes in network namespace `name`. */
@@ -279,7 +292,7 @@ describe("executors over SSH end to end", { skip: await netnsSkipReason() }, () 
         !(await readFile(join(repo.dir.path, ".ays", "known_hosts"), "utf8")).includes(keyLine),
       );
     } finally {
-      await repo.dir.remove();
+      await removeRunFiles(repo).finally(() => repo.dir.remove());
     }
   });
 
@@ -300,7 +313,7 @@ describe("executors over SSH end to end", { skip: await netnsSkipReason() }, () 
         /host key changed: root@[\d.]+ presents a different host key/,
       );
     } finally {
-      await repo.dir.remove();
+      await removeRunFiles(repo).finally(() => repo.dir.remove());
     }
   });
 });

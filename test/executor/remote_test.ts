@@ -30,6 +30,10 @@ describe("RemoteRunner over SshConnections", { skip: await netnsSkipReason() }, 
   let connections: SshConnections;
   let runner: RemoteRunner;
   let target: SshTarget;
+  // The test host shares this machine's file system, so what is put there is removed in after.
+  // Named by process: a Bun and a Deno run at once do not remove each other's.
+  const put1 = `/tmp/ays-put-${process.pid}-1`;
+  const put2 = `/tmp/ays-put-${process.pid}-2`;
   before(async () => {
     set = await createTestHosts(2, { label: "rem" });
     server = await startSshd(set.hosts[0]);
@@ -51,6 +55,7 @@ describe("RemoteRunner over SshConnections", { skip: await netnsSkipReason() }, 
     };
   });
   after(async () => {
+    for (const path of [put1, put2]) await rm(path, { force: true });
     await connections?.close();
     await server?.close();
     await set?.close();
@@ -101,24 +106,24 @@ describe("RemoteRunner over SshConnections", { skip: await netnsSkipReason() }, 
     await runner.run({
       op: "put",
       target,
-      remotePath: "/tmp/ays-put-1",
+      remotePath: put1,
       localPath: local,
       mode: 0o750,
     });
     await runner.run({
       op: "put",
       target,
-      remotePath: "/tmp/ays-put-2",
+      remotePath: put2,
       bytes: new TextEncoder().encode("text"),
     });
     const stat = execResult(
-      await runner.run({ op: "exec", target, command: "stat -c %a /tmp/ays-put-1" }),
+      await runner.run({ op: "exec", target, command: `stat -c %a ${put1}` }),
     );
     assert.equal(stat.stdout.trim(), "750");
-    const got = await runner.run({ op: "get", target, remotePath: "/tmp/ays-put-1" });
+    const got = await runner.run({ op: "get", target, remotePath: put1 });
     assert.deepEqual(got.op === "get" && [...got.bytes!], [...bytes]);
     const copy = join(dir, "copy.txt");
-    await runner.run({ op: "get", target, remotePath: "/tmp/ays-put-2", localPath: copy });
+    await runner.run({ op: "get", target, remotePath: put2, localPath: copy });
     assert.equal(await readFile(copy, "utf8"), "text");
     await assert.rejects(
       runner.run({ op: "get", target, remotePath: "/nonexistent/file" }),

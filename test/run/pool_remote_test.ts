@@ -4,7 +4,7 @@
  * command is killed there before `close()` resolves. Under Bun and Deno alike.
  */
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { JobRequest } from "../../src/run/job_protocol.ts";
@@ -49,6 +49,9 @@ describe("WorkerPool with an SSH executor", { skip: await netnsSkipReason() }, (
   let server: SshServer;
   let repo: TempDir;
   let request: (action: string) => JobRequest;
+  // What install writes on the test host, which shares this machine's file system.
+  const runId = `r${process.pid}`;
+  const written = `/tmp/ays-pool-${runId}`;
   before(async () => {
     set = await createTestHosts(1, { label: "pool" });
     server = await startSshd(set.hosts[0]);
@@ -58,7 +61,7 @@ describe("WorkerPool with an SSH executor", { skip: await netnsSkipReason() }, (
       actionsPath: join(repo.path, "actions.js"),
       action,
       args: {},
-      runId: `r${process.pid}`,
+      runId,
       repo: { name: "p", path: repo.path },
       service: {
         name: "n1",
@@ -73,6 +76,7 @@ describe("WorkerPool with an SSH executor", { skip: await netnsSkipReason() }, (
     });
   });
   after(async () => {
+    await rm(written, { force: true });
     await server?.close();
     await set?.close();
     await repo?.remove();

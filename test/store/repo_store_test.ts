@@ -360,14 +360,19 @@ for (const backend of backends) {
 
     it("destroys the mirror with the records", async () => {
       const driver = await fresh();
-      const repoPath = (await makeTempDir()).path;
-      const store = await openRepoStore(driver, { repoName: "r", mirror: { repoPath } });
-      const node = makeActor("node");
-      await store.save({ actors: [node], services: [makeService("r", node, "a")] });
-      assert.ok((await stat(join(repoPath, "services")).catch(() => null))?.isDirectory());
-      assert.deepEqual(await store.destroyAll(), { services: 1, actors: 1, runs: 0 });
-      assert.equal(await stat(join(repoPath, "services")).catch(() => null), null);
-      assert.equal(await stat(join(repoPath, "actors")).catch(() => null), null);
+      const repo = await makeTempDir();
+      const repoPath = repo.path;
+      try {
+        const store = await openRepoStore(driver, { repoName: "r", mirror: { repoPath } });
+        const node = makeActor("node");
+        await store.save({ actors: [node], services: [makeService("r", node, "a")] });
+        assert.ok((await stat(join(repoPath, "services")).catch(() => null))?.isDirectory());
+        assert.deepEqual(await store.destroyAll(), { services: 1, actors: 1, runs: 0 });
+        assert.equal(await stat(join(repoPath, "services")).catch(() => null), null);
+        assert.equal(await stat(join(repoPath, "actors")).catch(() => null), null);
+      } finally {
+        await repo.remove();
+      }
     });
 
     it("deletes jobs with their logs, leaving the others", async () => {
