@@ -4,7 +4,7 @@
  *
  * - a module importing a module of a higher layer (the order is {@link LAYERS});
  * - a cross-folder import that does not go through the folder's `mod.ts` (its face), except in
- *   `workers/`: a worker entry loads only the modules its job needs;
+ *   the entry points (`workers/`, `src/main.ts`): an entry loads only the modules its job needs;
  * - a file importing its own folder's `mod.ts` (the face is for other folders; inside a folder
  *   it would only make cycles);
  * - a folder or top-level file of `src/` the layer table does not know (add it to the table and
@@ -38,6 +38,12 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["cli"],
   ["main.ts", "workers"],
 ];
+
+/**
+ * The entry points, which may import single modules past a folder's face: a worker entry loads
+ * only what its job needs, and `main.ts` decides on a restart before it loads the CLI.
+ */
+const ENTRY_UNITS: ReadonlySet<string> = new Set(["workers", "main.ts"]);
 
 /** One finding of {@link checkLayers}. */
 export interface LayerViolation {
@@ -159,7 +165,7 @@ export function checkLayers(root: string, options: CheckLayersOptions = {}): Lay
             `${to.unit} (layer ${toRank}), a higher layer`,
         });
       }
-      if (to.folder && from.unit !== "workers" && target !== `${to.folder}/mod.ts`) {
+      if (to.folder && !ENTRY_UNITS.has(from.unit) && target !== `${to.folder}/mod.ts`) {
         violations.push({
           ...site,
           file,

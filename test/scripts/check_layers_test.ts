@@ -60,9 +60,10 @@ describe("check_layers", () => {
     ]);
   });
 
-  it("reports a cross-folder import past the folder's mod.ts, but not from workers/", async () => {
+  it("reports a cross-folder import past the folder's mod.ts, but not from the entry points", async () => {
     const root = await tree("face", {
       "src/cli/run.ts": 'import { open } from "../store/open.ts";\nexport function run() {}\n',
+      "src/main.ts": 'const { run } = await import("./cli/run.ts");\n',
     });
     assert.deepEqual(checkLayers(root).map(formatViolation), [
       "src/cli/run.ts:1:22: imports src/store/open.ts past its folder's face: " +
