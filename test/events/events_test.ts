@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import {
   type AysEvent,
   EventBus,
@@ -11,41 +10,19 @@ import {
   followEvents,
   openRepoEvents,
 } from "../../src/events/mod.ts";
-import { openSqliteDriver, type StoreDriver } from "../../src/store/mod.ts";
-import { makeTempDir, type TempDir, until } from "../helpers/mod.ts";
+import { until } from "../helpers/mod.ts";
+import { countingLog, suiteDrivers } from "./event_fixture.ts";
 import { eventSchema } from "./event_schema.ts";
 
 const T0 = Date.parse("2026-12-01T15:00:00.000Z");
 
 describe("the event model", () => {
-  let dir: TempDir;
-  const drivers: StoreDriver[] = [];
-  let n = 0;
-  const driver = () => {
-    const opened = openSqliteDriver(join(dir.path, "store.db"), { namespace: `r${++n}` });
-    drivers.push(opened);
-    return opened;
-  };
-  before(async () => {
-    dir = await makeTempDir("ays-events-model-");
-  });
-  after(async () => {
-    for (const d of drivers) await d.close();
-    await dir.remove();
-  });
+  const driver = suiteDrivers("ays-events-model-");
 
   it("stamps, stores in one append per burst, then emits with the store's ids", async () => {
     const store = driver();
     let appends = 0;
-    const log = new EventLog({
-      kind: store.kind,
-      location: store.location,
-      namespace: store.namespace,
-      appendEvents: (data, options) => (appends++, store.appendEvents(data, options)),
-      readEvents: (after, options) => store.readEvents(after, options),
-      lastEventId: () => store.lastEventId(),
-      pruneEvents: (before) => store.pruneEvents(before),
-    }, { repo: "web" });
+    const log = countingLog(store, () => appends++);
     const bus = new EventBus();
     const seen: AysEvent[] = [];
     bus.subscribe((event) => seen.push(event));

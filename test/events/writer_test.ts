@@ -1,27 +1,16 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { type AysEvent, EventBus, EventLog, EventWriter } from "../../src/events/mod.ts";
 import { MAX_EVENTS_PER_APPEND } from "../../src/events/writer.ts";
-import { openSqliteDriver, type StoreDriver } from "../../src/store/mod.ts";
+import type { StoreDriver } from "../../src/store/mod.ts";
 import { ManualTimers } from "../helpers/manual_timers.ts";
-import { makeTempDir, type TempDir, until } from "../helpers/mod.ts";
+import { until } from "../helpers/mod.ts";
+import { countingLog, suiteDrivers } from "./event_fixture.ts";
 
 /** A writer over a real store whose appends are counted, on a clock and timers the test moves. */
 function setUp(store: StoreDriver) {
   const appended: number[] = [];
-  const log = new EventLog({
-    kind: store.kind,
-    location: store.location,
-    namespace: store.namespace,
-    appendEvents: (
-      data,
-      options,
-    ) => (appended.push(data.length), store.appendEvents(data, options)),
-    readEvents: (after, options) => store.readEvents(after, options),
-    lastEventId: () => store.lastEventId(),
-    pruneEvents: (before) => store.pruneEvents(before),
-  }, { repo: "web" });
+  const log = countingLog(store, (events) => appended.push(events));
   const bus = new EventBus();
   const seen: AysEvent[] = [];
   bus.subscribe((event) => seen.push(event));
@@ -46,21 +35,7 @@ function setUp(store: StoreDriver) {
 const joined = (i: number) => ({ type: "worker.joined" as const, worker: `w${i}` });
 
 describe("the event writer's pace", () => {
-  let dir: TempDir;
-  const drivers: StoreDriver[] = [];
-  let n = 0;
-  const driver = () => {
-    const opened = openSqliteDriver(join(dir.path, "store.db"), { namespace: `w${++n}` });
-    drivers.push(opened);
-    return opened;
-  };
-  before(async () => {
-    dir = await makeTempDir("ays-events-writer-");
-  });
-  after(async () => {
-    for (const d of drivers) await d.close();
-    await dir.remove();
-  });
+  const driver = suiteDrivers("ays-events-writer-");
 
   it("gathers a burst for the gather window, then spaces appends while events keep coming", async () => {
     const { writer, clock, manual, appended, seen, settle } = setUp(driver());
