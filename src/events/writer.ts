@@ -19,11 +19,29 @@ import type { AysEvent, EventBody, EventDraft, EventSink } from "./types.ts";
  */
 export const MAX_EVENTS_PER_APPEND = 2_000;
 
+/**
+ * Bytes of events per append at most, as {@link draftSize} counts them: log events carry what a
+ * job printed, and 2,000 of them could be megabytes in one transaction, one script call and one
+ * burst to each live view.
+ */
+export const MAX_BYTES_PER_APPEND = 1024 * 1024;
+
+/**
+ * About how many bytes an event takes stored: its log lines (the only part without a bound)
+ * plus what every event holds (ids, names, time).
+ */
+function draftSize(draft: EventDraft): number {
+  let size = 200;
+  const lines = (draft as { lines?: unknown }).lines;
+  if (Array.isArray(lines)) { for (const line of lines) size += String(line).length; }
+  return size;
+}
+
 /** Options of {@link EventWriter}. */
 export interface EventWriterOptions {
   /** Where stored events go in this process. */
   bus?: EventBus;
-  /** Clock (default `Date.now`). */
+  /** Clock of the events' times (default `Date.now`). */
   now?: () => number;
   /** A failed append (its events are lost to the views; the records stay the truth). */
   onError?: (error: unknown) => void;
@@ -38,11 +56,20 @@ export interface EventWriterOptions {
    * coming — a run of short jobs publishes four per job, thousands a second — they go in one
    * append per spacing instead of one per gather window: on Redis each append is a script call
    * that holds up the run's thread for the server's time (docs/benchmarks.md, "Run path,
-   * seventh pass"). An event after a quiet spell still goes after `gatherMs`; a whole batch
-   * waiting goes at once; {@link EventWriter.flush} does not wait for it.
+   * seventh pass"). An event after a quiet spell still goes after `gatherMs`; a whole append's
+   * worth waiting ({@link MAX_EVENTS_PER_APPEND}, {@link MAX_BYTES_PER_APPEND}) goes at once;
+   * {@link EventWriter.flush} does not wait for it.
    */
   spacingMs?: number;
-  /** The timers that wait for the gather window and the spacing (default the runtime's). */
+  /**
+   * The clock the spacing is measured on, in ms: a monotonic one (default `performance.now`),
+   * so that the wall clock stepping back does not hold the events up.
+   */
+  monotonic?: () => number;
+  /**
+   * The timers that wait for the gather window and the spacing (default the runtime's). Their
+   * `set` must call back later, never from within `set`.
+   */
   timers?: Timers;
 }
 
@@ -54,11 +81,14 @@ export class EventWriter implements EventSink {
   readonly #onError: (error: unknown) => void;
   readonly #gatherMs: number;
   readonly #spacingMs: number;
+  readonly #monotonic: () => number;
   readonly #timers: Timers;
   #queue: EventDraft[] = [];
+  /** {@link draftSize} of the events queued. */
+  #queuedBytes = 0;
   #writing: Promise<void> | null = null;
   #timer: unknown = null;
-  /** When the last append started (`now`'s clock). */
+  /** When the last append started (the monotonic clock). */
   #lastAppend = -Infinity;
 
   constructor(log: EventLog, options: EventWriterOptions = {}) {
@@ -68,16 +98,22 @@ export class EventWriter implements EventSink {
       onError = () => {},
       gatherMs = 10,
       spacingMs = 100,
+      monotonic = () => performance.now(),
       timers = REAL_TIMERS,
     } = options;
-    if (!(gatherMs >= 0)) throw new RangeError(`gatherMs must be ≥ 0, not ${gatherMs}`);
-    if (!(spacingMs >= 0)) throw new RangeError(`spacingMs must be ≥ 0, not ${spacingMs}`);
+    if (!(gatherMs >= 0 && gatherMs < Infinity)) {
+      throw new RangeError(`gatherMs must be a finite number ≥ 0, not ${gatherMs}`);
+    }
+    if (!(spacingMs >= 0 && spacingMs < Infinity)) {
+      throw new RangeError(`spacingMs must be a finite number ≥ 0, not ${spacingMs}`);
+    }
     this.#log = log;
     this.#bus = bus;
     this.#now = now;
     this.#onError = onError;
     this.#gatherMs = gatherMs;
     this.#spacingMs = spacingMs;
+    this.#monotonic = monotonic;
     this.#timers = timers;
   }
 
@@ -86,11 +122,15 @@ export class EventWriter implements EventSink {
     return this.#log.repo;
   }
 
-  /** Queues one event; it is stored and emitted soon after. */
+  /** Queues one event; it is stored and emitted soon after (never within this call). */
   publish(event: EventBody): void {
-    this.#queue.push(
-      { ...event, time: new Date(this.#now()).toISOString(), repo: this.#log.repo } as EventDraft,
-    );
+    const draft = {
+      ...event,
+      time: new Date(this.#now()).toISOString(),
+      repo: this.#log.repo,
+    } as EventDraft;
+    this.#queue.push(draft);
+    this.#queuedBytes += draftSize(draft);
     this.#schedule();
   }
 
@@ -106,18 +146,19 @@ export class EventWriter implements EventSink {
 
   /**
    * Arms the timer of the next append: the gather window, or what is left of the spacing since
-   * the last append began, whichever is longer; none while an append is in flight (its end
-   * schedules the next). A whole batch waiting goes at once.
+   * the last append began, whichever is longer — at once when a whole append's worth waits;
+   * none while an append is in flight (its end schedules the next).
    */
   #schedule(): void {
     if (this.#writing || this.#queue.length === 0) return;
-    if (this.#queue.length >= MAX_EVENTS_PER_APPEND) {
+    const full = this.#queue.length >= MAX_EVENTS_PER_APPEND ||
+      this.#queuedBytes >= MAX_BYTES_PER_APPEND;
+    if (this.#timer !== null) {
+      if (!full) return;
       this.#cancelTimer();
-      this.#kick();
-      return;
     }
-    if (this.#timer !== null) return;
-    const wait = Math.max(this.#gatherMs, this.#lastAppend + this.#spacingMs - this.#now());
+    const left = this.#lastAppend + this.#spacingMs - this.#monotonic();
+    const wait = full ? 0 : Math.max(this.#gatherMs, Math.min(this.#spacingMs, left));
     this.#timer = this.#timers.set(() => {
       this.#timer = null;
       this.#kick();
@@ -130,10 +171,20 @@ export class EventWriter implements EventSink {
     this.#timer = null;
   }
 
+  /** Starts one append of the oldest events, up to a whole append's worth. */
   #kick(): void {
     if (this.#writing || this.#queue.length === 0) return;
-    this.#lastAppend = this.#now();
-    const drafts = this.#queue.splice(0, MAX_EVENTS_PER_APPEND);
+    this.#lastAppend = this.#monotonic();
+    let count = 0;
+    let bytes = 0;
+    while (
+      count < this.#queue.length && count < MAX_EVENTS_PER_APPEND &&
+      (count === 0 || bytes < MAX_BYTES_PER_APPEND)
+    ) {
+      bytes += draftSize(this.#queue[count++]);
+    }
+    const drafts = this.#queue.splice(0, count);
+    this.#queuedBytes -= bytes;
     this.#writing = (async () => {
       let stored: AysEvent[] = [];
       try {

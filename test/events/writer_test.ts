@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { type AysEvent, EventBus, EventLog, EventWriter } from "../../src/events/mod.ts";
-import { MAX_EVENTS_PER_APPEND } from "../../src/events/writer.ts";
+import { MAX_BYTES_PER_APPEND, MAX_EVENTS_PER_APPEND } from "../../src/events/writer.ts";
 import type { StoreDriver } from "../../src/store/mod.ts";
 import { ManualTimers } from "../helpers/manual_timers.ts";
 import { until } from "../helpers/mod.ts";
@@ -19,6 +19,7 @@ function setUp(store: StoreDriver) {
   const writer = new EventWriter(log, {
     bus,
     now: () => clock.now,
+    monotonic: () => clock.now,
     timers: manual.timers,
     gatherMs: 10,
     spacingMs: 100,
@@ -80,16 +81,53 @@ describe("the event writer's pace", () => {
     assert.equal(manual.armed().length, 1, "one timer, not one per event");
   });
 
-  it("a whole batch waiting goes at once, without the spacing", async () => {
-    const { writer, manual, appended, seen } = setUp(driver());
+  it("a whole append's worth of events goes at once, without the spacing, but not within publish", async () => {
+    const { writer, manual, appended, seen, settle } = setUp(driver());
     const batch = MAX_EVENTS_PER_APPEND;
     for (let i = 0; i < batch - 1; i++) writer.publish(joined(i));
-    assert.equal(manual.armed().length, 1);
+    assert.deepEqual(manual.armed().map((t) => t.ms), [10]);
     writer.publish(joined(batch - 1));
-    assert.deepEqual(manual.armed(), [], "the window's timer is cancelled");
-    assert.deepEqual(appended, [batch], "the append started at once");
-    await writer.flush();
+    assert.deepEqual(manual.armed().map((t) => t.ms), [0], "the window's timer is replaced");
+    assert.deepEqual(appended, [], "publishing never runs the append itself");
+    manual.fire();
+    await settle();
+    assert.deepEqual(appended, [batch]);
     assert.equal(seen.length, batch);
+  });
+
+  it("an append takes at most its bytes' worth of log lines", async () => {
+    const { writer, manual, appended, settle } = setUp(driver());
+    const line = "x".repeat(Math.ceil(MAX_BYTES_PER_APPEND * 0.6));
+    const log = (i: number) => ({
+      type: "job.log" as const,
+      runId: "r",
+      jobId: `j${i}`,
+      lines: [line],
+    });
+    writer.publish(log(0));
+    assert.deepEqual(manual.armed().map((t) => t.ms), [10]);
+    writer.publish(log(1));
+    assert.deepEqual(manual.armed().map((t) => t.ms), [0], "over the bytes: at once");
+    writer.publish(log(2));
+    manual.fire();
+    await settle();
+    assert.deepEqual(appended, [2], "the first two, past the bound by the second");
+    await until(() => manual.armed().length > 0, { what: "the append's end", intervalMs: 1 });
+    assert.deepEqual(manual.armed().map((t) => t.ms), [100], "the third waits for the spacing");
+    await writer.flush();
+    assert.deepEqual(appended, [2, 1]);
+  });
+
+  it("waits at most the spacing, whatever its clock does", async () => {
+    const { writer, clock, manual, settle } = setUp(driver());
+    writer.publish(joined(0));
+    manual.fire();
+    await settle();
+    // The clock steps back an hour: the next append still waits no more than the spacing.
+    clock.now -= 3_600_000;
+    writer.publish(joined(1));
+    assert.deepEqual(manual.armed().map((t) => t.ms), [100]);
+    await writer.flush();
   });
 
   it("flush stores at once, whatever the spacing, and leaves no timer armed", async () => {
@@ -104,9 +142,11 @@ describe("the event writer's pace", () => {
     assert.deepEqual(manual.armed(), [], "nothing left to keep the process alive");
   });
 
-  it("refuses a negative spacing", () => {
+  it("refuses a negative or endless spacing or gather window", () => {
     const log = new EventLog(driver(), { repo: "web" });
-    assert.throws(() => new EventWriter(log, { spacingMs: -1 }), /spacingMs must be ≥ 0/);
+    assert.throws(() => new EventWriter(log, { spacingMs: -1 }), /spacingMs must be a finite/);
     assert.throws(() => new EventWriter(log, { spacingMs: Number.NaN }), /spacingMs/);
+    assert.throws(() => new EventWriter(log, { spacingMs: Infinity }), /spacingMs/);
+    assert.throws(() => new EventWriter(log, { gatherMs: Infinity }), /gatherMs must be a finite/);
   });
 });
