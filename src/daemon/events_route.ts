@@ -43,6 +43,13 @@ export interface EventsRoute {
   close(): void;
 }
 
+/**
+ * How much of a burst of live events goes to a client's socket in one write (characters of SSE
+ * text; one event more may pass it): small enough that the unread bound is checked often, large
+ * enough that a burst of short events takes a few writes, not one per event.
+ */
+const WRITE_SLICE_BYTES = 64 * 1024;
+
 /** The event a dropped client gets last; it is not one of the repository's events (no id). */
 export interface StreamDroppedEvent {
   type: "stream.dropped";
@@ -172,15 +179,24 @@ export function eventsRoute(
       const text = frame(event);
       return text === null ? true : res.write(text);
     };
-    // Live events come in bursts (a stored batch): one socket write per burst, not per event.
+    // Live events come in bursts (a stored batch of up to 2,000): one socket write per slice of
+    // a burst, not per event, and the bound checked after each slice — a burst written whole
+    // would hold all of it for a client that does not read, whatever the bound.
     let burst: string[] = [];
     const flushBurst = () => {
-      const text = burst.join("");
+      const texts = burst;
       burst = [];
-      if (closed || text === "") return;
-      res.write(text);
-      if (res.writableLength > maxBufferedBytes) {
-        drop(`more than ${maxBufferedBytes} bytes unread: reconnect with Last-Event-ID`);
+      for (let at = 0; at < texts.length && !closed;) {
+        let size = 0;
+        let upto = at;
+        while (upto < texts.length && (upto === at || size < WRITE_SLICE_BYTES)) {
+          size += texts[upto++].length;
+        }
+        res.write(texts.slice(at, upto).join(""));
+        at = upto;
+        if (res.writableLength > maxBufferedBytes) {
+          drop(`more than ${maxBufferedBytes} bytes unread: reconnect with Last-Event-ID`);
+        }
       }
     };
     const enqueue = (event: AysEvent) => {

@@ -82,7 +82,10 @@ describe("GET /events", () => {
     assert.equal(sse.status, 200);
     assert.match(sse.headers.get("content-type") ?? "", /^text\/event-stream/);
     // Only what comes after the connection: the first event was before it.
-    await until(() => f.stream.clients() === 1, { what: "the client" });
+    // At least one: a client an earlier test of this fixture closed may not be noticed yet (Deno's
+    // server sees a close at its next write to it); the stream subscribes before its headers go
+    // out, so the one just opened is live.
+    await until(() => f.stream.clients() >= 1, { what: "the client" });
     alpha.writer.publish(started(1));
     alpha.writer.publish(started(2));
     const messages = await sse.take((m) => m.length === 2);
@@ -130,7 +133,7 @@ describe("GET /events", () => {
   it("delivers events another process stored (no in-process signal), in id order", async () => {
     const alpha = f.repos.get("alpha")!;
     const sse = await openSse(`${f.api.url}/events?repo=alpha`);
-    await until(() => f.stream.clients() === 1, { what: "the client" });
+    await until(() => f.stream.clients() >= 1, { what: "the client" });
     // A second driver on the same file: what an `ays run` beside the daemon writes.
     const other = openSqliteDriver(join(f.dir.path, "store.db"), { namespace: "alpha" });
     const otherEvents = openRepoEvents(other, { repo: "alpha" });
@@ -149,7 +152,7 @@ describe("GET /events", () => {
 
   it("streams every repository without ?repo, with a cursor id that resumes each", async () => {
     const sse = await openSse(`${f.api.url}/events`);
-    await until(() => f.stream.clients() === 1, { what: "the client" });
+    await until(() => f.stream.clients() >= 1, { what: "the client" });
     f.repos.get("alpha")!.writer.publish(started(20));
     await f.repos.get("alpha")!.writer.flush();
     f.repos.get("beta")!.writer.publish(started(21));
