@@ -74,14 +74,19 @@ export async function install(job) {
  * this machine's file system): `ays-fleet-ssh-<run>-<app>`.
  */
 async function removeRunFiles(path: string, apps: string[]): Promise<void> {
-  const runs = await runAys(["runs", "--json"], {
-    cwd: path,
-    extraEnv: { XDG_CONFIG_HOME: join(path, ".cfg") },
-  });
-  const ids = runs.code === 0 ? (JSON.parse(runs.stdout) as { id: string }[]).map((r) => r.id) : [];
-  for (const id of ids) {
-    for (const app of apps) await rm(`/tmp/ays-fleet-ssh-${id}-${app}`, { force: true });
-  }
+  // Best effort: a failure here must not stop the teardown (sshd, Redis, the namespaces).
+  try {
+    const runs = await runAys(["runs", "--json"], {
+      cwd: path,
+      extraEnv: { XDG_CONFIG_HOME: join(path, ".cfg") },
+    });
+    const ids = runs.code === 0
+      ? (JSON.parse(runs.stdout) as { id: string }[]).map((r) => r.id)
+      : [];
+    for (const id of ids) {
+      for (const app of apps) await rm(`/tmp/ays-fleet-ssh-${id}-${app}`, { force: true });
+    }
+  } catch { /* left in /tmp */ }
 }
 
 interface RunJob {

@@ -122,12 +122,17 @@ async function makeRepo(bp: string, extra: Record<string, string> = {}) {
  * file system): each run's `ays-e2e-<run>` folder and `ays-e2e-slow-<run>` marker.
  */
 async function removeRunFiles(repo: Awaited<ReturnType<typeof makeRepo>>): Promise<void> {
-  const runs = await repo.ays(["runs", "--json"]);
-  const ids = runs.code === 0 ? (JSON.parse(runs.stdout) as { id: string }[]).map((r) => r.id) : [];
-  for (const id of ids) {
-    await rm(`/tmp/ays-e2e-${id}`, { recursive: true, force: true });
-    await rm(`/tmp/ays-e2e-slow-${id}`, { force: true });
-  }
+  // Best effort: a failure here must not hide the test's own result or stop the teardown.
+  try {
+    const runs = await repo.ays(["runs", "--json"]);
+    const ids = runs.code === 0
+      ? (JSON.parse(runs.stdout) as { id: string }[]).map((r) => r.id)
+      : [];
+    for (const id of ids) {
+      await rm(`/tmp/ays-e2e-${id}`, { recursive: true, force: true });
+      await rm(`/tmp/ays-e2e-slow-${id}`, { force: true });
+    }
+  } catch { /* left in /tmp */ }
 }
 
 /** The pids of the processes in network namespace `name`. */
