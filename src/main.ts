@@ -27,7 +27,7 @@ if (import.meta.main) {
     // `ays blueprint` runs faster without JavaScriptCore's last tier, an option read before any
     // code runs: the binary restarts itself with it (docs/development.md, "JavaScriptCore's
     // options"). Returns when it does not apply. Decided before the CLI is loaded, which the
-    // process that restarts would load for nothing (≈ 6 ms of an `ays run`).
+    // process that restarts would load for nothing (4–6 ms of an `ays run`).
     const { dropRunOnceEnv, RUN_ONCE_ENV, runsOnce } = await import("./cli/run_once.ts");
     if (runsOnce(argv)) restartWithEnvironment(RUN_ONCE_ENV);
     dropRunOnceEnv(process.env);

@@ -1,7 +1,7 @@
 /**
- * One-shot timers as a seam: the pool's job timeouts and the daemon's scheduler take them as an
- * option, so tests move time on themselves instead of waiting for it (`docs/development.md`,
- * "Tests and time").
+ * One-shot timers as a seam: the pool's job timeouts, the daemon's scheduler and the event
+ * writer's pace take them as an option, so tests move time on themselves instead of waiting for
+ * it (`docs/development.md`, "Tests").
  *
  * @module
  */
