@@ -20,21 +20,29 @@ import type { AysEvent, EventBody, EventDraft, EventSink } from "./types.ts";
 export const MAX_EVENTS_PER_APPEND = 2_000;
 
 /**
- * Bytes of events per append at most, as {@link draftSize} counts them: log events carry what a
- * job printed, and 2,000 of them could be megabytes in one transaction, one script call and one
- * burst to each live view.
+ * Characters of events per append, as {@link draftSize} counts them, past which an append takes
+ * no more: log events carry what a job printed, and 2,000 of them could be megabytes in one
+ * transaction, one script call and one burst to each live view. Well below a live view's bound of
+ * 1 MiB unread (`src/daemon/events_route.ts`), which a burst is written in one go against: the
+ * JSON of a line can be longer than the line (a control character takes six).
  */
-export const MAX_BYTES_PER_APPEND = 1024 * 1024;
+export const MAX_BYTES_PER_APPEND = 512 * 1024;
 
 /**
- * About how many bytes an event takes stored: its log lines (the only part without a bound)
- * plus what every event holds (ids, names, time).
+ * About how many characters an event takes stored: its log lines (the only part without a
+ * bound, each with its quotes and comma) plus what every event holds (ids, names, time: ~160
+ * characters of JSON for a job's start or end).
  */
 function draftSize(draft: EventDraft): number {
-  let size = 200;
+  let size = 160;
   const lines = (draft as { lines?: unknown }).lines;
-  if (Array.isArray(lines)) { for (const line of lines) size += String(line).length; }
+  if (Array.isArray(lines)) { for (const line of lines) size += String(line).length + 8; }
   return size;
+}
+
+/** Whether `value` is a finite number ≥ 0. */
+function isDelay(value: unknown): value is number {
+  return typeof value === "number" && Number.isFinite(value) && value >= 0;
 }
 
 /** Options of {@link EventWriter}. */
@@ -84,10 +92,13 @@ export class EventWriter implements EventSink {
   readonly #monotonic: () => number;
   readonly #timers: Timers;
   #queue: EventDraft[] = [];
-  /** {@link draftSize} of the events queued. */
+  /** {@link draftSize} of each queued event, taken when it was queued, and their sum. */
+  #sizes: number[] = [];
   #queuedBytes = 0;
   #writing: Promise<void> | null = null;
   #timer: unknown = null;
+  /** The delay the armed timer was set with. */
+  #timerMs = 0;
   /** When the last append started (the monotonic clock). */
   #lastAppend = -Infinity;
 
@@ -101,10 +112,10 @@ export class EventWriter implements EventSink {
       monotonic = () => performance.now(),
       timers = REAL_TIMERS,
     } = options;
-    if (!(gatherMs >= 0 && gatherMs < Infinity)) {
+    if (!isDelay(gatherMs)) {
       throw new RangeError(`gatherMs must be a finite number ≥ 0, not ${gatherMs}`);
     }
-    if (!(spacingMs >= 0 && spacingMs < Infinity)) {
+    if (!isDelay(spacingMs)) {
       throw new RangeError(`spacingMs must be a finite number ≥ 0, not ${spacingMs}`);
     }
     this.#log = log;
@@ -129,8 +140,10 @@ export class EventWriter implements EventSink {
       time: new Date(this.#now()).toISOString(),
       repo: this.#log.repo,
     } as EventDraft;
+    const size = draftSize(draft);
     this.#queue.push(draft);
-    this.#queuedBytes += draftSize(draft);
+    this.#sizes.push(size);
+    this.#queuedBytes += size;
     this.#schedule();
   }
 
@@ -154,11 +167,12 @@ export class EventWriter implements EventSink {
     const full = this.#queue.length >= MAX_EVENTS_PER_APPEND ||
       this.#queuedBytes >= MAX_BYTES_PER_APPEND;
     if (this.#timer !== null) {
-      if (!full) return;
+      if (!full || this.#timerMs === 0) return;
       this.#cancelTimer();
     }
     const left = this.#lastAppend + this.#spacingMs - this.#monotonic();
     const wait = full ? 0 : Math.max(this.#gatherMs, Math.min(this.#spacingMs, left));
+    this.#timerMs = wait;
     this.#timer = this.#timers.set(() => {
       this.#timer = null;
       this.#kick();
@@ -175,16 +189,18 @@ export class EventWriter implements EventSink {
   #kick(): void {
     if (this.#writing || this.#queue.length === 0) return;
     this.#lastAppend = this.#monotonic();
+    // The oldest first, as many as fit (always one, however large).
     let count = 0;
     let bytes = 0;
     while (
       count < this.#queue.length && count < MAX_EVENTS_PER_APPEND &&
-      (count === 0 || bytes < MAX_BYTES_PER_APPEND)
+      (count === 0 || bytes + this.#sizes[count] <= MAX_BYTES_PER_APPEND)
     ) {
-      bytes += draftSize(this.#queue[count++]);
+      bytes += this.#sizes[count++];
     }
     const drafts = this.#queue.splice(0, count);
-    this.#queuedBytes -= bytes;
+    this.#sizes.splice(0, count);
+    this.#queuedBytes = this.#queue.length === 0 ? 0 : this.#queuedBytes - bytes;
     this.#writing = (async () => {
       let stored: AysEvent[] = [];
       try {

@@ -97,7 +97,7 @@ describe("the event writer's pace", () => {
 
   it("an append takes at most its bytes' worth of log lines", async () => {
     const { writer, manual, appended, settle } = setUp(driver());
-    const line = "x".repeat(Math.ceil(MAX_BYTES_PER_APPEND * 0.6));
+    const line = "x".repeat(Math.ceil(MAX_BYTES_PER_APPEND * 0.4));
     const log = (i: number) => ({
       type: "job.log" as const,
       runId: "r",
@@ -105,17 +105,39 @@ describe("the event writer's pace", () => {
       lines: [line],
     });
     writer.publish(log(0));
-    assert.deepEqual(manual.armed().map((t) => t.ms), [10]);
     writer.publish(log(1));
-    assert.deepEqual(manual.armed().map((t) => t.ms), [0], "over the bytes: at once");
+    assert.deepEqual(manual.armed().map((t) => t.ms), [10], "two fit in one append");
     writer.publish(log(2));
+    assert.deepEqual(manual.armed().map((t) => t.ms), [0], "past the bytes: at once");
+    writer.publish(log(3));
+    assert.deepEqual(manual.armed().map((t) => t.ms), [0], "armed once, not again per event");
     manual.fire();
     await settle();
-    assert.deepEqual(appended, [2], "the first two, past the bound by the second");
+    assert.deepEqual(appended, [2], "the two that fit");
     await until(() => manual.armed().length > 0, { what: "the append's end", intervalMs: 1 });
-    assert.deepEqual(manual.armed().map((t) => t.ms), [100], "the third waits for the spacing");
+    assert.deepEqual(manual.armed().map((t) => t.ms), [100], "the other two wait for the spacing");
     await writer.flush();
-    assert.deepEqual(appended, [2, 1]);
+    assert.deepEqual(appended, [2, 2]);
+  });
+
+  it("measures the spacing on its monotonic clock, not on the events' clock", async () => {
+    const clock = { now: 0, monotonic: 0 };
+    const manual = new ManualTimers();
+    const appended: number[] = [];
+    const writer = new EventWriter(countingLog(driver(), (n) => appended.push(n)), {
+      now: () => clock.now,
+      monotonic: () => clock.monotonic,
+      timers: manual.timers,
+    });
+    writer.publish(joined(0));
+    manual.fire();
+    await until(() => appended.length === 1, { what: "the first append", intervalMs: 1 });
+    // The wall clock jumps an hour on: the events keep coming, so the spacing still holds.
+    clock.now += 3_600_000;
+    clock.monotonic += 30;
+    await writer.flush().then(() => writer.publish(joined(1)));
+    assert.deepEqual(manual.armed().map((t) => t.ms), [70]);
+    await writer.flush();
   });
 
   it("waits at most the spacing, whatever its clock does", async () => {
