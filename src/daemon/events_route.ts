@@ -223,7 +223,8 @@ export function eventsRoute(
         // Only new events: everything the tail has handed out so far counts as seen.
         sent.set(repo, source.tail.lastId);
         live = true;
-        for (const event of pending.splice(0)) write(event);
+        // Through the bursts: the unread bound holds for what piled up, too.
+        for (const event of pending.splice(0)) enqueue(event);
         continue;
       }
       sent.set(repo, cursor);
@@ -233,7 +234,7 @@ export function eventsRoute(
         drained: () => waitDrain(res),
       }).then(() => {
         live = true;
-        for (const event of pending.splice(0)) write(event);
+        for (const event of pending.splice(0)) enqueue(event);
       }, (error) => {
         logger.error("reading stored events failed", { repo, error });
         end();
