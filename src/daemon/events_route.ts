@@ -174,11 +174,6 @@ export function eventsRoute(
       // One repository: the message is the same for every client, made once.
       return single ? frameOf(event) : `id: ${cursorText()}\ndata: ${textOf(event)}\n\n`;
     };
-    /** Writes one event at once; false when the client's buffer is full. */
-    const write = (event: AysEvent): boolean => {
-      const text = frame(event);
-      return text === null ? true : res.write(text);
-    };
     // Live events come in bursts (a stored batch of up to 2,000): one socket write per slice of
     // a burst, not per event, and the bound checked after each slice — a burst written whole
     // would hold all of it for a client that does not read, whatever the bound.
@@ -198,6 +193,18 @@ export function eventsRoute(
           drop(`more than ${maxBufferedBytes} bytes unread: reconnect with Last-Event-ID`);
         }
       }
+    };
+    /**
+     * Writes one event at once (a stored one while catching up); false when the client's buffer
+     * is full. A burst of live events waiting goes first: frames go out in the order they were
+     * made, since with every repository streamed a frame's cursor names the events framed before
+     * it — sent after a later one, a client that disconnected in between would resume past it.
+     */
+    const write = (event: AysEvent): boolean => {
+      if (burst.length > 0) flushBurst();
+      if (closed) return true;
+      const text = frame(event);
+      return text === null ? true : res.write(text);
     };
     const enqueue = (event: AysEvent) => {
       const text = frame(event);
