@@ -127,6 +127,27 @@ async function stopDaemon(daemon: Daemon | undefined): Promise<void> {
  * `AYS_E2E_STEPS=1` each step's duration is written to stderr.
  */
 function stepper(page: Page, daemon: Daemon) {
+  // What the page asked the daemon and what it printed, last first in a failure: whether a
+  // click sent its request, and what came back (a toast is gone by the time a wait times out).
+  const traffic: string[] = [];
+  const keep = (line: string) => {
+    traffic.push(line);
+    if (traffic.length > 30) traffic.shift();
+  };
+  page.on("response", (response) => {
+    const request = response.request();
+    if (request.resourceType() === "fetch" || request.resourceType() === "xhr") {
+      keep(`${request.method()} ${new URL(response.url()).pathname} → ${response.status()}`);
+    }
+  });
+  page.on("requestfailed", (request) => {
+    keep(`${request.method()} ${request.url()} failed: ${request.failure()?.errorText}`);
+  });
+  page.on("console", (message) => {
+    const type = message.type();
+    if (type === "error" || type === "warn") keep(`console.${type}: ${message.text()}`);
+  });
+  page.on("pageerror", (error) => keep(`page error: ${(error as Error).message}`));
   return async <T>(name: string, body: () => Promise<T>): Promise<T> => {
     const started = performance.now();
     try {
@@ -147,7 +168,9 @@ function stepper(page: Page, daemon: Daemon) {
       const ms = Math.round(performance.now() - started);
       throw new Error(
         `step "${name}" failed after ${ms} ms: ${(error as Error).message}\n` +
-          `the page: ${JSON.stringify(shown)}\nthe daemon's log, last lines:\n` +
+          `the page: ${JSON.stringify(shown)}\n` +
+          `its requests and console, last lines:\n${traffic.join("\n")}\n` +
+          `the daemon's log, last lines:\n` +
           daemon.log().split("\n").slice(-40).join("\n"),
         { cause: error },
       );
