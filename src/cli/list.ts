@@ -7,6 +7,7 @@
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import {
   type ActorRecord,
+  filterNeedsActors,
   listEntry,
   type ServiceListEntry,
   type ServiceSummary,
@@ -53,11 +54,12 @@ async function listServices(
     selectServices(services, { ...options, actors }).map(listEntry);
   await withReadSession(ctx, globals, {
     read: async (session) => {
-      // Summaries: list shows no data, so none is decoded (docs/store.md).
-      const [scan, actors] = await Promise.all([
-        session.store.scanServiceSummaries(),
-        session.store.loadActors(),
-      ]);
+      // Summaries: list shows no data, so none is decoded (docs/store.md). The actors only
+      // tell whether a role no service has is still known: read only for such a -r.
+      const scan = await session.store.scanServiceSummaries();
+      const actors = filterNeedsActors(scan.services, options)
+        ? await session.store.loadActors()
+        : [];
       const entries = select(scan.services, actors);
       // A corrupted record cannot say its role or instance: it is listed whatever the
       // filters, so that it is never silently missing.

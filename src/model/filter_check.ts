@@ -17,6 +17,19 @@ export interface CheckFilterOptions {
 }
 
 /**
+ * Whether {@link checkServiceFilter} needs the repository's actors to judge `filter`: only for a
+ * role (`-r`) that no service has as its role or actor. A command can then read the actors only
+ * when they matter (`ays list` spends a tenth of its time on them otherwise).
+ */
+export function filterNeedsActors(
+  services: readonly Pick<ServiceRecord, "role" | "actor">[],
+  filter: ServiceFilter,
+): boolean {
+  const { role } = filter;
+  return role !== undefined && !services.some((s) => s.role === role || s.actor === role);
+}
+
+/**
  * Throws an {@link InputError} when `filter.role` is neither a role nor an actor of the
  * repository, or when `filter.instance` matches no service (of that role), naming the nearest
  * known name. An empty filter passes.

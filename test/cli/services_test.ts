@@ -388,6 +388,11 @@ describe("ays delete, destroy, --archive", () => {
     assert.deepEqual(by.get("db!main")!.consumers, []);
     assert.equal(await exists(join(repo, "services", "datacenter!dc1", "node!web1")), false);
     assert.ok(await exists(join(repo, "services", "sshkey!main", "service.json")));
+    // The actor `web` has no service left: -r web is still no typo (list reads the actors for it).
+    assert.deepEqual(await json<ListEntry[]>(ays("list", "--json", "-r", "web")), []);
+    const typo = await ays("list", "-r", "wbe");
+    assert.equal(typo.code, 2);
+    assert.match(typo.err, /unknown role or actor 'wbe' \(did you mean 'web'\?\)/);
   });
 
   it("--archive renames the applied files", async () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { InputError } from "../../src/errors.ts";
-import { checkServiceFilter } from "../../src/model/filter_check.ts";
+import { checkServiceFilter, filterNeedsActors } from "../../src/model/filter_check.ts";
 
 const services = [
   { role: "redis", actor: "redis", name: "main" },
@@ -42,5 +42,18 @@ describe("checkServiceFilter", () => {
       () => checkServiceFilter(services, { role: "redis", instance: "frontend" }),
       /-r redis$/,
     );
+  });
+});
+
+describe("filterNeedsActors", () => {
+  it("only for a role that no service has as its role or actor", () => {
+    assert.equal(filterNeedsActors(services, {}), false);
+    assert.equal(filterNeedsActors(services, { instance: "nope" }), false);
+    assert.equal(filterNeedsActors(services, { role: "redis" }), false);
+    assert.equal(filterNeedsActors(services, { role: "app.web" }), false);
+    assert.equal(filterNeedsActors(services, { role: "db" }), true);
+    assert.equal(filterNeedsActors([], { role: "redis" }), true);
+    // A name users give is looked up as itself: no service has the role __proto__.
+    assert.equal(filterNeedsActors(services, { role: "__proto__" }), true);
   });
 });
