@@ -95,9 +95,5 @@ export {
   sortServices,
 } from "./views.ts";
 export { didYouMean, editDistance, nearestName } from "./suggest.ts";
-export {
-  type CheckFilterOptions,
-  checkServiceFilter,
-  filterNeedsActors,
-} from "./filter_check.ts";
+export { type CheckFilterOptions, checkServiceFilter, filterNeedsActors } from "./filter_check.ts";
 export { prerequisitesOf, recurringPause, runsJob } from "./recurring_pause.ts";
